@@ -1,0 +1,237 @@
+//! `sparsediff color <PATTERN>`: colour one pattern and report colours, lower bound,
+//! validity (from the independent checker) and time.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use serde::Serialize;
+use sparsediff_coloring::{
+    ColoringParams, Method, NEUTRAL, Order, OrderChoice, Problem, color, lower_bound, to_dot,
+};
+
+use crate::{CliError, input, output};
+
+/// Options of `sparsediff color`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ColorArgs {
+    /// A Matrix Market file, a generator spec or a builtin: `band:n=1000,k=3`
+    /// (or `lower=..,upper=..`), `block_band:nblocks=..,block=..,k=..`,
+    /// `grid2d:nx=1000,ny=1000,stencil=5`, `grid3d:nx=..,ny=..,nz=..`, `arrow:n=..,width=..`,
+    /// `random:m=..,n=..,density=..,seed=..[,symmetric=true]`, `cartpole:N=100`,
+    /// `builtin:lp_ken_11`.
+    pub pattern: String,
+    /// column | row | symmetric [default: symmetric for symmetric patterns, else column].
+    #[arg(long)]
+    pub problem: Option<Problem>,
+    /// cpr | distance1 | d2 | star | acyclic [default: cpr, or star for symmetric].
+    #[arg(long)]
+    pub method: Option<Method>,
+    /// natural | largest-first | smallest-last | incidence-degree | dynamic-largest-first |
+    /// dsatur | perfect-elimination | random[:SEED] | best.
+    #[arg(long, default_value = "natural", value_parser = parse_order_choice)]
+    pub order: OrderChoice,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// Write the colouring to FILE, one colour per line (-1 for the neutral colour).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Write the coloured graph to FILE in Graphviz DOT format (small patterns).
+    #[arg(long, value_name = "FILE")]
+    pub dot: Option<PathBuf>,
+    /// Neutral-colour post-processing (star and acyclic).
+    #[arg(long)]
+    pub postprocess: bool,
+    /// Iterated-greedy recolouring passes (cpr, distance1, d2).
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub recolor: usize,
+    /// Colour A ∪ Aᵀ when a symmetric problem is given an asymmetric pattern.
+    #[arg(long)]
+    pub symmetrize: bool,
+}
+
+/// Parses `best` or one order name.
+pub fn parse_order_choice(s: &str) -> Result<OrderChoice, sparsediff_coloring::UnknownName> {
+    if s.eq_ignore_ascii_case("best") {
+        Ok(OrderChoice::best())
+    } else {
+        Ok(OrderChoice::Single(s.parse::<Order>()?))
+    }
+}
+
+fn order_name(o: &OrderChoice) -> String {
+    match o {
+        OrderChoice::Single(o) => o.to_string(),
+        OrderChoice::Best(_) => "best".to_string(),
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct Tried {
+    order: String,
+    colors: usize,
+    seconds: f64,
+}
+
+/// The JSON report (the first ten fields are the public contract).
+#[derive(Debug, Serialize)]
+struct ColorReport {
+    rows: usize,
+    cols: usize,
+    nnz: usize,
+    problem: String,
+    method: String,
+    order: String,
+    colors: usize,
+    lower_bound: usize,
+    valid: bool,
+    seconds: f64,
+    pattern: String,
+    chosen_order: String,
+    neutral: usize,
+    postprocessed: bool,
+    symmetrized: bool,
+    violation: Option<String>,
+    check_seconds: f64,
+    tried: Vec<Tried>,
+}
+
+/// Runs `sparsediff color`.
+pub fn run(args: &ColorArgs) -> Result<(), CliError> {
+    let mut pattern = input::load(&args.pattern)?;
+    let mut symmetrized = false;
+    let problem = args.problem.unwrap_or(if pattern.is_symmetric() {
+        Problem::Symmetric
+    } else {
+        Problem::Column
+    });
+    if problem == Problem::Symmetric && args.symmetrize && !pattern.is_symmetric() {
+        pattern = pattern.symmetrize()?;
+        symmetrized = true;
+    }
+    let method = args.method.unwrap_or(match problem {
+        Problem::Symmetric => Method::Star,
+        _ => Method::Cpr,
+    });
+    let params = ColoringParams {
+        order: args.order.clone(),
+        postprocess: args.postprocess,
+        recolor_passes: args.recolor,
+    };
+    let start = Instant::now();
+    let coloring = color(&pattern, problem, method, &params)?;
+    let seconds = start.elapsed().as_secs_f64();
+    let lb = lower_bound(&pattern, problem, method)?;
+    let check_start = Instant::now();
+    let verdict = coloring.check(&pattern);
+    let check_seconds = check_start.elapsed().as_secs_f64();
+
+    if let Some(path) = &args.out {
+        let text: String = coloring
+            .colors()
+            .iter()
+            .map(|&c| {
+                if c == NEUTRAL {
+                    "-1\n".to_string()
+                } else {
+                    format!("{c}\n")
+                }
+            })
+            .collect();
+        output::write_file(path, &text)?;
+    }
+    if let Some(path) = &args.dot {
+        output::write_file(path, &to_dot(&pattern, &coloring))?;
+    }
+
+    let report = ColorReport {
+        rows: pattern.nrows(),
+        cols: pattern.ncols(),
+        nnz: pattern.nnz(),
+        problem: problem.to_string(),
+        method: method.to_string(),
+        order: order_name(&args.order),
+        colors: coloring.num_colors(),
+        lower_bound: lb,
+        valid: verdict.is_ok(),
+        seconds,
+        pattern: args.pattern.clone(),
+        chosen_order: coloring.order().to_string(),
+        neutral: coloring.num_neutral(),
+        postprocessed: coloring.is_postprocessed(),
+        symmetrized,
+        violation: verdict.as_ref().err().map(ToString::to_string),
+        check_seconds,
+        tried: coloring
+            .tried()
+            .iter()
+            .map(|t| Tried {
+                order: t.order.to_string(),
+                colors: t.colors,
+                seconds: t.seconds,
+            })
+            .collect(),
+    };
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        output::print_json(&mut out, &report)?;
+    } else {
+        print_text(&mut out, &report).map_err(CliError::stdout)?;
+    }
+    verdict.map_err(CliError::Invalid)
+}
+
+fn print_text(out: &mut impl Write, r: &ColorReport) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "pattern      {} ({}×{}, {} entries{})",
+        r.pattern,
+        r.rows,
+        r.cols,
+        r.nnz,
+        if r.symmetrized { ", symmetrised" } else { "" }
+    )?;
+    writeln!(
+        out,
+        "problem      {}, method {}, order {}",
+        r.problem, r.method, r.order
+    )?;
+    if r.tried.len() > 1 {
+        for t in &r.tried {
+            writeln!(
+                out,
+                "  {:<24} {:>6} colours  {:>10.6} s",
+                t.order, t.colors, t.seconds
+            )?;
+        }
+        writeln!(out, "chosen order {}", r.chosen_order)?;
+    }
+    writeln!(
+        out,
+        "colours      {} (lower bound {}{})",
+        r.colors,
+        r.lower_bound,
+        if r.colors == r.lower_bound {
+            ", optimal"
+        } else {
+            ""
+        }
+    )?;
+    if r.postprocessed {
+        writeln!(out, "neutral      {} vertices in no probe", r.neutral)?;
+    }
+    match &r.violation {
+        None => writeln!(
+            out,
+            "valid        yes (independent checker, {:.6} s)",
+            r.check_seconds
+        )?,
+        Some(v) => writeln!(out, "valid        NO: {v}")?,
+    }
+    writeln!(
+        out,
+        "time         {:.6} s (ordering + colouring)",
+        r.seconds
+    )
+}

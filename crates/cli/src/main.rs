@@ -1,0 +1,89 @@
+//! `sparsediff`: the command-line face of the library.
+//!
+//! * `sparsediff` (no arguments): colours a built-in suite of patterns with every applicable
+//!   method and prints colours against lower bounds and time.
+//! * `sparsediff color <PATTERN>`: colours one pattern (a `.mtx` file or a generator spec
+//!   such as `band:n=1000,k=3`); `--json` prints one object for scripts.
+
+mod color;
+mod input;
+mod output;
+mod suite;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Sparse Jacobians and Hessians from a few matrix-vector products.
+#[derive(Debug, Parser)]
+#[command(name = "sparsediff", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Colour a sparsity pattern for compressed recovery.
+    Color(color::ColorArgs),
+    /// Colour the built-in suite with every applicable method (what running without
+    /// arguments does).
+    Suite(suite::SuiteArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Some(Command::Color(args)) => color::run(&args),
+        Some(Command::Suite(args)) => suite::run(&args),
+        None => suite::run(&suite::SuiteArgs::default()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.is_broken_pipe() => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Everything that can make a command fail.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// Reading or building the pattern failed.
+    #[error(transparent)]
+    Pattern(#[from] sparsediff_pattern::PatternError),
+    /// Colouring failed.
+    #[error(transparent)]
+    Coloring(#[from] sparsediff_coloring::ColoringError),
+    /// An option value is not understood.
+    #[error("{0}")]
+    Name(#[from] sparsediff_coloring::UnknownName),
+    /// Writing output failed.
+    #[error("cannot write {what}: {source}")]
+    Io {
+        /// What was being written.
+        what: String,
+        /// The error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The colouring failed its independent check (a bug: please report it).
+    #[error("the colouring failed its independent check: {0}")]
+    Invalid(sparsediff_coloring::check::Violation),
+}
+
+impl CliError {
+    fn is_broken_pipe(&self) -> bool {
+        matches!(self, CliError::Io { source, .. } if source.kind() == std::io::ErrorKind::BrokenPipe)
+    }
+
+    /// Wraps an I/O error on standard output.
+    pub fn stdout(source: std::io::Error) -> Self {
+        CliError::Io {
+            what: "standard output".to_string(),
+            source,
+        }
+    }
+}

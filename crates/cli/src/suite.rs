@@ -1,0 +1,182 @@
+//! The built-in suite: what `sparsediff` (and `cargo run --release`) runs. Every pattern is
+//! coloured with every applicable method under every order; the table shows the fewest
+//! colours reached, by which order, against the lower bound, and the time of that order.
+
+use std::io::Write;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
+use sparsediff_coloring::{ColoringParams, Method, OrderChoice, Problem, color, lower_bound};
+
+use crate::{CliError, input, output};
+
+/// Options of the built-in suite.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct SuiteArgs {
+    /// Print one JSON array instead of the table.
+    #[arg(long)]
+    pub json: bool,
+    /// Smaller instances (seconds instead of a minute).
+    #[arg(long)]
+    pub quick: bool,
+}
+
+/// One row of the table.
+#[derive(Debug, Serialize)]
+struct Row {
+    pattern: String,
+    rows: usize,
+    cols: usize,
+    nnz: usize,
+    problem: String,
+    method: String,
+    colors: usize,
+    lower_bound: usize,
+    order: String,
+    seconds: f64,
+    all_orders_seconds: f64,
+    natural_colors: usize,
+    valid: bool,
+}
+
+fn patterns(quick: bool) -> Vec<String> {
+    let (n, grid, grid9, grid3) = if quick {
+        (10_000, 100, 60, 15)
+    } else {
+        (100_000, 1000, 300, 60)
+    };
+    vec![
+        format!("band:n={n},k=1"),
+        format!("band:n={n},k=3"),
+        format!("band:n={n},k=8"),
+        format!("grid2d:nx={grid},ny={grid},stencil=5"),
+        format!("grid2d:nx={grid9},ny={grid9},stencil=9"),
+        format!("grid3d:nx={grid3},ny={grid3},nz={grid3}"),
+        format!("arrow:n={n},width=1"),
+        "cartpole:N=100".to_string(),
+        "cartpole:N=1000".to_string(),
+        "builtin:lp_ken_11".to_string(),
+    ]
+}
+
+/// Runs the suite.
+pub fn run(args: &SuiteArgs) -> Result<(), CliError> {
+    let specs = patterns(args.quick);
+    let mut jobs = Vec::new();
+    for spec in &specs {
+        let p = input::load(spec)?;
+        let problems: Vec<(Problem, Method)> = if p.is_symmetric() {
+            [
+                Method::Distance2,
+                Method::Star,
+                Method::Acyclic,
+                Method::Distance1,
+            ]
+            .into_iter()
+            .map(|m| (Problem::Symmetric, m))
+            .collect()
+        } else {
+            vec![(Problem::Column, Method::Cpr), (Problem::Row, Method::Cpr)]
+        };
+        jobs.push((spec.clone(), p, problems));
+    }
+    let total: usize = jobs.iter().map(|(_, _, m)| m.len()).sum();
+    let bar = ProgressBar::new(total as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{bar:30} {pos}/{len} {elapsed} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let params = ColoringParams::with_order(OrderChoice::best());
+    let mut rows = Vec::new();
+    for (spec, p, problems) in &jobs {
+        for &(problem, method) in problems {
+            bar.set_message(format!("{spec} {method}"));
+            let c = color(p, problem, method, &params)?;
+            let winner = c.tried().iter().find(|t| t.order == c.order());
+            rows.push(Row {
+                pattern: spec.clone(),
+                rows: p.nrows(),
+                cols: p.ncols(),
+                nnz: p.nnz(),
+                problem: problem.to_string(),
+                method: method.to_string(),
+                colors: c.num_colors(),
+                lower_bound: lower_bound(p, problem, method)?,
+                order: c.order().to_string(),
+                seconds: winner.map_or(0.0, |t| t.seconds),
+                all_orders_seconds: c.tried().iter().map(|t| t.seconds).sum(),
+                natural_colors: c.tried()[0].colors,
+                valid: c.check(p).is_ok(),
+            });
+            bar.inc(1);
+        }
+    }
+    bar.finish_and_clear();
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        output::print_json(&mut out, &rows)?;
+    } else {
+        print_table(&mut out, &rows).map_err(CliError::stdout)?;
+    }
+    match rows.iter().find(|r| !r.valid) {
+        Some(r) => Err(CliError::Io {
+            what: format!("suite ({} {} failed its check)", r.pattern, r.method),
+            source: std::io::Error::other("invalid colouring"),
+        }),
+        None => Ok(()),
+    }
+}
+
+fn print_table(out: &mut impl Write, rows: &[Row]) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "sparsediff: colourings of the built-in suite (fewest colours over all orders; `sparsediff color --help` for one pattern)"
+    )?;
+    writeln!(out)?;
+    writeln!(
+        out,
+        "{:<34} {:>9} {:>9} {:<10} {:<9} {:>7} {:>7} {:>7}  {:<22} {:>9}  valid",
+        "pattern",
+        "n",
+        "nnz",
+        "problem",
+        "method",
+        "natural",
+        "best",
+        "bound",
+        "best order",
+        "time [s]"
+    )?;
+    for r in rows {
+        let n = if r.rows == r.cols {
+            r.rows.to_string()
+        } else {
+            format!("{}×{}", r.rows, r.cols)
+        };
+        writeln!(
+            out,
+            "{:<34} {:>9} {:>9} {:<10} {:<9} {:>7} {:>7} {:>7}  {:<22} {:>9.4}  {}",
+            r.pattern,
+            n,
+            r.nnz,
+            r.problem,
+            r.method,
+            r.natural_colors,
+            r.colors,
+            r.lower_bound,
+            r.order,
+            r.seconds,
+            if r.valid { "yes" } else { "NO" }
+        )?;
+    }
+    writeln!(out)?;
+    writeln!(
+        out,
+        "natural: colours in natural order; best: fewest over {} orders; bound: lower bound (max row nnz, closed neighbourhood, or a greedy clique).",
+        sparsediff_coloring::Order::ALL.len()
+    )?;
+    writeln!(
+        out,
+        "time: ordering + colouring with the best order, one thread."
+    )
+}

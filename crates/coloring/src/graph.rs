@@ -1,0 +1,281 @@
+//! The two graphs colourings work on, both read straight from CSR arrays (no column
+//! intersection graph is ever materialised):
+//!
+//! * [`Bipartite`]: the vertices to colour (columns, or rows) and the "nets" that connect
+//!   them (rows, or columns); two vertices conflict when they share a net (distance 2).
+//! * [`AdjacencyGraph`]: the adjacency graph of a symmetric pattern, without self-loops,
+//!   with a compact `u32` CSR and an id for every undirected edge (star and acyclic
+//!   colourings attach stars and trees to edges).
+
+use std::borrow::Cow;
+
+use sparsediff_pattern::Pattern;
+
+use crate::error::ColoringError;
+use crate::problem::Method;
+
+/// Vertices to colour and the nets joining them: `vertex_nets.row(v)` lists the nets of
+/// vertex `v`, `net_vertices.row(u)` the vertices on net `u`. For a column colouring of A,
+/// `vertex_nets = Aᵀ` and `net_vertices = A`.
+#[derive(Debug, Clone)]
+pub struct Bipartite<'a> {
+    vertex_nets: Cow<'a, Pattern>,
+    net_vertices: Cow<'a, Pattern>,
+}
+
+impl<'a> Bipartite<'a> {
+    /// Columns of `a` as vertices, rows as nets.
+    pub fn columns(a: &'a Pattern) -> Self {
+        Self {
+            vertex_nets: Cow::Owned(a.transpose()),
+            net_vertices: Cow::Borrowed(a),
+        }
+    }
+
+    /// Rows of `a` as vertices, columns as nets.
+    pub fn rows(a: &'a Pattern) -> Self {
+        Self {
+            vertex_nets: Cow::Borrowed(a),
+            net_vertices: Cow::Owned(a.transpose()),
+        }
+    }
+
+    /// A symmetric pattern is its own transpose: no copy is needed.
+    pub fn symmetric(a: &'a Pattern) -> Self {
+        Self {
+            vertex_nets: Cow::Borrowed(a),
+            net_vertices: Cow::Borrowed(a),
+        }
+    }
+
+    /// Number of vertices to colour.
+    #[inline]
+    pub fn n(&self) -> usize {
+        self.vertex_nets.nrows()
+    }
+
+    /// The nets of vertex `v`.
+    #[inline]
+    pub fn nets(&self, v: usize) -> &[usize] {
+        self.vertex_nets.row(v)
+    }
+
+    /// The vertices on net `u`.
+    #[inline]
+    pub fn on_net(&self, u: usize) -> &[usize] {
+        self.net_vertices.row(u)
+    }
+
+    /// Largest number of vertices on one net: no colouring can use fewer colours.
+    pub fn max_net_size(&self) -> usize {
+        self.net_vertices.row_stats().max
+    }
+
+    /// Distance-2 degree of every vertex (distinct other vertices sharing a net).
+    pub fn distance2_degrees(&self) -> Vec<usize> {
+        let n = self.n();
+        let mut seen = vec![usize::MAX; n];
+        (0..n)
+            .map(|v| {
+                seen[v] = v;
+                let mut d = 0;
+                for &u in self.nets(v) {
+                    for &w in self.on_net(u) {
+                        if seen[w] != v {
+                            seen[w] = v;
+                            d += 1;
+                        }
+                    }
+                }
+                d
+            })
+            .collect()
+    }
+}
+
+/// The adjacency graph of a symmetric pattern: vertex `v` is adjacent to `w ≠ v` when
+/// entry (v, w) is present. Stored as `u32` CSR; every undirected edge {v, w} has one id,
+/// shared by both directed slots.
+#[derive(Debug, Clone)]
+pub struct AdjacencyGraph {
+    ptr: Vec<u32>,
+    adj: Vec<u32>,
+    eid: Vec<u32>,
+    edges: Vec<[u32; 2]>,
+    diagonal: Vec<bool>,
+}
+
+impl AdjacencyGraph {
+    /// Builds the graph of a square pattern, checking symmetry on the way (free: the edge
+    /// ids are matched through per-row cursors that only line up for symmetric patterns).
+    pub fn new(pattern: &Pattern, method: Method) -> Result<Self, ColoringError> {
+        let n = pattern.nrows();
+        if !pattern.is_square() {
+            return Err(ColoringError::NotSquare {
+                method,
+                nrows: pattern.nrows(),
+                ncols: pattern.ncols(),
+            });
+        }
+        let mut ptr = Vec::with_capacity(n + 1);
+        let mut adj = Vec::with_capacity(pattern.nnz());
+        let mut eid = Vec::with_capacity(pattern.nnz());
+        let mut edges = Vec::with_capacity(pattern.nnz() / 2);
+        let mut diagonal = vec![false; n];
+        // cursor[w]: next slot of row w (of `adj`) above the diagonal not yet matched.
+        let mut cursor = vec![0u32; n];
+        ptr.push(0u32);
+        for v in 0..n {
+            let row = pattern.row(v);
+            for &w in row {
+                if w == v {
+                    diagonal[v] = true;
+                    continue;
+                }
+                adj.push(w as u32);
+                if w < v {
+                    // The mirror (w, v) must be row w's next unmatched upper entry. If
+                    // that entry is a smaller column, it has no mirror itself (its row is
+                    // done); otherwise (v, w) has none.
+                    let (c, end) = (cursor[w] as usize, ptr[w + 1] as usize);
+                    if c >= end || adj[c] as usize != v {
+                        let (row, col) = if c < end && (adj[c] as usize) < v {
+                            (w, adj[c] as usize)
+                        } else {
+                            (v, w)
+                        };
+                        return Err(ColoringError::NotSymmetric { method, row, col });
+                    }
+                    eid.push(eid[c]);
+                    cursor[w] += 1;
+                } else {
+                    eid.push(edges.len() as u32);
+                    edges.push([v as u32, w as u32]);
+                }
+            }
+            ptr.push(adj.len() as u32);
+            // Upper entries of row v start right after its lower entries.
+            cursor[v] = ptr[v] + row.iter().filter(|&&w| w < v).count() as u32;
+        }
+        // Every upper entry must have been matched by a lower one.
+        for w in 0..n {
+            if cursor[w] != ptr[w + 1] {
+                let v = adj[cursor[w] as usize] as usize;
+                return Err(ColoringError::NotSymmetric {
+                    method,
+                    row: w,
+                    col: v,
+                });
+            }
+        }
+        Ok(Self {
+            ptr,
+            adj,
+            eid,
+            edges,
+            diagonal,
+        })
+    }
+
+    /// Number of vertices.
+    #[inline]
+    pub fn n(&self) -> usize {
+        self.diagonal.len()
+    }
+
+    /// Number of undirected edges.
+    #[inline]
+    pub fn num_edges(&self) -> usize {
+        self.edges.len()
+    }
+
+    /// Neighbours of `v` (sorted, without `v`).
+    #[inline]
+    pub fn neighbors(&self, v: usize) -> &[u32] {
+        &self.adj[self.ptr[v] as usize..self.ptr[v + 1] as usize]
+    }
+
+    /// Neighbours of `v` with the id of the connecting edge.
+    #[inline]
+    pub fn neighbors_with_edges(&self, v: usize) -> impl Iterator<Item = (usize, usize)> + '_ {
+        let r = self.ptr[v] as usize..self.ptr[v + 1] as usize;
+        self.adj[r.clone()]
+            .iter()
+            .zip(&self.eid[r])
+            .map(|(&w, &e)| (w as usize, e as usize))
+    }
+
+    /// Degree of `v`.
+    #[inline]
+    pub fn degree(&self, v: usize) -> usize {
+        (self.ptr[v + 1] - self.ptr[v]) as usize
+    }
+
+    /// Largest degree.
+    pub fn max_degree(&self) -> usize {
+        (0..self.n()).map(|v| self.degree(v)).max().unwrap_or(0)
+    }
+
+    /// The endpoints `[v, w]` (v < w) of edge `e`.
+    #[inline]
+    pub fn edge(&self, e: usize) -> [usize; 2] {
+        let [v, w] = self.edges[e];
+        [v as usize, w as usize]
+    }
+
+    /// Whether the pattern has the diagonal entry (v, v).
+    #[inline]
+    pub fn has_diagonal(&self, v: usize) -> bool {
+        self.diagonal[v]
+    }
+
+    /// Whether `v` and `w` are adjacent (binary search).
+    pub fn adjacent(&self, v: usize, w: usize) -> bool {
+        self.neighbors(v).binary_search(&(w as u32)).is_ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sparsediff_pattern::generators;
+
+    #[test]
+    fn edge_ids_are_shared_by_both_directions() {
+        let p = generators::grid2d(4, 3, generators::Stencil2d::NinePoint).unwrap();
+        let g = AdjacencyGraph::new(&p, Method::Star).unwrap();
+        assert_eq!(g.num_edges(), (p.nnz() - 12) / 2);
+        for v in 0..g.n() {
+            assert!(g.has_diagonal(v));
+            for (w, e) in g.neighbors_with_edges(v) {
+                let [a, b] = g.edge(e);
+                assert_eq!([a, b], [v.min(w), v.max(w)]);
+            }
+        }
+    }
+
+    #[test]
+    fn asymmetry_is_named() {
+        let p =
+            Pattern::from_entries(3, 3, [(0, 0), (0, 2), (1, 1), (2, 2), (2, 0), (2, 1)]).unwrap();
+        match AdjacencyGraph::new(&p, Method::Star) {
+            Err(ColoringError::NotSymmetric { row, col, .. }) => {
+                assert!(
+                    p.contains(row, col) && !p.contains(col, row),
+                    "({row}, {col})"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        let q = Pattern::from_entries(3, 3, [(0, 1)]).unwrap();
+        assert!(matches!(
+            AdjacencyGraph::new(&q, Method::Star),
+            Err(ColoringError::NotSymmetric { row: 0, col: 1, .. })
+        ));
+        let r = Pattern::from_entries(2, 3, [(0, 1)]).unwrap();
+        assert!(matches!(
+            AdjacencyGraph::new(&r, Method::Star),
+            Err(ColoringError::NotSquare { .. })
+        ));
+    }
+}

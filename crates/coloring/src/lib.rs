@@ -1,0 +1,314 @@
+//! Graph colourings for recovering sparse Jacobians and Hessians from compressed products.
+//!
+//! A colouring partitions the columns (or rows, or symmetric vertices) of a sparsity
+//! pattern into groups; one matrix-vector product per group (a *probe*) then suffices to
+//! recover every entry. This crate separates *what* is coloured ([`Problem`]), *how*
+//! ([`Method`], [`Order`]) and *the result* ([`Coloring`]: colours plus the stars or trees
+//! that recovery needs), and ships independent checkers for every property ([`check`]).
+//!
+//! | derivative, AD mode | problem | method | recovery | probes on a band of half-bandwidth β |
+//! |---|---|---|---|---|
+//! | Jacobian, forward (JVPs, J·S) | [`Problem::Column`] | [`Method::Cpr`] | direct | 2β+1 |
+//! | Jacobian, reverse (VJPs, Sᵀ·J) | [`Problem::Row`] | [`Method::Cpr`] | direct | 2β+1 |
+//! | Hessian, HVPs, no symmetry | [`Problem::Symmetric`] | [`Method::Distance2`] | direct | 2β+1 |
+//! | Hessian, HVPs | [`Problem::Symmetric`] | [`Method::Star`] | direct | 2β+1 |
+//! | Hessian, HVPs | [`Problem::Symmetric`] | [`Method::Acyclic`] | substitution | β+1 |
+//! | Hessian diagonal only | [`Problem::Symmetric`] | [`Method::Distance1`] | direct | β+1 |
+//!
+//! Colourings are computed directly on CSR arrays (no column intersection graph is built),
+//! are deterministic (the same input and order give the same colours on every run and
+//! platform), and fail with a [`ColoringError`] on input they cannot colour.
+//!
+//! ```
+//! use sparsediff_coloring::{color, lower_bound, ColoringParams, Method, Order, Problem};
+//! use sparsediff_pattern::generators;
+//!
+//! let band = generators::band(1000, 3, 3)?; // half-bandwidth β = 3
+//! let params = ColoringParams::with_order(Order::Natural);
+//! let star = color(&band, Problem::Symmetric, Method::Star, &params)?;
+//! let acyclic = color(&band, Problem::Symmetric, Method::Acyclic, &params)?;
+//! assert_eq!(star.num_colors(), 7); // 2β + 1 probes, direct recovery
+//! assert_eq!(acyclic.num_colors(), 4); // β + 1 probes, recovery by substitution
+//! assert_eq!(lower_bound(&band, Problem::Symmetric, Method::Acyclic)?, 4); // optimal
+//! assert!(acyclic.check(&band).is_ok()); // independent checker
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+#![deny(missing_docs)]
+
+mod acyclic;
+mod bounds;
+pub mod check;
+mod dot;
+mod error;
+mod graph;
+mod greedy;
+mod order;
+mod postprocess;
+mod problem;
+mod result;
+mod star;
+
+use std::time::Instant;
+
+use sparsediff_pattern::Pattern;
+
+pub use acyclic::TreeSet;
+pub use bounds::greedy_clique;
+pub use dot::{adjacency_graph, column_intersection_graph, to_dot};
+pub use error::ColoringError;
+pub use graph::{AdjacencyGraph, Bipartite};
+pub use order::is_perfect_elimination;
+pub use problem::{ColoringParams, Method, Order, OrderChoice, Problem, UnknownName};
+pub use result::{Coloring, NEUTRAL, OrderOutcome};
+pub use star::StarSet;
+
+use crate::greedy::{class_order, recolor_class_order};
+use crate::order::vertex_order;
+use crate::postprocess::{NEUTRAL_U32, postprocess_acyclic, postprocess_star};
+
+/// Colours `pattern` for `problem` with `method`, trying the order(s) of `params`.
+///
+/// Errors: a zero dimension or no entries ([`ColoringError::EmptyDimension`],
+/// [`ColoringError::NoEntries`]), a method that does not apply to the problem, a
+/// rectangular or asymmetric pattern for a symmetric problem (naming an entry without
+/// mirror), or an empty list of orders.
+pub fn color(
+    pattern: &Pattern,
+    problem: Problem,
+    method: Method,
+    params: &ColoringParams,
+) -> Result<Coloring, ColoringError> {
+    validate(pattern, problem, method)?;
+    let orders: &[Order] = match &params.order {
+        OrderChoice::Single(o) => std::slice::from_ref(o),
+        OrderChoice::Best(list) if list.is_empty() => return Err(ColoringError::NoOrders),
+        OrderChoice::Best(list) => list,
+    };
+    match (problem, method) {
+        (Problem::Column, _) => Ok(distance2_family(
+            &Bipartite::columns(pattern),
+            problem,
+            method,
+            orders,
+            params,
+        )),
+        (Problem::Row, _) => Ok(distance2_family(
+            &Bipartite::rows(pattern),
+            problem,
+            method,
+            orders,
+            params,
+        )),
+        (Problem::Symmetric, Method::Cpr) => {
+            AdjacencyGraph::new(pattern, method)?; // symmetry check
+            Ok(distance2_family(
+                &Bipartite::symmetric(pattern),
+                problem,
+                method,
+                orders,
+                params,
+            ))
+        }
+        (Problem::Symmetric, Method::Distance2) => {
+            AdjacencyGraph::new(pattern, method)?;
+            let closed = pattern.with_diagonal();
+            Ok(distance2_family(
+                &Bipartite::symmetric(&closed),
+                problem,
+                method,
+                orders,
+                params,
+            ))
+        }
+        (Problem::Symmetric, _) => {
+            let g = AdjacencyGraph::new(pattern, method)?;
+            Ok(symmetric_family(&g, method, orders, params))
+        }
+    }
+}
+
+/// The lower bound on the colours of `method` for `problem` (see [`greedy_clique`] and
+/// the bounds listed in the crate docs): max entries per row (column problem), per column
+/// (row problem), largest closed neighbourhood (distance-2), or a greedily found clique.
+pub fn lower_bound(
+    pattern: &Pattern,
+    problem: Problem,
+    method: Method,
+) -> Result<usize, ColoringError> {
+    validate(pattern, problem, method)?;
+    let g = match (problem, method) {
+        (Problem::Symmetric, Method::Distance1 | Method::Star | Method::Acyclic) => {
+            Some(AdjacencyGraph::new(pattern, method)?)
+        }
+        _ => None,
+    };
+    Ok(bounds::lower_bound(pattern, problem, method, g.as_ref()))
+}
+
+fn validate(pattern: &Pattern, problem: Problem, method: Method) -> Result<(), ColoringError> {
+    let (nrows, ncols) = pattern.shape();
+    if nrows == 0 || ncols == 0 {
+        return Err(ColoringError::EmptyDimension { nrows, ncols });
+    }
+    if pattern.nnz() == 0 {
+        return Err(ColoringError::NoEntries { nrows, ncols });
+    }
+    if !problem.accepts(method) {
+        return Err(ColoringError::MethodNotApplicable { problem, method });
+    }
+    if problem == Problem::Symmetric && !pattern.is_square() {
+        return Err(ColoringError::NotSquare {
+            method,
+            nrows,
+            ncols,
+        });
+    }
+    Ok(())
+}
+
+fn num_colors(color: &[u32]) -> usize {
+    color
+        .iter()
+        .filter(|&&c| c != NEUTRAL_U32)
+        .map(|&c| c as usize + 1)
+        .max()
+        .unwrap_or(0)
+}
+
+fn to_public(color: Vec<u32>) -> Vec<usize> {
+    color
+        .into_iter()
+        .map(|c| {
+            if c == NEUTRAL_U32 {
+                NEUTRAL
+            } else {
+                c as usize
+            }
+        })
+        .collect()
+}
+
+/// Runs `colorize` for each order and keeps the first colouring with the fewest colours.
+fn best_of<T>(
+    orders: &[Order],
+    mut colorize: impl FnMut(Order) -> (Vec<u32>, T),
+) -> (Order, Vec<u32>, T, Vec<OrderOutcome>) {
+    let mut tried = Vec::with_capacity(orders.len());
+    let mut best: Option<(Order, Vec<u32>, T)> = None;
+    for &order in orders {
+        let start = Instant::now();
+        let (color, extra) = colorize(order);
+        let k = num_colors(&color);
+        tried.push(OrderOutcome {
+            order,
+            colors: k,
+            seconds: start.elapsed().as_secs_f64(),
+        });
+        if best.as_ref().is_none_or(|(_, b, _)| k < num_colors(b)) {
+            best = Some((order, color, extra));
+        }
+    }
+    let (order, color, extra) = best.expect("at least one order");
+    (order, color, extra, tried)
+}
+
+/// CPR / distance-2: greedy partial distance-2 colouring, then optional iterated greedy.
+fn distance2_family(
+    b: &Bipartite<'_>,
+    problem: Problem,
+    method: Method,
+    orders: &[Order],
+    params: &ColoringParams,
+) -> Coloring {
+    let (order, color, (), tried) = best_of(orders, |order| {
+        let mut color = greedy::partial_distance2(b, &vertex_order(b, order));
+        for pass in 0..params.recolor_passes {
+            let next = greedy::partial_distance2(
+                b,
+                &class_order(&color, &recolor_class_order(&color, pass)),
+            );
+            debug_assert!(num_colors(&next) <= num_colors(&color));
+            color = next;
+        }
+        (color, ())
+    });
+    let num_colors = num_colors(&color);
+    Coloring {
+        problem,
+        method,
+        order,
+        colors: to_public(color),
+        num_colors,
+        stars: None,
+        trees: None,
+        tried,
+        postprocessed: false,
+    }
+}
+
+enum Structure {
+    None,
+    Stars(StarSet),
+    Trees(TreeSet),
+}
+
+/// Distance-1, star and acyclic colourings of the adjacency graph.
+fn symmetric_family(
+    g: &AdjacencyGraph,
+    method: Method,
+    orders: &[Order],
+    params: &ColoringParams,
+) -> Coloring {
+    let (order, mut color, structure, tried) = best_of(orders, |order| {
+        let o = vertex_order(g, order);
+        match method {
+            Method::Star => {
+                let (c, s) = star::star_coloring(g, &o);
+                (c, Structure::Stars(s))
+            }
+            Method::Acyclic => {
+                let (c, t) = acyclic::acyclic_coloring(g, &o);
+                (c, Structure::Trees(t))
+            }
+            _ => {
+                let mut color = greedy::distance1(g, &o);
+                for pass in 0..params.recolor_passes {
+                    color = greedy::distance1(
+                        g,
+                        &class_order(&color, &recolor_class_order(&color, pass)),
+                    );
+                }
+                (color, Structure::None)
+            }
+        }
+    });
+    let (mut stars, mut trees) = (None, None);
+    let postprocessed = params.postprocess && matches!(method, Method::Star | Method::Acyclic);
+    match structure {
+        Structure::Stars(mut s) => {
+            if postprocessed {
+                postprocess_star(&mut color, &mut s, g);
+            }
+            stars = Some(s);
+        }
+        Structure::Trees(mut t) => {
+            if postprocessed {
+                postprocess_acyclic(&mut color, &mut t, g);
+            }
+            trees = Some(t);
+        }
+        Structure::None => {}
+    }
+    let num_colors = num_colors(&color);
+    Coloring {
+        problem: Problem::Symmetric,
+        method,
+        order,
+        colors: to_public(color),
+        num_colors,
+        stars,
+        trees,
+        tried,
+        postprocessed,
+    }
+}

@@ -1,0 +1,54 @@
+//! Sparsity patterns for sparsediff: the first stage of the pipeline.
+//!
+//! A [`Pattern`] says which entries of an m×n matrix may be nonzero. It is stored in
+//! compressed sparse row form with sorted, duplicate-free column indices, which is exactly
+//! what sprs and faer expect, so both views are zero-copy ([`Pattern::as_sprs`],
+//! [`Pattern::as_faer`]).
+//!
+//! Patterns come from
+//! * explicit data: [`Pattern::from_entries`], [`Pattern::from_triplets`],
+//!   [`Pattern::from_csr`], [`Pattern::from_dense`], [`Pattern::from_sprs`];
+//! * Matrix Market files: [`read_matrix_market`], [`write_matrix_market`];
+//! * generators for the structures that derivative problems produce: [`generators`];
+//! * textual specs such as `band:n=1000,k=3` or `lp_ken_11.mtx`: [`PatternSpec`].
+//!
+//! ```
+//! use sparsediff_pattern::{generators, Pattern};
+//! let p = generators::band(6, 1, 1)?; // tridiagonal
+//! assert_eq!(p.nnz(), 16);
+//! assert_eq!(p.row(2), &[1, 2, 3]);
+//! assert_eq!(p.transpose(), p);
+//! # Ok::<(), sparsediff_pattern::PatternError>(())
+//! ```
+#![deny(missing_docs)]
+
+mod error;
+pub mod generators;
+pub mod mtx;
+mod ops;
+mod pattern;
+mod spec;
+mod views;
+
+pub use error::{PatternError, Result};
+pub use mtx::{
+    MatrixMarket, MtxErrorKind, MtxField, MtxHeader, MtxSymmetry, parse_matrix_market,
+    parse_matrix_market_bytes, read_matrix_market, to_matrix_market_string, write_matrix_market,
+    write_matrix_market_file,
+};
+pub use ops::NnzStats;
+pub use pattern::{MAX_DIM, MAX_NNZ, Pattern};
+pub use spec::{PatternSpec, SpecProblem};
+
+/// Anything that can produce a sparsity pattern (an explicit pattern, a file, a generator
+/// spec, later a traced function).
+pub trait PatternProvider {
+    /// Produces the pattern, or says why it cannot.
+    fn pattern(&self) -> Result<Pattern>;
+}
+
+impl PatternProvider for Pattern {
+    fn pattern(&self) -> Result<Pattern> {
+        Ok(self.clone())
+    }
+}

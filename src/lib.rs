@@ -1,0 +1,30 @@
+//! sparsediff: recover sparse Jacobians and Hessians from a few matrix-vector products.
+//!
+//! This facade re-exports the stages of the pipeline (see `DESIGN.md` in the repository):
+//!
+//! * [`pattern`]: sparsity patterns — explicit, Matrix Market, generators (bands, stencils,
+//!   the cartpole Hessian), specs such as `band:n=1000,k=3`;
+//! * [`coloring`]: column/row CPR, distance-1/2, star and acyclic colourings with every
+//!   classical vertex order, independent checkers and lower bounds.
+//!
+//! ```
+//! use sparsediff::{color, ColoringParams, Method, OrderChoice, Problem, PatternSpec};
+//!
+//! // The Hessian pattern of the cartpole augmented Lagrangian with 100 knots.
+//! let h = "cartpole:N=100".parse::<PatternSpec>()?.build()?;
+//! let best = ColoringParams::with_order(OrderChoice::best());
+//! let acyclic = color(&h, Problem::Symmetric, Method::Acyclic, &best)?;
+//! assert_eq!(acyclic.num_colors(), 6); // 6 Hessian-vector products recover all 4470 entries
+//! assert!(acyclic.check(&h).is_ok());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+#![deny(missing_docs)]
+
+pub use sparsediff_coloring as coloring;
+pub use sparsediff_pattern as pattern;
+
+pub use sparsediff_coloring::{
+    Coloring, ColoringError, ColoringParams, Method, Order, OrderChoice, Problem, color,
+    lower_bound,
+};
+pub use sparsediff_pattern::{Pattern, PatternError, PatternSpec, generators};
