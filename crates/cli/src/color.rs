@@ -70,7 +70,8 @@ fn order_name(o: &OrderChoice) -> String {
 #[derive(Debug, Serialize)]
 struct Tried {
     order: String,
-    colors: usize,
+    /// `null` when the order was skipped as too expensive for this pattern.
+    colors: Option<usize>,
     seconds: f64,
 }
 
@@ -199,11 +200,18 @@ fn print_text(out: &mut impl Write, r: &ColorReport) -> std::io::Result<()> {
     )?;
     if r.tried.len() > 1 {
         for t in &r.tried {
-            writeln!(
-                out,
-                "  {:<24} {:>6} colours  {:>10.6} s",
-                t.order, t.colors, t.seconds
-            )?;
+            match t.colors {
+                Some(k) => writeln!(
+                    out,
+                    "  {:<24} {k:>6} colours  {:>10.6} s",
+                    t.order, t.seconds
+                )?,
+                None => writeln!(
+                    out,
+                    "  {:<24} skipped: too expensive for this pattern",
+                    t.order
+                )?,
+            }
         }
         writeln!(out, "chosen order {}", r.chosen_order)?;
     }

@@ -1,6 +1,6 @@
 //! The error type of the colouring crate.
 
-use crate::problem::{Method, Problem};
+use crate::problem::{Method, Order, Problem};
 
 /// Why a colouring could not be computed or a result could not be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -52,9 +52,20 @@ pub enum ColoringError {
         /// The method.
         method: Method,
     },
-    /// The order does not apply to the method (e.g. perfect elimination needs a graph).
+    /// `best` was given an empty list of orders.
     #[error("no orders to try: `best` was given an empty list")]
     NoOrders,
+    /// An order would need more memory than it is allowed on this pattern (DSATUR on
+    /// conflict graphs with very many colours, e.g. distance-2 on a dense row).
+    #[error(
+        "the {order} order needs more than {limit} saturation entries on this pattern (its conflicts are too dense); choose another order"
+    )]
+    TooExpensive {
+        /// The order.
+        order: Order,
+        /// The limit that was reached.
+        limit: usize,
+    },
     /// A colouring vector has the wrong length.
     #[error("the colouring has {len} colours, the pattern has {expected} vertices to colour")]
     WrongLength {

@@ -85,44 +85,40 @@ pub fn color(
         OrderChoice::Best(list) => list,
     };
     match (problem, method) {
-        (Problem::Column, _) => Ok(distance2_family(
+        (Problem::Column, _) => distance2_family(
             &Bipartite::columns(pattern),
             problem,
             method,
             orders,
             params,
-        )),
-        (Problem::Row, _) => Ok(distance2_family(
-            &Bipartite::rows(pattern),
-            problem,
-            method,
-            orders,
-            params,
-        )),
+        ),
+        (Problem::Row, _) => {
+            distance2_family(&Bipartite::rows(pattern), problem, method, orders, params)
+        }
         (Problem::Symmetric, Method::Cpr) => {
             AdjacencyGraph::new(pattern, method)?; // symmetry check
-            Ok(distance2_family(
+            distance2_family(
                 &Bipartite::symmetric(pattern),
                 problem,
                 method,
                 orders,
                 params,
-            ))
+            )
         }
         (Problem::Symmetric, Method::Distance2) => {
             AdjacencyGraph::new(pattern, method)?;
             let closed = pattern.with_diagonal();
-            Ok(distance2_family(
+            distance2_family(
                 &Bipartite::symmetric(&closed),
                 problem,
                 method,
                 orders,
                 params,
-            ))
+            )
         }
         (Problem::Symmetric, _) => {
             let g = AdjacencyGraph::new(pattern, method)?;
-            Ok(symmetric_family(&g, method, orders, params))
+            symmetric_family(&g, method, orders, params)
         }
     }
 }
@@ -189,27 +185,46 @@ fn to_public(color: Vec<u32>) -> Vec<usize> {
 }
 
 /// Runs `colorize` for each order and keeps the first colouring with the fewest colours.
+/// Orders that are too expensive for the pattern are skipped (and reported); if every order
+/// is, the last such error is returned.
 fn best_of<T>(
     orders: &[Order],
-    mut colorize: impl FnMut(Order) -> (Vec<u32>, T),
-) -> (Order, Vec<u32>, T, Vec<OrderOutcome>) {
+    mut colorize: impl FnMut(Order) -> Result<(Vec<u32>, T), ColoringError>,
+) -> Result<(Order, Vec<u32>, T, Vec<OrderOutcome>), ColoringError> {
     let mut tried = Vec::with_capacity(orders.len());
     let mut best: Option<(Order, Vec<u32>, T)> = None;
+    let mut skipped = None;
     for &order in orders {
         let start = Instant::now();
-        let (color, extra) = colorize(order);
-        let k = num_colors(&color);
-        tried.push(OrderOutcome {
-            order,
-            colors: k,
-            seconds: start.elapsed().as_secs_f64(),
-        });
-        if best.as_ref().is_none_or(|(_, b, _)| k < num_colors(b)) {
-            best = Some((order, color, extra));
+        let outcome = colorize(order);
+        let seconds = start.elapsed().as_secs_f64();
+        match outcome {
+            Ok((color, extra)) => {
+                let k = num_colors(&color);
+                tried.push(OrderOutcome {
+                    order,
+                    colors: Some(k),
+                    seconds,
+                });
+                if best.as_ref().is_none_or(|(_, b, _)| k < num_colors(b)) {
+                    best = Some((order, color, extra));
+                }
+            }
+            Err(e @ ColoringError::TooExpensive { .. }) => {
+                tried.push(OrderOutcome {
+                    order,
+                    colors: None,
+                    seconds,
+                });
+                skipped = Some(e);
+            }
+            Err(e) => return Err(e),
         }
     }
-    let (order, color, extra) = best.expect("at least one order");
-    (order, color, extra, tried)
+    match best {
+        Some((order, color, extra)) => Ok((order, color, extra, tried)),
+        None => Err(skipped.unwrap_or(ColoringError::NoOrders)),
+    }
 }
 
 /// CPR / distance-2: greedy partial distance-2 colouring, then optional iterated greedy.
@@ -219,9 +234,9 @@ fn distance2_family(
     method: Method,
     orders: &[Order],
     params: &ColoringParams,
-) -> Coloring {
+) -> Result<Coloring, ColoringError> {
     let (order, color, (), tried) = best_of(orders, |order| {
-        let mut color = greedy::partial_distance2(b, &vertex_order(b, order));
+        let mut color = greedy::partial_distance2(b, &vertex_order(b, order)?);
         for pass in 0..params.recolor_passes {
             let next = greedy::partial_distance2(
                 b,
@@ -230,10 +245,10 @@ fn distance2_family(
             debug_assert!(num_colors(&next) <= num_colors(&color));
             color = next;
         }
-        (color, ())
-    });
+        Ok((color, ()))
+    })?;
     let num_colors = num_colors(&color);
-    Coloring {
+    Ok(Coloring {
         problem,
         method,
         order,
@@ -243,7 +258,7 @@ fn distance2_family(
         trees: None,
         tried,
         postprocessed: false,
-    }
+    })
 }
 
 enum Structure {
@@ -258,10 +273,10 @@ fn symmetric_family(
     method: Method,
     orders: &[Order],
     params: &ColoringParams,
-) -> Coloring {
+) -> Result<Coloring, ColoringError> {
     let (order, mut color, structure, tried) = best_of(orders, |order| {
-        let o = vertex_order(g, order);
-        match method {
+        let o = vertex_order(g, order)?;
+        Ok(match method {
             Method::Star => {
                 let (c, s) = star::star_coloring(g, &o);
                 (c, Structure::Stars(s))
@@ -280,8 +295,8 @@ fn symmetric_family(
                 }
                 (color, Structure::None)
             }
-        }
-    });
+        })
+    })?;
     let (mut stars, mut trees) = (None, None);
     let postprocessed = params.postprocess && matches!(method, Method::Star | Method::Acyclic);
     match structure {
@@ -300,7 +315,7 @@ fn symmetric_family(
         Structure::None => {}
     }
     let num_colors = num_colors(&color);
-    Coloring {
+    Ok(Coloring {
         problem: Problem::Symmetric,
         method,
         order,
@@ -310,5 +325,5 @@ fn symmetric_family(
         trees,
         tried,
         postprocessed,
-    }
+    })
 }

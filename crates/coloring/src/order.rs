@@ -11,8 +11,13 @@ use std::collections::{BinaryHeap, HashSet};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+use crate::error::ColoringError;
 use crate::graph::{AdjacencyGraph, Bipartite};
 use crate::problem::Order;
+
+/// Most (vertex, colour ≥ 64) pairs DSATUR may remember (about 1 GiB); beyond that the
+/// conflict graph is too dense for it and [`ColoringError::TooExpensive`] is returned.
+pub(crate) const DSATUR_HIGH_COLOR_LIMIT: usize = 1 << 25;
 
 /// A generation-stamped "seen" marker: clearing it is O(1).
 pub(crate) struct Marker {
@@ -99,9 +104,13 @@ impl ConflictGraph for AdjacencyGraph {
     }
 }
 
-/// Computes the visit order of `order` on `g`: a permutation of `0..n`.
-pub(crate) fn vertex_order(g: &impl ConflictGraph, order: Order) -> Vec<usize> {
-    match order {
+/// Computes the visit order of `order` on `g`: a permutation of `0..n`. Only DSATUR can
+/// fail, on conflict graphs too dense for its memory limit.
+pub(crate) fn vertex_order(
+    g: &impl ConflictGraph,
+    order: Order,
+) -> Result<Vec<usize>, ColoringError> {
+    Ok(match order {
         Order::Natural => (0..g.n()).collect(),
         Order::Random(seed) => random_order(g.n(), seed),
         Order::LargestFirst => largest_first(&g.degrees()),
@@ -109,8 +118,8 @@ pub(crate) fn vertex_order(g: &impl ConflictGraph, order: Order) -> Vec<usize> {
         Order::IncidenceDegree => dynamic(g, Dynamic::IncidenceDegree),
         Order::DynamicLargestFirst => dynamic(g, Dynamic::DynamicLargestFirst),
         Order::PerfectElimination => dynamic(g, Dynamic::MaximumCardinality),
-        Order::Dsatur => dsatur(g),
-    }
+        Order::Dsatur => dsatur(g, DSATUR_HIGH_COLOR_LIMIT)?,
+    })
 }
 
 fn random_order(n: usize, seed: u64) -> Vec<usize> {
@@ -260,7 +269,7 @@ fn dynamic(g: &impl ConflictGraph, kind: Dynamic) -> Vec<usize> {
 /// DSATUR: repeatedly colour (distance-1 in the conflict graph) the uncoloured vertex with
 /// the most distinct colours among its conflicts, ties by larger degree, then lower index.
 /// Returns the visit order; greedy colouring in this order reproduces DSATUR's colouring.
-fn dsatur(g: &impl ConflictGraph) -> Vec<usize> {
+fn dsatur(g: &impl ConflictGraph, limit: usize) -> Result<Vec<usize>, ColoringError> {
     let n = g.n();
     let degree = g.degrees();
     let mut color = vec![u32::MAX; n];
@@ -277,7 +286,14 @@ fn dsatur(g: &impl ConflictGraph) -> Vec<usize> {
     let mut seen = Marker::new(n);
     let mut forbidden: Vec<usize> = Vec::new();
     let mut order = Vec::with_capacity(n);
+    let mut too_many = false;
     while let Some(k) = heap.pop() {
+        if too_many {
+            return Err(ColoringError::TooExpensive {
+                order: Order::Dsatur,
+                limit,
+            });
+        }
         let v = !(k as u32) as usize;
         if color[v] != u32::MAX || (k >> 48) as u32 != saturation[v].min(0xFFFF) {
             continue; // stale entry
@@ -310,13 +326,14 @@ fn dsatur(g: &impl ConflictGraph) -> Vec<usize> {
             } else {
                 seen_high.insert((w as u32, c as u32))
             };
+            too_many |= seen_high.len() > limit;
             if fresh {
                 saturation[w] += 1;
                 heap.push(key(saturation[w], degree[w], w));
             }
         });
     }
-    order
+    Ok(order)
 }
 
 /// Whether `order` is a perfect elimination ordering when read backwards, i.e. whether
@@ -365,9 +382,24 @@ mod tests {
         let g = AdjacencyGraph::new(&p, Method::Star).unwrap();
         let b = Bipartite::symmetric(&p);
         for o in Order::ALL {
-            assert!(is_permutation(&vertex_order(&g, o), 60), "{o}");
-            assert!(is_permutation(&vertex_order(&b, o), 60), "{o}");
+            assert!(is_permutation(&vertex_order(&g, o).unwrap(), 60), "{o}");
+            assert!(is_permutation(&vertex_order(&b, o).unwrap(), 60), "{o}");
         }
+    }
+
+    #[test]
+    fn dsatur_refuses_dense_conflicts_beyond_its_limit() {
+        // Distance-2 on an arrowhead: every column conflicts with every other (n colours).
+        let p = generators::arrowhead(300, 1).unwrap();
+        let b = Bipartite::symmetric(&p);
+        assert!(matches!(
+            dsatur(&b, 1000),
+            Err(ColoringError::TooExpensive {
+                order: Order::Dsatur,
+                limit: 1000
+            })
+        ));
+        assert!(is_permutation(&dsatur(&b, 1 << 20).unwrap(), 300));
     }
 
     #[test]
@@ -380,7 +412,7 @@ mod tests {
         // A star: the centre has the largest degree; smallest-last puts leaves last.
         let p = generators::arrowhead(6, 1).unwrap();
         let g = AdjacencyGraph::new(&p, Method::Star).unwrap();
-        let o = vertex_order(&g, Order::SmallestLast);
+        let o = vertex_order(&g, Order::SmallestLast).unwrap();
         assert!(o[..2].contains(&0), "{o:?}");
     }
 
@@ -390,13 +422,13 @@ mod tests {
         let perm = random_order(200, 3);
         let p = band.permute_symmetric(&perm).unwrap();
         let g = AdjacencyGraph::new(&p, Method::Acyclic).unwrap();
-        let o = vertex_order(&g, Order::PerfectElimination);
+        let o = vertex_order(&g, Order::PerfectElimination).unwrap();
         assert!(is_perfect_elimination(&g, &o));
         let grid = generators::grid2d(5, 5, generators::Stencil2d::FivePoint).unwrap();
         let gg = AdjacencyGraph::new(&grid, Method::Acyclic).unwrap();
         assert!(!is_perfect_elimination(
             &gg,
-            &vertex_order(&gg, Order::PerfectElimination)
+            &vertex_order(&gg, Order::PerfectElimination).unwrap()
         ));
     }
 }

@@ -16,8 +16,9 @@ pub const NEUTRAL: usize = usize::MAX;
 pub struct OrderOutcome {
     /// The order.
     pub order: Order,
-    /// Colours it needed.
-    pub colors: usize,
+    /// Colours it needed (`None`: the order was skipped as too expensive, see
+    /// [`ColoringError::TooExpensive`](crate::ColoringError::TooExpensive)).
+    pub colors: Option<usize>,
     /// Time to compute the order and colour in it, in seconds.
     pub seconds: f64,
 }

@@ -1,0 +1,245 @@
+//! The `sparsediff` binary: its JSON contract and its errors on bad input.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn sparsediff(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_sparsediff"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+fn data(name: &str) -> String {
+    format!("{}/../../data/matrices/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn json(out: &Output) -> serde_json::Value {
+    assert!(
+        out.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("one JSON object")
+}
+
+fn stderr_of(args: &[&str]) -> String {
+    let out = sparsediff(args);
+    assert!(!out.status.success(), "expected failure for {args:?}");
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "errors exit with 2, not a panic (101)"
+    );
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn color_json_has_the_contract_fields() {
+    let v = json(&sparsediff(&[
+        "color",
+        "band:n=1000,k=3",
+        "--method",
+        "acyclic",
+        "--order",
+        "perfect-elimination",
+        "--json",
+    ]));
+    for key in [
+        "rows",
+        "cols",
+        "nnz",
+        "problem",
+        "method",
+        "order",
+        "colors",
+        "lower_bound",
+        "valid",
+        "seconds",
+    ] {
+        assert!(v.get(key).is_some(), "missing {key} in {v}");
+    }
+    assert_eq!(v["rows"], 1000);
+    assert_eq!(v["nnz"], 1000 * 7 - 12);
+    assert_eq!(v["problem"], "symmetric");
+    assert_eq!(v["method"], "acyclic");
+    assert_eq!(v["order"], "perfect-elimination");
+    assert_eq!(v["colors"], 4);
+    assert_eq!(v["lower_bound"], 4);
+    assert_eq!(v["valid"], true);
+    assert!(v["seconds"].as_f64().unwrap() >= 0.0);
+}
+
+#[test]
+fn color_reads_matrix_market_and_builtins() {
+    let file = data("lp_ken_11.mtx");
+    let v = json(&sparsediff(&[
+        "color",
+        &file,
+        "--problem",
+        "column",
+        "--json",
+    ]));
+    assert_eq!(
+        (v["rows"].as_u64(), v["cols"].as_u64(), v["colors"].as_u64()),
+        (Some(14694), Some(21349), Some(130))
+    );
+    let v = json(&sparsediff(&[
+        "color",
+        "builtin:lp_ken_11",
+        "--problem",
+        "row",
+        "--json",
+    ]));
+    assert_eq!(v["colors"], 5);
+    assert_eq!(v["lower_bound"], 3);
+    let v = json(&sparsediff(&[
+        "color",
+        "cartpole:N=100",
+        "--method",
+        "star",
+        "--order",
+        "best",
+        "--json",
+    ]));
+    assert_eq!(v["order"], "best");
+    assert_eq!(v["colors"], 9);
+    assert_eq!(v["tried"].as_array().unwrap().len(), 8);
+}
+
+#[test]
+fn out_and_dot_files_are_written() {
+    let dir = std::env::temp_dir().join(format!("sparsediff-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (out, dot): (PathBuf, PathBuf) = (dir.join("colors.txt"), dir.join("graph.dot"));
+    let r = sparsediff(&[
+        "color",
+        "band:n=10,k=1",
+        "--method",
+        "star",
+        "--out",
+        out.to_str().unwrap(),
+        "--dot",
+        dot.to_str().unwrap(),
+    ]);
+    assert!(r.status.success());
+    let colors: Vec<i64> = std::fs::read_to_string(&out)
+        .unwrap()
+        .lines()
+        .map(|l| l.parse().unwrap())
+        .collect();
+    assert_eq!(colors.len(), 10);
+    assert!(colors.iter().all(|&c| (0..3).contains(&c)));
+    let text = std::fs::read_to_string(&dot).unwrap();
+    assert!(text.starts_with("graph coloring {") && text.contains("0 -- 1;"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn bad_input_names_the_problem() {
+    let dir = std::env::temp_dir().join(format!("sparsediff-cli-bad-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let write = |name: &str, text: &str| {
+        let p = dir.join(name);
+        std::fs::write(&p, text).unwrap();
+        p.to_str().unwrap().to_string()
+    };
+    let cases: Vec<(String, &str)> = vec![
+        (
+            write(
+                "banner.mtx",
+                "%%MatrixMarket matrix array real general\n2 2\n1\n2\n3\n4\n",
+            ),
+            "line 1",
+        ),
+        (
+            write(
+                "range.mtx",
+                "%%MatrixMarket matrix coordinate pattern general\n2 2 2\n1 1\n3 1\n",
+            ),
+            "line 4",
+        ),
+        (
+            write(
+                "count.mtx",
+                "%%MatrixMarket matrix coordinate pattern general\n2 2 3\n1 1\n2 2\n",
+            ),
+            "3",
+        ),
+        (
+            write(
+                "value.mtx",
+                "%%MatrixMarket matrix coordinate real general\n2 2 1\n1 1 abc\n",
+            ),
+            "line 3",
+        ),
+        (
+            write(
+                "empty.mtx",
+                "%%MatrixMarket matrix coordinate pattern general\n3 3 0\n",
+            ),
+            "no entries",
+        ),
+        (
+            write(
+                "zero.mtx",
+                "%%MatrixMarket matrix coordinate pattern general\n0 4 0\n",
+            ),
+            "0×4",
+        ),
+    ];
+    for (path, needle) in &cases {
+        let e = stderr_of(&["color", path]);
+        assert!(e.contains(needle), "{path}: {e}");
+    }
+    for (spec, needle) in [
+        ("band:n=1000", "k"),
+        ("band:n=0,k=0", "n"),
+        ("band:n=10,k=20", "lower"),
+        ("grid2d:nx=1e9,ny=1e9", "exceeds"),
+        ("grid2d:nx=10,ny=10,stencil=7", "5 or 9"),
+        ("random:m=10,n=10,density=3", "density"),
+        ("blob:n=3", "unknown generator"),
+        ("does-not-exist.mtx", "does-not-exist.mtx"),
+        ("builtin:nothing", "builtin"),
+    ] {
+        let e = stderr_of(&["color", spec]);
+        assert!(e.contains(needle), "{spec}: {e}");
+    }
+    let e = stderr_of(&[
+        "color",
+        "random:m=5,n=6,density=0.5",
+        "--problem",
+        "symmetric",
+    ]);
+    assert!(e.contains("square"), "{e}");
+    let e = stderr_of(&[
+        "color",
+        &data("jac_pat.mtx"),
+        "--problem",
+        "column",
+        "--method",
+        "star",
+    ]);
+    assert!(e.contains("does not apply"), "{e}");
+    let asym = write(
+        "asym.mtx",
+        "%%MatrixMarket matrix coordinate pattern general\n2 2 2\n1 1\n2 1\n",
+    );
+    let e = stderr_of(&["color", &asym, "--problem", "symmetric"]);
+    assert!(e.contains("(1, 0)"), "{e}");
+    // ...which --symmetrize repairs.
+    let v = json(&sparsediff(&[
+        "color",
+        &asym,
+        "--problem",
+        "symmetric",
+        "--symmetrize",
+        "--json",
+    ]));
+    assert_eq!(v["symmetrized"], true);
+    // Unknown option values are rejected by the parser, not by a panic.
+    let out = sparsediff(&["color", "band:n=10,k=1", "--order", "fancy"]);
+    assert!(!out.status.success());
+    let _ = std::fs::remove_dir_all(&dir);
+}
