@@ -6,6 +6,7 @@
 //! two-coloured tree are recovered by peeling leaves: for a leaf ℓ with parent p,
 //! H[ℓ, p] = B[ℓ, colour(p)] − Σ H[ℓ, k] over ℓ's already-peeled children k.
 
+use crate::check::Violation;
 use crate::graph::AdjacencyGraph;
 use crate::greedy::{UNCOLORED, first_allowed};
 
@@ -93,6 +94,100 @@ impl TreeSet {
     }
 }
 
+impl TreeSet {
+    /// The two-coloured trees of a given colouring (a closed-form design, a user's
+    /// colouring), checking on the way that it is an acyclic colouring: every vertex
+    /// coloured (no neutral), adjacent vertices different, and no two-coloured cycle. The
+    /// violation found names the vertices.
+    pub fn from_colors(g: &AdjacencyGraph, colors: &[usize]) -> Result<TreeSet, Violation> {
+        check_proper(g, colors)?;
+        let ne = g.num_edges();
+        // Edges grouped by colour pair; one union-find over vertices per pair.
+        let mut by_pair: Vec<(usize, usize, u32)> = (0..ne)
+            .map(|e| {
+                let [v, w] = g.edge(e);
+                let (a, b) = (colors[v].min(colors[w]), colors[v].max(colors[w]));
+                (a, b, e as u32)
+            })
+            .collect();
+        by_pair.sort_unstable();
+        let mut parent: Vec<u32> = (0..g.n() as u32).collect();
+        let mut touched: Vec<usize> = Vec::new();
+        let mut tree_of_root = vec![u32::MAX; g.n()];
+        let mut tree_of_edge = vec![0u32; ne];
+        let mut num_trees = 0usize;
+        let find = |parent: &mut [u32], mut x: usize| {
+            while parent[x] as usize != x {
+                let gp = parent[parent[x] as usize];
+                parent[x] = gp;
+                x = gp as usize;
+            }
+            x
+        };
+        let mut start = 0;
+        while start < by_pair.len() {
+            let pair = (by_pair[start].0, by_pair[start].1);
+            let end = start
+                + by_pair[start..]
+                    .iter()
+                    .take_while(|t| (t.0, t.1) == pair)
+                    .count();
+            for &(_, _, e) in &by_pair[start..end] {
+                let [v, w] = g.edge(e as usize);
+                touched.extend([v, w]);
+                let (rv, rw) = (find(&mut parent, v), find(&mut parent, w));
+                if rv == rw {
+                    return Err(Violation::TwoColoredCycle {
+                        a: v,
+                        b: w,
+                        colors: [pair.0, pair.1],
+                    });
+                }
+                parent[rv] = rw as u32;
+            }
+            for &(_, _, e) in &by_pair[start..end] {
+                let r = find(&mut parent, g.edge(e as usize)[0]);
+                if tree_of_root[r] == u32::MAX {
+                    tree_of_root[r] = num_trees as u32;
+                    num_trees += 1;
+                }
+                tree_of_edge[e as usize] = tree_of_root[r];
+            }
+            for &v in &touched {
+                parent[v] = v as u32;
+                tree_of_root[v] = u32::MAX;
+            }
+            touched.clear();
+            start = end;
+        }
+        Ok(build_trees(g, &tree_of_edge, num_trees))
+    }
+}
+
+/// Every vertex has a (non-neutral) colour and adjacent vertices differ.
+pub(crate) fn check_proper(g: &AdjacencyGraph, colors: &[usize]) -> Result<(), Violation> {
+    if colors.len() != g.n() {
+        return Err(Violation::WrongLength {
+            len: colors.len(),
+            expected: g.n(),
+        });
+    }
+    if let Some(v) = colors.iter().position(|&c| c == crate::NEUTRAL) {
+        return Err(Violation::Neutral { vertex: v });
+    }
+    for e in 0..g.num_edges() {
+        let [v, w] = g.edge(e);
+        if colors[v] == colors[w] {
+            return Err(Violation::Adjacent {
+                a: v,
+                b: w,
+                color: colors[v],
+            });
+        }
+    }
+    Ok(())
+}
+
 /// Acyclic-colours `g` greedily in `order`; returns colours and the tree set.
 pub(crate) fn acyclic_coloring(g: &AdjacencyGraph, order: &[usize]) -> (Vec<u32>, TreeSet) {
     let n = g.n();
@@ -163,14 +258,7 @@ pub(crate) fn acyclic_coloring(g: &AdjacencyGraph, order: &[usize]) -> (Vec<u32>
             }
         }
     }
-    let trees = build_trees(g, &mut forest);
-    (color, trees)
-}
-
-/// Groups edges by tree and orders each tree's edges by repeatedly peeling leaves.
-fn build_trees(g: &AdjacencyGraph, forest: &mut Forest) -> TreeSet {
     let ne = g.num_edges();
-    let n = g.n();
     // Tree index of every edge, numbered by first appearance.
     let mut tree_of_root = vec![u32::MAX; ne];
     let mut num_trees = 0usize;
@@ -185,8 +273,17 @@ fn build_trees(g: &AdjacencyGraph, forest: &mut Forest) -> TreeSet {
         })
         .collect();
     drop(tree_of_root);
+    let trees = build_trees(g, &tree_of_edge, num_trees);
+    (color, trees)
+}
+
+/// Groups edges by tree (`tree_of_edge`, ids `0..num_trees`) and orders each tree's edges
+/// by repeatedly peeling leaves.
+fn build_trees(g: &AdjacencyGraph, tree_of_edge: &[u32], num_trees: usize) -> TreeSet {
+    let ne = g.num_edges();
+    let n = g.n();
     let mut tree_ptr = vec![0usize; num_trees + 1];
-    for &t in &tree_of_edge {
+    for &t in tree_of_edge {
         tree_ptr[t as usize + 1] += 1;
     }
     for t in 0..num_trees {
@@ -198,7 +295,6 @@ fn build_trees(g: &AdjacencyGraph, forest: &mut Forest) -> TreeSet {
         edges_by_tree[next[t as usize]] = e as u32;
         next[t as usize] += 1;
     }
-    drop(tree_of_edge);
 
     // Peel each tree. Per-tree adjacency is built in scratch arrays indexed by local ids.
     let mut local = vec![u32::MAX; n];

@@ -6,6 +6,10 @@
 //! off-diagonal entry H[i, j] is then read directly as B[spoke, colour(hub)], where the hub
 //! is the centre of the two-coloured star containing edge {i, j}.
 
+use std::collections::HashMap;
+
+use crate::acyclic::check_proper;
+use crate::check::Violation;
 use crate::graph::AdjacencyGraph;
 use crate::greedy::{UNCOLORED, first_allowed};
 
@@ -44,6 +48,78 @@ impl StarSet {
     /// The star index of every edge, in the order of [`entries`](Self::entries).
     pub fn stars(&self) -> &[u32] {
         &self.star
+    }
+
+    /// The two-coloured stars of a given colouring (a closed-form design, a user's
+    /// colouring), checking on the way that it is a star colouring: every vertex coloured,
+    /// adjacent vertices different, and no two-coloured path on four vertices (named in the
+    /// violation).
+    pub fn from_colors(g: &AdjacencyGraph, colors: &[usize]) -> Result<StarSet, Violation> {
+        check_proper(g, colors)?;
+        // For every vertex, how many neighbours carry each colour (scratch, reset per vertex).
+        let mut count: HashMap<usize, u32> = HashMap::new();
+        let mut many = vec![false; 2 * g.num_edges()]; // per directed slot v→w: ≥ 2 nbrs of colour(w)
+        let mut slot_of = vec![[u32::MAX; 2]; g.num_edges()];
+        let mut slot = 0usize;
+        for v in 0..g.n() {
+            count.clear();
+            for &w in g.neighbors(v) {
+                *count.entry(colors[w as usize]).or_default() += 1;
+            }
+            for (w, e) in g.neighbors_with_edges(v) {
+                many[slot] = count[&colors[w]] >= 2;
+                slot_of[e][usize::from(v > w)] = slot as u32;
+                slot += 1;
+            }
+        }
+        let mut star_of_hub: HashMap<(usize, usize), u32> = HashMap::new();
+        let mut edges = Vec::with_capacity(g.num_edges());
+        let mut star = Vec::with_capacity(g.num_edges());
+        let mut hub = Vec::with_capacity(g.num_edges());
+        let mut num_stars = 0u32;
+        for (e, [s_vw, s_wv]) in slot_of.iter().enumerate() {
+            let [v, w] = g.edge(e);
+            let (v_hub, w_hub) = (many[*s_vw as usize], many[*s_wv as usize]);
+            if v_hub && w_hub {
+                // x–v–w–y alternates two colours.
+                let other = |a: usize, b: usize| {
+                    g.neighbors(a)
+                        .iter()
+                        .map(|&x| x as usize)
+                        .find(|&x| x != b && colors[x] == colors[b])
+                        .unwrap_or(b)
+                };
+                return Err(Violation::TwoColoredPath {
+                    path: [other(v, w), v, w, other(w, v)],
+                });
+            }
+            let h = if w_hub {
+                w
+            } else if v_hub {
+                v
+            } else {
+                v.max(w)
+            };
+            let spoke = if h == v { w } else { v };
+            let id = if v_hub || w_hub {
+                *star_of_hub.entry((h, colors[spoke])).or_insert_with(|| {
+                    num_stars += 1;
+                    num_stars - 1
+                })
+            } else {
+                num_stars += 1;
+                num_stars - 1
+            };
+            edges.push([v as u32, w as u32]);
+            star.push(id);
+            hub.push(h as u32);
+        }
+        Ok(StarSet {
+            edges,
+            star,
+            hub,
+            num_stars: num_stars as usize,
+        })
     }
 }
 
