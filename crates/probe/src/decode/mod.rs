@@ -1,0 +1,60 @@
+//! Prepared decoders: each turns the products B into the matrix values (in the pattern's
+//! entry order) without allocating.
+//!
+//! | decoder | used by | work per decode |
+//! |---|---|---|
+//! | [`GatherDecoder`] | identity, CPR, star, distance-2, direct stencils | one read per entry |
+//! | [`RollDecoder`] | banded stride probes | one read per entry, index computed |
+//! | [`SubstitutionDecoder`] | acyclic colourings, substitution stencils | one read and two writes per edge |
+
+mod gather;
+mod roll;
+mod substitution;
+
+pub use gather::GatherDecoder;
+pub use roll::RollDecoder;
+pub use substitution::SubstitutionDecoder;
+
+use faer::MatRef;
+
+use crate::error::DecodeError;
+
+/// Recovers matrix values from compressed products.
+pub trait Decode {
+    /// Shape (rows, probes) the products must have.
+    fn products_shape(&self) -> (usize, usize);
+
+    /// Writes the matrix values, in the pattern's entry order, into `values`. Checks the
+    /// products' shape and that every product is finite first.
+    fn decode(&mut self, products: MatRef<'_, f64>, values: &mut [f64]) -> Result<(), DecodeError>;
+}
+
+/// Every prepared decoder of this crate.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum Decoder {
+    /// Direct recovery by precomputed gather.
+    Gather(GatherDecoder),
+    /// Banded stride probes, decoded by rolling.
+    Roll(RollDecoder),
+    /// Substitution along two-coloured trees.
+    Substitution(SubstitutionDecoder),
+}
+
+impl Decode for Decoder {
+    fn products_shape(&self) -> (usize, usize) {
+        match self {
+            Decoder::Gather(d) => d.products_shape(),
+            Decoder::Roll(d) => d.products_shape(),
+            Decoder::Substitution(d) => d.products_shape(),
+        }
+    }
+
+    fn decode(&mut self, products: MatRef<'_, f64>, values: &mut [f64]) -> Result<(), DecodeError> {
+        match self {
+            Decoder::Gather(d) => d.decode(products, values),
+            Decoder::Roll(d) => d.decode(products, values),
+            Decoder::Substitution(d) => d.decode(products, values),
+        }
+    }
+}

@@ -1,0 +1,148 @@
+//! Plans from graph colourings: column/row CPR, distance-2, star (direct, with symmetry),
+//! acyclic (substitution).
+
+use std::sync::Arc;
+
+use sparsediff_coloring::{
+    AdjacencyGraph, ColoringParams, Method, OrderChoice, Problem, color, lower_bound,
+};
+use sparsediff_pattern::Pattern;
+
+use super::check_pattern;
+use crate::decode::{Decoder, GatherDecoder, SubstitutionDecoder};
+use crate::error::DesignError;
+use crate::plan::{MatrixKind, Orientation, ProbeDesigner, ProbePlan, Seeds};
+
+/// A designer backed by a colouring of the pattern.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ColoredDesigner {
+    method: Method,
+    orientation: Orientation,
+    params: ColoringParams,
+}
+
+impl ColoredDesigner {
+    /// Column CPR (JVPs); also valid for symmetric matrices without exploiting symmetry.
+    pub fn cpr() -> Self {
+        Self::new(Method::Cpr, Orientation::Columns)
+    }
+
+    /// Row CPR (VJPs): products are Aᵀ·S.
+    pub fn cpr_rows() -> Self {
+        Self::new(Method::Cpr, Orientation::Rows)
+    }
+
+    /// Distance-2 colouring of a symmetric pattern (direct, no symmetry exploited).
+    pub fn distance2() -> Self {
+        Self::new(Method::Distance2, Orientation::Columns)
+    }
+
+    /// Star colouring: direct recovery exploiting symmetry.
+    pub fn star() -> Self {
+        Self::new(Method::Star, Orientation::Columns)
+    }
+
+    /// Acyclic colouring: recovery by substitution.
+    pub fn acyclic() -> Self {
+        Self::new(Method::Acyclic, Orientation::Columns)
+    }
+
+    fn new(method: Method, orientation: Orientation) -> Self {
+        Self {
+            method,
+            orientation,
+            params: ColoringParams::with_order(OrderChoice::best()),
+        }
+    }
+
+    /// Uses other colouring parameters (default: the best of every order, no
+    /// post-processing).
+    pub fn with_params(mut self, params: ColoringParams) -> Self {
+        self.params = params;
+        self
+    }
+
+    /// The colouring method.
+    pub fn method(&self) -> Method {
+        self.method
+    }
+}
+
+impl ProbeDesigner for ColoredDesigner {
+    fn name(&self) -> &'static str {
+        match (self.method, self.orientation) {
+            (Method::Cpr, Orientation::Rows) => "cpr-row",
+            (Method::Cpr, _) => "cpr",
+            (Method::Distance2, _) => "d2",
+            (Method::Star, _) => "star",
+            (Method::Acyclic, _) => "acyclic",
+            (Method::Distance1, _) => "distance1",
+        }
+    }
+
+    fn design(&self, pattern: &Pattern, kind: MatrixKind) -> Result<ProbePlan, DesignError> {
+        check_pattern(self.name(), pattern)?;
+        let symmetric_only = matches!(
+            self.method,
+            Method::Distance2 | Method::Star | Method::Acyclic
+        );
+        if symmetric_only && kind != MatrixKind::Symmetric {
+            return Err(DesignError::NotApplicable {
+                designer: self.name(),
+                reason: format!("{} colouring recovers symmetric matrices only", self.method),
+            });
+        }
+        if self.method == Method::Distance1 {
+            return Err(DesignError::NotApplicable {
+                designer: self.name(),
+                reason: "distance-1 colourings recover only the diagonal (see the diagonal module)"
+                    .to_string(),
+            });
+        }
+        let problem = match (self.method, self.orientation) {
+            (Method::Cpr, Orientation::Columns) => Problem::Column,
+            (Method::Cpr, Orientation::Rows) => Problem::Row,
+            _ => Problem::Symmetric,
+        };
+        let coloring = color(pattern, problem, self.method, &self.params)?;
+        let lb = lower_bound(pattern, problem, self.method)?;
+        let k = coloring.num_colors();
+        let colors = coloring.colors();
+        let decoder = match self.method {
+            Method::Cpr if self.orientation == Orientation::Rows => {
+                Decoder::Gather(GatherDecoder::rows(pattern, colors, k))
+            }
+            Method::Cpr | Method::Distance2 => {
+                Decoder::Gather(GatherDecoder::columns(pattern, colors, k))
+            }
+            Method::Star => {
+                let g = AdjacencyGraph::new(pattern, self.method)?;
+                let stars = coloring
+                    .star_set()
+                    .expect("star colourings carry their stars");
+                Decoder::Gather(GatherDecoder::star(pattern, &g, stars, colors, k))
+            }
+            Method::Acyclic => {
+                let g = AdjacencyGraph::new(pattern, self.method)?;
+                let trees = coloring
+                    .tree_set()
+                    .expect("acyclic colourings carry their trees");
+                Decoder::Substitution(SubstitutionDecoder::new(pattern, &g, trees, colors, k))
+            }
+            Method::Distance1 => unreachable!("refused above"),
+        };
+        Ok(ProbePlan {
+            designer: self.name(),
+            kind,
+            orientation: self.orientation,
+            pattern: Arc::new(pattern.clone()),
+            seeds: Seeds::Groups {
+                group: colors.to_vec(),
+                num_probes: k,
+            },
+            lower_bound: lb,
+            colors: Some(k),
+            decoder,
+        })
+    }
+}

@@ -1,0 +1,133 @@
+//! Errors of designing probes and decoding products.
+
+use sparsediff_coloring::ColoringError;
+use sparsediff_coloring::check::Violation;
+use sparsediff_pattern::PatternError;
+
+/// Why a probe plan could not be designed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DesignError {
+    /// The pattern is unusable (empty dimension, no entries, too large).
+    #[error(transparent)]
+    Pattern(#[from] PatternError),
+    /// The colouring failed (asymmetric pattern for a symmetric plan, ...).
+    #[error(transparent)]
+    Coloring(#[from] ColoringError),
+    /// The designer does not apply to this pattern (e.g. a stencil design on another
+    /// pattern, a symmetric designer on a general matrix).
+    #[error("designer `{designer}` does not apply: {reason}")]
+    NotApplicable {
+        /// The designer.
+        designer: &'static str,
+        /// Why not.
+        reason: String,
+    },
+    /// A colouring (given, or from a closed-form design) is not valid for the decoding it
+    /// is meant for; the violation names the vertices and colours.
+    #[error("the colouring of `{designer}` is not valid for its decoding: {violation}")]
+    InvalidColoring {
+        /// The designer.
+        designer: &'static str,
+        /// What is wrong.
+        violation: Violation,
+    },
+    /// Random probes: fewer probes than some row has unknowns.
+    #[error("row {row} has {needed} unknowns but there are only {probes} probes")]
+    TooFewProbes {
+        /// The row.
+        row: usize,
+        /// Unknowns in the row.
+        needed: usize,
+        /// Probes available.
+        probes: usize,
+    },
+    /// Least squares: the sample matrix of some rows does not have full column rank on
+    /// their support, so they cannot be recovered (listed, at most the first 64).
+    #[error(
+        "{count} rows cannot be recovered (their sample matrix is rank deficient), first: {rows:?}"
+    )]
+    RankDeficient {
+        /// Number of rows.
+        count: usize,
+        /// The first rows (at most 64).
+        rows: Vec<usize>,
+    },
+    /// A seed matrix has the wrong shape.
+    #[error("the seed matrix is {rows}×{cols}, expected {expected_rows} rows")]
+    SeedShape {
+        /// Rows given.
+        rows: usize,
+        /// Columns (probes) given.
+        cols: usize,
+        /// Rows expected (columns of the matrix for column probes).
+        expected_rows: usize,
+    },
+    /// A seed matrix contains NaN or an infinity.
+    #[error("seed entry ({row}, {probe}) is not finite ({value})")]
+    NonFiniteSeed {
+        /// Row of the seed matrix.
+        row: usize,
+        /// Probe.
+        probe: usize,
+        /// The value.
+        value: f64,
+    },
+    /// A parameter is out of its range.
+    #[error("parameter `{name}` = {value} {reason}")]
+    Parameter {
+        /// The parameter.
+        name: &'static str,
+        /// The value, as written.
+        value: String,
+        /// Why it is rejected.
+        reason: &'static str,
+    },
+}
+
+/// Why products could not be decoded. Nothing is ever decoded silently wrong: a wrong shape
+/// or a non-finite product is an error, and least-squares decoders report rows they cannot
+/// recover.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DecodeError {
+    /// The products matrix has the wrong shape.
+    #[error("the products are {rows}×{cols}, expected {expected_rows}×{expected_cols}")]
+    Shape {
+        /// Rows given.
+        rows: usize,
+        /// Columns given.
+        cols: usize,
+        /// Rows expected.
+        expected_rows: usize,
+        /// Columns (probes) expected.
+        expected_cols: usize,
+    },
+    /// A product is NaN or infinite.
+    #[error("product ({row}, {probe}) is not finite ({value})")]
+    NonFinite {
+        /// Row of the products.
+        row: usize,
+        /// Probe (column of the products).
+        probe: usize,
+        /// The value.
+        value: f64,
+    },
+    /// The output buffer has the wrong length.
+    #[error("the value buffer has {len} entries, the pattern has {expected}")]
+    ValuesLength {
+        /// Length given.
+        len: usize,
+        /// Entries of the pattern.
+        expected: usize,
+    },
+    /// Some rows could not be recovered (least squares with a rank-deficient sample
+    /// matrix); their values are set to NaN.
+    #[error("{count} rows could not be recovered, first: {rows:?}")]
+    Unrecoverable {
+        /// Number of rows.
+        count: usize,
+        /// The first rows (at most 64).
+        rows: Vec<usize>,
+    },
+}

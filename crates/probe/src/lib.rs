@@ -1,0 +1,40 @@
+//! Probe designers and decoders: the second stage of the sparsediff pipeline.
+//!
+//! A [`ProbeDesigner`] turns a sparsity pattern into a [`ProbePlan`]: a seed matrix S (n×p,
+//! one column per probe) and a prepared decoder. The caller computes the compressed
+//! products B = A·S (p JVPs or HVPs, or Aᵀ·S for row probes) by any means, and
+//! [`ProbePlan::decode`] turns B back into the matrix values without allocating.
+//!
+//! ```
+//! use sparsediff_pattern::generators;
+//! use sparsediff_probe::{ColoredDesigner, MatrixKind, ProbeDesigner};
+//!
+//! // A symmetric band of half-bandwidth 3 with some values.
+//! let pattern = generators::band(50, 3, 3)?;
+//! let values: Vec<f64> = pattern.iter().map(|(i, j)| 1.0 + (i + j) as f64 + (i * j) as f64).collect();
+//!
+//! let mut plan = ColoredDesigner::acyclic().design(&pattern, MatrixKind::Symmetric)?;
+//! assert_eq!(plan.num_probes(), 4); // β + 1 products instead of 50
+//! let b = plan.exact_products(&values); // in practice: 4 Hessian-vector products
+//! let mut recovered = vec![0.0; pattern.nnz()];
+//! plan.decode(b.as_ref(), &mut recovered)?;
+//! for (r, v) in recovered.iter().zip(&values) {
+//!     assert!((r - v).abs() <= 1e-12 * v.abs());
+//! }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+#![deny(missing_docs)]
+
+pub mod decode;
+pub mod design;
+mod error;
+mod plan;
+mod products;
+
+pub use decode::{Decode, Decoder};
+pub use design::{
+    ColoredDesigner, Decompression, Geometry, IdentityDesigner, RollDesigner, StencilDesigner,
+};
+pub use error::{DecodeError, DesignError};
+pub use plan::{MatrixKind, Orientation, ProbeDesigner, ProbePlan, Seeds};
+pub use products::exact_products;

@@ -1,0 +1,198 @@
+//! [`ProbePlan`]: the seeds to multiply by, and the prepared decoder that turns the products
+//! back into the matrix; [`ProbeDesigner`]: what makes plans.
+
+use std::sync::Arc;
+
+use faer::{Mat, MatRef};
+use sparsediff_coloring::NEUTRAL;
+use sparsediff_pattern::Pattern;
+
+use crate::decode::{Decode, Decoder};
+use crate::error::{DecodeError, DesignError};
+
+/// Which matrix the pattern describes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MatrixKind {
+    /// A general m×n matrix (a Jacobian).
+    General,
+    /// A symmetric n×n matrix (a Hessian): designers may exploit symmetry.
+    Symmetric,
+}
+
+/// Which products the probes feed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Orientation {
+    /// B = A·S: S is n×p, B is m×p (JVPs, HVPs).
+    Columns,
+    /// C = Aᵀ·S: S is m×p, C is n×p (VJPs: each column of C is Sᵀ-row times A, transposed).
+    Rows,
+}
+
+/// The seed matrix S (one column per probe).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Seeds {
+    /// Every vertex in at most one probe: S[v, group[v]] = 1 ([`NEUTRAL`] = in none).
+    /// Colourings, stride ("roll") probes and stencil designs are of this kind.
+    Groups {
+        /// The probe of each vertex (column for column probes, row for row probes).
+        group: Vec<usize>,
+        /// Number of probes.
+        num_probes: usize,
+    },
+    /// A dense seed matrix (random probes), rows = vertices, columns = probes.
+    Dense(Mat<f64>),
+}
+
+impl Seeds {
+    /// Number of probes p.
+    pub fn num_probes(&self) -> usize {
+        match self {
+            Seeds::Groups { num_probes, .. } => *num_probes,
+            Seeds::Dense(s) => s.ncols(),
+        }
+    }
+
+    /// Number of rows of S (vertices).
+    pub fn dim(&self) -> usize {
+        match self {
+            Seeds::Groups { group, .. } => group.len(),
+            Seeds::Dense(s) => s.nrows(),
+        }
+    }
+
+    /// S as a dense matrix.
+    pub fn to_dense(&self) -> Mat<f64> {
+        match self {
+            Seeds::Groups { group, num_probes } => {
+                let mut s = Mat::zeros(group.len(), *num_probes);
+                for (v, &g) in group.iter().enumerate() {
+                    if g != NEUTRAL {
+                        s[(v, g)] = 1.0;
+                    }
+                }
+                s
+            }
+            Seeds::Dense(s) => s.clone(),
+        }
+    }
+
+    /// Column `probe` of S as a dense vector (the direction of one product).
+    pub fn direction(&self, probe: usize) -> Vec<f64> {
+        match self {
+            Seeds::Groups { group, .. } => group
+                .iter()
+                .map(|&g| if g == probe { 1.0 } else { 0.0 })
+                .collect(),
+            Seeds::Dense(s) => (0..s.nrows()).map(|v| s[(v, probe)]).collect(),
+        }
+    }
+}
+
+/// A probe plan: seeds, how many products they cost, and a prepared decoder.
+///
+/// Preparation (colouring, decode indices, factorisations) happens when the plan is
+/// designed; [`decode`](Self::decode) then allocates nothing.
+#[derive(Debug, Clone)]
+pub struct ProbePlan {
+    pub(crate) designer: &'static str,
+    pub(crate) kind: MatrixKind,
+    pub(crate) orientation: Orientation,
+    pub(crate) pattern: Arc<Pattern>,
+    pub(crate) seeds: Seeds,
+    pub(crate) lower_bound: usize,
+    pub(crate) colors: Option<usize>,
+    pub(crate) decoder: Decoder,
+}
+
+impl ProbePlan {
+    /// Name of the designer that made the plan (`cpr`, `star`, `random`, ...).
+    pub fn designer(&self) -> &'static str {
+        self.designer
+    }
+
+    /// General or symmetric.
+    pub fn kind(&self) -> MatrixKind {
+        self.kind
+    }
+
+    /// Column or row probes.
+    pub fn orientation(&self) -> Orientation {
+        self.orientation
+    }
+
+    /// The pattern the plan recovers.
+    pub fn pattern(&self) -> &Pattern {
+        &self.pattern
+    }
+
+    /// The seed matrix.
+    pub fn seeds(&self) -> &Seeds {
+        &self.seeds
+    }
+
+    /// Number of products (probes) p.
+    pub fn num_probes(&self) -> usize {
+        self.seeds.num_probes()
+    }
+
+    /// A lower bound on the probes any plan of this family needs on this pattern.
+    pub fn lower_bound(&self) -> usize {
+        self.lower_bound
+    }
+
+    /// Number of colours, for plans made from a colouring.
+    pub fn colors(&self) -> Option<usize> {
+        self.colors
+    }
+
+    /// The prepared decoder.
+    pub fn decoder(&self) -> &Decoder {
+        &self.decoder
+    }
+
+    /// Shape (rows, probes) the products must have.
+    pub fn products_shape(&self) -> (usize, usize) {
+        let rows = match self.orientation {
+            Orientation::Columns => self.pattern.nrows(),
+            Orientation::Rows => self.pattern.ncols(),
+        };
+        (rows, self.num_probes())
+    }
+
+    /// Recovers the matrix values, in the pattern's entry order, from the products
+    /// (`products_shape()`), without allocating.
+    pub fn decode(
+        &mut self,
+        products: MatRef<'_, f64>,
+        values: &mut [f64],
+    ) -> Result<(), DecodeError> {
+        self.decoder.decode(products, values)
+    }
+
+    /// The exact products of the matrix with this plan's pattern and `values`.
+    pub fn exact_products(&self, values: &[f64]) -> Mat<f64> {
+        crate::products::exact_products(&self.pattern, values, &self.seeds, self.orientation)
+    }
+
+    /// Decodes into a new sprs CSR matrix (allocates; see [`decode`](Self::decode)).
+    pub fn decode_to_sprs(
+        &mut self,
+        products: MatRef<'_, f64>,
+    ) -> Result<sprs::CsMat<f64>, DecodeError> {
+        let mut values = vec![0.0; self.pattern.nnz()];
+        self.decode(products, &mut values)?;
+        Ok(self
+            .pattern
+            .to_sprs_with_values(values)
+            .expect("one value per entry by construction"))
+    }
+}
+
+/// Makes probe plans for a pattern.
+pub trait ProbeDesigner {
+    /// The designer's name, as in `sparsediff compare` output.
+    fn name(&self) -> &'static str;
+
+    /// Designs seeds and prepares the decoder for `pattern`.
+    fn design(&self, pattern: &Pattern, kind: MatrixKind) -> Result<ProbePlan, DesignError>;
+}

@@ -1,0 +1,115 @@
+//! The compressed products B (one column per probe) as decoders read them, and the exact
+//! products of a known matrix (for tests, comparisons and verification).
+
+use faer::{Mat, MatRef};
+use sparsediff_coloring::NEUTRAL;
+use sparsediff_pattern::Pattern;
+
+use crate::error::DecodeError;
+use crate::plan::{Orientation, Seeds};
+
+/// A validated, read-only view of the products: shape checked, every entry finite. Reads
+/// are then unchecked, whatever the strides (row-major lanes or column-major blocks).
+#[derive(Clone, Copy)]
+pub(crate) struct ProductsView<'a> {
+    mat: MatRef<'a, f64>,
+}
+
+impl<'a> ProductsView<'a> {
+    /// Checks shape and finiteness.
+    pub(crate) fn new(
+        mat: MatRef<'a, f64>,
+        rows: usize,
+        probes: usize,
+    ) -> Result<Self, DecodeError> {
+        if mat.nrows() != rows || mat.ncols() != probes {
+            return Err(DecodeError::Shape {
+                rows: mat.nrows(),
+                cols: mat.ncols(),
+                expected_rows: rows,
+                expected_cols: probes,
+            });
+        }
+        // Scan in memory order for either layout.
+        let bad = if mat.row_stride().unsigned_abs() < mat.col_stride().unsigned_abs() {
+            (0..probes).find_map(|c| {
+                (0..rows)
+                    .find(|&r| !mat[(r, c)].is_finite())
+                    .map(|r| (r, c))
+            })
+        } else {
+            (0..rows).find_map(|r| {
+                (0..probes)
+                    .find(|&c| !mat[(r, c)].is_finite())
+                    .map(|c| (r, c))
+            })
+        };
+        if let Some((row, probe)) = bad {
+            return Err(DecodeError::NonFinite {
+                row,
+                probe,
+                value: mat[(row, probe)],
+            });
+        }
+        Ok(Self { mat })
+    }
+
+    /// B[r, c]. The caller guarantees `r < rows` and `c < probes` (decoders precompute
+    /// their indices against the same shape that `new` checked).
+    #[inline(always)]
+    pub(crate) fn at(&self, r: usize, c: usize) -> f64 {
+        debug_assert!(r < self.mat.nrows() && c < self.mat.ncols());
+        // SAFETY: bounds are guaranteed by construction of every decoder (see above).
+        unsafe { *self.mat.get_unchecked(r, c) }
+    }
+}
+
+/// Checks the output buffer length.
+pub(crate) fn check_values(values: &[f64], nnz: usize) -> Result<(), DecodeError> {
+    if values.len() != nnz {
+        return Err(DecodeError::ValuesLength {
+            len: values.len(),
+            expected: nnz,
+        });
+    }
+    Ok(())
+}
+
+/// The exact products of the matrix with structure `pattern` and `values` (entry order)
+/// with the seeds: B = A·S for column probes (m×p), C = Aᵀ·S for row probes (n×p).
+pub fn exact_products(
+    pattern: &Pattern,
+    values: &[f64],
+    seeds: &Seeds,
+    orientation: Orientation,
+) -> Mat<f64> {
+    assert_eq!(values.len(), pattern.nnz(), "one value per pattern entry");
+    let p = seeds.num_probes();
+    let out_rows = match orientation {
+        Orientation::Columns => pattern.nrows(),
+        Orientation::Rows => pattern.ncols(),
+    };
+    let mut b = Mat::<f64>::zeros(out_rows, p);
+    for i in 0..pattern.nrows() {
+        for (k, &j) in pattern.row_range(i).zip(pattern.row(i)) {
+            // Column probes: B[i, :] += a_ij S[j, :]; row probes: C[j, :] += a_ij S[i, :].
+            let (out, seed_row) = match orientation {
+                Orientation::Columns => (i, j),
+                Orientation::Rows => (j, i),
+            };
+            match seeds {
+                Seeds::Groups { group, .. } => {
+                    if group[seed_row] != NEUTRAL {
+                        b[(out, group[seed_row])] += values[k];
+                    }
+                }
+                Seeds::Dense(s) => {
+                    for c in 0..p {
+                        b[(out, c)] += values[k] * s[(seed_row, c)];
+                    }
+                }
+            }
+        }
+    }
+    b
+}
