@@ -14,9 +14,15 @@ pub const BUILTINS: [&str; 1] = ["lp_ken_11"];
 
 /// Reads or generates the pattern named by `spec`.
 pub fn load(spec: &str) -> Result<Pattern, CliError> {
+    Ok(load_with_spec(spec)?.0)
+}
+
+/// Like [`load`], also returning the parsed spec (none for builtins), which knows the
+/// geometry of generated bands and grids.
+pub fn load_with_spec(spec: &str) -> Result<(Pattern, Option<PatternSpec>), CliError> {
     if let Some(name) = spec.strip_prefix("builtin:") {
         return match name {
-            "lp_ken_11" => Ok(parse_matrix_market(LP_KEN_11)?.into_pattern()),
+            "lp_ken_11" => Ok((parse_matrix_market(LP_KEN_11)?.into_pattern(), None)),
             _ => Err(CliError::Name(sparsediff_coloring::UnknownName {
                 what: "builtin pattern",
                 found: name.to_string(),
@@ -24,5 +30,6 @@ pub fn load(spec: &str) -> Result<Pattern, CliError> {
             })),
         };
     }
-    Ok(spec.parse::<PatternSpec>()?.build()?)
+    let parsed = spec.parse::<PatternSpec>()?;
+    Ok((parsed.build()?, Some(parsed)))
 }

@@ -4,10 +4,13 @@
 //!   method and prints colours against lower bounds and time.
 //! * `sparsediff color <PATTERN>`: colours one pattern (a `.mtx` file or a generator spec
 //!   such as `band:n=1000,k=3`); `--json` prints one object for scripts.
+//! * `sparsediff compare <PATTERN>`: every probe designer on one pattern.
 
 mod color;
+mod compare;
 mod input;
 mod output;
+mod plot;
 mod suite;
 
 use std::process::ExitCode;
@@ -26,6 +29,8 @@ struct Cli {
 enum Command {
     /// Colour a sparsity pattern for compressed recovery.
     Color(color::ColorArgs),
+    /// Compare every probe designer on a pattern: probes, error, time.
+    Compare(compare::CompareArgs),
     /// Colour the built-in suite with every applicable method (what running without
     /// arguments does).
     Suite(suite::SuiteArgs),
@@ -35,6 +40,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Some(Command::Color(args)) => color::run(&args),
+        Some(Command::Compare(args)) => compare::run(&args),
         Some(Command::Suite(args)) => suite::run(&args),
         None => suite::run(&suite::SuiteArgs::default()),
     };
@@ -57,6 +63,9 @@ pub enum CliError {
     /// Colouring failed.
     #[error(transparent)]
     Coloring(#[from] sparsediff_coloring::ColoringError),
+    /// Designing probes failed.
+    #[error(transparent)]
+    Design(#[from] sparsediff_probe::DesignError),
     /// An option value is not understood.
     #[error("{0}")]
     Name(#[from] sparsediff_coloring::UnknownName),

@@ -1,12 +1,15 @@
 //! The built-in suite: what `sparsediff` (and `cargo run --release`) runs. Every pattern is
-//! coloured with every applicable method under every order; the table shows the fewest
-//! colours reached, by which order, against the lower bound, and the time of that order.
+//! coloured with every applicable method under every order (the table shows the fewest
+//! colours reached, by which order, against the lower bound, and the time of that order),
+//! then every probe designer is compared on it (probes, decoding error, times).
 
 use std::io::Write;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 use sparsediff_coloring::{ColoringParams, Method, OrderChoice, Problem, color, lower_bound};
+use sparsediff_probe::Geometry;
+use sparsediff_probe::compare::CompareOptions;
 
 use crate::{CliError, input, output};
 
@@ -19,10 +22,20 @@ pub struct SuiteArgs {
     /// Smaller instances (seconds instead of a minute).
     #[arg(long)]
     pub quick: bool,
+    /// Only the colourings, not the probe-designer comparison.
+    #[arg(long)]
+    pub no_compare: bool,
+}
+
+/// The whole suite report (`--json`).
+#[derive(Debug, Serialize)]
+struct SuiteJson {
+    colorings: Vec<Row>,
+    compare: Vec<crate::compare::CompareJson>,
 }
 
 /// One row of the table.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 struct Row {
     pattern: String,
     rows: usize,
@@ -65,7 +78,7 @@ pub fn run(args: &SuiteArgs) -> Result<(), CliError> {
     let specs = patterns(args.quick);
     let mut jobs = Vec::new();
     for spec in &specs {
-        let p = input::load(spec)?;
+        let (p, parsed) = input::load_with_spec(spec)?;
         let problems: Vec<(Problem, Method)> = if p.is_symmetric() {
             [
                 Method::Distance2,
@@ -79,9 +92,27 @@ pub fn run(args: &SuiteArgs) -> Result<(), CliError> {
         } else {
             vec![(Problem::Column, Method::Cpr), (Problem::Row, Method::Cpr)]
         };
-        jobs.push((spec.clone(), p, problems));
+        jobs.push((spec.clone(), p, problems, parsed));
     }
-    let total: usize = jobs.iter().map(|(_, _, m)| m.len()).sum();
+    let designers = |parsed: &Option<sparsediff_pattern::PatternSpec>| {
+        let geometry = parsed.as_ref().and_then(Geometry::of_spec);
+        sparsediff_probe::compare::designers(&CompareOptions {
+            geometry,
+            ..CompareOptions::default()
+        })
+        .len()
+    };
+    let total: usize = jobs
+        .iter()
+        .map(|(_, _, m, parsed)| {
+            m.len()
+                + if args.no_compare {
+                    0
+                } else {
+                    designers(parsed)
+                }
+        })
+        .sum();
     let bar = ProgressBar::new(total as u64);
     bar.set_style(
         ProgressStyle::with_template("{bar:30} {pos}/{len} {elapsed} {msg}")
@@ -89,7 +120,7 @@ pub fn run(args: &SuiteArgs) -> Result<(), CliError> {
     );
     let params = ColoringParams::with_order(OrderChoice::best());
     let mut rows = Vec::new();
-    for (spec, p, problems) in &jobs {
+    for (spec, p, problems, _) in &jobs {
         for &(problem, method) in problems {
             bar.set_message(format!("{spec} {method}"));
             let c = color(p, problem, method, &params)?;
@@ -112,12 +143,38 @@ pub fn run(args: &SuiteArgs) -> Result<(), CliError> {
             bar.inc(1);
         }
     }
+    let mut compared = Vec::new();
+    if !args.no_compare {
+        for (spec, p, _, parsed) in &jobs {
+            let geometry = parsed.as_ref().and_then(Geometry::of_spec);
+            compared.push(crate::compare::compare_pattern(
+                spec,
+                p,
+                geometry,
+                &CompareOptions::default(),
+                &bar,
+            ));
+        }
+    }
     bar.finish_and_clear();
     let mut out = std::io::stdout().lock();
     if args.json {
-        output::print_json(&mut out, &rows)?;
+        output::print_json(
+            &mut out,
+            &SuiteJson {
+                colorings: rows.clone(),
+                compare: compared,
+            },
+        )?;
     } else {
         print_table(&mut out, &rows).map_err(CliError::stdout)?;
+        if !compared.is_empty() {
+            writeln!(out, "\nProbe designers (sparsediff compare): seeded random matrix on each pattern, exact products").map_err(CliError::stdout)?;
+            for r in &compared {
+                writeln!(out).map_err(CliError::stdout)?;
+                crate::compare::print_text(&mut out, r).map_err(CliError::stdout)?;
+            }
+        }
     }
     match rows.iter().find(|r| !r.valid) {
         Some(r) => Err(CliError::Io {

@@ -243,3 +243,90 @@ fn bad_input_names_the_problem() {
     assert!(!out.status.success());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn compare_json_has_the_contract_fields() {
+    let v = json(&sparsediff(&[
+        "compare",
+        "grid2d:nx=30,ny=20,stencil=5",
+        "--json",
+    ]));
+    for key in ["pattern", "rows", "cols", "nnz", "designers"] {
+        assert!(v.get(key).is_some(), "missing {key}");
+    }
+    let designers = v["designers"].as_array().unwrap();
+    let names: Vec<&str> = designers
+        .iter()
+        .map(|d| d["designer"].as_str().unwrap())
+        .collect();
+    for name in [
+        "identity",
+        "roll",
+        "stencil-direct",
+        "stencil-substitution",
+        "cpr",
+        "star",
+        "acyclic",
+    ] {
+        assert!(names.contains(&name), "{name} missing from {names:?}");
+    }
+    for d in designers {
+        for key in [
+            "designer",
+            "probes",
+            "lower_bound",
+            "max_rel_error",
+            "design_seconds",
+            "decode_seconds",
+        ] {
+            assert!(d.get(key).is_some(), "missing {key} in {d}");
+        }
+        assert!(d["max_rel_error"].as_f64().unwrap() <= 1e-12, "{d}");
+    }
+    let probes = |name: &str| {
+        designers.iter().find(|d| d["designer"] == name).unwrap()["probes"]
+            .as_u64()
+            .unwrap()
+    };
+    assert_eq!(probes("stencil-direct"), 5);
+    assert_eq!(probes("stencil-substitution"), 3);
+}
+
+#[test]
+fn compare_writes_csv_markdown_and_a_plot() {
+    let out = sparsediff(&["compare", "cartpole:N=20", "--csv"]);
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.starts_with("pattern,rows,cols,nnz,designer,probes"));
+    assert!(text.lines().count() >= 6);
+    let out = sparsediff(&["compare", "cartpole:N=20", "--markdown"]);
+    assert!(
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .contains("| acyclic | 6 |")
+    );
+    let svg = std::env::temp_dir().join(format!("sparsediff-cmp-{}.svg", std::process::id()));
+    let out = sparsediff(&[
+        "compare",
+        "band:n=100,k=2",
+        "--plot",
+        svg.to_str().unwrap(),
+        "--noise",
+        "1e-6",
+    ]);
+    assert!(out.status.success());
+    let text = std::fs::read_to_string(&svg).unwrap();
+    assert!(text.starts_with("<svg") && text.contains("acyclic"));
+    let _ = std::fs::remove_file(&svg);
+    // Bad noise is rejected by the parser.
+    assert!(
+        !sparsediff(&["compare", "band:n=10,k=1", "--noise", "-1"])
+            .status
+            .success()
+    );
+    assert!(
+        !sparsediff(&["compare", "band:n=10,k=1", "--json", "--csv"])
+            .status
+            .success()
+    );
+}

@@ -25,6 +25,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod compare;
 pub mod decode;
 pub mod design;
 mod error;
