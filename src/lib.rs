@@ -5,7 +5,9 @@
 //! * [`pattern`]: sparsity patterns — explicit, Matrix Market, generators (bands, stencils,
 //!   the cartpole Hessian), specs such as `band:n=1000,k=3`;
 //! * [`coloring`]: column/row CPR, distance-1/2, star and acyclic colourings with every
-//!   classical vertex order, independent checkers and lower bounds.
+//!   classical vertex order, independent checkers and lower bounds;
+//! * [`probe`]: probe designers (identity, banded roll, closed-form stencils, colourings,
+//!   random) and prepared, allocation-free decoders.
 //!
 //! ```
 //! use sparsediff::{color, ColoringParams, Method, OrderChoice, Problem, PatternSpec};
@@ -22,6 +24,7 @@
 
 pub use sparsediff_coloring as coloring;
 pub use sparsediff_pattern as pattern;
+pub use sparsediff_probe as probe;
 
 pub use sparsediff_coloring::{
     Coloring, ColoringError, ColoringParams, Method, Order, OrderChoice, Problem, color,

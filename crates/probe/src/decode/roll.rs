@@ -41,9 +41,19 @@ impl Decode for RollDecoder {
         let b = ProductsView::new(products, self.pattern.nrows(), self.stride)?;
         check_values(values, self.pattern.nnz())?;
         let p = &*self.pattern;
+        let w = self.stride;
         for i in 0..p.nrows() {
-            for (k, &j) in p.row_range(i).zip(p.row(i)) {
-                values[k] = b.at(i, j % self.stride);
+            let row = p.row(i);
+            let Some(&first) = row.first() else { continue };
+            // One division per row; columns increase, so residues advance with wrap-around.
+            let (mut r, mut prev) = (first % w, first);
+            for (k, &j) in p.row_range(i).zip(row) {
+                r += j - prev;
+                while r >= w {
+                    r -= w;
+                }
+                prev = j;
+                values[k] = b.at(i, r);
             }
         }
         Ok(())

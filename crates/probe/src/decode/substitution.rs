@@ -1,9 +1,15 @@
 //! Recovery by substitution along the two-coloured trees of an acyclic colouring.
 //!
-//! For a tree edge (leaf ℓ, parent p) taken in elimination order,
-//! H[ℓ, p] = B[ℓ, colour(p)] − Σ H[ℓ, k] over ℓ's children k in that tree, which were all
-//! recovered before. The children's sum is kept in an accumulator per vertex, reset after
-//! each tree. The diagonal is direct: H[i, i] = B[i, colour(i)].
+//! For a tree edge (leaf ℓ, parent p), H[ℓ, p] = B[ℓ, colour(p)] − Σ H[ℓ, k] over ℓ's
+//! children k in that tree. Every step therefore depends only on its children's steps.
+//! Instead of walking the trees one after another (each tree of a stencil colouring spans
+//! the whole grid, so that walk misses the cache at every step), the steps of all trees
+//! are put in one global order that respects those dependencies and otherwise follows
+//! memory (Kahn's algorithm, highest leaf index first), and each step reads its children's
+//! values from the positions H[ℓ, k] that were just written. Decoding is then a single
+//! sweep with no per-vertex state. The diagonal is direct: H[i, i] = B[i, colour(i)].
+
+use std::collections::BinaryHeap;
 
 use faer::MatRef;
 use sparsediff_coloring::{AdjacencyGraph, TreeSet};
@@ -13,17 +19,18 @@ use super::Decode;
 use crate::error::DecodeError;
 use crate::products::{ProductsView, check_values};
 
-/// One tree edge: leaf, parent, colour of the parent, and the positions of (ℓ, p), (p, ℓ).
+/// One tree edge: the leaf, the colour of its parent, the positions of (ℓ, p) and (p, ℓ),
+/// and where its children's positions end in `child_pos`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Step {
     leaf: u32,
-    parent: u32,
     color: u32,
     pos_lp: u32,
     pos_pl: u32,
+    children_end: u32,
 }
 
-/// Prepared substitution: steps tree by tree, diagonal reads, and the accumulator.
+/// Prepared substitution: diagonal reads and the ordered steps.
 #[derive(Debug, Clone)]
 pub struct SubstitutionDecoder {
     n: usize,
@@ -31,8 +38,7 @@ pub struct SubstitutionDecoder {
     nnz: usize,
     diagonal: Vec<[u32; 3]>,
     steps: Vec<Step>,
-    tree_end: Vec<u32>,
-    acc: Vec<f64>,
+    child_pos: Vec<u32>,
 }
 
 impl SubstitutionDecoder {
@@ -45,30 +51,102 @@ impl SubstitutionDecoder {
         probes: usize,
     ) -> Self {
         let n = pattern.nrows();
-        let mut diagonal = Vec::new();
-        for (i, &c) in colors.iter().enumerate() {
-            if let Some(pos) = pattern.position(i, i) {
-                diagonal.push([pos as u32, i as u32, c as u32]);
+        let diagonal: Vec<[u32; 3]> = colors
+            .iter()
+            .enumerate()
+            .filter_map(|(i, &c)| {
+                pattern
+                    .position(i, i)
+                    .map(|pos| [pos as u32, i as u32, c as u32])
+            })
+            .collect();
+        // Positions of every directed edge slot, from the graph's CSR order (which is the
+        // pattern's row order without the diagonal): slot_pos[slot] = pattern position.
+        let pos_of = |a: usize, b: usize| {
+            pattern
+                .position(a, b)
+                .expect("tree edges are pattern entries") as u32
+        };
+
+        // Steps in tree order, each with the step that peels its parent (if any).
+        let m = trees.num_edges();
+        let mut leaf = Vec::with_capacity(m);
+        let mut parent_step = vec![u32::MAX; m];
+        let mut leaf_step = vec![u32::MAX; n]; // within the current tree
+        let mut tree_steps: Vec<(usize, usize)> = Vec::new();
+        for t in 0..trees.num_trees() {
+            tree_steps.clear();
+            tree_steps.extend(trees.tree(t));
+            let first = leaf.len();
+            for (k, &(l, _)) in tree_steps.iter().enumerate() {
+                leaf_step[l] = (first + k) as u32;
+            }
+            for (k, &(l, p)) in tree_steps.iter().enumerate() {
+                leaf.push((l, p));
+                parent_step[first + k] = leaf_step[p]; // MAX for the root
+            }
+            for &(l, _) in &tree_steps {
+                leaf_step[l] = u32::MAX;
             }
         }
-        let mut steps = Vec::with_capacity(trees.num_edges());
-        let mut tree_end = Vec::with_capacity(trees.num_trees());
-        for t in 0..trees.num_trees() {
-            for (l, p) in trees.tree(t) {
-                let pos = |a: usize, b: usize| {
-                    pattern
-                        .position(a, b)
-                        .expect("tree edges are pattern entries") as u32
-                };
-                steps.push(Step {
-                    leaf: l as u32,
-                    parent: p as u32,
-                    color: colors[p] as u32,
-                    pos_lp: pos(l, p),
-                    pos_pl: pos(p, l),
-                });
+        // Children per step (CSR) and the global order (Kahn, highest leaf index first).
+        let mut pending = vec![0u32; m];
+        for &q in &parent_step {
+            if q != u32::MAX {
+                pending[q as usize] += 1;
             }
-            tree_end.push(steps.len() as u32);
+        }
+        let mut ready: BinaryHeap<(u32, u32)> = (0..m)
+            .filter(|&s| pending[s] == 0)
+            .map(|s| (leaf[s].0 as u32, s as u32))
+            .collect();
+        let mut order = Vec::with_capacity(m);
+        while let Some((_, s)) = ready.pop() {
+            order.push(s);
+            let q = parent_step[s as usize];
+            if q != u32::MAX {
+                pending[q as usize] -= 1;
+                if pending[q as usize] == 0 {
+                    ready.push((leaf[q as usize].0 as u32, q));
+                }
+            }
+        }
+        debug_assert_eq!(order.len(), m, "trees are acyclic");
+        // children[q]: the steps whose parent step is q, as positions H[ℓ_q, k] = pos(ℓ_q, k).
+        let mut child_start = vec![0u32; m + 1];
+        for &q in &parent_step {
+            if q != u32::MAX {
+                child_start[q as usize + 1] += 1;
+            }
+        }
+        for s in 0..m {
+            child_start[s + 1] += child_start[s];
+        }
+        let mut fill = child_start.clone();
+        let mut children = vec![0u32; child_start[m] as usize];
+        for (s, &q) in parent_step.iter().enumerate() {
+            if q != u32::MAX {
+                children[fill[q as usize] as usize] = s as u32;
+                fill[q as usize] += 1;
+            }
+        }
+        let mut steps = Vec::with_capacity(m);
+        let mut child_pos = Vec::with_capacity(children.len());
+        for &s in &order {
+            let (l, p) = leaf[s as usize];
+            for &c in
+                &children[child_start[s as usize] as usize..child_start[s as usize + 1] as usize]
+            {
+                let (k, _) = leaf[c as usize];
+                child_pos.push(pos_of(l, k));
+            }
+            steps.push(Step {
+                leaf: l as u32,
+                color: colors[p] as u32,
+                pos_lp: pos_of(l, p),
+                pos_pl: pos_of(p, l),
+                children_end: child_pos.len() as u32,
+            });
         }
         debug_assert_eq!(steps.len(), g.num_edges());
         Self {
@@ -77,8 +155,7 @@ impl SubstitutionDecoder {
             nnz: pattern.nnz(),
             diagonal,
             steps,
-            tree_end,
-            acc: vec![0.0; n],
+            child_pos,
         }
     }
 }
@@ -95,19 +172,16 @@ impl Decode for SubstitutionDecoder {
             values[pos as usize] = b.at(row as usize, c as usize);
         }
         let mut start = 0usize;
-        for &end in &self.tree_end {
-            let tree = &self.steps[start..end as usize];
-            for s in tree {
-                let v = b.at(s.leaf as usize, s.color as usize) - self.acc[s.leaf as usize];
-                values[s.pos_lp as usize] = v;
-                values[s.pos_pl as usize] = v;
-                self.acc[s.parent as usize] += v;
-            }
-            for s in tree {
-                self.acc[s.leaf as usize] = 0.0;
-                self.acc[s.parent as usize] = 0.0;
-            }
-            start = end as usize;
+        for s in &self.steps {
+            let end = s.children_end as usize;
+            let children: f64 = self.child_pos[start..end]
+                .iter()
+                .map(|&q| values[q as usize])
+                .sum();
+            start = end;
+            let v = b.at(s.leaf as usize, s.color as usize) - children;
+            values[s.pos_lp as usize] = v;
+            values[s.pos_pl as usize] = v;
         }
         Ok(())
     }
