@@ -93,6 +93,50 @@ impl<'a> Bipartite<'a> {
     }
 }
 
+/// Checks that `pattern` is square and symmetric in one pass without allocating a
+/// transpose: visiting rows in order, the mirror (w, v) of each lower entry (v, w) must be
+/// row w's next unmatched entry above the diagonal. The error names an entry without mirror.
+pub fn check_symmetric(pattern: &Pattern, method: Method) -> Result<(), ColoringError> {
+    let n = pattern.nrows();
+    if !pattern.is_square() {
+        return Err(ColoringError::NotSquare {
+            method,
+            nrows: pattern.nrows(),
+            ncols: pattern.ncols(),
+        });
+    }
+    let (ptr, idx) = (pattern.row_ptr(), pattern.col_idx());
+    // cursor[w]: position of row w's first entry above the diagonal not yet matched.
+    let mut cursor: Vec<usize> = (0..n)
+        .map(|w| ptr[w] + pattern.row(w).partition_point(|&j| j <= w))
+        .collect();
+    for v in 0..n {
+        for &w in pattern.row(v).iter().take_while(|&&w| w < v) {
+            let (c, end) = (cursor[w], ptr[w + 1]);
+            if c >= end || idx[c] != v {
+                // If row w's next upper entry is a smaller column, that entry has no
+                // mirror (its row is done); otherwise (v, w) has none.
+                let (row, col) = if c < end && idx[c] < v {
+                    (w, idx[c])
+                } else {
+                    (v, w)
+                };
+                return Err(ColoringError::NotSymmetric { method, row, col });
+            }
+            cursor[w] += 1;
+        }
+    }
+    // Every upper entry must have been matched by a lower one.
+    match (0..n).find(|&w| cursor[w] != ptr[w + 1]) {
+        Some(w) => Err(ColoringError::NotSymmetric {
+            method,
+            row: w,
+            col: idx[cursor[w]],
+        }),
+        None => Ok(()),
+    }
+}
+
 /// The adjacency graph of a symmetric pattern: vertex `v` is adjacent to `w ≠ v` when
 /// entry (v, w) is present. Stored as `u32` CSR; every undirected edge {v, w} has one id,
 /// shared by both directed slots.
@@ -106,23 +150,18 @@ pub struct AdjacencyGraph {
 }
 
 impl AdjacencyGraph {
-    /// Builds the graph of a square pattern, checking symmetry on the way (free: the edge
-    /// ids are matched through per-row cursors that only line up for symmetric patterns).
+    /// Builds the graph of a square, symmetric pattern (checked first, see
+    /// [`check_symmetric`]).
     pub fn new(pattern: &Pattern, method: Method) -> Result<Self, ColoringError> {
+        check_symmetric(pattern, method)?;
         let n = pattern.nrows();
-        if !pattern.is_square() {
-            return Err(ColoringError::NotSquare {
-                method,
-                nrows: pattern.nrows(),
-                ncols: pattern.ncols(),
-            });
-        }
         let mut ptr = Vec::with_capacity(n + 1);
         let mut adj = Vec::with_capacity(pattern.nnz());
         let mut eid = Vec::with_capacity(pattern.nnz());
         let mut edges = Vec::with_capacity(pattern.nnz() / 2);
         let mut diagonal = vec![false; n];
-        // cursor[w]: next slot of row w (of `adj`) above the diagonal not yet matched.
+        // cursor[w]: next slot of row w (of `adj`) above the diagonal not yet matched. Rows
+        // are visited in order, so the mirror (w, v) of a lower entry is exactly there.
         let mut cursor = vec![0u32; n];
         ptr.push(0u32);
         for v in 0..n {
@@ -134,18 +173,8 @@ impl AdjacencyGraph {
                 }
                 adj.push(w as u32);
                 if w < v {
-                    // The mirror (w, v) must be row w's next unmatched upper entry. If
-                    // that entry is a smaller column, it has no mirror itself (its row is
-                    // done); otherwise (v, w) has none.
-                    let (c, end) = (cursor[w] as usize, ptr[w + 1] as usize);
-                    if c >= end || adj[c] as usize != v {
-                        let (row, col) = if c < end && (adj[c] as usize) < v {
-                            (w, adj[c] as usize)
-                        } else {
-                            (v, w)
-                        };
-                        return Err(ColoringError::NotSymmetric { method, row, col });
-                    }
+                    let c = cursor[w] as usize;
+                    debug_assert_eq!(adj[c] as usize, v);
                     eid.push(eid[c]);
                     cursor[w] += 1;
                 } else {
@@ -156,17 +185,6 @@ impl AdjacencyGraph {
             ptr.push(adj.len() as u32);
             // Upper entries of row v start right after its lower entries.
             cursor[v] = ptr[v] + row.iter().filter(|&&w| w < v).count() as u32;
-        }
-        // Every upper entry must have been matched by a lower one.
-        for w in 0..n {
-            if cursor[w] != ptr[w + 1] {
-                let v = adj[cursor[w] as usize] as usize;
-                return Err(ColoringError::NotSymmetric {
-                    method,
-                    row: w,
-                    col: v,
-                });
-            }
         }
         Ok(Self {
             ptr,

@@ -56,7 +56,7 @@ pub use acyclic::TreeSet;
 pub use bounds::greedy_clique;
 pub use dot::{adjacency_graph, column_intersection_graph, to_dot};
 pub use error::ColoringError;
-pub use graph::{AdjacencyGraph, Bipartite};
+pub use graph::{AdjacencyGraph, Bipartite, check_symmetric};
 pub use order::is_perfect_elimination;
 pub use problem::{ColoringParams, Method, Order, OrderChoice, Problem, UnknownName};
 pub use result::{Coloring, NEUTRAL, OrderOutcome};
@@ -85,18 +85,20 @@ pub fn color(
         OrderChoice::Best(list) => list,
     };
     match (problem, method) {
-        (Problem::Column, _) => distance2_family(
-            &Bipartite::columns(pattern),
-            problem,
-            method,
-            orders,
-            params,
-        ),
+        (Problem::Column, _) => {
+            // A symmetric pattern is its own transpose: skip building one.
+            let b = if graph::check_symmetric(pattern, method).is_ok() {
+                Bipartite::symmetric(pattern)
+            } else {
+                Bipartite::columns(pattern)
+            };
+            distance2_family(&b, problem, method, orders, params)
+        }
         (Problem::Row, _) => {
             distance2_family(&Bipartite::rows(pattern), problem, method, orders, params)
         }
         (Problem::Symmetric, Method::Cpr) => {
-            AdjacencyGraph::new(pattern, method)?; // symmetry check
+            graph::check_symmetric(pattern, method)?;
             distance2_family(
                 &Bipartite::symmetric(pattern),
                 problem,
@@ -106,15 +108,16 @@ pub fn color(
             )
         }
         (Problem::Symmetric, Method::Distance2) => {
-            AdjacencyGraph::new(pattern, method)?;
-            let closed = pattern.with_diagonal();
-            distance2_family(
-                &Bipartite::symmetric(&closed),
-                problem,
-                method,
-                orders,
-                params,
-            )
+            graph::check_symmetric(pattern, method)?;
+            // Distance-2 = CPR on the pattern with its diagonal (copied only if missing).
+            let closed;
+            let p = if pattern.has_full_diagonal() {
+                pattern
+            } else {
+                closed = pattern.with_diagonal();
+                &closed
+            };
+            distance2_family(&Bipartite::symmetric(p), problem, method, orders, params)
         }
         (Problem::Symmetric, _) => {
             let g = AdjacencyGraph::new(pattern, method)?;

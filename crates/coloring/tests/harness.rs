@@ -451,6 +451,23 @@ proptest! {
         }
     }
 
+    /// The one-pass symmetry check agrees with comparing against the transpose, and names
+    /// an entry whose mirror is missing.
+    #[test]
+    fn symmetry_check_agrees_with_transpose(p in general_pattern(), q in symmetric_pattern()) {
+        for p in [p, q] {
+            match sparsediff_coloring::check_symmetric(&p, Method::Star) {
+                Ok(()) => prop_assert!(p.is_symmetric()),
+                Err(ColoringError::NotSymmetric { row, col, .. }) => {
+                    prop_assert!(!p.is_symmetric());
+                    prop_assert!(p.contains(row, col) && !p.contains(col, row), "({}, {})", row, col);
+                }
+                Err(ColoringError::NotSquare { .. }) => prop_assert!(!p.is_square()),
+                Err(e) => prop_assert!(false, "{}", e),
+            }
+        }
+    }
+
     /// Lower bounds never exceed the true optimum, which never exceeds what we find.
     #[test]
     fn bounds_bracket_the_optimum(p in tiny_symmetric()) {
