@@ -28,7 +28,7 @@ pub struct ColorArgs {
     #[arg(long)]
     pub method: Option<Method>,
     /// natural | largest-first | smallest-last | incidence-degree | dynamic-largest-first |
-    /// dsatur | perfect-elimination | random[:SEED] | best.
+    /// dsatur | perfect-elimination | random (or random:SEED) | best.
     #[arg(long, default_value = "natural", value_parser = parse_order_choice)]
     pub order: OrderChoice,
     /// Print one JSON object instead of text.

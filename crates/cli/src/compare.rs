@@ -39,6 +39,9 @@ pub struct CompareArgs {
     /// Decodes timed per designer (the fastest is reported).
     #[arg(long, default_value_t = 5)]
     pub repeats: usize,
+    /// Extra probes for the random designers (default: their own rule).
+    #[arg(long, value_name = "K")]
+    pub oversampling: Option<usize>,
 }
 
 fn parse_noise(s: &str) -> Result<f64, String> {
@@ -145,6 +148,7 @@ pub fn run(args: &CompareArgs) -> Result<(), CliError> {
         noise: args.noise,
         seed: args.seed,
         decode_repeats: args.repeats,
+        oversampling: args.oversampling,
         ..CompareOptions::default()
     };
     let bar = progress(

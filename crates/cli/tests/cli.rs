@@ -281,7 +281,12 @@ fn compare_json_has_the_contract_fields() {
         ] {
             assert!(d.get(key).is_some(), "missing {key} in {d}");
         }
-        assert!(d["max_rel_error"].as_f64().unwrap() <= 1e-12, "{d}");
+        let tol = if d["designer"].as_str().unwrap().contains("random") {
+            1e-10
+        } else {
+            1e-12
+        };
+        assert!(d["max_rel_error"].as_f64().unwrap() <= tol, "{d}");
     }
     let probes = |name: &str| {
         designers.iter().find(|d| d["designer"] == name).unwrap()["probes"]

@@ -2,7 +2,7 @@
 //!
 //! They share no code with the colouring algorithms: each reads the pattern's rows directly
 //! and tests the definition. A failure names the vertices (and row, path or cycle) that break
-//! the property. Colours are `usize`, with [`NEUTRAL`](crate::NEUTRAL) meaning "in no probe".
+//! the property. Colours are `usize`, with [`NEUTRAL`] meaning "in no probe".
 //!
 //! | checker | property | recovery it guarantees |
 //! |---|---|---|

@@ -10,7 +10,8 @@ use rand_distr::{Distribution as _, StandardNormal};
 use sparsediff_pattern::Pattern;
 
 use crate::design::{
-    ColoredDesigner, Decompression, Geometry, IdentityDesigner, RollDesigner, StencilDesigner,
+    ColoredDesigner, Decompression, Geometry, IdentityDesigner, RandomDesigner, RollDesigner,
+    StencilDesigner, SymmetricRandomDesigner,
 };
 use crate::plan::{MatrixKind, ProbeDesigner};
 
@@ -25,6 +26,9 @@ pub struct CompareOptions {
     pub geometry: Option<Geometry>,
     /// Decodes timed per designer (the fastest is reported).
     pub decode_repeats: usize,
+    /// Extra probes of the random designers beyond what a row (or the global system)
+    /// needs: with noise, more oversampling averages it down.
+    pub oversampling: Option<usize>,
     /// Designs whose products matrix (rows × probes) would have more entries than this
     /// are designed but not run (the identity on large patterns, the roll on wide bands).
     pub max_product_entries: usize,
@@ -37,6 +41,7 @@ impl Default for CompareOptions {
             seed: 0,
             geometry: None,
             decode_repeats: 5,
+            oversampling: None,
             max_product_entries: 50_000_000,
         }
     }
@@ -121,6 +126,14 @@ pub fn designers(opts: &CompareOptions) -> Vec<Box<dyn ProbeDesigner>> {
     d.push(Box::new(ColoredDesigner::cpr()));
     d.push(Box::new(ColoredDesigner::star()));
     d.push(Box::new(ColoredDesigner::acyclic()));
+    let mut random = RandomDesigner::new().seed(opts.seed);
+    let mut half = SymmetricRandomDesigner::new().seed(opts.seed);
+    if let Some(o) = opts.oversampling {
+        random = random.oversampling(o);
+        half = half.oversampling(o);
+    }
+    d.push(Box::new(random));
+    d.push(Box::new(half));
     d
 }
 

@@ -28,14 +28,19 @@
 pub mod compare;
 pub mod decode;
 pub mod design;
+pub mod diagonal;
 mod error;
 mod plan;
 mod products;
+pub mod verify;
 
-pub use decode::{Decode, Decoder};
+pub use decode::{Decode, Decoder, RowLeastSquaresDecoder, SymmetricLeastSquaresDecoder};
 pub use design::{
     ColoredDesigner, Decompression, Geometry, IdentityDesigner, RollDesigner, StencilDesigner,
 };
+pub use design::{Distribution, RandomDesigner, SymmetricRandomDesigner, random_seeds};
+pub use diagonal::{ExactDiagonal, Hutchinson, hutchinson_errors};
 pub use error::{DecodeError, DesignError};
 pub use plan::{MatrixKind, Orientation, ProbeDesigner, ProbePlan, Seeds};
 pub use products::exact_products;
+pub use verify::{VerificationReport, VerifyError, probe_vector, verify};

@@ -31,7 +31,7 @@ pub enum Orientation {
 /// The seed matrix S (one column per probe).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Seeds {
-    /// Every vertex in at most one probe: S[v, group[v]] = 1 ([`NEUTRAL`] = in none).
+    /// Every vertex in at most one probe: `S[v, group[v]] = 1` ([`NEUTRAL`] = in none).
     /// Colourings, stride ("roll") probes and stencil designs are of this kind.
     Groups {
         /// The probe of each vertex (column for column probes, row for row probes).

@@ -8,7 +8,7 @@ use super::Decode;
 use crate::error::DecodeError;
 use crate::products::{ProductsView, check_values};
 
-/// Reads entry k of the pattern from B[src[k].0, src[k].1].
+/// Reads entry k of the pattern from `B[src[k].0, src[k].1]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GatherDecoder {
     rows: usize,

@@ -6,14 +6,21 @@
 //! | [`GatherDecoder`] | identity, CPR, star, distance-2, direct stencils | one read per entry |
 //! | [`RollDecoder`] | banded stride probes | one read per entry, index computed |
 //! | [`SubstitutionDecoder`] | acyclic colourings, substitution stencils | one read and two writes per edge |
+//! | [`RowLeastSquaresDecoder`] | random probes, samples given by the caller | one d_i×p mat-vec per row |
+//! | [`SymmetricLeastSquaresDecoder`] | symmetric random probes ("half-sample") | sparse Cholesky solves of the normal equations, one refinement step |
 
 mod gather;
 mod roll;
+mod row_lstsq;
 mod substitution;
+mod sym_lstsq;
 
 pub use gather::GatherDecoder;
 pub use roll::RollDecoder;
+pub use row_lstsq::{DEFAULT_RANK_TOL, RowLeastSquaresDecoder, SMALL_ROW};
+pub(crate) use row_lstsq::{check_tol, design_error};
 pub use substitution::SubstitutionDecoder;
+pub use sym_lstsq::{SELF_TEST_TOL, SymmetricLeastSquaresDecoder};
 
 use faer::MatRef;
 
@@ -39,6 +46,10 @@ pub enum Decoder {
     Roll(RollDecoder),
     /// Substitution along two-coloured trees.
     Substitution(SubstitutionDecoder),
+    /// Per-row least squares (random or given samples).
+    RowLeastSquares(RowLeastSquaresDecoder),
+    /// Global least squares over the lower triangle of a symmetric matrix.
+    SymmetricLeastSquares(SymmetricLeastSquaresDecoder),
 }
 
 impl Decode for Decoder {
@@ -47,6 +58,8 @@ impl Decode for Decoder {
             Decoder::Gather(d) => d.products_shape(),
             Decoder::Roll(d) => d.products_shape(),
             Decoder::Substitution(d) => d.products_shape(),
+            Decoder::RowLeastSquares(d) => d.products_shape(),
+            Decoder::SymmetricLeastSquares(d) => d.products_shape(),
         }
     }
 
@@ -55,6 +68,8 @@ impl Decode for Decoder {
             Decoder::Gather(d) => d.decode(products, values),
             Decoder::Roll(d) => d.decode(products, values),
             Decoder::Substitution(d) => d.decode(products, values),
+            Decoder::RowLeastSquares(d) => d.decode(products, values),
+            Decoder::SymmetricLeastSquares(d) => d.decode(products, values),
         }
     }
 }
