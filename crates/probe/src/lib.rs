@@ -30,17 +30,20 @@ pub mod decode;
 pub mod design;
 pub mod diagonal;
 mod error;
+mod output;
 mod plan;
 mod products;
 pub mod verify;
 
 pub use decode::{Decode, Decoder, RowLeastSquaresDecoder, SymmetricLeastSquaresDecoder};
 pub use design::{
-    ColoredDesigner, Decompression, Geometry, IdentityDesigner, RollDesigner, StencilDesigner,
+    ColoredDesigner, Decompression, Geometry, GivenColoring, IdentityDesigner, RollDesigner,
+    StencilDesigner,
 };
 pub use design::{Distribution, RandomDesigner, SymmetricRandomDesigner, random_seeds};
 pub use diagonal::{ExactDiagonal, Hutchinson, hutchinson_errors};
 pub use error::{DecodeError, DesignError};
+pub use output::Triangle;
 pub use plan::{MatrixKind, Orientation, ProbeDesigner, ProbePlan, Seeds};
 pub use products::exact_products;
 pub use verify::{VerificationReport, VerifyError, probe_vector, verify};

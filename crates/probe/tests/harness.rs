@@ -207,3 +207,86 @@ fn every_designer_recovers_every_pattern() {
     // both stencil designs on the 4 patterns with a geometry.
     assert_eq!(decoded, 9 * 7 + 3 * 4 + 4 * 2);
 }
+
+#[test]
+fn given_colourings_are_checked_not_trusted() {
+    use sparsediff_coloring::Method;
+    use sparsediff_coloring::check::Violation;
+    use sparsediff_probe::GivenColoring;
+    let band = generators::band(30, 2, 2).unwrap();
+    let values = values_on(&band, 1);
+    // Valid: j mod 3 by substitution, j mod 5 directly (with or without symmetry).
+    for (colors, method, probes) in [
+        (
+            (0..30).map(|j| j % 3).collect::<Vec<_>>(),
+            Method::Acyclic,
+            3,
+        ),
+        ((0..30).map(|j| j % 5).collect(), Method::Star, 5),
+        ((0..30).map(|j| j % 5).collect(), Method::Cpr, 5),
+        ((0..30).map(|j| j % 5).collect(), Method::Distance2, 5),
+    ] {
+        let mut plan = GivenColoring::new(colors, method)
+            .design(&band, MatrixKind::Symmetric)
+            .unwrap();
+        assert_eq!(plan.num_probes(), probes);
+        let b = plan.exact_products(&values);
+        let mut got = vec![0.0; band.nnz()];
+        plan.decode(b.as_ref(), &mut got).unwrap();
+        assert!(rel_error(&got, &values) <= 1e-12, "{method}");
+    }
+    // Invalid for its decoding: each error names what breaks.
+    let three: Vec<usize> = (0..30).map(|j| j % 3).collect();
+    let four: Vec<usize> = (0..30).map(|j| j % 4).collect();
+    let two: Vec<usize> = (0..30).map(|j| j % 2).collect();
+    let err = |colors: Vec<usize>, method| {
+        GivenColoring::new(colors, method)
+            .design(&band, MatrixKind::Symmetric)
+            .unwrap_err()
+    };
+    assert!(matches!(
+        err(three.clone(), Method::Star),
+        DesignError::InvalidColoring {
+            violation: Violation::TwoColoredPath { .. },
+            ..
+        }
+    ));
+    assert!(matches!(
+        err(four, Method::Cpr),
+        DesignError::InvalidColoring {
+            violation: Violation::SharedLine { .. },
+            ..
+        }
+    ));
+    assert!(matches!(
+        err(two, Method::Acyclic),
+        DesignError::InvalidColoring {
+            violation: Violation::Adjacent { .. },
+            ..
+        }
+    ));
+    assert!(matches!(
+        err(three[..29].to_vec(), Method::Acyclic),
+        DesignError::InvalidColoring {
+            violation: Violation::WrongLength {
+                len: 29,
+                expected: 30
+            },
+            ..
+        }
+    ));
+    let msg = err(three, Method::Star).to_string();
+    assert!(msg.contains("path"), "{msg}");
+    // Row colourings are checked on columns.
+    let jac = generators::random(20, 12, 0.2, 3).unwrap();
+    let rows = GivenColoring::rows(vec![0; 20])
+        .design(&jac, MatrixKind::General)
+        .unwrap_err();
+    assert!(matches!(
+        rows,
+        DesignError::InvalidColoring {
+            violation: Violation::SharedLine { columns: false, .. },
+            ..
+        }
+    ));
+}

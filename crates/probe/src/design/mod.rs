@@ -7,10 +7,12 @@
 //! | [`StencilDesigner`] (direct) | `stencil-direct` | 2β+1 | direct, closed form |
 //! | [`StencilDesigner`] (substitution) | `stencil-substitution` | β+1 | substitution, closed form |
 //! | [`ColoredDesigner`] | `cpr`, `cpr-row`, `d2`, `star`, `acyclic` | 2β+1 / 2β+1 / 2β+1 / 2β+1 / β+1 | direct or substitution |
+//! | [`GivenColoring`] | `given` | the caller's colouring, checked for its recovery | direct or substitution |
 //! | [`RandomDesigner`] | `random` | 2β+1 + oversampling (default 2) | per-row least squares |
 //! | [`SymmetricRandomDesigner`] | `symmetric-random` (half-sample) | β+1 + oversampling (default 1) | global least squares over the lower triangle |
 
 mod colored;
+mod given;
 mod identity;
 mod random;
 mod roll;
@@ -18,6 +20,7 @@ mod stencil;
 mod symmetric_random;
 
 pub use colored::ColoredDesigner;
+pub use given::GivenColoring;
 pub use identity::IdentityDesigner;
 pub use random::{Distribution, RandomDesigner, random_seeds};
 pub use roll::RollDesigner;
