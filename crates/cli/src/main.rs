@@ -11,6 +11,7 @@ mod compare;
 mod input;
 mod output;
 mod plot;
+mod report;
 mod suite;
 
 use std::process::ExitCode;
@@ -31,6 +32,8 @@ enum Command {
     Color(color::ColorArgs),
     /// Compare every probe designer on a pattern: probes, error, time.
     Compare(compare::CompareArgs),
+    /// Regenerate a write-up in papers/ (tables and SVG figures).
+    Report(report::ReportArgs),
     /// Colour the built-in suite with every applicable method (what running without
     /// arguments does).
     Suite(suite::SuiteArgs),
@@ -41,6 +44,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Some(Command::Color(args)) => color::run(&args),
         Some(Command::Compare(args)) => compare::run(&args),
+        Some(Command::Report(args)) => report::run(&args),
         Some(Command::Suite(args)) => suite::run(&args),
         None => suite::run(&suite::SuiteArgs::default()),
     };

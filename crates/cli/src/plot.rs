@@ -122,3 +122,95 @@ pub fn designers_svg(path: &Path, title: &str, designers: &[DesignerJson]) -> Re
     root.present().map_err(|e| plot_error(path, e))?;
     Ok(())
 }
+
+/// One line of a line chart.
+pub struct Series {
+    /// Legend entry.
+    pub name: String,
+    /// Points (x, y), drawn in order.
+    pub points: Vec<(f64, f64)>,
+}
+
+/// A line chart with markers; both axes log10 when asked.
+pub fn lines_svg(
+    path: &Path,
+    title: &str,
+    x_desc: &str,
+    y_desc: &str,
+    series: &[Series],
+    log_x: bool,
+    log_y: bool,
+) -> Result<(), CliError> {
+    let tx = |v: f64| if log_x { v.max(1e-300).log10() } else { v };
+    let ty = |v: f64| if log_y { v.max(1e-300).log10() } else { v };
+    let pts = series
+        .iter()
+        .flat_map(|s| s.points.iter().map(|&(x, y)| (tx(x), ty(y))));
+    let (mut x0, mut x1, mut y0, mut y1) = (
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+    );
+    for (x, y) in pts {
+        x0 = x0.min(x);
+        x1 = x1.max(x);
+        y0 = y0.min(y);
+        y1 = y1.max(y);
+    }
+    if !x0.is_finite() {
+        (x0, x1, y0, y1) = (0.0, 1.0, 0.0, 1.0);
+    }
+    let (dx, dy) = ((x1 - x0).max(1e-9) * 0.05, (y1 - y0).max(1e-9) * 0.08);
+    let root = SVGBackend::new(path, (760, 460)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| plot_error(path, e))?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(title, ("sans-serif", 18))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(60)
+        .build_cartesian_2d(x0 - dx..x1 + dx, y0 - dy..y1 + dy)
+        .map_err(|e| plot_error(path, e))?;
+    let xl = if log_x {
+        format!("{x_desc} (log10)")
+    } else {
+        x_desc.to_string()
+    };
+    let yl = if log_y {
+        format!("{y_desc} (log10)")
+    } else {
+        y_desc.to_string()
+    };
+    chart
+        .configure_mesh()
+        .x_desc(xl)
+        .y_desc(yl)
+        .draw()
+        .map_err(|e| plot_error(path, e))?;
+    for (k, s) in series.iter().enumerate() {
+        let color = Palette99::pick(k).to_rgba();
+        let points: Vec<(f64, f64)> = s.points.iter().map(|&(x, y)| (tx(x), ty(y))).collect();
+        chart
+            .draw_series(LineSeries::new(points.clone(), color.stroke_width(2)))
+            .map_err(|e| plot_error(path, e))?
+            .label(s.name.clone())
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2))
+            });
+        chart
+            .draw_series(
+                points
+                    .into_iter()
+                    .map(|p| Circle::new(p, 3, color.filled())),
+            )
+            .map_err(|e| plot_error(path, e))?;
+    }
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .draw()
+        .map_err(|e| plot_error(path, e))?;
+    root.present().map_err(|e| plot_error(path, e))?;
+    Ok(())
+}
