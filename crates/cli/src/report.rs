@@ -463,10 +463,10 @@ fn speed_section(md: &mut String, bar: &indicatif::ProgressBar) -> std::fmt::Res
     )?;
     let grid = "grid2d:nx=1000,ny=1000,stencil=5";
     let row = |name: &str,
-                   spec: &str,
-                   designer: &dyn ProbeDesigner,
-                   target: &str,
-                   md: &mut String|
+               spec: &str,
+               designer: &dyn ProbeDesigner,
+               target: &str,
+               md: &mut String|
      -> std::fmt::Result {
         let Ok((p, _)) = input::load_with_spec(spec) else {
             return Ok(());
