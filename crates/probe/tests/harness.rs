@@ -10,27 +10,10 @@ use sparsediff_probe::{
     ProbeDesigner, RollDesigner, StencilDesigner,
 };
 
-/// Seeded values on the pattern, symmetric when the pattern is (value of (i, j) depends on
-/// the unordered pair), never zero.
+/// Seeded values on the pattern, depending on the unordered pair (so symmetric where the
+/// pattern is), never zero.
 pub fn values_on(pattern: &Pattern, seed: u64) -> Vec<f64> {
-    pattern
-        .iter()
-        .map(|(i, j)| {
-            let (a, b) = (i.min(j) as u64, i.max(j) as u64);
-            let mut h = a.wrapping_mul(0x9E37_79B9_7F4A_7C15)
-                ^ b.wrapping_mul(0xC2B2_AE3D_27D4_EB4F)
-                ^ seed;
-            h ^= h >> 31;
-            h = h.wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            h ^= h >> 29;
-            let u = (h >> 11) as f64 / (1u64 << 53) as f64;
-            if i == j {
-                4.0 + u
-            } else {
-                u - 0.5 + 0.01f64.copysign(u - 0.5)
-            }
-        })
-        .collect()
+    sparsediff_probe::compare::random_values(pattern, seed, true)
 }
 
 fn data(name: &str) -> Pattern {

@@ -1,17 +1,14 @@
 //! Plans from graph colourings: column/row CPR, distance-2, star (direct, with symmetry),
 //! acyclic (substitution).
 
-use std::sync::Arc;
-
 use sparsediff_coloring::{
     AdjacencyGraph, ColoringParams, Method, OrderChoice, Problem, color, lower_bound,
 };
 use sparsediff_pattern::Pattern;
 
-use super::check_pattern;
-use crate::decode::{Decoder, GatherDecoder, SubstitutionDecoder};
+use super::{Recovery, check_pattern, plan_from_colors};
 use crate::error::DesignError;
-use crate::plan::{MatrixKind, Orientation, ProbeDesigner, ProbePlan, Seeds};
+use crate::plan::{MatrixKind, Orientation, ProbeDesigner, ProbePlan};
 
 /// A designer backed by a colouring of the pattern.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -106,43 +103,35 @@ impl ProbeDesigner for ColoredDesigner {
         };
         let coloring = color(pattern, problem, self.method, &self.params)?;
         let lb = lower_bound(pattern, problem, self.method)?;
-        let k = coloring.num_colors();
         let colors = coloring.colors();
-        let decoder = match self.method {
-            Method::Cpr if self.orientation == Orientation::Rows => {
-                Decoder::Gather(GatherDecoder::rows(pattern, colors, k))
-            }
-            Method::Cpr | Method::Distance2 => {
-                Decoder::Gather(GatherDecoder::columns(pattern, colors, k))
-            }
-            Method::Star => {
-                let g = AdjacencyGraph::new(pattern, self.method)?;
-                let stars = coloring
-                    .star_set()
-                    .expect("star colourings carry their stars");
-                Decoder::Gather(GatherDecoder::star(pattern, &g, stars, colors, k))
-            }
-            Method::Acyclic => {
-                let g = AdjacencyGraph::new(pattern, self.method)?;
-                let trees = coloring
-                    .tree_set()
-                    .expect("acyclic colourings carry their trees");
-                Decoder::Substitution(SubstitutionDecoder::new(pattern, &g, trees, colors, k))
-            }
-            Method::Distance1 => unreachable!("refused above"),
+        let graph = match self.method {
+            Method::Star | Method::Acyclic => Some(AdjacencyGraph::new(pattern, self.method)?),
+            _ => None,
         };
-        Ok(ProbePlan {
-            designer: self.name(),
+        let recovery = match (self.method, self.orientation, &graph) {
+            (Method::Cpr, Orientation::Rows, _) => Recovery::Rows,
+            (Method::Star, _, Some(g)) => Recovery::Star(
+                g,
+                coloring
+                    .star_set()
+                    .expect("star colourings carry their stars"),
+            ),
+            (Method::Acyclic, _, Some(g)) => Recovery::Trees(
+                g,
+                coloring
+                    .tree_set()
+                    .expect("acyclic colourings carry their trees"),
+            ),
+            _ => Recovery::Columns,
+        };
+        // Colours are 0..num_colors (neutral ones excluded), so the plan has that many probes.
+        Ok(plan_from_colors(
+            self.name(),
             kind,
-            orientation: self.orientation,
-            pattern: Arc::new(pattern.clone()),
-            seeds: Seeds::Groups {
-                group: colors.to_vec(),
-                num_probes: k,
-            },
-            lower_bound: lb,
-            colors: Some(k),
-            decoder,
-        })
+            pattern,
+            colors,
+            recovery,
+            lb,
+        ))
     }
 }

@@ -2,18 +2,13 @@
 //! hand-made design). The colouring is checked for the decoding it is meant for and never
 //! trusted: an invalid one is refused with the vertices and colours that break it.
 
-use std::sync::Arc;
-
 use sparsediff_coloring::check::{structurally_orthogonal_columns, structurally_orthogonal_rows};
-use sparsediff_coloring::{
-    AdjacencyGraph, Method, NEUTRAL, Problem, StarSet, TreeSet, lower_bound,
-};
+use sparsediff_coloring::{AdjacencyGraph, Method, Problem, StarSet, TreeSet, lower_bound};
 use sparsediff_pattern::Pattern;
 
-use super::check_pattern;
-use crate::decode::{Decoder, GatherDecoder, SubstitutionDecoder};
+use super::{Recovery, check_pattern, plan_from_colors};
 use crate::error::DesignError;
-use crate::plan::{MatrixKind, Orientation, ProbeDesigner, ProbePlan, Seeds};
+use crate::plan::{MatrixKind, Orientation, ProbeDesigner, ProbePlan};
 
 /// A designer that uses a given colouring with the recovery of `method`:
 /// [`Method::Cpr`] (columns, or rows with [`GivenColoring::rows`]), [`Method::Distance2`],
@@ -58,12 +53,6 @@ impl ProbeDesigner for GivenColoring {
             violation,
         };
         let colors = &self.colors;
-        let k = colors
-            .iter()
-            .filter(|&&c| c != NEUTRAL)
-            .map(|&c| c + 1)
-            .max()
-            .unwrap_or(0);
         let symmetric = matches!(
             self.method,
             Method::Distance2 | Method::Star | Method::Acyclic
@@ -74,44 +63,34 @@ impl ProbeDesigner for GivenColoring {
                 reason: format!("{} recovery needs a symmetric matrix", self.method),
             });
         }
-        let (decoder, problem) = match (self.method, self.orientation) {
-            (Method::Cpr, Orientation::Rows) => {
+        let graph = match self.method {
+            Method::Star | Method::Acyclic => Some(AdjacencyGraph::new(pattern, self.method)?),
+            _ => None,
+        };
+        let (stars, trees);
+        let (recovery, problem) = match (self.method, self.orientation, &graph) {
+            (Method::Cpr, Orientation::Rows, _) => {
                 structurally_orthogonal_rows(pattern, colors).map_err(invalid)?;
-                (
-                    Decoder::Gather(GatherDecoder::rows(pattern, colors, k)),
-                    Problem::Row,
-                )
+                (Recovery::Rows, Problem::Row)
             }
-            (Method::Cpr | Method::Distance2, _) => {
+            (Method::Cpr, _, _) => {
                 // Direct recovery without symmetry: no row may hold two columns of a colour.
                 structurally_orthogonal_columns(pattern, colors).map_err(invalid)?;
-                let problem = if self.method == Method::Cpr {
-                    Problem::Column
-                } else {
-                    Problem::Symmetric
-                };
-                (
-                    Decoder::Gather(GatherDecoder::columns(pattern, colors, k)),
-                    problem,
-                )
+                (Recovery::Columns, Problem::Column)
             }
-            (Method::Star, _) => {
-                let g = AdjacencyGraph::new(pattern, self.method)?;
-                let stars = StarSet::from_colors(&g, colors).map_err(invalid)?;
-                (
-                    Decoder::Gather(GatherDecoder::star(pattern, &g, &stars, colors, k)),
-                    Problem::Symmetric,
-                )
+            (Method::Distance2, _, _) => {
+                structurally_orthogonal_columns(pattern, colors).map_err(invalid)?;
+                (Recovery::Columns, Problem::Symmetric)
             }
-            (Method::Acyclic, _) => {
-                let g = AdjacencyGraph::new(pattern, self.method)?;
-                let trees = TreeSet::from_colors(&g, colors).map_err(invalid)?;
-                (
-                    Decoder::Substitution(SubstitutionDecoder::new(pattern, &g, &trees, colors, k)),
-                    Problem::Symmetric,
-                )
+            (Method::Star, _, Some(g)) => {
+                stars = StarSet::from_colors(g, colors).map_err(invalid)?;
+                (Recovery::Star(g, &stars), Problem::Symmetric)
             }
-            (Method::Distance1, _) => {
+            (Method::Acyclic, _, Some(g)) => {
+                trees = TreeSet::from_colors(g, colors).map_err(invalid)?;
+                (Recovery::Trees(g, &trees), Problem::Symmetric)
+            }
+            _ => {
                 return Err(DesignError::NotApplicable {
                     designer: self.name(),
                     reason:
@@ -120,18 +99,14 @@ impl ProbeDesigner for GivenColoring {
                 });
             }
         };
-        Ok(ProbePlan {
-            designer: self.name(),
+        let lb = lower_bound(pattern, problem, self.method)?;
+        Ok(plan_from_colors(
+            self.name(),
             kind,
-            orientation: self.orientation,
-            pattern: Arc::new(pattern.clone()),
-            seeds: Seeds::Groups {
-                group: colors.clone(),
-                num_probes: k,
-            },
-            lower_bound: lower_bound(pattern, problem, self.method)?,
-            colors: Some(k),
-            decoder,
-        })
+            pattern,
+            colors,
+            recovery,
+            lb,
+        ))
     }
 }

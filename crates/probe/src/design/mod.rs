@@ -27,9 +27,74 @@ pub use roll::RollDesigner;
 pub use stencil::{Decompression, Geometry, StencilDesigner};
 pub use symmetric_random::{ProbeCounts, SymmetricRandomDesigner};
 
+use std::sync::Arc;
+
+use sparsediff_coloring::{AdjacencyGraph, StarSet, TreeSet};
 use sparsediff_pattern::Pattern;
 
+use crate::decode::{Decoder, GatherDecoder, SubstitutionDecoder};
 use crate::error::DesignError;
+use crate::plan::{MatrixKind, Orientation, ProbePlan, Seeds};
+
+/// How a colouring is decoded.
+pub(crate) enum Recovery<'a> {
+    /// Column groups, structurally orthogonal (CPR, distance-2, direct stencils).
+    Columns,
+    /// Row groups (products Aᵀ·S).
+    Rows,
+    /// Star colouring: hubs of the stars, on the adjacency graph.
+    Star(&'a AdjacencyGraph, &'a StarSet),
+    /// Acyclic colouring: substitution along the trees.
+    Trees(&'a AdjacencyGraph, &'a TreeSet),
+}
+
+/// The plan of a (checked) colouring: group seeds and the decoder its recovery needs.
+pub(crate) fn plan_from_colors(
+    designer: &'static str,
+    kind: MatrixKind,
+    pattern: &Pattern,
+    colors: &[usize],
+    recovery: Recovery<'_>,
+    lower_bound: usize,
+) -> ProbePlan {
+    let k = colors
+        .iter()
+        .filter(|&&c| c != sparsediff_coloring::NEUTRAL)
+        .map(|&c| c + 1)
+        .max()
+        .unwrap_or(0);
+    let (decoder, orientation) = match recovery {
+        Recovery::Columns => (
+            Decoder::Gather(GatherDecoder::columns(pattern, colors, k)),
+            Orientation::Columns,
+        ),
+        Recovery::Rows => (
+            Decoder::Gather(GatherDecoder::rows(pattern, colors, k)),
+            Orientation::Rows,
+        ),
+        Recovery::Star(g, stars) => (
+            Decoder::Gather(GatherDecoder::star(pattern, g, stars, colors, k)),
+            Orientation::Columns,
+        ),
+        Recovery::Trees(g, trees) => (
+            Decoder::Substitution(SubstitutionDecoder::new(pattern, g, trees, colors, k)),
+            Orientation::Columns,
+        ),
+    };
+    ProbePlan {
+        designer,
+        kind,
+        orientation,
+        pattern: Arc::new(pattern.clone()),
+        seeds: Seeds::Groups {
+            group: colors.to_vec(),
+            num_probes: k,
+        },
+        lower_bound,
+        colors: Some(k),
+        decoder,
+    }
+}
 
 /// Refuses patterns with a zero dimension or no entries.
 pub(crate) fn check_pattern(designer: &'static str, pattern: &Pattern) -> Result<(), DesignError> {

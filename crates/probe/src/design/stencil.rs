@@ -11,17 +11,14 @@
 //! Direct designs are distance-2 colourings (no two columns of a colour share a row), so
 //! they need no symmetry; substitution designs are acyclic colourings of a symmetric pattern.
 
-use std::sync::Arc;
-
 use sparsediff_coloring::check::structurally_orthogonal_columns;
 use sparsediff_coloring::{AdjacencyGraph, Method, Problem, TreeSet, lower_bound};
 use sparsediff_pattern::generators::Stencil2d;
 use sparsediff_pattern::{Pattern, PatternSpec};
 
-use super::check_pattern;
-use crate::decode::{Decoder, GatherDecoder, SubstitutionDecoder};
+use super::{Recovery, check_pattern, plan_from_colors};
 use crate::error::DesignError;
-use crate::plan::{MatrixKind, Orientation, ProbeDesigner, ProbePlan, Seeds};
+use crate::plan::{MatrixKind, ProbeDesigner, ProbePlan};
 
 /// The geometry a closed-form design is written for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -174,19 +171,23 @@ impl ProbeDesigner for StencilDesigner {
             });
         }
         let mut colors = self.raw_colors(pattern);
-        let k = compact(&mut colors);
+        compact(&mut colors);
         let invalid = |violation| DesignError::InvalidColoring {
             designer: self.name(),
             violation,
         };
-        let (decoder, lb) = match self.decompression {
+        match self.decompression {
             Decompression::Direct => {
                 structurally_orthogonal_columns(pattern, &colors).map_err(invalid)?;
                 let lb = pattern.row_stats().max;
-                (
-                    Decoder::Gather(GatherDecoder::columns(pattern, &colors, k)),
+                Ok(plan_from_colors(
+                    self.name(),
+                    kind,
+                    pattern,
+                    &colors,
+                    Recovery::Columns,
                     lb,
-                )
+                ))
             }
             Decompression::Substitution => {
                 if kind != MatrixKind::Symmetric {
@@ -198,26 +199,15 @@ impl ProbeDesigner for StencilDesigner {
                 let g = AdjacencyGraph::new(pattern, Method::Acyclic)?;
                 let trees = TreeSet::from_colors(&g, &colors).map_err(invalid)?;
                 let lb = lower_bound(pattern, Problem::Symmetric, Method::Acyclic)?;
-                (
-                    Decoder::Substitution(SubstitutionDecoder::new(
-                        pattern, &g, &trees, &colors, k,
-                    )),
+                Ok(plan_from_colors(
+                    self.name(),
+                    kind,
+                    pattern,
+                    &colors,
+                    Recovery::Trees(&g, &trees),
                     lb,
-                )
+                ))
             }
-        };
-        Ok(ProbePlan {
-            designer: self.name(),
-            kind,
-            orientation: Orientation::Columns,
-            pattern: Arc::new(pattern.clone()),
-            seeds: Seeds::Groups {
-                group: colors,
-                num_probes: k,
-            },
-            lower_bound: lb,
-            colors: Some(k),
-            decoder,
-        })
+        }
     }
 }
