@@ -5,9 +5,18 @@
 //! variable and on its sparsity tracer (see [`scalar`]).
 #![deny(missing_docs)]
 
+pub mod backend;
+pub mod forward;
+mod function;
 pub mod op;
 pub mod scalar;
 
+pub use backend::{
+    AdError, ClosureHessian, ClosureJacobian, Differences, FiniteDifferenceHessian,
+    FiniteDifferenceJacobian, ForwardJacobian, HessianBackend, JacobianBackend, SeedBlock,
+};
+pub use forward::Lanes;
+pub use function::{ScalarFunction, VectorFunction};
 pub use op::{Binary, Curvature, Unary};
 pub use scalar::Elementary;
 
