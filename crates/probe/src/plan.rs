@@ -88,6 +88,29 @@ impl Seeds {
     }
 }
 
+/// How a plan's products are decoded: with the pattern and the seeds, this is everything
+/// needed to rebuild the prepared decoder (see [`ProbePlan::from_parts`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Recovery {
+    /// Column groups read directly (identity, CPR, distance-2, direct stencils).
+    Columns,
+    /// Row groups read directly (products Aᵀ·S).
+    Rows,
+    /// Star colouring: read through the hubs of the two-coloured stars.
+    Star,
+    /// Acyclic colouring: substitution along the two-coloured trees.
+    Substitution,
+    /// Banded stride probes decoded by rolling.
+    Roll {
+        /// The stride w.
+        stride: usize,
+    },
+    /// Dense probes, per-row least squares.
+    RowLeastSquares,
+    /// Dense probes, one global least-squares problem over the lower triangle.
+    SymmetricLeastSquares,
+}
+
 /// A probe plan: seeds, how many products they cost, and a prepared decoder.
 ///
 /// Preparation (colouring, decode indices, factorisations) happens when the plan is
@@ -101,6 +124,7 @@ pub struct ProbePlan {
     pub(crate) seeds: Seeds,
     pub(crate) lower_bound: usize,
     pub(crate) colors: Option<usize>,
+    pub(crate) recovery: Recovery,
     pub(crate) decoder: Decoder,
 }
 
@@ -143,6 +167,11 @@ impl ProbePlan {
     /// Number of colours, for plans made from a colouring.
     pub fn colors(&self) -> Option<usize> {
         self.colors
+    }
+
+    /// How the products are decoded.
+    pub fn recovery(&self) -> Recovery {
+        self.recovery
     }
 
     /// The prepared decoder.

@@ -6,7 +6,7 @@ use sparsediff_coloring::{
 };
 use sparsediff_pattern::Pattern;
 
-use super::{Recovery, check_pattern, plan_from_colors};
+use super::{Structure, check_pattern, plan_from_colors};
 use crate::error::DesignError;
 use crate::plan::{MatrixKind, Orientation, ProbeDesigner, ProbePlan};
 
@@ -109,20 +109,20 @@ impl ProbeDesigner for ColoredDesigner {
             _ => None,
         };
         let recovery = match (self.method, self.orientation, &graph) {
-            (Method::Cpr, Orientation::Rows, _) => Recovery::Rows,
-            (Method::Star, _, Some(g)) => Recovery::Star(
+            (Method::Cpr, Orientation::Rows, _) => Structure::Rows,
+            (Method::Star, _, Some(g)) => Structure::Star(
                 g,
                 coloring
                     .star_set()
                     .expect("star colourings carry their stars"),
             ),
-            (Method::Acyclic, _, Some(g)) => Recovery::Trees(
+            (Method::Acyclic, _, Some(g)) => Structure::Trees(
                 g,
                 coloring
                     .tree_set()
                     .expect("acyclic colourings carry their trees"),
             ),
-            _ => Recovery::Columns,
+            _ => Structure::Columns,
         };
         // Colours are 0..num_colors (neutral ones excluded), so the plan has that many probes.
         Ok(plan_from_colors(

@@ -6,7 +6,7 @@ use sparsediff_coloring::check::{structurally_orthogonal_columns, structurally_o
 use sparsediff_coloring::{AdjacencyGraph, Method, Problem, StarSet, TreeSet, lower_bound};
 use sparsediff_pattern::Pattern;
 
-use super::{Recovery, check_pattern, plan_from_colors};
+use super::{Structure, check_pattern, plan_from_colors};
 use crate::error::DesignError;
 use crate::plan::{MatrixKind, Orientation, ProbeDesigner, ProbePlan};
 
@@ -71,24 +71,24 @@ impl ProbeDesigner for GivenColoring {
         let (recovery, problem) = match (self.method, self.orientation, &graph) {
             (Method::Cpr, Orientation::Rows, _) => {
                 structurally_orthogonal_rows(pattern, colors).map_err(invalid)?;
-                (Recovery::Rows, Problem::Row)
+                (Structure::Rows, Problem::Row)
             }
             (Method::Cpr, _, _) => {
                 // Direct recovery without symmetry: no row may hold two columns of a colour.
                 structurally_orthogonal_columns(pattern, colors).map_err(invalid)?;
-                (Recovery::Columns, Problem::Column)
+                (Structure::Columns, Problem::Column)
             }
             (Method::Distance2, _, _) => {
                 structurally_orthogonal_columns(pattern, colors).map_err(invalid)?;
-                (Recovery::Columns, Problem::Symmetric)
+                (Structure::Columns, Problem::Symmetric)
             }
             (Method::Star, _, Some(g)) => {
                 stars = StarSet::from_colors(g, colors).map_err(invalid)?;
-                (Recovery::Star(g, &stars), Problem::Symmetric)
+                (Structure::Star(g, &stars), Problem::Symmetric)
             }
             (Method::Acyclic, _, Some(g)) => {
                 trees = TreeSet::from_colors(g, colors).map_err(invalid)?;
-                (Recovery::Trees(g, &trees), Problem::Symmetric)
+                (Structure::Trees(g, &trees), Problem::Symmetric)
             }
             _ => {
                 return Err(DesignError::NotApplicable {

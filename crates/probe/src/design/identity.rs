@@ -2,7 +2,7 @@
 
 use sparsediff_pattern::Pattern;
 
-use super::{Recovery, check_pattern, plan_from_colors};
+use super::{Structure, check_pattern, plan_from_colors};
 use crate::error::DesignError;
 use crate::plan::{MatrixKind, ProbeDesigner, ProbePlan};
 
@@ -24,7 +24,7 @@ impl ProbeDesigner for IdentityDesigner {
             kind,
             pattern,
             &group,
-            Recovery::Columns,
+            Structure::Columns,
             lb,
         ))
     }

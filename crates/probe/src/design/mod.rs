@@ -14,6 +14,7 @@
 mod colored;
 mod given;
 mod identity;
+mod parts;
 mod random;
 mod roll;
 mod stencil;
@@ -34,10 +35,10 @@ use sparsediff_pattern::Pattern;
 
 use crate::decode::{Decoder, GatherDecoder, SubstitutionDecoder};
 use crate::error::DesignError;
-use crate::plan::{MatrixKind, Orientation, ProbePlan, Seeds};
+use crate::plan::{MatrixKind, Orientation, ProbePlan, Recovery, Seeds};
 
-/// How a colouring is decoded.
-pub(crate) enum Recovery<'a> {
+/// The structure a colouring is decoded with.
+pub(crate) enum Structure<'a> {
     /// Column groups, structurally orthogonal (CPR, distance-2, direct stencils).
     Columns,
     /// Row groups (products Aᵀ·S).
@@ -54,7 +55,7 @@ pub(crate) fn plan_from_colors(
     kind: MatrixKind,
     pattern: &Pattern,
     colors: &[usize],
-    recovery: Recovery<'_>,
+    recovery: Structure<'_>,
     lower_bound: usize,
 ) -> ProbePlan {
     let k = colors
@@ -63,22 +64,26 @@ pub(crate) fn plan_from_colors(
         .map(|&c| c + 1)
         .max()
         .unwrap_or(0);
-    let (decoder, orientation) = match recovery {
-        Recovery::Columns => (
+    let (decoder, orientation, kind_of_recovery) = match recovery {
+        Structure::Columns => (
             Decoder::Gather(GatherDecoder::columns(pattern, colors, k)),
             Orientation::Columns,
+            Recovery::Columns,
         ),
-        Recovery::Rows => (
+        Structure::Rows => (
             Decoder::Gather(GatherDecoder::rows(pattern, colors, k)),
             Orientation::Rows,
+            Recovery::Rows,
         ),
-        Recovery::Star(g, stars) => (
+        Structure::Star(g, stars) => (
             Decoder::Gather(GatherDecoder::star(pattern, g, stars, colors, k)),
             Orientation::Columns,
+            Recovery::Star,
         ),
-        Recovery::Trees(g, trees) => (
+        Structure::Trees(g, trees) => (
             Decoder::Substitution(SubstitutionDecoder::new(pattern, g, trees, colors, k)),
             Orientation::Columns,
+            Recovery::Substitution,
         ),
     };
     ProbePlan {
@@ -92,6 +97,7 @@ pub(crate) fn plan_from_colors(
         },
         lower_bound,
         colors: Some(k),
+        recovery: kind_of_recovery,
         decoder,
     }
 }

@@ -186,6 +186,7 @@ impl ProbeDesigner for RandomDesigner {
             pattern,
             seeds: Seeds::Dense(s),
             colors: None,
+            recovery: crate::plan::Recovery::RowLeastSquares,
             decoder: Decoder::RowLeastSquares(decoder),
         })
     }
@@ -223,6 +224,7 @@ impl ProbePlan {
             pattern,
             seeds: Seeds::Dense(seeds),
             colors: None,
+            recovery: crate::plan::Recovery::RowLeastSquares,
             decoder: Decoder::RowLeastSquares(decoder),
         })
     }

@@ -34,6 +34,7 @@ impl ProbeDesigner for RollDesigner {
             kind,
             orientation: Orientation::Columns,
             lower_bound: pattern.row_stats().max,
+            recovery: crate::plan::Recovery::Roll { stride },
             decoder: Decoder::Roll(RollDecoder::new(Arc::clone(&pattern), stride)),
             pattern,
             seeds: Seeds::Groups {

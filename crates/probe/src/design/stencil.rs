@@ -16,7 +16,7 @@ use sparsediff_coloring::{AdjacencyGraph, Method, Problem, TreeSet, lower_bound}
 use sparsediff_pattern::generators::Stencil2d;
 use sparsediff_pattern::{Pattern, PatternSpec};
 
-use super::{Recovery, check_pattern, plan_from_colors};
+use super::{Structure, check_pattern, plan_from_colors};
 use crate::error::DesignError;
 use crate::plan::{MatrixKind, ProbeDesigner, ProbePlan};
 
@@ -185,7 +185,7 @@ impl ProbeDesigner for StencilDesigner {
                     kind,
                     pattern,
                     &colors,
-                    Recovery::Columns,
+                    Structure::Columns,
                     lb,
                 ))
             }
@@ -204,7 +204,7 @@ impl ProbeDesigner for StencilDesigner {
                     kind,
                     pattern,
                     &colors,
-                    Recovery::Trees(&g, &trees),
+                    Structure::Trees(&g, &trees),
                     lb,
                 ))
             }

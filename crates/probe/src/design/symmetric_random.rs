@@ -239,6 +239,7 @@ impl ProbeDesigner for SymmetricRandomDesigner {
             seeds: Seeds::Dense(s),
             lower_bound,
             colors: None,
+            recovery: crate::plan::Recovery::SymmetricLeastSquares,
             decoder: Decoder::SymmetricLeastSquares(decoder),
         })
     }

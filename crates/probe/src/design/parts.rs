@@ -1,0 +1,242 @@
+//! Rebuilding a plan from its parts (pattern, seeds, recovery): what a saved plan holds. The
+//! parts are checked exactly as a user's colouring or samples would be; nothing read from a
+//! file is trusted.
+
+use std::sync::Arc;
+
+use sparsediff_coloring::Method;
+use sparsediff_coloring::check::structurally_orthogonal_columns;
+use sparsediff_pattern::Pattern;
+
+use crate::decode::{Decoder, RollDecoder, SymmetricLeastSquaresDecoder};
+use crate::design::GivenColoring;
+use crate::error::DesignError;
+use crate::plan::{MatrixKind, Orientation, ProbeDesigner, ProbePlan, Recovery, Seeds};
+
+/// The designer names a plan can carry (anything else is reported as `loaded`).
+const NAMES: [&str; 14] = [
+    "identity",
+    "roll",
+    "stencil-direct",
+    "stencil-substitution",
+    "cpr",
+    "cpr-row",
+    "d2",
+    "star",
+    "acyclic",
+    "given",
+    "random",
+    "symmetric-random",
+    "samples",
+    "symmetric-samples",
+];
+
+impl ProbePlan {
+    /// Rebuilds a plan from its parts, re-checking them: group seeds must be valid for the
+    /// recovery (structurally orthogonal, star, acyclic, a stride covering every row's
+    /// span), dense seeds must give full-rank least-squares systems. Errors name what is
+    /// wrong, as for a user colouring.
+    pub fn from_parts(
+        designer: &str,
+        kind: MatrixKind,
+        pattern: &Pattern,
+        seeds: Seeds,
+        recovery: Recovery,
+    ) -> Result<ProbePlan, DesignError> {
+        let name = NAMES
+            .iter()
+            .copied()
+            .find(|&n| n == designer)
+            .unwrap_or("loaded");
+        let expected_rows = if recovery == Recovery::Rows {
+            pattern.nrows()
+        } else {
+            pattern.ncols()
+        };
+        if seeds.dim() != expected_rows {
+            return Err(DesignError::SeedShape {
+                rows: seeds.dim(),
+                cols: seeds.num_probes(),
+                expected_rows,
+            });
+        }
+        let wrong_seeds = |what: &str| DesignError::NotApplicable {
+            designer: "loaded",
+            reason: format!("{recovery:?} recovery needs {what} seeds"),
+        };
+        let mut plan = match (recovery, seeds) {
+            (Recovery::Columns, Seeds::Groups { group, .. }) => {
+                GivenColoring::new(group, Method::Cpr).design(pattern, kind)?
+            }
+            (Recovery::Rows, Seeds::Groups { group, .. }) => {
+                GivenColoring::rows(group).design(pattern, kind)?
+            }
+            (Recovery::Star, Seeds::Groups { group, .. }) => {
+                GivenColoring::new(group, Method::Star).design(pattern, kind)?
+            }
+            (Recovery::Substitution, Seeds::Groups { group, .. }) => {
+                GivenColoring::new(group, Method::Acyclic).design(pattern, kind)?
+            }
+            (Recovery::Roll { stride }, Seeds::Groups { group, num_probes }) => {
+                let stride_ok =
+                    stride == num_probes && group.iter().enumerate().all(|(j, &g)| g == j % stride);
+                if !stride_ok {
+                    return Err(DesignError::Parameter {
+                        name: "stride",
+                        value: stride.to_string(),
+                        reason: "does not match the stride seeds",
+                    });
+                }
+                // Every row must span fewer than stride + 1 columns: then the stride groups
+                // are structurally orthogonal, which the checker confirms.
+                structurally_orthogonal_columns(pattern, &group).map_err(|violation| {
+                    DesignError::InvalidColoring {
+                        designer: "roll",
+                        violation,
+                    }
+                })?;
+                let pattern = Arc::new(pattern.clone());
+                ProbePlan {
+                    designer: "roll",
+                    kind,
+                    orientation: Orientation::Columns,
+                    lower_bound: pattern.row_stats().max,
+                    decoder: Decoder::Roll(RollDecoder::new(Arc::clone(&pattern), stride)),
+                    pattern,
+                    seeds: Seeds::Groups { group, num_probes },
+                    colors: Some(stride),
+                    recovery,
+                }
+            }
+            (Recovery::RowLeastSquares, Seeds::Dense(s)) => {
+                ProbePlan::from_samples(pattern, kind, s, crate::decode::DEFAULT_RANK_TOL)?
+            }
+            (Recovery::SymmetricLeastSquares, Seeds::Dense(s)) => {
+                if kind != MatrixKind::Symmetric {
+                    return Err(DesignError::NotApplicable {
+                        designer: "symmetric-random",
+                        reason: "the half-sample recovers symmetric matrices only".to_string(),
+                    });
+                }
+                let decoder = SymmetricLeastSquaresDecoder::from_samples(pattern, s.as_ref(), 1)?;
+                let n = pattern.nrows();
+                let unknowns = pattern.iter().filter(|(i, j)| j <= i).count();
+                ProbePlan {
+                    designer: "symmetric-random",
+                    kind,
+                    orientation: Orientation::Columns,
+                    pattern: Arc::new(pattern.clone()),
+                    lower_bound: unknowns.div_ceil(n.max(1)),
+                    seeds: Seeds::Dense(s),
+                    colors: None,
+                    recovery,
+                    decoder: Decoder::SymmetricLeastSquares(decoder),
+                }
+            }
+            (Recovery::RowLeastSquares | Recovery::SymmetricLeastSquares, Seeds::Groups { .. }) => {
+                return Err(wrong_seeds("dense"));
+            }
+            (_, Seeds::Dense(_)) => return Err(wrong_seeds("group")),
+        };
+        plan.designer = name;
+        Ok(plan)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{ColoredDesigner, RandomDesigner, RollDesigner, SymmetricRandomDesigner};
+    use sparsediff_pattern::generators;
+
+    #[test]
+    fn every_recovery_round_trips_through_its_parts() {
+        let p = generators::cartpole(12).unwrap();
+        let values = crate::compare::random_values(&p, 4, true);
+        let designers: Vec<Box<dyn ProbeDesigner>> = vec![
+            Box::new(RollDesigner),
+            Box::new(ColoredDesigner::cpr()),
+            Box::new(ColoredDesigner::cpr_rows()),
+            Box::new(ColoredDesigner::star()),
+            Box::new(ColoredDesigner::acyclic()),
+            Box::new(RandomDesigner::new()),
+            Box::new(SymmetricRandomDesigner::new()),
+        ];
+        for d in designers {
+            let mut plan = d.design(&p, MatrixKind::Symmetric).unwrap();
+            let mut again = ProbePlan::from_parts(
+                plan.designer(),
+                plan.kind(),
+                plan.pattern(),
+                plan.seeds().clone(),
+                plan.recovery(),
+            )
+            .unwrap();
+            assert_eq!(again.designer(), plan.designer());
+            assert_eq!(again.num_probes(), plan.num_probes());
+            let b = plan.exact_products(&values);
+            let (mut x, mut y) = (vec![0.0; p.nnz()], vec![0.0; p.nnz()]);
+            plan.decode(b.as_ref(), &mut x).unwrap();
+            again.decode(b.as_ref(), &mut y).unwrap();
+            // Least squares may be re-factorised differently (pivoted QR for samples).
+            let tol =
+                if plan.seeds().to_dense().ncols() > 0 && matches!(plan.seeds(), Seeds::Dense(_)) {
+                    1e-12
+                } else {
+                    0.0
+                };
+            assert!(
+                crate::compare::max_rel_error(&y, &x) <= tol,
+                "{}",
+                plan.designer()
+            );
+        }
+    }
+
+    #[test]
+    fn tampered_parts_are_refused() {
+        let p = generators::band(20, 2, 2).unwrap();
+        let bad = Seeds::Groups {
+            group: (0..20).map(|j| j % 3).collect(),
+            num_probes: 3,
+        };
+        assert!(matches!(
+            ProbePlan::from_parts(
+                "star",
+                MatrixKind::Symmetric,
+                &p,
+                bad.clone(),
+                Recovery::Star
+            ),
+            Err(DesignError::InvalidColoring { .. })
+        ));
+        assert!(
+            ProbePlan::from_parts(
+                "roll",
+                MatrixKind::Symmetric,
+                &p,
+                bad.clone(),
+                Recovery::Roll { stride: 3 }
+            )
+            .is_err()
+        );
+        assert!(matches!(
+            ProbePlan::from_parts(
+                "random",
+                MatrixKind::Symmetric,
+                &p,
+                bad,
+                Recovery::RowLeastSquares
+            ),
+            Err(DesignError::NotApplicable { .. })
+        ));
+        let short = Seeds::Groups {
+            group: vec![0; 5],
+            num_probes: 1,
+        };
+        assert!(matches!(
+            ProbePlan::from_parts("cpr", MatrixKind::Symmetric, &p, short, Recovery::Columns),
+            Err(DesignError::SeedShape { rows: 5, .. })
+        ));
+    }
+}
