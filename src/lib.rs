@@ -6,8 +6,14 @@
 //!   the cartpole Hessian), specs such as `band:n=1000,k=3`;
 //! * [`coloring`]: column/row CPR, distance-1/2, star and acyclic colourings with every
 //!   classical vertex order, independent checkers and lower bounds;
+//! * [`ad`]: backends (forward lanes, reverse tape, finite differences, closures) and
+//!   sparsity tracing;
+//! * [`SparseJacobian`] / [`SparseHessian`]: prepare once (pattern, probes, backend), then
+//!   evaluate at any x without allocating;
 //! * [`probe`]: probe designers (identity, banded roll, closed-form stencils, colourings,
-//!   random) and prepared, allocation-free decoders.
+//!   random) and prepared, allocation-free decoders;
+//! * [`problems`]: the benchmark functions (Rosenbrock, grid energy, tridiagonal, the cartpole
+//!   augmented Lagrangian), generic over the scalar, with analytic or reference derivatives.
 //!
 //! ```
 //! use sparsediff::{color, ColoringParams, Method, OrderChoice, Problem, PatternSpec};
@@ -22,9 +28,29 @@
 //! ```
 #![deny(missing_docs)]
 
+pub use sparsediff_ad as ad;
+pub use sparsediff_ad::num_dual;
 pub use sparsediff_coloring as coloring;
 pub use sparsediff_pattern as pattern;
 pub use sparsediff_probe as probe;
+
+mod engine;
+mod error;
+mod hessian;
+mod jacobian;
+mod options;
+pub mod problems;
+mod saved;
+#[cfg(feature = "proptest")]
+pub mod testing;
+
+pub use engine::{Candidate, RecoveryInfo};
+pub use error::SparseError;
+pub use hessian::SparseHessian;
+pub use jacobian::SparseJacobian;
+pub use options::{BackendChoice, Detection, Options, Strategy, default_orders};
+pub use saved::{SavedPlan, SavedRecovery, SavedSeeds};
+pub use sparsediff_ad::{ScalarFunction, VectorFunction};
 
 pub use sparsediff_coloring::{
     Coloring, ColoringError, ColoringParams, Method, Order, OrderChoice, Problem, color,

@@ -98,6 +98,10 @@ pub enum AdError {
         /// The operation.
         operation: &'static str,
     },
+    /// The tape failed (see [`TapeError`](crate::tape::TapeError)): a branch changed twice
+    /// in a row, a non-finite value, a nested recording.
+    #[error(transparent)]
+    Tape(crate::tape::TapeError),
     /// A caller-supplied closure reported an error.
     #[error("the product closure failed: {message}")]
     Closure {
@@ -312,7 +316,7 @@ pub enum Differences {
 
 /// The step along direction d at x: scaled to x and to d so that x + h·d moves every
 /// component by about √ε (forward) or ∛ε (central) relative to its size.
-fn step(scheme: Differences, x: &[f64], d: impl Iterator<Item = f64> + Clone) -> f64 {
+pub(crate) fn step(scheme: Differences, x: &[f64], d: impl Iterator<Item = f64> + Clone) -> f64 {
     let base = match scheme {
         Differences::Forward => f64::EPSILON.sqrt(),
         Differences::Central => f64::EPSILON.cbrt(),
@@ -330,7 +334,7 @@ fn step(scheme: Differences, x: &[f64], d: impl Iterator<Item = f64> + Clone) ->
 }
 
 /// x + h·(direction c of the seeds), into `xp`.
-fn displace(xp: &mut [f64], x: &[f64], h: f64, seeds: SeedBlock<'_>, c: usize) {
+pub(crate) fn displace(xp: &mut [f64], x: &[f64], h: f64, seeds: SeedBlock<'_>, c: usize) {
     for (j, (xp, &xv)) in xp.iter_mut().zip(x).enumerate() {
         *xp = xv + h * seeds.at(j, c);
     }

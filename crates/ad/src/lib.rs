@@ -10,6 +10,9 @@ pub mod forward;
 mod function;
 pub mod op;
 pub mod scalar;
+pub mod tape;
+mod tape_backend;
+pub mod trace;
 
 pub use backend::{
     AdError, ClosureHessian, ClosureJacobian, Differences, FiniteDifferenceHessian,
@@ -19,6 +22,12 @@ pub use forward::Lanes;
 pub use function::{ScalarFunction, VectorFunction};
 pub use op::{Binary, Curvature, Unary};
 pub use scalar::Elementary;
+pub use tape::{Recorded, Tape, TapeError, TapeVar};
+pub use tape_backend::{TapeGradientDifferences, TapeHessian, TapeJacobian};
+pub use trace::{TraceError, Tracer};
+
+/// The num-dual crate, re-exported: user functions are generic over `num_dual::DualNum`.
+pub use num_dual;
 
 #[cfg(test)]
 mod tests {

@@ -1,0 +1,806 @@
+//! Reverse-mode tape: record a function once on [`TapeVar`]s, replay it at new points for
+//! values, gradients, blocks of vector-Jacobian and Jacobian-vector products, and blocks of
+//! Hessian-vector products (forward-over-reverse, all directions as lanes of one sweep).
+//!
+//! ```
+//! use num_dual::DualNum;
+//! use sparsediff_ad::tape::Tape;
+//!
+//! fn f<D: DualNum<Primitive = f64> + Copy>(x: &[D]) -> D {
+//!     x[0] * x[1].sin() + x[0].powi(2)
+//! }
+//! let mut tape = Tape::record_scalar(&[1.0, 0.5], |x| f(x)).unwrap();
+//! let x = [2.0, 0.3];
+//! let mut g = [0.0; 2];
+//! let v = tape.gradient(&x, &mut g).unwrap();
+//! assert_eq!(v, f(&x));
+//! assert!((g[0] - (0.3f64.sin() + 4.0)).abs() < 1e-15);
+//! assert!((g[1] - 2.0 * 0.3f64.cos()).abs() < 1e-15);
+//! // Two Hessian-vector products in one sweep: H·[e₀ e₁] (n×p row-major, p = 2).
+//! let mut h = [0.0; 4];
+//! tape.hvp_block(&x, &[1.0, 0.0, 0.0, 1.0], &mut h).unwrap();
+//! let expect = [2.0, 0.3f64.cos(), 0.3f64.cos(), -2.0 * 0.3f64.sin()];
+//! for (a, b) in h.iter().zip(expect) {
+//!     assert!((a - b).abs() < 1e-15);
+//! }
+//! ```
+//!
+//! # Recording
+//!
+//! [`Tape::record`] runs the user function once on variables of a thread-local recorder
+//! (one recording per thread at a time: a nested recording is
+//! [`TapeError::RecordingActive`]). The recording is a flat struct-of-arrays instruction
+//! list — opcode, argument node indices, folded constant — with the inputs as nodes `0..n`
+//! and instruction k as node `n + k` ([`Tape::instruction`]). Constants fold at record time:
+//! operations on constants record nothing, an operation with a constant on one side
+//! records one constant-carrying [`Unary`] instruction, identities record nothing.
+//!
+//! # Replay
+//!
+//! Recording compiles a replay program: instructions no output or guard depends on are
+//! dropped, every node gets a storage *slot* that is reused once the node is dead (a
+//! linear scan in recording order; the reverse sweep uses the same slots for adjoints,
+//! whose live ranges are the same), and the instructions are pre-decoded into 16-byte
+//! records replayed by one `match` per instruction. The working set of a sweep is
+//! therefore the n inputs plus the largest number of simultaneously live temporaries; the
+//! only per-instruction storage is the stack of local derivatives that the forward sweep
+//! pushes and the reverse sweep pops.
+//!
+//! **Workspace**: the buffers live inside the tape, hence `&mut self` on every replay. They
+//! are sized at the first call with a given number of lanes and reused afterwards: replays
+//! allocate nothing. (Clone the tape to replay on several threads.)
+//!
+//! **Lanes**: a block of p directions for n inputs is a row-major n×p `&[f64]`, entry
+//! (j, c) at `j·p + c`; seeds of a VJP block are m×p, results likewise. One sweep carries
+//! up to 8 lanes as fixed-size arrays; wider blocks run in chunks of 8, each a sweep of its
+//! own.
+//!
+//! **Branch guards**: every comparison that involves a variable
+//! ([`Elementary::observe_comparison`](crate::Elementary::observe_comparison)) is recorded
+//! with its outcome and its position. Every replay recomputes it before the instruction it
+//! preceded; a different outcome stops the replay with [`TapeError::BranchChanged`] and
+//! fills the output buffer with NaN. [`Recorded`] re-records and retries.
+//!
+//! **Non-finite results** are reported as [`TapeError::NonFinite`] naming the first
+//! output (values are checked first), then input or lane concerned; the output buffer then
+//! holds the computed values.
+//!
+//! # Speed
+//!
+//! Hessian-vector sweeps carry tangent and adjoint-tangent lanes only at *curved* nodes:
+//! arguments of operations with second derivatives and everything upstream of them
+//! (decided once per tape at record time). Elsewhere tangents are never read and
+//! adjoint-tangents are structurally zero, so sums, scalings and the accumulation of an
+//! objective run as first-order (scalar) instructions. Lanes are dense within a curved
+//! node: a per-grouping variant that visited only the lanes a colouring can make nonzero
+//! (per-instruction lane masks, set-bit loops) was measured at about twice the time of
+//! the dense lanes for p = 2…5 and was dropped; [`Tape::hvp_groups`] therefore replays the
+//! dense sweep with the 0/1 directions.
+//!
+//! Method: a throw-away release program (path dependency on this crate, one thread), the
+//! minimum of 15 calls (7 at n = 10⁶) after two warm-up calls, against the f64 evaluation
+//! of the same generic function; points `x_i = 0.5 + 0.3 sin(0.7 i)`; groups `j mod 2`,
+//! `j mod 3` (Rosenbrock), `(r + c) mod 3`, `(r + 3c) mod 5` (grid). On a 2-core AMD EPYC
+//! VM (Rust 1.95, shared with other builds):
+//!
+//! | case | f64 | tape eval | gradient | `hvp_groups` | ns / instr / lane |
+//! |---|---|---|---|---|---|
+//! | Rosenbrock 10⁵ (8·10⁵ instr), p = 2 | 0.081 ms | 1.05 ms | 2.8 ms | 4.4 ms | 2.75 |
+//! | Rosenbrock 10⁵, p = 3 | | | | 4.9 ms | 2.03 |
+//! | Rosenbrock 10⁶, p = 2 | 0.81 ms | 12.6 ms | 31 ms | 46 ms | 2.90 |
+//! | Rosenbrock 10⁶, p = 3 | | | | 52 ms | 2.15 |
+//! | grid 316², p = 3 | 0.87 ms | 2.6 ms | 5.3 ms | 6.8 ms | 2.84 |
+//! | grid 316², p = 5 | | | | 8.0 ms | 2.00 |
+//! | grid 1000², p = 3 | 8.8 ms | 27 ms | 55 ms | 70 ms | 2.91 |
+//! | grid 1000², p = 5 | | | | 78 ms | 1.95 |
+//!
+//! The grid's Hessian-vector block costs 8–9 f64 evaluations; Rosenbrock's (cheap terms, 8
+//! instructions each) 27–31 times the 0.16 ms / 1.7 ms f64 reference time of the issue
+//! (55–63 times the f64 time measured here).
+
+mod program;
+mod recorded;
+mod sweep;
+mod var;
+
+use std::cmp::Ordering;
+
+pub use recorded::Recorded;
+pub use var::TapeVar;
+
+use crate::op::{Binary, Unary};
+use program::{Code, Program};
+use sweep::{MAX_LANES, Workspace, ensure, with_lanes};
+use var::ActiveRecording;
+
+/// Which buffer an argument length refers to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Buffer {
+    /// The point `x` (length n).
+    Inputs,
+    /// The output values (length m).
+    Outputs,
+    /// The gradient (length n).
+    Gradient,
+    /// Seeds of a VJP block (m×p).
+    Seeds,
+    /// Directions of a JVP or HVP block (n×p).
+    Directions,
+    /// The result block of a VJP or HVP (n×p) or JVP (m×p).
+    Result,
+    /// The lane of each input of [`Tape::hvp_groups`] (length n).
+    Groups,
+}
+
+/// Where a non-finite number appeared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Location {
+    /// The value of an output.
+    Output {
+        /// Output index.
+        output: usize,
+    },
+    /// A derivative with respect to an input (gradient: lane 0; VJP and HVP blocks).
+    Input {
+        /// Input index.
+        input: usize,
+        /// Lane (column of the block).
+        lane: usize,
+    },
+    /// A directional derivative of an output (JVP block).
+    OutputLane {
+        /// Output index.
+        output: usize,
+        /// Lane (column of the block).
+        lane: usize,
+    },
+}
+
+/// Errors of recording and replaying a tape.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum TapeError {
+    /// A recording is already active on this thread.
+    #[error("a tape recording is already active on this thread")]
+    RecordingActive,
+    /// The recorded function returned no outputs.
+    #[error("the recorded function returned no outputs")]
+    NoOutputs,
+    /// A variable of another recording (or one computed outside its recording) was used.
+    #[error("a variable of another recording was used in this recording")]
+    ForeignVariable,
+    /// The tape would have more nodes than a tape can index.
+    #[error("the tape would have {nodes} nodes, more than the 2³² − 2 a tape can index")]
+    TooLarge {
+        /// Nodes needed.
+        nodes: usize,
+    },
+    /// A buffer has the wrong length.
+    #[error("{buffer:?} has length {got}, expected {expected}")]
+    Length {
+        /// Which buffer.
+        buffer: Buffer,
+        /// Expected length.
+        expected: usize,
+        /// Given length.
+        got: usize,
+    },
+    /// A lane count of zero (or one not dividing the buffer lengths).
+    #[error("a block needs at least one lane")]
+    NoLanes,
+    /// A group (lane) index out of range in [`Tape::hvp_groups`].
+    #[error("input {input} is in group {group}, but there are {lanes} lanes")]
+    GroupOutOfRange {
+        /// Input index.
+        input: usize,
+        /// Its group.
+        group: usize,
+        /// Number of lanes.
+        lanes: usize,
+    },
+    /// A Hessian needs a scalar function.
+    #[error("Hessian-vector products need one output, the tape has {outputs}")]
+    NotScalar {
+        /// Number of outputs.
+        outputs: usize,
+    },
+    /// A recorded comparison has another outcome at this point: the tape does not
+    /// represent the function here (re-record, or use [`Recorded`]).
+    #[error(
+        "branch changed: comparison {guard} ({lhs} vs {rhs}) gives {now:?}, recorded {recorded:?}"
+    )]
+    BranchChanged {
+        /// Index of the comparison in recording order.
+        guard: usize,
+        /// Left-hand value now.
+        lhs: f64,
+        /// Right-hand value now.
+        rhs: f64,
+        /// Outcome now.
+        now: Option<Ordering>,
+        /// Outcome at recording.
+        recorded: Option<Ordering>,
+    },
+    /// A value or derivative is NaN or infinite.
+    #[error("non-finite value {value} at {location:?}")]
+    NonFinite {
+        /// Where (the first such entry).
+        location: Location,
+        /// The value.
+        value: f64,
+    },
+}
+
+/// One recorded instruction (see [`Tape::instruction`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Instruction {
+    /// A constant materialised as a node (a constant output, or a constant argument of
+    /// `atan2`).
+    Const(f64),
+    /// `op(arg)`.
+    Unary {
+        /// The operation, with its folded constant.
+        op: Unary,
+        /// Argument node.
+        arg: usize,
+    },
+    /// `op(args[0], args[1])`.
+    Binary {
+        /// The operation.
+        op: Binary,
+        /// Argument nodes.
+        args: [usize; 2],
+    },
+}
+
+/// A recorded function `ℝⁿ → ℝᵐ` and its replay program. See the [module docs](self).
+#[derive(Clone)]
+pub struct Tape {
+    n: usize,
+    code: Vec<Code>,
+    args: Vec<[u32; 2]>,
+    consts: Vec<f64>,
+    outputs: Vec<u32>,
+    guard_count: usize,
+    prog: Program,
+    ws: Workspace,
+}
+
+impl std::fmt::Debug for Tape {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tape")
+            .field("inputs", &self.n)
+            .field("outputs", &self.outputs.len())
+            .field("instructions", &self.code.len())
+            .field("replayed", &self.prog.ins.len())
+            .field("slots", &self.prog.nslots)
+            .field("guards", &self.guard_count)
+            .finish_non_exhaustive()
+    }
+}
+
+fn check_len(buffer: Buffer, got: usize, expected: usize) -> Result<(), TapeError> {
+    if got == expected {
+        Ok(())
+    } else {
+        Err(TapeError::Length {
+            buffer,
+            expected,
+            got,
+        })
+    }
+}
+
+/// Lanes of a block given the length of a buffer of `rows` rows.
+fn lanes(buffer: Buffer, len: usize, rows: usize) -> Result<usize, TapeError> {
+    if rows == 0 {
+        return Err(TapeError::NoLanes);
+    }
+    if !len.is_multiple_of(rows) {
+        return Err(TapeError::Length {
+            buffer,
+            expected: (len / rows + 1) * rows,
+            got: len,
+        });
+    }
+    match len / rows {
+        0 => Err(TapeError::NoLanes),
+        p => Ok(p),
+    }
+}
+
+fn first_non_finite(v: &[f64]) -> Option<(usize, f64)> {
+    v.iter().position(|x| !x.is_finite()).map(|i| (i, v[i]))
+}
+
+fn broken(b: sweep::Broken) -> TapeError {
+    TapeError::BranchChanged {
+        guard: b.guard,
+        lhs: b.lhs,
+        rhs: b.rhs,
+        now: b.now,
+        recorded: b.recorded,
+    }
+}
+
+impl Tape {
+    /// Records `f` at `x` (m ≥ 1 outputs).
+    ///
+    /// Errors: [`TapeError::RecordingActive`] inside another recording of this thread,
+    /// [`TapeError::NoOutputs`], [`TapeError::ForeignVariable`], [`TapeError::TooLarge`].
+    /// A panic of `f` ends the recording and propagates.
+    pub fn record<F>(x: &[f64], f: F) -> Result<Tape, TapeError>
+    where
+        F: FnOnce(&[TapeVar]) -> Vec<TapeVar>,
+    {
+        let (active, recording) = ActiveRecording::start(x.len())?;
+        let vars: Vec<TapeVar> = x
+            .iter()
+            .enumerate()
+            .map(|(j, &v)| TapeVar::input(v, j as u32, recording))
+            .collect();
+        let out = f(&vars);
+        let (rec, outputs) = active.finish(&out)?;
+        if outputs.is_empty() {
+            return Err(TapeError::NoOutputs);
+        }
+        let prog = Program::compile(
+            rec.n,
+            &rec.code,
+            &rec.args,
+            &rec.consts,
+            &outputs,
+            &rec.guards,
+        );
+        Ok(Tape {
+            n: rec.n,
+            code: rec.code,
+            args: rec.args,
+            consts: rec.consts,
+            outputs,
+            guard_count: rec.guards.len(),
+            prog,
+            ws: Workspace::default(),
+        })
+    }
+
+    /// Records a scalar function (m = 1).
+    pub fn record_scalar<F>(x: &[f64], f: F) -> Result<Tape, TapeError>
+    where
+        F: FnOnce(&[TapeVar]) -> TapeVar,
+    {
+        Tape::record(x, |v| vec![f(v)])
+    }
+
+    /// Number of inputs n.
+    pub fn num_inputs(&self) -> usize {
+        self.n
+    }
+
+    /// Number of outputs m.
+    pub fn num_outputs(&self) -> usize {
+        self.outputs.len()
+    }
+
+    /// Number of recorded instructions.
+    pub fn len(&self) -> usize {
+        self.code.len()
+    }
+
+    /// Whether nothing was recorded (every output is an input).
+    pub fn is_empty(&self) -> bool {
+        self.code.is_empty()
+    }
+
+    /// Number of instructions a replay executes (dead code removed).
+    pub fn replay_len(&self) -> usize {
+        self.prog.ins.len()
+    }
+
+    /// Number of storage slots of a replay (inputs plus the most temporaries alive at once).
+    pub fn slots(&self) -> usize {
+        self.prog.nslots
+    }
+
+    /// Number of recorded comparisons (branch guards).
+    pub fn num_guards(&self) -> usize {
+        self.guard_count
+    }
+
+    /// The node of each output.
+    pub fn output_nodes(&self) -> impl ExactSizeIterator<Item = usize> + '_ {
+        self.outputs.iter().map(|&o| o as usize)
+    }
+
+    /// Recorded instruction `k` (it defines node `n + k`); `None` past the end.
+    pub fn instruction(&self, k: usize) -> Option<Instruction> {
+        let code = *self.code.get(k)?;
+        let [a, b] = self.args[k];
+        Some(if code == Code::Const {
+            Instruction::Const(self.consts[k])
+        } else if let Some(op) = code.binary() {
+            Instruction::Binary {
+                op,
+                args: [a as usize, b as usize],
+            }
+        } else {
+            Instruction::Unary {
+                op: code.unary(self.consts[k])?,
+                arg: a as usize,
+            }
+        })
+    }
+
+    /// Copies `x` into the input slots, sizing the value buffer.
+    fn load_inputs(&mut self, x: &[f64]) -> Result<(), TapeError> {
+        check_len(Buffer::Inputs, x.len(), self.n)?;
+        ensure(&mut self.ws.val, self.prog.nslots);
+        self.ws.val[..self.n].copy_from_slice(x);
+        Ok(())
+    }
+
+    /// The values of the m outputs at `x`.
+    pub fn eval(&mut self, x: &[f64], out: &mut [f64]) -> Result<(), TapeError> {
+        check_len(Buffer::Outputs, out.len(), self.num_outputs())?;
+        self.load_inputs(x)?;
+        let ws = &mut self.ws;
+        if let Err(b) = sweep::run_forward::<0, false>(&self.prog, &mut ws.val, &mut [], &mut []) {
+            out.fill(f64::NAN);
+            return Err(broken(b));
+        }
+        for (o, &s) in out.iter_mut().zip(&self.prog.out_slots) {
+            *o = ws.val[s as usize];
+        }
+        match first_non_finite(out) {
+            Some((output, value)) => Err(TapeError::NonFinite {
+                location: Location::Output { output },
+                value,
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// Forward sweep storing first derivatives (shared by gradient and VJP blocks).
+    fn forward_first(&mut self) -> Result<usize, sweep::Broken> {
+        let ws = &mut self.ws;
+        ensure(&mut ws.stack, self.prog.first_len);
+        sweep::run_forward::<0, true>(&self.prog, &mut ws.val, &mut [], &mut ws.stack)
+    }
+
+    /// The gradient of a scalar function (m = 1) at `x` into `grad`; returns the value.
+    pub fn gradient(&mut self, x: &[f64], grad: &mut [f64]) -> Result<f64, TapeError> {
+        self.scalar()?;
+        check_len(Buffer::Gradient, grad.len(), self.n)?;
+        self.load_inputs(x)?;
+        let sp = match self.forward_first() {
+            Ok(sp) => sp,
+            Err(b) => {
+                grad.fill(f64::NAN);
+                return Err(broken(b));
+            }
+        };
+        let ws = &mut self.ws;
+        let out = self.prog.out_slots[0] as usize;
+        let value = ws.val[out];
+        ensure(&mut ws.adj, self.prog.nslots);
+        let adj = &mut ws.adj[..self.prog.nslots];
+        adj.fill(0.0);
+        adj[out] = 1.0;
+        sweep::reverse_first::<1>(&self.prog.ins, &self.prog.consts, adj, &ws.stack, sp);
+        grad.copy_from_slice(&adj[..self.n]);
+        if !value.is_finite() {
+            return Err(TapeError::NonFinite {
+                location: Location::Output { output: 0 },
+                value,
+            });
+        }
+        match first_non_finite(grad) {
+            Some((input, value)) => Err(TapeError::NonFinite {
+                location: Location::Input { input, lane: 0 },
+                value,
+            }),
+            None => Ok(value),
+        }
+    }
+
+    /// A block of p vector-Jacobian products `out = Jᵀ·S` at `x`: `seeds` is m×p, `out`
+    /// n×p (row-major). All p lanes ride one forward and one reverse sweep (chunks of 8).
+    pub fn vjp_block(
+        &mut self,
+        x: &[f64],
+        seeds: &[f64],
+        out: &mut [f64],
+    ) -> Result<(), TapeError> {
+        let m = self.num_outputs();
+        let p = lanes(Buffer::Seeds, seeds.len(), m)?;
+        check_len(Buffer::Result, out.len(), self.n * p)?;
+        self.load_inputs(x)?;
+        let sp = match self.forward_first() {
+            Ok(sp) => sp,
+            Err(b) => {
+                out.fill(f64::NAN);
+                return Err(broken(b));
+            }
+        };
+        let mut c0 = 0;
+        while c0 < p {
+            let w = (p - c0).min(MAX_LANES);
+            with_lanes!(
+                w,
+                vjp_chunk(&self.prog, &mut self.ws, seeds, p, c0, out, sp)
+            );
+            c0 += w;
+        }
+        self.check_outputs()?;
+        match first_non_finite(out) {
+            Some((i, value)) => Err(TapeError::NonFinite {
+                location: Location::Input {
+                    input: i / p,
+                    lane: i % p,
+                },
+                value,
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// A block of p Jacobian-vector products `out = J·D` at `x`: `dirs` is n×p, `out` m×p.
+    pub fn jvp_block(&mut self, x: &[f64], dirs: &[f64], out: &mut [f64]) -> Result<(), TapeError> {
+        let n = self.n;
+        let m = self.num_outputs();
+        let p = if n == 0 {
+            lanes(Buffer::Result, out.len(), m)?
+        } else {
+            lanes(Buffer::Directions, dirs.len(), n)?
+        };
+        check_len(Buffer::Directions, dirs.len(), n * p)?;
+        check_len(Buffer::Result, out.len(), m * p)?;
+        self.load_inputs(x)?;
+        let mut c0 = 0;
+        while c0 < p {
+            let w = (p - c0).min(MAX_LANES);
+            let r = with_lanes!(w, jvp_chunk(&self.prog, &mut self.ws, x, dirs, p, c0, out));
+            if let Err(b) = r {
+                out.fill(f64::NAN);
+                return Err(broken(b));
+            }
+            c0 += w;
+        }
+        self.check_outputs()?;
+        match first_non_finite(out) {
+            Some((i, value)) => Err(TapeError::NonFinite {
+                location: Location::OutputLane {
+                    output: i / p,
+                    lane: i % p,
+                },
+                value,
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// The first non-finite output value of the last forward sweep.
+    fn check_outputs(&self) -> Result<(), TapeError> {
+        for (output, &s) in self.prog.out_slots.iter().enumerate() {
+            let value = self.ws.val[s as usize];
+            if !value.is_finite() {
+                return Err(TapeError::NonFinite {
+                    location: Location::Output { output },
+                    value,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    fn scalar(&self) -> Result<(), TapeError> {
+        match self.num_outputs() {
+            1 => Ok(()),
+            outputs => Err(TapeError::NotScalar { outputs }),
+        }
+    }
+
+    /// A block of p Hessian-vector products `out = ∇²f(x)·D` of a scalar function:
+    /// `dirs` is n×p, `out` n×p. Forward-over-reverse with all p directions as lanes of one
+    /// forward and one reverse sweep (chunks of 8).
+    pub fn hvp_block(&mut self, x: &[f64], dirs: &[f64], out: &mut [f64]) -> Result<(), TapeError> {
+        self.scalar()?;
+        let n = self.n;
+        let p = lanes(Buffer::Directions, dirs.len(), n)?;
+        check_len(Buffer::Result, out.len(), n * p)?;
+        self.load_inputs(x)?;
+        let mut c0 = 0;
+        while c0 < p {
+            let w = (p - c0).min(MAX_LANES);
+            let r = with_lanes!(
+                w,
+                hvp_chunk(&self.prog, &mut self.ws, x, Dirs::Dense(dirs), p, c0, out)
+            );
+            if let Err(b) = r {
+                out.fill(f64::NAN);
+                return Err(broken(b));
+            }
+            c0 += w;
+        }
+        self.check_outputs()?;
+        hvp_finite(out, p)
+    }
+
+    /// Hessian-vector products with 0/1 directions given by groups (a colouring):
+    /// `group[j]` is the lane of input j (`usize::MAX`: none), `out = ∇²f(x)·S` (n×p) with
+    /// `S[j, group[j]] = 1`. Equals [`Tape::hvp_block`] with those directions, bit for bit.
+    ///
+    /// No n×p direction block is needed. Structurally zero lanes are dropped per node
+    /// (lanes only at curved nodes, see the module docs); dropping them per lane as well
+    /// was measured slower than the dense lanes and is not done.
+    ///
+    /// ```
+    /// use num_dual::DualNum;
+    /// use sparsediff_ad::tape::Tape;
+    ///
+    /// // f = Σ x_j⁴: diagonal Hessian 12 x_j², one group suffices.
+    /// let mut tape = Tape::record_scalar(&[1.0; 3], |x| x.iter().map(|v| v.powi(4)).sum()).unwrap();
+    /// let mut out = [0.0; 3];
+    /// tape.hvp_groups(&[1.0, 2.0, 3.0], &[0, 0, 0], 1, &mut out).unwrap();
+    /// assert_eq!(out, [12.0, 48.0, 108.0]);
+    /// ```
+    pub fn hvp_groups(
+        &mut self,
+        x: &[f64],
+        group: &[usize],
+        p: usize,
+        out: &mut [f64],
+    ) -> Result<(), TapeError> {
+        self.scalar()?;
+        let n = self.n;
+        check_len(Buffer::Groups, group.len(), n)?;
+        if p == 0 {
+            return Err(TapeError::NoLanes);
+        }
+        check_len(Buffer::Result, out.len(), n * p)?;
+        if let Some((input, &g)) = group
+            .iter()
+            .enumerate()
+            .find(|&(_, &g)| g != usize::MAX && g >= p)
+        {
+            return Err(TapeError::GroupOutOfRange {
+                input,
+                group: g,
+                lanes: p,
+            });
+        }
+        self.load_inputs(x)?;
+        let mut c0 = 0;
+        while c0 < p {
+            let w = (p - c0).min(MAX_LANES);
+            let r = with_lanes!(
+                w,
+                hvp_chunk(&self.prog, &mut self.ws, x, Dirs::Groups(group), p, c0, out)
+            );
+            if let Err(b) = r {
+                out.fill(f64::NAN);
+                return Err(broken(b));
+            }
+            c0 += w;
+        }
+        self.check_outputs()?;
+        hvp_finite(out, p)
+    }
+}
+
+fn hvp_finite(out: &[f64], p: usize) -> Result<(), TapeError> {
+    match first_non_finite(out) {
+        Some((i, value)) => Err(TapeError::NonFinite {
+            location: Location::Input {
+                input: i / p,
+                lane: i % p,
+            },
+            value,
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Directions of an HVP block.
+#[derive(Clone, Copy)]
+enum Dirs<'a> {
+    /// n×p row-major.
+    Dense(&'a [f64]),
+    /// Lane of each input (0/1 directions).
+    Groups(&'a [usize]),
+}
+
+/// Writes lanes `c0..c0+P` of the directions into the input tangent slots.
+fn load_dirs<const P: usize>(tan: &mut [f64], n: usize, dirs: Dirs<'_>, p: usize, c0: usize) {
+    match dirs {
+        Dirs::Dense(d) => {
+            for j in 0..n {
+                tan[j * P..j * P + P].copy_from_slice(&d[j * p + c0..j * p + c0 + P]);
+            }
+        }
+        Dirs::Groups(g) => {
+            tan[..n * P].fill(0.0);
+            for (j, &gj) in g.iter().enumerate() {
+                if gj != usize::MAX && gj >= c0 && gj < c0 + P {
+                    tan[j * P + gj - c0] = 1.0;
+                }
+            }
+        }
+    }
+}
+
+fn vjp_chunk<const A: usize>(
+    prog: &Program,
+    ws: &mut Workspace,
+    seeds: &[f64],
+    p: usize,
+    c0: usize,
+    out: &mut [f64],
+    sp: usize,
+) {
+    let (n, ns) = (prog.n, prog.nslots);
+    ensure(&mut ws.adj, ns * A);
+    let adj = &mut ws.adj[..ns * A];
+    adj.fill(0.0);
+    for (i, &s) in prog.out_slots.iter().enumerate() {
+        let s = s as usize;
+        for l in 0..A {
+            adj[s * A + l] += seeds[i * p + c0 + l];
+        }
+    }
+    sweep::reverse_first::<A>(&prog.ins, &prog.consts, adj, &ws.stack, sp);
+    for j in 0..n {
+        out[j * p + c0..j * p + c0 + A].copy_from_slice(&adj[j * A..j * A + A]);
+    }
+}
+
+fn jvp_chunk<const P: usize>(
+    prog: &Program,
+    ws: &mut Workspace,
+    x: &[f64],
+    dirs: &[f64],
+    p: usize,
+    c0: usize,
+    out: &mut [f64],
+) -> Result<(), sweep::Broken> {
+    let ns = prog.nslots;
+    ensure(&mut ws.tan, ns * P);
+    // Every sweep starts from the inputs: slots of dead inputs are reused.
+    ws.val[..prog.n].copy_from_slice(x);
+    load_dirs::<P>(&mut ws.tan, prog.n, Dirs::Dense(dirs), p, c0);
+    sweep::run_forward::<P, false>(prog, &mut ws.val, &mut ws.tan, &mut [])?;
+    for (i, &s) in prog.out_slots.iter().enumerate() {
+        let s = s as usize;
+        out[i * p + c0..i * p + c0 + P].copy_from_slice(&ws.tan[s * P..s * P + P]);
+    }
+    Ok(())
+}
+
+fn hvp_chunk<const P: usize>(
+    prog: &Program,
+    ws: &mut Workspace,
+    x: &[f64],
+    dirs: Dirs<'_>,
+    p: usize,
+    c0: usize,
+    out: &mut [f64],
+) -> Result<(), sweep::Broken> {
+    let (n, ns) = (prog.n, prog.nslots);
+    ensure(&mut ws.tan, ns * P);
+    ensure(&mut ws.adj, ns);
+    ensure(&mut ws.adt, ns * P);
+    ensure(&mut ws.stack, prog.first_len + P * prog.q_len);
+    // Every sweep starts from the inputs: slots of dead inputs are reused.
+    ws.val[..n].copy_from_slice(x);
+    load_dirs::<P>(&mut ws.tan, n, dirs, p, c0);
+    let sp = sweep::run_forward::<P, true>(prog, &mut ws.val, &mut ws.tan, &mut ws.stack)?;
+    let adj = &mut ws.adj[..ns];
+    let adt = &mut ws.adt[..ns * P];
+    adj.fill(0.0);
+    adt.fill(0.0);
+    adj[prog.out_slots[0] as usize] = 1.0;
+    sweep::reverse_second::<P>(&prog.ins, &prog.consts, adj, adt, &ws.stack, sp);
+    for j in 0..n {
+        out[j * p + c0..j * p + c0 + P].copy_from_slice(&adt[j * P..j * P + P]);
+    }
+    Ok(())
+}

@@ -1,0 +1,469 @@
+//! The instruction set of the tape and the replay program compiled from a recording: dead
+//! code removed, every node given a storage slot (slots are reused once a node is dead), and
+//! the instruction stream pre-decoded into 16-byte records.
+
+use std::cmp::Ordering;
+
+use crate::op::{Binary, Unary};
+
+/// Operation codes. Constant-carrying operations keep their constant in the constant array
+/// (`Powi` keeps its exponent there as an `f64`, exact for every `i32`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub(crate) enum Code {
+    Const,
+    Neg,
+    Recip,
+    Sqrt,
+    Cbrt,
+    Exp,
+    Exp2,
+    ExpM1,
+    Ln,
+    Log2,
+    Log10,
+    Ln1p,
+    Sin,
+    Cos,
+    Tan,
+    Asin,
+    Acos,
+    Atan,
+    Sinh,
+    Cosh,
+    Tanh,
+    Asinh,
+    Acosh,
+    Atanh,
+    Abs,
+    AddC,
+    MulC,
+    SubFromC,
+    DivC,
+    RemC,
+    CRem,
+    /// `x²` (`Powi(2)`, the most common power, decoded without its exponent).
+    Sq,
+    Powi,
+    Powf,
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Rem,
+    Atan2,
+}
+
+/// What the reverse sweep needs from the forward sweep of one instruction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// No arguments (a materialised constant).
+    Leaf,
+    /// Constant first derivatives, no second derivatives: nothing is stored.
+    Affine,
+    /// First derivatives depend on the arguments, second derivatives vanish: the first
+    /// derivatives are stored.
+    First,
+    /// Second derivatives too: first derivatives and the second-order tangent terms are
+    /// stored.
+    Full,
+}
+
+impl Code {
+    /// The code and the constant of a unary operation.
+    pub(crate) fn of_unary(op: Unary) -> (Code, f64) {
+        use Unary::*;
+        match op {
+            Neg => (Code::Neg, 0.0),
+            Recip => (Code::Recip, 0.0),
+            Sqrt => (Code::Sqrt, 0.0),
+            Cbrt => (Code::Cbrt, 0.0),
+            Exp => (Code::Exp, 0.0),
+            Exp2 => (Code::Exp2, 0.0),
+            ExpM1 => (Code::ExpM1, 0.0),
+            Ln => (Code::Ln, 0.0),
+            Log2 => (Code::Log2, 0.0),
+            Log10 => (Code::Log10, 0.0),
+            Ln1p => (Code::Ln1p, 0.0),
+            Sin => (Code::Sin, 0.0),
+            Cos => (Code::Cos, 0.0),
+            Tan => (Code::Tan, 0.0),
+            Asin => (Code::Asin, 0.0),
+            Acos => (Code::Acos, 0.0),
+            Atan => (Code::Atan, 0.0),
+            Sinh => (Code::Sinh, 0.0),
+            Cosh => (Code::Cosh, 0.0),
+            Tanh => (Code::Tanh, 0.0),
+            Asinh => (Code::Asinh, 0.0),
+            Acosh => (Code::Acosh, 0.0),
+            Atanh => (Code::Atanh, 0.0),
+            Abs => (Code::Abs, 0.0),
+            AddConst(c) => (Code::AddC, c),
+            MulConst(c) => (Code::MulC, c),
+            SubFromConst(c) => (Code::SubFromC, c),
+            DivConst(c) => (Code::DivC, c),
+            RemConst(c) => (Code::RemC, c),
+            ConstRem(c) => (Code::CRem, c),
+            Powi(2) => (Code::Sq, 2.0),
+            Powi(n) => (Code::Powi, f64::from(n)),
+            Powf(a) => (Code::Powf, a),
+        }
+    }
+
+    /// The code of a binary operation.
+    pub(crate) fn of_binary(op: Binary) -> Code {
+        match op {
+            Binary::Add => Code::Add,
+            Binary::Sub => Code::Sub,
+            Binary::Mul => Code::Mul,
+            Binary::Div => Code::Div,
+            Binary::Rem => Code::Rem,
+            Binary::Atan2 => Code::Atan2,
+        }
+    }
+
+    /// The unary operation of a unary code with its constant (`None` for the others).
+    pub(crate) fn unary(self, c: f64) -> Option<Unary> {
+        use Unary::*;
+        Some(match self {
+            Code::Neg => Neg,
+            Code::Recip => Recip,
+            Code::Sqrt => Sqrt,
+            Code::Cbrt => Cbrt,
+            Code::Exp => Exp,
+            Code::Exp2 => Exp2,
+            Code::ExpM1 => ExpM1,
+            Code::Ln => Ln,
+            Code::Log2 => Log2,
+            Code::Log10 => Log10,
+            Code::Ln1p => Ln1p,
+            Code::Sin => Sin,
+            Code::Cos => Cos,
+            Code::Tan => Tan,
+            Code::Asin => Asin,
+            Code::Acos => Acos,
+            Code::Atan => Atan,
+            Code::Sinh => Sinh,
+            Code::Cosh => Cosh,
+            Code::Tanh => Tanh,
+            Code::Asinh => Asinh,
+            Code::Acosh => Acosh,
+            Code::Atanh => Atanh,
+            Code::Abs => Abs,
+            Code::AddC => AddConst(c),
+            Code::MulC => MulConst(c),
+            Code::SubFromC => SubFromConst(c),
+            Code::DivC => DivConst(c),
+            Code::RemC => RemConst(c),
+            Code::CRem => ConstRem(c),
+            Code::Sq => Powi(2),
+            // The exponent was stored from an i32.
+            Code::Powi => Powi(c as i32),
+            Code::Powf => Powf(c),
+            Code::Const
+            | Code::Add
+            | Code::Sub
+            | Code::Mul
+            | Code::Div
+            | Code::Rem
+            | Code::Atan2 => return None,
+        })
+    }
+
+    /// The binary operation of a binary code.
+    pub(crate) fn binary(self) -> Option<Binary> {
+        Some(match self {
+            Code::Add => Binary::Add,
+            Code::Sub => Binary::Sub,
+            Code::Mul => Binary::Mul,
+            Code::Div => Binary::Div,
+            Code::Rem => Binary::Rem,
+            Code::Atan2 => Binary::Atan2,
+            _ => return None,
+        })
+    }
+
+    /// Number of node arguments.
+    pub(crate) fn arity(self) -> usize {
+        match self {
+            Code::Const => 0,
+            Code::Add | Code::Sub | Code::Mul | Code::Div | Code::Rem | Code::Atan2 => 2,
+            _ => 1,
+        }
+    }
+
+    /// Whether the instruction reads a constant from the constant array.
+    pub(crate) fn has_constant(self) -> bool {
+        matches!(
+            self,
+            Code::Const
+                | Code::AddC
+                | Code::MulC
+                | Code::SubFromC
+                | Code::DivC
+                | Code::RemC
+                | Code::CRem
+                | Code::Powi
+                | Code::Powf
+        )
+    }
+
+    /// What the reverse sweep needs stored (derived from the curvature classes of
+    /// [`crate::op`]).
+    pub(crate) fn kind(self) -> Kind {
+        match self {
+            Code::Const => Kind::Leaf,
+            Code::Neg | Code::AddC | Code::MulC | Code::SubFromC | Code::RemC => Kind::Affine,
+            Code::Add | Code::Sub => Kind::Affine,
+            Code::Abs | Code::CRem | Code::Rem => Kind::First,
+            _ => Kind::Full,
+        }
+    }
+
+    /// Values stored per instruction by a first-order forward sweep.
+    pub(crate) fn first_len(self) -> usize {
+        match self.kind() {
+            Kind::Leaf | Kind::Affine => 0,
+            Kind::First | Kind::Full => self.arity(),
+        }
+    }
+
+    /// Second-order tangent terms stored per lane by a second-order forward sweep.
+    pub(crate) fn q_len(self) -> usize {
+        match self.kind() {
+            Kind::Full => self.arity(),
+            _ => 0,
+        }
+    }
+}
+
+/// Sentinel for "no node".
+pub(crate) const NONE: u32 = u32::MAX;
+
+/// One pre-decoded instruction: `dst ← code(a, b)` on storage slots. For unary codes with
+/// a constant, `b` indexes the program's constant array; for `Const`, too.
+#[derive(Debug, Clone, Copy)]
+#[repr(C)]
+pub(crate) struct Ins {
+    pub(crate) code: Code,
+    /// Whether the node is upstream of a curved (second-order) operation: only then does a
+    /// Hessian-vector sweep carry its tangent and adjoint-tangent lanes.
+    pub(crate) curved: bool,
+    pub(crate) dst: u32,
+    pub(crate) a: u32,
+    pub(crate) b: u32,
+}
+
+/// One side of a recorded comparison.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Operand {
+    /// A node (recording) or a slot (program).
+    Node(u32),
+    /// A constant.
+    Const(f64),
+}
+
+/// A recorded comparison: before instruction `pos` runs, `lhs.partial_cmp(rhs)` must be
+/// `outcome`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Guard {
+    pub(crate) pos: u32,
+    pub(crate) lhs: Operand,
+    pub(crate) rhs: Operand,
+    pub(crate) outcome: Option<Ordering>,
+}
+
+/// The replay program.
+#[derive(Debug, Clone)]
+pub(crate) struct Program {
+    /// Number of inputs; input j lives in slot j at the start of every sweep.
+    pub(crate) n: usize,
+    /// Number of storage slots.
+    pub(crate) nslots: usize,
+    pub(crate) ins: Vec<Ins>,
+    pub(crate) consts: Vec<f64>,
+    /// Slot of each output.
+    pub(crate) out_slots: Vec<u32>,
+    /// Guards with `pos` in program positions and operands in slots, in recording order.
+    pub(crate) guards: Vec<Guard>,
+    /// Stack length of a first-order forward sweep.
+    pub(crate) first_len: usize,
+    /// Second-order tangent terms per lane of a second-order forward sweep.
+    pub(crate) q_len: usize,
+}
+
+impl Program {
+    /// Compiles a recording (`n` inputs; instruction k defines node n + k).
+    pub(crate) fn compile(
+        n: usize,
+        code: &[Code],
+        args: &[[u32; 2]],
+        consts: &[f64],
+        outputs: &[u32],
+        guards: &[Guard],
+    ) -> Program {
+        let nodes = n + code.len();
+        // Dead code: only what outputs and guards depend on is replayed.
+        let mut live = vec![false; nodes];
+        for &o in outputs {
+            live[o as usize] = true;
+        }
+        for g in guards {
+            for op in [g.lhs, g.rhs] {
+                if let Operand::Node(v) = op {
+                    live[v as usize] = true;
+                }
+            }
+        }
+        for k in (0..code.len()).rev() {
+            if live[n + k] {
+                for &a in &args[k][..code[k].arity()] {
+                    live[a as usize] = true;
+                }
+            }
+        }
+        // Curved nodes: arguments of operations with second derivatives, and everything
+        // upstream of them. Elsewhere tangents are never needed (forward) and
+        // adjoint-tangents are structurally zero (reverse).
+        let mut curved = vec![false; nodes];
+        for k in (0..code.len()).rev() {
+            if live[n + k] && (curved[n + k] || code[k].q_len() > 0) {
+                for &a in &args[k][..code[k].arity()] {
+                    curved[a as usize] = true;
+                }
+            }
+        }
+        // Program position of each recorded position (number of live instructions before).
+        let mut pos_of = Vec::with_capacity(code.len() + 1);
+        let mut count = 0u32;
+        for k in 0..code.len() {
+            pos_of.push(count);
+            if live[n + k] {
+                count += 1;
+            }
+        }
+        pos_of.push(count);
+        let len = count as usize;
+        let end = count; // "used at the end": outputs
+        // Last use of each node, in program positions.
+        let mut last = vec![NONE; nodes];
+        let mut p = 0u32;
+        for k in 0..code.len() {
+            if !live[n + k] {
+                continue;
+            }
+            for &a in &args[k][..code[k].arity()] {
+                last[a as usize] = p;
+            }
+            p += 1;
+        }
+        let guards_prog: Vec<(u32, Guard)> = guards
+            .iter()
+            .map(|g| (pos_of[g.pos as usize], *g))
+            .collect();
+        for (gp, g) in &guards_prog {
+            for op in [g.lhs, g.rhs] {
+                if let Operand::Node(v) = op {
+                    let l = &mut last[v as usize];
+                    if *l == NONE || *l < *gp {
+                        *l = *gp;
+                    }
+                }
+            }
+        }
+        for &o in outputs {
+            last[o as usize] = end;
+        }
+        // Buckets of nodes dying at each position (CSR); position `end` never frees.
+        let mut start = vec![0usize; len + 2];
+        for &l in &last {
+            if l != NONE {
+                start[l as usize + 1] += 1;
+            }
+        }
+        for i in 0..=len {
+            start[i + 1] += start[i];
+        }
+        let mut fill = start.clone();
+        let mut dying = vec![0u32; start[len + 1]];
+        for (v, &l) in last.iter().enumerate() {
+            if l != NONE {
+                dying[fill[l as usize]] = v as u32;
+                fill[l as usize] += 1;
+            }
+        }
+        // Slot allocation: inputs in slots 0..n, then a LIFO free list.
+        let mut slot = vec![NONE; nodes];
+        let mut free: Vec<u32> = Vec::new();
+        for j in (0..n).rev() {
+            slot[j] = j as u32;
+            if last[j] == NONE {
+                free.push(j as u32);
+            }
+        }
+        let mut nslots = n as u32;
+        let mut ins = Vec::with_capacity(len);
+        let mut pconsts = Vec::new();
+        let (mut first_len, mut q_len) = (0usize, 0usize);
+        let mut p = 0usize;
+        for k in 0..code.len() {
+            if !live[n + k] {
+                continue;
+            }
+            for &v in &dying[start[p]..start[p + 1]] {
+                free.push(slot[v as usize]);
+            }
+            let dst = free.pop().unwrap_or_else(|| {
+                nslots += 1;
+                nslots - 1
+            });
+            slot[n + k] = dst;
+            let c = code[k];
+            let [a, b] = args[k];
+            let (a, b) = match c.arity() {
+                0 => (0, push_const(&mut pconsts, consts[k])),
+                1 if c.has_constant() => (slot[a as usize], push_const(&mut pconsts, consts[k])),
+                1 => (slot[a as usize], 0),
+                _ => (slot[a as usize], slot[b as usize]),
+            };
+            first_len += c.first_len();
+            q_len += c.q_len();
+            ins.push(Ins {
+                code: c,
+                curved: curved[n + k],
+                dst,
+                a,
+                b,
+            });
+            p += 1;
+        }
+        let map = |op: Operand| match op {
+            Operand::Node(v) => Operand::Node(slot[v as usize]),
+            c => c,
+        };
+        let guards = guards_prog
+            .into_iter()
+            .map(|(pos, g)| Guard {
+                pos,
+                lhs: map(g.lhs),
+                rhs: map(g.rhs),
+                outcome: g.outcome,
+            })
+            .collect();
+        Program {
+            n,
+            nslots: nslots as usize,
+            ins,
+            consts: pconsts,
+            out_slots: outputs.iter().map(|&o| slot[o as usize]).collect(),
+            guards,
+            first_len,
+            q_len,
+        }
+    }
+}
+
+fn push_const(consts: &mut Vec<f64>, c: f64) -> u32 {
+    consts.push(c);
+    (consts.len() - 1) as u32
+}

@@ -1,0 +1,467 @@
+//! The sweeps: one tight loop per (lane count, kind of sweep), a single `match` per
+//! instruction, lanes as fixed-size arrays so that the lane loops unroll.
+//!
+//! Storage: every sweep works on slots (see [`Program`]); slot s holds the value at
+//! `val[s]`, the tangent lanes at `tan[s·P..s·P+P]`, the adjoint lanes at `adj[s·A..]` and
+//! the adjoint-tangent lanes at `adt[s·P..]`. Inputs live in slots `0..n`, so the first
+//! `n·P` entries of `tan` (or `adt`) are exactly an n×P row-major block. Forward sweeps push
+//! what the reverse sweep needs (local first derivatives and, for second order, the terms
+//! `φ″·ṫ`) onto a stack that the reverse sweep pops.
+#![allow(clippy::needless_range_loop)] // lane loops index several arrays at once
+
+use super::program::{Code, Guard, Ins, Kind, Operand, Program};
+use crate::op::{Binary, Curvature, Unary};
+
+/// Largest number of lanes of one sweep; wider blocks are split into chunks.
+pub(crate) const MAX_LANES: usize = 8;
+
+/// All buffers of the sweeps, sized at first use and reused after.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Workspace {
+    pub(crate) val: Vec<f64>,
+    pub(crate) tan: Vec<f64>,
+    pub(crate) adj: Vec<f64>,
+    pub(crate) adt: Vec<f64>,
+    pub(crate) stack: Vec<f64>,
+}
+
+/// Grows `v` to at least `len` (never shrinks: later calls with fewer lanes reuse it).
+pub(crate) fn ensure(v: &mut Vec<f64>, len: usize) {
+    if v.len() < len {
+        v.resize(len, 0.0);
+    }
+}
+
+/// Calls `$f::<P>(args)` with the lane count `$p` (1..=MAX_LANES) as a constant.
+macro_rules! with_lanes {
+    ($p:expr, $f:ident ( $($arg:expr),* $(,)? )) => {
+        match $p {
+            1 => $f::<1>($($arg),*),
+            2 => $f::<2>($($arg),*),
+            3 => $f::<3>($($arg),*),
+            4 => $f::<4>($($arg),*),
+            5 => $f::<5>($($arg),*),
+            6 => $f::<6>($($arg),*),
+            7 => $f::<7>($($arg),*),
+            _ => $f::<8>($($arg),*),
+        }
+    };
+}
+pub(crate) use with_lanes;
+
+#[inline(always)]
+fn load<const P: usize>(v: &[f64], s: usize) -> [f64; P] {
+    let mut out = [0.0; P];
+    out.copy_from_slice(&v[s * P..s * P + P]);
+    out
+}
+
+/// A forward sweep over `ins` with `P` tangent lanes (0: values only). With `PUSH`, stores
+/// what the reverse sweep needs: first derivatives if `P == 0`, first derivatives and
+/// second-order tangent terms otherwise. Returns the new stack pointer.
+#[inline(never)]
+pub(crate) fn forward<const P: usize, const PUSH: bool>(
+    ins: &[Ins],
+    consts: &[f64],
+    val: &mut [f64],
+    tan: &mut [f64],
+    stack: &mut [f64],
+    mut sp: usize,
+) -> usize {
+    for i in ins {
+        let d = i.dst as usize;
+        let a = i.a as usize;
+        let b = i.b as usize;
+        // Lanes of this instruction's own tangent: all of them for a JVP, and for an HVP
+        // only when the node is upstream of a curved operation (see `Program`).
+        let lanes = P > 0 && (!PUSH || i.curved);
+        macro_rules! un {
+            ($op:expr, $kind:expr) => {{
+                let op: Unary = $op;
+                un!(@ op.eval(val[a]), $kind)
+            }};
+            (@ $eval:expr, $kind:expr) => {{
+                let (v, d1, d2) = $eval;
+                val[d] = v;
+                if PUSH && $kind != Kind::Affine {
+                    stack[sp] = d1;
+                    sp += 1;
+                    if P > 0 && $kind == Kind::Full {
+                        let ta = load::<P>(tan, a);
+                        for l in 0..P {
+                            stack[sp + l] = d2 * ta[l];
+                        }
+                        sp += P;
+                    }
+                }
+                if lanes {
+                    let ta = load::<P>(tan, a);
+                    let mut tz = [0.0; P];
+                    for l in 0..P {
+                        tz[l] = d1 * ta[l];
+                    }
+                    tan[d * P..d * P + P].copy_from_slice(&tz);
+                }
+            }};
+        }
+        macro_rules! bin {
+            ($op:expr, $kind:expr) => {{
+                let op: Binary = $op;
+                let (v, fa, fb, faa, fab, fbb) = op.eval(val[a], val[b]);
+                val[d] = v;
+                if PUSH && $kind != Kind::Affine {
+                    stack[sp] = fa;
+                    stack[sp + 1] = fb;
+                    sp += 2;
+                    if P > 0 && $kind == Kind::Full {
+                        let ta = load::<P>(tan, a);
+                        let tb = load::<P>(tan, b);
+                        let (qa, qb) = stack[sp..sp + 2 * P].split_at_mut(P);
+                        match op.curvature() {
+                            Curvature::Linear => {
+                                qa.fill(0.0);
+                                qb.fill(0.0);
+                            }
+                            Curvature::Bilinear => {
+                                for l in 0..P {
+                                    qa[l] = fab * tb[l];
+                                    qb[l] = fab * ta[l];
+                                }
+                            }
+                            Curvature::NonlinearInSecond => {
+                                for l in 0..P {
+                                    qa[l] = fab * tb[l];
+                                    qb[l] = fab * ta[l] + fbb * tb[l];
+                                }
+                            }
+                            Curvature::Nonlinear => {
+                                for l in 0..P {
+                                    qa[l] = faa * ta[l] + fab * tb[l];
+                                    qb[l] = fab * ta[l] + fbb * tb[l];
+                                }
+                            }
+                        }
+                        sp += 2 * P;
+                    }
+                }
+                if lanes {
+                    let ta = load::<P>(tan, a);
+                    let tb = load::<P>(tan, b);
+                    let mut tz = [0.0; P];
+                    for l in 0..P {
+                        tz[l] = fa * ta[l] + fb * tb[l];
+                    }
+                    tan[d * P..d * P + P].copy_from_slice(&tz);
+                }
+            }};
+        }
+        match i.code {
+            Code::Const => {
+                val[d] = consts[b];
+                if lanes {
+                    tan[d * P..d * P + P].fill(0.0);
+                }
+            }
+            Code::Neg => un!(@ fast::neg(val[a]), Kind::Affine),
+            Code::Recip => un!(Unary::Recip, Kind::Full),
+            Code::Sqrt => un!(Unary::Sqrt, Kind::Full),
+            Code::Cbrt => un!(Unary::Cbrt, Kind::Full),
+            Code::Exp => un!(Unary::Exp, Kind::Full),
+            Code::Exp2 => un!(Unary::Exp2, Kind::Full),
+            Code::ExpM1 => un!(Unary::ExpM1, Kind::Full),
+            Code::Ln => un!(Unary::Ln, Kind::Full),
+            Code::Log2 => un!(Unary::Log2, Kind::Full),
+            Code::Log10 => un!(Unary::Log10, Kind::Full),
+            Code::Ln1p => un!(Unary::Ln1p, Kind::Full),
+            Code::Sin => un!(Unary::Sin, Kind::Full),
+            Code::Cos => un!(Unary::Cos, Kind::Full),
+            Code::Tan => un!(Unary::Tan, Kind::Full),
+            Code::Asin => un!(Unary::Asin, Kind::Full),
+            Code::Acos => un!(Unary::Acos, Kind::Full),
+            Code::Atan => un!(Unary::Atan, Kind::Full),
+            Code::Sinh => un!(Unary::Sinh, Kind::Full),
+            Code::Cosh => un!(Unary::Cosh, Kind::Full),
+            Code::Tanh => un!(Unary::Tanh, Kind::Full),
+            Code::Asinh => un!(Unary::Asinh, Kind::Full),
+            Code::Acosh => un!(Unary::Acosh, Kind::Full),
+            Code::Atanh => un!(Unary::Atanh, Kind::Full),
+            Code::Abs => un!(Unary::Abs, Kind::First),
+            Code::AddC => un!(@ fast::add_c(val[a], consts[b]), Kind::Affine),
+            Code::MulC => un!(@ fast::mul_c(val[a], consts[b]), Kind::Affine),
+            Code::SubFromC => un!(@ fast::sub_from_c(val[a], consts[b]), Kind::Affine),
+            Code::DivC => un!(Unary::DivConst(consts[b]), Kind::Full),
+            Code::RemC => un!(Unary::RemConst(consts[b]), Kind::Affine),
+            Code::CRem => un!(Unary::ConstRem(consts[b]), Kind::First),
+            Code::Sq => un!(@ fast::sq(val[a]), Kind::Full),
+            Code::Powi => un!(Unary::Powi(consts[b] as i32), Kind::Full),
+            Code::Powf => un!(Unary::Powf(consts[b]), Kind::Full),
+            Code::Add => bin!(Binary::Add, Kind::Affine),
+            Code::Sub => bin!(Binary::Sub, Kind::Affine),
+            Code::Mul => bin!(Binary::Mul, Kind::Full),
+            Code::Div => bin!(Binary::Div, Kind::Full),
+            Code::Rem => bin!(Binary::Rem, Kind::First),
+            Code::Atan2 => bin!(Binary::Atan2, Kind::Full),
+        }
+    }
+    sp
+}
+
+/// The constant first derivative of an affine unary instruction.
+#[inline(always)]
+fn slope(code: Code, c: f64) -> f64 {
+    match code {
+        Code::AddC => fast::add_c(0.0, c).1,
+        Code::MulC => fast::mul_c(0.0, c).1,
+        Code::SubFromC => fast::sub_from_c(0.0, c).1,
+        _ => Unary::RemConst(c).eval(0.0).1,
+    }
+}
+
+/// Inlined copies of the cheapest rules of [`Unary::eval`] (`Unary::eval` is too large to
+/// be inlined into the sweeps). The tests check that they agree with it bit for bit.
+pub(crate) mod fast {
+    /// `−x`
+    #[inline(always)]
+    pub(crate) fn neg(x: f64) -> (f64, f64, f64) {
+        (-x, -1.0, 0.0)
+    }
+    /// `x + c`
+    #[inline(always)]
+    pub(crate) fn add_c(x: f64, c: f64) -> (f64, f64, f64) {
+        (x + c, 1.0, 0.0)
+    }
+    /// `c · x`
+    #[inline(always)]
+    pub(crate) fn mul_c(x: f64, c: f64) -> (f64, f64, f64) {
+        (c * x, c, 0.0)
+    }
+    /// `c − x`
+    #[inline(always)]
+    pub(crate) fn sub_from_c(x: f64, c: f64) -> (f64, f64, f64) {
+        (c - x, -1.0, 0.0)
+    }
+    /// `x²`
+    #[inline(always)]
+    pub(crate) fn sq(x: f64) -> (f64, f64, f64) {
+        (x * x, 2.0 * x, 2.0)
+    }
+}
+
+/// A first-order reverse sweep with `A` adjoint lanes, popping what
+/// `forward::<0, true>` pushed.
+#[inline(never)]
+pub(crate) fn reverse_first<const A: usize>(
+    ins: &[Ins],
+    consts: &[f64],
+    adj: &mut [f64],
+    stack: &[f64],
+    mut sp: usize,
+) {
+    for i in ins.iter().rev() {
+        let d = i.dst as usize;
+        let a = i.a as usize;
+        let b = i.b as usize;
+        let az = load::<A>(adj, d);
+        adj[d * A..d * A + A].fill(0.0);
+        macro_rules! to {
+            ($s:expr, $f:expr) => {{
+                let f = $f;
+                for l in 0..A {
+                    adj[$s * A + l] += az[l] * f;
+                }
+            }};
+        }
+        match i.code {
+            Code::Const => {}
+            Code::Add => {
+                to!(a, Binary::Add.eval(0.0, 0.0).1);
+                to!(b, Binary::Add.eval(0.0, 0.0).2);
+            }
+            Code::Sub => {
+                to!(a, Binary::Sub.eval(0.0, 0.0).1);
+                to!(b, Binary::Sub.eval(0.0, 0.0).2);
+            }
+            Code::Neg => to!(a, fast::neg(0.0).1),
+            c @ (Code::AddC | Code::MulC | Code::SubFromC | Code::RemC) => {
+                to!(a, slope(c, consts[b]))
+            }
+            Code::Mul | Code::Div | Code::Rem | Code::Atan2 => {
+                sp -= 2;
+                to!(a, stack[sp]);
+                to!(b, stack[sp + 1]);
+            }
+            _ => {
+                sp -= 1;
+                to!(a, stack[sp]);
+            }
+        }
+    }
+    debug_assert_eq!(sp, 0);
+}
+
+/// A second-order reverse sweep (one adjoint, `P` adjoint-tangent lanes), popping what
+/// `forward::<P, true>` pushed.
+#[inline(never)]
+pub(crate) fn reverse_second<const P: usize>(
+    ins: &[Ins],
+    consts: &[f64],
+    adj: &mut [f64],
+    adt: &mut [f64],
+    stack: &[f64],
+    mut sp: usize,
+) {
+    for i in ins.iter().rev() {
+        let d = i.dst as usize;
+        let a = i.a as usize;
+        let b = i.b as usize;
+        let az = adj[d];
+        adj[d] = 0.0;
+        // Adjoint-tangent lanes of nodes that are not upstream of a curved operation are
+        // structurally zero: never read, written or propagated.
+        let curved = i.curved;
+        let mut tz = [0.0; P];
+        if curved {
+            tz = load::<P>(adt, d);
+            adt[d * P..d * P + P].fill(0.0);
+        }
+        macro_rules! to {
+            ($s:expr, $f:expr) => {{
+                let f = $f;
+                adj[$s] += az * f;
+                if curved {
+                    for l in 0..P {
+                        adt[$s * P + l] += tz[l] * f;
+                    }
+                }
+            }};
+            ($s:expr, $f:expr, $q:expr) => {{
+                let f = $f;
+                let q = $q;
+                adj[$s] += az * f;
+                if curved {
+                    for l in 0..P {
+                        adt[$s * P + l] += tz[l] * f + az * q[l];
+                    }
+                } else {
+                    for l in 0..P {
+                        adt[$s * P + l] += az * q[l];
+                    }
+                }
+            }};
+        }
+        match i.code {
+            Code::Const => {}
+            Code::Add => {
+                to!(a, Binary::Add.eval(0.0, 0.0).1);
+                to!(b, Binary::Add.eval(0.0, 0.0).2);
+            }
+            Code::Sub => {
+                to!(a, Binary::Sub.eval(0.0, 0.0).1);
+                to!(b, Binary::Sub.eval(0.0, 0.0).2);
+            }
+            Code::Neg => to!(a, fast::neg(0.0).1),
+            c @ (Code::AddC | Code::MulC | Code::SubFromC | Code::RemC) => {
+                to!(a, slope(c, consts[b]))
+            }
+            Code::Abs | Code::CRem => {
+                sp -= 1;
+                to!(a, stack[sp]);
+            }
+            Code::Rem => {
+                sp -= 2;
+                to!(a, stack[sp]);
+                to!(b, stack[sp + 1]);
+            }
+            Code::Mul | Code::Div | Code::Atan2 => {
+                sp -= 2 + 2 * P;
+                to!(a, stack[sp], &stack[sp + 2..sp + 2 + P]);
+                to!(b, stack[sp + 1], &stack[sp + 2 + P..sp + 2 + 2 * P]);
+            }
+            _ => {
+                sp -= 1 + P;
+                to!(a, stack[sp], &stack[sp + 1..sp + 1 + P]);
+            }
+        }
+    }
+    debug_assert_eq!(sp, 0);
+}
+
+/// The value of a guard operand.
+#[inline]
+fn operand(op: Operand, val: &[f64]) -> f64 {
+    match op {
+        Operand::Node(s) => val[s as usize],
+        Operand::Const(c) => c,
+    }
+}
+
+/// A guard that failed: its index and the values compared.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Broken {
+    pub(crate) guard: usize,
+    pub(crate) lhs: f64,
+    pub(crate) rhs: f64,
+    pub(crate) now: Option<std::cmp::Ordering>,
+    pub(crate) recorded: Option<std::cmp::Ordering>,
+}
+
+/// Runs the forward sweep of the whole program, checking every guard before the
+/// instruction it precedes. The inputs (values, tangents) must already be in their slots.
+/// Returns the stack pointer.
+pub(crate) fn run_forward<const P: usize, const PUSH: bool>(
+    prog: &Program,
+    val: &mut [f64],
+    tan: &mut [f64],
+    stack: &mut [f64],
+) -> Result<usize, Broken> {
+    let mut sp = 0;
+    let mut start = 0;
+    let guards: &[Guard] = &prog.guards;
+    let mut g = 0;
+    while g < guards.len() {
+        let pos = guards[g].pos as usize;
+        sp = forward::<P, PUSH>(&prog.ins[start..pos], &prog.consts, val, tan, stack, sp);
+        start = pos;
+        while g < guards.len() && guards[g].pos as usize == pos {
+            let gd = &guards[g];
+            let (lhs, rhs) = (operand(gd.lhs, val), operand(gd.rhs, val));
+            let now = lhs.partial_cmp(&rhs);
+            if now != gd.outcome {
+                return Err(Broken {
+                    guard: g,
+                    lhs,
+                    rhs,
+                    now,
+                    recorded: gd.outcome,
+                });
+            }
+            g += 1;
+        }
+    }
+    sp = forward::<P, PUSH>(&prog.ins[start..], &prog.consts, val, tan, stack, sp);
+    Ok(sp)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fast;
+    use crate::op::Unary;
+
+    /// The inlined rules equal `Unary::eval` bit for bit.
+    #[test]
+    fn fast_rules_equal_unary_eval() {
+        let bits = |t: (f64, f64, f64)| (t.0.to_bits(), t.1.to_bits(), t.2.to_bits());
+        for x in [0.0, -0.0, 1.5, -2.25, 1e300, -3e-310, f64::INFINITY, 0.1] {
+            assert_eq!(bits(fast::neg(x)), bits(Unary::Neg.eval(x)));
+            assert_eq!(bits(fast::sq(x)), bits(Unary::Powi(2).eval(x)));
+            for c in [0.5, -3.0, 7e10] {
+                assert_eq!(bits(fast::add_c(x, c)), bits(Unary::AddConst(c).eval(x)));
+                assert_eq!(bits(fast::mul_c(x, c)), bits(Unary::MulConst(c).eval(x)));
+                assert_eq!(
+                    bits(fast::sub_from_c(x, c)),
+                    bits(Unary::SubFromConst(c).eval(x))
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,215 @@
+//! What a prepared Jacobian or Hessian shares: the probe plan, the seeds in the backend's
+//! layout, the product buffer, the recovered matrix (updated in place), and verification.
+
+use faer::MatRef;
+use sparsediff_ad::SeedBlock;
+use sparsediff_pattern::Pattern;
+use sparsediff_probe::{DesignError, MatrixKind, ProbePlan, Seeds, probe_vector};
+use sprs::CsMat;
+
+use crate::error::SparseError;
+use crate::options::Options;
+
+/// One designer tried by `prepare`: its probe count, or why it did not apply.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Candidate {
+    /// The designer.
+    pub designer: &'static str,
+    /// Probes, or the reason it did not apply.
+    pub outcome: Result<usize, String>,
+}
+
+/// What a prepared plan reports.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecoveryInfo {
+    /// Products per evaluation.
+    pub probes: usize,
+    /// Lower bound on the probes of the chosen designer's family.
+    pub lower_bound: usize,
+    /// Colours, for plans made from a colouring.
+    pub colors: Option<usize>,
+    /// The designer (`acyclic`, `star`, `roll`, ...).
+    pub designer: &'static str,
+    /// Every designer tried, with its probe count (or why it did not apply).
+    pub candidates: Vec<Candidate>,
+    /// The backend (`tape`, `forward`, `fd`, `closure`).
+    pub backend: &'static str,
+    /// How the pattern was found (`traced`, `conservative`, `given`).
+    pub detection: &'static str,
+    /// Rows, columns and entries of the pattern.
+    pub shape: (usize, usize, usize),
+}
+
+/// Designs the plan: every designer of the strategy, the fewest probes wins (the first in
+/// preference order on ties).
+pub(crate) fn design(
+    pattern: &Pattern,
+    kind: MatrixKind,
+    options: &Options,
+) -> Result<(ProbePlan, Vec<Candidate>), SparseError> {
+    let hessian = kind == MatrixKind::Symmetric;
+    let mut best: Option<ProbePlan> = None;
+    let mut candidates = Vec::new();
+    let mut last_error: Option<DesignError> = None;
+    for d in options
+        .strategy
+        .designers(hessian, &options.coloring, options.geometry)
+    {
+        match d.design(pattern, kind) {
+            Ok(plan) => {
+                candidates.push(Candidate {
+                    designer: d.name(),
+                    outcome: Ok(plan.num_probes()),
+                });
+                if best
+                    .as_ref()
+                    .is_none_or(|b| plan.num_probes() < b.num_probes())
+                {
+                    best = Some(plan);
+                }
+            }
+            Err(e) => {
+                candidates.push(Candidate {
+                    designer: d.name(),
+                    outcome: Err(e.to_string()),
+                });
+                last_error = Some(e);
+            }
+        }
+    }
+    match (best, last_error) {
+        (Some(plan), _) => Ok((plan, candidates)),
+        (None, Some(e)) if candidates.len() == 1 => Err(e.into()),
+        (None, _) => Err(SparseError::NoDesigner {
+            strategy: options.strategy.name(),
+            reasons: candidates
+                .iter()
+                .map(|c| {
+                    format!(
+                        "{}: {}",
+                        c.designer,
+                        c.outcome.as_ref().err().cloned().unwrap_or_default()
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("; "),
+        }),
+    }
+}
+
+/// Seeds in the backends' layout (row-major for dense seeds).
+#[derive(Debug, Clone)]
+pub(crate) enum SeedStore {
+    Groups(Vec<usize>, usize),
+    Dense(Vec<f64>, usize),
+}
+
+impl SeedStore {
+    pub(crate) fn new(seeds: &Seeds) -> Self {
+        match seeds {
+            Seeds::Groups { group, num_probes } => SeedStore::Groups(group.clone(), *num_probes),
+            Seeds::Dense(s) => {
+                let (n, p) = (s.nrows(), s.ncols());
+                let mut v = vec![0.0; n * p];
+                for j in 0..n {
+                    for c in 0..p {
+                        v[j * p + c] = s[(j, c)];
+                    }
+                }
+                SeedStore::Dense(v, p)
+            }
+        }
+    }
+
+    pub(crate) fn block(&self) -> SeedBlock<'_> {
+        match self {
+            SeedStore::Groups(group, probes) => SeedBlock::Groups {
+                group,
+                probes: *probes,
+            },
+            SeedStore::Dense(values, probes) => SeedBlock::Dense {
+                values,
+                probes: *probes,
+            },
+        }
+    }
+}
+
+/// Plan, seeds, products and the recovered matrix.
+#[derive(Debug, Clone)]
+pub(crate) struct Engine {
+    pub(crate) plan: ProbePlan,
+    pub(crate) seeds: SeedStore,
+    pub(crate) products: Vec<f64>,
+    pub(crate) matrix: CsMat<f64>,
+}
+
+impl Engine {
+    pub(crate) fn new(plan: ProbePlan) -> Self {
+        let (rows, p) = plan.products_shape();
+        let nnz = plan.pattern().nnz();
+        let matrix = plan
+            .pattern()
+            .to_sprs_with_values(vec![0.0; nnz])
+            .expect("one value per entry by construction");
+        Self {
+            seeds: SeedStore::new(plan.seeds()),
+            products: vec![0.0; rows * p],
+            matrix,
+            plan,
+        }
+    }
+
+    /// Decodes `products` into the matrix's values (no allocation).
+    pub(crate) fn decode(&mut self) -> Result<(), SparseError> {
+        let (rows, p) = self.plan.products_shape();
+        let b = MatRef::from_row_major_slice(&self.products, rows, p);
+        self.plan.decode(b, self.matrix.data_mut())?;
+        Ok(())
+    }
+}
+
+/// Periodic verification with one extra random product.
+#[derive(Debug, Clone)]
+pub(crate) struct Verifier {
+    every: usize,
+    tol: f64,
+    count: usize,
+    pub(crate) z: Vec<f64>,
+    pub(crate) az: Vec<f64>,
+}
+
+impl Verifier {
+    pub(crate) fn new(every: usize, tol: f64, n: usize, m: usize) -> Self {
+        Self {
+            every,
+            tol,
+            count: 0,
+            z: probe_vector(n, sparsediff_probe::Distribution::Rademacher, 0x5EED),
+            az: vec![0.0; m],
+        }
+    }
+
+    /// Whether this evaluation is verified.
+    pub(crate) fn due(&mut self) -> bool {
+        if self.every == 0 {
+            return false;
+        }
+        self.count += 1;
+        self.count.is_multiple_of(self.every)
+    }
+
+    /// Compares A·z (in `az`, filled by the caller) with the recovered matrix.
+    pub(crate) fn check(&self, pattern: &Pattern, values: &[f64]) -> Result<(), SparseError> {
+        let report = sparsediff_probe::verify(pattern, values, &self.z, &self.az, self.tol)?;
+        if report.passed() {
+            Ok(())
+        } else {
+            Err(SparseError::VerificationFailed {
+                count: report.bad_rows.len(),
+                rows: report.bad_rows.iter().copied().take(16).collect(),
+                max_rel_residual: report.max_rel_residual,
+            })
+        }
+    }
+}

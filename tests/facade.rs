@@ -1,0 +1,239 @@
+//! The prepare/evaluate API with backends the caller chooses (forward lanes, finite
+//! differences, closures), saved plans, verification and bad input.
+
+use sparsediff::ad::{
+    ClosureHessian, Differences, FiniteDifferenceHessian, FiniteDifferenceJacobian,
+    ForwardJacobian, SeedBlock,
+};
+use sparsediff::num_dual::DualNum;
+use sparsediff::probe::{Decompression, Geometry};
+use sparsediff::{
+    Detection, Options, SavedPlan, SparseError, SparseHessian, SparseJacobian, Strategy,
+    VectorFunction, generators,
+};
+
+/// F_i = x_{i+1}² − x_i x_{i−1} + sin x_i.
+struct Tridiagonal;
+impl VectorFunction for Tridiagonal {
+    fn num_outputs(&self, n: usize) -> usize {
+        n
+    }
+    fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &[D], out: &mut [D]) {
+        let n = x.len();
+        for i in 0..n {
+            let next = if i + 1 < n {
+                x[i + 1].powi(2)
+            } else {
+                D::zero()
+            };
+            let prev = if i > 0 { x[i] * x[i - 1] } else { D::zero() };
+            out[i] = next - prev + x[i].sin();
+        }
+    }
+}
+
+fn point(n: usize) -> Vec<f64> {
+    (0..n).map(|i| 0.5 + 0.3 * (0.7 * i as f64).sin()).collect()
+}
+
+fn tridiagonal_jacobian(x: &[f64], i: usize, j: usize) -> f64 {
+    let n = x.len();
+    let mut v = 0.0;
+    if j == i + 1 && j < n {
+        v += 2.0 * x[j];
+    }
+    if i > 0 && j == i - 1 {
+        v -= x[i];
+    }
+    if j == i {
+        v += x[i].cos() - if i > 0 { x[i - 1] } else { 0.0 };
+    }
+    v
+}
+
+#[test]
+fn forward_jacobian_with_a_given_pattern() {
+    let n = 200;
+    let pattern = generators::band(n, 1, 1).unwrap();
+    let backend = Box::new(ForwardJacobian::new(Tridiagonal, n));
+    let mut jac =
+        SparseJacobian::with_backend(backend, pattern, &Options::with_strategy(Strategy::Auto))
+            .unwrap();
+    assert_eq!(jac.info().probes, 3);
+    assert_eq!(jac.info().backend, "forward");
+    for shift in [0.0, 0.3] {
+        let x: Vec<f64> = point(n).iter().map(|v| v + shift).collect();
+        let m = jac.evaluate(&x).unwrap().clone();
+        for (v, (i, j)) in m.iter() {
+            assert!(
+                (v - tridiagonal_jacobian(&x, i, j)).abs() <= 1e-12,
+                "({i},{j})"
+            );
+        }
+    }
+    assert!(matches!(
+        jac.evaluate(&[1.0; 3]),
+        Err(SparseError::WrongLength { what: "x", .. })
+    ));
+}
+
+#[test]
+fn finite_differences_agree_to_1e_6() {
+    let n = 60;
+    let pattern = generators::band(n, 1, 1).unwrap();
+    let fd = FiniteDifferenceJacobian::new(
+        |x: &[f64], y: &mut [f64]| Tridiagonal.eval(x, y),
+        n,
+        n,
+        Differences::Central,
+    );
+    let mut jac = SparseJacobian::with_backend(Box::new(fd), pattern, &Options::default()).unwrap();
+    let x = point(n);
+    for (v, (i, j)) in jac.evaluate(&x).unwrap().iter() {
+        assert!(
+            (v - tridiagonal_jacobian(&x, i, j)).abs() <= 1e-6,
+            "({i},{j})"
+        );
+    }
+}
+
+/// Chained Rosenbrock, value and gradient by hand.
+fn rosenbrock(x: &[f64]) -> f64 {
+    x.windows(2)
+        .map(|w| 100.0 * (w[1] - w[0] * w[0]).powi(2) + (1.0 - w[0]).powi(2))
+        .sum()
+}
+
+fn rosenbrock_gradient(x: &[f64], g: &mut [f64]) {
+    g.fill(0.0);
+    for i in 0..x.len() - 1 {
+        let t = x[i + 1] - x[i] * x[i];
+        g[i] += -400.0 * x[i] * t - 2.0 * (1.0 - x[i]);
+        g[i + 1] += 200.0 * t;
+    }
+}
+
+fn rosenbrock_hessian(x: &[f64], i: usize, j: usize) -> f64 {
+    let n = x.len();
+    if i == j {
+        let mut v = 0.0;
+        if i + 1 < n {
+            v += 1200.0 * x[i] * x[i] - 400.0 * x[i + 1] + 2.0;
+        }
+        if i > 0 {
+            v += 200.0;
+        }
+        v
+    } else if i.abs_diff(j) == 1 {
+        -400.0 * x[i.min(j)]
+    } else {
+        0.0
+    }
+}
+
+#[test]
+fn hessian_by_differences_of_a_gradient_with_every_strategy() {
+    let n = 50;
+    let pattern = generators::band(n, 1, 1).unwrap();
+    let x = point(n);
+    for (strategy, probes) in [
+        (Strategy::Auto, 2),
+        (Strategy::Acyclic, 2),
+        (Strategy::Star, 3),
+        (Strategy::Roll, 3),
+        (Strategy::Cpr, 3),
+        (
+            Strategy::Stencil(Geometry::Band { beta: None }, Decompression::Substitution),
+            2,
+        ),
+    ] {
+        let fd =
+            FiniteDifferenceHessian::new(rosenbrock, rosenbrock_gradient, n, Differences::Central);
+        let mut h = SparseHessian::with_backend(
+            Box::new(fd),
+            pattern.clone(),
+            &Options::with_strategy(strategy.clone()),
+        )
+        .unwrap();
+        assert_eq!(h.info().probes, probes, "{strategy:?}");
+        for (v, (i, j)) in h.evaluate(&x).unwrap().iter() {
+            let e = rosenbrock_hessian(&x, i, j);
+            assert!(
+                (v - e).abs() <= 1e-5 * e.abs().max(1.0),
+                "{strategy:?} ({i},{j}): {v} vs {e}"
+            );
+        }
+    }
+}
+
+#[test]
+fn closure_backend_and_saved_plans() {
+    // Products from "another AD system": here, the exact Hessian of Rosenbrock.
+    let n = 40;
+    let pattern = generators::band(n, 1, 1).unwrap();
+    let products = |x: &[f64], seeds: SeedBlock<'_>, out: &mut [f64]| -> Result<(), String> {
+        let p = seeds.probes();
+        out.fill(0.0);
+        for i in 0..x.len() {
+            for j in i.saturating_sub(1)..(i + 2).min(x.len()) {
+                for c in 0..p {
+                    out[i * p + c] += rosenbrock_hessian(x, i, j) * seeds.at(j, c);
+                }
+            }
+        }
+        Ok(())
+    };
+    let backend = ClosureHessian::new(|x: &[f64]| Ok(rosenbrock(x)), products, n);
+    let mut h =
+        SparseHessian::with_backend(Box::new(backend), pattern, &Options::default()).unwrap();
+    let x = point(n);
+    let first = h.evaluate(&x).unwrap().clone();
+    for (v, (i, j)) in first.iter() {
+        assert!((v - rosenbrock_hessian(&x, i, j)).abs() <= 1e-12);
+    }
+    // Save, reload, get the same numbers.
+    let json = SavedPlan::from_plan(h.plan()).to_json().unwrap();
+    let plan = SavedPlan::from_json(&json).unwrap().to_plan().unwrap();
+    assert_eq!(plan.num_probes(), h.plan().num_probes());
+    let backend = ClosureHessian::new(|x: &[f64]| Ok(rosenbrock(x)), products, n);
+    let mut again = SparseHessian::with_plan(Box::new(backend), plan, 0).unwrap();
+    assert_eq!(again.evaluate(&x).unwrap().data(), first.data());
+    // A tampered file is refused, not trusted.
+    let mut saved = SavedPlan::from_json(&json).unwrap();
+    if let sparsediff::SavedSeeds::Groups { group, .. } = &mut saved.seeds {
+        group[5] = group[4];
+    }
+    assert!(saved.to_plan().is_err());
+    assert!(SavedPlan::from_json("{\"format\": 3}").is_err());
+}
+
+#[test]
+fn verification_catches_a_pattern_that_misses_entries() {
+    // The true Hessian is tridiagonal; declare only the diagonal.
+    let n = 30;
+    let diagonal = sparsediff::Pattern::identity(n).unwrap();
+    let fd = FiniteDifferenceHessian::new(rosenbrock, rosenbrock_gradient, n, Differences::Central);
+    let options = Options {
+        detection: Detection::Given(diagonal.clone()),
+        verify_every: 1,
+        ..Options::default()
+    };
+    let mut h = SparseHessian::with_backend(Box::new(fd), diagonal, &options).unwrap();
+    assert_eq!(h.info().probes, 1);
+    assert!(matches!(
+        h.evaluate(&point(n)),
+        Err(SparseError::VerificationFailed { .. })
+    ));
+    // With the right pattern verification passes.
+    let fd = FiniteDifferenceHessian::new(rosenbrock, rosenbrock_gradient, n, Differences::Central);
+    let band = generators::band(n, 1, 1).unwrap();
+    let options = Options {
+        detection: Detection::Given(band.clone()),
+        verify_every: 1,
+        // Finite differences are accurate to about 1e-7 relative.
+        verify_tolerance: 1e-5,
+        ..Options::default()
+    };
+    let mut h = SparseHessian::with_backend(Box::new(fd), band, &options).unwrap();
+    assert!(h.evaluate(&point(n)).is_ok());
+}
