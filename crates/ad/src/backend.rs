@@ -197,6 +197,10 @@ pub struct ForwardJacobian<F> {
 struct LaneBuffers<const P: usize> {
     x: Vec<Lanes<P>>,
     y: Vec<Lanes<P>>,
+    /// The group seeds (and first lane) the tangents of `x` were last set from: the same
+    /// seeds again (compared by content, a memcmp) only need new values.
+    seeded_groups: Vec<usize>,
+    seeded_first: Option<usize>,
 }
 
 impl<F: VectorFunction> ForwardJacobian<F> {
@@ -236,24 +240,51 @@ where
     ) {
         let p = seeds.probes();
         let width = P.min(p - first);
-        self.x.clear();
-        self.x.extend(x.iter().enumerate().map(|(j, &v)| {
-            let mut eps = [0.0; P];
+        let same_seeds = match seeds {
+            SeedBlock::Groups { group, .. } => {
+                self.seeded_first == Some(first)
+                    && self.x.len() == x.len()
+                    && self.seeded_groups == group
+            }
+            SeedBlock::Dense { .. } => false,
+        };
+        if same_seeds {
+            // Same seeds as last time (the prepared plan's): only the values change.
+            for (xl, &v) in self.x.iter_mut().zip(x) {
+                xl.re = v;
+            }
+        } else {
+            self.x.clear();
+            self.x.extend(x.iter().enumerate().map(|(j, &v)| {
+                let mut eps = [0.0; P];
+                match seeds {
+                    SeedBlock::Groups { group, .. } => {
+                        let g = group[j];
+                        if g >= first && g < first + width {
+                            eps[g - first] = 1.0;
+                        }
+                    }
+                    SeedBlock::Dense { values, probes } => eps[..width]
+                        .copy_from_slice(&values[j * probes + first..j * probes + first + width]),
+                }
+                Lanes::new(v, eps)
+            }));
             match seeds {
                 SeedBlock::Groups { group, .. } => {
-                    let g = group[j];
-                    if g >= first && g < first + width {
-                        eps[g - first] = 1.0;
-                    }
+                    self.seeded_groups.clear();
+                    self.seeded_groups.extend_from_slice(group);
+                    self.seeded_first = Some(first);
                 }
-                SeedBlock::Dense { values, probes } => eps[..width]
-                    .copy_from_slice(&values[j * probes + first..j * probes + first + width]),
+                SeedBlock::Dense { .. } => self.seeded_first = None,
             }
-            Lanes::new(v, eps)
-        }));
+        }
         let m = out.len() / p;
-        self.y.clear();
-        self.y.resize(m, Lanes::constant(0.0));
+        if self.y.len() == m {
+            self.y.fill(Lanes::constant(0.0));
+        } else {
+            self.y.clear();
+            self.y.resize(m, Lanes::constant(0.0));
+        }
         f.eval(&self.x, &mut self.y);
         for (i, y) in self.y.iter().enumerate() {
             out[i * p + first..i * p + first + width].copy_from_slice(&y.eps[..width]);

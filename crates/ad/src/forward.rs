@@ -41,7 +41,7 @@ impl<const P: usize> Elementary for Lanes<P> {
 
     #[inline(always)]
     fn unary(self, op: Unary) -> Self {
-        let (re, d, _) = op.eval(self.re);
+        let (re, d) = op.eval1(self.re);
         let mut eps = self.eps;
         for e in &mut eps {
             *e *= d;

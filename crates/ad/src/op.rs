@@ -201,6 +201,45 @@ impl Unary {
         }
     }
 
+    /// (f(x), f′(x)) only, for first-order modes (cheaper than [`eval`](Self::eval) for
+    /// the common operations).
+    #[inline(always)]
+    pub fn eval1(self, x: f64) -> (f64, f64) {
+        use Unary::*;
+        match self {
+            Neg => (-x, -1.0),
+            AddConst(c) => (x + c, 1.0),
+            MulConst(c) => (c * x, c),
+            SubFromConst(c) => (c - x, -1.0),
+            Powi(2) => (x * x, 2.0 * x),
+            Sin => {
+                let (s, c) = x.sin_cos();
+                (s, c)
+            }
+            Cos => {
+                let (s, c) = x.sin_cos();
+                (c, -s)
+            }
+            Exp => {
+                let e = x.exp();
+                (e, e)
+            }
+            Sqrt => {
+                let s = x.sqrt();
+                (s, 0.5 / s)
+            }
+            Recip => {
+                let r = 1.0 / x;
+                (r, -r * r)
+            }
+            Ln => (x.ln(), 1.0 / x),
+            _ => {
+                let (f, d, _) = self.eval(x);
+                (f, d)
+            }
+        }
+    }
+
     /// The curvature class (for Hessian sparsity).
     pub fn curvature(self) -> Curvature {
         use Unary::*;
@@ -337,6 +376,31 @@ mod tests {
                 "{op:?} f''"
             );
             assert!(f.is_finite());
+        }
+    }
+
+    #[test]
+    fn first_order_shortcuts_agree_with_eval() {
+        use Unary::*;
+        for op in [
+            Neg,
+            AddConst(1.5),
+            MulConst(-2.0),
+            SubFromConst(0.5),
+            Powi(2),
+            Sin,
+            Cos,
+            Exp,
+            Sqrt,
+            Recip,
+            Ln,
+            Tan,
+            Powi(3),
+        ] {
+            for x in [0.3, 1.7] {
+                let (f, d, _) = op.eval(x);
+                assert_eq!(op.eval1(x), (f, d), "{op:?}");
+            }
         }
     }
 

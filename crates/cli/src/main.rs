@@ -6,6 +6,7 @@
 //!   such as `band:n=1000,k=3`); `--json` prints one object for scripts.
 //! * `sparsediff compare <PATTERN>`: every probe designer on one pattern.
 
+mod bench;
 mod color;
 mod compare;
 mod input;
@@ -34,6 +35,9 @@ enum Command {
     Compare(compare::CompareArgs),
     /// Regenerate a write-up in papers/ (tables and SVG figures).
     Report(report::ReportArgs),
+    /// Time a sparse Hessian or Jacobian of a benchmark problem against f and an analytic
+    /// derivative.
+    Bench(bench::BenchArgs),
     /// Colour the built-in suite with every applicable method (what running without
     /// arguments does).
     Suite(suite::SuiteArgs),
@@ -45,6 +49,7 @@ fn main() -> ExitCode {
         Some(Command::Color(args)) => color::run(&args),
         Some(Command::Compare(args)) => compare::run(&args),
         Some(Command::Report(args)) => report::run(&args),
+        Some(Command::Bench(args)) => bench::run(&args),
         Some(Command::Suite(args)) => suite::run(&args),
         None => suite::run(&suite::SuiteArgs::default()),
     };
@@ -70,6 +75,12 @@ pub enum CliError {
     /// Designing probes failed.
     #[error(transparent)]
     Design(#[from] sparsediff_probe::DesignError),
+    /// Preparing or evaluating a sparse derivative failed.
+    #[error(transparent)]
+    Sparse(#[from] sparsediff::SparseError),
+    /// An argument is out of range.
+    #[error("{0}")]
+    Input(String),
     /// An option value is not understood.
     #[error("{0}")]
     Name(#[from] sparsediff_coloring::UnknownName),

@@ -1,0 +1,450 @@
+//! `sparsediff bench hessian|jacobian`: prepare a sparse derivative of a benchmark problem,
+//! time its evaluation against the plain f64 function, and measure its error against an
+//! analytic (or independent reference) derivative.
+
+use std::io::Write;
+use std::time::Instant;
+
+use serde::Serialize;
+use sparsediff::num_dual::DualNum;
+use sparsediff::pattern::Pattern;
+use sparsediff::probe::Geometry;
+use sparsediff::problems::{
+    cartpole, eval_point, grid_energy::GridEnergy, rosenbrock, tridiagonal,
+};
+use sparsediff::{
+    BackendChoice, Options, ScalarFunction, SparseHessian, SparseJacobian, Strategy, VectorFunction,
+};
+use sprs::CsMat;
+
+use crate::{CliError, output};
+
+/// Options of `sparsediff bench`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct BenchArgs {
+    #[command(subcommand)]
+    which: Which,
+}
+
+#[derive(Debug, Clone, clap::Subcommand)]
+enum Which {
+    /// A sparse Hessian: rosenbrock, grid2d or cartpole.
+    Hessian(HessianArgs),
+    /// A sparse Jacobian: tridiagonal.
+    Jacobian(JacobianArgs),
+}
+
+/// Hessian problems.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum HessianProblem {
+    /// Chained Rosenbrock (tridiagonal Hessian).
+    Rosenbrock,
+    /// Quartic grid energy (5-point Hessian); n is rounded to a square s².
+    Grid2d,
+    /// The cartpole augmented Lagrangian L_A; n is the number of knots N.
+    Cartpole,
+}
+
+/// Jacobian problems.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum JacobianProblem {
+    /// F_i = x_{i+1}² − x_i x_{i−1} + sin x_i.
+    Tridiagonal,
+}
+
+/// Backends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Backend {
+    /// Reverse tape (HVPs by forward-over-reverse lanes).
+    Tape,
+    /// Forward lanes (Jacobians).
+    Forward,
+    /// Central finite differences.
+    Fd,
+}
+
+/// Probe design methods.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum MethodArg {
+    /// Fewest probes among the exact designers (closed-form stencils included).
+    Auto,
+    /// Stride probes.
+    Roll,
+    /// Column CPR.
+    Cpr,
+    /// Star colouring.
+    Star,
+    /// Acyclic colouring.
+    Acyclic,
+    /// Random probes, per-row least squares.
+    Random,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+struct HessianArgs {
+    /// The problem.
+    #[arg(long, value_enum)]
+    problem: HessianProblem,
+    /// Variables (Rosenbrock), grid points (grid2d, rounded to s²) or knots (cartpole).
+    #[arg(long)]
+    n: usize,
+    /// The backend.
+    #[arg(long, value_enum, default_value = "tape")]
+    backend: Backend,
+    /// The probe design.
+    #[arg(long, value_enum, default_value = "auto")]
+    method: MethodArg,
+    /// Print one JSON object.
+    #[arg(long)]
+    json: bool,
+    /// Timed evaluations (the median is reported); 0 = as many as fit in about a second.
+    #[arg(long, default_value_t = 0)]
+    repeats: usize,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+struct JacobianArgs {
+    /// The problem.
+    #[arg(long, value_enum)]
+    problem: JacobianProblem,
+    /// Variables.
+    #[arg(long)]
+    n: usize,
+    /// The backend.
+    #[arg(long, value_enum, default_value = "forward")]
+    backend: Backend,
+    /// The probe design.
+    #[arg(long, value_enum, default_value = "auto")]
+    method: MethodArg,
+    /// Print one JSON object.
+    #[arg(long)]
+    json: bool,
+    /// Timed evaluations (the median is reported); 0 = as many as fit in about a second.
+    #[arg(long, default_value_t = 0)]
+    repeats: usize,
+}
+
+/// The JSON report (the first nine fields are the public contract).
+#[derive(Debug, Serialize)]
+struct Report {
+    problem: &'static str,
+    n: usize,
+    backend: &'static str,
+    method: &'static str,
+    probes: usize,
+    prepare_seconds: f64,
+    evaluate_seconds: f64,
+    f_eval_seconds: f64,
+    max_rel_error: f64,
+    designer: &'static str,
+    variables: usize,
+    nnz: usize,
+    lower_bound: usize,
+    ratio_to_f_eval: f64,
+    repeats: usize,
+    path: String,
+}
+
+#[derive(Clone)]
+struct Rosenbrock;
+impl ScalarFunction for Rosenbrock {
+    fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &[D]) -> D {
+        rosenbrock::value(x)
+    }
+}
+
+#[derive(Clone)]
+struct Grid(GridEnergy);
+impl ScalarFunction for Grid {
+    fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &[D]) -> D {
+        self.0.value(x)
+    }
+}
+
+#[derive(Clone)]
+struct Lagrangian(cartpole::AugmentedLagrangian);
+impl ScalarFunction for Lagrangian {
+    fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &[D]) -> D {
+        self.0.value(x)
+    }
+}
+
+#[derive(Clone)]
+struct Tridiagonal;
+impl VectorFunction for Tridiagonal {
+    fn num_outputs(&self, n: usize) -> usize {
+        n
+    }
+    fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &[D], out: &mut [D]) {
+        tridiagonal::value_into(x, out);
+    }
+}
+
+/// Runs `f` `repeats` times (or adaptively for about a second) and returns the median
+/// seconds and the count.
+fn median_time(
+    repeats: usize,
+    mut f: impl FnMut() -> Result<(), CliError>,
+) -> Result<(f64, usize), CliError> {
+    let mut times = Vec::new();
+    let start = Instant::now();
+    loop {
+        let t = Instant::now();
+        f()?;
+        times.push(t.elapsed().as_secs_f64());
+        let enough = if repeats > 0 {
+            times.len() >= repeats
+        } else {
+            (start.elapsed().as_secs_f64() > 1.0 && times.len() >= 5) || times.len() >= 10_000
+        };
+        if enough {
+            break;
+        }
+    }
+    let count = times.len();
+    times.sort_by(f64::total_cmp);
+    Ok((times[count / 2], count))
+}
+
+/// max over the union of entries of |got − expected| / max |expected|.
+fn max_rel_error(got: &CsMat<f64>, pattern: &Pattern, values: &[f64]) -> f64 {
+    let scale = values.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    let mut err = 0.0f64;
+    for (k, (i, j)) in pattern.iter().enumerate() {
+        let g = got.get(i, j).copied().unwrap_or(0.0);
+        err = err.max((g - values[k]).abs());
+    }
+    for (g, (i, j)) in got.iter() {
+        if !pattern.contains(i, j) {
+            err = err.max(g.abs());
+        }
+    }
+    if scale > 0.0 { err / scale } else { err }
+}
+
+fn strategy(method: MethodArg) -> Strategy {
+    match method {
+        MethodArg::Auto => Strategy::Auto,
+        MethodArg::Roll => Strategy::Roll,
+        MethodArg::Cpr => Strategy::Cpr,
+        MethodArg::Star => Strategy::Star,
+        MethodArg::Acyclic => Strategy::Acyclic,
+        MethodArg::Random => Strategy::Random { oversampling: 2 },
+    }
+}
+
+fn backend_choice(b: Backend) -> BackendChoice {
+    match b {
+        Backend::Tape => BackendChoice::Tape,
+        Backend::Forward => BackendChoice::Forward,
+        Backend::Fd => BackendChoice::FiniteDifferences,
+    }
+}
+
+fn method_name(m: MethodArg) -> &'static str {
+    match m {
+        MethodArg::Auto => "auto",
+        MethodArg::Roll => "roll",
+        MethodArg::Cpr => "cpr",
+        MethodArg::Star => "star",
+        MethodArg::Acyclic => "acyclic",
+        MethodArg::Random => "random",
+    }
+}
+
+fn backend_name(b: Backend) -> &'static str {
+    match b {
+        Backend::Tape => "tape",
+        Backend::Forward => "forward",
+        Backend::Fd => "fd",
+    }
+}
+
+/// Runs `sparsediff bench`.
+pub fn run(args: &BenchArgs) -> Result<(), CliError> {
+    let (report, json) = match &args.which {
+        Which::Hessian(a) => (hessian(a)?, a.json),
+        Which::Jacobian(a) => (jacobian(a)?, a.json),
+    };
+    let mut out = std::io::stdout().lock();
+    if json {
+        output::print_json(&mut out, &report)
+    } else {
+        print_text(&mut out, &report).map_err(CliError::stdout)
+    }
+}
+
+fn hessian(a: &HessianArgs) -> Result<Report, CliError> {
+    if a.n < 2 {
+        return Err(CliError::Input(format!(
+            "--n must be at least 2, got {}",
+            a.n
+        )));
+    }
+    match a.problem {
+        HessianProblem::Rosenbrock => {
+            let x = eval_point(a.n);
+            let reference = (
+                rosenbrock::hessian_pattern(a.n)?,
+                rosenbrock::hessian_values(&x),
+            );
+            run_hessian(
+                a,
+                "rosenbrock",
+                Rosenbrock,
+                &x,
+                &reference,
+                Some(Geometry::Band { beta: Some(1) }),
+            )
+        }
+        HessianProblem::Grid2d => {
+            let s = ((a.n as f64).sqrt().round() as usize).max(2);
+            let g = GridEnergy::new(s);
+            let x = eval_point(s * s);
+            let reference = (g.hessian_pattern()?, g.hessian_values(&x));
+            let geometry = Geometry::Grid2d {
+                nx: s,
+                ny: s,
+                stencil: sparsediff::generators::Stencil2d::FivePoint,
+            };
+            run_hessian(a, "grid2d", Grid(g), &x, &reference, Some(geometry))
+        }
+        HessianProblem::Cartpole => {
+            // dt = 5/N: the spec's 0.05 at N = 100 and 0.005 at N = 1000.
+            let la = cartpole::AugmentedLagrangian::benchmark(cartpole::CartpoleProblem::new(a.n));
+            let x = la.eval_point();
+            let reference = la.hessian_reference(&x)?;
+            run_hessian(a, "cartpole", Lagrangian(la), &x, &reference, None)
+        }
+    }
+}
+
+/// Prepares, checks against `reference` and times one Hessian problem.
+fn run_hessian<F: ScalarFunction + Clone + 'static>(
+    a: &HessianArgs,
+    problem: &'static str,
+    f: F,
+    x: &[f64],
+    reference: &(Pattern, Vec<f64>),
+    geometry: Option<Geometry>,
+) -> Result<Report, CliError> {
+    let options = Options {
+        strategy: strategy(a.method),
+        backend: backend_choice(a.backend),
+        geometry,
+        ..Options::default()
+    };
+    let start = Instant::now();
+    let mut h = SparseHessian::prepare(f.clone(), x, &options)?;
+    let prepare_seconds = start.elapsed().as_secs_f64();
+    let error = max_rel_error(h.evaluate(x)?, &reference.0, &reference.1);
+    let (evaluate_seconds, repeats) = median_time(a.repeats, || {
+        h.evaluate(x)?;
+        Ok(())
+    })?;
+    let mut sink = 0.0;
+    let (f_eval_seconds, _) = median_time(a.repeats, || {
+        sink += f.eval(std::hint::black_box(x));
+        Ok(())
+    })?;
+    std::hint::black_box(sink);
+    let info = h.info();
+    Ok(Report {
+        problem,
+        n: a.n,
+        backend: backend_name(a.backend),
+        method: method_name(a.method),
+        probes: info.probes,
+        prepare_seconds,
+        evaluate_seconds,
+        f_eval_seconds,
+        max_rel_error: error,
+        designer: info.designer,
+        variables: x.len(),
+        nnz: info.shape.2,
+        lower_bound: info.lower_bound,
+        ratio_to_f_eval: evaluate_seconds / f_eval_seconds,
+        repeats,
+        path: format!(
+            "{} backend, {} lanes, {} decoding",
+            info.backend, info.probes, info.designer
+        ),
+    })
+}
+
+fn jacobian(a: &JacobianArgs) -> Result<Report, CliError> {
+    if a.n < 2 {
+        return Err(CliError::Input(format!(
+            "--n must be at least 2, got {}",
+            a.n
+        )));
+    }
+    let x = eval_point(a.n);
+    let pattern = tridiagonal::jacobian_pattern(a.n)?;
+    let values = tridiagonal::jacobian_values(&x);
+    let options = Options {
+        strategy: strategy(a.method),
+        backend: backend_choice(a.backend),
+        ..Options::default()
+    };
+    let start = Instant::now();
+    let mut j = SparseJacobian::prepare(Tridiagonal, &x, &options)?;
+    let prepare_seconds = start.elapsed().as_secs_f64();
+    let error = max_rel_error(j.evaluate(&x)?, &pattern, &values);
+    let (evaluate_seconds, repeats) = median_time(a.repeats, || {
+        j.evaluate(&x)?;
+        Ok(())
+    })?;
+    let mut y = vec![0.0; a.n];
+    let (f_eval_seconds, _) = median_time(a.repeats, || {
+        tridiagonal::value_into(std::hint::black_box(&x), &mut y);
+        std::hint::black_box(&y);
+        Ok(())
+    })?;
+    let info = j.info();
+    Ok(Report {
+        problem: "tridiagonal",
+        n: a.n,
+        backend: backend_name(a.backend),
+        method: method_name(a.method),
+        probes: info.probes,
+        prepare_seconds,
+        evaluate_seconds,
+        f_eval_seconds,
+        max_rel_error: error,
+        designer: info.designer,
+        variables: a.n,
+        nnz: info.shape.2,
+        lower_bound: info.lower_bound,
+        ratio_to_f_eval: evaluate_seconds / f_eval_seconds,
+        repeats,
+        path: format!(
+            "{} backend, {} lanes, {} decoding",
+            info.backend, info.probes, info.designer
+        ),
+    })
+}
+
+fn print_text(out: &mut impl Write, r: &Report) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "{} n={} ({} variables, {} entries)",
+        r.problem, r.n, r.variables, r.nnz
+    )?;
+    writeln!(
+        out,
+        "  design    {} ({} probes, lower bound {}), {} backend",
+        r.designer, r.probes, r.lower_bound, r.backend
+    )?;
+    writeln!(out, "  prepare   {:.6} s", r.prepare_seconds)?;
+    writeln!(
+        out,
+        "  evaluate  {:.6} s (median of {}), {:.1}× the f64 evaluation ({:.6} s)",
+        r.evaluate_seconds, r.repeats, r.ratio_to_f_eval, r.f_eval_seconds
+    )?;
+    writeln!(
+        out,
+        "  error     {:.2e} (max relative, against the analytic derivative)",
+        r.max_rel_error
+    )
+}
