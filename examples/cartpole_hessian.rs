@@ -1,0 +1,37 @@
+//! The Hessian of the cartpole augmented Lagrangian L_A (problems/cartpole-swingup.md) at
+//! its evaluation point: 4470 structural entries recovered from 6 Hessian-vector products
+//! (acyclic colouring), checked against the spec's reference values.
+//!
+//! `cargo run --release --example cartpole_hessian`
+
+use sparsediff::num_dual::DualNum;
+use sparsediff::problems::cartpole::{AugmentedLagrangian, CartpoleProblem};
+use sparsediff::{Options, ScalarFunction, SparseHessian};
+
+#[derive(Clone)]
+struct LA(AugmentedLagrangian);
+
+impl ScalarFunction for LA {
+    fn eval<D: DualNum<Primitive = f64> + Copy>(&self, z: &[D]) -> D {
+        self.0.value(z)
+    }
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let la = AugmentedLagrangian::benchmark(CartpoleProblem::new(100));
+    let z = la.eval_point();
+    let mut h = SparseHessian::prepare(LA(la), &z, &Options::default())?;
+    println!("{:?}", h.info());
+    assert_eq!(h.info().probes, 6);
+    let m = h.evaluate(&z)?;
+    let frobenius = m.data().iter().map(|v| v * v).sum::<f64>().sqrt();
+    let sum: f64 = m.data().iter().sum();
+    println!(
+        "‖H‖_F = {frobenius:.12e} (spec 4.852312730720e+02), Σ H = {sum:.12e} (spec 8.437066722164e+01)"
+    );
+    assert!((frobenius / 4.852312730720e2 - 1.0).abs() < 1e-11);
+    assert!((sum / 8.437066722164e1 - 1.0).abs() < 1e-11);
+    let h00 = m.get(0, 0).copied().unwrap_or(f64::NAN);
+    assert!((h00 - 20.0001).abs() < 1e-12, "H[0,0] = {h00}");
+    Ok(())
+}
