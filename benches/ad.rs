@@ -4,46 +4,12 @@
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use sparsediff::ad::trace::{hessian_pattern, jacobian_pattern};
-use sparsediff::num_dual::DualNum;
 use sparsediff::problems::cartpole::{AugmentedLagrangian, CartpoleProblem};
 use sparsediff::problems::grid_energy::GridEnergy;
+use sparsediff::problems::rosenbrock::Rosenbrock;
+use sparsediff::problems::tridiagonal::Tridiagonal;
 use sparsediff::problems::{eval_point, rosenbrock, tridiagonal};
-use sparsediff::{Options, ScalarFunction, SparseHessian, SparseJacobian, VectorFunction};
-
-#[derive(Clone)]
-struct Rosenbrock;
-impl ScalarFunction for Rosenbrock {
-    fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &[D]) -> D {
-        rosenbrock::value(x)
-    }
-}
-
-#[derive(Clone)]
-struct Grid(GridEnergy);
-impl ScalarFunction for Grid {
-    fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &[D]) -> D {
-        self.0.value(x)
-    }
-}
-
-#[derive(Clone)]
-struct LA(AugmentedLagrangian);
-impl ScalarFunction for LA {
-    fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &[D]) -> D {
-        self.0.value(x)
-    }
-}
-
-#[derive(Clone)]
-struct Tridiagonal;
-impl VectorFunction for Tridiagonal {
-    fn num_outputs(&self, n: usize) -> usize {
-        n
-    }
-    fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &[D], out: &mut [D]) {
-        tridiagonal::value_into(x, out);
-    }
-}
+use sparsediff::{Options, SparseHessian, SparseJacobian};
 
 fn hessians(c: &mut Criterion) {
     let mut g = c.benchmark_group("hessian");
@@ -64,7 +30,7 @@ fn hessians(c: &mut Criterion) {
             Box::new(|| {
                 let x = eval_point(316 * 316);
                 (
-                    SparseHessian::prepare(Grid(GridEnergy::new(316)), &x, &Options::default())
+                    SparseHessian::prepare(GridEnergy::new(316), &x, &Options::default())
                         .expect("prepare"),
                     x,
                 )
@@ -76,7 +42,7 @@ fn hessians(c: &mut Criterion) {
                 let la = AugmentedLagrangian::benchmark(CartpoleProblem::new(100));
                 let z = la.eval_point();
                 (
-                    SparseHessian::prepare(LA(la), &z, &Options::default()).expect("prepare"),
+                    SparseHessian::prepare(la, &z, &Options::default()).expect("prepare"),
                     z,
                 )
             }),
@@ -87,7 +53,7 @@ fn hessians(c: &mut Criterion) {
                 let la = AugmentedLagrangian::benchmark(CartpoleProblem::new(1000));
                 let z = la.eval_point();
                 (
-                    SparseHessian::prepare(LA(la), &z, &Options::default()).expect("prepare"),
+                    SparseHessian::prepare(la, &z, &Options::default()).expect("prepare"),
                     z,
                 )
             }),

@@ -4,23 +4,13 @@
 //!
 //! `cargo run --release --example cartpole_hessian`
 
-use sparsediff::num_dual::DualNum;
 use sparsediff::problems::cartpole::{AugmentedLagrangian, CartpoleProblem};
-use sparsediff::{Options, ScalarFunction, SparseHessian};
-
-#[derive(Clone)]
-struct LA(AugmentedLagrangian);
-
-impl ScalarFunction for LA {
-    fn eval<D: DualNum<Primitive = f64> + Copy>(&self, z: &[D]) -> D {
-        self.0.value(z)
-    }
-}
+use sparsediff::{Options, SparseHessian};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let la = AugmentedLagrangian::benchmark(CartpoleProblem::new(100));
     let z = la.eval_point();
-    let mut h = SparseHessian::prepare(LA(la), &z, &Options::default())?;
+    let mut h = SparseHessian::prepare(la, &z, &Options::default())?;
     println!("{:?}", h.info());
     assert_eq!(h.info().probes, 6);
     let m = h.evaluate(&z)?;

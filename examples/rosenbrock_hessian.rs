@@ -6,18 +6,9 @@
 
 use std::time::Instant;
 
-use sparsediff::num_dual::DualNum;
+use sparsediff::problems::rosenbrock::Rosenbrock;
 use sparsediff::problems::{eval_point, rosenbrock};
-use sparsediff::{Options, ScalarFunction, SparseHessian};
-
-#[derive(Clone)]
-struct Rosenbrock;
-
-impl ScalarFunction for Rosenbrock {
-    fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &[D]) -> D {
-        rosenbrock::value(x)
-    }
-}
+use sparsediff::{Options, SparseHessian};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let n = 100_000;

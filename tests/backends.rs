@@ -5,47 +5,14 @@
 use sparsediff::num_dual::DualNum;
 use sparsediff::problems::cartpole::{AugmentedLagrangian, CartpoleProblem};
 use sparsediff::problems::grid_energy::GridEnergy;
+use sparsediff::problems::rosenbrock::Rosenbrock;
+use sparsediff::problems::tridiagonal::Tridiagonal;
 use sparsediff::problems::{eval_point, rosenbrock, tridiagonal};
 use sparsediff::testing::{Tolerance, assert_hessian_matches, assert_jacobian_matches, mismatches};
 use sparsediff::{
     BackendChoice, Detection, Options, ScalarFunction, SparseError, SparseHessian, SparseJacobian,
-    Strategy, VectorFunction,
+    Strategy,
 };
-
-#[derive(Clone)]
-struct Rosenbrock;
-impl ScalarFunction for Rosenbrock {
-    fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &[D]) -> D {
-        rosenbrock::value(x)
-    }
-}
-
-#[derive(Clone)]
-struct Grid(GridEnergy);
-impl ScalarFunction for Grid {
-    fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &[D]) -> D {
-        self.0.value(x)
-    }
-}
-
-#[derive(Clone)]
-struct LA(AugmentedLagrangian);
-impl ScalarFunction for LA {
-    fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &[D]) -> D {
-        self.0.value(x)
-    }
-}
-
-#[derive(Clone)]
-struct Tridiagonal;
-impl VectorFunction for Tridiagonal {
-    fn num_outputs(&self, n: usize) -> usize {
-        n
-    }
-    fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &[D], out: &mut [D]) {
-        tridiagonal::value_into(x, out);
-    }
-}
 
 fn csr(p: &sparsediff::Pattern, v: Vec<f64>) -> sprs::CsMat<f64> {
     p.to_sprs_with_values(v).unwrap()
@@ -65,7 +32,7 @@ fn hand_written_derivatives_match_the_recovered_ones() {
     let g = GridEnergy::new(17);
     let xg = eval_point(17 * 17);
     assert_hessian_matches(
-        &Grid(g.clone()),
+        &g,
         &csr(&g.hessian_pattern().unwrap(), g.hessian_values(&xg)),
         &xg,
     );
@@ -80,7 +47,7 @@ fn hand_written_derivatives_match_the_recovered_ones() {
     let la = AugmentedLagrangian::benchmark(CartpoleProblem::new(100));
     let z = la.eval_point();
     let (p, v) = la.hessian_reference(&z).unwrap();
-    assert_hessian_matches(&LA(la), &csr(&p, v), &z);
+    assert_hessian_matches(&la, &csr(&p, v), &z);
 }
 
 #[test]

@@ -884,3 +884,9 @@ pub fn benchmark(knots: usize) -> (AugmentedLagrangian, Vec<f64>) {
     let z = la.eval_point();
     (la, z)
 }
+
+impl crate::ScalarFunction for AugmentedLagrangian {
+    fn eval<D: num_dual::DualNum<Primitive = f64> + Copy>(&self, z: &[D]) -> D {
+        self.value(z)
+    }
+}

@@ -169,3 +169,9 @@ impl GridEnergy {
         }
     }
 }
+
+impl crate::ScalarFunction for GridEnergy {
+    fn eval<D: num_dual::DualNum<Primitive = f64> + Copy>(&self, x: &[D]) -> D {
+        self.value(x)
+    }
+}

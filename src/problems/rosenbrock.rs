@@ -94,3 +94,14 @@ pub fn hessian_values_into(x: &[f64], out: &mut [f64]) {
         }
     }
 }
+
+/// The chained Rosenbrock function as a [`ScalarFunction`](crate::ScalarFunction), for
+/// [`SparseHessian::prepare`](crate::SparseHessian::prepare).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Rosenbrock;
+
+impl crate::ScalarFunction for Rosenbrock {
+    fn eval<D: num_dual::DualNum<Primitive = f64> + Copy>(&self, x: &[D]) -> D {
+        value(x)
+    }
+}

@@ -90,3 +90,18 @@ pub fn jacobian_values_into(x: &[f64], out: &mut [f64]) {
         }
     }
 }
+
+/// The tridiagonal vector function as a [`VectorFunction`](crate::VectorFunction), for
+/// [`SparseJacobian::prepare`](crate::SparseJacobian::prepare).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Tridiagonal;
+
+impl crate::VectorFunction for Tridiagonal {
+    fn num_outputs(&self, n: usize) -> usize {
+        n
+    }
+
+    fn eval<D: num_dual::DualNum<Primitive = f64> + Copy>(&self, x: &[D], out: &mut [D]) {
+        value_into(x, out);
+    }
+}

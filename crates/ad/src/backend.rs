@@ -371,16 +371,73 @@ pub(crate) fn displace(xp: &mut [f64], x: &[f64], h: f64, seeds: SeedBlock<'_>, 
     }
 }
 
+/// Differences of a map g: Rⁿ → Rʳ along every probe of a block, with its buffers.
+#[derive(Debug, Clone)]
+pub(crate) struct Differencer {
+    scheme: Differences,
+    xp: Vec<f64>,
+    gp: Vec<f64>,
+    gm: Vec<f64>,
+}
+
+impl Differencer {
+    pub(crate) fn new(scheme: Differences, n: usize, r: usize) -> Self {
+        Self {
+            scheme,
+            xp: vec![0.0; n],
+            gp: vec![0.0; r],
+            gm: vec![0.0; r],
+        }
+    }
+
+    /// (g(x + h s_c) − g(x [− h s_c])) / (h [·2]) for every probe c, into `out` (r×p
+    /// row-major); a zero direction gives a zero column.
+    pub(crate) fn block(
+        &mut self,
+        x: &[f64],
+        seeds: SeedBlock<'_>,
+        out: &mut [f64],
+        mut g: impl FnMut(&[f64], &mut [f64]) -> Result<(), AdError>,
+    ) -> Result<(), AdError> {
+        check_len("x", x.len(), self.xp.len())?;
+        seeds.check(self.xp.len())?;
+        let (p, r) = (seeds.probes(), self.gp.len());
+        check_len("product buffer", out.len(), r * p)?;
+        if self.scheme == Differences::Forward {
+            g(x, &mut self.gm)?;
+            check_finite("output", &self.gm)?;
+        }
+        for c in 0..p {
+            let h = step(self.scheme, x, (0..x.len()).map(|j| seeds.at(j, c)));
+            if h == 0.0 {
+                (0..r).for_each(|i| out[i * p + c] = 0.0);
+                continue;
+            }
+            displace(&mut self.xp, x, h, seeds, c);
+            g(&self.xp, &mut self.gp)?;
+            let denom = match self.scheme {
+                Differences::Forward => h,
+                Differences::Central => {
+                    displace(&mut self.xp, x, -h, seeds, c);
+                    g(&self.xp, &mut self.gm)?;
+                    2.0 * h
+                }
+            };
+            for i in 0..r {
+                out[i * p + c] = (self.gp[i] - self.gm[i]) / denom;
+            }
+        }
+        check_finite("product", out)
+    }
+}
+
 /// JVPs by finite differences of a plain `f64` function (for code that cannot be made
 /// generic). Accurate to about 1e-6 (central) or 1e-8 relative squared (forward).
 pub struct FiniteDifferenceJacobian<F> {
     f: F,
     n: usize,
     m: usize,
-    scheme: Differences,
-    xp: Vec<f64>,
-    fp: Vec<f64>,
-    fm: Vec<f64>,
+    diff: Differencer,
 }
 
 impl<F: FnMut(&[f64], &mut [f64])> FiniteDifferenceJacobian<F> {
@@ -390,10 +447,7 @@ impl<F: FnMut(&[f64], &mut [f64])> FiniteDifferenceJacobian<F> {
             f,
             n,
             m,
-            scheme,
-            xp: vec![0.0; n],
-            fp: vec![0.0; m],
-            fm: vec![0.0; m],
+            diff: Differencer::new(scheme, n, m),
         }
     }
 }
@@ -420,37 +474,11 @@ impl<F: FnMut(&[f64], &mut [f64])> JacobianBackend for FiniteDifferenceJacobian<
         seeds: SeedBlock<'_>,
         out: &mut [f64],
     ) -> Result<(), AdError> {
-        check_len("x", x.len(), self.n)?;
-        seeds.check(self.n)?;
-        let p = seeds.probes();
-        check_len("product buffer", out.len(), self.m * p)?;
-        if self.scheme == Differences::Forward {
-            (self.f)(x, &mut self.fm);
-            check_finite("output", &self.fm)?;
-        }
-        for c in 0..p {
-            let h = step(self.scheme, x, (0..self.n).map(|j| seeds.at(j, c)));
-            if h == 0.0 {
-                for i in 0..self.m {
-                    out[i * p + c] = 0.0;
-                }
-                continue;
-            }
-            displace(&mut self.xp, x, h, seeds, c);
-            (self.f)(&self.xp, &mut self.fp);
-            let denom = match self.scheme {
-                Differences::Forward => h,
-                Differences::Central => {
-                    displace(&mut self.xp, x, -h, seeds, c);
-                    (self.f)(&self.xp, &mut self.fm);
-                    2.0 * h
-                }
-            };
-            for i in 0..self.m {
-                out[i * p + c] = (self.fp[i] - self.fm[i]) / denom;
-            }
-        }
-        check_finite("product", out)
+        let f = &mut self.f;
+        self.diff.block(x, seeds, out, |x, y| {
+            f(x, y);
+            Ok(())
+        })
     }
 }
 
@@ -459,10 +487,7 @@ pub struct FiniteDifferenceHessian<F, G> {
     f: F,
     grad: G,
     n: usize,
-    scheme: Differences,
-    xp: Vec<f64>,
-    gp: Vec<f64>,
-    gm: Vec<f64>,
+    diff: Differencer,
 }
 
 impl<F: FnMut(&[f64]) -> f64, G: FnMut(&[f64], &mut [f64])> FiniteDifferenceHessian<F, G> {
@@ -472,10 +497,7 @@ impl<F: FnMut(&[f64]) -> f64, G: FnMut(&[f64], &mut [f64])> FiniteDifferenceHess
             f,
             grad,
             n,
-            scheme,
-            xp: vec![0.0; n],
-            gp: vec![0.0; n],
-            gm: vec![0.0; n],
+            diff: Differencer::new(scheme, n, n),
         }
     }
 }
@@ -504,37 +526,11 @@ impl<F: FnMut(&[f64]) -> f64, G: FnMut(&[f64], &mut [f64])> HessianBackend
         seeds: SeedBlock<'_>,
         out: &mut [f64],
     ) -> Result<(), AdError> {
-        check_len("x", x.len(), self.n)?;
-        seeds.check(self.n)?;
-        let p = seeds.probes();
-        check_len("product buffer", out.len(), self.n * p)?;
-        if self.scheme == Differences::Forward {
-            (self.grad)(x, &mut self.gm);
-            check_finite("gradient", &self.gm)?;
-        }
-        for c in 0..p {
-            let h = step(self.scheme, x, (0..self.n).map(|j| seeds.at(j, c)));
-            if h == 0.0 {
-                for i in 0..self.n {
-                    out[i * p + c] = 0.0;
-                }
-                continue;
-            }
-            displace(&mut self.xp, x, h, seeds, c);
-            (self.grad)(&self.xp, &mut self.gp);
-            let denom = match self.scheme {
-                Differences::Forward => h,
-                Differences::Central => {
-                    displace(&mut self.xp, x, -h, seeds, c);
-                    (self.grad)(&self.xp, &mut self.gm);
-                    2.0 * h
-                }
-            };
-            for i in 0..self.n {
-                out[i * p + c] = (self.gp[i] - self.gm[i]) / denom;
-            }
-        }
-        check_finite("product", out)
+        let grad = &mut self.grad;
+        self.diff.block(x, seeds, out, |x, g| {
+            grad(x, g);
+            Ok(())
+        })
     }
 }
 

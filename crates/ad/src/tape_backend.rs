@@ -178,9 +178,7 @@ impl JacobianBackend for TapeJacobian {
 pub struct TapeGradientDifferences {
     rec: Recorded<Boxed>,
     n: usize,
-    xp: Vec<f64>,
-    gp: Vec<f64>,
-    gm: Vec<f64>,
+    diff: crate::backend::Differencer,
     value: [f64; 1],
 }
 
@@ -200,9 +198,7 @@ impl TapeGradientDifferences {
         Ok(Self {
             rec: Recorded::new(boxed, x0)?,
             n,
-            xp: vec![0.0; n],
-            gp: vec![0.0; n],
-            gm: vec![0.0; n],
+            diff: crate::backend::Differencer::new(crate::backend::Differences::Central, n, n),
             value: [0.0],
         })
     }
@@ -228,27 +224,10 @@ impl HessianBackend for TapeGradientDifferences {
         seeds: SeedBlock<'_>,
         out: &mut [f64],
     ) -> Result<(), AdError> {
-        crate::backend::check_len("x", x.len(), self.n)?;
-        let p = seeds.probes();
-        crate::backend::check_len("product buffer", out.len(), self.n * p)?;
-        for c in 0..p {
-            let h = crate::backend::step(
-                crate::backend::Differences::Central,
-                x,
-                (0..self.n).map(|j| seeds.at(j, c)),
-            );
-            if h == 0.0 {
-                (0..self.n).for_each(|i| out[i * p + c] = 0.0);
-                continue;
-            }
-            crate::backend::displace(&mut self.xp, x, h, seeds, c);
-            self.rec.gradient(&self.xp, &mut self.gp)?;
-            crate::backend::displace(&mut self.xp, x, -h, seeds, c);
-            self.rec.gradient(&self.xp, &mut self.gm)?;
-            for i in 0..self.n {
-                out[i * p + c] = (self.gp[i] - self.gm[i]) / (2.0 * h);
-            }
-        }
-        crate::backend::check_finite("product", out)
+        let rec = &mut self.rec;
+        self.diff.block(x, seeds, out, |x, g| {
+            rec.gradient(x, g)?;
+            Ok(())
+        })
     }
 }
