@@ -3,6 +3,7 @@
 
 use faer::MatRef;
 use sparsediff_ad::SeedBlock;
+use sparsediff_coloring::{Method, Problem, lower_bound};
 use sparsediff_pattern::Pattern;
 use sparsediff_probe::{DesignError, MatrixKind, ProbePlan, Seeds, probe_vector};
 use sprs::CsMat;

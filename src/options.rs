@@ -57,7 +57,9 @@ impl BackendChoice {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Strategy {
     /// The fewest probes among the exact designers that apply (colourings, roll, and a
-    /// closed-form stencil when a geometry is given); ties go to direct recovery.
+    /// closed-form stencil when a geometry is given); ties go to direct recovery, and the
+    /// search stops at a plan that meets the lower bound of every exact design (a clique
+    /// for Hessians, the largest row for Jacobians).
     Auto,
     /// Stride probes of the band (the prototype's method).
     Roll,
@@ -109,18 +111,20 @@ impl Strategy {
         };
         match self {
             Strategy::Auto => {
+                // Direct designs first, so that they win ties (the first with the fewest
+                // probes is kept).
                 let mut d: Vec<Box<dyn ProbeDesigner>> = Vec::new();
                 if let Some(g) = geometry {
                     d.push(Box::new(StencilDesigner::new(g, Decompression::Direct)));
-                    if hessian {
+                }
+                if hessian {
+                    d.push(colored(ColoredDesigner::star()));
+                    if let Some(g) = geometry {
                         d.push(Box::new(StencilDesigner::new(
                             g,
                             Decompression::Substitution,
                         )));
                     }
-                }
-                if hessian {
-                    d.push(colored(ColoredDesigner::star()));
                     d.push(colored(ColoredDesigner::acyclic()));
                 }
                 d.push(colored(ColoredDesigner::cpr()));
