@@ -49,6 +49,14 @@ pub(crate) fn design(
     options: &Options,
 ) -> Result<(ProbePlan, Vec<Candidate>), SparseError> {
     let hessian = kind == MatrixKind::Symmetric;
+    // No exact design can use fewer probes than this: a clique of the adjacency graph
+    // (Hessians), the largest row (column designs of Jacobians).
+    let bound = match kind {
+        MatrixKind::Symmetric => {
+            lower_bound(pattern, Problem::Symmetric, Method::Acyclic).unwrap_or(0)
+        }
+        MatrixKind::General => pattern.row_stats().max,
+    };
     let mut best: Option<ProbePlan> = None;
     let mut candidates = Vec::new();
     let mut last_error: Option<DesignError> = None;
@@ -56,6 +64,15 @@ pub(crate) fn design(
         .strategy
         .designers(hessian, &options.coloring, options.geometry)
     {
+        if options.strategy == crate::Strategy::Auto
+            && best.as_ref().is_some_and(|b| b.num_probes() <= bound)
+        {
+            candidates.push(Candidate {
+                designer: d.name(),
+                outcome: Err("not tried: an earlier plan already meets the lower bound".to_string()),
+            });
+            continue;
+        }
         match d.design(pattern, kind) {
             Ok(plan) => {
                 candidates.push(Candidate {

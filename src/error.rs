@@ -57,6 +57,9 @@ pub enum SparseError {
         /// Each designer's reason.
         reasons: String,
     },
+    /// The composite Hessian failed.
+    #[error(transparent)]
+    Composite(#[from] crate::composite::CompositeError),
     /// A saved plan could not be read or written.
     #[error("saved plan: {0}")]
     Saved(String),

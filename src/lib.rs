@@ -10,6 +10,8 @@
 //!   sparsity tracing;
 //! * [`SparseJacobian`] / [`SparseHessian`]: prepare once (pattern, probes, backend), then
 //!   evaluate at any x without allocating;
+//! * [`composite`]: Hessians of f = φ + Σ ψᵢ(rᵢ) (augmented Lagrangians, least squares)
+//!   from the rows' local derivatives, ψ′∇²r and JᵀDJ, without probes;
 //! * [`probe`]: probe designers (identity, banded roll, closed-form stencils, colourings,
 //!   random) and prepared, allocation-free decoders;
 //! * [`problems`]: the benchmark functions (Rosenbrock, grid energy, tridiagonal, the cartpole
@@ -34,6 +36,7 @@ pub use sparsediff_coloring as coloring;
 pub use sparsediff_pattern as pattern;
 pub use sparsediff_probe as probe;
 
+pub mod composite;
 mod engine;
 mod error;
 mod hessian;
@@ -44,6 +47,7 @@ mod saved;
 #[cfg(feature = "proptest")]
 pub mod testing;
 
+pub use composite::{CompositeHessian, Outer, RowFunctions};
 pub use engine::{Candidate, RecoveryInfo};
 pub use error::SparseError;
 pub use hessian::SparseHessian;

@@ -6,15 +6,16 @@ use std::io::Write;
 use std::time::Instant;
 
 use serde::Serialize;
+use sparsediff::composite::{CompositeHessian, Outer, RowFunctions, StageTimes};
 use sparsediff::num_dual::DualNum;
 use sparsediff::pattern::Pattern;
 use sparsediff::probe::Geometry;
+use sparsediff::problems::rosenbrock::Rosenbrock;
+use sparsediff::problems::tridiagonal::Tridiagonal;
 use sparsediff::problems::{
     cartpole, eval_point, grid_energy::GridEnergy, rosenbrock, tridiagonal,
 };
-use sparsediff::{
-    BackendChoice, Options, ScalarFunction, SparseHessian, SparseJacobian, Strategy, VectorFunction,
-};
+use sparsediff::{BackendChoice, Options, ScalarFunction, SparseHessian, SparseJacobian, Strategy};
 use sprs::CsMat;
 
 use crate::{CliError, output};
@@ -63,6 +64,16 @@ enum Backend {
     Fd,
 }
 
+/// How a Hessian is computed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum PathArg {
+    /// The generic path: probes designed on the pattern, products from the backend.
+    Generic,
+    /// The composite path (cartpole only): f = φ + Σ ψ_i(r_i) row by row, with the
+    /// weighted Hessian and JᵀDJ from local jets (`sparsediff::composite`).
+    Composite,
+}
+
 /// Probe design methods.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum MethodArg {
@@ -94,6 +105,9 @@ struct HessianArgs {
     /// The probe design.
     #[arg(long, value_enum, default_value = "auto")]
     method: MethodArg,
+    /// The generic path, or the composite one (cartpole; ignores --backend and --method).
+    #[arg(long, value_enum, default_value = "generic")]
+    path: PathArg,
     /// Print one JSON object.
     #[arg(long)]
     json: bool,
@@ -143,41 +157,53 @@ struct Report {
     ratio_to_f_eval: f64,
     repeats: usize,
     path: String,
+    /// Median seconds per stage of the composite path (absent on the generic path).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stages: Option<Stages>,
 }
 
-#[derive(Clone)]
-struct Rosenbrock;
-impl ScalarFunction for Rosenbrock {
-    fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &[D]) -> D {
-        rosenbrock::value(x)
+/// Median seconds of each stage of a composite evaluation ([`StageTimes`]).
+#[derive(Debug, Serialize)]
+struct Stages {
+    objective: f64,
+    affine_residuals: f64,
+    curved_residuals: f64,
+    curved_first_order: f64,
+    outer_products: f64,
+    assemble: f64,
+}
+
+/// Cartpole rows (cost terms, or the constraints c and g) as composite rows.
+struct CartpoleRows(Vec<cartpole::Row>);
+impl RowFunctions for CartpoleRows {
+    fn num_rows(&self) -> usize {
+        self.0.len()
+    }
+    fn vars(&self, i: usize) -> &[usize] {
+        self.0[i].vars()
+    }
+    fn eval<D: DualNum<Primitive = f64> + Copy>(&self, i: usize, local: &[D]) -> D {
+        self.0[i].eval(local)
     }
 }
 
-#[derive(Clone)]
-struct Grid(GridEnergy);
-impl ScalarFunction for Grid {
-    fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &[D]) -> D {
-        self.0.value(x)
-    }
-}
-
-#[derive(Clone)]
-struct Lagrangian(cartpole::AugmentedLagrangian);
-impl ScalarFunction for Lagrangian {
-    fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &[D]) -> D {
-        self.0.value(x)
-    }
-}
-
-#[derive(Clone)]
-struct Tridiagonal;
-impl VectorFunction for Tridiagonal {
-    fn num_outputs(&self, n: usize) -> usize {
-        n
-    }
-    fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &[D], out: &mut [D]) {
-        tridiagonal::value_into(x, out);
-    }
+/// L_A as a composite: φ = the cost terms; r = (c, g) with the penalties `λ_i c + (ρ/2) c²`
+/// and the inequality terms `(1/(2ρ))[max(0, μ_j + ρ g)² − μ_j²]`.
+fn cartpole_composite(
+    la: &cartpole::AugmentedLagrangian,
+    z0: &[f64],
+) -> Result<CompositeHessian<CartpoleRows, CartpoleRows>, CliError> {
+    let p = la.problem;
+    let rho = la.rho;
+    let phi = CartpoleRows(p.cost_terms().collect());
+    let r = CartpoleRows(p.equality_rows().chain(p.inequality_rows()).collect());
+    let outer = la
+        .lambda
+        .iter()
+        .map(|&lambda| Outer::Penalty { lambda, rho })
+        .chain(la.mu.iter().map(|&mu| Outer::Inequality { mu, rho }))
+        .collect();
+    Ok(CompositeHessian::prepare(phi, r, outer, z0)?)
 }
 
 /// Runs `f` `repeats` times (or adaptively for about a second) and returns the median
@@ -281,6 +307,11 @@ fn hessian(a: &HessianArgs) -> Result<Report, CliError> {
             a.n
         )));
     }
+    if a.path == PathArg::Composite && a.problem != HessianProblem::Cartpole {
+        return Err(CliError::Input(
+            "--path composite needs --problem cartpole".to_string(),
+        ));
+    }
     match a.problem {
         HessianProblem::Rosenbrock => {
             let x = eval_point(a.n);
@@ -307,14 +338,17 @@ fn hessian(a: &HessianArgs) -> Result<Report, CliError> {
                 ny: s,
                 stencil: sparsediff::generators::Stencil2d::FivePoint,
             };
-            run_hessian(a, "grid2d", Grid(g), &x, &reference, Some(geometry))
+            run_hessian(a, "grid2d", g, &x, &reference, Some(geometry))
         }
         HessianProblem::Cartpole => {
             // dt = 5/N: the spec's 0.05 at N = 100 and 0.005 at N = 1000.
             let la = cartpole::AugmentedLagrangian::benchmark(cartpole::CartpoleProblem::new(a.n));
             let x = la.eval_point();
             let reference = la.hessian_reference(&x)?;
-            run_hessian(a, "cartpole", Lagrangian(la), &x, &reference, None)
+            match a.path {
+                PathArg::Generic => run_hessian(a, "cartpole", la, &x, &reference, None),
+                PathArg::Composite => run_composite(a, &la, &x, &reference),
+            }
         }
     }
 }
@@ -369,6 +403,83 @@ fn run_hessian<F: ScalarFunction + Clone + 'static>(
             "{} backend, {} lanes, {} decoding",
             info.backend, info.probes, info.designer
         ),
+        stages: None,
+    })
+}
+
+/// Prepares, checks against `reference` and times the cartpole L_A Hessian on the composite
+/// path, and profiles its stages.
+fn run_composite(
+    a: &HessianArgs,
+    la: &cartpole::AugmentedLagrangian,
+    x: &[f64],
+    reference: &(Pattern, Vec<f64>),
+) -> Result<Report, CliError> {
+    let start = Instant::now();
+    let mut h = cartpole_composite(la, x)?;
+    let prepare_seconds = start.elapsed().as_secs_f64();
+    let error = max_rel_error(h.evaluate(x)?, &reference.0, &reference.1);
+    let (evaluate_seconds, repeats) = median_time(a.repeats, || {
+        h.evaluate(x)?;
+        Ok(())
+    })?;
+    // Stage by stage: the median of each over as many profiled evaluations.
+    let mut profiles: Vec<StageTimes> = Vec::with_capacity(repeats);
+    for _ in 0..repeats {
+        profiles.push(h.profile(x)?);
+    }
+    let median = |stage: fn(&StageTimes) -> std::time::Duration| {
+        let mut t: Vec<f64> = profiles.iter().map(|p| stage(p).as_secs_f64()).collect();
+        t.sort_by(f64::total_cmp);
+        t.get(t.len() / 2).copied().unwrap_or(0.0)
+    };
+    let stages = Stages {
+        objective: median(|p| p.objective),
+        affine_residuals: median(|p| p.affine_residuals),
+        curved_residuals: median(|p| p.curved_residuals),
+        curved_first_order: median(|p| p.curved_first_order),
+        outer_products: median(|p| p.outer_products),
+        assemble: median(|p| p.assemble),
+    };
+    let mut sink = 0.0;
+    let (f_eval_seconds, _) = median_time(a.repeats, || {
+        sink += la.value(std::hint::black_box(x));
+        Ok(())
+    })?;
+    std::hint::black_box(sink);
+    let info = h.info();
+    Ok(Report {
+        problem: "cartpole",
+        n: a.n,
+        backend: "jets",
+        method: "composite",
+        probes: info.max_local_vars,
+        prepare_seconds,
+        evaluate_seconds,
+        f_eval_seconds,
+        max_rel_error: error,
+        designer: "composite",
+        variables: x.len(),
+        nnz: info.nnz,
+        lower_bound: 0,
+        ratio_to_f_eval: evaluate_seconds / f_eval_seconds,
+        repeats,
+        path: format!(
+            "composite: {} objective terms + {} residuals; {} affine rows frozen ({} JᵀDJ \
+             products in the base), {} rows on jets of at most {} lanes in {} classes ({} \
+             curved, {} weighted-Hessian products), at most {} JᵀDJ products per evaluation",
+            info.objective_rows,
+            info.residual_rows,
+            info.frozen_rows,
+            info.base_products,
+            info.jet_rows,
+            info.max_local_vars,
+            info.classes,
+            info.curved_rows,
+            info.weighted_products,
+            info.outer_products
+        ),
+        stages: Some(stages),
     })
 }
 
@@ -422,6 +533,7 @@ fn jacobian(a: &JacobianArgs) -> Result<Report, CliError> {
             "{} backend, {} lanes, {} decoding",
             info.backend, info.probes, info.designer
         ),
+        stages: None,
     })
 }
 
@@ -446,5 +558,21 @@ fn print_text(out: &mut impl Write, r: &Report) -> std::io::Result<()> {
         out,
         "  error     {:.2e} (max relative, against the analytic derivative)",
         r.max_rel_error
-    )
+    )?;
+    writeln!(out, "  path      {}", r.path)?;
+    if let Some(s) = &r.stages {
+        let us = |t: f64| t * 1e6;
+        writeln!(
+            out,
+            "  stages    φ {:.2} µs, affine r+J {:.2} µs, curved r+J+ψ′∇²r {:.2} µs (r+J alone \
+             {:.2} µs), JᵀDJ {:.2} µs, assemble {:.2} µs (medians)",
+            us(s.objective),
+            us(s.affine_residuals),
+            us(s.curved_residuals),
+            us(s.curved_first_order),
+            us(s.outer_products),
+            us(s.assemble)
+        )?;
+    }
+    Ok(())
 }

@@ -78,6 +78,9 @@ pub enum CliError {
     /// Preparing or evaluating a sparse derivative failed.
     #[error(transparent)]
     Sparse(#[from] sparsediff::SparseError),
+    /// The composite Hessian failed.
+    #[error(transparent)]
+    Composite(#[from] sparsediff::composite::CompositeError),
     /// An argument is out of range.
     #[error("{0}")]
     Input(String),

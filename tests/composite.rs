@@ -1,0 +1,595 @@
+//! The composite Hessian (`sparsediff::composite`) against the cartpole augmented
+//! Lagrangian's reference Hessian (num-dual element by element), at the benchmark point and
+//! at points with active inequalities; against the tape on a general composite; its errors
+//! and that evaluating allocates nothing.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+use sparsediff::composite::{
+    CompositeError, CompositeHessian, CompositeOptions, NoRows, Outer, RowFunctions,
+};
+use sparsediff::num_dual::DualNum;
+use sparsediff::problems::cartpole::{AugmentedLagrangian, CartpoleProblem, Row};
+use sparsediff::{Options, Pattern, ScalarFunction, SparseHessian, generators};
+
+/// Counts the allocations of the current thread (tests run in parallel threads).
+struct Counting;
+
+thread_local! {
+    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+}
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let _ = ALLOCATIONS.try_with(|c| c.set(c.get() + 1));
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let _ = ALLOCATIONS.try_with(|c| c.set(c.get() + 1));
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn allocations() -> usize {
+    ALLOCATIONS.with(Cell::get)
+}
+
+/// Cartpole rows as [`RowFunctions`].
+struct Rows(Vec<Row>);
+
+impl RowFunctions for Rows {
+    fn num_rows(&self) -> usize {
+        self.0.len()
+    }
+    fn vars(&self, i: usize) -> &[usize] {
+        self.0[i].vars()
+    }
+    fn eval<D: DualNum<Primitive = f64> + Copy>(&self, i: usize, local: &[D]) -> D {
+        self.0[i].eval(local)
+    }
+}
+
+/// L_A as a composite: φ = the cost terms, r = (c, g), ψ = penalties and inequality terms.
+fn composite(la: &AugmentedLagrangian, z0: &[f64]) -> CompositeHessian<Rows, Rows> {
+    let p = la.problem;
+    let phi = Rows(p.cost_terms().collect());
+    let r = Rows(p.equality_rows().chain(p.inequality_rows()).collect());
+    let outer = outer_of(la);
+    CompositeHessian::prepare(phi, r, outer, z0).expect("cartpole rows are valid")
+}
+
+fn outer_of(la: &AugmentedLagrangian) -> Vec<Outer> {
+    let rho = la.rho;
+    la.lambda
+        .iter()
+        .map(|&lambda| Outer::Penalty { lambda, rho })
+        .chain(la.mu.iter().map(|&mu| Outer::Inequality { mu, rho }))
+        .collect()
+}
+
+/// max |got − expected| / max |expected| over the reference pattern (which must be ours).
+fn rel_error(h: &CompositeHessian<Rows, Rows>, pattern: &Pattern, expected: &[f64]) -> f64 {
+    assert_eq!(
+        h.pattern(),
+        pattern,
+        "the composite pattern is the reference pattern"
+    );
+    let scale = expected.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    let err = h
+        .values()
+        .iter()
+        .zip(expected)
+        .fold(0.0f64, |m, (g, e)| m.max((g - e).abs()));
+    err / scale
+}
+
+/// A deterministic pseudo-random sequence in [-1, 1).
+fn wobble(seed: u64, len: usize) -> Vec<f64> {
+    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..len)
+        .map(|_| {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            (s >> 11) as f64 / (1u64 << 52) as f64 - 1.0
+        })
+        .collect()
+}
+
+#[test]
+fn cartpole_at_the_benchmark_point() {
+    for (knots, frobenius) in [(100, 4.852312730720e+02), (1000, 1.548117169561e+03)] {
+        let la = AugmentedLagrangian::benchmark(CartpoleProblem::new(knots));
+        let z = la.eval_point();
+        let mut h = composite(&la, &z);
+        assert_eq!(h.pattern(), &generators::cartpole(knots).unwrap());
+        let info = h.info().clone();
+        assert_eq!(info.nnz, 45 * knots - 30); // 4470, 44970
+        assert_eq!(info.max_local_vars, 6);
+        // the ω-defects and the cost terms are curved; c and g are all under a curved ψ
+        assert_eq!(info.curved_rows, (knots - 1) + knots);
+        // the affine rows (x, v, θ defects, initial and terminal values, bounds) are frozen
+        assert_eq!(info.frozen_rows, 3 * (knots - 1) + 8 + 4 * knots);
+        assert_eq!(info.jet_rows, 2 * knots - 1);
+        h.evaluate(&z).unwrap();
+        let (pattern, reference) = la.hessian_reference(&z).unwrap();
+        let err = rel_error(&h, &pattern, &reference);
+        assert!(err < 1e-12, "N = {knots}: relative error {err:e}");
+        let norm = h.values().iter().map(|v| v * v).sum::<f64>().sqrt();
+        assert!((norm / frobenius - 1.0).abs() < 1e-12, "‖H‖_F = {norm}");
+        // value and gradient from the same evaluation
+        let value: f64 = la.value(&z);
+        assert!((h.last_value() / value - 1.0).abs() < 1e-12);
+        assert!((h.value(&z).unwrap() / value - 1.0).abs() < 1e-12);
+        let mut grad = vec![0.0; z.len()];
+        h.last_gradient(&mut grad).unwrap();
+        let expected = la.gradient_reference(&z);
+        let scale = expected.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        for (g, e) in grad.iter().zip(&expected) {
+            assert!((g - e).abs() <= 1e-12 * scale, "gradient {g} vs {e}");
+        }
+    }
+}
+
+#[test]
+fn cartpole_entry_by_entry_at_n100() {
+    let la = AugmentedLagrangian::benchmark(CartpoleProblem::new(100));
+    let z = la.eval_point();
+    let mut h = composite(&la, &z);
+    let m = h.evaluate(&z).unwrap().clone();
+    assert_eq!(m.get(0, 0), Some(&20.0001));
+    assert_eq!(m.get(5, 5), Some(&20.0001));
+    assert!((m.get(7, 4).unwrap() / 0.55126798412 - 1.0).abs() < 1e-10);
+    assert_eq!(m.get(9, 0).copied().unwrap_or(0.0), 0.0);
+    let (pattern, reference) = la.hessian_reference(&z).unwrap();
+    for (k, (i, j)) in pattern.iter().enumerate() {
+        let got = m.get(i, j).copied().unwrap();
+        let want = reference[k];
+        assert!(
+            (got - want).abs() <= 1e-12 * want.abs().max(1e-3),
+            "({i}, {j}): {got} vs {want}"
+        );
+        assert_eq!(got, m.get(j, i).copied().unwrap(), "symmetric");
+    }
+}
+
+/// A point with |x| > 1 and |a| > 4 at many knots, and multipliers of both signs.
+fn active_point(la: &mut AugmentedLagrangian, seed: u64) -> Vec<f64> {
+    let n = la.num_vars();
+    let mut z = la.eval_point();
+    for (k, w) in wobble(seed, n).into_iter().enumerate() {
+        z[k] += 0.3 * w;
+        match k % 5 {
+            0 => z[k] *= 3.0, // x beyond ±1
+            4 => z[k] *= 6.0, // a beyond ±4
+            _ => {}
+        }
+    }
+    la.lambda = wobble(seed + 1, la.lambda.len());
+    la.mu = wobble(seed + 2, la.mu.len())
+        .into_iter()
+        .map(|v| v.abs())
+        .collect();
+    la.rho = 7.5;
+    z
+}
+
+#[test]
+fn cartpole_with_active_inequalities() {
+    for knots in [100, 1000] {
+        let mut la = AugmentedLagrangian::benchmark(CartpoleProblem::new(knots));
+        let z0 = la.eval_point();
+        // prepared once at the benchmark point, evaluated elsewhere with new multipliers
+        let mut h = composite(&la, &z0);
+        for seed in [1, 2, 3] {
+            let z = active_point(&mut la, seed);
+            for (row, o) in outer_of(&la).into_iter().enumerate() {
+                h.set_outer(row, o).unwrap();
+            }
+            let g = la.problem.inequalities(&z);
+            let active = g
+                .iter()
+                .zip(&la.mu)
+                .filter(|&(g, mu)| mu + la.rho * g > 0.0)
+                .count();
+            assert!(active > knots / 2, "only {active} active inequalities");
+            h.evaluate(&z).unwrap();
+            let (pattern, reference) = la.hessian_reference(&z).unwrap();
+            let err = rel_error(&h, &pattern, &reference);
+            assert!(
+                err < 1e-12,
+                "N = {knots}, seed {seed}: relative error {err:e}"
+            );
+            let value: f64 = la.value(&z);
+            assert!((h.last_value() / value - 1.0).abs() < 1e-12);
+        }
+    }
+}
+
+#[test]
+fn unfrozen_affine_rows_give_the_same_hessian() {
+    let mut la = AugmentedLagrangian::benchmark(CartpoleProblem::new(100));
+    let z = active_point(&mut la, 7);
+    let p = la.problem;
+    let options = CompositeOptions::default().freeze_affine(false);
+    let mut h = CompositeHessian::prepare_with(
+        Rows(p.cost_terms().collect()),
+        Rows(p.equality_rows().chain(p.inequality_rows()).collect()),
+        outer_of(&la),
+        &z,
+        &options,
+    )
+    .unwrap();
+    assert_eq!(h.info().frozen_rows, 0);
+    assert_eq!(h.info().jet_rows, 100 + 804);
+    h.evaluate(&z).unwrap();
+    let (pattern, reference) = la.hessian_reference(&z).unwrap();
+    let err = rel_error(&h, &pattern, &reference);
+    assert!(err < 1e-12, "relative error {err:e}");
+    let mut frozen = composite(&la, &z);
+    frozen.evaluate(&z).unwrap();
+    let mut g0 = vec![0.0; z.len()];
+    let mut g1 = vec![0.0; z.len()];
+    h.last_gradient(&mut g0).unwrap();
+    frozen.last_gradient(&mut g1).unwrap();
+    let scale = g0.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    for (a, b) in g0.iter().zip(&g1) {
+        assert!((a - b).abs() <= 1e-13 * scale);
+    }
+    assert!((h.last_value() / frozen.last_value() - 1.0).abs() < 1e-13);
+}
+
+#[test]
+fn cartpole_at_the_initial_guess_and_perturbed_points() {
+    let la = AugmentedLagrangian::benchmark(CartpoleProblem::new(100));
+    let mut h = composite(&la, &la.eval_point());
+    let guess = la.problem.initial_guess();
+    let mut points = vec![guess];
+    for seed in 10..13 {
+        let z: Vec<f64> = la
+            .eval_point()
+            .iter()
+            .zip(wobble(seed, la.num_vars()))
+            .map(|(z, w)| z + 0.5 * w)
+            .collect();
+        points.push(z);
+    }
+    for z in &points {
+        h.evaluate(z).unwrap();
+        let (pattern, reference) = la.hessian_reference(z).unwrap();
+        let err = rel_error(&h, &pattern, &reference);
+        assert!(err < 1e-12, "relative error {err:e}");
+    }
+}
+
+#[test]
+fn evaluate_allocates_nothing() {
+    let la = AugmentedLagrangian::benchmark(CartpoleProblem::new(100));
+    let z = la.eval_point();
+    let mut h = composite(&la, &z);
+    let mut grad = vec![0.0; z.len()];
+    let before = allocations();
+    for _ in 0..3 {
+        h.evaluate(&z).unwrap();
+        h.last_gradient(&mut grad).unwrap();
+        std::hint::black_box(h.last_value());
+    }
+    assert_eq!(allocations(), before, "evaluate allocated");
+    let times = h.profile(&z).unwrap();
+    assert!(times.total() > times.outer_products);
+}
+
+/// A general composite: φ_k = exp(z_k)·z_{k+2} / (1 + z_{k+1}²), residuals that branch and
+/// divide, one `Custom` ψ (a smooth soft-plus), a `Linear` one and penalties.
+#[derive(Clone)]
+struct Phi(Vec<[usize; 3]>);
+impl RowFunctions for Phi {
+    fn num_rows(&self) -> usize {
+        self.0.len()
+    }
+    fn vars(&self, i: usize) -> &[usize] {
+        &self.0[i]
+    }
+    fn eval<D: DualNum<Primitive = f64> + Copy>(&self, _: usize, z: &[D]) -> D {
+        z[0].exp() * z[2] / (z[1].powi(2) + 1.0)
+    }
+}
+
+#[derive(Clone)]
+struct Residuals(Vec<Vec<usize>>);
+impl RowFunctions for Residuals {
+    fn num_rows(&self) -> usize {
+        self.0.len()
+    }
+    fn vars(&self, i: usize) -> &[usize] {
+        &self.0[i]
+    }
+    fn eval<D: DualNum<Primitive = f64> + Copy>(&self, i: usize, z: &[D]) -> D {
+        match i % 3 {
+            // affine in 4 variables
+            0 => z[0] * 2.0 - z[1] + z[2] * 0.5 - z[3] + 1.0,
+            // curved in some variables only: z1·sin(z0) + z2 + z3 + z4
+            1 => z[1] * z[0].sin() + z[2] + z[3] + z[4],
+            // a branch: |z0|·z1 − z2 (treated as curved everywhere)
+            _ => {
+                let a = if z[0] > 0.0 { z[0] } else { -z[0] };
+                a * z[1] - z[2]
+            }
+        }
+    }
+}
+
+struct Whole(Phi, Residuals, Vec<Outer>);
+
+fn softplus(r: f64) -> [f64; 3] {
+    let s = 1.0 / (1.0 + (-r).exp());
+    [r.exp().ln_1p(), s, s * (1.0 - s)]
+}
+
+impl ScalarFunction for Whole {
+    fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &[D]) -> D {
+        let mut f = D::zero();
+        for (k, v) in self.0.0.iter().enumerate() {
+            let local: Vec<D> = v.iter().map(|&j| x[j]).collect();
+            f += self.0.eval(k, &local);
+        }
+        for (i, v) in self.1.0.iter().enumerate() {
+            let local: Vec<D> = v.iter().map(|&j| x[j]).collect();
+            let r = self.1.eval(i, &local);
+            f += match self.2[i] {
+                Outer::Linear(w) => r * w,
+                Outer::Penalty { lambda, rho } => r * lambda + r * r * (0.5 * rho),
+                Outer::Inequality { mu, rho } => {
+                    let t = r * rho + mu;
+                    let active = if t > 0.0 { t * t } else { D::zero() };
+                    (active - mu * mu) * (0.5 / rho)
+                }
+                Outer::Custom(_) => (r.exp() + 1.0).ln(),
+            };
+        }
+        f
+    }
+}
+
+/// The tape's Hessian of `whole` at z against the composite's (values on the union of
+/// both patterns, relative to the largest entry).
+fn assert_matches_tape(whole: Whole, h: &CompositeHessian<&Phi, &Residuals>, z: &[f64]) {
+    let mut generic = SparseHessian::prepare(whole, z, &Options::default()).unwrap();
+    let reference = generic.evaluate(z).unwrap().clone();
+    let m = h.matrix();
+    let scale = reference.data().iter().fold(0.0f64, |s, v| s.max(v.abs()));
+    for (v, (i, j)) in reference.iter() {
+        let got = m.get(i, j).copied();
+        assert!(got.is_some() || *v == 0.0, "({i}, {j}) missing");
+        assert!(
+            (got.unwrap_or(0.0) - v).abs() <= 1e-12 * scale,
+            "({i}, {j})"
+        );
+    }
+    for (v, (i, j)) in m.iter() {
+        let want = reference.get(i, j).copied().unwrap_or(0.0);
+        assert!(
+            (v - want).abs() <= 1e-12 * scale,
+            "({i}, {j}): {v} vs {want}"
+        );
+    }
+}
+
+#[test]
+fn outer_functions_change_between_evaluations() {
+    let n = 60;
+    let phi = Phi((0..n - 2).step_by(3).map(|k| [k, k + 1, k + 2]).collect());
+    let residuals = Residuals(
+        (0..n - 5)
+            .map(|i| match i % 3 {
+                0 => vec![i, i + 2, i + 3, i + 5],
+                1 => vec![i, i + 1, i + 2, i + 4, i + 5],
+                _ => vec![i + 1, i, i + 4],
+            })
+            .collect(),
+    );
+    let mut outer: Vec<Outer> = (0..n - 5)
+        .map(|i| match i % 4 {
+            0 => Outer::custom(softplus),
+            1 => Outer::Linear(0.7),
+            _ => Outer::Penalty {
+                lambda: 0.3,
+                rho: 4.0,
+            },
+        })
+        .collect();
+    let z: Vec<f64> = wobble(9, n).iter().map(|w| 0.8 * w).collect();
+    let mut h = CompositeHessian::prepare(&phi, &residuals, outer.clone(), &z).unwrap();
+    // the affine residuals (every third) are frozen, a quarter of them under a custom ψ
+    assert_eq!(h.info().frozen_rows, (n - 5).div_ceil(3));
+    h.evaluate(&z).unwrap();
+    assert_matches_tape(Whole(phi.clone(), residuals.clone(), outer.clone()), &h, &z);
+    // penalties become inequalities (some active) or get another ρ, custom ψ penalties
+    for (i, o) in outer.iter_mut().enumerate() {
+        *o = match (i % 4, i % 8) {
+            (0, _) => Outer::Penalty {
+                lambda: -0.2,
+                rho: 2.5,
+            },
+            (1, _) => Outer::Linear(-0.4),
+            (_, 2) | (_, 3) => Outer::Inequality { mu: 0.2, rho: 3.0 },
+            _ => Outer::Penalty {
+                lambda: 0.1,
+                rho: 6.0,
+            },
+        };
+        h.set_outer(i, o.clone()).unwrap();
+    }
+    let z2: Vec<f64> = z
+        .iter()
+        .zip(wobble(10, n))
+        .map(|(a, w)| a + 0.3 * w)
+        .collect();
+    h.evaluate(&z2).unwrap();
+    assert_matches_tape(
+        Whole(phi.clone(), residuals.clone(), outer.clone()),
+        &h,
+        &z2,
+    );
+    let value = h.value(&z2).unwrap();
+    assert!((h.last_value() - value).abs() <= 1e-12 * value.abs().max(1.0));
+}
+
+#[test]
+fn general_composite_matches_the_tape() {
+    let n = 60;
+    let phi = Phi((0..n - 2).step_by(3).map(|k| [k, k + 1, k + 2]).collect());
+    let rows: Vec<Vec<usize>> = (0..n - 5)
+        .map(|i| match i % 3 {
+            0 => vec![i, i + 2, i + 3, i + 5],
+            1 => vec![i, i + 1, i + 2, i + 4, i + 5],
+            _ => vec![i + 1, i, i + 4],
+        })
+        .collect();
+    let residuals = Residuals(rows);
+    let outer: Vec<Outer> = (0..n - 5)
+        .map(|i| match i % 4 {
+            0 => Outer::custom(softplus),
+            1 => Outer::Linear(0.7),
+            _ => Outer::Penalty {
+                lambda: 0.3,
+                rho: 4.0,
+            },
+        })
+        .collect();
+    let z: Vec<f64> = wobble(5, n).iter().map(|w| 0.8 * w).collect();
+    let mut h = CompositeHessian::prepare(&phi, &residuals, outer.clone(), &z).unwrap();
+    h.evaluate(&z).unwrap();
+    assert_matches_tape(Whole(phi.clone(), residuals.clone(), outer), &h, &z);
+    assert!((h.last_value() - h.value(&z).unwrap()).abs() < 1e-12);
+    assert_eq!(h.info().objective_rows, phi.0.len());
+}
+
+#[test]
+fn errors_are_structured() {
+    let z = vec![0.5; 10];
+    let residuals = Residuals(vec![vec![0, 1, 2, 3]]);
+    let linear = vec![Outer::Linear(1.0)];
+    // one ψ per residual
+    assert!(matches!(
+        CompositeHessian::prepare(NoRows, &residuals, vec![], &z),
+        Err(CompositeError::WrongLength {
+            len: 0,
+            expected: 1,
+            ..
+        })
+    ));
+    // bad parameters
+    assert!(matches!(
+        CompositeHessian::prepare(
+            NoRows,
+            &residuals,
+            vec![Outer::Inequality { mu: 0.0, rho: 0.0 }],
+            &z
+        ),
+        Err(CompositeError::InvalidOuter { row: 0, .. })
+    ));
+    // variables out of range, repeated, too many
+    for (vars, ok) in [
+        (vec![0, 1, 2, 10], false),
+        (vec![0, 1, 1, 3], false),
+        (vec![0, 1, 2, 3, 4, 5, 6, 7, 8], false),
+        (vec![3, 1, 2, 0], true),
+    ] {
+        let rows = Residuals(vec![vars]);
+        let result = CompositeHessian::prepare(NoRows, &rows, linear.clone(), &z);
+        assert_eq!(result.is_ok(), ok);
+        match result {
+            Err(CompositeError::VarOutOfRange { var: 10, n: 10, .. })
+            | Err(CompositeError::DuplicateVar { var: 1, .. })
+            | Err(CompositeError::TooManyVars {
+                vars: 9, max: 8, ..
+            })
+            | Ok(_) => {}
+            Err(e) => panic!("unexpected {e}"),
+        }
+    }
+    let mut h = CompositeHessian::prepare(NoRows, &residuals, linear, &z).unwrap();
+    // an affine row under a linear ψ has no Hessian at all
+    assert_eq!(h.info().nnz, 0);
+    assert!(matches!(
+        h.set_outer(
+            0,
+            Outer::Penalty {
+                lambda: 0.0,
+                rho: 1.0
+            }
+        ),
+        Err(CompositeError::StructureChange { row: 0, .. })
+    ));
+    assert!(h.set_outer(0, Outer::Linear(2.0)).is_ok());
+    assert!(matches!(
+        h.evaluate(&z[..9]),
+        Err(CompositeError::WrongLength {
+            len: 9,
+            expected: 10,
+            ..
+        })
+    ));
+    // a non-finite Hessian entry
+    let rows = Residuals(vec![vec![0, 1, 2, 3], vec![0, 1, 2, 3, 4]]);
+    let penalty = Outer::Penalty {
+        lambda: 0.0,
+        rho: 1.0,
+    };
+    let mut h = CompositeHessian::prepare(NoRows, &rows, vec![penalty; 2], &z).unwrap();
+    let mut bad = z.clone();
+    bad[0] = f64::INFINITY;
+    assert!(matches!(
+        h.evaluate(&bad),
+        Err(CompositeError::NonFinite { .. })
+    ));
+    assert!(h.evaluate(&z).is_ok());
+}
+
+/// Row 0 is the constant 2, row 1 is z_0·z_1.
+struct WithConstant;
+impl RowFunctions for WithConstant {
+    fn num_rows(&self) -> usize {
+        2
+    }
+    fn vars(&self, i: usize) -> &[usize] {
+        [&[][..], &[0, 1][..]][i]
+    }
+    fn eval<D: DualNum<Primitive = f64> + Copy>(&self, i: usize, z: &[D]) -> D {
+        match i {
+            0 => D::from(2.0),
+            _ => z[0] * z[1],
+        }
+    }
+}
+
+#[test]
+fn constant_rows_count_in_the_value() {
+    let z = [3.0, 4.0];
+    let outer = vec![
+        Outer::Penalty {
+            lambda: 1.0,
+            rho: 2.0
+        };
+        2
+    ];
+    let mut h = CompositeHessian::prepare(WithConstant, WithConstant, outer, &z).unwrap();
+    let m = h.evaluate(&z).unwrap();
+    // objective z_0 z_1: ∂²/∂z_0∂z_1 = 1; residual r = z_0 z_1 = 12: ψ′ = 1 + 24, ψ″ = 2
+    assert_eq!(m.get(0, 1), Some(&(1.0 + 25.0 + 2.0 * 4.0 * 3.0)));
+    assert_eq!(m.get(0, 0), Some(&(2.0 * 16.0)));
+    let expected = 2.0 + 12.0 + (2.0 + 4.0) + (12.0 + 144.0);
+    assert_eq!(h.last_value(), expected);
+    assert_eq!(h.value(&z).unwrap(), expected);
+    let mut grad = [0.0; 2];
+    h.last_gradient(&mut grad).unwrap();
+    assert_eq!(grad, [4.0 + 25.0 * 4.0, 3.0 + 25.0 * 3.0]);
+}
