@@ -9,58 +9,30 @@ use sparsediff::problems::grid_energy::GridEnergy;
 use sparsediff::problems::rosenbrock::Rosenbrock;
 use sparsediff::problems::tridiagonal::Tridiagonal;
 use sparsediff::problems::{eval_point, rosenbrock, tridiagonal};
-use sparsediff::{Options, SparseHessian, SparseJacobian};
+use sparsediff::{Options, ScalarFunction, SparseHessian, SparseJacobian};
+
+/// A prepared Hessian and its point.
+fn prepared<F: ScalarFunction + 'static>(f: F, x: Vec<f64>) -> (SparseHessian, Vec<f64>) {
+    (
+        SparseHessian::prepare(f, &x, &Options::default()).expect("prepare"),
+        x,
+    )
+}
 
 fn hessians(c: &mut Criterion) {
     let mut g = c.benchmark_group("hessian");
     g.sample_size(20);
-    let cases: Vec<(&str, Box<dyn Fn() -> (SparseHessian, Vec<f64>)>)> = vec![
-        (
-            "rosenbrock-1e5",
-            Box::new(|| {
-                let x = eval_point(100_000);
-                (
-                    SparseHessian::prepare(Rosenbrock, &x, &Options::default()).expect("prepare"),
-                    x,
-                )
-            }),
-        ),
+    let la = |n| AugmentedLagrangian::benchmark(CartpoleProblem::new(n));
+    let cases = [
+        ("rosenbrock-1e5", prepared(Rosenbrock, eval_point(100_000))),
         (
             "grid2d-316x316",
-            Box::new(|| {
-                let x = eval_point(316 * 316);
-                (
-                    SparseHessian::prepare(GridEnergy::new(316), &x, &Options::default())
-                        .expect("prepare"),
-                    x,
-                )
-            }),
+            prepared(GridEnergy::new(316), eval_point(316 * 316)),
         ),
-        (
-            "cartpole-N100",
-            Box::new(|| {
-                let la = AugmentedLagrangian::benchmark(CartpoleProblem::new(100));
-                let z = la.eval_point();
-                (
-                    SparseHessian::prepare(la, &z, &Options::default()).expect("prepare"),
-                    z,
-                )
-            }),
-        ),
-        (
-            "cartpole-N1000",
-            Box::new(|| {
-                let la = AugmentedLagrangian::benchmark(CartpoleProblem::new(1000));
-                let z = la.eval_point();
-                (
-                    SparseHessian::prepare(la, &z, &Options::default()).expect("prepare"),
-                    z,
-                )
-            }),
-        ),
+        ("cartpole-N100", prepared(la(100), la(100).eval_point())),
+        ("cartpole-N1000", prepared(la(1000), la(1000).eval_point())),
     ];
-    for (name, make) in cases {
-        let (mut h, x) = make();
+    for (name, (mut h, x)) in cases {
         g.bench_function(name, |b| b.iter(|| h.evaluate(&x).expect("evaluate").nnz()));
     }
     g.finish();
@@ -86,11 +58,7 @@ fn detection(c: &mut Criterion) {
     g.sample_size(10);
     let x = eval_point(100_000);
     g.bench_function("rosenbrock-hessian-1e5", |b| {
-        b.iter(|| {
-            hessian_pattern(&x, |x| rosenbrock::value(x))
-                .expect("trace")
-                .nnz()
-        })
+        b.iter(|| hessian_pattern(&x, rosenbrock::value).expect("trace").nnz())
     });
     let grid = GridEnergy::new(316);
     let xg = eval_point(316 * 316);
@@ -103,7 +71,7 @@ fn detection(c: &mut Criterion) {
     });
     g.bench_function("tridiagonal-jacobian-1e5", |b| {
         b.iter(|| {
-            jacobian_pattern(&x, |x| tridiagonal::value(x))
+            jacobian_pattern(&x, tridiagonal::value)
                 .expect("trace")
                 .nnz()
         })

@@ -57,10 +57,16 @@ pub enum SparseError {
         /// Each designer's reason.
         reasons: String,
     },
-    /// The composite Hessian failed.
+    /// The composite Hessian failed (boxed: it is large).
     #[error(transparent)]
-    Composite(#[from] crate::composite::CompositeError),
+    Composite(Box<crate::composite::CompositeError>),
     /// A saved plan could not be read or written.
     #[error("saved plan: {0}")]
     Saved(String),
+}
+
+impl From<crate::composite::CompositeError> for SparseError {
+    fn from(e: crate::composite::CompositeError) -> Self {
+        SparseError::Composite(Box::new(e))
+    }
 }

@@ -653,6 +653,189 @@ fn gradient_matches_num_dual() {
 }
 
 // ---------------------------------------------------------------------------------------
+// Hessian-vector sweeps of sums: folded accumulation, fused instructions, eager terms
+
+/// Rosenbrock as the benchmark writes it: `x·x` (a square), `x − 1` and `t·t·100`.
+fn rosenbrock_bench<D: DualNum<Primitive = f64> + Copy>(x: &[D]) -> D {
+    let mut f = D::zero();
+    for w in x.windows(2) {
+        let t = w[1] - w[0] * w[0];
+        let u = w[0] - 1.0;
+        f += t * t * 100.0 + u * u;
+    }
+    f
+}
+
+/// The grid energy as the benchmark writes it: `(d·d)·(d·d)`.
+fn grid_bench<D: DualNum<Primitive = f64> + Copy>(x: &[D], s: usize) -> D {
+    let mut f = D::zero();
+    for r in 0..s {
+        for c in 0..s {
+            let p = r * s + c;
+            for q in [(c + 1 < s).then_some(p + 1), (r + 1 < s).then_some(p + s)]
+                .into_iter()
+                .flatten()
+            {
+                let d = x[p] - x[q];
+                let d2 = d * d;
+                f += d2 * d2;
+            }
+            f += x[p].cos();
+        }
+    }
+    f
+}
+
+/// Unary chains on linear combinations (fused), terms whose nodes are also read elsewhere
+/// (not fused), a scaled and shifted objective.
+fn fused_forms<D: DualNum<Primitive = f64> + Copy>(x: &[D]) -> D {
+    let n = x.len();
+    let mut f = D::from(0.25);
+    for i in 0..n {
+        let (a, b, c) = (x[i], x[(i + 1) % n], x[(i + 2) % n]);
+        f += ((a * 2.0 - b) + 0.5).sin().exp() * 0.5;
+        f -= (D::from(3.0) - (a + b)).powi(3);
+        f += (-(a - b) + 4.0).recip() + ((-a) * 0.7 + 2.0).sqrt() * 3.0;
+        f += ((a - b) * 2.0).powi(2) + (c - 0.1).ln();
+        let s = (a + a).tanh();
+        f += s + s * c + (a - 0.6).abs() * b;
+        f += D::from(0.4).atan2(a * c) + a / (b + 2.0) + (a - b * 0.5).powf(2.5);
+    }
+    f * (-2.0) + 1.5
+}
+
+/// Branches on intermediates inside the sum (guards between fused terms).
+fn branchy_sum<D: DualNum<Primitive = f64> + Copy>(x: &[D]) -> D {
+    let mut f = D::zero();
+    for w in x.windows(2) {
+        let m = w[0] * w[1];
+        f += if m > D::from(0.3) {
+            (w[0] - w[1]).powi(2) * m
+        } else {
+            (w[0] + 1.0).sin() * w[1]
+        };
+    }
+    f
+}
+
+/// The full Hessian of `f` at `x` by num-dual (n = N).
+fn num_dual_hessian<const N: usize>(
+    f: impl Fn(&[Dual2SVec64<N>]) -> Dual2SVec64<N>,
+    x: &[f64],
+) -> Vec<f64> {
+    let (_, _, h) = hessian(
+        |v: SVector<Dual2SVec64<N>, N>| f(v.as_slice()),
+        &SVector::from_column_slice(x),
+    );
+    (0..N * N).map(|k| h[(k / N, k % N)]).collect()
+}
+
+#[test]
+fn benchmark_forms_match_num_dual_and_analytic() {
+    let x6 = [0.3, -0.8, 1.1, 0.5, 0.9, -0.2];
+    let mut tape = Tape::record_scalar(&x6, rosenbrock_bench).unwrap();
+    let h = num_dual_hessian::<6>(rosenbrock_bench, &x6);
+    assert_close(&tape_hessian(&mut tape, &x6), &h, "rosenbrock (bench form)");
+    // 8 recorded instructions per term (one fewer in all: the sum starts at the first
+    // term), 2 replayed by Hessian-vector sweeps; vector functions have no such program.
+    assert_eq!(
+        (tape.len(), tape.hvp_replay_len()),
+        (8 * 5 - 1, Some(2 * 5))
+    );
+    assert_eq!(
+        Tape::record(&x6, |v| v.to_vec()).unwrap().hvp_replay_len(),
+        None
+    );
+    // Large: grouped products against the analytic Hessian.
+    let n = 2000;
+    let x = point(n);
+    let mut tape = Tape::record_scalar(&x, rosenbrock_bench).unwrap();
+    for p in [2, 3] {
+        let group: Vec<usize> = (0..n).map(|j| j % p).collect();
+        let mut s = vec![0.0; n * p];
+        for j in 0..n {
+            s[j * p + j % p] = 1.0;
+        }
+        let mut out = vec![0.0; n * p];
+        tape.hvp_groups(&x, &group, p, &mut out).unwrap();
+        assert_close(
+            &out,
+            &triplet_times(&rosenbrock_hessian(&x), &s, n, p),
+            "H·S",
+        );
+    }
+    let s = 3;
+    let x9 = point(9);
+    let mut tape = Tape::record_scalar(&x9, |v| grid_bench(v, s)).unwrap();
+    let h = num_dual_hessian::<9>(|v| grid_bench(v, s), &x9);
+    assert_close(&tape_hessian(&mut tape, &x9), &h, "grid (bench form)");
+    // 12 edges of 4 instructions and 9 vertices of 2 (one fewer: the sum starts at the
+    // first term); replayed: one per edge and vertex.
+    assert_eq!(
+        (tape.len(), tape.hvp_replay_len()),
+        (12 * 4 + 9 * 2 - 1, Some(12 + 9))
+    );
+    let s = 40;
+    let x = point(s * s);
+    let mut tape = Tape::record_scalar(&x, |v| grid_bench(v, s)).unwrap();
+    let d = randoms(s * s * 5, 17);
+    let mut hd = vec![0.0; s * s * 5];
+    tape.hvp_block(&x, &d, &mut hd).unwrap();
+    assert_close(
+        &hd,
+        &triplet_times(&grid_hessian(&x, s), &d, s * s, 5),
+        "grid H·D",
+    );
+}
+
+#[test]
+fn fused_forms_match_num_dual() {
+    let x = [0.41, 0.35, 0.62, 0.28, 0.55];
+    let mut tape = Tape::record_scalar(&x, fused_forms).unwrap();
+    let want = num_dual_hessian::<5>(fused_forms, &x);
+    assert_close(&tape_hessian(&mut tape, &x), &want, "fused forms");
+    // Replayed at another point (same branch of |·|).
+    let y = [0.45, 0.3, 0.58, 0.33, 0.5];
+    let want = num_dual_hessian::<5>(fused_forms, &y);
+    assert_close(&tape_hessian(&mut tape, &y), &want, "fused forms, replayed");
+    let mut g = [0.0; 5];
+    let v = tape.gradient(&y, &mut g).unwrap();
+    assert!(close(v, fused_forms(&y)));
+}
+
+#[test]
+fn guards_inside_sums() {
+    let x = [0.9, 0.8, 0.2, 0.7, 0.95, 0.1];
+    let mut rec = Recorded::scalar(branchy_sum, &x).unwrap();
+    assert_eq!(rec.tape().num_guards(), 5);
+    let mut h = vec![0.0; 36];
+    let mut eye = vec![0.0; 36];
+    for j in 0..6 {
+        eye[j * 6 + j] = 1.0;
+    }
+    // Same branches, then a point where the second term changes branch.
+    for (pt, rerecords) in [
+        ([0.85, 0.75, 0.25, 0.65, 0.9, 0.15], 0),
+        ([0.85, 0.75, 0.45, 0.65, 0.9, 0.15], 1),
+    ] {
+        rec.hvp_block(&pt, &eye, &mut h).unwrap();
+        let want = num_dual_hessian::<6>(branchy_sum, &pt);
+        assert_close(&h, &want, "branchy sum");
+        assert_eq!(rec.rerecordings(), rerecords);
+    }
+    let mut tape = Tape::record_scalar(&x, branchy_sum).unwrap();
+    assert!(matches!(
+        tape.hvp_groups(
+            &[0.85, 0.75, 0.45, 0.65, 0.9, 0.15],
+            &[0, 1, 0, 1, 0, 1],
+            2,
+            &mut [0.0; 12]
+        ),
+        Err(TapeError::BranchChanged { guard: 1, .. })
+    ));
+}
+
+// ---------------------------------------------------------------------------------------
 // Replays
 
 #[test]

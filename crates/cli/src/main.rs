@@ -78,9 +78,9 @@ pub enum CliError {
     /// Preparing or evaluating a sparse derivative failed.
     #[error(transparent)]
     Sparse(#[from] sparsediff::SparseError),
-    /// The composite Hessian failed.
+    /// The composite Hessian failed (boxed: it is large).
     #[error(transparent)]
-    Composite(#[from] sparsediff::composite::CompositeError),
+    Composite(Box<sparsediff::composite::CompositeError>),
     /// An argument is out of range.
     #[error("{0}")]
     Input(String),
@@ -112,5 +112,11 @@ impl CliError {
             what: "standard output".to_string(),
             source,
         }
+    }
+}
+
+impl From<sparsediff::composite::CompositeError> for CliError {
+    fn from(e: sparsediff::composite::CompositeError) -> Self {
+        CliError::Composite(Box::new(e))
     }
 }

@@ -40,8 +40,9 @@
 //! Recording compiles a replay program: instructions no output or guard depends on are
 //! dropped, every node gets a storage *slot* that is reused once the node is dead (a
 //! linear scan in recording order; the reverse sweep uses the same slots for adjoints,
-//! whose live ranges are the same), and the instructions are pre-decoded into 16-byte
-//! records replayed by one `match` per instruction. The working set of a sweep is
+//! whose live ranges are the same), `x·x` becomes `x²`, and the instructions are
+//! pre-decoded into 16-byte records replayed by one `match` per instruction (Hessian-vector
+//! products of scalar tapes replay a second, smaller program: see below). The working set of a sweep is
 //! therefore the n inputs plus the largest number of simultaneously live temporaries; the
 //! only per-instruction storage is the stack of local derivatives that the forward sweep
 //! pushes and the reverse sweep pops.
@@ -65,41 +66,70 @@
 //! output (values are checked first), then input or lane concerned; the output buffer then
 //! holds the computed values.
 //!
+//! # Hessian-vector sweeps
+//!
+//! Scalar tapes also compile a second program for [`Tape::hvp_block`] and
+//! [`Tape::hvp_groups`] (see `segmented.rs` for the details):
+//!
+//! * **folding**: instructions whose node has a constant adjoint (read only by affine
+//!   operations down to the output: the accumulation `s = s + term`, scalings, shifts) are
+//!   not replayed; the forward sweep adds `seed · term` into a register and the reverse
+//!   sweep starts every term at its seed;
+//! * **fusion**: `u₂(u₁(α·v_a(a) + β·v_b(b) + γ))` — unary operations of a linear
+//!   combination of at most two nodes, each possibly under a unary operation of its own —
+//!   is one instruction when the inner nodes have no other consumer (`x·x` is `x²`; the
+//!   linear combination is evaluated exactly as recorded);
+//! * **eager terms**: an instruction with a constant adjoint runs its reverse step during the
+//!   forward sweep (nothing stored, skipped by the reverse sweep);
+//! * **segments**: the rest is cut where no value crosses a cut; each segment runs its
+//!   reverse sweep right after its forward sweep, so the stack of local derivatives stays in
+//!   the L1 cache.
+//!
+//! Chained Rosenbrock (`t = x_{i+1} − x_i·x_i`, `u = x_i − 1`, `t·t·100 + u·u` summed: 8
+//! recorded instructions per term) replays 2 instructions per term
+//! ([`Tape::hvp_replay_len`]), both eager, with no reverse sweep; the grid energy (10 recorded instructions per vertex) replays 3 per vertex
+//! (`(x_p − x_q)⁴` twice, `cos x_p`). Values are unchanged by fusion; derivatives agree with
+//! the general program to a few ulps of the block's largest entry (tests check 1e-14).
+//!
 //! # Speed
 //!
 //! Hessian-vector sweeps carry tangent and adjoint-tangent lanes only at *curved* nodes:
 //! arguments of operations with second derivatives and everything upstream of them
 //! (decided once per tape at record time). Elsewhere tangents are never read and
-//! adjoint-tangents are structurally zero, so sums, scalings and the accumulation of an
-//! objective run as first-order (scalar) instructions. Lanes are dense within a curved
-//! node: a per-grouping variant that visited only the lanes a colouring can make nonzero
+//! adjoint-tangents are structurally zero. Lanes are dense within a curved node: a
+//! per-grouping variant that visited only the lanes a colouring can make nonzero
 //! (per-instruction lane masks, set-bit loops) was measured at about twice the time of
 //! the dense lanes for p = 2…5 and was dropped; [`Tape::hvp_groups`] therefore replays the
-//! dense sweep with the 0/1 directions.
+//! dense sweep with the 0/1 directions. The sweeps of the Hessian program index their
+//! buffers without bounds checks (validated program, checked buffer lengths: about 10 %).
 //!
 //! Method: a throw-away release program (path dependency on this crate, one thread), the
 //! minimum of 15 calls (7 at n = 10⁶) after two warm-up calls, against the f64 evaluation
-//! of the same generic function; points `x_i = 0.5 + 0.3 sin(0.7 i)`; groups `j mod 2`,
-//! `j mod 3` (Rosenbrock), `(r + c) mod 3`, `(r + 3c) mod 5` (grid). On a 2-core AMD EPYC
-//! VM (Rust 1.95, shared with other builds):
+//! of the same generic function (the benchmark's forms: `x·x`, `d2 = d·d`, `d2·d2`);
+//! points `x_i = 0.5 + 0.3 sin(0.7 i)`; groups `j mod 2`, `j mod 3` (Rosenbrock),
+//! `(r + c) mod 3`, `(r + 3c) mod 5` (grid). On a 2-core AMD EPYC VM (Rust 1.95, shared
+//! with other builds); "before" is the previous version of this table (one forward and one
+//! reverse sweep of the general program over the whole tape):
 //!
-//! | case | f64 | tape eval | gradient | `hvp_groups` | ns / instr / lane |
+//! | case | f64 | tape eval | gradient | `hvp_groups` | before |
 //! |---|---|---|---|---|---|
-//! | Rosenbrock 10⁵ (8·10⁵ instr), p = 2 | 0.081 ms | 1.05 ms | 2.8 ms | 4.4 ms | 2.75 |
-//! | Rosenbrock 10⁵, p = 3 | | | | 4.9 ms | 2.03 |
-//! | Rosenbrock 10⁶, p = 2 | 0.81 ms | 12.6 ms | 31 ms | 46 ms | 2.90 |
-//! | Rosenbrock 10⁶, p = 3 | | | | 52 ms | 2.15 |
-//! | grid 316², p = 3 | 0.87 ms | 2.6 ms | 5.3 ms | 6.8 ms | 2.84 |
-//! | grid 316², p = 5 | | | | 8.0 ms | 2.00 |
-//! | grid 1000², p = 3 | 8.8 ms | 27 ms | 55 ms | 70 ms | 2.91 |
-//! | grid 1000², p = 5 | | | | 78 ms | 1.95 |
+//! | Rosenbrock 10⁵ (8·10⁵ recorded, 2·10⁵ replayed), p = 2 | 0.081 ms | 1.1 ms | 2.9 ms | 1.77 ms | 4.4 ms |
+//! | Rosenbrock 10⁵, p = 3 | | | | 1.89 ms | 4.9 ms |
+//! | Rosenbrock 10⁶, p = 2 | 0.81 ms | 13 ms | 32 ms | 20.3 ms | 46 ms |
+//! | Rosenbrock 10⁶, p = 3 | | | | 22.4 ms | 52 ms |
+//! | grid 316² (10⁶ recorded, 3·10⁵ replayed), p = 3 | 0.87 ms | 1.9 ms | 5.5 ms | 3.9 ms | 6.8 ms |
+//! | grid 316², p = 5 | | | | 4.4 ms | 8.0 ms |
+//! | grid 1000², p = 3 | 8.8 ms | 22 ms | 57 ms | 44 ms | 70 ms |
+//! | grid 1000², p = 5 | | | | 49 ms | 78 ms |
 //!
-//! The grid's Hessian-vector block costs 8–9 f64 evaluations; Rosenbrock's (cheap terms, 8
-//! instructions each) 27–31 times the 0.16 ms / 1.7 ms f64 reference time of the issue
-//! (55–63 times the f64 time measured here).
+//! Rosenbrock's Hessian-vector block now costs 11–13 times the 0.16 ms / 1.7 ms f64
+//! reference time of the issue (22–25 times the f64 time measured here), the grid's 4.5–5.5
+//! f64 evaluations. At n = 10⁶ the sweep is bound by memory traffic (instructions, the
+//! n×p tangent, adjoint-tangent and result blocks), not by arithmetic.
 
 mod program;
 mod recorded;
+mod segmented;
 mod sweep;
 mod var;
 
@@ -110,6 +140,7 @@ pub use var::TapeVar;
 
 use crate::op::{Binary, Unary};
 use program::{Code, Program};
+use segmented::Segmented;
 use sweep::{MAX_LANES, Workspace, ensure, with_lanes};
 use var::ActiveRecording;
 
@@ -262,6 +293,8 @@ pub struct Tape {
     outputs: Vec<u32>,
     guard_count: usize,
     prog: Program,
+    /// The program of Hessian-vector sweeps (scalar functions only).
+    seg: Option<Segmented>,
     ws: Workspace,
 }
 
@@ -274,6 +307,11 @@ impl std::fmt::Debug for Tape {
             .field("replayed", &self.prog.ins.len())
             .field("slots", &self.prog.nslots)
             .field("guards", &self.guard_count)
+            .field("hvp_replayed", &self.seg.as_ref().map(|s| s.ins.len()))
+            .field(
+                "hvp_segments",
+                &self.seg.as_ref().map(|s| s.bounds.len() - 1),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -351,6 +389,16 @@ impl Tape {
             &outputs,
             &rec.guards,
         );
+        let seg = (outputs.len() == 1).then(|| {
+            Segmented::compile(
+                rec.n,
+                &rec.code,
+                &rec.args,
+                &rec.consts,
+                outputs[0],
+                &rec.guards,
+            )
+        });
         Ok(Tape {
             n: rec.n,
             code: rec.code,
@@ -359,6 +407,7 @@ impl Tape {
             outputs,
             guard_count: rec.guards.len(),
             prog,
+            seg,
             ws: Workspace::default(),
         })
     }
@@ -394,6 +443,13 @@ impl Tape {
     /// Number of instructions a replay executes (dead code removed).
     pub fn replay_len(&self) -> usize {
         self.prog.ins.len()
+    }
+
+    /// Number of instructions a Hessian-vector sweep replays (scalar functions: folded
+    /// accumulations removed, fused instructions counted once; see the module docs);
+    /// `None` for a vector function.
+    pub fn hvp_replay_len(&self) -> Option<usize> {
+        self.seg.as_ref().map(|s| s.ins.len())
     }
 
     /// Number of storage slots of a replay (inputs plus the most temporaries alive at once).
@@ -607,6 +663,59 @@ impl Tape {
         let n = self.n;
         let p = lanes(Buffer::Directions, dirs.len(), n)?;
         check_len(Buffer::Result, out.len(), n * p)?;
+        self.hvp_dirs(x, Dirs::Dense(dirs), p, out)
+    }
+
+    /// The HVP sweeps of [`Tape::hvp_block`] and [`Tape::hvp_groups`] (lengths checked):
+    /// chunks of up to 8 lanes through the segmented program.
+    fn hvp_dirs(
+        &mut self,
+        x: &[f64],
+        dirs: Dirs<'_>,
+        p: usize,
+        out: &mut [f64],
+    ) -> Result<(), TapeError> {
+        self.load_inputs(x)?;
+        let Some(seg) = &self.seg else {
+            return Err(TapeError::NotScalar {
+                outputs: self.num_outputs(),
+            });
+        };
+        let mut value = 0.0;
+        let mut c0 = 0;
+        while c0 < p {
+            let w = (p - c0).min(MAX_LANES);
+            let r = with_lanes!(w, seg_chunk(seg, &mut self.ws, dirs, p, c0, out));
+            match r {
+                Ok(v) => value = v,
+                Err(b) => {
+                    out.fill(f64::NAN);
+                    return Err(broken(b));
+                }
+            }
+            c0 += w;
+        }
+        if !value.is_finite() {
+            return Err(TapeError::NonFinite {
+                location: Location::Output { output: 0 },
+                value,
+            });
+        }
+        hvp_finite(out, p)
+    }
+
+    /// [`Tape::hvp_block`] by the general program (one forward and one reverse sweep over
+    /// the whole tape, nothing folded): the reference of the tests.
+    #[cfg(test)]
+    pub(crate) fn hvp_block_unsegmented(
+        &mut self,
+        x: &[f64],
+        dirs: &[f64],
+        out: &mut [f64],
+    ) -> Result<(), TapeError> {
+        self.scalar()?;
+        let p = lanes(Buffer::Directions, dirs.len(), self.n)?;
+        check_len(Buffer::Result, out.len(), self.n * p)?;
         self.load_inputs(x)?;
         let mut c0 = 0;
         while c0 < p {
@@ -668,22 +777,7 @@ impl Tape {
                 lanes: p,
             });
         }
-        self.load_inputs(x)?;
-        let mut c0 = 0;
-        while c0 < p {
-            let w = (p - c0).min(MAX_LANES);
-            let r = with_lanes!(
-                w,
-                hvp_chunk(&self.prog, &mut self.ws, x, Dirs::Groups(group), p, c0, out)
-            );
-            if let Err(b) = r {
-                out.fill(f64::NAN);
-                return Err(broken(b));
-            }
-            c0 += w;
-        }
-        self.check_outputs()?;
-        hvp_finite(out, p)
+        self.hvp_dirs(x, Dirs::Groups(group), p, out)
     }
 }
 
@@ -775,6 +869,7 @@ fn jvp_chunk<const P: usize>(
     Ok(())
 }
 
+#[cfg(test)]
 fn hvp_chunk<const P: usize>(
     prog: &Program,
     ws: &mut Workspace,
@@ -803,4 +898,33 @@ fn hvp_chunk<const P: usize>(
         out[j * p + c0..j * p + c0 + P].copy_from_slice(&adt[j * P..j * P + P]);
     }
     Ok(())
+}
+
+fn seg_chunk<const P: usize>(
+    seg: &Segmented,
+    ws: &mut Workspace,
+    dirs: Dirs<'_>,
+    p: usize,
+    c0: usize,
+    out: &mut [f64],
+) -> Result<f64, sweep::Broken> {
+    let (n, ns) = (seg.n, seg.nslots);
+    // The inputs are in `val[..n]` (`load_inputs`); the segmented program never reuses
+    // their slots.
+    ensure(&mut ws.val, ns);
+    ensure(&mut ws.tan, ns * P);
+    ensure(&mut ws.adj, ns);
+    ensure(&mut ws.adt, ns * P);
+    ensure(&mut ws.stack, seg.stack_len(P));
+    load_dirs::<P>(&mut ws.tan, n, dirs, p, c0);
+    // Adjoints of inputs are never read or written.
+    let adj = &mut ws.adj[..ns];
+    adj[n..].fill(0.0);
+    let adt = &mut ws.adt[..ns * P];
+    adt.fill(0.0);
+    let value = seg.hvp::<P>(&mut ws.val, &mut ws.tan, adj, adt, &mut ws.stack)?;
+    for j in 0..n {
+        out[j * p + c0..j * p + c0 + P].copy_from_slice(&adt[j * P..j * P + P]);
+    }
+    Ok(value)
 }

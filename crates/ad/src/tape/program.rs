@@ -52,6 +52,8 @@ pub(crate) enum Code {
     Div,
     Rem,
     Atan2,
+    /// Segmented programs only: `u2(u1(α·a [+ β·b] [+ γ]))` (see `segmented`).
+    Fused,
 }
 
 /// What the reverse sweep needs from the forward sweep of one instruction.
@@ -166,7 +168,8 @@ impl Code {
             | Code::Mul
             | Code::Div
             | Code::Rem
-            | Code::Atan2 => return None,
+            | Code::Atan2
+            | Code::Fused => return None,
         })
     }
 
@@ -240,6 +243,17 @@ impl Code {
 /// Sentinel for "no node".
 pub(crate) const NONE: u32 = u32::MAX;
 
+/// Instruction `(code, args, constant)` as the replay programs run it: `x · x` becomes
+/// `x²` (one stored derivative instead of two, one propagation instead of two).
+#[inline]
+pub(crate) fn lower(code: Code, args: [u32; 2], c: f64) -> (Code, [u32; 2], f64) {
+    if code == Code::Mul && args[0] == args[1] {
+        (Code::Sq, [args[0], NONE], 2.0)
+    } else {
+        (code, args, c)
+    }
+}
+
 /// One pre-decoded instruction: `dst ← code(a, b)` on storage slots. For unary codes with
 /// a constant, `b` indexes the program's constant array; for `Const`, too.
 #[derive(Debug, Clone, Copy)]
@@ -249,6 +263,9 @@ pub(crate) struct Ins {
     /// Whether the node is upstream of a curved (second-order) operation: only then does a
     /// Hessian-vector sweep carry its tangent and adjoint-tangent lanes.
     pub(crate) curved: bool,
+    /// Segmented programs only: the node's value enters the output with a constant
+    /// weight (the next entry of the seed list), which is also its initial adjoint.
+    pub(crate) seeded: bool,
     pub(crate) dst: u32,
     pub(crate) a: u32,
     pub(crate) b: u32,
@@ -289,6 +306,7 @@ pub(crate) struct Program {
     /// Stack length of a first-order forward sweep.
     pub(crate) first_len: usize,
     /// Second-order tangent terms per lane of a second-order forward sweep.
+    #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) q_len: usize,
 }
 
@@ -303,6 +321,7 @@ impl Program {
         guards: &[Guard],
     ) -> Program {
         let nodes = n + code.len();
+        let at = |k: usize| lower(code[k], args[k], consts[k]);
         // Dead code: only what outputs and guards depend on is replayed.
         let mut live = vec![false; nodes];
         for &o in outputs {
@@ -317,7 +336,8 @@ impl Program {
         }
         for k in (0..code.len()).rev() {
             if live[n + k] {
-                for &a in &args[k][..code[k].arity()] {
+                let (c, a, _) = at(k);
+                for &a in &a[..c.arity()] {
                     live[a as usize] = true;
                 }
             }
@@ -327,8 +347,9 @@ impl Program {
         // adjoint-tangents are structurally zero (reverse).
         let mut curved = vec![false; nodes];
         for k in (0..code.len()).rev() {
-            if live[n + k] && (curved[n + k] || code[k].q_len() > 0) {
-                for &a in &args[k][..code[k].arity()] {
+            let (c, a, _) = at(k);
+            if live[n + k] && (curved[n + k] || c.q_len() > 0) {
+                for &a in &a[..c.arity()] {
                     curved[a as usize] = true;
                 }
             }
@@ -352,7 +373,8 @@ impl Program {
             if !live[n + k] {
                 continue;
             }
-            for &a in &args[k][..code[k].arity()] {
+            let (c, a, _) = at(k);
+            for &a in &a[..c.arity()] {
                 last[a as usize] = p;
             }
             p += 1;
@@ -418,11 +440,10 @@ impl Program {
                 nslots - 1
             });
             slot[n + k] = dst;
-            let c = code[k];
-            let [a, b] = args[k];
+            let (c, [a, b], cst) = at(k);
             let (a, b) = match c.arity() {
-                0 => (0, push_const(&mut pconsts, consts[k])),
-                1 if c.has_constant() => (slot[a as usize], push_const(&mut pconsts, consts[k])),
+                0 => (0, push_const(&mut pconsts, cst)),
+                1 if c.has_constant() => (slot[a as usize], push_const(&mut pconsts, cst)),
                 1 => (slot[a as usize], 0),
                 _ => (slot[a as usize], slot[b as usize]),
             };
@@ -431,6 +452,7 @@ impl Program {
             ins.push(Ins {
                 code: c,
                 curved: curved[n + k],
+                seeded: false,
                 dst,
                 a,
                 b,
@@ -463,7 +485,7 @@ impl Program {
     }
 }
 
-fn push_const(consts: &mut Vec<f64>, c: f64) -> u32 {
+pub(crate) fn push_const(consts: &mut Vec<f64>, c: f64) -> u32 {
     consts.push(c);
     (consts.len() - 1) as u32
 }

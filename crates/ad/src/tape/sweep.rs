@@ -50,7 +50,7 @@ macro_rules! with_lanes {
 pub(crate) use with_lanes;
 
 #[inline(always)]
-fn load<const P: usize>(v: &[f64], s: usize) -> [f64; P] {
+pub(crate) fn load<const P: usize>(v: &[f64], s: usize) -> [f64; P] {
     let mut out = [0.0; P];
     out.copy_from_slice(&v[s * P..s * P + P]);
     out
@@ -201,6 +201,7 @@ pub(crate) fn forward<const P: usize, const PUSH: bool>(
             Code::Div => bin!(Binary::Div, Kind::Full),
             Code::Rem => bin!(Binary::Rem, Kind::First),
             Code::Atan2 => bin!(Binary::Atan2, Kind::Full),
+            Code::Fused => unreachable!("fused instructions only occur in segmented programs"),
         }
     }
     sp
@@ -301,6 +302,7 @@ pub(crate) fn reverse_first<const A: usize>(
 
 /// A second-order reverse sweep (one adjoint, `P` adjoint-tangent lanes), popping what
 /// `forward::<P, true>` pushed.
+#[cfg(test)]
 #[inline(never)]
 pub(crate) fn reverse_second<const P: usize>(
     ins: &[Ins],
@@ -388,7 +390,7 @@ pub(crate) fn reverse_second<const P: usize>(
 
 /// The value of a guard operand.
 #[inline]
-fn operand(op: Operand, val: &[f64]) -> f64 {
+pub(crate) fn operand(op: Operand, val: &[f64]) -> f64 {
     match op {
         Operand::Node(s) => val[s as usize],
         Operand::Const(c) => c,

@@ -21,7 +21,7 @@ pub struct GivenColoring {
 }
 
 impl GivenColoring {
-    /// Column colours (`colors[j]` for column j; [`NEUTRAL`] allowed only for empty columns
+    /// Column colours (`colors[j]` for column j; [`NEUTRAL`](sparsediff_coloring::NEUTRAL) allowed only for empty columns
     /// with CPR) to be decoded as `method` prescribes.
     pub fn new(colors: Vec<usize>, method: Method) -> Self {
         Self {
