@@ -30,20 +30,7 @@ impl<'a> ProductsView<'a> {
                 expected_cols: probes,
             });
         }
-        // Scan in memory order for either layout.
-        let bad = if mat.row_stride().unsigned_abs() < mat.col_stride().unsigned_abs() {
-            (0..probes).find_map(|c| {
-                (0..rows)
-                    .find(|&r| !mat[(r, c)].is_finite())
-                    .map(|r| (r, c))
-            })
-        } else {
-            (0..rows).find_map(|r| {
-                (0..probes)
-                    .find(|&c| !mat[(r, c)].is_finite())
-                    .map(|c| (r, c))
-            })
-        };
+        let bad = first_non_finite(mat);
         if let Some((row, probe)) = bad {
             return Err(DecodeError::NonFinite {
                 row,
@@ -62,6 +49,31 @@ impl<'a> ProductsView<'a> {
         // SAFETY: bounds are guaranteed by construction of every decoder (see above).
         unsafe { *self.mat.get_unchecked(r, c) }
     }
+}
+
+/// The first non-finite entry, scanning contiguous storage as one slice (vectorised) and
+/// other layouts entry by entry.
+fn first_non_finite(mat: MatRef<'_, f64>) -> Option<(usize, usize)> {
+    let (rows, cols) = (mat.nrows(), mat.ncols());
+    let (rs, cs) = (mat.row_stride(), mat.col_stride());
+    let row_major = cs == 1 && rs == cols as isize;
+    let col_major = rs == 1 && cs == rows as isize;
+    if (row_major || col_major) && rows * cols > 0 {
+        // SAFETY: with these strides the rows·cols entries are contiguous from `as_ptr`,
+        // and the view borrows them for its lifetime.
+        let all = unsafe { std::slice::from_raw_parts(mat.as_ptr(), rows * cols) };
+        let k = all.iter().position(|v| !v.is_finite())?;
+        return Some(if row_major {
+            (k / cols, k % cols)
+        } else {
+            (k % rows, k / rows)
+        });
+    }
+    (0..cols).find_map(|c| {
+        (0..rows)
+            .find(|&r| !mat[(r, c)].is_finite())
+            .map(|r| (r, c))
+    })
 }
 
 /// Checks the output buffer length.
