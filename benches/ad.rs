@@ -3,6 +3,7 @@
 //! figures are recorded in `papers/ad-backends.md`.
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use num_dual::{Derivative, DualSVec64};
 use sparsediff::ad::trace::{hessian_pattern, jacobian_pattern};
 use sparsediff::problems::cartpole::{AugmentedLagrangian, CartpoleProblem};
 use sparsediff::problems::grid_energy::GridEnergy;
@@ -49,6 +50,24 @@ fn jacobians(c: &mut Criterion) {
     let mut y = vec![0.0; x.len()];
     g.bench_function("tridiagonal-1e5-f64", |b| {
         b.iter(|| tridiagonal::value_into(std::hint::black_box(&x), &mut y))
+    });
+    // The yardstick the issue quotes: one pass of num-dual's vector dual with the same
+    // three CPR seeds (column i in colour i mod 3), seeded inputs rebuilt each pass.
+    let mut yd = vec![DualSVec64::<3>::from_re(0.0); x.len()];
+    g.bench_function("tridiagonal-1e5-num-dual-DualSVec64-3", |b| {
+        b.iter(|| {
+            let xd: Vec<DualSVec64<3>> = x
+                .iter()
+                .enumerate()
+                .map(|(i, &v)| {
+                    let mut seed = nalgebra::SVector::<f64, 3>::zeros();
+                    seed[i % 3] = 1.0;
+                    DualSVec64::new(v, Derivative::some(seed))
+                })
+                .collect();
+            tridiagonal::value_into(&xd, &mut yd);
+            yd[0].re
+        })
     });
     g.finish();
 }
