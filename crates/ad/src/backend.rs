@@ -122,7 +122,7 @@ pub(crate) fn check_len(what: &'static str, len: usize, expected: usize) -> Resu
 }
 
 pub(crate) fn check_finite(what: &'static str, values: &[f64]) -> Result<(), AdError> {
-    match values.iter().position(|v| !v.is_finite()) {
+    match sparsediff_pattern::first_non_finite(values) {
         Some(index) => Err(AdError::NonFinite {
             what,
             index,

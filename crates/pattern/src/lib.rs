@@ -23,6 +23,7 @@
 #![deny(missing_docs)]
 
 mod error;
+mod finite;
 pub mod generators;
 pub mod mtx;
 mod ops;
@@ -31,6 +32,7 @@ mod spec;
 mod views;
 
 pub use error::{PatternError, Result};
+pub use finite::first_non_finite;
 pub use mtx::{
     MatrixMarket, MtxErrorKind, MtxField, MtxHeader, MtxSymmetry, parse_matrix_market,
     parse_matrix_market_bytes, read_matrix_market, to_matrix_market_string, write_matrix_market,

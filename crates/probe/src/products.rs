@@ -62,7 +62,7 @@ fn first_non_finite(mat: MatRef<'_, f64>) -> Option<(usize, usize)> {
         // SAFETY: with these strides the rows·cols entries are contiguous from `as_ptr`,
         // and the view borrows them for its lifetime.
         let all = unsafe { std::slice::from_raw_parts(mat.as_ptr(), rows * cols) };
-        let k = all.iter().position(|v| !v.is_finite())?;
+        let k = sparsediff_pattern::first_non_finite(all)?;
         return Some(if row_major {
             (k / cols, k % cols)
         } else {

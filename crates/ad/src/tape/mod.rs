@@ -347,7 +347,7 @@ fn lanes(buffer: Buffer, len: usize, rows: usize) -> Result<usize, TapeError> {
 }
 
 fn first_non_finite(v: &[f64]) -> Option<(usize, f64)> {
-    v.iter().position(|x| !x.is_finite()).map(|i| (i, v[i]))
+    sparsediff_pattern::first_non_finite(v).map(|i| (i, v[i]))
 }
 
 fn broken(b: sweep::Broken) -> TapeError {
@@ -766,10 +766,14 @@ impl Tape {
             return Err(TapeError::NoLanes);
         }
         check_len(Buffer::Result, out.len(), n * p)?;
-        if let Some((input, &g)) = group
-            .iter()
-            .enumerate()
-            .find(|&(_, &g)| g != usize::MAX && g >= p)
+        // `usize::MAX` (no lane) wraps to 0; a scan without early exit vectorises, and the
+        // offending input is located only when there is one.
+        let largest = group.iter().fold(0, |m, &g| m.max(g.wrapping_add(1)));
+        if largest > p
+            && let Some((input, &g)) = group
+                .iter()
+                .enumerate()
+                .find(|&(_, &g)| g != usize::MAX && g >= p)
         {
             return Err(TapeError::GroupOutOfRange {
                 input,

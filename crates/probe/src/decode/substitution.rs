@@ -20,7 +20,9 @@ use crate::error::DecodeError;
 use crate::products::{ProductsView, check_values};
 
 /// One tree edge: the leaf, the colour of its parent, the positions of (ℓ, p) and (p, ℓ),
-/// and where its children's positions end in `child_pos`.
+/// where its children's positions end in `child_pos`, and whether the step just before it
+/// is one of its children (that child's value is carried in a register instead of being
+/// listed in `child_pos`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Step {
     leaf: u32,
@@ -28,6 +30,7 @@ struct Step {
     pos_lp: u32,
     pos_pl: u32,
     children_end: u32,
+    prev_child: bool,
 }
 
 /// Prepared substitution: diagonal reads and the ordered steps.
@@ -132,13 +135,22 @@ impl SubstitutionDecoder {
         }
         let mut steps = Vec::with_capacity(m);
         let mut child_pos = Vec::with_capacity(children.len());
+        // Along a path (a band's trees) every step's only child is the step before it:
+        // carrying that value in a register takes the store-to-load round trip off the
+        // chain of dependent subtractions, which is what bounds this sweep.
+        let mut before = u32::MAX;
         for &s in &order {
             let (l, p) = leaf[s as usize];
+            let mut prev_child = false;
             for &c in
                 &children[child_start[s as usize] as usize..child_start[s as usize + 1] as usize]
             {
-                let (k, _) = leaf[c as usize];
-                child_pos.push(pos_of(l, k));
+                if c == before {
+                    prev_child = true;
+                } else {
+                    let (k, _) = leaf[c as usize];
+                    child_pos.push(pos_of(l, k));
+                }
             }
             steps.push(Step {
                 leaf: l as u32,
@@ -146,7 +158,9 @@ impl SubstitutionDecoder {
                 pos_lp: pos_of(l, p),
                 pos_pl: pos_of(p, l),
                 children_end: child_pos.len() as u32,
+                prev_child,
             });
+            before = s;
         }
         debug_assert_eq!(steps.len(), g.num_edges());
         Self {
@@ -172,6 +186,7 @@ impl Decode for SubstitutionDecoder {
             values[pos as usize] = b.at(row as usize, c as usize);
         }
         let mut start = 0usize;
+        let mut prev = 0.0;
         for s in &self.steps {
             let end = s.children_end as usize;
             let children: f64 = self.child_pos[start..end]
@@ -179,9 +194,13 @@ impl Decode for SubstitutionDecoder {
                 .map(|&q| values[q as usize])
                 .sum();
             start = end;
-            let v = b.at(s.leaf as usize, s.color as usize) - children;
+            let mut v = b.at(s.leaf as usize, s.color as usize) - children;
+            if s.prev_child {
+                v -= prev;
+            }
             values[s.pos_lp as usize] = v;
             values[s.pos_pl as usize] = v;
+            prev = v;
         }
         Ok(())
     }
