@@ -1002,6 +1002,21 @@ fn errors_are_structured() {
             lanes: 2
         })
     );
+    // No lane (`usize::MAX`) is fine; the bad group after it is named, with every lane
+    // count (one chunk of lanes or several).
+    for p in [2, 9] {
+        let mut out = vec![0.0; 2 * p];
+        assert_eq!(
+            tape.hvp_groups(&[1.0, 2.0], &[usize::MAX, p + 3], p, &mut out),
+            Err(TapeError::GroupOutOfRange {
+                input: 1,
+                group: p + 3,
+                lanes: p
+            })
+        );
+        tape.hvp_groups(&[1.0, 2.0], &[usize::MAX, p - 1], p, &mut out)
+            .unwrap();
+    }
     assert!(matches!(
         tape.hvp_groups(&[1.0, 2.0], &[0], 2, &mut [0.0; 4]),
         Err(TapeError::Length {

@@ -682,15 +682,25 @@ impl Tape {
             });
         };
         let mut value = 0.0;
+        let mut suspect = false;
         let mut c0 = 0;
         while c0 < p {
             let w = (p - c0).min(MAX_LANES);
             let r = with_lanes!(w, seg_chunk(seg, &mut self.ws, dirs, p, c0, out));
             match r {
-                Ok(v) => value = v,
-                Err(b) => {
+                Ok((v, bad)) => {
+                    value = v;
+                    suspect |= bad;
+                }
+                Err(stop) => {
                     out.fill(f64::NAN);
-                    return Err(broken(b));
+                    return Err(match (stop, dirs) {
+                        (Stop::Broken(b), _) => broken(b),
+                        (Stop::Group, Dirs::Groups(group)) => group_out_of_range(group, p),
+                        (Stop::Group, Dirs::Dense(_)) => {
+                            unreachable!("dense directions have no groups")
+                        }
+                    });
                 }
             }
             c0 += w;
@@ -701,7 +711,7 @@ impl Tape {
                 value,
             });
         }
-        hvp_finite(out, p)
+        if suspect { hvp_finite(out, p) } else { Ok(()) }
     }
 
     /// [`Tape::hvp_block`] by the general program (one forward and one reverse sweep over
@@ -766,22 +776,23 @@ impl Tape {
             return Err(TapeError::NoLanes);
         }
         check_len(Buffer::Result, out.len(), n * p)?;
-        // `usize::MAX` (no lane) wraps to 0; a scan without early exit vectorises, and the
-        // offending input is located only when there is one.
-        let largest = group.iter().fold(0, |m, &g| m.max(g.wrapping_add(1)));
-        if largest > p
-            && let Some((input, &g)) = group
-                .iter()
-                .enumerate()
-                .find(|&(_, &g)| g != usize::MAX && g >= p)
-        {
-            return Err(TapeError::GroupOutOfRange {
-                input,
-                group: g,
-                lanes: p,
-            });
-        }
+        // The groups are validated while they are loaded into the tangent lanes.
         self.hvp_dirs(x, Dirs::Groups(group), p, out)
+    }
+}
+
+/// The error for the first group that is not below `p` (one exists: `load_dirs` saw it).
+fn group_out_of_range(group: &[usize], p: usize) -> TapeError {
+    let (input, g) = group
+        .iter()
+        .copied()
+        .enumerate()
+        .find(|&(_, g)| g != usize::MAX && g >= p)
+        .unwrap_or((0, p));
+    TapeError::GroupOutOfRange {
+        input,
+        group: g,
+        lanes: p,
     }
 }
 
@@ -807,23 +818,46 @@ enum Dirs<'a> {
     Groups(&'a [usize]),
 }
 
-/// Writes lanes `c0..c0+P` of the directions into the input tangent slots.
-fn load_dirs<const P: usize>(tan: &mut [f64], n: usize, dirs: Dirs<'_>, p: usize, c0: usize) {
+/// Writes lanes `c0..c0+P` of the directions into the input tangent slots. Returns one
+/// more than the largest group (`usize::MAX`, no lane, counts as 0; 0 for dense
+/// directions), so that the groups are validated in the same pass that reads them.
+fn load_dirs<const P: usize>(
+    tan: &mut [f64],
+    n: usize,
+    dirs: Dirs<'_>,
+    p: usize,
+    c0: usize,
+) -> usize {
     match dirs {
         Dirs::Dense(d) => {
             for j in 0..n {
                 tan[j * P..j * P + P].copy_from_slice(&d[j * p + c0..j * p + c0 + P]);
             }
+            0
         }
         Dirs::Groups(g) => {
-            tan[..n * P].fill(0.0);
-            for (j, &gj) in g.iter().enumerate() {
-                if gj != usize::MAX && gj >= c0 && gj < c0 + P {
-                    tan[j * P + gj - c0] = 1.0;
+            let mut largest = 0;
+            for (lanes, &gj) in tan[..n * P].chunks_exact_mut(P).zip(g) {
+                // `usize::MAX` wraps to a huge lane that matches none. Each lane is selected
+                // (not one element stored, then the row read back: that store-to-load
+                // forwarding stall made this loop 8× slower).
+                let lane = gj.wrapping_sub(c0);
+                for (l, t) in lanes.iter_mut().enumerate() {
+                    *t = if l == lane { 1.0 } else { 0.0 };
                 }
+                largest = largest.max(gj.wrapping_add(1));
             }
+            largest
         }
     }
+}
+
+/// Why a chunk of HVP lanes stopped.
+enum Stop {
+    /// A guard saw a different branch than the recording.
+    Broken(sweep::Broken),
+    /// A group is not below the number of lanes.
+    Group,
 }
 
 fn vjp_chunk<const A: usize>(
@@ -911,7 +945,7 @@ fn seg_chunk<const P: usize>(
     p: usize,
     c0: usize,
     out: &mut [f64],
-) -> Result<f64, sweep::Broken> {
+) -> Result<(f64, bool), Stop> {
     let (n, ns) = (seg.n, seg.nslots);
     // The inputs are in `val[..n]` (`load_inputs`); the segmented program never reuses
     // their slots.
@@ -920,15 +954,33 @@ fn seg_chunk<const P: usize>(
     ensure(&mut ws.adj, ns);
     ensure(&mut ws.adt, ns * P);
     ensure(&mut ws.stack, seg.stack_len(P));
-    load_dirs::<P>(&mut ws.tan, n, dirs, p, c0);
+    if load_dirs::<P>(&mut ws.tan, n, dirs, p, c0) > p {
+        return Err(Stop::Group);
+    }
     // Adjoints of inputs are never read or written.
     let adj = &mut ws.adj[..ns];
     adj[n..].fill(0.0);
     let adt = &mut ws.adt[..ns * P];
     adt.fill(0.0);
-    let value = seg.hvp::<P>(&mut ws.val, &mut ws.tan, adj, adt, &mut ws.stack)?;
-    for j in 0..n {
-        out[j * p + c0..j * p + c0 + P].copy_from_slice(&adt[j * P..j * P + P]);
+    let value = seg
+        .hvp::<P>(&mut ws.val, &mut ws.tan, adj, adt, &mut ws.stack)
+        .map_err(Stop::Broken)?;
+    // Copy the input adjoint-tangents out and look for non-finite values in the same pass
+    // (the exponent test vectorises; `hvp_finite` locates a hit afterwards).
+    let mut bad = 0u64;
+    if p == P {
+        for (o, &v) in out[..n * P].iter_mut().zip(&adt[..n * P]) {
+            *o = v;
+            bad |= u64::from(v.to_bits() & EXPONENT == EXPONENT);
+        }
+    } else {
+        for j in 0..n {
+            out[j * p + c0..j * p + c0 + P].copy_from_slice(&adt[j * P..j * P + P]);
+        }
+        bad = 1; // checked as a whole at the end
     }
-    Ok(value)
+    Ok((value, bad != 0))
 }
+
+/// The exponent bits of an `f64`: all set exactly for ±∞ and NaN.
+const EXPONENT: u64 = 0x7ff0_0000_0000_0000;

@@ -1247,6 +1247,59 @@ fn forward<const P: usize>(
                     }
                 }
             }
+            // The commonest eager shape, a weighted square of a linear combination of
+            // (squared) nodes — every least-squares term — without the generic dispatch.
+            Code::Fused
+                if eager
+                    && i.u1 == Code::Sq
+                    && matches!(i.u2, Code::Const | Code::Sq)
+                    && matches!(i.ua, Code::Const | Code::Sq)
+                    && matches!(i.ub, Code::Const | Code::Sq) =>
+            {
+                let k = i.c as usize + (fl & SEEDED != 0) as usize;
+                let blk = &consts[k..k + 7];
+                let gamma = if fl & LINC != 0 { blk[2] } else { 0.0 };
+                let args = SquareArgs {
+                    al: blk[0],
+                    be: blk[1],
+                    gamma,
+                    seed,
+                    adj_a: fl & ADJ_A != 0,
+                    adj_b: fl & ADJ_B != 0,
+                    linc: fl & LINC != 0,
+                };
+                let (sa, sb) = (i.ua == Code::Sq, i.ub == Code::Sq);
+                let bufs = (&val, &tan, &mut adj, &mut adt);
+                macro_rules! sq {
+                    ($q:literal) => {
+                        match (fl & LIN2 != 0, sa, sb) {
+                            (false, false, _) => {
+                                eager_square::<P, $q, false, false, false>(a, b, &args, bufs)
+                            }
+                            (false, true, _) => {
+                                eager_square::<P, $q, false, true, false>(a, b, &args, bufs)
+                            }
+                            (true, false, false) => {
+                                eager_square::<P, $q, true, false, false>(a, b, &args, bufs)
+                            }
+                            (true, false, true) => {
+                                eager_square::<P, $q, true, false, true>(a, b, &args, bufs)
+                            }
+                            (true, true, false) => {
+                                eager_square::<P, $q, true, true, false>(a, b, &args, bufs)
+                            }
+                            (true, true, true) => {
+                                eager_square::<P, $q, true, true, true>(a, b, &args, bufs)
+                            }
+                        }
+                    };
+                }
+                sum += if i.u2 == Code::Sq {
+                    sq!(true)
+                } else {
+                    sq!(false)
+                };
+            }
             Code::Fused => {
                 let k = i.c as usize + (fl & SEEDED != 0) as usize;
                 let blk = &consts[k..k + 7];
@@ -1369,6 +1422,92 @@ fn forward<const P: usize>(
     sp
 }
 
+/// The constants of an eager weighted square `seed·(α·ua(a) + β·ub(b) + γ)²`.
+struct SquareArgs {
+    al: f64,
+    be: f64,
+    gamma: f64,
+    seed: f64,
+    adj_a: bool,
+    adj_b: bool,
+    linc: bool,
+}
+
+/// The whole forward and reverse step of an eager `seed·(α·ua(a) [+ β·ub(b)] [+ γ])²`
+/// (`QUAD`: that square squared again, a fourth power) with `ua`, `ub` the identity or a
+/// square (`SA`, `SB`), `TWO` for the second node. The same arithmetic, in the same
+/// order, as the generic fused step; returns `seed · value` for the output sum.
+#[inline(always)]
+fn eager_square<
+    const P: usize,
+    const QUAD: bool,
+    const TWO: bool,
+    const SA: bool,
+    const SB: bool,
+>(
+    a: usize,
+    b: usize,
+    k: &SquareArgs,
+    (val, tan, adj, adt): (&Buf<'_>, &Buf<'_>, &mut Buf<'_>, &mut Buf<'_>),
+) -> f64 {
+    let xa = val[a];
+    let (va, da, ea) = if SA { fast::sq(xa) } else { (xa, 1.0, 0.0) };
+    let mut x = k.al * va;
+    let (mut db, mut eb) = (0.0, 0.0);
+    if TWO {
+        let xb = val[b];
+        let vb;
+        (vb, db, eb) = if SB { fast::sq(xb) } else { (xb, 1.0, 0.0) };
+        x += k.be * vb;
+    }
+    if k.linc {
+        x += k.gamma;
+    }
+    let (v, d1, d2) = if QUAD {
+        // compose(Sq, Sq): the outer square of the inner one, by the chain rule.
+        let (v1, d1, e1) = fast::sq(x);
+        let (v2, d2, e2) = fast::sq(v1);
+        (v2, d2 * d1, e2 * d1 * d1 + d2 * e1)
+    } else {
+        fast::sq(x)
+    };
+    let (ga, gb) = (k.al * da, k.be * db);
+    let (fa, fb) = (d1 * ga, d1 * gb);
+    let faa = if SA {
+        d2 * ga * ga + d1 * k.al * ea
+    } else {
+        d2 * ga * ga
+    };
+    let ta = tan.load::<P>(a);
+    let s = k.seed;
+    if k.adj_a {
+        adj[a] += s * fa;
+    }
+    if TWO {
+        let tb = tan.load::<P>(b);
+        let fab = d2 * ga * gb;
+        let fbb = if SB {
+            d2 * gb * gb + d1 * k.be * eb
+        } else {
+            d2 * gb * gb
+        };
+        for l in 0..P {
+            adt[a * P + l] += s * (faa * ta[l] + fab * tb[l]);
+        }
+        if k.adj_b {
+            adj[b] += s * fb;
+        }
+        for l in 0..P {
+            adt[b * P + l] += s * (fab * ta[l] + fbb * tb[l]);
+        }
+    } else {
+        for l in 0..P {
+            adt[a * P + l] += s * (faa * ta[l]);
+        }
+    }
+    s * v
+}
+
 /// The constant first derivative of an affine unary instruction.
 #[inline(always)]
 fn slope(code: Code, c: f64) -> f64 {
@@ -1489,7 +1628,7 @@ mod tests {
     use num_dual::DualNum;
 
     use super::super::{Tape, TapeVar};
-    use super::{Code, EAGER, LIN2, LINC};
+    use super::{ADJ_A, ADJ_B, Code, EAGER, LIN2, LINC};
 
     fn point(n: usize) -> Vec<f64> {
         (0..n).map(|i| 0.5 + 0.3 * (0.7 * i as f64).sin()).collect()
@@ -1602,6 +1741,34 @@ mod tests {
         f
     }
 
+    /// Weighted squares of every shape `eager_square` specialises (one or two nodes,
+    /// each plain or squared, with and without a constant, and a fourth power), and one
+    /// whose argument is a temporary with an adjoint of its own.
+    fn squares<D: DualNum<Primitive = f64> + Copy>(x: &[D]) -> D {
+        let mut f = D::zero();
+        for w in x.windows(3) {
+            let d = w[0] - w[1];
+            f += d * d * 2.0;
+            let u = w[1] * w[1] * 0.5 - w[2] * w[2] + 0.3;
+            f += u * u;
+            let v = w[2] - w[0] * w[0];
+            f += v * v * 3.0;
+            let s = w[0] * w[0] - w[2];
+            f += s * s;
+            let q = w[1] * w[1] + 1.0;
+            f += q * q * 0.25;
+            let r = w[2] * 1.5;
+            f += r * r;
+            let t = w[0] * w[1];
+            let z = t - 1.0;
+            f += z * z + t.sin();
+            let e = w[1] - w[2] * w[2] + 0.5;
+            let e2 = e * e;
+            f += e2 * e2;
+        }
+        f
+    }
+
     /// `max |a − b| / max(max |b|, 1)`.
     fn rel_err(a: &[f64], b: &[f64]) -> f64 {
         let scale = b.iter().fold(1.0f64, |m, v| m.max(v.abs()));
@@ -1644,6 +1811,49 @@ mod tests {
         // Longer than the eager limit: constant adjoints in the reverse sweep.
         check_against_unsegmented(centred, 5000, "centred, long segment");
         check_against_unsegmented(chain, 40, "chain");
+        check_against_unsegmented(squares, 60, "squares");
+    }
+
+    #[test]
+    fn squares_cover_every_specialised_shape() {
+        let tape = Tape::record_scalar(&point(60), squares).unwrap();
+        let seg = tape.seg.as_ref().unwrap();
+        let mut shapes = std::collections::BTreeSet::new();
+        for i in &seg.ins {
+            if i.code == Code::Fused
+                && i.flags & EAGER != 0
+                && i.u1 == Code::Sq
+                && i.u2 == Code::Const
+            {
+                shapes.insert((
+                    i.flags & LIN2 != 0,
+                    i.ua == Code::Sq,
+                    i.flags & LIN2 != 0 && i.ub == Code::Sq,
+                    i.flags & LINC != 0,
+                    i.flags & (ADJ_A | ADJ_B) != 0,
+                ));
+            }
+        }
+        for shape in [
+            (true, false, false, false, false),
+            (true, true, true, true, false),
+            (true, false, true, false, false),
+            (true, true, false, false, false),
+            (false, true, false, true, false),
+            (false, false, false, false, false),
+        ] {
+            assert!(shapes.contains(&shape), "{shape:?} missing from {shapes:?}");
+        }
+        assert!(
+            shapes.iter().any(|s| s.4),
+            "no square of a temporary with an adjoint: {shapes:?}"
+        );
+        assert!(
+            seg.ins.iter().any(|i| i.code == Code::Fused
+                && i.flags & EAGER != 0
+                && (i.u1, i.u2, i.ub) == (Code::Sq, Code::Sq, Code::Sq)),
+            "no fourth power of a linear combination with a squared node"
+        );
     }
 
     #[test]
