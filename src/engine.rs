@@ -5,6 +5,7 @@ use faer::MatRef;
 use sparsediff_ad::SeedBlock;
 use sparsediff_coloring::{Method, Problem, lower_bound};
 use sparsediff_pattern::Pattern;
+use sparsediff_probe::design::Geometry;
 use sparsediff_probe::{DesignError, MatrixKind, ProbePlan, Seeds, probe_vector};
 use sprs::CsMat;
 
@@ -60,18 +61,38 @@ pub(crate) fn design(
     let mut best: Option<ProbePlan> = None;
     let mut candidates = Vec::new();
     let mut last_error: Option<DesignError> = None;
+    let geometry = match (&options.strategy, options.geometry) {
+        (crate::Strategy::Auto, None) => Geometry::infer(pattern),
+        (_, given) => given,
+    };
     for d in options
         .strategy
-        .designers(hessian, &options.coloring, options.geometry)
+        .designers(hessian, &options.coloring, geometry)
     {
         if options.strategy == crate::Strategy::Auto
-            && best.as_ref().is_some_and(|b| b.num_probes() <= bound)
+            && let Some(b) = &best
         {
-            candidates.push(Candidate {
-                designer: d.name(),
-                outcome: Err("not tried: an earlier plan already meets the lower bound".to_string()),
-            });
-            continue;
+            // Skip what cannot win: the best plan meets the bound of every exact design,
+            // or this designer's own bound (ties go to the earlier designer).
+            let skip = if b.num_probes() <= bound {
+                Some("an earlier plan already meets the lower bound".to_string())
+            } else {
+                d.lower_bound(pattern, kind)
+                    .filter(|&own| b.num_probes() <= own)
+                    .map(|own| {
+                        format!(
+                            "its lower bound is {own} probes; an earlier plan has {}",
+                            b.num_probes()
+                        )
+                    })
+            };
+            if let Some(why) = skip {
+                candidates.push(Candidate {
+                    designer: d.name(),
+                    outcome: Err(format!("not tried: {why}")),
+                });
+                continue;
+            }
         }
         match d.design(pattern, kind) {
             Ok(plan) => {

@@ -57,9 +57,11 @@ impl BackendChoice {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Strategy {
     /// The fewest probes among the exact designers that apply (colourings, roll, and a
-    /// closed-form stencil when a geometry is given); ties go to direct recovery, and the
-    /// search stops at a plan that meets the lower bound of every exact design (a clique
-    /// for Hessians, the largest row for Jacobians).
+    /// closed-form stencil when a geometry is given or inferred); ties go to direct
+    /// recovery, the search stops at a plan that meets the lower bound of every exact
+    /// design (a clique, or 3 for a graph with a cycle, for Hessians; the largest row for
+    /// Jacobians), and a designer whose own lower bound cannot beat the best plan so far
+    /// is skipped.
     Auto,
     /// Stride probes of the band (the prototype's method).
     Roll,
@@ -172,6 +174,9 @@ pub struct Options {
     /// Colouring parameters of the colouring designers. Default: [`default_orders`].
     pub coloring: ColoringParams,
     /// Geometry of a band or stencil, for closed-form designs under [`Strategy::Auto`].
+    /// `None` (the default): inferred when the pattern is exactly a full band or a
+    /// standard stencil ([`Geometry::infer`]); every closed-form design is checked against
+    /// the pattern, so a geometry that does not fit is rejected, never trusted.
     pub geometry: Option<Geometry>,
     /// Check every `verify_every`-th evaluation with one extra random product (0: never).
     /// A pattern that misses entries of the function then fails instead of returning

@@ -140,6 +140,52 @@ fn every_backend_and_strategy_agrees_with_the_analytic_hessian() {
 }
 
 #[test]
+fn auto_infers_stencils_and_skips_designers_that_cannot_win() {
+    // The grid energy's Hessian is the 5-point stencil: without a geometry in the
+    // options, Auto finds it and reaches the optimum 3 (greedy acyclic colouring gives 4).
+    let s = 24;
+    let x = eval_point(s * s);
+    let mut h = SparseHessian::prepare(GridEnergy::new(s), &x, &Options::default()).unwrap();
+    let info = h.info().clone();
+    assert_eq!((info.probes, info.designer), (3, "stencil-substitution"));
+    assert_eq!(
+        info.lower_bound, 3,
+        "a graph with a cycle needs 3 acyclic colours"
+    );
+    let outcome = |name: &str| {
+        info.candidates
+            .iter()
+            .find(|c| c.designer == name)
+            .map(|c| c.outcome.clone())
+            .unwrap()
+    };
+    assert_eq!(outcome("stencil-direct"), Ok(5));
+    assert!(outcome("acyclic").unwrap_err().starts_with("not tried"));
+    let reference = GridEnergy::new(s);
+    let want = csr(
+        &reference.hessian_pattern().unwrap(),
+        reference.hessian_values(&x),
+    );
+    let got = h.evaluate(&x).unwrap().clone();
+    assert!(mismatches(&want, &got, Tolerance::default()).is_empty());
+    // Rosenbrock (a path): star cannot beat the 3 probes of the closed-form direct design
+    // (a path on four vertices needs 3 star colours) and is not run.
+    let x = eval_point(300);
+    let h = SparseHessian::prepare(Rosenbrock, &x, &Options::default()).unwrap();
+    let star = h
+        .info()
+        .candidates
+        .iter()
+        .find(|c| c.designer == "star")
+        .unwrap();
+    assert_eq!(
+        star.outcome,
+        Err("not tried: its lower bound is 3 probes; an earlier plan has 3".to_string())
+    );
+    assert_eq!(h.info().probes, 2);
+}
+
+#[test]
 fn every_jacobian_backend_agrees_with_the_analytic_jacobian() {
     let n = 500;
     let x = eval_point(n);

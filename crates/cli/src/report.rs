@@ -145,7 +145,8 @@ fn probe_strategies(dir: &Path) -> Result<(), CliError> {
          the exact products B = A·S of a seeded random matrix A on the pattern (symmetric where \
          the pattern is) are formed, and the prepared decoder recovers A. *probes* is p, \
          *lower bound* the bound for that designer's family (max row nnz for direct recovery \
-         without symmetry, a greedy clique for star/acyclic, the unknowns per row for least \
+         without symmetry, a greedy clique for star/acyclic — at least 3 for star when there is \
+         a path on four vertices, for acyclic when there is a cycle — the unknowns per row for least \
          squares), *max rel. error* is max |â − a| / max |a|. Designers that do not apply say why."
     )
     .map_err(&e)?;

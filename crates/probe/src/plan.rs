@@ -224,4 +224,12 @@ pub trait ProbeDesigner {
 
     /// Designs seeds and prepares the decoder for `pattern`.
     fn design(&self, pattern: &Pattern, kind: MatrixKind) -> Result<ProbePlan, DesignError>;
+
+    /// A number of probes that no plan of this designer for `pattern` can go below, if
+    /// the designer knows one more cheaply than designing (callers that pick the fewest
+    /// probes skip a designer that cannot win). `None`: no such bound.
+    fn lower_bound(&self, pattern: &Pattern, kind: MatrixKind) -> Option<usize> {
+        let _ = (pattern, kind);
+        None
+    }
 }

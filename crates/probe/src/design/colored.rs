@@ -77,6 +77,19 @@ impl ProbeDesigner for ColoredDesigner {
         }
     }
 
+    /// The colouring lower bound of the method (see `sparsediff_coloring::lower_bound`);
+    /// `None` where the designer does not apply.
+    fn lower_bound(&self, pattern: &Pattern, kind: MatrixKind) -> Option<usize> {
+        let problem = match (self.method, self.orientation) {
+            (Method::Cpr, Orientation::Columns) => Problem::Column,
+            (Method::Cpr, Orientation::Rows) => Problem::Row,
+            (Method::Distance1, _) => return None,
+            _ if kind != MatrixKind::Symmetric => return None,
+            _ => Problem::Symmetric,
+        };
+        lower_bound(pattern, problem, self.method).ok()
+    }
+
     fn design(&self, pattern: &Pattern, kind: MatrixKind) -> Result<ProbePlan, DesignError> {
         check_pattern(self.name(), pattern)?;
         let symmetric_only = matches!(
