@@ -36,6 +36,15 @@ fn hessians(c: &mut Criterion) {
     for (name, (mut h, x)) in cases {
         g.bench_function(name, |b| b.iter(|| h.evaluate(&x).expect("evaluate").nnz()));
     }
+    // the composite path (`sparsediff bench hessian --problem cartpole --path composite`)
+    for n in [100, 1000] {
+        let la = la(n);
+        let z = la.eval_point();
+        let mut h = la.composite_hessian(&z).expect("prepare composite");
+        g.bench_function(format!("cartpole-N{n}-composite"), |b| {
+            b.iter(|| h.evaluate(&z).expect("evaluate").nnz())
+        });
+    }
     g.finish();
 }
 

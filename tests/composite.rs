@@ -41,41 +41,13 @@ fn allocations() -> usize {
     ALLOCATIONS.with(Cell::get)
 }
 
-/// Cartpole rows as [`RowFunctions`].
-struct Rows(Vec<Row>);
-
-impl RowFunctions for Rows {
-    fn num_rows(&self) -> usize {
-        self.0.len()
-    }
-    fn vars(&self, i: usize) -> &[usize] {
-        self.0[i].vars()
-    }
-    fn eval<D: DualNum<Primitive = f64> + Copy>(&self, i: usize, local: &[D]) -> D {
-        self.0[i].eval(local)
-    }
-}
-
-/// L_A as a composite: φ = the cost terms, r = (c, g), ψ = penalties and inequality terms.
-fn composite(la: &AugmentedLagrangian, z0: &[f64]) -> CompositeHessian<Rows, Rows> {
-    let p = la.problem;
-    let phi = Rows(p.cost_terms().collect());
-    let r = Rows(p.equality_rows().chain(p.inequality_rows()).collect());
-    let outer = outer_of(la);
-    CompositeHessian::prepare(phi, r, outer, z0).expect("cartpole rows are valid")
-}
-
-fn outer_of(la: &AugmentedLagrangian) -> Vec<Outer> {
-    let rho = la.rho;
-    la.lambda
-        .iter()
-        .map(|&lambda| Outer::Penalty { lambda, rho })
-        .chain(la.mu.iter().map(|&mu| Outer::Inequality { mu, rho }))
-        .collect()
+/// L_A as a composite (the library's builder, which the CLI uses too).
+fn composite(la: &AugmentedLagrangian, z0: &[f64]) -> CompositeHessian<Vec<Row>, Vec<Row>> {
+    la.composite_hessian(z0).expect("cartpole rows are valid")
 }
 
 /// max |got − expected| / max |expected| over the reference pattern (which must be ours).
-fn rel_error(h: &CompositeHessian<Rows, Rows>, pattern: &Pattern, expected: &[f64]) -> f64 {
+fn rel_error(h: &CompositeHessian<Vec<Row>, Vec<Row>>, pattern: &Pattern, expected: &[f64]) -> f64 {
     assert_eq!(
         h.pattern(),
         pattern,
@@ -190,7 +162,7 @@ fn cartpole_with_active_inequalities() {
         let mut h = composite(&la, &z0);
         for seed in [1, 2, 3] {
             let z = active_point(&mut la, seed);
-            for (row, o) in outer_of(&la).into_iter().enumerate() {
+            for (row, o) in la.outer_functions().into_iter().enumerate() {
                 h.set_outer(row, o).unwrap();
             }
             let g = la.problem.inequalities(&z);
@@ -220,9 +192,11 @@ fn unfrozen_affine_rows_give_the_same_hessian() {
     let p = la.problem;
     let options = CompositeOptions::default().freeze_affine(false);
     let mut h = CompositeHessian::prepare_with(
-        Rows(p.cost_terms().collect()),
-        Rows(p.equality_rows().chain(p.inequality_rows()).collect()),
-        outer_of(&la),
+        p.cost_terms().collect::<Vec<_>>(),
+        p.equality_rows()
+            .chain(p.inequality_rows())
+            .collect::<Vec<_>>(),
+        la.outer_functions(),
         &z,
         &options,
     )
@@ -569,6 +543,40 @@ impl RowFunctions for WithConstant {
             _ => z[0] * z[1],
         }
     }
+}
+
+#[test]
+fn the_cartpole_builder_checks_its_inputs() {
+    let (mut la, z) = sparsediff::problems::cartpole::benchmark(10);
+    assert!(matches!(
+        la.composite_hessian(&z[..49]),
+        Err(CompositeError::WrongLength {
+            len: 49,
+            expected: 50,
+            ..
+        })
+    ));
+    la.lambda.pop();
+    assert!(matches!(
+        la.composite_hessian(&z),
+        Err(CompositeError::WrongLength {
+            len: 43,
+            expected: 44,
+            ..
+        })
+    ));
+    la.lambda.push(0.1);
+    la.mu[3] = f64::NAN;
+    assert!(matches!(
+        la.composite_hessian(&z),
+        Err(CompositeError::InvalidOuter { row: 47, .. })
+    ));
+    la.mu[3] = 0.1;
+    la.rho = -1.0;
+    assert!(matches!(
+        la.composite_hessian(&z),
+        Err(CompositeError::InvalidOuter { .. })
+    ));
 }
 
 #[test]

@@ -64,8 +64,9 @@
 
 use std::f64::consts::PI;
 
-use num_dual::Dual2SVec64;
+use num_dual::{Dual2SVec64, DualNum};
 
+use crate::composite::{CompositeError, CompositeHessian, Outer, RowFunctions};
 use crate::pattern::{Pattern, PatternError, generators};
 
 use super::{Scalar, check_len};
@@ -871,6 +872,101 @@ impl AugmentedLagrangian {
             }
         });
         gradient
+    }
+
+    /// The outer functions ψ of L_A's residuals `r = (c, g)`, one per row of
+    /// [`composite_hessian`](Self::composite_hessian)'s residuals: the penalties
+    /// `λ_i·c + (ρ/2)·c²` of the equalities, then the inequality terms
+    /// `(1/(2ρ))·[max(0, μ_j + ρ·g)² − μ_j²]`.
+    pub fn outer_functions(&self) -> Vec<Outer> {
+        let rho = self.rho;
+        self.lambda
+            .iter()
+            .map(|&lambda| Outer::Penalty { lambda, rho })
+            .chain(self.mu.iter().map(|&mu| Outer::Inequality { mu, rho }))
+            .collect()
+    }
+
+    /// ∇²L_A on the composite path ([`CompositeHessian`]), prepared around `z0`: the
+    /// objective rows are the cost terms [`CartpoleProblem::cost_terms`], the residuals the
+    /// rows of c then g ([`CartpoleProblem::equality_rows`], [`inequality_rows`](
+    /// CartpoleProblem::inequality_rows)) under [`outer_functions`](Self::outer_functions).
+    /// New multipliers or penalty go in with [`CompositeHessian::set_outer`] (residual `i`
+    /// is equality `i` for `i < 4N + 4`, then inequality `i − 4N − 4`).
+    ///
+    /// ```
+    /// use sparsediff::problems::cartpole;
+    ///
+    /// let (la, z) = cartpole::benchmark(100);
+    /// let mut h = la.composite_hessian(&z)?;
+    /// let (pattern, expected) = la.hessian_reference(&z)?;
+    /// assert_eq!(h.pattern(), &pattern);
+    /// let got = h.evaluate(&z)?.data();
+    /// for (g, e) in got.iter().zip(&expected) {
+    ///     assert!((g - e).abs() <= 1e-12 * e.abs().max(1.0));
+    /// }
+    /// assert!((h.last_value() - la.value(&z)).abs() < 1e-10 * la.value(&z).abs());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`CompositeError::WrongLength`] if `z0` does not have 5N entries or the multipliers
+    /// do not match the rows (`λ` of length 4N + 4, `μ` of length 4N);
+    /// [`CompositeError::InvalidOuter`] if a multiplier or ρ is not finite or ρ ≤ 0.
+    pub fn composite_hessian(
+        &self,
+        z0: &[f64],
+    ) -> Result<CompositeHessian<Vec<Row>, Vec<Row>>, CompositeError> {
+        let n = self.num_vars();
+        if z0.len() != n {
+            return Err(CompositeError::WrongLength {
+                what: "cartpole decision vector z0",
+                len: z0.len(),
+                expected: n,
+            });
+        }
+        let p = self.problem;
+        let m = p.num_equalities();
+        if self.lambda.len() != m {
+            return Err(CompositeError::WrongLength {
+                what: "equality multipliers λ (4N + 4)",
+                len: self.lambda.len(),
+                expected: m,
+            });
+        }
+        if self.mu.len() != p.num_inequalities() {
+            return Err(CompositeError::WrongLength {
+                what: "inequality multipliers μ (4N)",
+                len: self.mu.len(),
+                expected: p.num_inequalities(),
+            });
+        }
+        let objective: Vec<Row> = p.cost_terms().collect();
+        let residuals: Vec<Row> = p.equality_rows().chain(p.inequality_rows()).collect();
+        CompositeHessian::prepare(objective, residuals, self.outer_functions(), z0)
+    }
+}
+
+/// Rows of the cartpole problem as the [`RowFunctions`] of a [`CompositeHessian`].
+///
+/// ```
+/// use sparsediff::composite::RowFunctions;
+/// use sparsediff::problems::cartpole::{CartpoleProblem, Row};
+///
+/// let p = CartpoleProblem::new(10);
+/// let rows: Vec<Row> = p.equality_rows().collect();
+/// assert_eq!(rows.num_rows(), 44);
+/// assert_eq!(RowFunctions::vars(&rows, 4), &[0, 1, 5, 6]); // the x-defect of knots 0, 1
+/// ```
+impl RowFunctions for Vec<Row> {
+    fn num_rows(&self) -> usize {
+        self.len()
+    }
+    fn vars(&self, i: usize) -> &[usize] {
+        self[i].vars()
+    }
+    fn eval<D: DualNum<Primitive = f64> + Copy>(&self, i: usize, local: &[D]) -> D {
+        self[i].eval(local)
     }
 }
 

@@ -6,8 +6,7 @@ use std::io::Write;
 use std::time::Instant;
 
 use serde::Serialize;
-use sparsediff::composite::{CompositeHessian, Outer, RowFunctions, StageTimes};
-use sparsediff::num_dual::DualNum;
+use sparsediff::composite::StageTimes;
 use sparsediff::pattern::Pattern;
 use sparsediff::probe::Geometry;
 use sparsediff::problems::rosenbrock::Rosenbrock;
@@ -171,39 +170,6 @@ struct Stages {
     curved_first_order: f64,
     outer_products: f64,
     assemble: f64,
-}
-
-/// Cartpole rows (cost terms, or the constraints c and g) as composite rows.
-struct CartpoleRows(Vec<cartpole::Row>);
-impl RowFunctions for CartpoleRows {
-    fn num_rows(&self) -> usize {
-        self.0.len()
-    }
-    fn vars(&self, i: usize) -> &[usize] {
-        self.0[i].vars()
-    }
-    fn eval<D: DualNum<Primitive = f64> + Copy>(&self, i: usize, local: &[D]) -> D {
-        self.0[i].eval(local)
-    }
-}
-
-/// L_A as a composite: φ = the cost terms; r = (c, g) with the penalties `λ_i c + (ρ/2) c²`
-/// and the inequality terms `(1/(2ρ))[max(0, μ_j + ρ g)² − μ_j²]`.
-fn cartpole_composite(
-    la: &cartpole::AugmentedLagrangian,
-    z0: &[f64],
-) -> Result<CompositeHessian<CartpoleRows, CartpoleRows>, CliError> {
-    let p = la.problem;
-    let rho = la.rho;
-    let phi = CartpoleRows(p.cost_terms().collect());
-    let r = CartpoleRows(p.equality_rows().chain(p.inequality_rows()).collect());
-    let outer = la
-        .lambda
-        .iter()
-        .map(|&lambda| Outer::Penalty { lambda, rho })
-        .chain(la.mu.iter().map(|&mu| Outer::Inequality { mu, rho }))
-        .collect();
-    Ok(CompositeHessian::prepare(phi, r, outer, z0)?)
 }
 
 /// Runs `f` `repeats` times (or adaptively for about a second) and returns the median
@@ -416,7 +382,7 @@ fn run_composite(
     reference: &(Pattern, Vec<f64>),
 ) -> Result<Report, CliError> {
     let start = Instant::now();
-    let mut h = cartpole_composite(la, x)?;
+    let mut h = la.composite_hessian(x)?;
     let prepare_seconds = start.elapsed().as_secs_f64();
     let error = max_rel_error(h.evaluate(x)?, &reference.0, &reference.1);
     let (evaluate_seconds, repeats) = median_time(a.repeats, || {
