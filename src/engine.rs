@@ -1,6 +1,8 @@
 //! What a prepared Jacobian or Hessian shares: the probe plan, the seeds in the backend's
 //! layout, the product buffer, the recovered matrix (updated in place), and verification.
 
+use std::time::{Duration, Instant};
+
 use faer::MatRef;
 use sparsediff_ad::SeedBlock;
 use sparsediff_coloring::{Method, Problem, lower_bound};
@@ -19,6 +21,49 @@ pub struct Candidate {
     pub designer: &'static str,
     /// Probes, or the reason it did not apply.
     pub outcome: Result<usize, String>,
+    /// Time spent designing (colouring, seeds, decoder); zero when it was not tried.
+    pub time: Duration,
+}
+
+/// Where `prepare` spent its time (wall clock, one thread).
+///
+/// ```
+/// use sparsediff::num_dual::DualNum;
+/// use sparsediff::{Options, ScalarFunction, SparseHessian};
+///
+/// struct Chain;
+/// impl ScalarFunction for Chain {
+///     fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &[D]) -> D {
+///         x.windows(2).map(|w| (w[0] * w[1]).sin()).sum()
+///     }
+/// }
+/// let h = SparseHessian::prepare(Chain, &vec![0.3; 1000], &Options::default())?;
+/// let t = h.info().prepare;
+/// assert!(t.total() >= t.detection + t.design);
+/// // the design time is the sum over the designers that were tried
+/// let tried: std::time::Duration = h.info().candidates.iter().map(|c| c.time).sum();
+/// assert!(tried <= t.design);
+/// # Ok::<(), sparsediff::SparseError>(())
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct PrepareTimes {
+    /// Finding the pattern (tracing; zero for a given pattern).
+    pub detection: Duration,
+    /// Designing the probes: geometry, bounds and every designer tried (see
+    /// [`Candidate::time`]).
+    pub design: Duration,
+    /// Building the backend (recording and compiling the tape; zero for a backend built by
+    /// the caller).
+    pub backend: Duration,
+    /// Seeds in the backend's layout, product and output buffers, verification vector.
+    pub setup: Duration,
+}
+
+impl PrepareTimes {
+    /// The sum of the stages.
+    pub fn total(&self) -> Duration {
+        self.detection + self.design + self.backend + self.setup
+    }
 }
 
 /// What a prepared plan reports.
@@ -40,6 +85,8 @@ pub struct RecoveryInfo {
     pub detection: &'static str,
     /// Rows, columns and entries of the pattern.
     pub shape: (usize, usize, usize),
+    /// Where `prepare` spent its time.
+    pub prepare: PrepareTimes,
 }
 
 /// Designs the plan: every designer of the strategy, the fewest probes wins (the first in
@@ -90,15 +137,20 @@ pub(crate) fn design(
                 candidates.push(Candidate {
                     designer: d.name(),
                     outcome: Err(format!("not tried: {why}")),
+                    time: Duration::ZERO,
                 });
                 continue;
             }
         }
-        match d.design(pattern, kind) {
+        let start = Instant::now();
+        let designed = d.design(pattern, kind);
+        let time = start.elapsed();
+        match designed {
             Ok(plan) => {
                 candidates.push(Candidate {
                     designer: d.name(),
                     outcome: Ok(plan.num_probes()),
+                    time,
                 });
                 if best
                     .as_ref()
@@ -111,6 +163,7 @@ pub(crate) fn design(
                 candidates.push(Candidate {
                     designer: d.name(),
                     outcome: Err(e.to_string()),
+                    time,
                 });
                 last_error = Some(e);
             }

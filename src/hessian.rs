@@ -1,6 +1,8 @@
 //! [`SparseHessian`]: prepare once (pattern, probes, backend), then evaluate the sparse
 //! Hessian at any x without allocating.
 
+use std::time::{Duration, Instant};
+
 use sparsediff_ad::trace::{hessian_pattern, hessian_pattern_conservative};
 use sparsediff_ad::{
     AdError, HessianBackend, ScalarFunction, SeedBlock, TapeGradientDifferences, TapeHessian,
@@ -9,7 +11,7 @@ use sparsediff_pattern::Pattern;
 use sparsediff_probe::{MatrixKind, ProbePlan};
 use sprs::CsMat;
 
-use crate::engine::{Candidate, Engine, RecoveryInfo, Verifier, design};
+use crate::engine::{Candidate, Engine, PrepareTimes, RecoveryInfo, Verifier, design};
 use crate::error::SparseError;
 use crate::options::{BackendChoice, Detection, Options};
 
@@ -57,6 +59,8 @@ impl SparseHessian {
         x0: &[f64],
         options: &Options,
     ) -> Result<Self, SparseError> {
+        let mut times = PrepareTimes::default();
+        let start = Instant::now();
         let (pattern, detection) = match options.detection.clone() {
             Detection::Trace => (hessian_pattern(x0, |x| f.eval(x))?, "traced"),
             Detection::Conservative { points, seed } => (
@@ -65,6 +69,7 @@ impl SparseHessian {
             ),
             Detection::Given(p) => (p, "given"),
         };
+        times.detection = start.elapsed();
         let n = x0.len();
         if pattern.shape() != (n, n) {
             return Err(SparseError::WrongLength {
@@ -73,7 +78,10 @@ impl SparseHessian {
                 expected: n,
             });
         }
+        let start = Instant::now();
         let (plan, candidates) = design(&pattern, MatrixKind::Symmetric, options)?;
+        times.design = start.elapsed();
+        let start = Instant::now();
         let backend: Box<dyn HessianBackend> = match options.backend {
             BackendChoice::Auto | BackendChoice::Tape => Box::new(TapeHessian::new(f, x0)?),
             BackendChoice::FiniteDifferences => Box::new(TapeGradientDifferences::new(f, x0)?),
@@ -85,12 +93,14 @@ impl SparseHessian {
                 .into());
             }
         };
+        times.backend = start.elapsed();
         Ok(Self::assemble(
             backend,
             plan,
             candidates,
             detection,
             (options.verify_every, options.verify_tolerance),
+            times,
         ))
     }
 
@@ -115,13 +125,19 @@ impl SparseHessian {
             Detection::Trace => "traced",
             Detection::Conservative { .. } => "conservative",
         };
+        let start = Instant::now();
         let (plan, candidates) = design(&pattern, MatrixKind::Symmetric, options)?;
+        let times = PrepareTimes {
+            design: start.elapsed(),
+            ..PrepareTimes::default()
+        };
         Ok(Self::assemble(
             backend,
             plan,
             candidates,
             detection,
             (options.verify_every, options.verify_tolerance),
+            times,
         ))
     }
 
@@ -142,6 +158,7 @@ impl SparseHessian {
         let candidates = vec![Candidate {
             designer: plan.designer(),
             outcome: Ok(plan.num_probes()),
+            time: Duration::ZERO,
         }];
         Ok(Self::assemble(
             backend,
@@ -149,6 +166,7 @@ impl SparseHessian {
             candidates,
             "given",
             (verify_every, 1e-8),
+            PrepareTimes::default(),
         ))
     }
 
@@ -158,8 +176,14 @@ impl SparseHessian {
         candidates: Vec<Candidate>,
         detection: &'static str,
         verify: (usize, f64),
+        mut times: PrepareTimes,
     ) -> Self {
+        let start = Instant::now();
         let n = backend.dim();
+        let verifier = Verifier::new(verify.0, verify.1, n, n);
+        let engine = Engine::new(plan);
+        times.setup = start.elapsed();
+        let plan = &engine.plan;
         let info = RecoveryInfo {
             probes: plan.num_probes(),
             lower_bound: plan.lower_bound(),
@@ -169,11 +193,12 @@ impl SparseHessian {
             backend: backend.name(),
             detection,
             shape: (n, n, plan.pattern().nnz()),
+            prepare: times,
         };
         Self {
             backend,
-            verifier: Verifier::new(verify.0, verify.1, n, n),
-            engine: Engine::new(plan),
+            verifier,
+            engine,
             info,
         }
     }

@@ -1,6 +1,8 @@
 //! [`SparseJacobian`]: prepare once, then evaluate the sparse Jacobian at any x without
 //! allocating.
 
+use std::time::{Duration, Instant};
+
 use sparsediff_ad::trace::{jacobian_pattern, jacobian_pattern_conservative};
 use sparsediff_ad::{
     Differences, FiniteDifferenceJacobian, ForwardJacobian, JacobianBackend, SeedBlock,
@@ -10,7 +12,7 @@ use sparsediff_pattern::Pattern;
 use sparsediff_probe::{MatrixKind, Orientation, ProbePlan};
 use sprs::CsMat;
 
-use crate::engine::{Candidate, Engine, RecoveryInfo, Verifier, design};
+use crate::engine::{Candidate, Engine, PrepareTimes, RecoveryInfo, Verifier, design};
 use crate::error::SparseError;
 use crate::options::{BackendChoice, Detection, Options};
 
@@ -67,6 +69,8 @@ impl SparseJacobian {
             f.eval(x, &mut out);
             out
         };
+        let mut times = PrepareTimes::default();
+        let start = Instant::now();
         let (pattern, detection) = match options.detection.clone() {
             Detection::Trace => (jacobian_pattern(x0, traced)?, "traced"),
             Detection::Conservative { points, seed } => (
@@ -75,6 +79,7 @@ impl SparseJacobian {
             ),
             Detection::Given(p) => (p, "given"),
         };
+        times.detection = start.elapsed();
         if pattern.shape() != (m, n) {
             return Err(SparseError::WrongLength {
                 what: "pattern shape (rows × columns)",
@@ -82,7 +87,10 @@ impl SparseJacobian {
                 expected: m * n,
             });
         }
+        let start = Instant::now();
         let (plan, candidates) = design(&pattern, MatrixKind::General, options)?;
+        times.design = start.elapsed();
+        let start = Instant::now();
         let backend: Box<dyn JacobianBackend> = match options.backend {
             BackendChoice::Auto | BackendChoice::Forward => Box::new(ForwardJacobian::new(f, n)),
             BackendChoice::Tape => Box::new(TapeJacobian::new(f, x0)?),
@@ -100,12 +108,14 @@ impl SparseJacobian {
                 ))
             }
         };
+        times.backend = start.elapsed();
         Self::assemble(
             backend,
             plan,
             candidates,
             detection,
             (options.verify_every, options.verify_tolerance),
+            times,
         )
     }
 
@@ -129,13 +139,19 @@ impl SparseJacobian {
             Detection::Trace => "traced",
             Detection::Conservative { .. } => "conservative",
         };
+        let start = Instant::now();
         let (plan, candidates) = design(&pattern, MatrixKind::General, options)?;
+        let times = PrepareTimes {
+            design: start.elapsed(),
+            ..PrepareTimes::default()
+        };
         Self::assemble(
             backend,
             plan,
             candidates,
             detection,
             (options.verify_every, options.verify_tolerance),
+            times,
         )
     }
 
@@ -148,8 +164,16 @@ impl SparseJacobian {
         let candidates = vec![Candidate {
             designer: plan.designer(),
             outcome: Ok(plan.num_probes()),
+            time: Duration::ZERO,
         }];
-        Self::assemble(backend, plan, candidates, "given", (verify_every, 1e-8))
+        Self::assemble(
+            backend,
+            plan,
+            candidates,
+            "given",
+            (verify_every, 1e-8),
+            PrepareTimes::default(),
+        )
     }
 
     pub(crate) fn assemble(
@@ -158,7 +182,9 @@ impl SparseJacobian {
         candidates: Vec<Candidate>,
         detection: &'static str,
         verify: (usize, f64),
+        mut times: PrepareTimes,
     ) -> Result<Self, SparseError> {
+        let start = Instant::now();
         let (m, n) = backend.dims();
         if plan.pattern().shape() != (m, n) {
             return Err(SparseError::WrongLength {
@@ -167,6 +193,10 @@ impl SparseJacobian {
                 expected: m * n,
             });
         }
+        let verifier = Verifier::new(verify.0, verify.1, n, m);
+        let engine = Engine::new(plan);
+        times.setup = start.elapsed();
+        let plan = &engine.plan;
         let info = RecoveryInfo {
             probes: plan.num_probes(),
             lower_bound: plan.lower_bound(),
@@ -176,11 +206,12 @@ impl SparseJacobian {
             backend: backend.name(),
             detection,
             shape: (m, n, plan.pattern().nnz()),
+            prepare: times,
         };
         Ok(Self {
             backend,
-            verifier: Verifier::new(verify.0, verify.1, n, m),
-            engine: Engine::new(plan),
+            verifier,
+            engine,
             info,
         })
     }

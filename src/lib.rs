@@ -48,7 +48,7 @@ mod saved;
 pub mod testing;
 
 pub use composite::{CompositeHessian, Outer, RowFunctions};
-pub use engine::{Candidate, RecoveryInfo};
+pub use engine::{Candidate, PrepareTimes, RecoveryInfo};
 pub use error::SparseError;
 pub use hessian::SparseHessian;
 pub use jacobian::SparseJacobian;

@@ -120,7 +120,7 @@ impl Strategy {
                     d.push(Box::new(StencilDesigner::new(g, Decompression::Direct)));
                 }
                 if hessian {
-                    d.push(colored(ColoredDesigner::star()));
+                    d.push(colored(ColoredDesigner::star().with_geometry(geometry)));
                     if let Some(g) = geometry {
                         d.push(Box::new(StencilDesigner::new(
                             g,

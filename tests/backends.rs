@@ -160,7 +160,24 @@ fn auto_infers_stencils_and_skips_designers_that_cannot_win() {
             .unwrap()
     };
     assert_eq!(outcome("stencil-direct"), Ok(5));
+    // a 4×4 grid needs 5 star colours: star cannot beat the direct design's 5
+    assert_eq!(
+        outcome("star"),
+        Err("not tried: its lower bound is 5 probes; an earlier plan has 5".to_string())
+    );
     assert!(outcome("acyclic").unwrap_err().starts_with("not tried"));
+    // the time report: designers not tried took none, the tried ones sum to at most design
+    let t = info.prepare;
+    let tried: std::time::Duration = info.candidates.iter().map(|c| c.time).sum();
+    assert!(tried <= t.design && t.total() >= t.detection + t.design + t.backend);
+    let skipped = |c: &&sparsediff::Candidate| {
+        c.outcome
+            .as_ref()
+            .is_err_and(|why| why.starts_with("not tried"))
+    };
+    for c in info.candidates.iter().filter(skipped) {
+        assert_eq!(c.time, std::time::Duration::ZERO, "{}", c.designer);
+    }
     let reference = GridEnergy::new(s);
     let want = csr(
         &reference.hessian_pattern().unwrap(),

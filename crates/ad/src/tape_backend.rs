@@ -107,8 +107,11 @@ impl TapeJacobian {
             f.eval(x, &mut out);
             out
         });
+        let rec = Recorded::new(boxed, x0)?;
+        // products of a Jacobian run the general program: compile it at prepare
+        rec.tape().compile_general();
         Ok(Self {
-            rec: Recorded::new(boxed, x0)?,
+            rec,
             n,
             m,
             dense: Vec::new(),
@@ -195,8 +198,11 @@ impl TapeGradientDifferences {
     pub fn new<F: ScalarFunction + 'static>(f: F, x0: &[f64]) -> Result<Self, AdError> {
         let boxed: Boxed = Box::new(move |x: &[TapeVar]| vec![f.eval(x)]);
         let n = x0.len();
+        let rec = Recorded::new(boxed, x0)?;
+        // gradients run the general program: compile it at prepare
+        rec.tape().compile_general();
         Ok(Self {
-            rec: Recorded::new(boxed, x0)?,
+            rec,
             n,
             diff: crate::backend::Differencer::new(crate::backend::Differences::Central, n, n),
             value: [0.0],

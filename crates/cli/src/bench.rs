@@ -14,7 +14,10 @@ use sparsediff::problems::tridiagonal::Tridiagonal;
 use sparsediff::problems::{
     cartpole, eval_point, grid_energy::GridEnergy, rosenbrock, tridiagonal,
 };
-use sparsediff::{BackendChoice, Options, ScalarFunction, SparseHessian, SparseJacobian, Strategy};
+use sparsediff::{
+    BackendChoice, Options, PrepareTimes, RecoveryInfo, ScalarFunction, SparseHessian,
+    SparseJacobian, Strategy,
+};
 use sprs::CsMat;
 
 use crate::{CliError, output};
@@ -159,6 +162,50 @@ struct Report {
     /// Median seconds per stage of the composite path (absent on the generic path).
     #[serde(skip_serializing_if = "Option::is_none")]
     stages: Option<Stages>,
+    /// Seconds per stage of `prepare` on the generic path (absent on the composite path).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    prepare_stages: Option<PrepareStages>,
+}
+
+/// Seconds per stage of a generic `prepare` ([`PrepareTimes`]), with every designer tried.
+#[derive(Debug, Serialize)]
+struct PrepareStages {
+    detection: f64,
+    design: f64,
+    backend: f64,
+    setup: f64,
+    designers: Vec<DesignerTime>,
+}
+
+/// One designer of `prepare`: its probes (absent if it did not apply or was skipped) and
+/// seconds.
+#[derive(Debug, Serialize)]
+struct DesignerTime {
+    designer: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    probes: Option<usize>,
+    seconds: f64,
+}
+
+impl PrepareStages {
+    fn of(info: &RecoveryInfo) -> Self {
+        let t: PrepareTimes = info.prepare;
+        Self {
+            detection: t.detection.as_secs_f64(),
+            design: t.design.as_secs_f64(),
+            backend: t.backend.as_secs_f64(),
+            setup: t.setup.as_secs_f64(),
+            designers: info
+                .candidates
+                .iter()
+                .map(|c| DesignerTime {
+                    designer: c.designer,
+                    probes: c.outcome.as_ref().ok().copied(),
+                    seconds: c.time.as_secs_f64(),
+                })
+                .collect(),
+        }
+    }
 }
 
 /// Median seconds of each stage of a composite evaluation ([`StageTimes`]).
@@ -370,6 +417,7 @@ fn run_hessian<F: ScalarFunction + Clone + 'static>(
             info.backend, info.probes, info.designer
         ),
         stages: None,
+        prepare_stages: Some(PrepareStages::of(info)),
     })
 }
 
@@ -446,6 +494,7 @@ fn run_composite(
             info.outer_products
         ),
         stages: Some(stages),
+        prepare_stages: None,
     })
 }
 
@@ -500,6 +549,7 @@ fn jacobian(a: &JacobianArgs) -> Result<Report, CliError> {
             info.backend, info.probes, info.designer
         ),
         stages: None,
+        prepare_stages: Some(PrepareStages::of(info)),
     })
 }
 
@@ -515,6 +565,23 @@ fn print_text(out: &mut impl Write, r: &Report) -> std::io::Result<()> {
         r.designer, r.probes, r.lower_bound, r.backend
     )?;
     writeln!(out, "  prepare   {:.6} s", r.prepare_seconds)?;
+    if let Some(p) = &r.prepare_stages {
+        let designers: Vec<String> = p
+            .designers
+            .iter()
+            .filter(|d| d.seconds > 0.0)
+            .map(|d| format!("{} {:.3}", d.designer, d.seconds))
+            .collect();
+        writeln!(
+            out,
+            "            detection {:.3} s, design {:.3} s ({}), backend {:.3} s, setup {:.3} s",
+            p.detection,
+            p.design,
+            designers.join(", "),
+            p.backend,
+            p.setup
+        )?;
+    }
     writeln!(
         out,
         "  evaluate  {:.6} s (median of {}), {:.1}× the f64 evaluation ({:.6} s)",

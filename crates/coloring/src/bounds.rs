@@ -10,7 +10,13 @@
 //!   two-coloured cycle): the 5-point grid needs 3, and its substitution design uses 3;
 //! * star, at least 3 when an edge has two endpoints of degree ≥ 2 (then there is a path
 //!   on four vertices, which a star colouring may not two-colour, or a triangle): a path
-//!   (tridiagonal Hessian) needs 3 = 2β + 1 for direct recovery.
+//!   (tridiagonal Hessian) needs 3 = 2β + 1 for direct recovery;
+//! * star, at least 5 when the graph contains a 4×4 grid (Fertin, Raspaud and Reed 2004
+//!   give 5 for two-dimensional grids; the test below proves the 4×4 case by exhaustive
+//!   search, and a star colouring of a graph is one of each subgraph): the 5-point grid's
+//!   direct designs cannot go below 5. Finding such a subgraph in general is a subgraph
+//!   isomorphism problem, so only a certificate is checked — a grid stride under which the
+//!   corner block is present ([`grid_star_bound`]).
 
 use sparsediff_pattern::Pattern;
 
@@ -45,6 +51,41 @@ pub(crate) fn lower_bound(
             if three { clique.max(3) } else { clique }
         }),
     }
+}
+
+/// The star lower bound 5 certified by a 4×4 grid in a symmetric `pattern`: `Some(5)` if
+/// the vertices `i + stride·j` (`i, j < 4`) exist and every grid edge between them (right
+/// and up neighbours) is an off-diagonal entry, `None` otherwise. `stride` is the
+/// grid's row length (`nx` of a 5-point, 9-point or 7-point stencil in natural order); a
+/// wrong stride costs nothing but the bound.
+///
+/// ```
+/// use sparsediff_coloring::grid_star_bound;
+/// use sparsediff_pattern::generators::{grid2d, Stencil2d};
+///
+/// let grid = grid2d(10, 7, Stencil2d::FivePoint)?;
+/// assert_eq!(grid_star_bound(&grid, 10), Some(5));
+/// assert_eq!(grid_star_bound(&grid, 9), None); // not the stride: no certificate
+/// assert_eq!(grid_star_bound(&grid2d(3, 8, Stencil2d::FivePoint)?, 3), None); // too narrow
+/// # Ok::<(), sparsediff_pattern::PatternError>(())
+/// ```
+pub fn grid_star_bound(pattern: &Pattern, stride: usize) -> Option<usize> {
+    const SIDE: usize = 4;
+    if stride < SIDE || pattern.nrows() != pattern.ncols() {
+        return None;
+    }
+    let v = |i: usize, j: usize| i + stride * j;
+    if v(SIDE - 1, SIDE - 1) >= pattern.nrows() {
+        return None;
+    }
+    let edge = |a: usize, b: usize| pattern.contains(a, b) && pattern.contains(b, a);
+    let present = (0..SIDE).all(|j| {
+        (0..SIDE).all(|i| {
+            (i + 1 == SIDE || edge(v(i, j), v(i + 1, j)))
+                && (j + 1 == SIDE || edge(v(i, j), v(i, j + 1)))
+        })
+    });
+    present.then_some(5)
 }
 
 /// Whether the graph has a cycle: more edges than a forest on its vertices and components
@@ -136,6 +177,112 @@ mod tests {
     fn bounds(p: &Pattern) -> (usize, usize, usize) {
         let b = |m| crate::lower_bound(p, Problem::Symmetric, m).unwrap();
         (b(Method::Distance1), b(Method::Star), b(Method::Acyclic))
+    }
+
+    /// Whether the m×n grid graph has a star colouring with k colours (backtracking in
+    /// row-major order; a new vertex is checked against every path on four vertices
+    /// through it whose vertices are all coloured).
+    fn grid_star_colorable(m: usize, n: usize, k: usize) -> Option<Vec<usize>> {
+        let adj: Vec<Vec<usize>> = (0..m * n)
+            .map(|v| {
+                let (i, j) = (v % m, v / m);
+                let mut a = Vec::new();
+                if i > 0 {
+                    a.push(v - 1);
+                }
+                if i + 1 < m {
+                    a.push(v + 1);
+                }
+                if j > 0 {
+                    a.push(v - m);
+                }
+                if j + 1 < n {
+                    a.push(v + m);
+                }
+                a
+            })
+            .collect();
+        const NONE: usize = usize::MAX;
+        fn fits(adj: &[Vec<usize>], col: &[usize], v: usize) -> bool {
+            let c = col[v];
+            for &u in &adj[v] {
+                if col[u] == c {
+                    return false;
+                }
+            }
+            for &u in adj[v].iter().filter(|&&u| col[u] != NONE) {
+                for &w in adj[u].iter().filter(|&&w| w != v && col[w] != NONE) {
+                    // v–u–w–x, v at an end
+                    for &x in adj[w]
+                        .iter()
+                        .filter(|&&x| x != u && x != v && col[x] != NONE)
+                    {
+                        if col[w] == c && col[x] == col[u] {
+                            return false;
+                        }
+                    }
+                }
+                for &w in adj[v].iter().filter(|&&w| w != u && col[w] != NONE) {
+                    // u–v–w–x, v inside
+                    for &x in adj[w]
+                        .iter()
+                        .filter(|&&x| x != u && x != v && col[x] != NONE)
+                    {
+                        if col[w] == col[u] && col[x] == c {
+                            return false;
+                        }
+                    }
+                }
+            }
+            true
+        }
+        fn search(adj: &[Vec<usize>], col: &mut [usize], v: usize, used: usize, k: usize) -> bool {
+            if v == col.len() {
+                return true;
+            }
+            // colours are interchangeable: a new vertex opens at most one new colour
+            for c in 0..k.min(used + 1) {
+                col[v] = c;
+                if fits(adj, col, v) && search(adj, col, v + 1, used.max(c + 1), k) {
+                    return true;
+                }
+            }
+            col[v] = NONE;
+            false
+        }
+        let mut col = vec![NONE; m * n];
+        search(&adj, &mut col, 0, 0, k).then_some(col)
+    }
+
+    #[test]
+    fn the_four_by_four_grid_needs_five_star_colours() {
+        let star_optimum = |m: usize, n: usize| {
+            (1..=5)
+                .find(|&k| {
+                    grid_star_colorable(m, n, k).is_some_and(|col| {
+                        // the search's colouring passes the independent checker
+                        let p = generators::grid2d(m, n, generators::Stencil2d::FivePoint).unwrap();
+                        crate::check::star(&p, &col).is_ok()
+                    })
+                })
+                .unwrap_or(6)
+        };
+        // smaller grids fit in 4 (so the search is not too strict), 4×4 and up need 5
+        assert_eq!(star_optimum(3, 4), 4);
+        assert_eq!(star_optimum(4, 3), 4);
+        assert_eq!(star_optimum(4, 4), 5);
+        assert_eq!(star_optimum(5, 4), 5);
+        // the certificate: present in every 5-point, 9-point and 7-point grid of side ≥ 4
+        use generators::Stencil2d::{FivePoint, NinePoint};
+        for stencil in [FivePoint, NinePoint] {
+            let g = generators::grid2d(6, 5, stencil).unwrap();
+            assert_eq!(super::grid_star_bound(&g, 6), Some(5));
+        }
+        let g3 = generators::grid3d(4, 4, 2).unwrap();
+        assert_eq!(super::grid_star_bound(&g3, 4), Some(5));
+        // and absent from a band of the same size
+        let band = generators::band(36, 2, 2).unwrap();
+        assert_eq!(super::grid_star_bound(&band, 6), None);
     }
 
     #[test]

@@ -53,7 +53,7 @@ use std::time::Instant;
 use sparsediff_pattern::Pattern;
 
 pub use acyclic::TreeSet;
-pub use bounds::greedy_clique;
+pub use bounds::{greedy_clique, grid_star_bound};
 pub use dot::{adjacency_graph, column_intersection_graph, to_dot};
 pub use error::ColoringError;
 pub use graph::{AdjacencyGraph, Bipartite, check_symmetric};

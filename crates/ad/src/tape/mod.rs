@@ -134,15 +134,33 @@ mod sweep;
 mod var;
 
 use std::cmp::Ordering;
+use std::sync::OnceLock;
 
 pub use recorded::Recorded;
 pub use var::TapeVar;
 
 use crate::op::{Binary, Unary};
-use program::{Code, Program};
+use program::{Code, Guard, Program};
 use segmented::Segmented;
 use sweep::{MAX_LANES, Workspace, ensure, with_lanes};
 use var::ActiveRecording;
+
+/// The general replay program of a [`Tape`], compiled on first use. A macro rather than a
+/// method so that it borrows only the recording's fields and `ws` stays free for `&mut`.
+macro_rules! prog {
+    ($t:expr) => {
+        $t.prog.get_or_init(|| {
+            Program::compile(
+                $t.n,
+                &$t.code,
+                &$t.args,
+                &$t.consts,
+                &$t.outputs,
+                &$t.guards,
+            )
+        })
+    };
+}
 
 /// Which buffer an argument length refers to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -291,8 +309,11 @@ pub struct Tape {
     args: Vec<[u32; 2]>,
     consts: Vec<f64>,
     outputs: Vec<u32>,
-    guard_count: usize,
-    prog: Program,
+    guards: Vec<Guard>,
+    /// The general replay program (values, gradients, VJP and JVP blocks), compiled on
+    /// first use (`prog!`): a scalar tape used only for Hessian-vector products never
+    /// needs it, and compiling it is a fifth of recording a 1e6-variable function.
+    prog: OnceLock<Program>,
     /// The program of Hessian-vector sweeps (scalar functions only).
     seg: Option<Segmented>,
     ws: Workspace,
@@ -304,9 +325,9 @@ impl std::fmt::Debug for Tape {
             .field("inputs", &self.n)
             .field("outputs", &self.outputs.len())
             .field("instructions", &self.code.len())
-            .field("replayed", &self.prog.ins.len())
-            .field("slots", &self.prog.nslots)
-            .field("guards", &self.guard_count)
+            .field("replayed", &self.prog.get().map(|p| p.ins.len()))
+            .field("slots", &self.prog.get().map(|p| p.nslots))
+            .field("guards", &self.guards.len())
             .field("hvp_replayed", &self.seg.as_ref().map(|s| s.ins.len()))
             .field(
                 "hvp_segments",
@@ -381,14 +402,6 @@ impl Tape {
         if outputs.is_empty() {
             return Err(TapeError::NoOutputs);
         }
-        let prog = Program::compile(
-            rec.n,
-            &rec.code,
-            &rec.args,
-            &rec.consts,
-            &outputs,
-            &rec.guards,
-        );
         let seg = (outputs.len() == 1).then(|| {
             Segmented::compile(
                 rec.n,
@@ -405,8 +418,8 @@ impl Tape {
             args: rec.args,
             consts: rec.consts,
             outputs,
-            guard_count: rec.guards.len(),
-            prog,
+            guards: rec.guards,
+            prog: OnceLock::new(),
             seg,
             ws: Workspace::default(),
         })
@@ -440,9 +453,23 @@ impl Tape {
         self.code.is_empty()
     }
 
+    /// Compiles the general replay program now (values, gradients, VJP and JVP blocks); it
+    /// is otherwise compiled by the first call that needs it. Hessian-vector products run
+    /// their own program and never need it, so a Hessian backend leaves it for later.
+    ///
+    /// ```
+    /// use sparsediff_ad::tape::Tape;
+    /// let tape = Tape::record_scalar(&[1.0, 2.0], |x| x[0] * x[1]).unwrap();
+    /// tape.compile_general();
+    /// assert_eq!(tape.replay_len(), 1);
+    /// ```
+    pub fn compile_general(&self) {
+        prog!(self);
+    }
+
     /// Number of instructions a replay executes (dead code removed).
     pub fn replay_len(&self) -> usize {
-        self.prog.ins.len()
+        prog!(self).ins.len()
     }
 
     /// Number of instructions a Hessian-vector sweep replays (scalar functions: folded
@@ -454,12 +481,12 @@ impl Tape {
 
     /// Number of storage slots of a replay (inputs plus the most temporaries alive at once).
     pub fn slots(&self) -> usize {
-        self.prog.nslots
+        prog!(self).nslots
     }
 
     /// Number of recorded comparisons (branch guards).
     pub fn num_guards(&self) -> usize {
-        self.guard_count
+        self.guards.len()
     }
 
     /// The node of each output.
@@ -486,10 +513,10 @@ impl Tape {
         })
     }
 
-    /// Copies `x` into the input slots, sizing the value buffer.
-    fn load_inputs(&mut self, x: &[f64]) -> Result<(), TapeError> {
+    /// Copies `x` into the input slots, sizing the value buffer for `slots` slots.
+    fn load_inputs(&mut self, x: &[f64], slots: usize) -> Result<(), TapeError> {
         check_len(Buffer::Inputs, x.len(), self.n)?;
-        ensure(&mut self.ws.val, self.prog.nslots);
+        ensure(&mut self.ws.val, slots.max(self.n));
         self.ws.val[..self.n].copy_from_slice(x);
         Ok(())
     }
@@ -497,13 +524,14 @@ impl Tape {
     /// The values of the m outputs at `x`.
     pub fn eval(&mut self, x: &[f64], out: &mut [f64]) -> Result<(), TapeError> {
         check_len(Buffer::Outputs, out.len(), self.num_outputs())?;
-        self.load_inputs(x)?;
+        self.load_inputs(x, prog!(self).nslots)?;
+        let prog = prog!(self);
         let ws = &mut self.ws;
-        if let Err(b) = sweep::run_forward::<0, false>(&self.prog, &mut ws.val, &mut [], &mut []) {
+        if let Err(b) = sweep::run_forward::<0, false>(prog, &mut ws.val, &mut [], &mut []) {
             out.fill(f64::NAN);
             return Err(broken(b));
         }
-        for (o, &s) in out.iter_mut().zip(&self.prog.out_slots) {
+        for (o, &s) in out.iter_mut().zip(&prog.out_slots) {
             *o = ws.val[s as usize];
         }
         match first_non_finite(out) {
@@ -517,16 +545,17 @@ impl Tape {
 
     /// Forward sweep storing first derivatives (shared by gradient and VJP blocks).
     fn forward_first(&mut self) -> Result<usize, sweep::Broken> {
+        let prog = prog!(self);
         let ws = &mut self.ws;
-        ensure(&mut ws.stack, self.prog.first_len);
-        sweep::run_forward::<0, true>(&self.prog, &mut ws.val, &mut [], &mut ws.stack)
+        ensure(&mut ws.stack, prog.first_len);
+        sweep::run_forward::<0, true>(prog, &mut ws.val, &mut [], &mut ws.stack)
     }
 
     /// The gradient of a scalar function (m = 1) at `x` into `grad`; returns the value.
     pub fn gradient(&mut self, x: &[f64], grad: &mut [f64]) -> Result<f64, TapeError> {
         self.scalar()?;
         check_len(Buffer::Gradient, grad.len(), self.n)?;
-        self.load_inputs(x)?;
+        self.load_inputs(x, prog!(self).nslots)?;
         let sp = match self.forward_first() {
             Ok(sp) => sp,
             Err(b) => {
@@ -534,14 +563,15 @@ impl Tape {
                 return Err(broken(b));
             }
         };
+        let prog = prog!(self);
         let ws = &mut self.ws;
-        let out = self.prog.out_slots[0] as usize;
+        let out = prog.out_slots[0] as usize;
         let value = ws.val[out];
-        ensure(&mut ws.adj, self.prog.nslots);
-        let adj = &mut ws.adj[..self.prog.nslots];
+        ensure(&mut ws.adj, prog.nslots);
+        let adj = &mut ws.adj[..prog.nslots];
         adj.fill(0.0);
         adj[out] = 1.0;
-        sweep::reverse_first::<1>(&self.prog.ins, &self.prog.consts, adj, &ws.stack, sp);
+        sweep::reverse_first::<1>(&prog.ins, &prog.consts, adj, &ws.stack, sp);
         grad.copy_from_slice(&adj[..self.n]);
         if !value.is_finite() {
             return Err(TapeError::NonFinite {
@@ -569,7 +599,7 @@ impl Tape {
         let m = self.num_outputs();
         let p = lanes(Buffer::Seeds, seeds.len(), m)?;
         check_len(Buffer::Result, out.len(), self.n * p)?;
-        self.load_inputs(x)?;
+        self.load_inputs(x, prog!(self).nslots)?;
         let sp = match self.forward_first() {
             Ok(sp) => sp,
             Err(b) => {
@@ -577,13 +607,11 @@ impl Tape {
                 return Err(broken(b));
             }
         };
+        let prog = prog!(self);
         let mut c0 = 0;
         while c0 < p {
             let w = (p - c0).min(MAX_LANES);
-            with_lanes!(
-                w,
-                vjp_chunk(&self.prog, &mut self.ws, seeds, p, c0, out, sp)
-            );
+            with_lanes!(w, vjp_chunk(prog, &mut self.ws, seeds, p, c0, out, sp));
             c0 += w;
         }
         self.check_outputs()?;
@@ -610,11 +638,12 @@ impl Tape {
         };
         check_len(Buffer::Directions, dirs.len(), n * p)?;
         check_len(Buffer::Result, out.len(), m * p)?;
-        self.load_inputs(x)?;
+        self.load_inputs(x, prog!(self).nslots)?;
+        let prog = prog!(self);
         let mut c0 = 0;
         while c0 < p {
             let w = (p - c0).min(MAX_LANES);
-            let r = with_lanes!(w, jvp_chunk(&self.prog, &mut self.ws, x, dirs, p, c0, out));
+            let r = with_lanes!(w, jvp_chunk(prog, &mut self.ws, x, dirs, p, c0, out));
             if let Err(b) = r {
                 out.fill(f64::NAN);
                 return Err(broken(b));
@@ -636,7 +665,7 @@ impl Tape {
 
     /// The first non-finite output value of the last forward sweep.
     fn check_outputs(&self) -> Result<(), TapeError> {
-        for (output, &s) in self.prog.out_slots.iter().enumerate() {
+        for (output, &s) in prog!(self).out_slots.iter().enumerate() {
             let value = self.ws.val[s as usize];
             if !value.is_finite() {
                 return Err(TapeError::NonFinite {
@@ -675,7 +704,8 @@ impl Tape {
         p: usize,
         out: &mut [f64],
     ) -> Result<(), TapeError> {
-        self.load_inputs(x)?;
+        // the segmented program sizes the buffers it needs (`seg_chunk`)
+        self.load_inputs(x, self.n)?;
         let Some(seg) = &self.seg else {
             return Err(TapeError::NotScalar {
                 outputs: self.num_outputs(),
@@ -726,13 +756,14 @@ impl Tape {
         self.scalar()?;
         let p = lanes(Buffer::Directions, dirs.len(), self.n)?;
         check_len(Buffer::Result, out.len(), self.n * p)?;
-        self.load_inputs(x)?;
+        self.load_inputs(x, prog!(self).nslots)?;
+        let prog = prog!(self);
         let mut c0 = 0;
         while c0 < p {
             let w = (p - c0).min(MAX_LANES);
             let r = with_lanes!(
                 w,
-                hvp_chunk(&self.prog, &mut self.ws, x, Dirs::Dense(dirs), p, c0, out)
+                hvp_chunk(prog, &mut self.ws, x, Dirs::Dense(dirs), p, c0, out)
             );
             if let Err(b) = r {
                 out.fill(f64::NAN);

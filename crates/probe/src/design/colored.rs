@@ -2,11 +2,12 @@
 //! acyclic (substitution).
 
 use sparsediff_coloring::{
-    AdjacencyGraph, ColoringParams, Method, OrderChoice, Problem, color, lower_bound,
+    AdjacencyGraph, ColoringParams, Method, OrderChoice, Problem, color, grid_star_bound,
+    lower_bound,
 };
 use sparsediff_pattern::Pattern;
 
-use super::{Structure, check_pattern, plan_from_colors};
+use super::{Geometry, Structure, check_pattern, plan_from_colors};
 use crate::error::DesignError;
 use crate::plan::{MatrixKind, Orientation, ProbeDesigner, ProbePlan};
 
@@ -16,6 +17,9 @@ pub struct ColoredDesigner {
     method: Method,
     orientation: Orientation,
     params: ColoringParams,
+    /// A geometry the pattern is believed to have; used only for lower bounds, and only
+    /// where the pattern itself certifies them.
+    geometry: Option<Geometry>,
 }
 
 impl ColoredDesigner {
@@ -49,6 +53,7 @@ impl ColoredDesigner {
             method,
             orientation,
             params: ColoringParams::with_order(OrderChoice::best()),
+            geometry: None,
         }
     }
 
@@ -56,6 +61,31 @@ impl ColoredDesigner {
     /// post-processing).
     pub fn with_params(mut self, params: ColoringParams) -> Self {
         self.params = params;
+        self
+    }
+
+    /// Tells the designer the pattern's geometry (e.g. from [`Geometry::infer`]), for a
+    /// sharper [`lower_bound`](ProbeDesigner::lower_bound): a star colouring of a grid
+    /// of side ≥ 4 needs 5 colours, which lets a caller that already has a 5-probe plan
+    /// skip it. The bound is claimed only when the pattern contains the grid's corner block
+    /// (`sparsediff_coloring::grid_star_bound`), so a wrong geometry costs nothing but the
+    /// bound; the colouring itself never looks at it.
+    ///
+    /// ```
+    /// use sparsediff_pattern::generators::{grid2d, Stencil2d};
+    /// use sparsediff_probe::design::{ColoredDesigner, Geometry};
+    /// use sparsediff_probe::{MatrixKind, ProbeDesigner};
+    ///
+    /// let p = grid2d(50, 40, Stencil2d::FivePoint)?;
+    /// let g = Geometry::Grid2d { nx: 50, ny: 40, stencil: Stencil2d::FivePoint };
+    /// assert_eq!(ColoredDesigner::star().lower_bound(&p, MatrixKind::Symmetric), Some(3));
+    /// let told = ColoredDesigner::star().with_geometry(Some(g));
+    /// assert_eq!(told.lower_bound(&p, MatrixKind::Symmetric), Some(5));
+    /// assert_eq!(told.design(&p, MatrixKind::Symmetric)?.num_probes(), 5);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn with_geometry(mut self, geometry: Option<Geometry>) -> Self {
+        self.geometry = geometry;
         self
     }
 
@@ -87,7 +117,14 @@ impl ProbeDesigner for ColoredDesigner {
             _ if kind != MatrixKind::Symmetric => return None,
             _ => Problem::Symmetric,
         };
-        lower_bound(pattern, problem, self.method).ok()
+        let bound = lower_bound(pattern, problem, self.method).ok()?;
+        let grid = match (self.method, self.geometry) {
+            (Method::Star, Some(Geometry::Grid2d { nx, .. } | Geometry::Grid3d { nx, .. })) => {
+                grid_star_bound(pattern, nx)
+            }
+            _ => None,
+        };
+        Some(bound.max(grid.unwrap_or(0)))
     }
 
     fn design(&self, pattern: &Pattern, kind: MatrixKind) -> Result<ProbePlan, DesignError> {
