@@ -175,6 +175,19 @@ fn run_one(
         decode_seconds: 0.0,
         note: None,
     };
+    // A designer whose own bound already makes the products too large is not designed
+    // (a random design for a dense row costs an n×n least-squares solve per row; CPR on
+    // an arrowhead an O(n²) colouring). Rows of the products: at least min(m, n).
+    let rows = pattern.nrows().min(pattern.ncols());
+    if let Some(bound) = d.lower_bound(pattern, kind)
+        && rows.saturating_mul(bound) > opts.max_product_entries
+    {
+        out.lower_bound = Some(bound);
+        out.note = Some(format!(
+            "not run: at least {bound} probes, the products would be at least {rows}×{bound}"
+        ));
+        return out;
+    }
     let start = Instant::now();
     let plan = d.design(pattern, kind);
     out.design_seconds = start.elapsed().as_secs_f64();
@@ -264,5 +277,28 @@ mod tests {
             |_| {},
         );
         assert!(noisy.iter().all(|o| o.max_rel_error.unwrap() > 1e-6));
+    }
+
+    #[test]
+    fn designers_bound_above_the_limit_are_not_designed() {
+        // An arrowhead: the dense row needs n column colours and n + 2 random probes. With
+        // a limit below n², CPR and random are refused from their bounds (no colouring, no
+        // n×n least squares), star still runs (2 colours).
+        let n = 400;
+        let p = generators::arrowhead(n, 1).unwrap();
+        let opts = CompareOptions {
+            max_product_entries: n * n - 1,
+            ..CompareOptions::default()
+        };
+        let r = compare(&p, &opts, |_| {});
+        let get = |name: &str| r.iter().find(|o| o.designer == name).unwrap();
+        for (name, bound) in [("cpr", n), ("random", n + 2)] {
+            let o = get(name);
+            assert_eq!((o.probes, o.lower_bound), (None, Some(bound)), "{o:?}");
+            assert_eq!(o.design_seconds, 0.0);
+            assert!(o.note.as_deref().unwrap().starts_with("not run: at least"));
+        }
+        assert_eq!(get("star").probes, Some(2));
+        assert!(get("star").max_rel_error.unwrap() <= 1e-12);
     }
 }

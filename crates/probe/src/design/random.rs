@@ -151,6 +151,13 @@ impl ProbeDesigner for RandomDesigner {
         "random"
     }
 
+    /// Exactly the probes it will use ([`num_probes_for`](RandomDesigner::num_probes_for)):
+    /// known before any least-squares work, so a caller can refuse a plan that would be
+    /// too large (a dense row needs n + 2 probes and an n×n solve).
+    fn lower_bound(&self, pattern: &Pattern, _kind: MatrixKind) -> Option<usize> {
+        Some(self.num_probes_for(pattern))
+    }
+
     /// Draws S and prepares every row. Errors: an empty pattern
     /// ([`DesignError::NotApplicable`]), a row with more unknowns than probes
     /// ([`DesignError::TooFewProbes`], only with [`probes`](RandomDesigner::probes)), rows
