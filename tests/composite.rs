@@ -85,11 +85,13 @@ fn cartpole_at_the_benchmark_point() {
         let info = h.info().clone();
         assert_eq!(info.nnz, 45 * knots - 30); // 4470, 44970
         assert_eq!(info.max_local_vars, 6);
-        // the ω-defects and the cost terms are curved; c and g are all under a curved ψ
-        assert_eq!(info.curved_rows, (knots - 1) + knots);
-        // the affine rows (x, v, θ defects, initial and terminal values, bounds) are frozen
+        // the ω-defects are curved; c and g are all under a curved ψ
+        assert_eq!(info.curved_rows, knots - 1);
+        // the affine rows (x, v, θ defects, initial and terminal values, bounds) are frozen,
+        // and the quadratic cost terms' constant Hessian is in the base
         assert_eq!(info.frozen_rows, 3 * (knots - 1) + 8 + 4 * knots);
-        assert_eq!(info.jet_rows, 2 * knots - 1);
+        assert_eq!(info.quadratic_rows, knots);
+        assert_eq!(info.jet_rows, knots - 1);
         h.evaluate(&z).unwrap();
         let (pattern, reference) = la.hessian_reference(&z).unwrap();
         let err = rel_error(&h, &pattern, &reference);
@@ -186,11 +188,13 @@ fn cartpole_with_active_inequalities() {
 }
 
 #[test]
-fn unfrozen_affine_rows_give_the_same_hessian() {
+fn unfrozen_rows_give_the_same_hessian() {
     let mut la = AugmentedLagrangian::benchmark(CartpoleProblem::new(100));
     let z = active_point(&mut la, 7);
     let p = la.problem;
-    let options = CompositeOptions::default().freeze_affine(false);
+    let options = CompositeOptions::default()
+        .freeze_affine(false)
+        .freeze_quadratic(false);
     let mut h = CompositeHessian::prepare_with(
         p.cost_terms().collect::<Vec<_>>(),
         p.equality_rows()
@@ -201,7 +205,7 @@ fn unfrozen_affine_rows_give_the_same_hessian() {
         &options,
     )
     .unwrap();
-    assert_eq!(h.info().frozen_rows, 0);
+    assert_eq!((h.info().frozen_rows, h.info().quadratic_rows), (0, 0));
     assert_eq!(h.info().jet_rows, 100 + 804);
     h.evaluate(&z).unwrap();
     let (pattern, reference) = la.hessian_reference(&z).unwrap();
@@ -542,6 +546,139 @@ impl RowFunctions for WithConstant {
             0 => D::from(2.0),
             _ => z[0] * z[1],
         }
+    }
+}
+
+/// Objective rows of each kind: quadratic (frozen), cubic, with `|·|` and with `%`.
+struct MixedObjective(usize);
+impl RowFunctions for MixedObjective {
+    fn num_rows(&self) -> usize {
+        self.0 - 1
+    }
+    fn vars(&self, i: usize) -> &[usize] {
+        &PAIRS_OF[i]
+    }
+    fn eval<D: DualNum<Primitive = f64> + Copy>(&self, i: usize, z: &[D]) -> D {
+        match i % 4 {
+            0 => (z[0] - z[1] * 2.0).powi(2) * 3.0 + z[0],
+            1 => z[0] * z[1] * z[1],
+            2 => num_traits::Signed::abs(&z[0]) * 2.0 + z[1],
+            _ => z[0] % 0.7 + z[1] * z[0],
+        }
+    }
+}
+
+/// Residuals `|z_i| − z_{i+1}` (zero traced curvature, but not affine) and `z_i·z_{i+1} − 1`.
+struct MixedResiduals(usize);
+impl RowFunctions for MixedResiduals {
+    fn num_rows(&self) -> usize {
+        self.0 - 1
+    }
+    fn vars(&self, i: usize) -> &[usize] {
+        &PAIRS_OF[i]
+    }
+    fn eval<D: DualNum<Primitive = f64> + Copy>(&self, i: usize, z: &[D]) -> D {
+        if i.is_multiple_of(2) {
+            num_traits::Signed::abs(&z[0]) - z[1]
+        } else {
+            z[0] * z[1] - 1.0
+        }
+    }
+}
+
+/// `[i, i + 1]` for i < 40.
+static PAIRS_OF: std::sync::LazyLock<Vec<[usize; 2]>> =
+    std::sync::LazyLock::new(|| (0..40).map(|i| [i, i + 1]).collect());
+
+/// The whole mixed function, for the tape.
+struct Mixed(usize, Vec<Outer>);
+impl ScalarFunction for Mixed {
+    fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &[D]) -> D {
+        let (phi, r) = (MixedObjective(self.0), MixedResiduals(self.0));
+        let mut f = D::zero();
+        for k in 0..phi.num_rows() {
+            let v = phi.vars(k);
+            f += phi.eval(k, &[x[v[0]], x[v[1]]]);
+        }
+        for (i, o) in self.1.iter().enumerate() {
+            let v = r.vars(i);
+            let ri = r.eval(i, &[x[v[0]], x[v[1]]]);
+            f += match *o {
+                Outer::Penalty { lambda, rho } => ri * lambda + ri * ri * (0.5 * rho),
+                _ => unreachable!("penalties only"),
+            };
+        }
+        f
+    }
+}
+
+#[test]
+fn only_rows_that_are_affine_or_quadratic_everywhere_are_frozen() {
+    let n = 40;
+    let outer = vec![
+        Outer::Penalty {
+            lambda: 0.3,
+            rho: 5.0
+        };
+        n - 1
+    ];
+    // prepared where every z is positive, evaluated where the signs alternate: |z| flips
+    let z0: Vec<f64> = (0..n).map(|i| 0.4 + 0.05 * i as f64).collect();
+    let z1: Vec<f64> = z0
+        .iter()
+        .enumerate()
+        .map(|(i, v)| if i % 2 == 0 { -v } else { *v })
+        .collect();
+    let mut h = CompositeHessian::prepare(MixedObjective(n), MixedResiduals(n), outer.clone(), &z0)
+        .unwrap();
+    let info = h.info().clone();
+    assert_eq!(info.quadratic_rows, (n - 1).div_ceil(4), "{info:?}");
+    assert_eq!(info.frozen_rows, 0, "|z| − z is not affine: {info:?}");
+    for z in [&z0, &z1] {
+        let m = h.evaluate(z).unwrap().clone();
+        let mut tape =
+            SparseHessian::prepare(Mixed(n, outer.clone()), z, &Options::default()).unwrap();
+        let reference = tape.evaluate(z).unwrap().clone();
+        let scale = reference.data().iter().fold(0.0f64, |s, v| s.max(v.abs()));
+        for (v, (i, j)) in m.iter() {
+            let want = reference.get(i, j).copied().unwrap_or(0.0);
+            assert!(
+                (v - want).abs() <= 1e-12 * scale,
+                "({i}, {j}): {v} vs {want}"
+            );
+        }
+        for (v, (i, j)) in reference.iter() {
+            let got = m.get(i, j).copied().unwrap_or(0.0);
+            assert!((got - v).abs() <= 1e-12 * scale, "({i}, {j}): {got} vs {v}");
+        }
+        // value and gradient (the frozen quadratic rows computed on demand)
+        let value = tape.value(z).unwrap();
+        assert!((h.last_value() - value).abs() <= 1e-12 * value.abs());
+        let mut grad = vec![0.0; n];
+        h.last_gradient(&mut grad).unwrap();
+        let mut expected = vec![0.0; n];
+        sparsediff::ad::TapeHessian::new(Mixed(n, outer.clone()), z)
+            .unwrap()
+            .gradient(z, &mut expected)
+            .unwrap();
+        for (g, e) in grad.iter().zip(&expected) {
+            assert!((g - e).abs() <= 1e-12 * e.abs().max(1.0), "{g} vs {e}");
+        }
+    }
+    // without freezing: the same numbers
+    let mut plain = CompositeHessian::prepare_with(
+        MixedObjective(n),
+        MixedResiduals(n),
+        outer,
+        &z0,
+        &CompositeOptions::default().freeze_quadratic(false),
+    )
+    .unwrap();
+    assert_eq!(plain.info().quadratic_rows, 0);
+    let a = plain.evaluate(&z1).unwrap().data().to_vec();
+    let b = h.evaluate(&z1).unwrap().data().to_vec();
+    for (x, y) in a.iter().zip(&b) {
+        assert!((x - y).abs() <= 1e-13 * x.abs().max(1.0));
     }
 }
 

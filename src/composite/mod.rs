@@ -19,9 +19,12 @@
 //!
 //! * **r and J** row by row, by forward mode over the row's own variables: a row with k
 //!   variables is evaluated once on k-lane duals seeded with the k unit vectors, so J costs
-//!   one pass over the rows whatever its colouring number. Affine rows (no second-order
-//!   entry and no comparison in their trace) are *frozen*: their gradient is computed once
+//!   one pass over the rows whatever its colouring number. Affine rows (no comparison, and
+//!   a polynomial of degree ≤ 1 by a degree-bounding evaluation: `|x|` or `x % c`, which
+//!   trace without curvature, do not count) are *frozen*: their gradient is computed once
 //!   at prepare and their value at evaluate as `c + g·z` ([`CompositeOptions`]).
+//! * **Quadratic objective terms** (no comparison, degree 2) have a constant Hessian: it is
+//!   computed once at prepare and lives in the base matrix below, and evaluate skips them.
 //! * **The weighted Hessian** `Σ_k ∇²φ_k + Σ_i ψ_i′∇²r_i` only for the rows that are not
 //!   affine, on second-order jets whose Hessian part covers just the diagonal blocks of the
 //!   row's traced local Hessian (a sum of univariate terms pays for its diagonal, a function
@@ -66,6 +69,7 @@
 //! # Ok::<(), sparsediff::composite::CompositeError>(())
 //! ```
 
+mod degree;
 mod jet;
 mod jet_num;
 
@@ -73,7 +77,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use num_dual::DualNum;
+use degree::Degree;
+use num_dual::{Dual2SVec64, DualNum};
 use sparsediff_ad::Elementary;
 use sparsediff_ad::trace::{TraceError, hessian_pattern_with_info};
 use sparsediff_pattern::{Pattern, PatternError};
@@ -390,8 +395,10 @@ pub enum CompositeError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct CompositeOptions {
-    /// Freeze the affine rows (default `true`). A row whose trace at x0 has no second-order
-    /// entry and makes no comparison is affine everywhere: its gradient g is then computed
+    /// Freeze the affine rows (default `true`). A row that makes no comparison and is a
+    /// polynomial of degree ≤ 1 in its variables (sums and constant multiples only:
+    /// `|x|`, `x % c`, `sqrt`, … count as not polynomial, even where their trace has no
+    /// second-order entry) is affine everywhere: its gradient g is then computed
     /// once at prepare, its value at evaluate as `c + g·z`, and its JᵀDJ term `ψ″·ggᵀ` is
     /// added into a base matrix once while ψ″ is a constant ([`Outer::constant_curvature`]:
     /// penalties, linear ψ) and recomputed only when [`set_outer`](CompositeHessian::set_outer)
@@ -399,12 +406,23 @@ pub struct CompositeOptions {
     /// (`if x.re() > 0.0`), which traces follow without seeing: such rows are then
     /// differentiated at every evaluation.
     pub freeze_affine: bool,
+    /// Freeze the quadratic objective rows (default `true`): an objective row that makes
+    /// no comparison and is a polynomial of degree ≤ 2 in its variables (checked by
+    /// evaluating it on a degree-bounding scalar: sums, products, `xⁿ`, division by
+    /// constants; `abs`, `%`, `sqrt`, … count as not polynomial) has a constant Hessian.
+    /// It is computed once at prepare and added into the base matrix, so evaluate skips
+    /// the row; its value and gradient are computed only when asked for
+    /// ([`last_value`](CompositeHessian::last_value),
+    /// [`last_gradient`](CompositeHessian::last_gradient)). The same caveat as for
+    /// [`freeze_affine`](Self::freeze_affine) holds for branches on raw values.
+    pub freeze_quadratic: bool,
 }
 
 impl Default for CompositeOptions {
     fn default() -> Self {
         Self {
             freeze_affine: true,
+            freeze_quadratic: true,
         }
     }
 }
@@ -413,6 +431,12 @@ impl CompositeOptions {
     /// The default options with [`freeze_affine`](Self::freeze_affine) set.
     pub fn freeze_affine(mut self, freeze: bool) -> Self {
         self.freeze_affine = freeze;
+        self
+    }
+
+    /// These options with [`freeze_quadratic`](Self::freeze_quadratic) set.
+    pub fn freeze_quadratic(mut self, freeze: bool) -> Self {
+        self.freeze_quadratic = freeze;
         self
     }
 }
@@ -435,6 +459,9 @@ pub struct CompositeInfo {
     pub curved_rows: usize,
     /// Affine rows with their gradient frozen at prepare ([`CompositeOptions::freeze_affine`]).
     pub frozen_rows: usize,
+    /// Quadratic objective rows whose constant Hessian is in the base matrix
+    /// ([`CompositeOptions::freeze_quadratic`]).
+    pub quadratic_rows: usize,
     /// Rows evaluated on jets (first or second order) at every evaluation.
     pub jet_rows: usize,
     /// Lower-triangle additions of the weighted Hessian per evaluation.
@@ -658,6 +685,11 @@ pub struct CompositeHessian<P, R> {
     jac: Vec<f64>,
     /// Rows without variables, with their values.
     constants: Vec<(Source, u32, f64)>,
+    /// Frozen quadratic objective rows (their values and gradients are computed on demand).
+    quadratic: Vec<u32>,
+    /// Lower-triangle positions and values of their constant Hessians (added into the base).
+    quadratic_pos: Vec<u32>,
+    quadratic_val: Vec<f64>,
     info: CompositeInfo,
 }
 
@@ -671,8 +703,12 @@ impl<P, R> std::fmt::Debug for CompositeHessian<P, R> {
 
 /// A row's local structure found at prepare.
 struct RowShape {
-    /// No second-order entry and no comparison: affine everywhere.
+    /// No comparison and a polynomial of degree ≤ 1: affine everywhere.
     affine: bool,
+    /// No comparison and a polynomial of degree 2: constant Hessian.
+    quadratic: bool,
+    /// The traced local Hessian pairs `(a, b)`, `a ≤ b` (local indices).
+    pairs: Vec<(usize, usize)>,
     key: ClassKey,
     /// Global entries it adds (both triangles).
     entries: Vec<(usize, usize)>,
@@ -718,6 +754,12 @@ fn shape_of<F: RowFunctions>(
     let local: Vec<f64> = vars.iter().map(|&v| x0[v]).collect();
     let (local_hessian, trace) = hessian_pattern_with_info(&local, |t| f.eval(row, t))
         .map_err(|source| CompositeError::Trace { set, row, source })?;
+    // The trace sees the structure at x0; the degree says whether it holds everywhere
+    // (`|x|` traces as linear but its gradient jumps).
+    let degree = {
+        let vars_degree: Vec<Degree> = local.iter().map(|&v| Degree::variable(v)).collect();
+        f.eval(row, &vars_degree).degree()
+    };
     // A row that branches may curve elsewhere in any of its variables: treat all as curved.
     let branches = trace.comparisons > 0;
     let pairs: Vec<(usize, usize)> = if branches {
@@ -749,9 +791,11 @@ fn shape_of<F: RowFunctions>(
         }
     }
     Ok(Some(RowShape {
-        affine: pairs.is_empty(),
+        affine: pairs.is_empty() && degree <= 1,
+        quadratic: !branches && degree == 2,
         key: (source, k, shape, slot_of_local, curved, outer),
         entries,
+        pairs,
     }))
 }
 
@@ -856,6 +900,31 @@ fn first_order<F: RowFunctions>(f: &F, row: usize, x: &[f64]) -> (f64, [f64; MAX
     (value, grad)
 }
 
+/// The local Hessian (local order, dense) of row `row` at the global point `x0`, by
+/// num-dual's second-order numbers (prepare only).
+fn local_hessian<F: RowFunctions>(
+    f: &F,
+    row: usize,
+    vars: &[usize],
+    x0: &[f64],
+) -> [[f64; MAX_LOCAL_VARS]; MAX_LOCAL_VARS] {
+    let local: [Dual2SVec64<MAX_LOCAL_VARS>; MAX_LOCAL_VARS] =
+        std::array::from_fn(|a| match vars.get(a) {
+            Some(&v) => Dual2SVec64::from_re(x0[v]).derivative(a),
+            None => Dual2SVec64::from_re(0.0),
+        });
+    let y = f.eval(row, &local[..vars.len()]);
+    let mut h = [[0.0; MAX_LOCAL_VARS]; MAX_LOCAL_VARS];
+    if let Some(m) = y.v2.0 {
+        for (a, ha) in h.iter_mut().enumerate() {
+            for (b, hab) in ha.iter_mut().enumerate() {
+                *hab = m[(a, b)];
+            }
+        }
+    }
+    h
+}
+
 /// The lower triangle of a symmetric pattern, numbered in CSR order: `lower[pos]` is the
 /// number of CSR entry pos if it is on or below the diagonal, and of its mirror image
 /// otherwise (the map that expands the lower triangle into the full matrix).
@@ -950,6 +1019,8 @@ impl<P: RowFunctions, R: RowFunctions> CompositeHessian<P, R> {
         let mut frozen: Vec<FrozenClass> = Vec::new();
         let mut entries: Vec<(usize, usize)> = Vec::new();
         let mut constants = Vec::new();
+        let mut quadratic: Vec<u32> = Vec::new();
+        let mut quadratic_entries: Vec<(usize, usize, f64)> = Vec::new();
         let mut jacobian_nnz = 0;
         let mut max_local_vars = 0;
         let mut local = [0.0; MAX_LOCAL_VARS];
@@ -1015,6 +1086,14 @@ impl<P: RowFunctions, R: RowFunctions> CompositeHessian<P, R> {
                     }
                     continue;
                 }
+                if options.freeze_quadratic && shape.quadratic && source == Source::Objective {
+                    let h = local_hessian(&objective, row, vars, x0);
+                    for &(a, b) in &shape.pairs {
+                        quadratic_entries.push((vars[a], vars[b], h[a][b]));
+                    }
+                    quadratic.push(row as u32);
+                    continue;
+                }
                 let c = *index.entry(shape.key.clone()).or_insert_with(|| {
                     let (source, k, shape, slot_of_local, curved, outer) = shape.key;
                     classes.push(Class {
@@ -1047,6 +1126,10 @@ impl<P: RowFunctions, R: RowFunctions> CompositeHessian<P, R> {
         }
 
         let expand = lower_numbering(&pattern);
+        let (quadratic_pos, quadratic_val): (Vec<u32>, Vec<f64>) = quadratic_entries
+            .iter()
+            .map(|&(p, q, v)| (lower_position(&pattern, &expand, p, q), v))
+            .unzip();
         let lower_len = pattern.iter().filter(|&(i, j)| i >= j).count();
         // Jet classes in evaluation order: objective, affine residuals, curved residuals.
         classes.sort_by_key(|c| (c.source, c.curved_rows(), c.k, c.shape));
@@ -1131,6 +1214,7 @@ impl<P: RowFunctions, R: RowFunctions> CompositeHessian<P, R> {
             jacobian_nnz,
             curved_rows,
             frozen_rows,
+            quadratic_rows: quadratic.len(),
             jet_rows,
             weighted_products,
             outer_products,
@@ -1157,6 +1241,9 @@ impl<P: RowFunctions, R: RowFunctions> CompositeHessian<P, R> {
             r_values: vec![0.0; m],
             jac: vec![0.0; jac_len],
             constants,
+            quadratic,
+            quadratic_pos,
+            quadratic_val,
             info,
         };
         h.refresh();
@@ -1168,7 +1255,10 @@ impl<P: RowFunctions, R: RowFunctions> CompositeHessian<P, R> {
     fn refresh(&mut self) {
         let base = &mut self.base;
         base.fill(0.0);
-        let (mut base_products, mut variable_products) = (0, 0);
+        for (&p, &v) in self.quadratic_pos.iter().zip(&self.quadratic_val) {
+            base[p as usize] += v;
+        }
+        let (mut base_products, mut variable_products) = (self.quadratic_pos.len(), 0);
         for fc in self.frozen.iter_mut().filter(|f| f.outer) {
             let pairs = fc.k * (fc.k + 1) / 2;
             fc.variable.clear();
@@ -1348,6 +1438,17 @@ impl<P: RowFunctions, R: RowFunctions> CompositeHessian<P, R> {
         }
         for &(source, row, value) in &self.constants {
             visit(source, row as usize, value, &mut std::iter::empty());
+        }
+        let mut local = [0.0; MAX_LOCAL_VARS];
+        for &row in &self.quadratic {
+            let row = row as usize;
+            let vars = self.objective.vars(row);
+            for (l, &v) in local.iter_mut().zip(vars) {
+                *l = self.z[v];
+            }
+            let (value, g) = first_order(&self.objective, row, &local[..vars.len()]);
+            let mut grad = vars.iter().zip(g).map(|(&v, g)| (v, g));
+            visit(Source::Objective, row, value, &mut grad);
         }
         for fc in &self.frozen {
             let k = fc.k;

@@ -479,12 +479,14 @@ fn run_composite(
         ratio_to_f_eval: evaluate_seconds / f_eval_seconds,
         repeats,
         path: format!(
-            "composite: {} objective terms + {} residuals; {} affine rows frozen ({} JᵀDJ \
-             products in the base), {} rows on jets of at most {} lanes in {} classes ({} \
-             curved, {} weighted-Hessian products), at most {} JᵀDJ products per evaluation",
+            "composite: {} objective terms + {} residuals; {} affine rows and {} quadratic \
+             terms frozen ({} products in the base), {} rows on jets of at most {} lanes in \
+             {} classes ({} curved, {} weighted-Hessian products), at most {} JᵀDJ products \
+             per evaluation",
             info.objective_rows,
             info.residual_rows,
             info.frozen_rows,
+            info.quadratic_rows,
             info.base_products,
             info.jet_rows,
             info.max_local_vars,

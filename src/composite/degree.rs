@@ -1,0 +1,130 @@
+//! [`Degree`]: a scalar that evaluates a row and bounds its polynomial degree in the row's
+//! variables, to decide which rows are affine (gradient constant) or quadratic (Hessian
+//! constant) *everywhere*, not only at the traced point.
+//!
+//! The Hessian tracer cannot decide that: it classifies `|x|` and `x % c` as linear (their
+//! second derivative is zero where it exists) although their gradient jumps, and it does not
+//! tell a quadratic from a cubic. The degree rules are exact for polynomials and
+//! conservative for everything else: sums take the larger degree, products add degrees,
+//! `xⁿ` multiplies by n (n ≥ 0), division by a constant keeps the degree, and any other
+//! operation on a non-constant argument (`abs`, `sin`, `sqrt`, `%`, `1/x`, …) gives
+//! "not a polynomial" ([`NOT_POLYNOMIAL`]). Values are carried along so that comparisons in
+//! the row take the same branches as at the real point (rows that compare are never frozen;
+//! see `CompositeOptions`).
+
+use std::cmp::Ordering;
+
+use sparsediff_ad::scalar::{Binary, Elementary, Unary};
+
+/// The degree given to anything that is not a polynomial of degree ≤ 2 (and to every
+/// polynomial of degree ≥ 3).
+pub(crate) const NOT_POLYNOMIAL: u8 = 3;
+
+/// A value and an upper bound on its polynomial degree in the seeded variables.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Degree {
+    value: f64,
+    degree: u8,
+}
+
+impl Degree {
+    /// A variable (degree 1) with value `value`.
+    pub(crate) fn variable(value: f64) -> Self {
+        Self { value, degree: 1 }
+    }
+
+    /// The degree bound: 0 constant, 1 affine, 2 quadratic, [`NOT_POLYNOMIAL`] otherwise.
+    pub(crate) fn degree(self) -> u8 {
+        self.degree
+    }
+}
+
+impl Elementary for Degree {
+    fn value(self) -> f64 {
+        self.value
+    }
+
+    fn constant(value: f64) -> Self {
+        Self { value, degree: 0 }
+    }
+
+    fn unary(self, op: Unary) -> Self {
+        let value = op.eval(self.value).0;
+        let d = self.degree;
+        let degree = if d == 0 {
+            0
+        } else {
+            match op {
+                Unary::Neg | Unary::AddConst(_) | Unary::MulConst(_) | Unary::SubFromConst(_) => d,
+                Unary::Powi(n) if n >= 0 => scale(d, n as u32),
+                Unary::Powf(a) if a >= 0.0 && a.fract() == 0.0 && a <= 3.0 => scale(d, a as u32),
+                _ => NOT_POLYNOMIAL,
+            }
+        };
+        Self { value, degree }
+    }
+
+    fn binary(self, op: Binary, other: Self) -> Self {
+        let value = op.eval(self.value, other.value).0;
+        let (a, b) = (self.degree, other.degree);
+        let degree = match op {
+            Binary::Add | Binary::Sub => a.max(b),
+            Binary::Mul => (a + b).min(NOT_POLYNOMIAL),
+            Binary::Div if b == 0 => a,
+            _ if a == 0 && b == 0 => 0,
+            _ => NOT_POLYNOMIAL,
+        };
+        Self { value, degree }
+    }
+
+    fn observe_comparison(self, _: Option<Self>, _: f64, _: Option<Ordering>) {}
+}
+
+/// `d·n`, saturated at [`NOT_POLYNOMIAL`].
+fn scale(d: u8, n: u32) -> u8 {
+    (u32::from(d) * n).min(u32::from(NOT_POLYNOMIAL)) as u8
+}
+
+sparsediff_ad::impl_dual_num!(Degree);
+
+#[cfg(test)]
+mod tests {
+    use num_dual::DualNum;
+
+    use super::*;
+
+    fn degree_of(f: impl Fn(&[Degree]) -> Degree) -> u8 {
+        let x = [Degree::variable(0.5), Degree::variable(-1.5)];
+        f(&x).degree()
+    }
+
+    #[test]
+    fn polynomials_get_their_degree_and_the_rest_is_not_polynomial() {
+        assert_eq!(degree_of(|x| x[0] * 2.0 + 1.0 - x[1] / 4.0), 1);
+        assert_eq!(degree_of(|x| x[0] * x[1] + x[0].powi(2) * 3.0), 2);
+        assert_eq!(degree_of(|x| (x[0] - x[1]).powi(2) + x[0]), 2);
+        assert_eq!(degree_of(|x| x[0].powf(2.0)), 2);
+        assert_eq!(degree_of(|x| x[0].powi(2) * x[1]), NOT_POLYNOMIAL);
+        assert_eq!(degree_of(|x| x[0].powi(-1)), NOT_POLYNOMIAL);
+        assert_eq!(
+            degree_of(|x| num_traits::Signed::abs(&x[0])),
+            NOT_POLYNOMIAL
+        );
+        assert_eq!(degree_of(|x| x[0] % 0.3), NOT_POLYNOMIAL);
+        assert_eq!(degree_of(|x| x[0].sin()), NOT_POLYNOMIAL);
+        assert_eq!(degree_of(|x| x[0].sqrt()), NOT_POLYNOMIAL);
+        assert_eq!(degree_of(|x| x[0] / x[1]), NOT_POLYNOMIAL);
+        // constants stay constants under any operation
+        assert_eq!(
+            degree_of(|_| Degree::from(2.0).sin() * Degree::from(3.0)),
+            0
+        );
+        assert_eq!(degree_of(|x| x[0].powi(0)), 0);
+        // values are the f64 values
+        let x = [Degree::variable(0.5), Degree::variable(-1.5)];
+        assert_eq!(
+            Elementary::value(x[0] * x[1] + x[0].sin()),
+            0.5 * -1.5 + 0.5f64.sin()
+        );
+    }
+}
