@@ -20,22 +20,39 @@ use sparsediff_ad::scalar::{Binary, Elementary, Unary};
 /// polynomial of degree ≥ 3).
 pub(crate) const NOT_POLYNOMIAL: u8 = 3;
 
-/// A value and an upper bound on its polynomial degree in the seeded variables.
+/// A value, an upper bound on its polynomial degree in the seeded variables, and which
+/// variables it depends on and which of them with a derivative that is not a constant.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Degree {
     value: f64,
     degree: u8,
+    /// Bit a: depends on local variable a.
+    vars: u8,
+    /// Bit a: ∂/∂(variable a) may vary (a ⊆ `vars`); the others enter as `c·x_a` with a
+    /// constant c.
+    varying: u8,
 }
 
 impl Degree {
-    /// A variable (degree 1) with value `value`.
-    pub(crate) fn variable(value: f64) -> Self {
-        Self { value, degree: 1 }
+    /// Local variable `index` (< 8, degree 1) with value `value`.
+    pub(crate) fn variable(value: f64, index: usize) -> Self {
+        Self {
+            value,
+            degree: 1,
+            vars: 1 << index,
+            varying: 0,
+        }
     }
 
     /// The degree bound: 0 constant, 1 affine, 2 quadratic, [`NOT_POLYNOMIAL`] otherwise.
     pub(crate) fn degree(self) -> u8 {
         self.degree
+    }
+
+    /// Bit a set: the partial derivative in local variable a may vary with z; clear: it is
+    /// a constant everywhere (zero if the value does not depend on a).
+    pub(crate) fn varying(self) -> u8 {
+        self.varying
     }
 }
 
@@ -45,23 +62,42 @@ impl Elementary for Degree {
     }
 
     fn constant(value: f64) -> Self {
-        Self { value, degree: 0 }
+        Self {
+            value,
+            degree: 0,
+            vars: 0,
+            varying: 0,
+        }
     }
 
     fn unary(self, op: Unary) -> Self {
         let value = op.eval(self.value).0;
         let d = self.degree;
+        let affine_op = matches!(
+            op,
+            Unary::Neg | Unary::AddConst(_) | Unary::MulConst(_) | Unary::SubFromConst(_)
+        );
         let degree = if d == 0 {
             0
         } else {
             match op {
-                Unary::Neg | Unary::AddConst(_) | Unary::MulConst(_) | Unary::SubFromConst(_) => d,
+                _ if affine_op => d,
                 Unary::Powi(n) if n >= 0 => scale(d, n as u32),
                 Unary::Powf(a) if a >= 0.0 && a.fract() == 0.0 && a <= 3.0 => scale(d, a as u32),
                 _ => NOT_POLYNOMIAL,
             }
         };
-        Self { value, degree }
+        let (vars, varying) = match (self.vars, affine_op) {
+            (0, _) => (0, 0),
+            (v, true) => (v, self.varying),
+            (v, false) => (v, v),
+        };
+        Self {
+            value,
+            degree,
+            vars,
+            varying,
+        }
     }
 
     fn binary(self, op: Binary, other: Self) -> Self {
@@ -74,7 +110,20 @@ impl Elementary for Degree {
             _ if a == 0 && b == 0 => 0,
             _ => NOT_POLYNOMIAL,
         };
-        Self { value, degree }
+        let vars = self.vars | other.vars;
+        let varying = match op {
+            Binary::Add | Binary::Sub => self.varying | other.varying,
+            // a constant factor (or divisor) keeps the other side's structure
+            Binary::Mul if self.vars == 0 => other.varying,
+            Binary::Mul | Binary::Div if other.vars == 0 => self.varying,
+            _ => vars,
+        };
+        Self {
+            value,
+            degree,
+            vars,
+            varying,
+        }
     }
 
     fn observe_comparison(self, _: Option<Self>, _: f64, _: Option<Ordering>) {}
@@ -94,8 +143,36 @@ mod tests {
     use super::*;
 
     fn degree_of(f: impl Fn(&[Degree]) -> Degree) -> u8 {
-        let x = [Degree::variable(0.5), Degree::variable(-1.5)];
+        let x = [Degree::variable(0.5, 0), Degree::variable(-1.5, 1)];
         f(&x).degree()
+    }
+
+    fn varying_of(f: impl Fn(&[Degree]) -> Degree) -> u8 {
+        let x = [
+            Degree::variable(0.5, 0),
+            Degree::variable(-1.5, 1),
+            Degree::variable(2.0, 2),
+        ];
+        f(&x).varying()
+    }
+
+    #[test]
+    fn variables_with_constant_partial_derivatives_are_found() {
+        // x2 enters linearly with a constant coefficient, x0 and x1 do not
+        assert_eq!(varying_of(|x| x[0].sin() * x[1] + x[2] * 3.0 - 1.0), 0b011);
+        assert_eq!(
+            varying_of(|x| x[2] - x[0] - (x[1].powi(2) + x[0].cos()) * 0.5),
+            0b011
+        );
+        // a constant factor computed from constants keeps it constant
+        let c = |_: &[Degree]| Degree::from(2.0).sqrt();
+        assert_eq!(varying_of(|x| x[2] * c(x) / Degree::from(4.0)), 0);
+        // products of variables, division by a variable, |x|: varying
+        assert_eq!(varying_of(|x| x[0] * x[2]), 0b101);
+        assert_eq!(varying_of(|x| x[2] / x[1]), 0b110);
+        assert_eq!(varying_of(|x| num_traits::Signed::abs(&x[2])), 0b100);
+        // affine: nothing varies
+        assert_eq!(varying_of(|x| (x[0] + x[1] * 2.0 - x[2]) * 0.5 + 7.0), 0);
     }
 
     #[test]
@@ -121,7 +198,7 @@ mod tests {
         );
         assert_eq!(degree_of(|x| x[0].powi(0)), 0);
         // values are the f64 values
-        let x = [Degree::variable(0.5), Degree::variable(-1.5)];
+        let x = [Degree::variable(0.5, 0), Degree::variable(-1.5, 1)];
         assert_eq!(
             Elementary::value(x[0] * x[1] + x[0].sin()),
             0.5 * -1.5 + 0.5f64.sin()

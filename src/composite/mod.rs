@@ -476,6 +476,9 @@ pub struct CompositeInfo {
     pub classes: usize,
     /// Most variables of a row.
     pub max_local_vars: usize,
+    /// Most jet lanes of a class: variables whose partial derivative is a constant
+    /// (`c·x_a`, e.g. the state differences of a collocation defect) get no lane.
+    pub max_lanes: usize,
 }
 
 /// Where one [`CompositeHessian::profile`] evaluation spent its time.
@@ -546,6 +549,9 @@ impl Source {
     }
 }
 
+/// The slot of a variable without a jet lane (its partial derivative is a constant).
+const NO_SLOT: u8 = u8::MAX;
+
 /// Jet rows of one shape: the same set, number of variables k, jet shape, order of the
 /// slots, traced curvature entries and presence of a JᵀDJ term.
 #[derive(Debug, Clone)]
@@ -555,7 +561,8 @@ struct Class {
     /// The jet: `(lanes, block size, Hessian entries)`, see [`Jet`].
     shape: (usize, usize, usize),
     /// Local variable a is seeded in slot `slot_of_local[a]` (curved variables in the
-    /// Hessian blocks).
+    /// Hessian blocks), or has no lane ([`NO_SLOT`]: a constant partial derivative, filled
+    /// into the class's gradients once at prepare).
     slot_of_local: [u8; MAX_LOCAL_VARS],
     /// The jet's Hessian entries holding the traced local Hessian (weighted by ψ′).
     curved: Vec<u8>,
@@ -722,6 +729,7 @@ fn shape_of<F: RowFunctions>(
     row: usize,
     outer: bool,
     x0: &[f64],
+    drop_constant: bool,
 ) -> Result<Option<RowShape>, CompositeError> {
     let set = source.name();
     let n = x0.len();
@@ -756,9 +764,10 @@ fn shape_of<F: RowFunctions>(
         .map_err(|source| CompositeError::Trace { set, row, source })?;
     // The trace sees the structure at x0; the degree says whether it holds everywhere
     // (`|x|` traces as linear but its gradient jumps).
-    let degree = {
-        let vars_degree: Vec<Degree> = local.iter().map(|&v| Degree::variable(v)).collect();
-        f.eval(row, &vars_degree).degree()
+    let (degree, varying) = {
+        let seeded: Vec<Degree> = (0..k).map(|a| Degree::variable(local[a], a)).collect();
+        let y = f.eval(row, &seeded);
+        (y.degree(), y.varying())
     };
     // A row that branches may curve elsewhere in any of its variables: treat all as curved.
     let branches = trace.comparisons > 0;
@@ -767,7 +776,19 @@ fn shape_of<F: RowFunctions>(
     } else {
         local_hessian.iter().filter(|&(a, b)| a <= b).collect()
     };
-    let (shape, slot_of_local) = jet_layout(k, &pairs);
+    // Variables with a constant partial derivative (`c·x_a`) get no jet lane: their
+    // gradient entry is computed once at prepare. Trusted under the same conditions as
+    // freezing affine rows; a variable in a traced pair always keeps its lane.
+    let mut active = [true; MAX_LOCAL_VARS];
+    if drop_constant && !branches {
+        for (a, act) in active.iter_mut().enumerate().take(k) {
+            *act = varying & (1 << a) != 0 || pairs.iter().any(|&(p, q)| p == a || q == a);
+        }
+        if !active[..k].contains(&true) {
+            active = [true; MAX_LOCAL_VARS];
+        }
+    }
+    let (shape, slot_of_local) = jet_layout(k, &pairs, &active[..k]);
     let mut curved: Vec<u8> = pairs
         .iter()
         .map(|&(a, b)| {
@@ -800,16 +821,21 @@ fn shape_of<F: RowFunctions>(
 }
 
 /// The jet shape `(lanes, block size, entries)` and the slot of every local variable for a
-/// row of k variables whose local Hessian has the entries `pairs` (`a ≤ b`).
+/// row of k variables whose local Hessian has the entries `pairs` (`a ≤ b`); only the
+/// `active` variables get a slot (the others [`NO_SLOT`]: their derivative is a constant).
 ///
 /// The curved variables are split into the connected components of the local Hessian; the
 /// components are packed, largest first, into blocks of the largest component's size, and
 /// the blocks are filled up with uncurved variables. This block-diagonal layout is used when
 /// it has fewer entries than one dense block over all curved variables (separable rows,
 /// rows made of functions of disjoint pairs).
-fn jet_layout(k: usize, pairs: &[(usize, usize)]) -> ((usize, usize, usize), [u8; MAX_LOCAL_VARS]) {
-    let lanes = lanes_for(k);
-    let mut slot_of_local = [0u8; MAX_LOCAL_VARS];
+fn jet_layout(
+    k: usize,
+    pairs: &[(usize, usize)],
+    active: &[bool],
+) -> ((usize, usize, usize), [u8; MAX_LOCAL_VARS]) {
+    let lanes = lanes_for(active.iter().filter(|&&a| a).count());
+    let mut slot_of_local = [NO_SLOT; MAX_LOCAL_VARS];
     // components of the curved variables (union-find on at most 8 elements)
     let mut parent: [usize; MAX_LOCAL_VARS] = std::array::from_fn(|a| a);
     fn root(parent: &mut [usize; MAX_LOCAL_VARS], mut a: usize) -> usize {
@@ -834,11 +860,11 @@ fn jet_layout(k: usize, pairs: &[(usize, usize)]) -> ((usize, usize, usize), [u8
             None => components.push(vec![a]),
         }
     }
-    let uncurved: Vec<usize> = (0..k).filter(|&a| !curved[a]).collect();
-    let m = k - uncurved.len();
+    let uncurved: Vec<usize> = (0..k).filter(|&a| !curved[a] && active[a]).collect();
+    let m = curved[..k].iter().filter(|&&c| c).count();
     if m == 0 {
-        for (a, slot) in slot_of_local.iter_mut().enumerate().take(k) {
-            *slot = a as u8;
+        for (slot, &a) in uncurved.iter().enumerate() {
+            slot_of_local[a] = slot as u8;
         }
         return ((lanes, 0, 0), slot_of_local);
     }
@@ -878,7 +904,7 @@ fn jet_layout(k: usize, pairs: &[(usize, usize)]) -> ((usize, usize, usize), [u8
     }
     let mut slot = 0;
     for pass in [true, false] {
-        for a in (0..k).filter(|&a| curved[a] == pass) {
+        for a in (0..k).filter(|&a| curved[a] == pass && active[a]) {
             slot_of_local[a] = slot as u8;
             slot += 1;
         }
@@ -1028,11 +1054,18 @@ impl<P: RowFunctions, R: RowFunctions> CompositeHessian<P, R> {
             for row in 0..count {
                 let (shape, vars) = match source {
                     Source::Objective => (
-                        shape_of(&objective, source, row, false, x0)?,
+                        shape_of(&objective, source, row, false, x0, options.freeze_affine)?,
                         objective.vars(row),
                     ),
                     Source::Residual => (
-                        shape_of(&residuals, source, row, outer_curved[row], x0)?,
+                        shape_of(
+                            &residuals,
+                            source,
+                            row,
+                            outer_curved[row],
+                            x0,
+                            options.freeze_affine,
+                        )?,
                         residuals.vars(row),
                     ),
                 };
@@ -1145,8 +1178,10 @@ impl<P: RowFunctions, R: RowFunctions> CompositeHessian<P, R> {
                 .curved
                 .iter()
                 .map(|&t| {
+                    let with_lane = |a: &usize| c.slot_of_local[*a] != NO_SLOT;
                     (0..k)
-                        .flat_map(|a| (a..k).map(move |bb| (a, bb)))
+                        .filter(with_lane)
+                        .flat_map(|a| (a..k).filter(with_lane).map(move |bb| (a, bb)))
                         .find(|&(a, bb)| {
                             block_index(
                                 b,
@@ -1221,6 +1256,7 @@ impl<P: RowFunctions, R: RowFunctions> CompositeHessian<P, R> {
             base_products: 0,
             classes: classes.len(),
             max_local_vars,
+            max_lanes: classes.iter().map(|c| c.shape.0).max().unwrap_or(0),
         };
         let mut h = Self {
             objective,
@@ -1247,7 +1283,34 @@ impl<P: RowFunctions, R: RowFunctions> CompositeHessian<P, R> {
             info,
         };
         h.refresh();
+        h.fill_constant_gradients(x0);
         Ok(h)
+    }
+
+    /// Writes the gradient entries of the jet rows' lane-less variables (constant partial
+    /// derivatives, [`NO_SLOT`]) into the class gradients, from a first-order evaluation at
+    /// x0; evaluations never overwrite them.
+    fn fill_constant_gradients(&mut self, x0: &[f64]) {
+        let mut local = [0.0; MAX_LOCAL_VARS];
+        for c in &self.classes {
+            let k = c.k;
+            if !c.slot_of_local[..k].contains(&NO_SLOT) {
+                continue;
+            }
+            for (ci, (&row, vars)) in c.rows.iter().zip(c.vars.chunks_exact(k)).enumerate() {
+                for (l, &v) in local.iter_mut().zip(vars) {
+                    *l = x0[v as usize];
+                }
+                let (_, grad) = match c.source {
+                    Source::Objective => first_order(&self.objective, row as usize, &local[..k]),
+                    Source::Residual => first_order(&self.residuals, row as usize, &local[..k]),
+                };
+                let g = &mut self.jac[c.jac_offset + ci * k..c.jac_offset + (ci + 1) * k];
+                for a in (0..k).filter(|&a| c.slot_of_local[a] == NO_SLOT) {
+                    g[a] = grad[a];
+                }
+            }
+        }
     }
 
     /// Rebuilds the base matrix (JᵀDJ of the frozen rows with a constant ψ″) and the lists
@@ -1645,14 +1708,24 @@ fn run_class<F: RowFunctions, const K: usize, const B: usize, const T: usize>(
 {
     let k = c.k;
     // padding lanes (a ≥ k) are never passed to the row
-    let mut local: [Jet<K, B, T>; K] = std::array::from_fn(|a| {
-        if a < k {
+    let mut local: [Jet<K, B, T>; MAX_LOCAL_VARS] = std::array::from_fn(|a| {
+        if a < k && c.slot_of_local[a] != NO_SLOT {
             Jet::variable(0.0, c.slot_of_local[a] as usize)
         } else {
             Jet::constant(0.0)
         }
     });
-    let slots = &c.slot_of_local[..k];
+    // (local variable, lane) of the variables with a lane; the others' gradient entries
+    // were filled in at prepare and are not touched
+    let mut lanes = [(0usize, 0usize); MAX_LOCAL_VARS];
+    let mut nl = 0;
+    for (a, &s) in c.slot_of_local[..k].iter().enumerate() {
+        if s != NO_SLOT {
+            lanes[nl] = (a, s as usize);
+            nl += 1;
+        }
+    }
+    let lanes = &lanes[..nl];
     let np = c.curved.len();
     let mut curved_pos = c.curved_pos.chunks_exact(np.max(1));
     for ((&row, vars), g) in c
@@ -1667,8 +1740,8 @@ fn run_class<F: RowFunctions, const K: usize, const B: usize, const T: usize>(
         let row = row as usize;
         let y = f.eval(row, &local[..k]);
         row_values[row] = y.re;
-        for (g, &s) in g.iter_mut().zip(slots) {
-            *g = y.g[s as usize];
+        for &(a, s) in lanes {
+            g[a] = y.g[s];
         }
         if T > 0 {
             let w = weight(row, y.re);

@@ -480,9 +480,9 @@ fn run_composite(
         repeats,
         path: format!(
             "composite: {} objective terms + {} residuals; {} affine rows and {} quadratic \
-             terms frozen ({} products in the base), {} rows on jets of at most {} lanes in \
-             {} classes ({} curved, {} weighted-Hessian products), at most {} JᵀDJ products \
-             per evaluation",
+             terms frozen ({} products in the base), {} rows of up to {} variables on jets of \
+             at most {} lanes in {} classes ({} curved, {} weighted-Hessian products), at most \
+             {} JᵀDJ products per evaluation",
             info.objective_rows,
             info.residual_rows,
             info.frozen_rows,
@@ -490,6 +490,7 @@ fn run_composite(
             info.base_products,
             info.jet_rows,
             info.max_local_vars,
+            info.max_lanes,
             info.classes,
             info.curved_rows,
             info.weighted_products,
