@@ -119,6 +119,7 @@ pub fn run(args: &ColorArgs) -> Result<(), CliError> {
         order: args.order.clone(),
         postprocess: args.postprocess,
         recolor_passes: args.recolor,
+        stop_at: None,
     };
     let start = Instant::now();
     let coloring = color(&pattern, problem, method, &params)?;

@@ -192,12 +192,18 @@ fn to_public(color: Vec<u32>) -> Vec<usize> {
 /// is, the last such error is returned.
 fn best_of<T>(
     orders: &[Order],
+    stop_at: Option<usize>,
     mut colorize: impl FnMut(Order) -> Result<(Vec<u32>, T), ColoringError>,
 ) -> Result<(Order, Vec<u32>, T, Vec<OrderOutcome>), ColoringError> {
     let mut tried = Vec::with_capacity(orders.len());
     let mut best: Option<(Order, Vec<u32>, T)> = None;
     let mut skipped = None;
     for &order in orders {
+        if let (Some(stop), Some((_, b, _))) = (stop_at, &best)
+            && num_colors(b) <= stop
+        {
+            break;
+        }
         let start = Instant::now();
         let outcome = colorize(order);
         let seconds = start.elapsed().as_secs_f64();
@@ -238,7 +244,7 @@ fn distance2_family(
     orders: &[Order],
     params: &ColoringParams,
 ) -> Result<Coloring, ColoringError> {
-    let (order, color, (), tried) = best_of(orders, |order| {
+    let (order, color, (), tried) = best_of(orders, params.stop_at, |order| {
         let mut color = greedy::partial_distance2(b, &vertex_order(b, order)?);
         for pass in 0..params.recolor_passes {
             let next = greedy::partial_distance2(
@@ -277,7 +283,7 @@ fn symmetric_family(
     orders: &[Order],
     params: &ColoringParams,
 ) -> Result<Coloring, ColoringError> {
-    let (order, mut color, structure, tried) = best_of(orders, |order| {
+    let (order, mut color, structure, tried) = best_of(orders, params.stop_at, |order| {
         let o = vertex_order(g, order)?;
         Ok(match method {
             Method::Star => {

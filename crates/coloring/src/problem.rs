@@ -121,6 +121,11 @@ pub struct ColoringParams {
     /// order (largest class first, then reverse class order alternately). It never
     /// increases the number of colours. Default: 0.
     pub recolor_passes: usize,
+    /// With several orders: stop trying them once a colouring has at most this many
+    /// colours (a lower bound, or a count another design already reaches). The orders not
+    /// tried are absent from [`Coloring::tried`](crate::Coloring::tried). Default: `None`,
+    /// every order is tried.
+    pub stop_at: Option<usize>,
 }
 
 impl Default for ColoringParams {
@@ -129,6 +134,7 @@ impl Default for ColoringParams {
             order: OrderChoice::Single(Order::Natural),
             postprocess: false,
             recolor_passes: 0,
+            stop_at: None,
         }
     }
 }

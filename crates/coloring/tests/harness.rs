@@ -537,3 +537,28 @@ fn bad_input_is_an_error_not_a_panic() {
         .to_string();
     assert!(msg.contains("(1, 0)") && msg.contains("symmetr"), "{msg}");
 }
+
+#[test]
+fn orders_stop_once_one_reaches_stop_at() {
+    let band = sparsediff_pattern::generators::band(500, 3, 3).unwrap();
+    let bound = lower_bound(&band, Problem::Symmetric, Method::Acyclic).unwrap();
+    let all = ColoringParams::with_order(sparsediff_coloring::OrderChoice::best());
+    let every = color(&band, Problem::Symmetric, Method::Acyclic, &all).unwrap();
+    assert!(every.tried().len() > 1);
+    // natural order is optimal on a band: with the bound as target nothing else is tried
+    let stopping = ColoringParams {
+        stop_at: Some(bound),
+        ..all.clone()
+    };
+    let early = color(&band, Problem::Symmetric, Method::Acyclic, &stopping).unwrap();
+    assert_eq!(early.tried().len(), 1);
+    assert_eq!(early.num_colors(), bound);
+    assert_eq!(early.colors(), every.colors());
+    // a target below what any order reaches changes nothing
+    let unreachable = ColoringParams {
+        stop_at: Some(1),
+        ..all
+    };
+    let full = color(&band, Problem::Symmetric, Method::Acyclic, &unreachable).unwrap();
+    assert_eq!(full.tried().len(), every.tried().len());
+}

@@ -151,8 +151,13 @@ impl ProbeDesigner for ColoredDesigner {
             (Method::Cpr, Orientation::Rows) => Problem::Row,
             _ => Problem::Symmetric,
         };
-        let coloring = color(pattern, problem, self.method, &self.params)?;
+        // No order can go below the bound: stop trying orders once one reaches it.
         let lb = lower_bound(pattern, problem, self.method)?;
+        let params = ColoringParams {
+            stop_at: Some(self.params.stop_at.unwrap_or(0).max(lb)),
+            ..self.params.clone()
+        };
+        let coloring = color(pattern, problem, self.method, &params)?;
         let colors = coloring.colors();
         let graph = match self.method {
             Method::Star | Method::Acyclic => Some(AdjacencyGraph::new(pattern, self.method)?),
