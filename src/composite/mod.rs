@@ -404,7 +404,9 @@ pub struct CompositeOptions {
     /// penalties, linear ψ) and recomputed only when [`set_outer`](CompositeHessian::set_outer)
     /// changes that constant. Turn it off for rows that branch on raw values
     /// (`if x.re() > 0.0`), which traces follow without seeing: such rows are then
-    /// differentiated at every evaluation.
+    /// differentiated at every evaluation. The same switch lets jet rows skip the lanes of
+    /// variables with a constant partial derivative (`c·x_a`, e.g. the state differences
+    /// of a collocation defect), whose gradient entries are then computed once at prepare.
     pub freeze_affine: bool,
     /// Freeze the quadratic objective rows (default `true`): an objective row that makes
     /// no comparison and is a polynomial of degree ≤ 2 in its variables (checked by
