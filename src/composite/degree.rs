@@ -138,9 +138,110 @@ sparsediff_ad::impl_dual_num!(Degree);
 
 #[cfg(test)]
 mod tests {
-    use num_dual::DualNum;
+    use num_dual::{Dual2SVec64, DualNum};
+    use proptest::prelude::*;
 
     use super::*;
+
+    /// One step of a random program over three variables and three constants, appending
+    /// `op(slot[a], slot[b])` (`%` is left out: num-dual's second-order numbers do not
+    /// implement it; the unit test above covers its degree).
+    #[derive(Debug, Clone, Copy)]
+    enum Step {
+        Add(usize, usize),
+        Sub(usize, usize),
+        Mul(usize, usize),
+        Div(usize, usize),
+        Scale(usize, f64),
+        Shift(usize, f64),
+        Square(usize),
+        Cube(usize),
+        Sin(usize),
+        Abs(usize),
+    }
+
+    fn step() -> impl Strategy<Value = Step> {
+        let i = 0usize..6;
+        prop_oneof![
+            (i.clone(), i.clone()).prop_map(|(a, b)| Step::Add(a, b)),
+            (i.clone(), i.clone()).prop_map(|(a, b)| Step::Sub(a, b)),
+            (i.clone(), i.clone()).prop_map(|(a, b)| Step::Mul(a, b)),
+            (i.clone(), i.clone()).prop_map(|(a, b)| Step::Div(a, b)),
+            (i.clone(), -2.0..2.0f64).prop_map(|(a, c)| Step::Scale(a, c)),
+            (i.clone(), -2.0..2.0f64).prop_map(|(a, c)| Step::Shift(a, c)),
+            i.clone().prop_map(Step::Square),
+            i.clone().prop_map(Step::Cube),
+            i.clone().prop_map(Step::Sin),
+            i.prop_map(Step::Abs),
+        ]
+    }
+
+    /// Runs the program on three inputs and three constants; returns the last slot.
+    fn run<D: DualNum<Primitive = f64> + Copy>(program: &[Step], x: [D; 3]) -> D {
+        let mut slots = vec![x[0], x[1], x[2], D::from(0.7), D::from(-1.3), D::from(2.0)];
+        for &s in program {
+            let v = |k: usize| slots[k % slots.len()];
+            let y = match s {
+                Step::Add(a, b) => v(a) + v(b),
+                Step::Sub(a, b) => v(a) - v(b),
+                Step::Mul(a, b) => v(a) * v(b),
+                Step::Div(a, b) => v(a) / (v(b) * v(b) + 1.0),
+                Step::Scale(a, c) => v(a) * c,
+                Step::Shift(a, c) => v(a) + c,
+                Step::Square(a) => v(a).powi(2),
+                Step::Cube(a) => v(a).powi(3),
+                Step::Sin(a) => v(a).sin(),
+                Step::Abs(a) => num_traits::Signed::abs(&v(a)),
+            };
+            slots.push(y);
+        }
+        slots[slots.len() - 1]
+    }
+
+    /// Gradient and Hessian of the program at x (num-dual).
+    fn derivatives(program: &[Step], x: [f64; 3]) -> ([f64; 3], [[f64; 3]; 3]) {
+        let seeded: [Dual2SVec64<3>; 3] =
+            std::array::from_fn(|a| Dual2SVec64::from_re(x[a]).derivative(a));
+        let y = run(program, seeded);
+        let g = y.v1.0.map_or([0.0; 3], |g| [g[0], g[1], g[2]]);
+        let h = y.v2.0.map_or([[0.0; 3]; 3], |h| {
+            std::array::from_fn(|a| std::array::from_fn(|b| h[(a, b)]))
+        });
+        (g, h)
+    }
+
+    fn close(a: f64, b: f64) -> bool {
+        (a - b).abs() <= 1e-9 * (1.0 + a.abs().max(b.abs()))
+    }
+
+    proptest! {
+        /// What the degree scalar claims holds at any two points: degree ≤ 1 ⇒ the same
+        /// gradient, degree ≤ 2 ⇒ the same Hessian, a clear `varying` bit ⇒ the same
+        /// partial derivative.
+        #[test]
+        fn claims_hold_everywhere(
+            program in proptest::collection::vec(step(), 1..8),
+            x in proptest::array::uniform3(-2.0..2.0f64),
+            y in proptest::array::uniform3(-2.0..2.0f64),
+        ) {
+            let d = run(&program, std::array::from_fn(|a| Degree::variable(x[a], a)));
+            let (gx, hx) = derivatives(&program, x);
+            let (gy, hy) = derivatives(&program, y);
+            let finite = gx.iter().chain(&gy).chain(hx.iter().flatten()).chain(hy.iter().flatten())
+                .all(|v| v.is_finite() && v.abs() < 1e8);
+            prop_assume!(finite);
+            for a in 0..3 {
+                if d.varying() & (1 << a) == 0 || d.degree() <= 1 {
+                    prop_assert!(close(gx[a], gy[a]), "∂{a}: {} vs {} ({program:?})", gx[a], gy[a]);
+                }
+                if d.degree() <= 2 {
+                    for b in 0..3 {
+                        prop_assert!(close(hx[a][b], hy[a][b]), "∂{a}∂{b} ({program:?})");
+                    }
+                }
+            }
+        }
+    }
 
     fn degree_of(f: impl Fn(&[Degree]) -> Degree) -> u8 {
         let x = [Degree::variable(0.5, 0), Degree::variable(-1.5, 1)];
