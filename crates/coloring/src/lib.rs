@@ -126,6 +126,48 @@ pub fn color(
     }
 }
 
+/// [`color`] for the symmetric problem on an adjacency graph built by the caller
+/// ([`AdjacencyGraph::new`] with the same `method`), so that a caller that needs the graph
+/// anyway (a star or acyclic design builds its decoder on it) builds it once.
+///
+/// ```
+/// use sparsediff_coloring::{AdjacencyGraph, ColoringParams, Method, color_graph, lower_bound_graph};
+/// use sparsediff_pattern::generators;
+///
+/// let band = generators::band(100, 2, 2)?;
+/// let g = AdjacencyGraph::new(&band, Method::Acyclic)?;
+/// let c = color_graph(&g, Method::Acyclic, &ColoringParams::default())?;
+/// assert_eq!((c.num_colors(), lower_bound_graph(&band, &g, Method::Acyclic)), (3, 3));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// Errors: `method` is not distance-1, star or acyclic
+/// ([`ColoringError::MethodNotApplicable`]), or an empty list of orders.
+pub fn color_graph(
+    g: &AdjacencyGraph,
+    method: Method,
+    params: &ColoringParams,
+) -> Result<Coloring, ColoringError> {
+    if !matches!(method, Method::Distance1 | Method::Star | Method::Acyclic) {
+        return Err(ColoringError::MethodNotApplicable {
+            problem: Problem::Symmetric,
+            method,
+        });
+    }
+    let orders: &[Order] = match &params.order {
+        OrderChoice::Single(o) => std::slice::from_ref(o),
+        OrderChoice::Best(list) if list.is_empty() => return Err(ColoringError::NoOrders),
+        OrderChoice::Best(list) => list,
+    };
+    symmetric_family(g, method, orders, params)
+}
+
+/// [`lower_bound`] for the symmetric problem from an adjacency graph of `pattern` built by
+/// the caller (distance-1, star and acyclic; the other methods do not use the graph).
+pub fn lower_bound_graph(pattern: &Pattern, g: &AdjacencyGraph, method: Method) -> usize {
+    bounds::lower_bound(pattern, Problem::Symmetric, method, Some(g))
+}
+
 /// The lower bound on the colours of `method` for `problem` (see [`greedy_clique`] and
 /// the bounds listed in the crate docs): max entries per row (column problem), per column
 /// (row problem), largest closed neighbourhood (distance-2), or a greedily found clique.

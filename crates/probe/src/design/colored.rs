@@ -2,8 +2,8 @@
 //! acyclic (substitution).
 
 use sparsediff_coloring::{
-    AdjacencyGraph, ColoringParams, Method, OrderChoice, Problem, color, grid_star_bound,
-    lower_bound,
+    AdjacencyGraph, ColoringParams, Method, OrderChoice, Problem, color, color_graph,
+    grid_star_bound, lower_bound, lower_bound_graph,
 };
 use sparsediff_pattern::Pattern;
 
@@ -151,18 +151,25 @@ impl ProbeDesigner for ColoredDesigner {
             (Method::Cpr, Orientation::Rows) => Problem::Row,
             _ => Problem::Symmetric,
         };
-        // No order can go below the bound: stop trying orders once one reaches it.
-        let lb = lower_bound(pattern, problem, self.method)?;
-        let params = ColoringParams {
-            stop_at: Some(self.params.stop_at.unwrap_or(0).max(lb)),
-            ..self.params.clone()
-        };
-        let coloring = color(pattern, problem, self.method, &params)?;
-        let colors = coloring.colors();
+        // Star and acyclic designs colour, bound and decode on one adjacency graph.
         let graph = match self.method {
             Method::Star | Method::Acyclic => Some(AdjacencyGraph::new(pattern, self.method)?),
             _ => None,
         };
+        let lb = match &graph {
+            Some(g) => lower_bound_graph(pattern, g, self.method),
+            None => lower_bound(pattern, problem, self.method)?,
+        };
+        // No order can go below the bound: stop trying orders once one reaches it.
+        let params = ColoringParams {
+            stop_at: Some(self.params.stop_at.unwrap_or(0).max(lb)),
+            ..self.params.clone()
+        };
+        let coloring = match &graph {
+            Some(g) => color_graph(g, self.method, &params)?,
+            None => color(pattern, problem, self.method, &params)?,
+        };
+        let colors = coloring.colors();
         let recovery = match (self.method, self.orientation, &graph) {
             (Method::Cpr, Orientation::Rows, _) => Structure::Rows,
             (Method::Star, _, Some(g)) => Structure::Star(
