@@ -90,8 +90,18 @@ pub struct RecoveryInfo {
 }
 
 /// Designs the plan: every designer of the strategy, the fewest probes wins (the first in
-/// preference order on ties).
+/// preference order on ties). Also returns the time it took ([`PrepareTimes::design`]).
 pub(crate) fn design(
+    pattern: &Pattern,
+    kind: MatrixKind,
+    options: &Options,
+) -> Result<(ProbePlan, Vec<Candidate>, Duration), SparseError> {
+    let start = Instant::now();
+    let (plan, candidates) = design_untimed(pattern, kind, options)?;
+    Ok((plan, candidates, start.elapsed()))
+}
+
+fn design_untimed(
     pattern: &Pattern,
     kind: MatrixKind,
     options: &Options,

@@ -78,9 +78,8 @@ impl SparseHessian {
                 expected: n,
             });
         }
-        let start = Instant::now();
-        let (plan, candidates) = design(&pattern, MatrixKind::Symmetric, options)?;
-        times.design = start.elapsed();
+        let (plan, candidates, design_time) = design(&pattern, MatrixKind::Symmetric, options)?;
+        times.design = design_time;
         let start = Instant::now();
         let backend: Box<dyn HessianBackend> = match options.backend {
             BackendChoice::Auto | BackendChoice::Tape => Box::new(TapeHessian::new(f, x0)?),
@@ -125,10 +124,9 @@ impl SparseHessian {
             Detection::Trace => "traced",
             Detection::Conservative { .. } => "conservative",
         };
-        let start = Instant::now();
-        let (plan, candidates) = design(&pattern, MatrixKind::Symmetric, options)?;
+        let (plan, candidates, design_time) = design(&pattern, MatrixKind::Symmetric, options)?;
         let times = PrepareTimes {
-            design: start.elapsed(),
+            design: design_time,
             ..PrepareTimes::default()
         };
         Ok(Self::assemble(

@@ -87,9 +87,8 @@ impl SparseJacobian {
                 expected: m * n,
             });
         }
-        let start = Instant::now();
-        let (plan, candidates) = design(&pattern, MatrixKind::General, options)?;
-        times.design = start.elapsed();
+        let (plan, candidates, design_time) = design(&pattern, MatrixKind::General, options)?;
+        times.design = design_time;
         let start = Instant::now();
         let backend: Box<dyn JacobianBackend> = match options.backend {
             BackendChoice::Auto | BackendChoice::Forward => Box::new(ForwardJacobian::new(f, n)),
@@ -139,10 +138,9 @@ impl SparseJacobian {
             Detection::Trace => "traced",
             Detection::Conservative { .. } => "conservative",
         };
-        let start = Instant::now();
-        let (plan, candidates) = design(&pattern, MatrixKind::General, options)?;
+        let (plan, candidates, design_time) = design(&pattern, MatrixKind::General, options)?;
         let times = PrepareTimes {
-            design: start.elapsed(),
+            design: design_time,
             ..PrepareTimes::default()
         };
         Self::assemble(

@@ -101,9 +101,11 @@ pub fn run(args: &SuiteArgs) -> Result<(), CliError> {
         };
         jobs.push((spec.clone(), p, problems, parsed));
     }
+    // the designers are compared on the smaller instances unless asked for full size
+    let compare_small = args.quick || !args.full_compare;
     let mut compare_jobs = Vec::new();
     if !args.no_compare {
-        for spec in patterns(args.quick || !args.full_compare) {
+        for spec in patterns(compare_small) {
             let (p, parsed) = input::load_with_spec(&spec)?;
             compare_jobs.push((spec, p, parsed));
         }
@@ -175,7 +177,7 @@ pub fn run(args: &SuiteArgs) -> Result<(), CliError> {
     } else {
         print_table(&mut out, &rows).map_err(CliError::stdout)?;
         if !compared.is_empty() {
-            let scale = if args.quick || !args.full_compare {
+            let scale = if compare_small {
                 " (the smaller instances; --full-compare for the sizes above)"
             } else {
                 ""

@@ -79,11 +79,7 @@ pub fn color(
     params: &ColoringParams,
 ) -> Result<Coloring, ColoringError> {
     validate(pattern, problem, method)?;
-    let orders: &[Order] = match &params.order {
-        OrderChoice::Single(o) => std::slice::from_ref(o),
-        OrderChoice::Best(list) if list.is_empty() => return Err(ColoringError::NoOrders),
-        OrderChoice::Best(list) => list,
-    };
+    let orders = orders_of(params)?;
     match (problem, method) {
         (Problem::Column, _) => {
             // A symmetric pattern is its own transpose: skip building one.
@@ -154,11 +150,7 @@ pub fn color_graph(
             method,
         });
     }
-    let orders: &[Order] = match &params.order {
-        OrderChoice::Single(o) => std::slice::from_ref(o),
-        OrderChoice::Best(list) if list.is_empty() => return Err(ColoringError::NoOrders),
-        OrderChoice::Best(list) => list,
-    };
+    let orders = orders_of(params)?;
     symmetric_family(g, method, orders, params)
 }
 
@@ -184,6 +176,15 @@ pub fn lower_bound(
         _ => None,
     };
     Ok(bounds::lower_bound(pattern, problem, method, g.as_ref()))
+}
+
+/// The orders to try: the single one, or the list (which must not be empty).
+fn orders_of(params: &ColoringParams) -> Result<&[Order], ColoringError> {
+    match &params.order {
+        OrderChoice::Single(o) => Ok(std::slice::from_ref(o)),
+        OrderChoice::Best(list) if list.is_empty() => Err(ColoringError::NoOrders),
+        OrderChoice::Best(list) => Ok(list),
+    }
 }
 
 fn validate(pattern: &Pattern, problem: Problem, method: Method) -> Result<(), ColoringError> {
