@@ -1,5 +1,6 @@
 //! What a prepared Jacobian or Hessian shares: the probe plan, the seeds in the backend's
-//! layout, the product buffer, the recovered matrix (updated in place), and verification.
+//! layout, the product buffer and the recovered matrix (updated in place); designing the
+//! plan; what `info()` reports.
 
 use std::time::{Duration, Instant};
 
@@ -8,7 +9,7 @@ use sparsediff_ad::SeedBlock;
 use sparsediff_coloring::{Method, Problem, lower_bound};
 use sparsediff_pattern::Pattern;
 use sparsediff_probe::design::Geometry;
-use sparsediff_probe::{DesignError, MatrixKind, ProbePlan, Seeds, probe_vector};
+use sparsediff_probe::{DesignError, MatrixKind, ProbePlan, Seeds};
 use sprs::CsMat;
 
 use crate::error::SparseError;
@@ -87,6 +88,24 @@ pub struct RecoveryInfo {
     pub shape: (usize, usize, usize),
     /// Where `prepare` spent its time.
     pub prepare: PrepareTimes,
+    /// The periodic verification cadence in force: every k-th evaluation (and the first);
+    /// `None`: only the first evaluation is verified, or none under
+    /// [`Verify::Off`](crate::Verify::Off) (see [`Verify`](crate::Verify)).
+    pub verify_every: Option<usize>,
+    /// The relative residual per row that verification allows.
+    pub verify_tolerance: f64,
+    /// Evaluations so far.
+    pub evaluations: usize,
+    /// Verification products made so far.
+    pub verifications: usize,
+    /// How often the function took other branches than at the previous evaluation (seen by
+    /// the backend, or by comparing a recording with a plain evaluation).
+    pub branch_changes: usize,
+    /// How often the pattern was traced again at an evaluation point.
+    pub retraces: usize,
+    /// How often the plan was re-designed for a pattern widened by another branch (the
+    /// matrix's pattern changed; `evaluate` allocated).
+    pub redesigns: usize,
 }
 
 /// Designs the plan: every designer of the strategy, the fewest probes wins (the first in
@@ -268,50 +287,5 @@ impl Engine {
         let b = MatRef::from_row_major_slice(&self.products, rows, p);
         self.plan.decode(b, self.matrix.data_mut())?;
         Ok(())
-    }
-}
-
-/// Periodic verification with one extra random product.
-#[derive(Debug, Clone)]
-pub(crate) struct Verifier {
-    every: usize,
-    tol: f64,
-    count: usize,
-    pub(crate) z: Vec<f64>,
-    pub(crate) az: Vec<f64>,
-}
-
-impl Verifier {
-    pub(crate) fn new(every: usize, tol: f64, n: usize, m: usize) -> Self {
-        Self {
-            every,
-            tol,
-            count: 0,
-            z: probe_vector(n, sparsediff_probe::Distribution::Rademacher, 0x5EED),
-            az: vec![0.0; m],
-        }
-    }
-
-    /// Whether this evaluation is verified.
-    pub(crate) fn due(&mut self) -> bool {
-        if self.every == 0 {
-            return false;
-        }
-        self.count += 1;
-        self.count.is_multiple_of(self.every)
-    }
-
-    /// Compares A·z (in `az`, filled by the caller) with the recovered matrix.
-    pub(crate) fn check(&self, pattern: &Pattern, values: &[f64]) -> Result<(), SparseError> {
-        let report = sparsediff_probe::verify(pattern, values, &self.z, &self.az, self.tol)?;
-        if report.passed() {
-            Ok(())
-        } else {
-            Err(SparseError::VerificationFailed {
-                count: report.bad_rows.len(),
-                rows: report.bad_rows.iter().copied().take(16).collect(),
-                max_rel_residual: report.max_rel_residual,
-            })
-        }
     }
 }

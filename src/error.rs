@@ -36,10 +36,11 @@ pub enum SparseError {
         /// Expected.
         expected: usize,
     },
-    /// The verification probe disagrees with the recovered matrix: the pattern misses
-    /// entries the function has (first rows listed).
+    /// The verification product disagrees with the recovered matrix beyond the tolerance:
+    /// the pattern misses entries the function has there, or the backend's products are
+    /// wrong or noisier than the tolerance allows (first rows listed).
     #[error(
-        "verification failed: the recovered matrix disagrees with an extra product in {count} rows (first {rows:?}, max relative residual {max_rel_residual:e}); the pattern misses entries"
+        "verification failed: the recovered matrix disagrees with an extra product in {count} rows (first {rows:?}, max relative residual {max_rel_residual:e} > tolerance {tolerance:e}); the pattern misses entries or the products are wrong"
     )]
     VerificationFailed {
         /// Rows that disagree.
@@ -48,6 +49,63 @@ pub enum SparseError {
         rows: Vec<usize>,
         /// Largest relative residual.
         max_rel_residual: f64,
+        /// The tolerance it was held to.
+        tolerance: f64,
+    },
+    /// A symmetric plan decoded products that are not those of a symmetric matrix:
+    /// uᵀ(A·v) ≠ vᵀ(A·u) for two random directions (a backend with a bug, or a function
+    /// that is not a Hessian).
+    #[error(
+        "products are not symmetric: uᵀ(A·v) = {u_av:e} but vᵀ(A·u) = {v_au:e} for random u, v (relative difference {relative:e} > tolerance {tolerance:e})"
+    )]
+    ProductsNotSymmetric {
+        /// uᵀ(A·v).
+        u_av: f64,
+        /// vᵀ(A·u).
+        v_au: f64,
+        /// |u_av − v_au| relative to the sum of the magnitudes of the terms.
+        relative: f64,
+        /// The tolerance it was held to.
+        tolerance: f64,
+    },
+    /// The function took another branch than at prepare and the options forbid adapting
+    /// ([`OnBranchChange::Error`](crate::OnBranchChange::Error)).
+    #[error(
+        "the function took another branch than the prepared pattern was traced on (comparison {comparison:?} in evaluation order came out differently; None: a branch on a raw value, seen by comparing the recording with a plain evaluation)"
+    )]
+    BranchChanged {
+        /// The comparison that first came out differently, when the backend saw it.
+        comparison: Option<usize>,
+    },
+    /// A pattern given by the caller misses entries that the function has at this x
+    /// (found by tracing the function there after a branch change or a failed
+    /// verification).
+    #[error(
+        "the given pattern misses {count} entries the function has at this x (first ({row}, {col})); give a pattern that holds every branch, or let prepare trace it"
+    )]
+    PatternMissesEntries {
+        /// How many entries are missing.
+        count: usize,
+        /// Row of the first.
+        row: usize,
+        /// Column of the first.
+        col: usize,
+    },
+    /// An input is NaN or infinite.
+    #[error("x[{index}] is not finite ({value})")]
+    NonFiniteInput {
+        /// Its index.
+        index: usize,
+        /// The value.
+        value: f64,
+    },
+    /// An option is out of range.
+    #[error("option {option} is out of range: {reason}")]
+    InvalidOption {
+        /// The option.
+        option: &'static str,
+        /// What is required of it.
+        reason: &'static str,
     },
     /// No designer of the strategy applies to the pattern.
     #[error("strategy `{strategy}` has no designer that applies: {reasons}")]

@@ -1,34 +1,47 @@
 //! [`SparseHessian`]: prepare once (pattern, probes, backend), then evaluate the sparse
 //! Hessian at any x without allocating.
 
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Instant;
 
-use sparsediff_ad::trace::{hessian_pattern, hessian_pattern_conservative};
+use sparsediff_ad::trace::{hessian_pattern_conservative, hessian_pattern_with_info};
 use sparsediff_ad::{
-    AdError, HessianBackend, ScalarFunction, SeedBlock, TapeGradientDifferences, TapeHessian,
+    AdError, HessianBackend, ScalarFunction, TapeGradientDifferences, TapeHessian,
 };
 use sparsediff_pattern::Pattern;
 use sparsediff_probe::{MatrixKind, ProbePlan};
 use sprs::CsMat;
 
-use crate::engine::{Candidate, Engine, PrepareTimes, RecoveryInfo, Verifier, design};
+use crate::engine::{Candidate, PrepareTimes, RecoveryInfo, design};
 use crate::error::SparseError;
 use crate::options::{BackendChoice, Detection, Options};
+use crate::recovery::{Hooks, Prepared, Recovery, Source};
 
 /// A prepared sparse Hessian: `evaluate(x)` computes the p compressed Hessian-vector
 /// products in one backend call and decodes them into a CSR matrix owned by this value.
+///
+/// It never returns numbers it cannot vouch for: branches the function takes differently
+/// than at prepare re-trace the pattern (and re-design the probes when it grew), and
+/// evaluations are verified as [`Verify`](crate::Verify) says (by default the first, and
+/// periodically whenever the pattern may not hold at every x).
 pub struct SparseHessian {
-    backend: Box<dyn HessianBackend>,
-    engine: Engine,
-    verifier: Verifier,
-    info: RecoveryInfo,
+    recovery: Recovery<Box<dyn HessianBackend>>,
 }
 
 impl std::fmt::Debug for SparseHessian {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SparseHessian")
-            .field("info", &self.info)
+            .field("info", &self.recovery.info)
             .finish_non_exhaustive()
+    }
+}
+
+/// The trace and the plain evaluation of a scalar function, for re-checks at evaluation.
+fn hooks<F: ScalarFunction + 'static>(f: Arc<F>) -> Hooks {
+    let g = Arc::clone(&f);
+    Hooks {
+        trace: Box::new(move |x| Ok(hessian_pattern_with_info(x, |t| g.eval(t))?)),
+        plain: Box::new(move |x, out| out[0] = f.eval(x)),
     }
 }
 
@@ -59,15 +72,25 @@ impl SparseHessian {
         x0: &[f64],
         options: &Options,
     ) -> Result<Self, SparseError> {
+        if let Some(index) = sparsediff_pattern::first_non_finite(x0) {
+            return Err(SparseError::NonFiniteInput {
+                index,
+                value: x0[index],
+            });
+        }
+        let f = Arc::new(f);
         let mut times = PrepareTimes::default();
         let start = Instant::now();
-        let (pattern, detection) = match options.detection.clone() {
-            Detection::Trace => (hessian_pattern(x0, |x| f.eval(x))?, "traced"),
+        let (pattern, trace) = match &options.detection {
+            Detection::Trace => {
+                let (p, info) = hessian_pattern_with_info(x0, |x| f.eval(x))?;
+                (p, Some(info))
+            }
             Detection::Conservative { points, seed } => (
-                hessian_pattern_conservative(x0, points, seed, |x| f.eval(x))?,
-                "conservative",
+                hessian_pattern_conservative(x0, *points, *seed, |x| f.eval(x))?,
+                None,
             ),
-            Detection::Given(p) => (p, "given"),
+            Detection::Given(p) => (p.clone(), None),
         };
         times.detection = start.elapsed();
         let n = x0.len();
@@ -82,8 +105,12 @@ impl SparseHessian {
         times.design = design_time;
         let start = Instant::now();
         let backend: Box<dyn HessianBackend> = match options.backend {
-            BackendChoice::Auto | BackendChoice::Tape => Box::new(TapeHessian::new(f, x0)?),
-            BackendChoice::FiniteDifferences => Box::new(TapeGradientDifferences::new(f, x0)?),
+            BackendChoice::Auto | BackendChoice::Tape => {
+                Box::new(TapeHessian::new(Arc::clone(&f), x0)?)
+            }
+            BackendChoice::FiniteDifferences => {
+                Box::new(TapeGradientDifferences::new(Arc::clone(&f), x0)?)
+            }
             BackendChoice::Forward => {
                 return Err(AdError::Unsupported {
                     backend: "forward",
@@ -93,19 +120,25 @@ impl SparseHessian {
             }
         };
         times.backend = start.elapsed();
-        Ok(Self::assemble(
+        let prepared = Prepared {
             backend,
             plan,
             candidates,
-            detection,
-            (options.verify_every, options.verify_tolerance),
+            source: Source::of(&options.detection),
+            trace,
+            hooks: Some(hooks(f)),
             times,
-        ))
+        };
+        Ok(Self {
+            recovery: Recovery::new(prepared, options)?,
+        })
     }
 
     /// Prepares with a backend and a pattern the caller knows (finite differences of a
-    /// gradient, a closure over another AD system, a tape built elsewhere). The options'
-    /// detection must be [`Detection::Given`] or is replaced by `pattern`.
+    /// gradient, a closure over another AD system, a tape built elsewhere). The pattern is
+    /// treated as given (the options' detection is ignored): the function is not known
+    /// here, so it is never traced, and verification runs periodically under
+    /// [`Verify::Auto`](crate::Verify::Auto).
     pub fn with_backend(
         backend: Box<dyn HessianBackend>,
         pattern: Pattern,
@@ -119,146 +152,95 @@ impl SparseHessian {
                 expected: n,
             });
         }
-        let detection = match options.detection {
-            Detection::Given(_) => "given",
-            Detection::Trace => "traced",
-            Detection::Conservative { .. } => "conservative",
-        };
         let (plan, candidates, design_time) = design(&pattern, MatrixKind::Symmetric, options)?;
         let times = PrepareTimes {
             design: design_time,
             ..PrepareTimes::default()
         };
-        Ok(Self::assemble(
-            backend,
-            plan,
-            candidates,
-            detection,
-            (options.verify_every, options.verify_tolerance),
-            times,
-        ))
+        Self::assemble(backend, plan, candidates, options, times)
     }
 
-    /// Uses an existing plan (e.g. one loaded with [`SavedPlan`](crate::SavedPlan)).
+    /// Uses an existing plan (e.g. one loaded with [`SavedPlan`](crate::SavedPlan)), with
+    /// the verification options of `options` (its detection and strategy are not used).
     pub fn with_plan(
         backend: Box<dyn HessianBackend>,
         plan: ProbePlan,
-        verify_every: usize,
+        options: &Options,
     ) -> Result<Self, SparseError> {
-        let n = backend.dim();
-        if plan.pattern().shape() != (n, n) {
-            return Err(SparseError::WrongLength {
-                what: "plan pattern rows and columns",
-                len: plan.pattern().nrows(),
-                expected: n,
-            });
-        }
         let candidates = vec![Candidate {
             designer: plan.designer(),
             outcome: Ok(plan.num_probes()),
-            time: Duration::ZERO,
+            time: std::time::Duration::ZERO,
         }];
-        Ok(Self::assemble(
-            backend,
-            plan,
-            candidates,
-            "given",
-            (verify_every, 1e-8),
-            PrepareTimes::default(),
-        ))
+        Self::assemble(backend, plan, candidates, options, PrepareTimes::default())
     }
 
-    pub(crate) fn assemble(
+    fn assemble(
         backend: Box<dyn HessianBackend>,
         plan: ProbePlan,
         candidates: Vec<Candidate>,
-        detection: &'static str,
-        verify: (usize, f64),
-        mut times: PrepareTimes,
-    ) -> Self {
-        let start = Instant::now();
-        let n = backend.dim();
-        let verifier = Verifier::new(verify.0, verify.1, n, n);
-        let engine = Engine::new(plan);
-        times.setup = start.elapsed();
-        let plan = &engine.plan;
-        let info = RecoveryInfo {
-            probes: plan.num_probes(),
-            lower_bound: plan.lower_bound(),
-            colors: plan.colors(),
-            designer: plan.designer(),
-            candidates,
-            backend: backend.name(),
-            detection,
-            shape: (n, n, plan.pattern().nnz()),
-            prepare: times,
-        };
-        Self {
+        options: &Options,
+        times: PrepareTimes,
+    ) -> Result<Self, SparseError> {
+        let prepared = Prepared {
             backend,
-            verifier,
-            engine,
-            info,
-        }
+            plan,
+            candidates,
+            source: Source::Given,
+            trace: None,
+            hooks: None,
+            times,
+        };
+        Ok(Self {
+            recovery: Recovery::new(prepared, options)?,
+        })
     }
 
     /// The Hessian at `x` (CSR, both triangles, the pattern's order). Allocates nothing
-    /// after the first call; errors on a wrong length, non-finite values, a failed decode,
-    /// or (every `verify_every` calls) a verification product that disagrees.
+    /// after the first call unless a branch change widens the pattern (see
+    /// [`OnBranchChange`](crate::OnBranchChange)). Errors on a wrong length, non-finite
+    /// input or values, a failed decode, a verification that fails (see
+    /// [`Verify`](crate::Verify)), or a branch change under
+    /// [`OnBranchChange::Error`](crate::OnBranchChange::Error).
     pub fn evaluate(&mut self, x: &[f64]) -> Result<&CsMat<f64>, SparseError> {
-        let n = self.backend.dim();
-        if x.len() != n {
-            return Err(SparseError::WrongLength {
-                what: "x",
-                len: x.len(),
-                expected: n,
-            });
-        }
-        let seeds = self.engine.seeds.block();
-        self.backend
-            .hvp_block(x, seeds, &mut self.engine.products)?;
-        self.engine.decode()?;
-        if self.verifier.due() {
-            self.backend.hvp_block(
-                x,
-                SeedBlock::Dense {
-                    values: &self.verifier.z,
-                    probes: 1,
-                },
-                &mut self.verifier.az,
-            )?;
-            self.verifier
-                .check(self.engine.plan.pattern(), self.engine.matrix.data())?;
-        }
-        Ok(&self.engine.matrix)
+        self.recovery.evaluate(x)?;
+        Ok(&self.recovery.engine.matrix)
     }
 
     /// f(x), through the backend.
     pub fn value(&mut self, x: &[f64]) -> Result<f64, SparseError> {
-        Ok(self.backend.value(x)?)
+        Ok(self.recovery.backend.value(x)?)
     }
 
     /// The last evaluated Hessian.
     pub fn matrix(&self) -> &CsMat<f64> {
-        &self.engine.matrix
+        &self.recovery.engine.matrix
     }
 
     /// The last evaluated values, in the pattern's order.
     pub fn values(&self) -> &[f64] {
-        self.engine.matrix.data()
+        self.recovery.engine.matrix.data()
     }
 
-    /// The pattern.
+    /// The pattern (it can grow at a branch change: see
+    /// [`OnBranchChange`](crate::OnBranchChange)).
     pub fn pattern(&self) -> &Pattern {
-        self.engine.plan.pattern()
+        self.recovery.engine.plan.pattern()
+    }
+
+    /// Changes when evaluations are verified, from the next evaluation on (evaluations are
+    /// counted from prepare). `Verify::Every(0)` is an error.
+    pub fn set_verify(&mut self, verify: crate::Verify) -> Result<(), SparseError> {
+        self.recovery.set_verify(verify)
     }
 
     /// The probe plan.
     pub fn plan(&self) -> &ProbePlan {
-        &self.engine.plan
+        &self.recovery.engine.plan
     }
 
-    /// Probes, bound, designer, backend, detection.
+    /// Probes, bound, designer, backend, detection, verification and branch counts.
     pub fn info(&self) -> &RecoveryInfo {
-        &self.info
+        &self.recovery.info
     }
 }

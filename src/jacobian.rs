@@ -1,36 +1,54 @@
 //! [`SparseJacobian`]: prepare once, then evaluate the sparse Jacobian at any x without
 //! allocating.
 
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Instant;
 
-use sparsediff_ad::trace::{jacobian_pattern, jacobian_pattern_conservative};
+use sparsediff_ad::trace::{jacobian_pattern_conservative, jacobian_pattern_with_info};
 use sparsediff_ad::{
-    Differences, FiniteDifferenceJacobian, ForwardJacobian, JacobianBackend, SeedBlock,
-    TapeJacobian, VectorFunction,
+    Differences, FiniteDifferenceJacobian, ForwardJacobian, JacobianBackend, TapeJacobian, Tracer,
+    VectorFunction,
 };
 use sparsediff_pattern::Pattern;
-use sparsediff_probe::{MatrixKind, Orientation, ProbePlan};
+use sparsediff_probe::{MatrixKind, ProbePlan};
 use sprs::CsMat;
 
-use crate::engine::{Candidate, Engine, PrepareTimes, RecoveryInfo, Verifier, design};
+use crate::engine::{Candidate, PrepareTimes, RecoveryInfo, design};
 use crate::error::SparseError;
 use crate::options::{BackendChoice, Detection, Options};
+use crate::recovery::{Hooks, Prepared, Recovery, Source};
 
 /// A prepared sparse Jacobian: `evaluate(x)` computes the compressed products (J·S, or Jᵀ·S
 /// for row plans) in one backend call and decodes them into a CSR matrix owned by this
 /// value.
+///
+/// Like [`SparseHessian`](crate::SparseHessian) it follows branch changes and verifies
+/// evaluations as [`Verify`](crate::Verify) says.
 pub struct SparseJacobian {
-    backend: Box<dyn JacobianBackend>,
-    engine: Engine,
-    verifier: Verifier,
-    info: RecoveryInfo,
+    recovery: Recovery<Box<dyn JacobianBackend>>,
 }
 
 impl std::fmt::Debug for SparseJacobian {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SparseJacobian")
-            .field("info", &self.info)
+            .field("info", &self.recovery.info)
             .finish_non_exhaustive()
+    }
+}
+
+/// F on tracers, as the tracer wants it.
+fn traced<F: VectorFunction>(f: &F, m: usize, x: &[Tracer]) -> Vec<Tracer> {
+    let mut out = vec![Tracer::from(0.0); m];
+    f.eval(x, &mut out);
+    out
+}
+
+/// The trace and the plain evaluation of a vector function, for re-checks at evaluation.
+fn hooks<F: VectorFunction + 'static>(f: Arc<F>, m: usize) -> Hooks {
+    let g = Arc::clone(&f);
+    Hooks {
+        trace: Box::new(move |x| Ok(jacobian_pattern_with_info(x, |t| traced(&*g, m, t))?)),
+        plain: Box::new(move |x, out| f.eval(x, out)),
     }
 }
 
@@ -62,22 +80,27 @@ impl SparseJacobian {
         x0: &[f64],
         options: &Options,
     ) -> Result<Self, SparseError> {
+        if let Some(index) = sparsediff_pattern::first_non_finite(x0) {
+            return Err(SparseError::NonFiniteInput {
+                index,
+                value: x0[index],
+            });
+        }
         let n = x0.len();
         let m = f.num_outputs(n);
-        let traced = |x: &[sparsediff_ad::Tracer]| {
-            let mut out = vec![sparsediff_ad::Tracer::from(0.0); m];
-            f.eval(x, &mut out);
-            out
-        };
+        let f = Arc::new(f);
         let mut times = PrepareTimes::default();
         let start = Instant::now();
-        let (pattern, detection) = match options.detection.clone() {
-            Detection::Trace => (jacobian_pattern(x0, traced)?, "traced"),
+        let (pattern, trace) = match &options.detection {
+            Detection::Trace => {
+                let (p, info) = jacobian_pattern_with_info(x0, |x| traced(&*f, m, x))?;
+                (p, Some(info))
+            }
             Detection::Conservative { points, seed } => (
-                jacobian_pattern_conservative(x0, points, seed, traced)?,
-                "conservative",
+                jacobian_pattern_conservative(x0, *points, *seed, |x| traced(&*f, m, x))?,
+                None,
             ),
-            Detection::Given(p) => (p, "given"),
+            Detection::Given(p) => (p.clone(), None),
         };
         times.detection = start.elapsed();
         if pattern.shape() != (m, n) {
@@ -91,15 +114,16 @@ impl SparseJacobian {
         times.design = design_time;
         let start = Instant::now();
         let backend: Box<dyn JacobianBackend> = match options.backend {
-            BackendChoice::Auto | BackendChoice::Forward => Box::new(ForwardJacobian::new(f, n)),
-            BackendChoice::Tape => Box::new(TapeJacobian::new(f, x0)?),
+            BackendChoice::Auto | BackendChoice::Forward => {
+                Box::new(ForwardJacobian::anchored(Arc::clone(&f), x0)?)
+            }
+            BackendChoice::Tape => Box::new(TapeJacobian::new(Arc::clone(&f), x0)?),
             BackendChoice::FiniteDifferences => {
-                let mut scratch = vec![0.0; m];
+                let g = Arc::clone(&f);
                 Box::new(FiniteDifferenceJacobian::new(
                     move |x: &[f64], y: &mut [f64]| {
-                        scratch.fill(0.0);
-                        f.eval(x, &mut scratch);
-                        y.copy_from_slice(&scratch);
+                        y.fill(0.0);
+                        g.eval(x, y);
                     },
                     n,
                     m,
@@ -108,18 +132,24 @@ impl SparseJacobian {
             }
         };
         times.backend = start.elapsed();
-        Self::assemble(
+        let prepared = Prepared {
             backend,
             plan,
             candidates,
-            detection,
-            (options.verify_every, options.verify_tolerance),
+            source: Source::of(&options.detection),
+            trace,
+            hooks: Some(hooks(f, m)),
             times,
-        )
+        };
+        Ok(Self {
+            recovery: Recovery::new(prepared, options)?,
+        })
     }
 
     /// Prepares with a backend and a pattern the caller knows (forward lanes, finite
-    /// differences, a closure, a tape).
+    /// differences, a closure, a tape). The pattern is treated as given (the options'
+    /// detection is ignored): the function is not known here, so it is never traced, and
+    /// verification runs periodically under [`Verify::Auto`](crate::Verify::Auto).
     pub fn with_backend(
         backend: Box<dyn JacobianBackend>,
         pattern: Pattern,
@@ -133,150 +163,91 @@ impl SparseJacobian {
                 expected: m * n,
             });
         }
-        let detection = match options.detection {
-            Detection::Given(_) => "given",
-            Detection::Trace => "traced",
-            Detection::Conservative { .. } => "conservative",
-        };
         let (plan, candidates, design_time) = design(&pattern, MatrixKind::General, options)?;
         let times = PrepareTimes {
             design: design_time,
             ..PrepareTimes::default()
         };
-        Self::assemble(
-            backend,
-            plan,
-            candidates,
-            detection,
-            (options.verify_every, options.verify_tolerance),
-            times,
-        )
+        Self::assemble(backend, plan, candidates, options, times)
     }
 
-    /// Uses an existing plan (e.g. one loaded with [`SavedPlan`](crate::SavedPlan)).
+    /// Uses an existing plan (e.g. one loaded with [`SavedPlan`](crate::SavedPlan)), with
+    /// the verification options of `options` (its detection and strategy are not used).
     pub fn with_plan(
         backend: Box<dyn JacobianBackend>,
         plan: ProbePlan,
-        verify_every: usize,
+        options: &Options,
     ) -> Result<Self, SparseError> {
         let candidates = vec![Candidate {
             designer: plan.designer(),
             outcome: Ok(plan.num_probes()),
-            time: Duration::ZERO,
+            time: std::time::Duration::ZERO,
         }];
-        Self::assemble(
-            backend,
-            plan,
-            candidates,
-            "given",
-            (verify_every, 1e-8),
-            PrepareTimes::default(),
-        )
+        Self::assemble(backend, plan, candidates, options, PrepareTimes::default())
     }
 
-    pub(crate) fn assemble(
+    fn assemble(
         backend: Box<dyn JacobianBackend>,
         plan: ProbePlan,
         candidates: Vec<Candidate>,
-        detection: &'static str,
-        verify: (usize, f64),
-        mut times: PrepareTimes,
+        options: &Options,
+        times: PrepareTimes,
     ) -> Result<Self, SparseError> {
-        let start = Instant::now();
-        let (m, n) = backend.dims();
-        if plan.pattern().shape() != (m, n) {
-            return Err(SparseError::WrongLength {
-                what: "plan pattern shape (rows × columns)",
-                len: plan.pattern().nrows() * plan.pattern().ncols(),
-                expected: m * n,
-            });
-        }
-        let verifier = Verifier::new(verify.0, verify.1, n, m);
-        let engine = Engine::new(plan);
-        times.setup = start.elapsed();
-        let plan = &engine.plan;
-        let info = RecoveryInfo {
-            probes: plan.num_probes(),
-            lower_bound: plan.lower_bound(),
-            colors: plan.colors(),
-            designer: plan.designer(),
+        let prepared = Prepared {
+            backend,
+            plan,
             candidates,
-            backend: backend.name(),
-            detection,
-            shape: (m, n, plan.pattern().nnz()),
-            prepare: times,
+            source: Source::Given,
+            trace: None,
+            hooks: None,
+            times,
         };
         Ok(Self {
-            backend,
-            verifier,
-            engine,
-            info,
+            recovery: Recovery::new(prepared, options)?,
         })
     }
 
     /// The Jacobian at `x` (CSR, the pattern's order). Allocates nothing after the first
-    /// call.
+    /// call unless a branch change widens the pattern. Errors as
+    /// [`SparseHessian::evaluate`](crate::SparseHessian::evaluate).
     pub fn evaluate(&mut self, x: &[f64]) -> Result<&CsMat<f64>, SparseError> {
-        let (_, n) = self.backend.dims();
-        if x.len() != n {
-            return Err(SparseError::WrongLength {
-                what: "x",
-                len: x.len(),
-                expected: n,
-            });
-        }
-        let seeds = self.engine.seeds.block();
-        match self.engine.plan.orientation() {
-            Orientation::Columns => self
-                .backend
-                .jvp_block(x, seeds, &mut self.engine.products)?,
-            Orientation::Rows => self
-                .backend
-                .vjp_block(x, seeds, &mut self.engine.products)?,
-        }
-        self.engine.decode()?;
-        if self.verifier.due() {
-            self.backend.jvp_block(
-                x,
-                SeedBlock::Dense {
-                    values: &self.verifier.z,
-                    probes: 1,
-                },
-                &mut self.verifier.az,
-            )?;
-            self.verifier
-                .check(self.engine.plan.pattern(), self.engine.matrix.data())?;
-        }
-        Ok(&self.engine.matrix)
+        self.recovery.evaluate(x)?;
+        Ok(&self.recovery.engine.matrix)
     }
 
     /// F(x) into `out`, through the backend.
     pub fn value(&mut self, x: &[f64], out: &mut [f64]) -> Result<(), SparseError> {
-        Ok(self.backend.value(x, out)?)
+        Ok(self.recovery.backend.value(x, out)?)
     }
 
     /// The last evaluated Jacobian.
     pub fn matrix(&self) -> &CsMat<f64> {
-        &self.engine.matrix
+        &self.recovery.engine.matrix
     }
 
     /// The last evaluated values, in the pattern's order.
     pub fn values(&self) -> &[f64] {
-        self.engine.matrix.data()
+        self.recovery.engine.matrix.data()
     }
 
-    /// The pattern.
+    /// The pattern (it can grow at a branch change).
     pub fn pattern(&self) -> &Pattern {
-        self.engine.plan.pattern()
+        self.recovery.engine.plan.pattern()
+    }
+
+    /// Changes when evaluations are verified, from the next evaluation on (evaluations are
+    /// counted from prepare). `Verify::Every(0)` is an error.
+    pub fn set_verify(&mut self, verify: crate::Verify) -> Result<(), SparseError> {
+        self.recovery.set_verify(verify)
     }
 
     /// The probe plan.
     pub fn plan(&self) -> &ProbePlan {
-        &self.engine.plan
+        &self.recovery.engine.plan
     }
 
-    /// Probes, bound, designer, backend, detection.
+    /// Probes, bound, designer, backend, detection, verification and branch counts.
     pub fn info(&self) -> &RecoveryInfo {
-        &self.info
+        &self.recovery.info
     }
 }

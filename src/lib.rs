@@ -43,16 +43,21 @@ mod hessian;
 mod jacobian;
 mod options;
 pub mod problems;
+mod recovery;
 mod saved;
 #[cfg(feature = "proptest")]
 pub mod testing;
+mod verify;
 
 pub use composite::{CompositeHessian, Outer, RowFunctions};
 pub use engine::{Candidate, PrepareTimes, RecoveryInfo};
 pub use error::SparseError;
 pub use hessian::SparseHessian;
 pub use jacobian::SparseJacobian;
-pub use options::{BackendChoice, Detection, Options, Strategy, default_orders};
+pub use options::{
+    BackendChoice, DEFAULT_VERIFY_EVERY, Detection, OnBranchChange, Options, Strategy, Verify,
+    default_orders,
+};
 pub use saved::{SavedPlan, SavedRecovery, SavedSeeds};
 pub use sparsediff_ad::{ScalarFunction, VectorFunction};
 

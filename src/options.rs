@@ -178,13 +178,67 @@ pub struct Options {
     /// standard stencil ([`Geometry::infer`]); every closed-form design is checked against
     /// the pattern, so a geometry that does not fit is rejected, never trusted.
     pub geometry: Option<Geometry>,
-    /// Check every `verify_every`-th evaluation with one extra random product (0: never).
-    /// A pattern that misses entries of the function then fails instead of returning
-    /// wrong numbers.
-    pub verify_every: usize,
-    /// Relative tolerance of the verification residual per row. Default 1e-8 (exact
-    /// backends); finite differences need about 1e-5.
-    pub verify_tolerance: f64,
+    /// When an evaluation is checked with one extra product along a fresh random
+    /// direction. Default: [`Verify::Auto`].
+    pub verify: Verify,
+    /// Relative tolerance of the verification residual per row; `None` (the default): the
+    /// backend's ([`HessianBackend::verify_tolerance`](sparsediff_ad::HessianBackend::verify_tolerance):
+    /// 1e-8 for AD and closures, 1e-5 for central differences, 1e-3 for forward ones).
+    pub verify_tolerance: Option<f64>,
+    /// What `evaluate` does when the function takes other branches than the prepared
+    /// pattern was traced on. Default: [`OnBranchChange::Adapt`].
+    pub on_branch_change: OnBranchChange,
+}
+
+/// The first evaluation and then every [`DEFAULT_VERIFY_EVERY`]-th are verified under
+/// [`Verify::Auto`] when the pattern may not hold at every x. One verification costs one
+/// product along one direction and a sparse mat-vec; at this cadence that is at most 5 %
+/// of `evaluate` on the benchmark problems (Rosenbrock 1e5, the grid 316², the cartpole
+/// augmented Lagrangian; see `papers/ad-backends.md`).
+pub const DEFAULT_VERIFY_EVERY: usize = 32;
+
+/// When `evaluate` checks the recovered matrix against one extra product A·z along a
+/// fresh random direction z (a different z every time, continuous with |zⱼ| ≥ ½, so that no missing entry can
+/// hide behind a sign pattern): each row's residual |(A·z)ᵢ − (Â·z)ᵢ| must stay below the
+/// tolerance times the row's scale, otherwise `evaluate` re-traces the pattern (when it was
+/// traced) or fails with [`SparseError::VerificationFailed`](crate::SparseError::VerificationFailed)
+/// naming the rows — or [`SparseError::ProductsNotSymmetric`](crate::SparseError::ProductsNotSymmetric)
+/// when a symmetric plan was fed products of a non-symmetric matrix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Verify {
+    /// The first evaluation always; then every [`DEFAULT_VERIFY_EVERY`]-th whenever the
+    /// pattern may not hold at every x: a given or conservative pattern, a traced one whose
+    /// function compared or read values of its inputs, or a backend built by the caller.
+    /// A function that reads raw values (`x.re()`, whose branches nothing can see) is
+    /// checked at every evaluation: a tape's value against a plain `f64` evaluation (the
+    /// tape is re-recorded when they differ), other backends' products by verification.
+    #[default]
+    Auto,
+    /// The first evaluation and then every k-th (k ≥ 1; 1 = every evaluation).
+    Every(usize),
+    /// Never. Risk: a given pattern that misses entries, a branch on a raw value, or a
+    /// backend with a bug then returns wrong derivatives as `Ok`. Branch changes the
+    /// backend sees (comparisons of scalars on the tape and forward lanes) are still
+    /// followed.
+    Off,
+}
+
+/// What `evaluate` does when the function takes other branches than those the pattern
+/// and plan were prepared on (a comparison the tape or forward lanes see comes out
+/// differently, or a tape's value disagrees with a plain evaluation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OnBranchChange {
+    /// Re-trace the pattern at the new x; if it holds entries outside the prepared pattern,
+    /// re-design the probes for the union of both (so returning to the old branch needs
+    /// nothing new) and recompute. The matrix's pattern then grows: `info().redesigns`
+    /// counts it. A pattern given by the caller is never widened: entries outside it are
+    /// [`SparseError::PatternMissesEntries`](crate::SparseError::PatternMissesEntries).
+    #[default]
+    Adapt,
+    /// Return [`SparseError::BranchChanged`](crate::SparseError::BranchChanged) with the
+    /// comparison that changed (for callers that must keep one pattern, e.g. a solver with
+    /// a symbolic factorisation it cannot redo).
+    Error,
 }
 
 impl Default for Options {
@@ -195,8 +249,9 @@ impl Default for Options {
             backend: BackendChoice::Auto,
             coloring: ColoringParams::with_order(default_orders()),
             geometry: None,
-            verify_every: 0,
-            verify_tolerance: 1e-8,
+            verify: Verify::Auto,
+            verify_tolerance: None,
+            on_branch_change: OnBranchChange::Adapt,
         }
     }
 }

@@ -274,17 +274,14 @@ fn bad_input_is_a_named_error_or_a_documented_fallback() {
     bad[3] = f64::INFINITY;
     assert!(h.evaluate(&bad).is_err());
     assert!(SparseHessian::prepare(Rosenbrock, &bad, &Options::default()).is_err());
-    // A pattern that misses entries the function has: caught by the verification probe.
+    // A pattern that misses entries the function has: caught by the verification probe
+    // on the first evaluation, and named by tracing the function there.
     let diagonal = sparsediff::Pattern::identity(10).unwrap();
-    let options = Options {
-        detection: Detection::Given(diagonal),
-        verify_every: 1,
-        ..Options::default()
-    };
-    let mut wrong = SparseHessian::prepare(Rosenbrock, &x, &options).unwrap();
+    let mut wrong =
+        SparseHessian::prepare(Rosenbrock, &x, &Options::with_pattern(diagonal)).unwrap();
     assert!(matches!(
         wrong.evaluate(&x),
-        Err(SparseError::VerificationFailed { .. })
+        Err(SparseError::PatternMissesEntries { count: 18, .. })
     ));
     // A given pattern of the wrong size.
     let small = Options::with_pattern(sparsediff::Pattern::identity(4).unwrap());

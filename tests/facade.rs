@@ -9,7 +9,7 @@ use sparsediff::num_dual::DualNum;
 use sparsediff::probe::{Decompression, Geometry};
 use sparsediff::{
     Detection, Options, SavedPlan, SparseError, SparseHessian, SparseJacobian, Strategy,
-    VectorFunction, generators,
+    VectorFunction, Verify, generators,
 };
 
 /// F_i = x_{i+1}² − x_i x_{i−1} + sin x_i.
@@ -196,7 +196,7 @@ fn closure_backend_and_saved_plans() {
     let plan = SavedPlan::from_json(&json).unwrap().to_plan().unwrap();
     assert_eq!(plan.num_probes(), h.plan().num_probes());
     let backend = ClosureHessian::new(|x: &[f64]| Ok(rosenbrock(x)), products, n);
-    let mut again = SparseHessian::with_plan(Box::new(backend), plan, 0).unwrap();
+    let mut again = SparseHessian::with_plan(Box::new(backend), plan, &Options::default()).unwrap();
     assert_eq!(again.evaluate(&x).unwrap().data(), first.data());
     // A tampered file is refused, not trusted.
     let mut saved = SavedPlan::from_json(&json).unwrap();
@@ -215,7 +215,7 @@ fn verification_catches_a_pattern_that_misses_entries() {
     let fd = FiniteDifferenceHessian::new(rosenbrock, rosenbrock_gradient, n, Differences::Central);
     let options = Options {
         detection: Detection::Given(diagonal.clone()),
-        verify_every: 1,
+        verify: Verify::Every(1),
         ..Options::default()
     };
     let mut h = SparseHessian::with_backend(Box::new(fd), diagonal, &options).unwrap();
@@ -229,9 +229,8 @@ fn verification_catches_a_pattern_that_misses_entries() {
     let band = generators::band(n, 1, 1).unwrap();
     let options = Options {
         detection: Detection::Given(band.clone()),
-        verify_every: 1,
-        // Finite differences are accurate to about 1e-7 relative.
-        verify_tolerance: 1e-5,
+        verify: Verify::Every(1),
+        // The tolerance is the backend's: finite differences are held to 1e-5.
         ..Options::default()
     };
     let mut h = SparseHessian::with_backend(Box::new(fd), band, &options).unwrap();

@@ -10,6 +10,7 @@
 //! Blocks are row-major: p directions for n inputs are an n×p slice, entry (j, c) at
 //! `j·p + c`; products likewise (m×p for JVPs, n×p for HVPs and VJPs).
 
+pub use crate::branch::BranchStatus;
 use crate::forward::Lanes;
 use crate::function::VectorFunction;
 use crate::scalar::Elementary;
@@ -102,6 +103,14 @@ pub enum AdError {
     /// in a row, a non-finite value, a nested recording.
     #[error(transparent)]
     Tape(crate::tape::TapeError),
+    /// A parameter is out of its range.
+    #[error("{name} must be finite and positive, got {value}")]
+    InvalidParameter {
+        /// Which parameter.
+        name: &'static str,
+        /// The value given.
+        value: f64,
+    },
     /// A caller-supplied closure reported an error.
     #[error("the product closure failed: {message}")]
     Closure {
@@ -132,6 +141,20 @@ pub(crate) fn check_finite(what: &'static str, values: &[f64]) -> Result<(), AdE
     }
 }
 
+/// The relative verification residual per row that products of an exact backend (AD,
+/// closures the caller vouches for) stay below on a correct pattern, decoding included.
+pub const EXACT_TOLERANCE: f64 = 1e-8;
+
+/// The relative verification residual per row that central finite differences stay below
+/// on a correct pattern of a well-scaled function (entries have relative error about
+/// ε^{2/3} ≈ 4·10⁻¹¹ times the function's curvature scale; decoding and cancellation take
+/// the rest). Forward differences: [`FORWARD_DIFFERENCE_TOLERANCE`].
+pub const CENTRAL_DIFFERENCE_TOLERANCE: f64 = 1e-5;
+
+/// The verification tolerance of forward differences (relative error about √ε ≈ 1.5·10⁻⁸
+/// times the curvature scale per entry).
+pub const FORWARD_DIFFERENCE_TOLERANCE: f64 = 1e-3;
+
 /// Computes compressed Jacobians.
 pub trait JacobianBackend {
     /// Name (`forward`, `tape`, `fd`, `closure`).
@@ -159,6 +182,34 @@ pub trait JacobianBackend {
             operation: "vector-Jacobian products",
         })
     }
+    /// J·D·S into `out` for a diagonal scaling D = diag(d) of the inputs that the backend
+    /// chooses at x, returning d — or J·S, returning `None`. Finite differences give every
+    /// column its own step d_j (scaled to |x_j|), which a single step per probe cannot:
+    /// the caller decodes M = J·D from the products and divides column j by d_j.
+    /// Default: [`jvp_block`](Self::jvp_block), unscaled.
+    fn jvp_block_scaled(
+        &mut self,
+        x: &[f64],
+        seeds: SeedBlock<'_>,
+        out: &mut [f64],
+    ) -> Result<Option<&[f64]>, AdError> {
+        self.jvp_block(x, seeds, out)?;
+        Ok(None)
+    }
+    /// What the backend has seen of the function's branches. Default: blind.
+    fn branches(&self) -> BranchStatus {
+        BranchStatus::BLIND
+    }
+    /// Records the function anew at x, for a backend that replays a recording (returns
+    /// whether it did). Default: nothing to re-record.
+    fn rerecord(&mut self, _x: &[f64]) -> Result<bool, AdError> {
+        Ok(false)
+    }
+    /// The relative residual per row below which a verification product of this backend
+    /// agrees with a matrix recovered from its products. Default: [`EXACT_TOLERANCE`].
+    fn verify_tolerance(&self) -> f64 {
+        EXACT_TOLERANCE
+    }
 }
 
 /// Computes compressed Hessians.
@@ -176,11 +227,44 @@ pub trait HessianBackend {
         seeds: SeedBlock<'_>,
         out: &mut [f64],
     ) -> Result<(), AdError>;
+    /// H·D·S into `out` for a diagonal scaling D = diag(d) the backend chooses at x,
+    /// returning d — or H·S, returning `None` (see
+    /// [`JacobianBackend::jvp_block_scaled`]; the caller multiplies row i of the products by
+    /// d_i, decodes the symmetric M = D·H·D and divides entry (i, j) by d_i·d_j).
+    /// Default: [`hvp_block`](Self::hvp_block), unscaled.
+    fn hvp_block_scaled(
+        &mut self,
+        x: &[f64],
+        seeds: SeedBlock<'_>,
+        out: &mut [f64],
+    ) -> Result<Option<&[f64]>, AdError> {
+        self.hvp_block(x, seeds, out)?;
+        Ok(None)
+    }
+    /// What the backend has seen of the function's branches. Default: blind.
+    fn branches(&self) -> BranchStatus {
+        BranchStatus::BLIND
+    }
+    /// Records the function anew at x, for a backend that replays a recording (returns
+    /// whether it did). Default: nothing to re-record.
+    fn rerecord(&mut self, _x: &[f64]) -> Result<bool, AdError> {
+        Ok(false)
+    }
+    /// The relative residual per row below which a verification product of this backend
+    /// agrees with a matrix recovered from its products. Default: [`EXACT_TOLERANCE`].
+    fn verify_tolerance(&self) -> f64 {
+        EXACT_TOLERANCE
+    }
 }
 
 /// JVPs by forward mode: P directions per evaluation as [`Lanes<P>`] (P = 1, 2, 4 or 8,
 /// the smallest that holds the block; blocks wider than 8 take several passes). Buffers are
 /// kept between calls, so products allocate nothing after the first call.
+///
+/// Every pass logs the function's comparisons: the outcomes are compared with those of the
+/// anchor point ([`anchored`](Self::anchored), or else the first pass), and a difference
+/// counts as a branch change in [`branches`](JacobianBackend::branches) (the products are
+/// those of the function at x, whatever the branch: forward lanes record nothing).
 #[derive(Debug)]
 pub struct ForwardJacobian<F> {
     f: F,
@@ -190,6 +274,10 @@ pub struct ForwardJacobian<F> {
     b2: LaneBuffers<2>,
     b4: LaneBuffers<4>,
     b8: LaneBuffers<8>,
+    /// Comparison outcomes at the anchor (or at the last change).
+    reference: Option<Vec<Option<std::cmp::Ordering>>>,
+    log: crate::branch::ComparisonLog,
+    status: BranchStatus,
 }
 
 /// Inputs and outputs of one forward pass with P lanes, kept between calls.
@@ -215,12 +303,77 @@ impl<F: VectorFunction> ForwardJacobian<F> {
             b2: LaneBuffers::default(),
             b4: LaneBuffers::default(),
             b8: LaneBuffers::default(),
+            reference: None,
+            log: crate::branch::ComparisonLog::default(),
+            status: BranchStatus {
+                visible: true,
+                ..BranchStatus::BLIND
+            },
         }
+    }
+
+    /// A forward backend whose branch reference is x0 (one pass at x0): products at a
+    /// point where a comparison comes out differently than at x0 count as a branch change.
+    ///
+    /// ```
+    /// use sparsediff_ad::num_dual::DualNum;
+    /// use sparsediff_ad::{ForwardJacobian, JacobianBackend, SeedBlock, VectorFunction};
+    ///
+    /// /// F = (x0 > 0 ? x0·x1 : x1²)
+    /// struct Kink;
+    /// impl VectorFunction for Kink {
+    ///     fn num_outputs(&self, _: usize) -> usize { 1 }
+    ///     fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &[D], out: &mut [D]) {
+    ///         out[0] = if x[0] > 0.0 { x[0] * x[1] } else { x[1] * x[1] };
+    ///     }
+    /// }
+    /// let mut j = ForwardJacobian::anchored(Kink, &[1.0, 2.0])?;
+    /// let seeds = SeedBlock::Groups { group: &[0, 1], probes: 2 };
+    /// let mut out = [0.0; 2];
+    /// j.jvp_block(&[0.5, 2.0], seeds, &mut out)?; // same branch
+    /// assert_eq!(j.branches().changes, 0);
+    /// j.jvp_block(&[-0.5, 2.0], seeds, &mut out)?; // the other branch: exact products
+    /// assert_eq!(out, [0.0, 4.0]);
+    /// assert_eq!(j.branches().changes, 1);
+    /// assert_eq!(j.branches().last_changed_comparison, Some(0));
+    /// # Ok::<(), sparsediff_ad::AdError>(())
+    /// ```
+    pub fn anchored(f: F, x0: &[f64]) -> Result<Self, AdError> {
+        let n = x0.len();
+        let mut j = Self::new(f, n);
+        let mut out = vec![0.0; j.m];
+        let zero = vec![0.0; n];
+        j.jvp_block(
+            x0,
+            SeedBlock::Dense {
+                values: &zero,
+                probes: 1,
+            },
+            &mut out,
+        )?;
+        Ok(j)
     }
 
     /// The function.
     pub fn function(&self) -> &F {
         &self.f
+    }
+
+    /// Compares the comparisons of the last pass with the reference.
+    fn note_branches(&mut self) {
+        if self.log.value_reads > 0 {
+            self.status.reads_values = true;
+        }
+        match &mut self.reference {
+            None => self.reference = Some(self.log.outcomes.clone()),
+            Some(reference) => {
+                if let Some(k) = crate::branch::first_difference(reference, &self.log.outcomes) {
+                    self.status.changes += 1;
+                    self.status.last_changed_comparison = Some(k);
+                    std::mem::swap(reference, &mut self.log.outcomes);
+                }
+            }
+        }
     }
 }
 
@@ -322,16 +475,29 @@ impl<F: VectorFunction> JacobianBackend for ForwardJacobian<F> {
         let mut first = 0;
         while first < p {
             let left = p - first;
-            let f = &self.f;
-            match left {
-                1 => self.b1.pass(f, x, seeds, first, out),
-                2 => self.b2.pass(f, x, seeds, first, out),
-                3 | 4 => self.b4.pass(f, x, seeds, first, out),
-                _ => self.b8.pass(f, x, seeds, first, out),
-            }
+            let Self {
+                f,
+                b1,
+                b2,
+                b4,
+                b8,
+                log,
+                ..
+            } = self;
+            log.record(|| match left {
+                1 => b1.pass(f, x, seeds, first, out),
+                2 => b2.pass(f, x, seeds, first, out),
+                3 | 4 => b4.pass(f, x, seeds, first, out),
+                _ => b8.pass(f, x, seeds, first, out),
+            });
+            self.note_branches();
             first += left.min(8);
         }
         check_finite("product", out)
+    }
+
+    fn branches(&self) -> BranchStatus {
+        self.status
     }
 }
 
@@ -345,13 +511,29 @@ pub enum Differences {
     Central,
 }
 
-/// The step along direction d at x: scaled to x and to d so that x + h·d moves every
-/// component by about √ε (forward) or ∛ε (central) relative to its size.
+impl Differences {
+    /// The relative step: √ε (forward) or ∛ε (central), which balances truncation against
+    /// rounding for a function whose derivatives are of the size of its values.
+    fn base(self) -> f64 {
+        match self {
+            Differences::Forward => f64::EPSILON.sqrt(),
+            Differences::Central => f64::EPSILON.cbrt(),
+        }
+    }
+
+    /// The verification tolerance of this scheme.
+    fn tolerance(self) -> f64 {
+        match self {
+            Differences::Forward => FORWARD_DIFFERENCE_TOLERANCE,
+            Differences::Central => CENTRAL_DIFFERENCE_TOLERANCE,
+        }
+    }
+}
+
+/// The step along direction d at x (one step for the whole direction, for plain
+/// directional derivatives): scaled to x and to d so that x + h·d moves every component
+/// by about √ε (forward) or ∛ε (central) relative to its size.
 pub(crate) fn step(scheme: Differences, x: &[f64], d: impl Iterator<Item = f64> + Clone) -> f64 {
-    let base = match scheme {
-        Differences::Forward => f64::EPSILON.sqrt(),
-        Differences::Central => f64::EPSILON.cbrt(),
-    };
     let dmax = d.clone().fold(0.0f64, |m, v| m.max(v.abs()));
     if dmax == 0.0 {
         return 0.0;
@@ -361,7 +543,7 @@ pub(crate) fn step(scheme: Differences, x: &[f64], d: impl Iterator<Item = f64> 
         .zip(d)
         .filter(|(_, v)| *v != 0.0)
         .fold(1.0f64, |m, (xv, _)| m.max(xv.abs()));
-    base * xs / dmax
+    scheme.base() * xs / dmax
 }
 
 /// x + h·(direction c of the seeds), into `xp`.
@@ -375,23 +557,46 @@ pub(crate) fn displace(xp: &mut [f64], x: &[f64], h: f64, seeds: SeedBlock<'_>, 
 #[derive(Debug, Clone)]
 pub(crate) struct Differencer {
     scheme: Differences,
+    /// Inputs are assumed to be of at least this size when steps are scaled (steps never
+    /// shrink below `base · typical`).
+    typical: f64,
     xp: Vec<f64>,
     gp: Vec<f64>,
     gm: Vec<f64>,
+    /// The per-input steps of the last scaled block.
+    steps: Vec<f64>,
 }
 
 impl Differencer {
     pub(crate) fn new(scheme: Differences, n: usize, r: usize) -> Self {
         Self {
             scheme,
+            typical: 1.0,
             xp: vec![0.0; n],
             gp: vec![0.0; r],
             gm: vec![0.0; r],
+            steps: vec![0.0; n],
         }
     }
 
+    /// Sets the typical input size (finite and positive).
+    pub(crate) fn set_typical(&mut self, typical: f64) -> Result<(), AdError> {
+        if !(typical.is_finite() && typical > 0.0) {
+            return Err(AdError::InvalidParameter {
+                name: "typical input size",
+                value: typical,
+            });
+        }
+        self.typical = typical;
+        Ok(())
+    }
+
+    pub(crate) fn tolerance(&self) -> f64 {
+        self.scheme.tolerance()
+    }
+
     /// (g(x + h s_c) − g(x [− h s_c])) / (h [·2]) for every probe c, into `out` (r×p
-    /// row-major); a zero direction gives a zero column.
+    /// row-major), one step h per probe; a zero direction gives a zero column.
     pub(crate) fn block(
         &mut self,
         x: &[f64],
@@ -429,10 +634,77 @@ impl Differencer {
         }
         check_finite("product", out)
     }
+
+    /// The scaled block: every input j gets its own step d_j = base · max(|x_j|, typical)
+    /// (rounded so that x_j + d_j − x_j = d_j exactly), and probe c moves x along D·s_c:
+    /// `out` holds (g(x + D s_c) − g(x [− D s_c])) / [2], that is ∇g·D·S, and the steps are
+    /// returned. Every column of a colour group is thereby differenced at its own scale.
+    pub(crate) fn block_scaled(
+        &mut self,
+        x: &[f64],
+        seeds: SeedBlock<'_>,
+        out: &mut [f64],
+        mut g: impl FnMut(&[f64], &mut [f64]) -> Result<(), AdError>,
+    ) -> Result<&[f64], AdError> {
+        check_len("x", x.len(), self.xp.len())?;
+        check_finite("input", x)?;
+        seeds.check(self.xp.len())?;
+        let (p, r) = (seeds.probes(), self.gp.len());
+        check_len("product buffer", out.len(), r * p)?;
+        let base = self.scheme.base();
+        for (d, &xv) in self.steps.iter_mut().zip(x) {
+            let h = base * xv.abs().max(self.typical);
+            *d = (xv + h) - xv;
+        }
+        if self.scheme == Differences::Forward {
+            g(x, &mut self.gm)?;
+            check_finite("output", &self.gm)?;
+        }
+        for c in 0..p {
+            let mut moved = false;
+            for (j, (xp, &xv)) in self.xp.iter_mut().zip(x).enumerate() {
+                let s = seeds.at(j, c);
+                moved |= s != 0.0;
+                *xp = xv + self.steps[j] * s;
+            }
+            if !moved {
+                (0..r).for_each(|i| out[i * p + c] = 0.0);
+                continue;
+            }
+            g(&self.xp, &mut self.gp)?;
+            let denom = match self.scheme {
+                Differences::Forward => 1.0,
+                Differences::Central => {
+                    for (j, (xp, &xv)) in self.xp.iter_mut().zip(x).enumerate() {
+                        *xp = xv - self.steps[j] * seeds.at(j, c);
+                    }
+                    g(&self.xp, &mut self.gm)?;
+                    2.0
+                }
+            };
+            for i in 0..r {
+                out[i * p + c] = (self.gp[i] - self.gm[i]) / denom;
+            }
+        }
+        check_finite("product", out)?;
+        Ok(&self.steps)
+    }
 }
 
 /// JVPs by finite differences of a plain `f64` function (for code that cannot be made
-/// generic). Accurate to about 1e-6 (central) or 1e-8 relative squared (forward).
+/// generic).
+///
+/// **Accuracy.** Through [`jvp_block_scaled`](JacobianBackend::jvp_block_scaled) (what
+/// `SparseJacobian` uses) every column j gets its own step d_j = h·max(|x_j|, t) with
+/// h = ∛ε (central) or √ε (forward) and t the typical input size (default 1,
+/// [`with_typical_size`](Self::with_typical_size)); entry (i, j) then has error about
+/// d_j²/6·|∂³F_i/∂x_j³| + ε·|F_i|/d_j (central) or d_j/2·|∂²F_i/∂x_j²| + ε·|F_i|/d_j
+/// (forward): relative ≈ ε^{2/3} ≈ 4·10⁻¹¹ or √ε ≈ 1.5·10⁻⁸ for a function whose
+/// derivatives are of the size of its values, at any scaling of x. Plain
+/// [`jvp_block`](JacobianBackend::jvp_block) takes one step per direction (a directional
+/// derivative), scaled to the largest |x_j| the direction touches. Verification tolerance:
+/// [`CENTRAL_DIFFERENCE_TOLERANCE`] / [`FORWARD_DIFFERENCE_TOLERANCE`]. This backend cannot
+/// see the function's branches.
 pub struct FiniteDifferenceJacobian<F> {
     f: F,
     n: usize,
@@ -449,6 +721,13 @@ impl<F: FnMut(&[f64], &mut [f64])> FiniteDifferenceJacobian<F> {
             m,
             diff: Differencer::new(scheme, n, m),
         }
+    }
+
+    /// Inputs are taken to be at least this large in magnitude when steps are scaled
+    /// (default 1): x_j near zero still gets a step of h·typical.
+    pub fn with_typical_size(mut self, typical: f64) -> Result<Self, AdError> {
+        self.diff.set_typical(typical)?;
+        Ok(self)
     }
 }
 
@@ -480,9 +759,29 @@ impl<F: FnMut(&[f64], &mut [f64])> JacobianBackend for FiniteDifferenceJacobian<
             Ok(())
         })
     }
+
+    fn jvp_block_scaled(
+        &mut self,
+        x: &[f64],
+        seeds: SeedBlock<'_>,
+        out: &mut [f64],
+    ) -> Result<Option<&[f64]>, AdError> {
+        let f = &mut self.f;
+        self.diff
+            .block_scaled(x, seeds, out, |x, y| {
+                f(x, y);
+                Ok(())
+            })
+            .map(Some)
+    }
+
+    fn verify_tolerance(&self) -> f64 {
+        self.diff.tolerance()
+    }
 }
 
-/// HVPs by finite differences of a gradient (the user's, or any other).
+/// HVPs by finite differences of a gradient (the user's, or any other); accuracy as for
+/// [`FiniteDifferenceJacobian`] with F = ∇f.
 pub struct FiniteDifferenceHessian<F, G> {
     f: F,
     grad: G,
@@ -499,6 +798,13 @@ impl<F: FnMut(&[f64]) -> f64, G: FnMut(&[f64], &mut [f64])> FiniteDifferenceHess
             n,
             diff: Differencer::new(scheme, n, n),
         }
+    }
+
+    /// Inputs are taken to be at least this large in magnitude when steps are scaled
+    /// (default 1).
+    pub fn with_typical_size(mut self, typical: f64) -> Result<Self, AdError> {
+        self.diff.set_typical(typical)?;
+        Ok(self)
     }
 }
 
@@ -531,6 +837,25 @@ impl<F: FnMut(&[f64]) -> f64, G: FnMut(&[f64], &mut [f64])> HessianBackend
             grad(x, g);
             Ok(())
         })
+    }
+
+    fn hvp_block_scaled(
+        &mut self,
+        x: &[f64],
+        seeds: SeedBlock<'_>,
+        out: &mut [f64],
+    ) -> Result<Option<&[f64]>, AdError> {
+        let grad = &mut self.grad;
+        self.diff
+            .block_scaled(x, seeds, out, |x, g| {
+                grad(x, g);
+                Ok(())
+            })
+            .map(Some)
+    }
+
+    fn verify_tolerance(&self) -> f64 {
+        self.diff.tolerance()
     }
 }
 

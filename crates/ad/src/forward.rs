@@ -88,8 +88,16 @@ impl<const P: usize> Elementary for Lanes<P> {
         }
     }
 
-    #[inline(always)]
-    fn observe_comparison(self, _: Option<Self>, _: f64, _: Option<Ordering>) {}
+    #[inline]
+    fn observe_comparison(self, _: Option<Self>, _: f64, outcome: Option<Ordering>) {
+        // Logged only while a backend records the branches of a pass (ForwardJacobian).
+        crate::branch::note_comparison(outcome);
+    }
+
+    #[inline]
+    fn observe_value_read(self) {
+        crate::branch::note_value_read();
+    }
 }
 
 macro_rules! lanes_dual_num {

@@ -50,3 +50,28 @@ impl<T: VectorFunction + ?Sized> VectorFunction for &T {
         (**self).eval(x, out)
     }
 }
+
+macro_rules! forward_pointer {
+    ($($ptr:ident)::+) => {
+        impl<T: ScalarFunction + ?Sized> ScalarFunction for $($ptr)::+<T> {
+            fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &[D]) -> D {
+                (**self).eval(x)
+            }
+        }
+
+        impl<T: VectorFunction + ?Sized> VectorFunction for $($ptr)::+<T> {
+            fn num_outputs(&self, n: usize) -> usize {
+                (**self).num_outputs(n)
+            }
+            fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &[D], out: &mut [D]) {
+                (**self).eval(x, out)
+            }
+        }
+    };
+}
+
+// Shared functions: the facade keeps one copy of the user's function for its backend, its
+// tracer and its plain evaluations.
+forward_pointer!(std::sync::Arc);
+forward_pointer!(std::rc::Rc);
+forward_pointer!(Box);

@@ -6,6 +6,7 @@
 #![deny(missing_docs)]
 
 pub mod backend;
+pub mod branch;
 pub mod forward;
 mod function;
 pub mod op;
@@ -15,9 +16,11 @@ mod tape_backend;
 pub mod trace;
 
 pub use backend::{
-    AdError, ClosureHessian, ClosureJacobian, Differences, FiniteDifferenceHessian,
+    AdError, CENTRAL_DIFFERENCE_TOLERANCE, ClosureHessian, ClosureJacobian, Differences,
+    EXACT_TOLERANCE, FORWARD_DIFFERENCE_TOLERANCE, FiniteDifferenceHessian,
     FiniteDifferenceJacobian, ForwardJacobian, HessianBackend, JacobianBackend, SeedBlock,
 };
+pub use branch::BranchStatus;
 pub use forward::Lanes;
 pub use function::{ScalarFunction, VectorFunction};
 pub use op::{Binary, Curvature, Unary};

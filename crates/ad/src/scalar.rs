@@ -26,6 +26,13 @@ pub trait Elementary: Copy + 'static {
     /// is the right-hand side if it is a scalar of this type, `rhs` its value, `outcome` the
     /// result. A tape records it to detect that a replay takes another branch.
     fn observe_comparison(self, other: Option<Self>, rhs: f64, outcome: Option<Ordering>);
+    /// Told when user code reads the raw value through `DualNum::re()`. A branch on a raw
+    /// value (`if x.re() > 0.0`) is invisible to [`observe_comparison`](Self::observe_comparison),
+    /// so scalars that follow branches (the tape, the tracer, forward lanes) note that the
+    /// function reads values, and the facade checks such functions at every evaluation.
+    /// Default: nothing.
+    #[inline(always)]
+    fn observe_value_read(self) {}
 }
 
 /// Implements `num_dual::DualNum` (and everything it requires) for a type implementing
@@ -199,6 +206,7 @@ macro_rules! impl_dual_num {
                 type Inner = f64;
                 #[inline]
                 fn re(&self) -> f64 {
+                    self.observe_value_read();
                     self.value()
                 }
                 #[inline]

@@ -2,12 +2,23 @@
 //! forward-over-reverse sweep, Jacobian products by forward or reverse lanes. The tape is
 //! re-recorded when a replay meets a changed branch ([`Recorded`]).
 
-use crate::backend::{AdError, HessianBackend, JacobianBackend, SeedBlock};
+use crate::backend::{AdError, BranchStatus, HessianBackend, JacobianBackend, SeedBlock};
 use crate::function::{ScalarFunction, VectorFunction};
 use crate::tape::{Recorded, TapeError, TapeVar};
 
 /// The user function as the tape records it.
 type Boxed = Box<dyn Fn(&[TapeVar]) -> Vec<TapeVar>>;
+
+/// What a recording has seen of the function's branches.
+fn status(rec: &Recorded<Boxed>) -> BranchStatus {
+    BranchStatus {
+        visible: true,
+        changes: rec.rerecordings(),
+        last_changed_comparison: rec.last_changed_guard(),
+        reads_values: rec.tape().reads_values(),
+        replays_recording: true,
+    }
+}
 
 impl From<TapeError> for AdError {
     fn from(e: TapeError) -> Self {
@@ -77,6 +88,14 @@ impl HessianBackend for TapeHessian {
             SeedBlock::Dense { values, .. } => self.rec.hvp_block(x, values, out)?,
         }
         Ok(())
+    }
+    fn branches(&self) -> BranchStatus {
+        status(&self.rec)
+    }
+
+    fn rerecord(&mut self, x: &[f64]) -> Result<bool, AdError> {
+        self.rec.rerecord(x)?;
+        Ok(true)
     }
 }
 
@@ -174,10 +193,23 @@ impl JacobianBackend for TapeJacobian {
         };
         Ok(self.rec.vjp_block(x, dirs, out)?)
     }
+    fn branches(&self) -> BranchStatus {
+        status(&self.rec)
+    }
+
+    fn rerecord(&mut self, x: &[f64]) -> Result<bool, AdError> {
+        self.rec.rerecord(x)?;
+        Ok(true)
+    }
 }
 
 /// Hessian products by central differences of the tape's gradient along each probe (for
-/// comparison with the exact forward-over-reverse products; accurate to about 1e-7).
+/// comparison with the exact forward-over-reverse products). Scaled products
+/// ([`hvp_block_scaled`](HessianBackend::hvp_block_scaled)) step every input at its own
+/// scale; accuracy as for [`FiniteDifferenceJacobian`](crate::FiniteDifferenceJacobian)
+/// with F = ∇f (relative ≈ ε^{2/3} per entry for a well-scaled function). A step across a
+/// branch of the function re-records the tape there (counted in
+/// [`branches`](HessianBackend::branches)).
 pub struct TapeGradientDifferences {
     rec: Recorded<Boxed>,
     n: usize,
@@ -235,5 +267,33 @@ impl HessianBackend for TapeGradientDifferences {
             rec.gradient(x, g)?;
             Ok(())
         })
+    }
+
+    fn hvp_block_scaled(
+        &mut self,
+        x: &[f64],
+        seeds: SeedBlock<'_>,
+        out: &mut [f64],
+    ) -> Result<Option<&[f64]>, AdError> {
+        let rec = &mut self.rec;
+        self.diff
+            .block_scaled(x, seeds, out, |x, g| {
+                rec.gradient(x, g)?;
+                Ok(())
+            })
+            .map(Some)
+    }
+
+    fn verify_tolerance(&self) -> f64 {
+        self.diff.tolerance()
+    }
+
+    fn branches(&self) -> BranchStatus {
+        status(&self.rec)
+    }
+
+    fn rerecord(&mut self, x: &[f64]) -> Result<bool, AdError> {
+        self.rec.rerecord(x)?;
+        Ok(true)
     }
 }

@@ -1144,8 +1144,16 @@ fn replays_do_not_allocate() {
 // ---------------------------------------------------------------------------------------
 // Property: Rosenbrock at random points
 
+/// `PROPTEST_CASES` if set, else `default`.
+fn cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(64))]
+    #![proptest_config(ProptestConfig { cases: cases(64), ..ProptestConfig::default() })]
     #[test]
     fn rosenbrock_at_random_points(x in prop::collection::vec(-2.0f64..2.0, 2..40), seed in 1u64..1000) {
         let n = x.len();

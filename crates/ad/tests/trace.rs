@@ -759,8 +759,16 @@ fn is_nonzero(v: f64, scale: f64) -> bool {
     v.abs() > 1e-12 * (1.0 + scale)
 }
 
+/// `PROPTEST_CASES` if set, else `default`.
+fn cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(400))]
+    #![proptest_config(ProptestConfig { cases: cases(400), ..ProptestConfig::default() })]
 
     #[test]
     fn traced_hessians_contain_every_hyperdual_nonzero(
@@ -817,7 +825,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(300))]
+    #![proptest_config(ProptestConfig { cases: cases(300), ..ProptestConfig::default() })]
 
     #[test]
     fn traced_hessians_of_programs_with_shared_values_are_sound(

@@ -15,8 +15,8 @@ use sparsediff::problems::{
     cartpole, eval_point, grid_energy::GridEnergy, rosenbrock, tridiagonal,
 };
 use sparsediff::{
-    BackendChoice, Options, PrepareTimes, RecoveryInfo, ScalarFunction, SparseHessian,
-    SparseJacobian, Strategy,
+    BackendChoice, DEFAULT_VERIFY_EVERY, Options, PrepareTimes, RecoveryInfo, ScalarFunction,
+    SparseError, SparseHessian, SparseJacobian, Strategy, Verify,
 };
 use sprs::CsMat;
 
@@ -165,6 +165,88 @@ struct Report {
     /// Seconds per stage of `prepare` on the generic path (absent on the composite path).
     #[serde(skip_serializing_if = "Option::is_none")]
     prepare_stages: Option<PrepareStages>,
+    /// Verification in force with the default options (generic path only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    verification: Option<Verification>,
+}
+
+/// What verification costs on this problem.
+#[derive(Debug, Serialize)]
+struct Verification {
+    /// The periodic cadence the default options give this problem (absent: the first
+    /// evaluation only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    every: Option<usize>,
+    /// The cadence of `Verify::Auto` for patterns that may not hold everywhere.
+    default_every: usize,
+    /// Median `evaluate` seconds with verification off.
+    evaluate_off_seconds: f64,
+    /// Median `evaluate` seconds with every evaluation verified.
+    evaluate_every_seconds: f64,
+    /// One verification: the difference of the two (the smaller over alternating rounds).
+    seconds: f64,
+    /// `seconds / (default_every · evaluate_off_seconds)`: the mean overhead at the default
+    /// cadence.
+    overhead_at_default: f64,
+}
+
+/// A prepared derivative whose verification can be switched.
+trait Verified {
+    fn set(&mut self, v: Verify) -> Result<(), SparseError>;
+    fn eval(&mut self, x: &[f64]) -> Result<(), SparseError>;
+    fn info(&self) -> &RecoveryInfo;
+}
+
+impl Verified for SparseHessian {
+    fn set(&mut self, v: Verify) -> Result<(), SparseError> {
+        self.set_verify(v)
+    }
+    fn eval(&mut self, x: &[f64]) -> Result<(), SparseError> {
+        self.evaluate(x).map(|_| ())
+    }
+    fn info(&self) -> &RecoveryInfo {
+        SparseHessian::info(self)
+    }
+}
+
+impl Verified for SparseJacobian {
+    fn set(&mut self, v: Verify) -> Result<(), SparseError> {
+        self.set_verify(v)
+    }
+    fn eval(&mut self, x: &[f64]) -> Result<(), SparseError> {
+        self.evaluate(x).map(|_| ())
+    }
+    fn info(&self) -> &RecoveryInfo {
+        SparseJacobian::info(self)
+    }
+}
+
+/// Times evaluation with verification off and on every evaluation, in two alternating
+/// rounds (the machine is shared and noisy), keeping the smaller median of each.
+fn verification(
+    d: &mut impl Verified,
+    x: &[f64],
+    repeats: usize,
+) -> Result<Verification, CliError> {
+    let every = d.info().verify_every;
+    let (mut off, mut on) = (f64::INFINITY, f64::INFINITY);
+    for _ in 0..2 {
+        for (verify, best) in [(Verify::Off, &mut off), (Verify::Every(1), &mut on)] {
+            d.set(verify)?;
+            let (t, _) = median_time(repeats, || Ok(d.eval(x)?))?;
+            *best = best.min(t);
+        }
+    }
+    d.set(Verify::Auto)?;
+    let seconds = (on - off).max(0.0);
+    Ok(Verification {
+        every,
+        default_every: DEFAULT_VERIFY_EVERY,
+        evaluate_off_seconds: off,
+        evaluate_every_seconds: on,
+        seconds,
+        overhead_at_default: seconds / (DEFAULT_VERIFY_EVERY as f64 * off),
+    })
 }
 
 /// Seconds per stage of a generic `prepare` ([`PrepareTimes`]), with every designer tried.
@@ -395,6 +477,7 @@ fn run_hessian<F: ScalarFunction + Clone + 'static>(
         Ok(())
     })?;
     std::hint::black_box(sink);
+    let verification = verification(&mut h, x, a.repeats)?;
     let info = h.info();
     Ok(Report {
         problem,
@@ -418,6 +501,7 @@ fn run_hessian<F: ScalarFunction + Clone + 'static>(
         ),
         stages: None,
         prepare_stages: Some(PrepareStages::of(info)),
+        verification: Some(verification),
     })
 }
 
@@ -498,6 +582,7 @@ fn run_composite(
         ),
         stages: Some(stages),
         prepare_stages: None,
+        verification: None,
     })
 }
 
@@ -530,6 +615,7 @@ fn jacobian(a: &JacobianArgs) -> Result<Report, CliError> {
         std::hint::black_box(&y);
         Ok(())
     })?;
+    let verification = verification(&mut j, &x, a.repeats)?;
     let info = j.info();
     Ok(Report {
         problem: "tridiagonal",
@@ -553,6 +639,7 @@ fn jacobian(a: &JacobianArgs) -> Result<Report, CliError> {
         ),
         stages: None,
         prepare_stages: Some(PrepareStages::of(info)),
+        verification: Some(verification),
     })
 }
 
@@ -596,6 +683,19 @@ fn print_text(out: &mut impl Write, r: &Report) -> std::io::Result<()> {
         r.max_rel_error
     )?;
     writeln!(out, "  path      {}", r.path)?;
+    if let Some(v) = &r.verification {
+        let cadence = match v.every {
+            Some(k) => format!("the first evaluation and every {k}th"),
+            None => "the first evaluation".to_string(),
+        };
+        writeln!(
+            out,
+            "  verify    {cadence}; one verification {:.6} s, {:.1} % of evaluate at every {}th",
+            v.seconds,
+            100.0 * v.overhead_at_default,
+            v.default_every
+        )?;
+    }
     if let Some(s) = &r.stages {
         let us = |t: f64| t * 1e6;
         writeln!(

@@ -310,6 +310,9 @@ pub struct Tape {
     consts: Vec<f64>,
     outputs: Vec<u32>,
     guards: Vec<Guard>,
+    /// Raw value reads (`re()`) of variables during the recording: branches on them are
+    /// not guarded.
+    value_reads: usize,
     /// The general replay program (values, gradients, VJP and JVP blocks), compiled on
     /// first use (`prog!`): a scalar tape used only for Hessian-vector products never
     /// needs it, and compiling it is a fifth of recording a 1e6-variable function.
@@ -419,6 +422,7 @@ impl Tape {
             consts: rec.consts,
             outputs,
             guards: rec.guards,
+            value_reads: rec.value_reads,
             prog: OnceLock::new(),
             seg,
             ws: Workspace::default(),
@@ -482,6 +486,13 @@ impl Tape {
     /// Number of storage slots of a replay (inputs plus the most temporaries alive at once).
     pub fn slots(&self) -> usize {
         prog!(self).nslots
+    }
+
+    /// Whether the recorded function read raw values of variables (`DualNum::re()`):
+    /// branches on them are not guarded, so a replay may follow the recorded branch where
+    /// the function takes another (compare [`eval`](Self::eval) with a plain evaluation).
+    pub fn reads_values(&self) -> bool {
+        self.value_reads > 0
     }
 
     /// Number of recorded comparisons (branch guards).

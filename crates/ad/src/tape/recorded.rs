@@ -21,6 +21,8 @@ pub struct Recorded<F> {
     f: F,
     tape: Tape,
     rerecordings: usize,
+    /// The guard that failed at the last re-recording made for a changed branch.
+    last_changed_guard: Option<usize>,
 }
 
 impl<F> std::fmt::Debug for Recorded<F> {
@@ -43,6 +45,7 @@ where
             f,
             tape,
             rerecordings: 0,
+            last_changed_guard: None,
         })
     }
 
@@ -56,6 +59,29 @@ where
         self.rerecordings
     }
 
+    /// The guard (comparison index in recording order) that failed when the tape was last
+    /// re-recorded for a changed branch; `None` before any change, or when the last
+    /// re-recording was asked for ([`rerecord`](Self::rerecord)).
+    pub fn last_changed_guard(&self) -> Option<usize> {
+        self.last_changed_guard
+    }
+
+    /// Records the function anew at `x` (keeping the workspace), e.g. when a plain
+    /// evaluation shows that the recording follows another branch than the function (a
+    /// branch on a raw value, which no guard sees). Counts as a re-recording.
+    pub fn rerecord(&mut self, x: &[f64]) -> Result<(), TapeError> {
+        let general = self.tape.prog.get().is_some();
+        let mut tape = Tape::record(x, &self.f)?;
+        tape.ws = std::mem::take(&mut self.tape.ws);
+        if general {
+            tape.compile_general();
+        }
+        self.tape = tape;
+        self.rerecordings += 1;
+        self.last_changed_guard = None;
+        Ok(())
+    }
+
     /// Runs `op` on the tape; on a changed branch, re-records at `x` (keeping the
     /// workspace) and runs it once more.
     fn retry<R>(
@@ -64,11 +90,9 @@ where
         mut op: impl FnMut(&mut Tape) -> Result<R, TapeError>,
     ) -> Result<R, TapeError> {
         match op(&mut self.tape) {
-            Err(TapeError::BranchChanged { .. }) => {
-                let mut tape = Tape::record(x, &self.f)?;
-                tape.ws = std::mem::take(&mut self.tape.ws);
-                self.tape = tape;
-                self.rerecordings += 1;
+            Err(TapeError::BranchChanged { guard, .. }) => {
+                self.rerecord(x)?;
+                self.last_changed_guard = Some(guard);
                 op(&mut self.tape)
             }
             r => r,

@@ -75,6 +75,8 @@ pub(crate) struct Recorder {
     pub(crate) args: Vec<[u32; 2]>,
     pub(crate) consts: Vec<f64>,
     pub(crate) guards: Vec<Guard>,
+    /// Raw value reads (`re()`) of variables during the recording.
+    pub(crate) value_reads: usize,
     pub(crate) error: Option<TapeError>,
 }
 
@@ -160,6 +162,7 @@ impl ActiveRecording {
                 args: Vec::new(),
                 consts: Vec::new(),
                 guards: Vec::new(),
+                value_reads: 0,
                 error: None,
             });
             Ok((ActiveRecording { _private: () }, recording))
@@ -304,6 +307,17 @@ impl Elementary for TapeVar {
             },
             (false, false) => record_binary(self, op, other, op.eval(a, b).0),
         }
+    }
+
+    fn observe_value_read(self) {
+        if self.is_constant() {
+            return;
+        }
+        with_recorder(|rec| {
+            if let Some(rec) = rec {
+                rec.value_reads += 1;
+            }
+        });
     }
 
     fn observe_comparison(self, other: Option<Self>, rhs: f64, outcome: Option<Ordering>) {

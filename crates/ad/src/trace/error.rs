@@ -47,7 +47,8 @@ pub enum TraceError {
     /// meaningless, so the traced pattern would be too.
     #[error("comparison number {comparison} (0-based) involved a NaN value")]
     NanComparison {
-        /// Index of the first such comparison among all comparisons of the trace.
+        /// Index of the first such comparison among the comparisons of the trace that
+        /// involve the inputs.
         comparison: usize,
     },
     /// The function used a [`Tracer`](super::Tracer) that belongs to another trace (kept

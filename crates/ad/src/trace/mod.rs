@@ -37,9 +37,9 @@
 //! the same piece of `abs`, `%`, `max`, ...) — an open neighbourhood of x unless x lies on a
 //! branch boundary — and at no other point necessarily. Apart from branching, values are
 //! ignored: `x·y` at `y = 0` still depends on `x`. [`TraceInfo::comparisons`] counts the
-//! comparisons made; when it is 0 the pattern is valid wherever `f` is twice differentiable
-//! (branches on a raw value, `t.value() > 0.0` or `t.re() > 0.0`, are followed but not
-//! counted, nor checked for NaN).
+//! comparisons that involve the inputs and [`TraceInfo::value_reads`] the raw value reads
+//! (`t.re()`, whose branches are followed but cannot be seen, nor checked for NaN); when
+//! both are 0 the pattern is valid wherever `f` is twice differentiable.
 //! The `*_conservative` functions union the patterns at x0 and at seeded random
 //! perturbations of it (see [`perturbed_points`]); the `*_union` functions at points of the
 //! caller's choice.
@@ -136,8 +136,20 @@ pub struct TraceInfo {
     pub nodes: usize,
     /// Second-order records expanded: the live nonlinear operations (0 for a Jacobian).
     pub second_order_records: usize,
-    /// Comparisons the function made. 0 means the pattern does not depend on x.
+    /// Comparisons involving the inputs that the function made. With no comparisons and
+    /// no [`value_reads`](Self::value_reads), the pattern does not depend on x.
     pub comparisons: usize,
+    /// Raw value reads (`DualNum::re()`) of values that depend on the inputs: a branch on
+    /// such a value is followed but cannot be seen, so the pattern may hold at x only.
+    pub value_reads: usize,
+}
+
+impl TraceInfo {
+    /// Whether the pattern may depend on x (the function compared or read values of its
+    /// inputs).
+    pub fn may_branch(&self) -> bool {
+        self.comparisons > 0 || self.value_reads > 0
+    }
 }
 
 fn check_point(x: &[f64]) -> Result<(), TraceError> {
@@ -249,6 +261,7 @@ where
         nodes: rec.nodes.len(),
         second_order_records: 0,
         comparisons: rec.comparisons,
+        value_reads: rec.value_reads,
     };
     Ok((pattern, info))
 }
@@ -289,6 +302,7 @@ where
         nodes: rec.nodes.len(),
         second_order_records: records,
         comparisons: rec.comparisons,
+        value_reads: rec.value_reads,
     };
     Ok((pattern, info))
 }

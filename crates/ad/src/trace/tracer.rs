@@ -144,6 +144,8 @@ struct Arena {
     overflow: bool,
     comparisons: usize,
     nan_comparison: Option<usize>,
+    /// Raw value reads (`re()`) of non-constant tracers.
+    value_reads: usize,
 }
 
 impl Arena {
@@ -156,6 +158,7 @@ impl Arena {
         overflow: false,
         comparisons: 0,
         nan_comparison: None,
+        value_reads: 0,
     };
 
     /// The handle of `t` in this trace, or [`NONE`] for constants and foreign tracers
@@ -301,14 +304,30 @@ impl Elementary for Tracer {
     }
 
     fn observe_comparison(self, other: Option<Self>, rhs: f64, outcome: Option<Ordering>) {
-        let _ = (other, rhs);
+        let _ = rhs;
+        // Only comparisons that involve the inputs can make the pattern depend on x.
+        let variable = self.id != NONE || other.is_some_and(|o| o.id != NONE);
         let _ = ARENA.try_with(|arena| {
             let mut arena = arena.borrow_mut();
             if arena.epoch != 0 {
                 if outcome.is_none() && arena.nan_comparison.is_none() {
                     arena.nan_comparison = Some(arena.comparisons);
                 }
-                arena.comparisons += 1;
+                if variable {
+                    arena.comparisons += 1;
+                }
+            }
+        });
+    }
+
+    fn observe_value_read(self) {
+        if self.id == NONE {
+            return;
+        }
+        let _ = ARENA.try_with(|arena| {
+            let mut arena = arena.borrow_mut();
+            if arena.epoch != 0 {
+                arena.value_reads += 1;
             }
         });
     }
@@ -324,6 +343,7 @@ pub(crate) struct Recording {
     pub(crate) comparisons: usize,
     /// Index of the first comparison that involved a NaN.
     pub(crate) nan_comparison: Option<usize>,
+    pub(crate) value_reads: usize,
 }
 
 /// An active trace on this thread; dropping it (also on unwinding out of the user's
@@ -379,6 +399,7 @@ impl Session {
             nodes: arena.nodes,
             comparisons: arena.comparisons,
             nan_comparison: arena.nan_comparison,
+            value_reads: arena.value_reads,
         })
     }
 }

@@ -1,0 +1,594 @@
+//! The recovery engine under [`SparseHessian`](crate::SparseHessian) and
+//! [`SparseJacobian`](crate::SparseJacobian): products, branch changes, decoding,
+//! verification.
+//!
+//! One evaluation at x:
+//!
+//! 1. the compressed products (scaled per input for finite differences, see
+//!    [`HessianBackend::hvp_block_scaled`]);
+//! 2. if the backend saw the function take other branches (the tape re-recorded, forward
+//!    lanes saw a comparison come out differently), the pattern is traced at x; entries
+//!    outside the prepared pattern re-design the plan for the union (or fail, under
+//!    [`OnBranchChange::Error`] or for a given pattern) and the products are made again;
+//! 3. the products are decoded;
+//! 4. a function that reads raw values (`re()`) and a backend that replays a recording: the
+//!    recording's value is compared with a plain `f64` evaluation, and a mismatch (a branch
+//!    on a raw value that no guard saw) re-records the tape and goes back to 2;
+//! 5. when due ([`Verify`](crate::Verify)), one extra product along a fresh random
+//!    direction checks every row; a failure re-traces the pattern once (when the function
+//!    is known and the pattern was not given), tests symmetric plans for non-symmetric
+//!    products, and is otherwise an error naming the rows;
+//! 6. finite-difference values are unscaled.
+
+use sparsediff_ad::trace::TraceInfo;
+use sparsediff_ad::{AdError, BranchStatus, HessianBackend, JacobianBackend, SeedBlock};
+use sparsediff_pattern::Pattern;
+use sparsediff_probe::{MatrixKind, Orientation, ProbePlan};
+
+use crate::engine::{Candidate, Engine, PrepareTimes, RecoveryInfo, design};
+use crate::error::SparseError;
+use crate::options::{Detection, OnBranchChange, Options, Verify};
+use crate::verify::Verifier;
+
+/// Relative difference between a tape's value and a plain evaluation above which the
+/// recording is taken to follow another branch than the function. Rounding alone (the
+/// tape folds `x / c` into `x · (1/c)`) stays far below it; a false alarm only costs a
+/// re-recording.
+const RECORDING_TOLERANCE: f64 = 1e-11;
+
+fn check_verify(verify: Verify) -> Result<(), SparseError> {
+    if verify == Verify::Every(0) {
+        return Err(SparseError::InvalidOption {
+            option: "verify",
+            reason: "Verify::Every(k) needs k ≥ 1",
+        });
+    }
+    Ok(())
+}
+
+/// What the recovery engine needs of a backend: Hessian and Jacobian backends alike.
+pub(crate) trait Products {
+    fn name(&self) -> &'static str;
+    fn kind(&self) -> MatrixKind;
+    /// Rows and columns of the matrix.
+    fn shape(&self) -> (usize, usize);
+    /// Number of outputs of the function (1 for a Hessian).
+    fn outputs(&self) -> usize;
+    /// The compressed products for the plan's orientation, with the input scaling used.
+    fn compressed(
+        &mut self,
+        x: &[f64],
+        seeds: SeedBlock<'_>,
+        orientation: Orientation,
+        out: &mut [f64],
+    ) -> Result<Option<&[f64]>, AdError>;
+    /// Products along `probes` dense directions (n×probes row-major), scaled as
+    /// [`compressed`](Self::compressed).
+    fn along(
+        &mut self,
+        x: &[f64],
+        dirs: &[f64],
+        probes: usize,
+        out: &mut [f64],
+    ) -> Result<Option<&[f64]>, AdError>;
+    fn branches(&self) -> BranchStatus;
+    fn rerecord(&mut self, x: &[f64]) -> Result<bool, AdError>;
+    /// The backend's own value(s) at x (a tape's replay).
+    fn values(&mut self, x: &[f64], out: &mut [f64]) -> Result<(), AdError>;
+    fn verify_tolerance(&self) -> f64;
+}
+
+impl Products for Box<dyn HessianBackend> {
+    fn name(&self) -> &'static str {
+        (**self).name()
+    }
+    fn kind(&self) -> MatrixKind {
+        MatrixKind::Symmetric
+    }
+    fn shape(&self) -> (usize, usize) {
+        (self.dim(), self.dim())
+    }
+    fn outputs(&self) -> usize {
+        1
+    }
+    fn compressed(
+        &mut self,
+        x: &[f64],
+        seeds: SeedBlock<'_>,
+        _orientation: Orientation,
+        out: &mut [f64],
+    ) -> Result<Option<&[f64]>, AdError> {
+        self.hvp_block_scaled(x, seeds, out)
+    }
+    fn along(
+        &mut self,
+        x: &[f64],
+        dirs: &[f64],
+        probes: usize,
+        out: &mut [f64],
+    ) -> Result<Option<&[f64]>, AdError> {
+        let seeds = SeedBlock::Dense {
+            values: dirs,
+            probes,
+        };
+        self.hvp_block_scaled(x, seeds, out)
+    }
+    fn branches(&self) -> BranchStatus {
+        (**self).branches()
+    }
+    fn rerecord(&mut self, x: &[f64]) -> Result<bool, AdError> {
+        (**self).rerecord(x)
+    }
+    fn values(&mut self, x: &[f64], out: &mut [f64]) -> Result<(), AdError> {
+        out[0] = self.value(x)?;
+        Ok(())
+    }
+    fn verify_tolerance(&self) -> f64 {
+        (**self).verify_tolerance()
+    }
+}
+
+impl Products for Box<dyn JacobianBackend> {
+    fn name(&self) -> &'static str {
+        (**self).name()
+    }
+    fn kind(&self) -> MatrixKind {
+        MatrixKind::General
+    }
+    fn shape(&self) -> (usize, usize) {
+        self.dims()
+    }
+    fn outputs(&self) -> usize {
+        self.dims().0
+    }
+    fn compressed(
+        &mut self,
+        x: &[f64],
+        seeds: SeedBlock<'_>,
+        orientation: Orientation,
+        out: &mut [f64],
+    ) -> Result<Option<&[f64]>, AdError> {
+        match orientation {
+            Orientation::Columns => self.jvp_block_scaled(x, seeds, out),
+            Orientation::Rows => self.vjp_block(x, seeds, out).map(|()| None),
+        }
+    }
+    fn along(
+        &mut self,
+        x: &[f64],
+        dirs: &[f64],
+        probes: usize,
+        out: &mut [f64],
+    ) -> Result<Option<&[f64]>, AdError> {
+        let seeds = SeedBlock::Dense {
+            values: dirs,
+            probes,
+        };
+        self.jvp_block_scaled(x, seeds, out)
+    }
+    fn branches(&self) -> BranchStatus {
+        (**self).branches()
+    }
+    fn rerecord(&mut self, x: &[f64]) -> Result<bool, AdError> {
+        (**self).rerecord(x)
+    }
+    fn values(&mut self, x: &[f64], out: &mut [f64]) -> Result<(), AdError> {
+        self.value(x, out)
+    }
+    fn verify_tolerance(&self) -> f64 {
+        (**self).verify_tolerance()
+    }
+}
+
+/// The pattern at x, as prepare found it (traced locally).
+pub(crate) type TraceAt = Box<dyn Fn(&[f64]) -> Result<(Pattern, TraceInfo), SparseError>>;
+/// The user's function on plain `f64` (writes its outputs; the buffer is zeroed first).
+pub(crate) type PlainAt = Box<dyn Fn(&[f64], &mut [f64])>;
+
+/// What the engine can do with the user's function itself (when `prepare` was given one).
+pub(crate) struct Hooks {
+    pub(crate) trace: TraceAt,
+    pub(crate) plain: PlainAt,
+}
+
+/// Where the pattern came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Source {
+    Traced,
+    Conservative,
+    Given,
+}
+
+impl Source {
+    pub(crate) fn of(detection: &Detection) -> Self {
+        match detection {
+            Detection::Trace => Source::Traced,
+            Detection::Conservative { .. } => Source::Conservative,
+            Detection::Given(_) => Source::Given,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Source::Traced => "traced",
+            Source::Conservative => "conservative",
+            Source::Given => "given",
+        }
+    }
+}
+
+/// Everything `prepare` found, handed to [`Recovery::new`].
+pub(crate) struct Prepared<B> {
+    pub(crate) backend: B,
+    pub(crate) plan: ProbePlan,
+    pub(crate) candidates: Vec<Candidate>,
+    pub(crate) source: Source,
+    /// What the trace at x0 saw (traced patterns only).
+    pub(crate) trace: Option<TraceInfo>,
+    pub(crate) hooks: Option<Hooks>,
+    pub(crate) times: PrepareTimes,
+}
+
+/// Flags of one evaluation.
+#[derive(Debug, Default)]
+struct Pass {
+    /// The pattern was traced at this x already.
+    retraced: bool,
+    /// Something happened that only verification can vouch for.
+    force_verify: bool,
+}
+
+/// A prepared recovery: backend, plan and buffers, verification, branch handling.
+pub(crate) struct Recovery<B> {
+    pub(crate) backend: B,
+    pub(crate) engine: Engine,
+    verifier: Verifier,
+    hooks: Option<Hooks>,
+    /// Strategy, colouring and geometry for re-designs.
+    options: Options,
+    source: Source,
+    policy: OnBranchChange,
+    /// Branch changes of the backend already handled.
+    seen_changes: usize,
+    /// The input scaling of the last products (finite differences).
+    scale: Vec<f64>,
+    scaled: bool,
+    recorded: Vec<f64>,
+    plain: Vec<f64>,
+    pub(crate) info: RecoveryInfo,
+}
+
+impl<B: Products> Recovery<B> {
+    pub(crate) fn new(prepared: Prepared<B>, options: &Options) -> Result<Self, SparseError> {
+        let start = std::time::Instant::now();
+        let Prepared {
+            backend,
+            plan,
+            candidates,
+            source,
+            trace,
+            hooks,
+            mut times,
+        } = prepared;
+        let (rows, n) = backend.shape();
+        if plan.pattern().shape() != (rows, n) {
+            return Err(SparseError::WrongLength {
+                what: "plan pattern shape (rows × columns)",
+                len: plan.pattern().nrows() * plan.pattern().ncols(),
+                expected: rows * n,
+            });
+        }
+        check_verify(options.verify)?;
+        let tol = options
+            .verify_tolerance
+            .unwrap_or_else(|| backend.verify_tolerance());
+        if !(tol.is_finite() && tol >= 0.0) {
+            return Err(SparseError::InvalidOption {
+                option: "verify_tolerance",
+                reason: "a finite, nonnegative relative tolerance",
+            });
+        }
+        let status = backend.branches();
+        // The pattern may not hold at every x: check periodically (Verify::Auto).
+        let periodic = source != Source::Traced
+            || hooks.is_none()
+            || trace.is_none_or(|t| t.may_branch())
+            || status.reads_values;
+        let verifier = Verifier::new(options.verify, tol, n, rows, periodic);
+        let outputs = backend.outputs();
+        let engine = Engine::new(plan);
+        times.setup += start.elapsed();
+        let plan = &engine.plan;
+        let info = RecoveryInfo {
+            probes: plan.num_probes(),
+            lower_bound: plan.lower_bound(),
+            colors: plan.colors(),
+            designer: plan.designer(),
+            candidates,
+            backend: backend.name(),
+            detection: source.name(),
+            shape: (rows, n, plan.pattern().nnz()),
+            prepare: times,
+            verify_every: verifier.every(),
+            verify_tolerance: tol,
+            evaluations: 0,
+            verifications: 0,
+            branch_changes: 0,
+            retraces: 0,
+            redesigns: 0,
+        };
+        let mut design_options = options.clone();
+        design_options.detection = Detection::Trace;
+        Ok(Self {
+            seen_changes: status.changes,
+            backend,
+            engine,
+            verifier,
+            hooks,
+            options: design_options,
+            source,
+            policy: options.on_branch_change,
+            scale: vec![0.0; n],
+            scaled: false,
+            recorded: vec![0.0; outputs],
+            plain: vec![0.0; outputs],
+            info,
+        })
+    }
+
+    /// Changes when evaluations are verified (from the next evaluation on).
+    pub(crate) fn set_verify(&mut self, verify: Verify) -> Result<(), SparseError> {
+        check_verify(verify)?;
+        self.verifier.set_policy(verify);
+        self.info.verify_every = self.verifier.every();
+        Ok(())
+    }
+
+    fn symmetric(&self) -> bool {
+        self.backend.kind() == MatrixKind::Symmetric
+    }
+
+    /// Evaluates at x into the engine's matrix (see the module docs for the steps).
+    pub(crate) fn evaluate(&mut self, x: &[f64]) -> Result<(), SparseError> {
+        let n = self.backend.shape().1;
+        if x.len() != n {
+            return Err(SparseError::WrongLength {
+                what: "x",
+                len: x.len(),
+                expected: n,
+            });
+        }
+        if let Some(index) = sparsediff_pattern::first_non_finite(x) {
+            return Err(SparseError::NonFiniteInput {
+                index,
+                value: x[index],
+            });
+        }
+        self.info.evaluations += 1;
+        let mut pass = Pass::default();
+        self.products(x, &mut pass)?;
+        let status = self.backend.branches();
+        let checks = !self.verifier.is_off();
+        let mut verify = self.verifier.due(self.info.evaluations) || pass.force_verify;
+        if checks && status.reads_values {
+            if status.replays_recording && self.hooks.is_some() {
+                if self.recording_differs(x)? {
+                    // A branch on a raw value: the replay follows the recorded branch.
+                    self.info.branch_changes += 1;
+                    if self.policy == OnBranchChange::Error {
+                        return Err(SparseError::BranchChanged { comparison: None });
+                    }
+                    self.backend.rerecord(x)?;
+                    self.seen_changes = self.backend.branches().changes;
+                    self.recheck(x, &mut pass)?;
+                    self.products(x, &mut pass)?;
+                    verify = true;
+                }
+            } else {
+                // Products are the function's at x, but the pattern may not be.
+                verify = true;
+            }
+        }
+        if verify && checks {
+            self.verify(x, &mut pass)?;
+        }
+        self.unscale();
+        Ok(())
+    }
+
+    /// Compressed products (re-designing after a branch change), then decoding.
+    fn products(&mut self, x: &[f64], pass: &mut Pass) -> Result<(), SparseError> {
+        loop {
+            let e = &mut self.engine;
+            let scale = self.backend.compressed(
+                x,
+                e.seeds.block(),
+                e.plan.orientation(),
+                &mut e.products,
+            )?;
+            self.scaled = scale.is_some();
+            if let Some(d) = scale {
+                self.scale.copy_from_slice(d);
+            }
+            let status = self.backend.branches();
+            if status.changes != self.seen_changes {
+                self.seen_changes = status.changes;
+                self.info.branch_changes += 1;
+                if self.policy == OnBranchChange::Error {
+                    return Err(SparseError::BranchChanged {
+                        comparison: status.last_changed_comparison,
+                    });
+                }
+                self.verifier.set_periodic(true);
+                self.info.verify_every = self.verifier.every();
+                pass.force_verify = true;
+                if !pass.retraced && self.recheck(x, pass)? {
+                    continue;
+                }
+            }
+            break;
+        }
+        self.decode()
+    }
+
+    /// Decodes the products (multiplying the rows of scaled symmetric products by the
+    /// scale first, so that the decoded matrix is the symmetric D·H·D).
+    fn decode(&mut self) -> Result<(), SparseError> {
+        if self.scaled && self.symmetric() {
+            let p = self.engine.plan.num_probes();
+            for (row, &d) in self.engine.products.chunks_exact_mut(p).zip(&self.scale) {
+                row.iter_mut().for_each(|v| *v *= d);
+            }
+        }
+        self.engine.decode()
+    }
+
+    /// Divides scaled values by the scale: (i, j) by dᵢ·dⱼ (symmetric) or dⱼ.
+    fn unscale(&mut self) {
+        if !self.scaled {
+            return;
+        }
+        let symmetric = self.symmetric();
+        let Engine { plan, matrix, .. } = &mut self.engine;
+        let pattern = plan.pattern();
+        let values = matrix.data_mut();
+        for i in 0..pattern.nrows() {
+            let range = pattern.row_range(i);
+            for (v, &j) in values[range.clone()].iter_mut().zip(pattern.row(i)) {
+                let d = if symmetric {
+                    self.scale[i] * self.scale[j]
+                } else {
+                    self.scale[j]
+                };
+                *v /= d;
+            }
+        }
+    }
+
+    /// Whether the backend's value at x differs from a plain evaluation (a recording that
+    /// follows another branch than the function).
+    fn recording_differs(&mut self, x: &[f64]) -> Result<bool, SparseError> {
+        let Some(hooks) = &self.hooks else {
+            return Ok(false);
+        };
+        self.backend.values(x, &mut self.recorded)?;
+        self.plain.fill(0.0);
+        (hooks.plain)(x, &mut self.plain);
+        Ok(self.recorded.iter().zip(&self.plain).any(|(&a, &b)| {
+            let diff = (a - b).abs();
+            // NaN on either side counts as a difference.
+            diff.is_nan() || diff > RECORDING_TOLERANCE * a.abs().max(b.abs())
+        }))
+    }
+
+    /// Traces the pattern at x; if it has entries outside the plan's, re-designs for the
+    /// union (returns true) or fails for a given pattern.
+    fn recheck(&mut self, x: &[f64], pass: &mut Pass) -> Result<bool, SparseError> {
+        let Some(hooks) = &self.hooks else {
+            pass.force_verify = true;
+            return Ok(false);
+        };
+        pass.retraced = true;
+        self.info.retraces += 1;
+        let (traced, _) = (hooks.trace)(x)?;
+        let current = self.engine.plan.pattern();
+        if traced.is_subset_of(current) {
+            return Ok(false);
+        }
+        if self.source == Source::Given {
+            let missing = traced.difference(current)?;
+            let (row, col) = missing.iter().next().unwrap_or((0, 0));
+            return Err(SparseError::PatternMissesEntries {
+                count: missing.nnz(),
+                row,
+                col,
+            });
+        }
+        let union = current.union(&traced)?;
+        let (plan, candidates, _) = design(&union, self.backend.kind(), &self.options)?;
+        self.engine = Engine::new(plan);
+        let plan = &self.engine.plan;
+        let info = &mut self.info;
+        info.probes = plan.num_probes();
+        info.lower_bound = plan.lower_bound();
+        info.colors = plan.colors();
+        info.designer = plan.designer();
+        info.candidates = candidates;
+        info.shape.2 = plan.pattern().nnz();
+        info.redesigns += 1;
+        Ok(true)
+    }
+
+    /// One verification product along a fresh random direction (in the scaled space of
+    /// finite differences); on failure, a re-trace (once) or an error.
+    fn verify(&mut self, x: &[f64], pass: &mut Pass) -> Result<(), SparseError> {
+        let symmetric = self.symmetric();
+        loop {
+            self.info.verifications += 1;
+            self.verifier.draw();
+            let scale = self
+                .backend
+                .along(x, &self.verifier.z, 1, &mut self.verifier.az)?;
+            if let Some(d) = scale
+                && symmetric
+            {
+                self.verifier
+                    .az
+                    .iter_mut()
+                    .zip(d)
+                    .for_each(|(v, &di)| *v *= di);
+            }
+            let failure = match self
+                .verifier
+                .check(self.engine.plan.pattern(), self.engine.matrix.data())
+            {
+                Ok(()) => return Ok(()),
+                Err(e) => e,
+            };
+            if symmetric {
+                self.check_symmetry(x)?;
+            }
+            if !pass.retraced && self.hooks.is_some() && self.recheck(x, pass)? {
+                self.products(x, pass)?;
+                continue;
+            }
+            return Err(failure);
+        }
+    }
+
+    /// uᵀ(A·v) against vᵀ(A·u) for two fresh random directions (after a failed
+    /// verification of a symmetric plan; allocates).
+    fn check_symmetry(&mut self, x: &[f64]) -> Result<(), SparseError> {
+        let n = self.backend.shape().1;
+        let uv = self.verifier.draw_pair(n);
+        let mut out = vec![0.0; 2 * n];
+        if let Some(d) = self.backend.along(x, &uv, 2, &mut out)? {
+            for (row, &di) in out.chunks_exact_mut(2).zip(d) {
+                row[0] *= di;
+                row[1] *= di;
+            }
+        }
+        let (mut u_av, mut v_au, mut terms) = (0.0, 0.0, 0.0);
+        for i in 0..n {
+            let (u, v) = (uv[2 * i], uv[2 * i + 1]);
+            let (au, av) = (out[2 * i], out[2 * i + 1]);
+            u_av += u * av;
+            v_au += v * au;
+            terms += (u * av).abs() + (v * au).abs();
+        }
+        let relative = if terms > 0.0 {
+            (u_av - v_au).abs() / terms
+        } else {
+            0.0
+        };
+        if relative > self.verifier.tol {
+            return Err(SparseError::ProductsNotSymmetric {
+                u_av,
+                v_au,
+                relative,
+                tolerance: self.verifier.tol,
+            });
+        }
+        Ok(())
+    }
+}
