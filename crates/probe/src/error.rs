@@ -83,6 +83,22 @@ pub enum DesignError {
         /// Why it is rejected.
         reason: &'static str,
     },
+    /// Dense probes (random seeds, given samples) would make the design hold more than
+    /// [`MAX_DENSE_ENTRIES`](crate::MAX_DENSE_ENTRIES) values in its dense arrays: `rows`
+    /// counts the rows of all of them (`what` names them), each with one value per probe.
+    #[error(
+        "{what} with {probes} probes needs {rows} × {probes} values, more than MAX_DENSE_ENTRIES = {limit}"
+    )]
+    DenseTooLarge {
+        /// The dense arrays counted.
+        what: &'static str,
+        /// Their rows, together.
+        rows: usize,
+        /// Probes (beyond `usize` when an oversampling overflows).
+        probes: u128,
+        /// [`MAX_DENSE_ENTRIES`](crate::MAX_DENSE_ENTRIES).
+        limit: usize,
+    },
 }
 
 /// Why products could not be decoded. Nothing is ever decoded silently wrong: a wrong shape

@@ -24,6 +24,7 @@ pub use colored::ColoredDesigner;
 pub use given::GivenColoring;
 pub use identity::IdentityDesigner;
 pub use random::{Distribution, RandomDesigner, random_seeds};
+pub(crate) use random::{ROW_LSTSQ_ARRAYS, row_lstsq_rows};
 pub use roll::RollDesigner;
 pub use stencil::{Decompression, Geometry, StencilDesigner};
 pub use symmetric_random::{ProbeCounts, SymmetricRandomDesigner};
