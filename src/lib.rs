@@ -53,7 +53,7 @@ pub use error::SparseError;
 pub use hessian::SparseHessian;
 pub use jacobian::SparseJacobian;
 pub use options::{BackendChoice, Detection, Options, Strategy, default_orders};
-pub use saved::{SavedPlan, SavedRecovery, SavedSeeds};
+pub use saved::{SavedPlan, SavedPlanError, SavedRecovery, SavedSeeds};
 pub use sparsediff_ad::{ScalarFunction, VectorFunction};
 
 pub use sparsediff_coloring::{
