@@ -10,6 +10,7 @@ mod bench;
 mod color;
 mod compare;
 mod input;
+mod limits;
 mod output;
 mod plot;
 mod report;
@@ -99,6 +100,18 @@ pub enum CliError {
     /// The colouring failed its independent check (a bug: please report it).
     #[error("the colouring failed its independent check: {0}")]
     Invalid(sparsediff_coloring::check::Violation),
+    /// A count given on the command line exceeds its documented maximum (see `limits`).
+    #[error("{option} = {value} exceeds its maximum {limit} ({reason})")]
+    CountTooLarge {
+        /// The option.
+        option: &'static str,
+        /// The value given.
+        value: u128,
+        /// The largest value accepted.
+        limit: u128,
+        /// Where the maximum comes from.
+        reason: &'static str,
+    },
 }
 
 impl CliError {
