@@ -101,6 +101,9 @@ struct ColorReport {
 
 /// Runs `sparsediff color`.
 pub fn run(args: &ColorArgs) -> Result<(), CliError> {
+    for path in [&args.out, &args.dot].into_iter().flatten() {
+        output::check_file(path)?;
+    }
     let mut pattern = input::load(&args.pattern)?;
     let mut symmetrized = false;
     let problem = args.problem.unwrap_or(if pattern.is_symmetric() {

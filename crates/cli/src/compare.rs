@@ -142,6 +142,9 @@ pub fn progress(len: usize) -> ProgressBar {
 
 /// Runs `sparsediff compare`.
 pub fn run(args: &CompareArgs) -> Result<(), CliError> {
+    if let Some(path) = &args.plot {
+        output::check_file(path)?;
+    }
     let (pattern, spec) = input::load_with_spec(&args.pattern)?;
     let geometry = spec.as_ref().and_then(Geometry::of_spec);
     let opts = CompareOptions {

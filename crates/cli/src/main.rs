@@ -112,6 +112,34 @@ pub enum CliError {
         /// Where the maximum comes from.
         reason: &'static str,
     },
+    /// An output directory (or a file's directory) has no parent directory: missing
+    /// parents are not created.
+    #[error(
+        "cannot write to {}: the directory {} does not exist",
+        path.display(),
+        parent.display()
+    )]
+    MissingDirectory {
+        /// The output path.
+        path: std::path::PathBuf,
+        /// Its missing parent.
+        parent: std::path::PathBuf,
+    },
+    /// An output directory exists but is not a directory.
+    #[error("cannot write to {}: it is not a directory", path.display())]
+    NotADirectory {
+        /// The output path.
+        path: std::path::PathBuf,
+    },
+    /// An output directory cannot be created or written.
+    #[error("cannot write to the directory {}: {source}", path.display())]
+    NotWritable {
+        /// The directory.
+        path: std::path::PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 impl CliError {

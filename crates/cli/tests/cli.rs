@@ -466,3 +466,41 @@ fn matrix_market_files_are_refused_early() {
     assert!(e.contains("line 4") && e.contains("[3, 4]"), "{e}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn output_paths_are_checked_before_any_work() {
+    let dir = temp_dir("out-dirs");
+    // A missing parent is refused, not created (report used to create it and run for
+    // minutes first).
+    let missing = dir.join("missing").join("papers");
+    let e = stderr_of(&[
+        "report",
+        "probe-strategies",
+        "--out-dir",
+        missing.to_str().unwrap(),
+    ]);
+    assert!(e.contains("does not exist") && e.contains("missing"), "{e}");
+    assert!(!dir.join("missing").exists());
+    // A file where the directory should be.
+    let file = dir.join("file");
+    std::fs::write(&file, "").unwrap();
+    let e = stderr_of(&[
+        "report",
+        "probe-strategies",
+        "--out-dir",
+        file.to_str().unwrap(),
+    ]);
+    assert!(e.contains("not a directory"), "{e}");
+    // Files of color and compare, before colouring or comparing.
+    let nowhere = missing.join("out.txt");
+    let nowhere = nowhere.to_str().unwrap();
+    for args in [
+        vec!["color", "band:n=10,k=1", "--out", nowhere],
+        vec!["color", "band:n=10,k=1", "--dot", nowhere],
+        vec!["compare", "band:n=10,k=1", "--plot", nowhere],
+    ] {
+        let e = stderr_of(&args);
+        assert!(e.contains("does not exist"), "{args:?}: {e}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
