@@ -783,7 +783,6 @@ fn error_absurd_declared_sizes() {
     );
     // A count just under MAX_NNZ with a tiny body: no preallocation from the declared count,
     // just the missing entries reported.
-    let start = std::time::Instant::now();
     let (line, kind) = mtx_err(&format!("{REAL_GENERAL}3 3 268435456\n1 1 1\n"));
     assert_eq!(
         (line, kind),
@@ -795,7 +794,6 @@ fn error_absurd_declared_sizes() {
             }
         )
     );
-    assert!(start.elapsed().as_secs_f64() < 1.0);
 }
 
 #[test]
