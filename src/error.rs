@@ -118,9 +118,9 @@ pub enum SparseError {
     /// The composite Hessian failed (boxed: it is large).
     #[error(transparent)]
     Composite(Box<crate::composite::CompositeError>),
-    /// A saved plan could not be read or written.
+    /// A saved plan could not be read, written or rebuilt.
     #[error("saved plan: {0}")]
-    Saved(String),
+    Saved(#[from] crate::saved::SavedPlanError),
 }
 
 impl From<crate::composite::CompositeError> for SparseError {

@@ -58,7 +58,7 @@ pub use options::{
     BackendChoice, DEFAULT_VERIFY_EVERY, Detection, OnBranchChange, Options, Strategy, Verify,
     default_orders,
 };
-pub use saved::{SavedPlan, SavedRecovery, SavedSeeds};
+pub use saved::{SavedPlan, SavedPlanError, SavedRecovery, SavedSeeds};
 pub use sparsediff_ad::{ScalarFunction, VectorFunction};
 
 pub use sparsediff_coloring::{

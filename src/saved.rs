@@ -4,14 +4,65 @@
 
 use faer::Mat;
 use serde::{Deserialize, Serialize};
-use sparsediff_pattern::Pattern;
-use sparsediff_probe::{MatrixKind, ProbePlan, Recovery, Seeds};
+use sparsediff_pattern::{Pattern, PatternError};
+use sparsediff_probe::{DesignError, MAX_DENSE_ENTRIES, MatrixKind, ProbePlan, Recovery, Seeds};
 
 use crate::error::SparseError;
 
 /// The file format's name and version.
 const FORMAT: &str = "sparsediff-plan";
 const VERSION: u32 = 1;
+
+/// Why a saved plan could not be read, written or rebuilt (carried by
+/// [`SparseError::Saved`]).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SavedPlanError {
+    /// The text is not the JSON of a plan (serde names the line and column).
+    #[error("not a plan file: {0}")]
+    Json(#[from] serde_json::Error),
+    /// The file is of another format or version.
+    #[error(
+        "expected format {expected_format} version {expected_version}, found {format} version {version}"
+    )]
+    WrongFormat {
+        /// The format found.
+        format: String,
+        /// The version found.
+        version: u32,
+        /// The format this build reads.
+        expected_format: &'static str,
+        /// The version this build reads.
+        expected_version: u32,
+    },
+    /// An array does not have the length its declared sizes give.
+    #[error("{what} has length {len}, expected {expected}")]
+    LengthMismatch {
+        /// The array.
+        what: &'static str,
+        /// Its length.
+        len: usize,
+        /// The length the sizes declare.
+        expected: usize,
+    },
+    /// Declared sizes whose product overflows `usize`.
+    #[error("{what}: {rows} rows × {probes} probes overflows")]
+    Overflow {
+        /// What the product counts.
+        what: &'static str,
+        /// Declared rows.
+        rows: usize,
+        /// Declared probes.
+        probes: usize,
+    },
+    /// The pattern is not a valid CSR structure.
+    #[error("pattern: {0}")]
+    Pattern(#[from] PatternError),
+    /// The seeds and recovery are refused by [`ProbePlan::from_parts`] (or exceed
+    /// [`MAX_DENSE_ENTRIES`]).
+    #[error("plan: {0}")]
+    Plan(#[from] DesignError),
+}
 
 /// How the products of a saved plan are decoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -114,13 +165,22 @@ impl SavedPlan {
         }
     }
 
-    /// Rebuilds the plan, checking the pattern, the seeds and their decoding.
+    /// Rebuilds the plan, checking the pattern, the seeds and their decoding. Errors are
+    /// [`SparseError::Saved`], with the reason as a [`SavedPlanError`]; declared sizes are
+    /// multiplied with overflow checks and held to [`MAX_DENSE_ENTRIES`] before anything is
+    /// sized by them.
     pub fn to_plan(&self) -> Result<ProbePlan, SparseError> {
+        Ok(self.rebuild()?)
+    }
+
+    fn rebuild(&self) -> Result<ProbePlan, SavedPlanError> {
         if self.format != FORMAT || self.version != VERSION {
-            return Err(SparseError::Saved(format!(
-                "expected format {FORMAT} version {VERSION}, found {} version {}",
-                self.format, self.version
-            )));
+            return Err(SavedPlanError::WrongFormat {
+                format: self.format.clone(),
+                version: self.version,
+                expected_format: FORMAT,
+                expected_version: VERSION,
+            });
         }
         let pattern = Pattern::from_csr(
             self.nrows,
@@ -147,14 +207,32 @@ impl SavedPlan {
                 probes,
                 values,
             } => {
-                if values.len() != rows * probes {
-                    return Err(SparseError::WrongLength {
+                let (rows, probes) = (*rows, *probes);
+                let expected = rows.checked_mul(probes).ok_or(SavedPlanError::Overflow {
+                    what: "dense seed values",
+                    rows,
+                    probes,
+                })?;
+                if values.len() != expected {
+                    return Err(SavedPlanError::LengthMismatch {
                         what: "dense seed values",
                         len: values.len(),
-                        expected: rows * probes,
+                        expected,
                     });
                 }
-                Seeds::Dense(Mat::from_fn(*rows, *probes, |j, c| values[j * probes + c]))
+                // The values are in memory; what they size later (products, pseudo-inverses)
+                // is bounded by from_parts. Only a seed matrix without rows holds nothing
+                // while declaring any number of probes.
+                if rows.max(1) as u128 * probes as u128 > MAX_DENSE_ENTRIES as u128 {
+                    return Err(DesignError::DenseTooLarge {
+                        what: "saved dense seeds",
+                        rows,
+                        probes: probes as u128,
+                        limit: MAX_DENSE_ENTRIES,
+                    }
+                    .into());
+                }
+                Seeds::Dense(Mat::from_fn(rows, probes, |j, c| values[j * probes + c]))
             }
         };
         let kind = if self.symmetric {
@@ -173,11 +251,11 @@ impl SavedPlan {
 
     /// JSON text of the plan.
     pub fn to_json(&self) -> Result<String, SparseError> {
-        serde_json::to_string(self).map_err(|e| SparseError::Saved(e.to_string()))
+        Ok(serde_json::to_string(self).map_err(SavedPlanError::from)?)
     }
 
     /// Reads a plan from JSON (the plan still has to pass [`to_plan`](Self::to_plan)).
     pub fn from_json(text: &str) -> Result<Self, SparseError> {
-        serde_json::from_str(text).map_err(|e| SparseError::Saved(e.to_string()))
+        Ok(serde_json::from_str(text).map_err(SavedPlanError::from)?)
     }
 }

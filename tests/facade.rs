@@ -208,6 +208,99 @@ fn closure_backend_and_saved_plans() {
 }
 
 #[test]
+fn saved_plans_with_absurd_sizes_are_refused() {
+    use sparsediff::probe::{
+        DesignError, MAX_DENSE_ENTRIES, MatrixKind, ProbeDesigner, RandomDesigner, RollDesigner,
+    };
+    use sparsediff::{SavedPlanError, SavedRecovery, SavedSeeds};
+    let band = generators::band(20, 2, 2).unwrap();
+    let roll = SavedPlan::from_plan(&RollDesigner.design(&band, MatrixKind::Symmetric).unwrap());
+    let random = SavedPlan::from_plan(
+        &RandomDesigner::new()
+            .design(&band, MatrixKind::Symmetric)
+            .unwrap(),
+    );
+    assert!(roll.to_plan().is_ok() && random.to_plan().is_ok());
+    let refused = |saved: &SavedPlan| match saved.to_plan() {
+        Err(SparseError::Saved(e)) => e,
+        other => panic!("expected a saved-plan error, got {other:?}"),
+    };
+
+    // A zero stride used to divide by zero.
+    let mut zero_stride = roll.clone();
+    zero_stride.recovery = SavedRecovery::Roll { stride: 0 };
+    zero_stride.seeds = SavedSeeds::Groups {
+        group: vec![usize::MAX; 20],
+        probes: 0,
+    };
+    assert!(matches!(
+        refused(&zero_stride),
+        SavedPlanError::Plan(DesignError::Parameter { name: "stride", .. })
+    ));
+    // rows = probes = 2^32: the product wrapped to 0 and faer panicked.
+    let mut wrapped = random.clone();
+    wrapped.seeds = SavedSeeds::Dense {
+        rows: 1 << 32,
+        probes: 1 << 32,
+        values: Vec::new(),
+    };
+    assert!(matches!(
+        refused(&wrapped),
+        SavedPlanError::Overflow {
+            rows: 4294967296,
+            probes: 4294967296,
+            ..
+        }
+    ));
+    // No rows, any number of probes: held to the dense limit.
+    wrapped.seeds = SavedSeeds::Dense {
+        rows: 0,
+        probes: 1 << 40,
+        values: Vec::new(),
+    };
+    assert!(matches!(
+        refused(&wrapped),
+        SavedPlanError::Plan(DesignError::DenseTooLarge { limit, .. }) if limit == MAX_DENSE_ENTRIES
+    ));
+    // Too few values for the declared sizes.
+    let mut short = random.clone();
+    if let SavedSeeds::Dense { values, .. } = &mut short.seeds {
+        values.pop();
+    }
+    assert!(matches!(
+        refused(&short),
+        SavedPlanError::LengthMismatch {
+            what: "dense seed values",
+            ..
+        }
+    ));
+    // Group seeds with more probes than columns.
+    let mut many = roll.clone();
+    if let SavedSeeds::Groups { probes, .. } = &mut many.seeds {
+        *probes = 1 << 40;
+    }
+    assert!(matches!(
+        refused(&many),
+        SavedPlanError::Plan(DesignError::TooManyProbes { vertices: 20, .. })
+    ));
+    // Another version, and text that is not a plan.
+    let mut newer = roll.clone();
+    newer.version = 2;
+    assert!(matches!(
+        refused(&newer),
+        SavedPlanError::WrongFormat {
+            version: 2,
+            expected_version: 1,
+            ..
+        }
+    ));
+    assert!(matches!(
+        SavedPlan::from_json("{\"format\": 3}"),
+        Err(SparseError::Saved(SavedPlanError::Json(_)))
+    ));
+}
+
+#[test]
 fn verification_catches_a_pattern_that_misses_entries() {
     // The true Hessian is tridiagonal; declare only the diagonal.
     let n = 30;

@@ -402,6 +402,12 @@ fn hessian(a: &HessianArgs) -> Result<Report, CliError> {
             a.n
         )));
     }
+    let variables_per_n = if a.problem == HessianProblem::Cartpole {
+        cartpole::VARS_PER_KNOT
+    } else {
+        1
+    };
+    crate::limits::bench_n(a.n, variables_per_n)?;
     if a.path == PathArg::Composite && a.problem != HessianProblem::Cartpole {
         return Err(CliError::Input(
             "--path composite needs --problem cartpole".to_string(),
@@ -593,6 +599,7 @@ fn jacobian(a: &JacobianArgs) -> Result<Report, CliError> {
             a.n
         )));
     }
+    crate::limits::bench_n(a.n, 1)?;
     let x = eval_point(a.n);
     let pattern = tridiagonal::jacobian_pattern(a.n)?;
     let values = tridiagonal::jacobian_values(&x);

@@ -10,7 +10,7 @@ use sparsediff_coloring::{
     ColoringParams, Method, NEUTRAL, Order, OrderChoice, Problem, color, lower_bound, to_dot,
 };
 
-use crate::{CliError, input, output};
+use crate::{CliError, input, limits, output};
 
 /// Options of `sparsediff color`.
 #[derive(Debug, Clone, clap::Args)]
@@ -43,8 +43,9 @@ pub struct ColorArgs {
     /// Neutral-colour post-processing (star and acyclic).
     #[arg(long)]
     pub postprocess: bool,
-    /// Iterated-greedy recolouring passes (cpr, distance1, d2).
-    #[arg(long, default_value_t = 0, value_name = "N")]
+    /// Iterated-greedy recolouring passes (cpr, distance1, d2), at most 1000.
+    #[arg(long, default_value_t = 0, value_name = "N",
+          value_parser = limits::count(limits::MAX_RECOLOR_PASSES))]
     pub recolor: usize,
     /// Colour A ∪ Aᵀ when a symmetric problem is given an asymmetric pattern.
     #[arg(long)]
@@ -100,6 +101,9 @@ struct ColorReport {
 
 /// Runs `sparsediff color`.
 pub fn run(args: &ColorArgs) -> Result<(), CliError> {
+    for path in [&args.out, &args.dot].into_iter().flatten() {
+        output::check_file(path)?;
+    }
     let mut pattern = input::load(&args.pattern)?;
     let mut symmetrized = false;
     let problem = args.problem.unwrap_or(if pattern.is_symmetric() {

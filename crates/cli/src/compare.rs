@@ -10,7 +10,7 @@ use sparsediff_pattern::Pattern;
 use sparsediff_probe::Geometry;
 use sparsediff_probe::compare::{CompareOptions, DesignerOutcome, compare};
 
-use crate::{CliError, input, output, plot};
+use crate::{CliError, input, limits, output, plot};
 
 /// Options of `sparsediff compare`.
 #[derive(Debug, Clone, clap::Args)]
@@ -36,11 +36,11 @@ pub struct CompareArgs {
     /// Write an SVG plot of probes and error per designer.
     #[arg(long, value_name = "FILE.svg")]
     pub plot: Option<PathBuf>,
-    /// Decodes timed per designer (the fastest is reported).
-    #[arg(long, default_value_t = 5)]
+    /// Decodes timed per designer (the fastest is reported), at most 1000.
+    #[arg(long, default_value_t = 5, value_parser = limits::count(limits::MAX_DECODE_REPEATS))]
     pub repeats: usize,
-    /// Extra probes for the random designers (default: their own rule).
-    #[arg(long, value_name = "K")]
+    /// Extra probes for the random designers (default: their own rule), at most 2^28.
+    #[arg(long, value_name = "K", value_parser = limits::count(limits::MAX_OVERSAMPLING))]
     pub oversampling: Option<usize>,
 }
 
@@ -142,6 +142,9 @@ pub fn progress(len: usize) -> ProgressBar {
 
 /// Runs `sparsediff compare`.
 pub fn run(args: &CompareArgs) -> Result<(), CliError> {
+    if let Some(path) = &args.plot {
+        output::check_file(path)?;
+    }
     let (pattern, spec) = input::load_with_spec(&args.pattern)?;
     let geometry = spec.as_ref().and_then(Geometry::of_spec);
     let opts = CompareOptions {

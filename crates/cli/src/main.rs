@@ -10,6 +10,7 @@ mod bench;
 mod color;
 mod compare;
 mod input;
+mod limits;
 mod output;
 mod plot;
 mod report;
@@ -99,6 +100,46 @@ pub enum CliError {
     /// The colouring failed its independent check (a bug: please report it).
     #[error("the colouring failed its independent check: {0}")]
     Invalid(sparsediff_coloring::check::Violation),
+    /// A count given on the command line exceeds its documented maximum (see `limits`).
+    #[error("{option} = {value} exceeds its maximum {limit} ({reason})")]
+    CountTooLarge {
+        /// The option.
+        option: &'static str,
+        /// The value given.
+        value: u128,
+        /// The largest value accepted.
+        limit: u128,
+        /// Where the maximum comes from.
+        reason: &'static str,
+    },
+    /// An output directory (or a file's directory) has no parent directory: missing
+    /// parents are not created.
+    #[error(
+        "cannot write to {}: the directory {} does not exist",
+        path.display(),
+        parent.display()
+    )]
+    MissingDirectory {
+        /// The output path.
+        path: std::path::PathBuf,
+        /// Its missing parent.
+        parent: std::path::PathBuf,
+    },
+    /// An output directory exists but is not a directory.
+    #[error("cannot write to {}: it is not a directory", path.display())]
+    NotADirectory {
+        /// The output path.
+        path: std::path::PathBuf,
+    },
+    /// An output directory cannot be created or written.
+    #[error("cannot write to the directory {}: {source}", path.display())]
+    NotWritable {
+        /// The directory.
+        path: std::path::PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 impl CliError {

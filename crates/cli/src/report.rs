@@ -33,7 +33,8 @@ pub struct ReportArgs {
     /// The write-up to regenerate.
     #[arg(value_enum)]
     pub which: Which,
-    /// Directory of the papers (figures go to its `figures/`).
+    /// Directory of the papers (figures go to its `figures/`). Created if missing, but its
+    /// parent must exist; checked (and made writable) before any work.
     #[arg(long, default_value = "papers")]
     pub out_dir: PathBuf,
 }
@@ -116,11 +117,8 @@ fn slug(spec: &str) -> String {
 }
 
 fn probe_strategies(dir: &Path) -> Result<(), CliError> {
-    let figures = dir.join("figures");
-    std::fs::create_dir_all(&figures).map_err(|source| CliError::Io {
-        what: figures.display().to_string(),
-        source,
-    })?;
+    // Before minutes of work: a missing parent or an unwritable directory is refused now.
+    let figures = output::prepare_dir(dir, "figures")?;
     let path = dir.join("probe-strategies.md");
     let e = io(&path);
     let mut md = String::new();

@@ -335,3 +335,172 @@ fn compare_writes_csv_markdown_and_a_plot() {
             .success()
     );
 }
+
+/// A fresh directory for one test's files.
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("sparsediff-cli-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn counts_beyond_their_maximum_are_refused_before_any_work() {
+    // --n used to overflow a capacity (usize::MAX) or abort allocating (10^12).
+    for (args, limit) in [
+        (["hessian", "--problem", "rosenbrock"], "8388608"),
+        (["hessian", "--problem", "grid2d"], "8388608"),
+        (["hessian", "--problem", "cartpole"], "1677721"),
+        (["jacobian", "--problem", "tridiagonal"], "8388608"),
+    ] {
+        for n in ["18446744073709551615", "1000000000000"] {
+            let mut all = vec!["bench"];
+            all.extend(args);
+            all.extend(["--n", n]);
+            let e = stderr_of(&all);
+            assert!(
+                e.contains("--n") && e.contains(n) && e.contains(limit),
+                "{all:?}: {e}"
+            );
+        }
+    }
+    // --recolor and --repeats used to run for hours; --oversampling 10^12 panicked in faer.
+    for (args, range) in [
+        (
+            [
+                "color",
+                "band:n=10,k=1",
+                "--recolor",
+                "18446744073709551615",
+            ],
+            "0..=1000",
+        ),
+        (
+            [
+                "compare",
+                "band:n=10,k=1",
+                "--repeats",
+                "18446744073709551615",
+            ],
+            "0..=1000",
+        ),
+        (
+            [
+                "compare",
+                "band:n=30,k=3",
+                "--oversampling",
+                "1000000000000",
+            ],
+            "0..=268435456",
+        ),
+        (
+            [
+                "compare",
+                "band:n=30,k=3",
+                "--oversampling",
+                "18446744073709551615",
+            ],
+            "0..=268435456",
+        ),
+    ] {
+        let e = stderr_of(&args);
+        assert!(e.contains(args[2]) && e.contains(range), "{args:?}: {e}");
+    }
+    // Below the option's maximum, the designers name the limit their pattern gives.
+    let v = json(&sparsediff(&[
+        "compare",
+        "band:n=30,k=3",
+        "--oversampling",
+        "100000000",
+        "--json",
+    ]));
+    let note = |name: &str| {
+        v["designers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["designer"] == name)
+            .and_then(|d| d["note"].as_str())
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert!(note("random").starts_with("not run"), "{v}");
+    assert!(
+        note("symmetric-random").contains("MAX_DENSE_ENTRIES"),
+        "{v}"
+    );
+}
+
+#[test]
+fn matrix_market_files_are_refused_early() {
+    let dir = temp_dir("mtx-early");
+    let write = |name: &str, bytes: &[u8]| {
+        let p = dir.join(name);
+        std::fs::write(&p, bytes).unwrap();
+        p.to_str().unwrap().to_string()
+    };
+    // No line end: refused after 1 MiB (reading /dev/zero used to exhaust memory).
+    let zeros = write("zeros.mtx", &vec![0u8; 3 << 20]);
+    let e = stderr_of(&["color", &zeros]);
+    assert!(
+        e.contains("line 1") && e.contains("longer than 1048576"),
+        "{e}"
+    );
+    #[cfg(target_os = "linux")]
+    {
+        let e = stderr_of(&["color", "/dev/zero"]);
+        assert!(e.contains("/dev/zero: line 1"), "{e}");
+    }
+    // 74 bytes declaring 2^28 rows (4 GiB read, 4.2 GB coloured before).
+    let huge = write(
+        "huge.mtx",
+        b"%%MatrixMarket matrix coordinate real general\n268435456 268435456 1\n1 1 1\n",
+    );
+    let e = stderr_of(&["color", &huge]);
+    assert!(e.contains("line 2") && e.contains("268435456 rows"), "{e}");
+    // Duplicates whose sum overflows (summed to inf and accepted before).
+    let sum = write(
+        "sum.mtx",
+        b"%%MatrixMarket matrix coordinate real general\n2 2 2\n1 1 1.7e308\n1 1 1.7e308\n",
+    );
+    let e = stderr_of(&["color", &sum]);
+    assert!(e.contains("line 4") && e.contains("[3, 4]"), "{e}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn output_paths_are_checked_before_any_work() {
+    let dir = temp_dir("out-dirs");
+    // A missing parent is refused, not created (report used to create it and run for
+    // minutes first).
+    let missing = dir.join("missing").join("papers");
+    let e = stderr_of(&[
+        "report",
+        "probe-strategies",
+        "--out-dir",
+        missing.to_str().unwrap(),
+    ]);
+    assert!(e.contains("does not exist") && e.contains("missing"), "{e}");
+    assert!(!dir.join("missing").exists());
+    // A file where the directory should be.
+    let file = dir.join("file");
+    std::fs::write(&file, "").unwrap();
+    let e = stderr_of(&[
+        "report",
+        "probe-strategies",
+        "--out-dir",
+        file.to_str().unwrap(),
+    ]);
+    assert!(e.contains("not a directory"), "{e}");
+    // Files of color and compare, before colouring or comparing.
+    let nowhere = missing.join("out.txt");
+    let nowhere = nowhere.to_str().unwrap();
+    for args in [
+        vec!["color", "band:n=10,k=1", "--out", nowhere],
+        vec!["color", "band:n=10,k=1", "--dot", nowhere],
+        vec!["compare", "band:n=10,k=1", "--plot", nowhere],
+    ] {
+        let e = stderr_of(&args);
+        assert!(e.contains("does not exist"), "{args:?}: {e}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -430,8 +430,41 @@ fn symmetric_pattern() -> impl Strategy<Value = Pattern> {
         })
 }
 
+/// `default_cases` cases, unless `PROPTEST_CASES` is set: then proptest's own reading of it.
+fn config(default_cases: u32) -> ProptestConfig {
+    let from_env = ProptestConfig::default();
+    ProptestConfig {
+        cases: if std::env::var_os("PROPTEST_CASES").is_some() {
+            from_env.cases
+        } else {
+            default_cases
+        },
+        ..from_env
+    }
+}
+
+/// The proptest blocks run `PROPTEST_CASES` cases when it is set: checked in a child process
+/// (this test binary, running only this test) with `PROPTEST_CASES=3`.
+#[test]
+fn proptest_cases_come_from_the_environment() {
+    match std::env::var("PROPTEST_CASES") {
+        Ok(v) => assert_eq!(config(96).cases.to_string(), v),
+        Err(_) => {
+            assert_eq!(config(96).cases, 96);
+            let child = std::process::Command::new(std::env::current_exe().unwrap())
+                .args(["--exact", "proptest_cases_come_from_the_environment"])
+                .env("PROPTEST_CASES", "3")
+                .output()
+                .unwrap();
+            assert!(child.status.success(), "{child:?}");
+            // The filter matched this test (an empty run would pass too).
+            assert!(String::from_utf8_lossy(&child.stdout).contains("1 passed"));
+        }
+    }
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(96))]
+    #![proptest_config(config(96))]
 
     #[test]
     fn random_general_patterns(p in general_pattern()) {

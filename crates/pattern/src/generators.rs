@@ -345,31 +345,38 @@ pub fn cartpole(knots: usize) -> Result<Pattern> {
             "must be at least 2 (a trajectory needs two knots)",
         ));
     }
-    let n = knots as u128 * CARTPOLE_VARS as u128;
-    check_estimate(n * 12)?;
-    let n = n as usize;
-    // Within-knot variable offsets each state variable's defect row depends on.
-    const DEPS: [&[usize]; 4] = [&[0, 1], &[1, 4], &[2, 3], &[2, 3, 4]];
-    let mut rows = Vec::with_capacity(45 * knots);
-    let mut cols = Vec::with_capacity(45 * knots);
-    for v in 0..n {
-        rows.push(v);
+    // The exact count (not the 89·N triplets of the defect squares before merging), so
+    // that every N whose pattern fits MAX_NNZ is accepted.
+    check_estimate(cartpole_nnz(knots))?;
+    let n = knots * CARTPOLE_VARS;
+    let mut cols = Vec::with_capacity(2 * CARTPOLE_VARS * 4);
+    Ok(build_rows(n, n, 45 * knots - 30, |v, out| {
+        let (k, offset) = (v / CARTPOLE_VARS, v % CARTPOLE_VARS);
+        cols.clear();
         cols.push(v);
-    }
-    for k in 0..knots - 1 {
-        for deps in DEPS {
-            let vars = deps
-                .iter()
-                .flat_map(|&d| [CARTPOLE_VARS * k + d, CARTPOLE_VARS * (k + 1) + d]);
-            for a in vars.clone() {
-                for b in vars.clone() {
-                    rows.push(a);
-                    cols.push(b);
+        // The defect rows between knots k-1, k and k, k+1 that depend on this variable.
+        for interval in k.saturating_sub(1)..=k.min(knots - 2) {
+            for deps in CARTPOLE_DEPS.iter().filter(|deps| deps.contains(&offset)) {
+                for &d in *deps {
+                    cols.push(CARTPOLE_VARS * interval + d);
+                    cols.push(CARTPOLE_VARS * (interval + 1) + d);
                 }
             }
         }
-    }
-    Pattern::from_triplets(n, n, &rows, &cols)
+        cols.sort_unstable();
+        cols.dedup();
+        out.extend_from_slice(&cols);
+    }))
+}
+
+/// Within-knot variable offsets each state variable's defect row depends on.
+const CARTPOLE_DEPS: [&[usize]; 4] = [&[0, 1], &[1, 4], &[2, 3], &[2, 3, 4]];
+
+/// Structural nnz of [`cartpole`] with `knots` ≥ 2 knots: the rows of (x, v, θ, ω, a) hold
+/// 6, 9, 9, 9, 12 entries at an interior knot (45) and 4, 6, 6, 6, 8 at either end knot
+/// (30), so 45·(N − 2) + 60 = 45·N − 30.
+fn cartpole_nnz(knots: usize) -> u128 {
+    45 * knots as u128 - 30
 }
 
 #[cfg(test)]
@@ -473,5 +480,52 @@ mod tests {
             assert_eq!(p.row_stats().max, 12);
         }
         assert!(cartpole(1).is_err());
+    }
+
+    /// The pattern as the spec defines it: the union of the diagonal and the square of every
+    /// defect row's variables, merged from triplets.
+    fn cartpole_from_triplets(knots: usize) -> Pattern {
+        let n = knots * CARTPOLE_VARS;
+        let (mut rows, mut cols): (Vec<usize>, Vec<usize>) = ((0..n).collect(), (0..n).collect());
+        for k in 0..knots - 1 {
+            for deps in CARTPOLE_DEPS {
+                let vars = deps
+                    .iter()
+                    .flat_map(|&d| [CARTPOLE_VARS * k + d, CARTPOLE_VARS * (k + 1) + d]);
+                for a in vars.clone() {
+                    for b in vars.clone() {
+                        rows.push(a);
+                        cols.push(b);
+                    }
+                }
+            }
+        }
+        Pattern::from_triplets(n, n, &rows, &cols).unwrap()
+    }
+
+    #[test]
+    fn cartpole_nnz_is_exact() {
+        for knots in [2, 3, 4, 5, 17, 100, 1001] {
+            let p = cartpole(knots).unwrap();
+            assert_eq!(p, cartpole_from_triplets(knots), "N = {knots}");
+            assert_eq!(p.nnz() as u128, cartpole_nnz(knots), "N = {knots}");
+        }
+    }
+
+    #[test]
+    fn cartpole_is_accepted_up_to_max_nnz() {
+        // 89·N triplets exceed MAX_NNZ from N = 3 016 128 on, the 45·N − 30 entries only from
+        // N = 5 965 233 on: N = 3.1e6 (1.4e8 entries) used to be refused as 275 899 916.
+        let knots = 3_100_000;
+        let p = cartpole(knots).unwrap();
+        assert_eq!(p.nnz(), 139_499_970);
+        assert_eq!(p.shape(), (5 * knots, 5 * knots));
+        drop(p);
+        let largest = (MAX_NNZ + 30) / 45;
+        assert!(cartpole_nnz(largest) <= MAX_NNZ as u128);
+        assert!(matches!(
+            cartpole(largest + 1),
+            Err(PatternError::TooLarge { what: "nnz", value, .. }) if value == cartpole_nnz(largest + 1)
+        ));
     }
 }

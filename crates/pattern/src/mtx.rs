@@ -17,14 +17,57 @@
 //!
 //! Errors are [`PatternError::MatrixMarket`] values that name the 1-based line and carry a
 //! structured [`MtxErrorKind`]; dimensions above [`MAX_DIM`] or counts above
-//! [`MAX_NNZ`] give [`PatternError::TooLarge`]. The reader never panics and
-//! never preallocates more than the input could possibly describe.
+//! [`MAX_NNZ`] give [`PatternError::TooLarge`]. The reader never panics.
+//!
+//! # What reading costs, whatever the input
+//!
+//! Memory follows the entries present, never what the header declares, and no input is read
+//! without end:
+//!
+//! * The input is read and parsed in chunks of whole lines; a line longer than
+//!   [`MAX_LINE_BYTES`] is refused on that line ([`MtxErrorKind::LineTooLong`]), and lines
+//!   that are not entries (banner, comments, blank lines) may add up to
+//!   [`MAX_COMMENT_BYTES`] ([`MtxErrorKind::TooManyCommentBytes`]). `/dev/zero` is refused
+//!   after 1 MiB, a pipe of comments after 16 MiB, a data line past the declared count at
+//!   once ([`MtxErrorKind::TooManyEntries`]).
+//! * Nothing is reserved from the declared entry count: the coordinate arrays grow with the
+//!   entries read (and the file must then hold exactly the declared count).
+//! * A CSR pattern needs one row pointer per row whatever its entries, so a 75-byte file
+//!   declaring 2²⁸ rows would cost 2 GiB. Decision: a declared dimension (rows or columns,
+//!   which colourings index) may be at most [`dimension_limit`] of the declared entry count,
+//!   the larger of [`FREE_DIM`] (2²², 32 MiB of pointers) and [`DIM_PER_ENTRY`] (8) per
+//!   entry, and is refused on the size line otherwise ([`MtxErrorKind::DimensionTooLarge`]).
+//!   Real matrices have about as many entries as rows or more (14 694 rows for 49 058
+//!   entries in `lp_ken_11`), so only files that are mostly empty rows are refused, and the
+//!   row pointers then cost at most 64 bytes per entry line (at least 4 bytes) of the file.
+//! * Duplicated coordinates are summed; a sum that overflows to ±∞ is refused with the lines
+//!   of the entries summed ([`MtxErrorKind::SumOverflow`]), as a single value beyond `f64` is.
 
 use std::fmt::Write as _;
 use std::path::Path;
 
 use crate::error::{PatternError, Result};
 use crate::pattern::{MAX_DIM, MAX_NNZ, Pattern, check_nnz};
+
+/// Longest line the reader accepts: 1 MiB, newline excluded. Entry lines are a few dozen
+/// bytes and comment lines rarely more than a hundred; the bound lets the reader hold one
+/// chunk of whole lines at a time, and stops input without line ends (`/dev/zero`) after
+/// 1 MiB.
+pub const MAX_LINE_BYTES: usize = 1 << 20;
+
+/// Most bytes of lines that are not entries (banner, comments, blank lines, the size line),
+/// wherever they are in the file: 16 MiB, far above any header of a real collection, so
+/// that input which never reaches (or never ends after) its entries is refused after at
+/// most that much, instead of being read without end.
+pub const MAX_COMMENT_BYTES: usize = 1 << 24;
+
+/// Rows and columns a file may declare whatever its entry count: 2²² (4 194 304, 32 MiB of
+/// row pointers). See [`dimension_limit`].
+pub const FREE_DIM: usize = 1 << 22;
+
+/// Above [`FREE_DIM`], a file may declare at most this many rows (or columns) per entry
+/// line it announces (and then must hold): 8. See [`dimension_limit`].
+pub const DIM_PER_ENTRY: usize = 8;
 
 /// The field (value type) of a Matrix Market file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -315,6 +358,51 @@ pub enum MtxErrorKind {
     /// The input is not valid UTF-8 (the line is the one holding the first invalid byte).
     #[error("the input is not valid UTF-8")]
     NotUtf8,
+    /// A line is longer than [`MAX_LINE_BYTES`] (the reader stops there, without reading the
+    /// rest of it).
+    #[error("the line is longer than {limit} bytes")]
+    LineTooLong {
+        /// [`MAX_LINE_BYTES`].
+        limit: usize,
+    },
+    /// The lines that are not entries (banner, comments, blank lines, size line) add up to
+    /// more than [`MAX_COMMENT_BYTES`]; the error names the line that goes over.
+    #[error("more than {limit} bytes of comments and blank lines")]
+    TooManyCommentBytes {
+        /// [`MAX_COMMENT_BYTES`].
+        limit: usize,
+    },
+    /// The size line declares a dimension larger than the entries it announces can justify
+    /// (see [`dimension_limit`]): its row pointers (or per-column arrays) would dwarf the
+    /// file.
+    #[error(
+        "{dim} {which} declared for {entries} entries: at most {limit} (the larger of {FREE_DIM} and {DIM_PER_ENTRY} per entry)"
+    )]
+    DimensionTooLarge {
+        /// `"rows"` or `"columns"`.
+        which: &'static str,
+        /// The declared dimension.
+        dim: usize,
+        /// The declared entry count.
+        entries: usize,
+        /// [`dimension_limit`] of the entry count.
+        limit: usize,
+    },
+    /// Duplicate entries of one coordinate sum to a value that is not finite, although each
+    /// value is; the error's line is the one whose value made the sum overflow.
+    #[error(
+        "the {count} values summed at ({row}, {col}) on lines {lines:?} overflow to a value that is not finite"
+    )]
+    SumOverflow {
+        /// Row, 1-based.
+        row: usize,
+        /// Column, 1-based.
+        col: usize,
+        /// Entries summed up to the overflow.
+        count: usize,
+        /// Their lines (at most 16: the first ones and the one that overflows).
+        lines: Vec<usize>,
+    },
 }
 
 fn one_based_range(dim: usize) -> String {
@@ -380,7 +468,7 @@ fn with_path(err: PatternError, path: &Path) -> PatternError {
 /// # Ok::<(), sparsediff_pattern::PatternError>(())
 /// ```
 pub fn parse_matrix_market(text: &str) -> Result<MatrixMarket> {
-    parse_bytes(text.as_bytes())
+    parse_reader(text.as_bytes(), false)
 }
 
 /// Parses Matrix Market bytes; input that is not UTF-8 is rejected with
@@ -392,25 +480,77 @@ pub fn parse_matrix_market(text: &str) -> Result<MatrixMarket> {
 /// assert!(matches!(err, PatternError::MatrixMarket { line: 2, kind: MtxErrorKind::NotUtf8, .. }));
 /// ```
 pub fn parse_matrix_market_bytes(bytes: &[u8]) -> Result<MatrixMarket> {
-    if let Err(e) = std::str::from_utf8(bytes) {
-        let bad = e.valid_up_to();
-        let line = 1 + bytes[..bad].iter().filter(|&&b| b == b'\n').count();
-        return Err(mtx_err(line, MtxErrorKind::NotUtf8));
-    }
-    parse_bytes(bytes)
+    parse_reader(bytes, true)
 }
 
-/// Reads a Matrix Market file; errors carry the path.
+/// Reads a Matrix Market file, parsing it as it is read: the limits of the
+/// [module documentation](self) stop any input (`/dev/zero`, an endless pipe) early.
+/// Errors carry the path.
 ///
 /// I/O failures give [`PatternError::Io`] with `action = "read"`.
 pub fn read_matrix_market(path: impl AsRef<Path>) -> Result<MatrixMarket> {
     let path = path.as_ref();
-    let bytes = std::fs::read(path).map_err(|source| PatternError::Io {
+    let file = std::fs::File::open(path).map_err(|source| PatternError::Io {
         action: "read",
         path: Some(path.to_path_buf()),
         source,
     })?;
-    parse_matrix_market_bytes(&bytes).map_err(|e| with_path(e, path))
+    parse_reader(file, true).map_err(|e| with_path(e, path))
+}
+
+/// Reads `input` in chunks of whole lines and parses each as it comes: besides the entries
+/// only the current chunk, at most [`MAX_LINE_BYTES`] + 1 bytes, is held.
+fn parse_reader(mut input: impl std::io::Read, check_utf8: bool) -> Result<MatrixMarket> {
+    let mut buf = vec![0u8; MAX_LINE_BYTES + 1];
+    let mut len = 0;
+    let mut parser = Parser::default();
+    loop {
+        let read = loop {
+            match input.read(&mut buf[len..]) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(source) => {
+                    return Err(PatternError::Io {
+                        action: "read",
+                        path: None,
+                        source,
+                    });
+                }
+            }
+        };
+        len += read;
+        let eof = read == 0;
+        // Whole lines only (at the end of the input, all that is left).
+        let end = match buf[..len].iter().rposition(|&b| b == b'\n') {
+            _ if eof => len,
+            Some(k) => k + 1,
+            // The buffer is full and holds no line end: this line is too long.
+            None if len == buf.len() => {
+                return Err(mtx_err(
+                    parser.line + 1,
+                    MtxErrorKind::LineTooLong {
+                        limit: MAX_LINE_BYTES,
+                    },
+                ));
+            }
+            None => continue,
+        };
+        let chunk = &buf[..end];
+        if check_utf8 && let Err(e) = std::str::from_utf8(chunk) {
+            // Chunks end after a newline, so no character is split between two of them.
+            let newlines = chunk[..e.valid_up_to()]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count();
+            return Err(mtx_err(parser.line + 1 + newlines, MtxErrorKind::NotUtf8));
+        }
+        parser.feed(chunk)?;
+        buf.copy_within(end..len, 0);
+        len -= end;
+        if eof {
+            return parser.finish();
+        }
+    }
 }
 
 #[inline]
@@ -436,11 +576,6 @@ impl<'a> Lines<'a> {
         self.pos += len + 1;
         self.line += 1;
         Some(&rest[..len])
-    }
-
-    /// The line number where more input was expected: the line after the last one.
-    fn end_line(&self) -> usize {
-        self.line + 1
     }
 }
 
@@ -751,11 +886,8 @@ fn slow_entry(
     Ok(Some((i, j, v)))
 }
 
-fn parse_header(lines: &mut Lines<'_>) -> Result<MtxHeader> {
-    // Banner.
-    let banner = lines
-        .next_line()
-        .ok_or_else(|| mtx_err(1, MtxErrorKind::MissingBanner))?;
+/// Checks the banner (line 1) and returns its field and symmetry.
+fn parse_banner(banner: &[u8]) -> Result<(MtxField, MtxSymmetry)> {
     let banner = banner.strip_prefix("\u{feff}".as_bytes()).unwrap_or(banner);
     const MAGIC: &[u8] = b"%%matrixmarket";
     let starts_ok =
@@ -803,16 +935,16 @@ fn parse_header(lines: &mut Lines<'_>) -> Result<MtxHeader> {
             },
         )
     })?;
+    Ok((field, symmetry))
+}
 
-    // Size line: the first line that is neither blank nor a comment.
-    let size_line = loop {
-        match lines.next_line() {
-            None => return Err(mtx_err(lines.end_line(), MtxErrorKind::MissingSizeLine)),
-            Some(l) if is_skippable(l) => continue,
-            Some(l) => break l,
-        }
-    };
-    let line = lines.line;
+/// Parses the size line (on `line`) of a file with the banner's field and symmetry.
+fn parse_size_line(
+    size_line: &[u8],
+    line: usize,
+    field: MtxField,
+    symmetry: MtxSymmetry,
+) -> Result<MtxHeader> {
     let (toks, count) = split_tokens::<3>(size_line);
     let bad_size = || {
         mtx_err(
@@ -863,6 +995,22 @@ fn parse_header(lines: &mut Lines<'_>) -> Result<MtxHeader> {
             MtxErrorKind::NotSquareSymmetric { nrows, ncols },
         ));
     }
+    // The file must hold exactly `entries` entry lines (or fail with TooFewEntries /
+    // TooManyEntries), so this bounds the row pointers by what the file holds.
+    let limit = dimension_limit(entries);
+    for (which, dim) in [("rows", nrows), ("columns", ncols)] {
+        if dim > limit {
+            return Err(mtx_err(
+                line,
+                MtxErrorKind::DimensionTooLarge {
+                    which,
+                    dim,
+                    entries,
+                    limit,
+                },
+            ));
+        }
+    }
     Ok(MtxHeader {
         field,
         symmetry,
@@ -872,116 +1020,219 @@ fn parse_header(lines: &mut Lines<'_>) -> Result<MtxHeader> {
     })
 }
 
-fn parse_bytes(bytes: &[u8]) -> Result<MatrixMarket> {
-    let mut lines = Lines {
-        bytes,
-        pos: 0,
-        line: 0,
-    };
-    let header = parse_header(&mut lines)?;
-    let MtxHeader {
-        field,
-        symmetry,
-        nrows,
-        ncols,
-        entries: declared,
-    } = header;
-    let has_values = field != MtxField::Pattern;
-    let triangular = symmetry.is_triangular();
-    let skew = symmetry == MtxSymmetry::SkewSymmetric;
+/// The largest dimension a file with `entries` entry lines may declare:
+/// max([`FREE_DIM`], [`DIM_PER_ENTRY`] · entries).
+pub fn dimension_limit(entries: usize) -> usize {
+    FREE_DIM.max(DIM_PER_ENTRY.saturating_mul(entries))
+}
 
-    // Every entry line takes at least 4 bytes ("1 1\n"), so the input bounds the real count
-    // whatever the size line claims.
-    let cap = declared.min(bytes.len().saturating_sub(lines.pos) / 4 + 1);
-    let mut rows: Vec<u32> = Vec::with_capacity(cap);
-    let mut cols: Vec<u32> = Vec::with_capacity(cap);
-    let mut vals: Vec<f64> = Vec::with_capacity(if has_values { cap } else { 0 });
+/// The line of every entry, as runs: from entry `first` (on line `line`) on, entries are on
+/// consecutive lines until the next run starts. One run per block of comment or blank lines
+/// among the entries, so at most one per entry.
+#[derive(Debug, Default)]
+struct EntryLines {
+    runs: Vec<(usize, usize)>,
+}
 
-    let shape = EntryShape {
-        field,
-        nrows,
-        ncols,
-    };
-    while lines.pos < bytes.len() {
-        // The fast path handles ordinary entry lines in a single pass; anything else (blank
-        // lines, comments, unusual numbers, errors) goes through the general path, which
-        // also produces the error messages.
-        let (i, j, v) = match fast_entry(bytes, lines.pos, shape) {
-            Fast::Entry { i, j, v, next } => {
-                lines.pos = next;
-                lines.line += 1;
-                (i, j, v)
+impl EntryLines {
+    #[inline]
+    fn push(&mut self, entry: usize, line: usize) {
+        match self.runs.last() {
+            Some(&(first, start)) if line - start == entry - first => {}
+            _ => self.runs.push((entry, line)),
+        }
+    }
+
+    fn line(&self, entry: usize) -> usize {
+        let k = self.runs.partition_point(|&(first, _)| first <= entry) - 1;
+        let (first, start) = self.runs[k];
+        start + (entry - first)
+    }
+}
+
+/// The incremental parser: fed whole lines in order, it keeps only the entries.
+#[derive(Debug, Default)]
+struct Parser {
+    /// Lines consumed so far.
+    line: usize,
+    /// Field and symmetry, once the banner is read.
+    banner: Option<(MtxField, MtxSymmetry)>,
+    /// The header, once the size line is read.
+    header: Option<MtxHeader>,
+    /// Bytes of lines that are not entries (banner, comments, blank lines, size line).
+    other_bytes: usize,
+    rows: Vec<u32>,
+    cols: Vec<u32>,
+    vals: Vec<f64>,
+    lines: EntryLines,
+}
+
+impl Parser {
+    /// Counts `bytes` bytes of a line that is not an entry (ending on `line`).
+    #[inline]
+    fn other(&mut self, bytes: usize, line: usize) -> Result<()> {
+        self.other_bytes += bytes;
+        if self.other_bytes > MAX_COMMENT_BYTES {
+            return Err(mtx_err(
+                line,
+                MtxErrorKind::TooManyCommentBytes {
+                    limit: MAX_COMMENT_BYTES,
+                },
+            ));
+        }
+        Ok(())
+    }
+
+    /// Parses `chunk`: whole lines, the last one without its newline only at the end of
+    /// the input.
+    fn feed(&mut self, chunk: &[u8]) -> Result<()> {
+        let mut lines = Lines {
+            bytes: chunk,
+            pos: 0,
+            line: self.line,
+        };
+        let result = self.feed_lines(&mut lines);
+        self.line = lines.line;
+        result
+    }
+
+    fn feed_lines(&mut self, lines: &mut Lines<'_>) -> Result<()> {
+        let header = loop {
+            if let Some(h) = &self.header {
+                break h.clone();
             }
-            Fast::Blank { next } => {
-                lines.pos = next;
-                lines.line += 1;
-                continue;
-            }
-            Fast::Slow => {
-                let Some(l) = lines.next_line() else { break };
-                match slow_entry(l, lines.line, shape, rows.len() == declared, declared)? {
-                    Some(e) => e,
-                    None => continue,
+            let Some(l) = lines.next_line() else {
+                return Ok(());
+            };
+            self.other(l.len() + 1, lines.line)?;
+            match self.banner {
+                None => self.banner = Some(parse_banner(l)?),
+                // The size line: the first line after the banner that is neither blank nor
+                // a comment.
+                Some(_) if is_skippable(l) => {}
+                Some((field, symmetry)) => {
+                    self.header = Some(parse_size_line(l, lines.line, field, symmetry)?);
                 }
             }
         };
-        let line = lines.line;
-        if rows.len() == declared {
-            return Err(mtx_err(line, MtxErrorKind::TooManyEntries { declared }));
-        }
-        if triangular {
-            if j > i {
-                return Err(mtx_err(
-                    line,
-                    MtxErrorKind::UpperEntryInSymmetricFile {
-                        row: i as usize + 1,
-                        col: j as usize + 1,
-                    },
-                ));
+        let MtxHeader {
+            field,
+            symmetry,
+            nrows,
+            ncols,
+            entries: declared,
+        } = header;
+        let has_values = field != MtxField::Pattern;
+        let triangular = symmetry.is_triangular();
+        let skew = symmetry == MtxSymmetry::SkewSymmetric;
+        let shape = EntryShape {
+            field,
+            nrows,
+            ncols,
+        };
+        let bytes = lines.bytes;
+        while lines.pos < bytes.len() {
+            // The fast path handles ordinary entry lines in a single pass; anything else
+            // (blank lines, comments, unusual numbers, errors) goes through the general
+            // path, which also produces the error messages.
+            let (i, j, v) = match fast_entry(bytes, lines.pos, shape) {
+                Fast::Entry { i, j, v, next } => {
+                    lines.pos = next;
+                    lines.line += 1;
+                    (i, j, v)
+                }
+                Fast::Blank { next } => {
+                    let len = next - lines.pos;
+                    lines.pos = next;
+                    lines.line += 1;
+                    self.other(len, lines.line)?;
+                    continue;
+                }
+                Fast::Slow => {
+                    let Some(l) = lines.next_line() else { break };
+                    let full = self.rows.len() == declared;
+                    match slow_entry(l, lines.line, shape, full, declared)? {
+                        Some(e) => e,
+                        None => {
+                            self.other(l.len() + 1, lines.line)?;
+                            continue;
+                        }
+                    }
+                }
+            };
+            let line = lines.line;
+            if self.rows.len() == declared {
+                return Err(mtx_err(line, MtxErrorKind::TooManyEntries { declared }));
             }
-            if skew && i == j {
-                return Err(mtx_err(
-                    line,
-                    MtxErrorKind::DiagonalInSkewSymmetric {
-                        row: i as usize + 1,
-                    },
-                ));
+            if triangular {
+                if j > i {
+                    return Err(mtx_err(
+                        line,
+                        MtxErrorKind::UpperEntryInSymmetricFile {
+                            row: i as usize + 1,
+                            col: j as usize + 1,
+                        },
+                    ));
+                }
+                if skew && i == j {
+                    return Err(mtx_err(
+                        line,
+                        MtxErrorKind::DiagonalInSkewSymmetric {
+                            row: i as usize + 1,
+                        },
+                    ));
+                }
             }
+            // No reservation from the declared count: memory follows the entries present.
+            if has_values {
+                self.vals.push(v);
+            }
+            self.lines.push(self.rows.len(), line);
+            self.rows.push(i);
+            self.cols.push(j);
         }
-        if has_values {
-            vals.push(v);
-        }
-        rows.push(i);
-        cols.push(j);
-    }
-    if rows.len() < declared {
-        return Err(mtx_err(
-            lines.end_line(),
-            MtxErrorKind::TooFewEntries {
-                declared,
-                found: rows.len(),
-            },
-        ));
+        Ok(())
     }
 
-    let mirror = match symmetry {
-        MtxSymmetry::General => Mirror::None,
-        MtxSymmetry::Symmetric | MtxSymmetry::Hermitian => Mirror::Same,
-        MtxSymmetry::SkewSymmetric => Mirror::Negate,
-    };
-    let (pattern, values) = assemble(
-        nrows,
-        ncols,
-        &rows,
-        &cols,
-        has_values.then_some(&vals[..]),
-        mirror,
-    )?;
-    Ok(MatrixMarket {
-        header,
-        pattern,
-        values,
-    })
+    /// Checks that the input held a header and every declared entry, and builds the pattern.
+    fn finish(self) -> Result<MatrixMarket> {
+        let end_line = self.line + 1;
+        if self.banner.is_none() {
+            return Err(mtx_err(1, MtxErrorKind::MissingBanner));
+        }
+        let Some(header) = self.header else {
+            return Err(mtx_err(end_line, MtxErrorKind::MissingSizeLine));
+        };
+        if self.rows.len() < header.entries {
+            return Err(mtx_err(
+                end_line,
+                MtxErrorKind::TooFewEntries {
+                    declared: header.entries,
+                    found: self.rows.len(),
+                },
+            ));
+        }
+        let mirror = match header.symmetry {
+            MtxSymmetry::General => Mirror::None,
+            MtxSymmetry::Symmetric | MtxSymmetry::Hermitian => Mirror::Same,
+            MtxSymmetry::SkewSymmetric => Mirror::Negate,
+        };
+        let has_values = header.field != MtxField::Pattern;
+        let (pattern, values) = assemble(
+            header.nrows,
+            header.ncols,
+            &self.rows,
+            &self.cols,
+            has_values.then_some(&self.vals[..]),
+            mirror,
+            &self.lines,
+        )?;
+        Ok(MatrixMarket {
+            header,
+            pattern,
+            values,
+        })
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -995,7 +1246,8 @@ enum Mirror {
 /// nrows): a counting sort by row that also places mirrored entries, then an in-place pass
 /// that is linear for rows already sorted and duplicate-free (the usual layouts, including
 /// the expansion of a lower triangle stored row by row or column by column) and sorts and
-/// merges the others.
+/// merges the others. Duplicates whose sum is not finite are refused with the lines of the
+/// entries summed (`lines`).
 fn assemble(
     nrows: usize,
     ncols: usize,
@@ -1003,6 +1255,7 @@ fn assemble(
     cols: &[u32],
     vals: Option<&[f64]>,
     mirror: Mirror,
+    lines: &EntryLines,
 ) -> Result<(Pattern, Option<Vec<f64>>)> {
     let mirrored = |i: u32, j: u32| mirror != Mirror::None && i != j;
     let mut ptr = vec![0usize; nrows + 1];
@@ -1019,19 +1272,20 @@ fn assemble(
     check_nnz(total)?;
 
     let with_vals = vals.is_some();
-    let mut next = ptr.clone();
+    // `ptr[r]` is the next slot of row r while placing (no second array of row pointers):
+    // afterwards it is the end of row r, and shifting by one restores the starts.
     let mut col_idx = vec![0usize; total];
     let mut out_vals = vec![0f64; if with_vals { total } else { 0 }];
     match vals {
         Some(vals) => {
             let sign = if mirror == Mirror::Negate { -1.0 } else { 1.0 };
             for ((&i, &j), &v) in rows.iter().zip(cols).zip(vals) {
-                let slot = &mut next[i as usize];
+                let slot = &mut ptr[i as usize];
                 col_idx[*slot] = j as usize;
                 out_vals[*slot] = v;
                 *slot += 1;
                 if mirrored(i, j) {
-                    let slot = &mut next[j as usize];
+                    let slot = &mut ptr[j as usize];
                     col_idx[*slot] = i as usize;
                     out_vals[*slot] = sign * v;
                     *slot += 1;
@@ -1040,18 +1294,19 @@ fn assemble(
         }
         None => {
             for (&i, &j) in rows.iter().zip(cols) {
-                let slot = &mut next[i as usize];
+                let slot = &mut ptr[i as usize];
                 col_idx[*slot] = j as usize;
                 *slot += 1;
                 if mirrored(i, j) {
-                    let slot = &mut next[j as usize];
+                    let slot = &mut ptr[j as usize];
                     col_idx[*slot] = i as usize;
                     *slot += 1;
                 }
             }
         }
     }
-    drop(next);
+    ptr.copy_within(0..nrows, 1);
+    ptr[0] = 0;
 
     // Sort (where needed) and merge duplicates row by row, compacting in place: the write
     // position never passes the read position. `ptr[r + 1]` is read as the end of bucket r
@@ -1083,6 +1338,10 @@ fn assemble(
             for &(c, v) in &scratch {
                 if write > row_start && col_idx[write - 1] == c {
                     out_vals[write - 1] += v;
+                    if !out_vals[write - 1].is_finite() {
+                        let vals = vals.unwrap_or(&[]);
+                        return Err(sum_overflow(r, c, rows, cols, vals, mirror, lines));
+                    }
                 } else {
                     col_idx[write] = c;
                     out_vals[write] = v;
@@ -1111,6 +1370,56 @@ fn assemble(
         Pattern::from_parts_unchecked(nrows, ncols, ptr, col_idx),
         values,
     ))
+}
+
+/// Most lines listed by [`MtxErrorKind::SumOverflow`].
+const MAX_LISTED_LINES: usize = 16;
+
+/// The error for entry (r, c) (0-based) whose duplicates sum to a value that is not finite:
+/// the sum is redone in file order (as [`assemble`] sums) to find the entry that overflows.
+fn sum_overflow(
+    r: usize,
+    c: usize,
+    rows: &[u32],
+    cols: &[u32],
+    vals: &[f64],
+    mirror: Mirror,
+    lines: &EntryLines,
+) -> PatternError {
+    let sign = if mirror == Mirror::Negate { -1.0 } else { 1.0 };
+    let (mut sum, mut count, mut listed, mut at) = (0.0f64, 0, Vec::new(), 0);
+    for (k, ((&i, &j), &v)) in rows.iter().zip(cols).zip(vals).enumerate() {
+        let (i, j) = (i as usize, j as usize);
+        let term = if (i, j) == (r, c) {
+            v
+        } else if mirror != Mirror::None && i != j && (j, i) == (r, c) {
+            sign * v
+        } else {
+            continue;
+        };
+        sum += term;
+        count += 1;
+        at = lines.line(k);
+        if listed.len() < MAX_LISTED_LINES {
+            listed.push(at);
+        }
+        if !sum.is_finite() {
+            break;
+        }
+    }
+    if listed.last() != Some(&at) {
+        listed.pop();
+        listed.push(at);
+    }
+    mtx_err(
+        at,
+        MtxErrorKind::SumOverflow {
+            row: r + 1,
+            col: c + 1,
+            count,
+            lines: listed,
+        },
+    )
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1410,8 +1719,46 @@ mod tests {
             })
     }
 
+    /// `default_cases` cases (or `PROPTEST_CASES` when it is set, as proptest reads it), no
+    /// regression files.
+    fn config(default_cases: u32) -> ProptestConfig {
+        let from_env = ProptestConfig::default();
+        ProptestConfig {
+            cases: if std::env::var_os("PROPTEST_CASES").is_some() {
+                from_env.cases
+            } else {
+                default_cases
+            },
+            failure_persistence: None,
+            ..from_env
+        }
+    }
+
+    /// The proptest block runs `PROPTEST_CASES` cases when it is set: checked in a child
+    /// process (this test binary, running only this test) with `PROPTEST_CASES=3`.
+    #[test]
+    fn proptest_cases_come_from_the_environment() {
+        match std::env::var("PROPTEST_CASES") {
+            Ok(v) => assert_eq!(config(2000).cases.to_string(), v),
+            Err(_) => {
+                assert_eq!(config(2000).cases, 2000);
+                let child = std::process::Command::new(std::env::current_exe().unwrap())
+                    .args([
+                        "--exact",
+                        "mtx::tests::proptest_cases_come_from_the_environment",
+                    ])
+                    .env("PROPTEST_CASES", "3")
+                    .output()
+                    .unwrap();
+                assert!(child.status.success(), "{child:?}");
+                // The filter matched this test (an empty run would pass too).
+                assert!(String::from_utf8_lossy(&child.stdout).contains("1 passed"));
+            }
+        }
+    }
+
     proptest! {
-        #![proptest_config(ProptestConfig { cases: 2000, failure_persistence: None, ..ProptestConfig::default() })]
+        #![proptest_config(config(2000))]
 
         /// The fast value parser agrees bit for bit with the general one, and never accepts
         /// what the general one rejects.

@@ -252,12 +252,39 @@ fn finite_f64() -> impl Strategy<Value = f64> {
     ]
 }
 
-fn config(cases: u32) -> ProptestConfig {
+/// `default_cases` cases (or `PROPTEST_CASES` when it is set, as proptest reads it), no
+/// regression files.
+fn config(default_cases: u32) -> ProptestConfig {
+    let from_env = ProptestConfig::default();
     ProptestConfig {
-        cases,
+        cases: if std::env::var_os("PROPTEST_CASES").is_some() {
+            from_env.cases
+        } else {
+            default_cases
+        },
         // Do not write regression files into the source tree.
         failure_persistence: None,
-        ..ProptestConfig::default()
+        ..from_env
+    }
+}
+
+/// The proptest blocks run `PROPTEST_CASES` cases when it is set: checked in a child process
+/// (this test binary, running only this test) with `PROPTEST_CASES=3`.
+#[test]
+fn proptest_cases_come_from_the_environment() {
+    match std::env::var("PROPTEST_CASES") {
+        Ok(v) => assert_eq!(config(512).cases.to_string(), v),
+        Err(_) => {
+            assert_eq!(config(512).cases, 512);
+            let child = std::process::Command::new(std::env::current_exe().unwrap())
+                .args(["--exact", "proptest_cases_come_from_the_environment"])
+                .env("PROPTEST_CASES", "3")
+                .output()
+                .unwrap();
+            assert!(child.status.success(), "{child:?}");
+            // The filter matched this test (an empty run would pass too).
+            assert!(String::from_utf8_lossy(&child.stdout).contains("1 passed"));
+        }
     }
 }
 

@@ -83,6 +83,45 @@ pub enum DesignError {
         /// Why it is rejected.
         reason: &'static str,
     },
+    /// A colour (probe label) is too large: a colouring never needs more colours than it has
+    /// vertices (columns for column plans, rows for row plans), and group seeds never use a
+    /// probe beyond their probe count. [`NEUTRAL`](sparsediff_coloring::NEUTRAL) (in no
+    /// probe) is not a label.
+    #[error("vertex {vertex} has colour {color}, but colours must be below {limit}")]
+    ColorOutOfRange {
+        /// The vertex.
+        vertex: usize,
+        /// Its colour.
+        color: usize,
+        /// Colours must be smaller than this (the vertex or probe count).
+        limit: usize,
+    },
+    /// Group seeds declare more probes than the plan has vertices (no plan needs more).
+    #[error(
+        "{probes} probes declared for {vertices} vertices: a plan never needs more probes than vertices"
+    )]
+    TooManyProbes {
+        /// Probes declared.
+        probes: usize,
+        /// Vertices (columns for column plans, rows for row plans).
+        vertices: usize,
+    },
+    /// Dense probes (random seeds, given samples) would make the design hold more than
+    /// [`MAX_DENSE_ENTRIES`](crate::MAX_DENSE_ENTRIES) values in its dense arrays: `rows`
+    /// counts the rows of all of them (`what` names them), each with one value per probe.
+    #[error(
+        "{what} with {probes} probes needs {rows} × {probes} values, more than MAX_DENSE_ENTRIES = {limit}"
+    )]
+    DenseTooLarge {
+        /// The dense arrays counted.
+        what: &'static str,
+        /// Their rows, together.
+        rows: usize,
+        /// Probes (beyond `usize` when an oversampling overflows).
+        probes: u128,
+        /// [`MAX_DENSE_ENTRIES`](crate::MAX_DENSE_ENTRIES).
+        limit: usize,
+    },
 }
 
 /// Why products could not be decoded. Nothing is ever decoded silently wrong: a wrong shape

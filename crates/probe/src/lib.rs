@@ -44,6 +44,8 @@ pub use design::{Distribution, RandomDesigner, SymmetricRandomDesigner, random_s
 pub use diagonal::{ExactDiagonal, Hutchinson, hutchinson_errors};
 pub use error::{DecodeError, DesignError};
 pub use output::Triangle;
-pub use plan::{MatrixKind, Orientation, ProbeDesigner, ProbePlan, Recovery, Seeds};
+pub use plan::{
+    MAX_DENSE_ENTRIES, MatrixKind, Orientation, ProbeDesigner, ProbePlan, Recovery, Seeds,
+};
 pub use products::exact_products;
 pub use verify::{VerificationReport, VerifyError, probe_vector, verify};

@@ -10,6 +10,30 @@ use sparsediff_pattern::Pattern;
 use crate::decode::{Decode, Decoder};
 use crate::error::{DecodeError, DesignError};
 
+/// Most values the dense arrays of a design may hold together (2²⁸, 2 GiB of `f64`, like
+/// [`MAX_NNZ`](sparsediff_pattern::MAX_NNZ) for indices): random seeds (n×p), their products
+/// (m×p) and, for per-row least squares, the pseudo-inverses (nnz×p). A larger oversampling
+/// or probe count is refused with [`DesignError::DenseTooLarge`] before anything is drawn.
+pub const MAX_DENSE_ENTRIES: usize = 1 << 28;
+
+/// Checks that `rows` rows of dense arrays with `probes` values each stay within
+/// [`MAX_DENSE_ENTRIES`]; returns the probe count.
+pub(crate) fn check_dense(
+    what: &'static str,
+    rows: usize,
+    probes: u128,
+) -> Result<usize, DesignError> {
+    match usize::try_from(probes) {
+        Ok(p) if rows as u128 * probes <= MAX_DENSE_ENTRIES as u128 => Ok(p),
+        _ => Err(DesignError::DenseTooLarge {
+            what,
+            rows,
+            probes,
+            limit: MAX_DENSE_ENTRIES,
+        }),
+    }
+}
+
 /// Which matrix the pattern describes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum MatrixKind {

@@ -275,6 +275,55 @@ fn given_colourings_are_checked_not_trusted() {
 }
 
 #[test]
+fn given_colours_beyond_the_vertex_count_are_refused() {
+    use sparsediff_coloring::{Method, NEUTRAL};
+    use sparsediff_probe::GivenColoring;
+    // Two columns never need a colour above 1: 2^63 - 1 used to be accepted and wrap in
+    // the decoder's indices, 10^12 to ask for 10^12 products when preparing.
+    let diagonal = Pattern::identity(2).unwrap();
+    for method in [
+        Method::Cpr,
+        Method::Distance2,
+        Method::Star,
+        Method::Acyclic,
+    ] {
+        for label in [(1usize << 63) - 1, 1_000_000_000_000, 2] {
+            let err = GivenColoring::new(vec![0, label], method)
+                .design(&diagonal, MatrixKind::Symmetric)
+                .unwrap_err();
+            assert!(
+                matches!(
+                    err,
+                    DesignError::ColorOutOfRange { vertex: 1, color, limit: 2 } if color == label
+                ),
+                "{method}: {err:?}"
+            );
+            assert!(err.to_string().contains("vertex 1"), "{err}");
+        }
+        // NEUTRAL (in no probe) is not a label; the largest useful label is accepted.
+        let plan = GivenColoring::new(vec![0, 1], method)
+            .design(&diagonal, MatrixKind::Symmetric)
+            .unwrap();
+        assert_eq!(plan.num_probes(), 2);
+    }
+    let empty_column = Pattern::from_entries(2, 2, [(0, 0), (1, 0)]).unwrap();
+    let plan = GivenColoring::new(vec![0, NEUTRAL], Method::Cpr)
+        .design(&empty_column, MatrixKind::General)
+        .unwrap();
+    assert_eq!(plan.num_probes(), 1);
+    // Row colourings: the limit is the number of rows.
+    let wide = generators::random(3, 50, 0.1, 1).unwrap();
+    assert!(matches!(
+        GivenColoring::rows(vec![0, 1, 3]).design(&wide, MatrixKind::General),
+        Err(DesignError::ColorOutOfRange {
+            vertex: 2,
+            color: 3,
+            limit: 3
+        })
+    ));
+}
+
+#[test]
 fn cartpole_probe_counts() {
     // The cartpole L_A Hessian pattern: structural half-bandwidth 8, at most 12 per row.
     for knots in [100, 1000] {
@@ -471,8 +520,42 @@ mod prop {
         ]
     }
 
+    /// `default_cases` cases, unless `PROPTEST_CASES` is set: then proptest's own reading of
+    /// it.
+    fn config(default_cases: u32) -> ProptestConfig {
+        let from_env = ProptestConfig::default();
+        ProptestConfig {
+            cases: if std::env::var_os("PROPTEST_CASES").is_some() {
+                from_env.cases
+            } else {
+                default_cases
+            },
+            ..from_env
+        }
+    }
+
+    /// The proptest block runs `PROPTEST_CASES` cases when it is set: checked in a child
+    /// process (this test binary, running only this test) with `PROPTEST_CASES=3`.
+    #[test]
+    fn proptest_cases_come_from_the_environment() {
+        match std::env::var("PROPTEST_CASES") {
+            Ok(v) => assert_eq!(config(64).cases.to_string(), v),
+            Err(_) => {
+                assert_eq!(config(64).cases, 64);
+                let child = std::process::Command::new(std::env::current_exe().unwrap())
+                    .args(["--exact", "prop::proptest_cases_come_from_the_environment"])
+                    .env("PROPTEST_CASES", "3")
+                    .output()
+                    .unwrap();
+                assert!(child.status.success(), "{child:?}");
+                // The filter matched this test (an empty run would pass too).
+                assert!(String::from_utf8_lossy(&child.stdout).contains("1 passed"));
+            }
+        }
+    }
+
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(64))]
+        #![proptest_config(config(64))]
 
         /// Every applicable designer recovers a random matrix on a random pattern (1e-12
         /// direct and substitution, 1e-10 least squares), and decoding twice is identical.

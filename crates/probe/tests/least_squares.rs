@@ -440,6 +440,65 @@ fn non_finite_products_are_rejected_with_their_position() {
 }
 
 #[test]
+fn absurd_oversampling_is_refused_with_the_limit() {
+    use sparsediff_probe::MAX_DENSE_ENTRIES;
+    // 10^12 extra probes used to make faer panic drawing a 30×10^12 seed matrix; usize::MAX
+    // wrapped around to a few probes and a misleading "only 6 probes".
+    let p = generators::band(30, 3, 3).unwrap();
+    for oversampling in [1_000_000_000_000, usize::MAX] {
+        let designers: [(Box<dyn ProbeDesigner>, usize, usize); 2] = [
+            (
+                Box::new(RandomDesigner::new().oversampling(oversampling)),
+                30 + 30 + p.nnz(),
+                7,
+            ),
+            (
+                Box::new(SymmetricRandomDesigner::new().oversampling(oversampling)),
+                2 * 30,
+                4,
+            ),
+        ];
+        for (d, rows, base) in designers {
+            let err = d.design(&p, MatrixKind::Symmetric).unwrap_err();
+            match &err {
+                DesignError::DenseTooLarge {
+                    rows: r,
+                    probes,
+                    limit,
+                    ..
+                } => {
+                    assert_eq!((*r, *limit), (rows, MAX_DENSE_ENTRIES), "{}", d.name());
+                    assert_eq!(*probes, base as u128 + oversampling as u128, "{}", d.name());
+                }
+                other => panic!("{}: {other:?}", d.name()),
+            }
+            assert!(err.to_string().contains("MAX_DENSE_ENTRIES"), "{err}");
+        }
+    }
+    // A fixed probe count and seeds given by the caller are held to the same limit before
+    // any pseudo-inverse is allocated.
+    let too_many = MAX_DENSE_ENTRIES / (30 + 30 + p.nnz()) + 1;
+    assert!(matches!(
+        RandomDesigner::new()
+            .probes(too_many)
+            .design(&p, MatrixKind::General),
+        Err(DesignError::DenseTooLarge { .. })
+    ));
+    let tall = generators::random(100_000, 1, 1.0, 1).unwrap();
+    let wide_seeds = faer::Mat::<f64>::zeros(1, 3000);
+    assert!(matches!(
+        ProbePlan::from_parts(
+            "random",
+            MatrixKind::General,
+            &tall,
+            Seeds::Dense(wide_seeds),
+            sparsediff_probe::Recovery::RowLeastSquares
+        ),
+        Err(DesignError::DenseTooLarge { .. })
+    ));
+}
+
+#[test]
 fn too_few_probes_name_the_row() {
     let p = generators::band(30, 3, 3).unwrap(); // rows 3..27 have 7 unknowns
     let err = RandomDesigner::new()

@@ -20,6 +20,7 @@ pub use roll::RollDecoder;
 pub use row_lstsq::{DEFAULT_RANK_TOL, RowLeastSquaresDecoder, SMALL_ROW};
 pub(crate) use row_lstsq::{check_tol, design_error};
 pub use substitution::SubstitutionDecoder;
+pub(crate) use sym_lstsq::SYM_LSTSQ_ARRAYS;
 pub use sym_lstsq::{SELF_TEST_TOL, SymmetricLeastSquaresDecoder};
 
 use faer::MatRef;

@@ -100,7 +100,9 @@ impl RowLeastSquaresDecoder {
     ///
     /// Errors: a seed matrix with the wrong number of rows ([`DesignError::SeedShape`]), a
     /// non-finite seed ([`DesignError::NonFiniteSeed`]), `tol` outside [0, 1)
-    /// ([`DesignError::Parameter`]).
+    /// ([`DesignError::Parameter`]), more probes than
+    /// [`MAX_DENSE_ENTRIES`](crate::MAX_DENSE_ENTRIES) allows for the pseudo-inverses
+    /// ([`DesignError::DenseTooLarge`]).
     pub fn from_samples(
         pattern: &Pattern,
         seeds: MatRef<'_, f64>,
@@ -121,8 +123,13 @@ impl RowLeastSquaresDecoder {
         pivot: bool,
     ) -> Result<(Self, Option<RowFailure>), DesignError> {
         check_tol(tol)?;
-        let s = row_major_seeds(seeds, pattern.ncols())?;
         let p = seeds.ncols();
+        crate::plan::check_dense(
+            crate::design::ROW_LSTSQ_ARRAYS,
+            crate::design::row_lstsq_rows(&pattern),
+            p as u128,
+        )?;
+        let s = row_major_seeds(seeds, pattern.ncols())?;
         let mut pinv = vec![0.0; pattern.nnz() * p];
         let max_small = (0..pattern.nrows())
             .map(|i| pattern.row_nnz(i))

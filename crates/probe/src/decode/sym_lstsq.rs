@@ -57,6 +57,9 @@ use crate::products::{ProductsView, check_values};
 /// accepts on any unknown; above it the design is refused as rank deficient.
 pub const SELF_TEST_TOL: f64 = 1e-8;
 
+/// The dense arrays of symmetric least squares, for [`DesignError::DenseTooLarge`].
+pub(crate) const SYM_LSTSQ_ARRAYS: &str = "symmetric least squares (seeds n×p, products n×p)";
+
 /// Seed of the self-test's random matrix.
 const SELF_TEST_SEED: u64 = 0x5E1F_7E57;
 
@@ -126,7 +129,8 @@ impl SymmetricLeastSquaresDecoder {
     /// Errors: [`DesignError::NotApplicable`] for a non-square or asymmetric pattern,
     /// [`DesignError::SeedShape`], [`DesignError::NonFiniteSeed`], and
     /// [`DesignError::RankDeficient`] when the samples cannot recover the matrix (the rows
-    /// listed are those the self-test could not recover).
+    /// listed are those the self-test could not recover), [`DesignError::DenseTooLarge`] for
+    /// more probes than [`MAX_DENSE_ENTRIES`](crate::MAX_DENSE_ENTRIES) allows.
     pub fn from_samples(
         pattern: &Pattern,
         seeds: MatRef<'_, f64>,
@@ -158,6 +162,7 @@ impl SymmetricLeastSquaresDecoder {
         }
         let n = pattern.nrows();
         let p = seeds.ncols();
+        crate::plan::check_dense(SYM_LSTSQ_ARRAYS, 2 * n, p as u128)?;
         let s = row_major_seeds(seeds, n)?;
         let (unknown_of, unknowns) = number_unknowns(&pattern);
         let g = normal_matrix(&pattern, &s, p, &unknown_of, &unknowns);

@@ -187,13 +187,6 @@ impl ProbeDesigner for ColoredDesigner {
             _ => Structure::Columns,
         };
         // Colours are 0..num_colors (neutral ones excluded), so the plan has that many probes.
-        Ok(plan_from_colors(
-            self.name(),
-            kind,
-            pattern,
-            colors,
-            recovery,
-            lb,
-        ))
+        plan_from_colors(self.name(), kind, pattern, colors, recovery, lb)
     }
 }

@@ -6,13 +6,17 @@ use sparsediff_coloring::check::{structurally_orthogonal_columns, structurally_o
 use sparsediff_coloring::{AdjacencyGraph, Method, Problem, StarSet, TreeSet, lower_bound};
 use sparsediff_pattern::Pattern;
 
-use super::{Structure, check_pattern, plan_from_colors};
+use super::{Structure, check_colors, check_pattern, plan_from_colors};
 use crate::error::DesignError;
 use crate::plan::{MatrixKind, Orientation, ProbeDesigner, ProbePlan};
 
 /// A designer that uses a given colouring with the recovery of `method`:
 /// [`Method::Cpr`] (columns, or rows with [`GivenColoring::rows`]), [`Method::Distance2`],
 /// [`Method::Star`] (direct, with symmetry) or [`Method::Acyclic`] (substitution).
+///
+/// Colours must be below the number of vertices (columns, or rows for
+/// [`GivenColoring::rows`]): no colouring needs more, and a larger label is refused with
+/// [`DesignError::ColorOutOfRange`] before anything is sized by it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GivenColoring {
     colors: Vec<usize>,
@@ -48,6 +52,13 @@ impl ProbeDesigner for GivenColoring {
 
     fn design(&self, pattern: &Pattern, kind: MatrixKind) -> Result<ProbePlan, DesignError> {
         check_pattern(self.name(), pattern)?;
+        // Before anything is sized by the colours: a label beyond the vertex count would
+        // otherwise ask for that many probes (and products).
+        let vertices = match self.orientation {
+            Orientation::Rows => pattern.nrows(),
+            Orientation::Columns => pattern.ncols(),
+        };
+        check_colors(&self.colors, vertices)?;
         let invalid = |violation| DesignError::InvalidColoring {
             designer: "given",
             violation,
@@ -100,13 +111,6 @@ impl ProbeDesigner for GivenColoring {
             }
         };
         let lb = lower_bound(pattern, problem, self.method)?;
-        Ok(plan_from_colors(
-            self.name(),
-            kind,
-            pattern,
-            colors,
-            recovery,
-            lb,
-        ))
+        plan_from_colors(self.name(), kind, pattern, colors, recovery, lb)
     }
 }

@@ -19,13 +19,6 @@ impl ProbeDesigner for IdentityDesigner {
         check_pattern(self.name(), pattern)?;
         let group: Vec<usize> = (0..pattern.ncols()).collect();
         let lb = pattern.row_stats().max;
-        Ok(plan_from_colors(
-            self.name(),
-            kind,
-            pattern,
-            &group,
-            Structure::Columns,
-            lb,
-        ))
+        plan_from_colors(self.name(), kind, pattern, &group, Structure::Columns, lb)
     }
 }

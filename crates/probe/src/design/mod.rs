@@ -24,6 +24,7 @@ pub use colored::ColoredDesigner;
 pub use given::GivenColoring;
 pub use identity::IdentityDesigner;
 pub use random::{Distribution, RandomDesigner, random_seeds};
+pub(crate) use random::{ROW_LSTSQ_ARRAYS, row_lstsq_rows};
 pub use roll::RollDesigner;
 pub use stencil::{Decompression, Geometry, StencilDesigner};
 pub use symmetric_random::{ProbeCounts, SymmetricRandomDesigner};
@@ -49,7 +50,26 @@ pub(crate) enum Structure<'a> {
     Trees(&'a AdjacencyGraph, &'a TreeSet),
 }
 
+/// Refuses a colour that is not below `limit` ([`sparsediff_coloring::NEUTRAL`] aside): a
+/// colouring needs at most as many colours as vertices, group seeds no probe beyond their
+/// count. Checked before anything is sized by the colours.
+pub(crate) fn check_colors(colors: &[usize], limit: usize) -> Result<(), DesignError> {
+    match colors
+        .iter()
+        .enumerate()
+        .find(|&(_, &c)| c != sparsediff_coloring::NEUTRAL && c >= limit)
+    {
+        Some((vertex, &color)) => Err(DesignError::ColorOutOfRange {
+            vertex,
+            color,
+            limit,
+        }),
+        None => Ok(()),
+    }
+}
+
 /// The plan of a (checked) colouring: group seeds and the decoder its recovery needs.
+/// Errors: a colour not below the vertex count ([`DesignError::ColorOutOfRange`]).
 pub(crate) fn plan_from_colors(
     designer: &'static str,
     kind: MatrixKind,
@@ -57,7 +77,12 @@ pub(crate) fn plan_from_colors(
     colors: &[usize],
     recovery: Structure<'_>,
     lower_bound: usize,
-) -> ProbePlan {
+) -> Result<ProbePlan, DesignError> {
+    let vertices = match recovery {
+        Structure::Rows => pattern.nrows(),
+        _ => pattern.ncols(),
+    };
+    check_colors(colors, vertices)?;
     let k = colors
         .iter()
         .filter(|&&c| c != sparsediff_coloring::NEUTRAL)
@@ -86,7 +111,7 @@ pub(crate) fn plan_from_colors(
             Recovery::Substitution,
         ),
     };
-    ProbePlan {
+    Ok(ProbePlan {
         designer,
         kind,
         orientation,
@@ -99,7 +124,7 @@ pub(crate) fn plan_from_colors(
         colors: Some(k),
         recovery: kind_of_recovery,
         decoder,
-    }
+    })
 }
 
 /// Refuses patterns with a zero dimension or no entries.

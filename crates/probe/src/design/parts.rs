@@ -9,7 +9,7 @@ use sparsediff_coloring::check::structurally_orthogonal_columns;
 use sparsediff_pattern::Pattern;
 
 use crate::decode::{Decoder, RollDecoder, SymmetricLeastSquaresDecoder};
-use crate::design::GivenColoring;
+use crate::design::{GivenColoring, check_colors};
 use crate::error::DesignError;
 use crate::plan::{MatrixKind, Orientation, ProbeDesigner, ProbePlan, Recovery, Seeds};
 
@@ -35,7 +35,11 @@ impl ProbePlan {
     /// Rebuilds a plan from its parts, re-checking them: group seeds must be valid for the
     /// recovery (structurally orthogonal, star, acyclic, a stride covering every row's
     /// span), dense seeds must give full-rank least-squares systems. Errors name what is
-    /// wrong, as for a user colouring.
+    /// wrong, as for a user colouring; group seeds with more probes than vertices
+    /// ([`DesignError::TooManyProbes`]) or a label not below their probe count
+    /// ([`DesignError::ColorOutOfRange`]), a zero stride ([`DesignError::Parameter`]) and
+    /// dense seeds beyond [`MAX_DENSE_ENTRIES`](crate::MAX_DENSE_ENTRIES)
+    /// ([`DesignError::DenseTooLarge`]) are refused before anything is sized by them.
     pub fn from_parts(
         designer: &str,
         kind: MatrixKind,
@@ -60,6 +64,17 @@ impl ProbePlan {
                 expected_rows,
             });
         }
+        // Group seeds never need more probes than vertices, nor a label beyond their probe
+        // count: refused before anything is sized by them.
+        if let Seeds::Groups { group, num_probes } = &seeds {
+            if *num_probes > expected_rows {
+                return Err(DesignError::TooManyProbes {
+                    probes: *num_probes,
+                    vertices: expected_rows,
+                });
+            }
+            check_colors(group, *num_probes)?;
+        }
         let wrong_seeds = |what: &str| DesignError::NotApplicable {
             designer: "loaded",
             reason: format!("{recovery:?} recovery needs {what} seeds"),
@@ -78,6 +93,13 @@ impl ProbePlan {
                 GivenColoring::new(group, Method::Acyclic).design(pattern, kind)?
             }
             (Recovery::Roll { stride }, Seeds::Groups { group, num_probes }) => {
+                if stride == 0 {
+                    return Err(DesignError::Parameter {
+                        name: "stride",
+                        value: stride.to_string(),
+                        reason: "must be at least 1",
+                    });
+                }
                 let stride_ok =
                     stride == num_probes && group.iter().enumerate().all(|(j, &g)| g == j % stride);
                 if !stride_ok {
@@ -147,6 +169,7 @@ impl ProbePlan {
 mod tests {
     use super::*;
     use crate::{ColoredDesigner, RandomDesigner, RollDesigner, SymmetricRandomDesigner};
+    use sparsediff_coloring::NEUTRAL;
     use sparsediff_pattern::generators;
 
     #[test]
@@ -237,6 +260,57 @@ mod tests {
         assert!(matches!(
             ProbePlan::from_parts("cpr", MatrixKind::Symmetric, &p, short, Recovery::Columns),
             Err(DesignError::SeedShape { rows: 5, .. })
+        ));
+    }
+
+    #[test]
+    fn absurd_probe_counts_and_labels_are_refused() {
+        let p = generators::band(20, 2, 2).unwrap();
+        let parts = |group: Vec<usize>, num_probes, recovery| {
+            ProbePlan::from_parts(
+                "loaded",
+                MatrixKind::Symmetric,
+                &p,
+                Seeds::Groups { group, num_probes },
+                recovery,
+            )
+        };
+        // A zero stride used to divide by zero.
+        assert!(matches!(
+            parts(vec![NEUTRAL; 20], 0, Recovery::Roll { stride: 0 }),
+            Err(DesignError::Parameter { name: "stride", .. })
+        ));
+        // More probes than vertices: the stride seeds j mod 2^40 are j for every column.
+        let huge = 1usize << 40;
+        assert!(matches!(
+            parts((0..20).collect(), huge, Recovery::Roll { stride: huge }),
+            Err(DesignError::TooManyProbes {
+                probes,
+                vertices: 20
+            }) if probes == huge
+        ));
+        // A label beyond the declared probes (NEUTRAL is not a label).
+        let mut group: Vec<usize> = (0..20).map(|j| j % 5).collect();
+        group[3] = NEUTRAL;
+        group[7] = 5;
+        assert!(matches!(
+            parts(group, 5, Recovery::Columns),
+            Err(DesignError::ColorOutOfRange {
+                vertex: 7,
+                color: 5,
+                limit: 5
+            })
+        ));
+        // Labels beyond the vertices, whatever probe count is declared.
+        let mut group: Vec<usize> = (0..20).map(|j| j % 5).collect();
+        group[1] = (1 << 63) - 1;
+        assert!(matches!(
+            parts(group, 20, Recovery::Star),
+            Err(DesignError::ColorOutOfRange {
+                vertex: 1,
+                limit: 20,
+                ..
+            })
         ));
     }
 }

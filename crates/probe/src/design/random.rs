@@ -18,7 +18,7 @@ use sparsediff_pattern::Pattern;
 use super::check_pattern;
 use crate::decode::{DEFAULT_RANK_TOL, Decoder, RowLeastSquaresDecoder, check_tol, design_error};
 use crate::error::DesignError;
-use crate::plan::{MatrixKind, Orientation, ProbeDesigner, ProbePlan, Seeds};
+use crate::plan::{MatrixKind, Orientation, ProbeDesigner, ProbePlan, Seeds, check_dense};
 
 /// The distribution of the entries of random seeds.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
@@ -139,10 +139,11 @@ impl RandomDesigner {
         self
     }
 
-    /// The number of probes this designer uses on `pattern`.
+    /// The number of probes this designer uses on `pattern` (saturating at `usize::MAX`
+    /// for an absurd oversampling, which [`design`](ProbeDesigner::design) refuses).
     pub fn num_probes_for(&self, pattern: &Pattern) -> usize {
         self.probes
-            .unwrap_or(pattern.row_stats().max + self.oversampling)
+            .unwrap_or(pattern.row_stats().max.saturating_add(self.oversampling))
     }
 }
 
@@ -161,19 +162,27 @@ impl ProbeDesigner for RandomDesigner {
     /// Draws S and prepares every row. Errors: an empty pattern
     /// ([`DesignError::NotApplicable`]), a row with more unknowns than probes
     /// ([`DesignError::TooFewProbes`], only with [`probes`](RandomDesigner::probes)), rows
-    /// whose sample matrix is rank deficient ([`DesignError::RankDeficient`]).
+    /// whose sample matrix is rank deficient ([`DesignError::RankDeficient`]), more probes
+    /// than [`MAX_DENSE_ENTRIES`](crate::MAX_DENSE_ENTRIES) allows
+    /// ([`DesignError::DenseTooLarge`]).
     fn design(&self, pattern: &Pattern, kind: MatrixKind) -> Result<ProbePlan, DesignError> {
         check_pattern(self.name(), pattern)?;
         check_tol(self.rank_tol)?;
-        let p = self.num_probes_for(pattern);
+        // Counted without overflow: an oversampling near usize::MAX is refused as too
+        // large, not wrapped into a few probes.
+        let p = match self.probes {
+            Some(p) => p as u128,
+            None => pattern.row_stats().max as u128 + self.oversampling as u128,
+        };
         // Report too few probes before drawing anything.
-        if let Some(row) = (0..pattern.nrows()).find(|&i| pattern.row_nnz(i) > p) {
+        if let Some(row) = (0..pattern.nrows()).find(|&i| pattern.row_nnz(i) as u128 > p) {
             return Err(DesignError::TooFewProbes {
                 row,
                 needed: pattern.row_nnz(row),
-                probes: p,
+                probes: p as usize,
             });
         }
+        let p = check_dense(ROW_LSTSQ_ARRAYS, row_lstsq_rows(pattern), p)?;
         let s = random_seeds(pattern.ncols(), p, self.distribution, self.seed);
         let pattern = Arc::new(pattern.clone());
         let (decoder, failure) = RowLeastSquaresDecoder::prepare(
@@ -199,6 +208,15 @@ impl ProbeDesigner for RandomDesigner {
     }
 }
 
+/// The dense arrays of per-row least squares, for [`DesignError::DenseTooLarge`].
+pub(crate) const ROW_LSTSQ_ARRAYS: &str =
+    "per-row least squares (seeds n×p, products m×p, pseudo-inverses nnz×p)";
+
+/// Rows of the dense arrays of per-row least squares on `pattern`: n + m + nnz.
+pub(crate) fn row_lstsq_rows(pattern: &Pattern) -> usize {
+    pattern.ncols() + pattern.nrows() + pattern.nnz()
+}
+
 impl ProbePlan {
     /// A plan for seeds chosen by someone else: any n×p matrix S (n = `pattern.ncols()`),
     /// decoded by per-row least squares (designer name `samples`).
@@ -213,7 +231,9 @@ impl ProbePlan {
     /// [`decode_partial`](RowLeastSquaresDecoder::decode_partial) returns the others.
     ///
     /// Errors: [`DesignError::SeedShape`], [`DesignError::NonFiniteSeed`],
-    /// [`DesignError::Parameter`] for `tol` outside [0, 1).
+    /// [`DesignError::Parameter`] for `tol` outside [0, 1), [`DesignError::DenseTooLarge`]
+    /// when the pseudo-inverses and products would exceed
+    /// [`MAX_DENSE_ENTRIES`](crate::MAX_DENSE_ENTRIES).
     pub fn from_samples(
         pattern: &Pattern,
         kind: MatrixKind,

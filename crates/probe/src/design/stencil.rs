@@ -249,14 +249,7 @@ impl ProbeDesigner for StencilDesigner {
             Decompression::Direct => {
                 structurally_orthogonal_columns(pattern, &colors).map_err(invalid)?;
                 let lb = pattern.row_stats().max;
-                Ok(plan_from_colors(
-                    self.name(),
-                    kind,
-                    pattern,
-                    &colors,
-                    Structure::Columns,
-                    lb,
-                ))
+                plan_from_colors(self.name(), kind, pattern, &colors, Structure::Columns, lb)
             }
             Decompression::Substitution => {
                 if kind != MatrixKind::Symmetric {
@@ -268,14 +261,14 @@ impl ProbeDesigner for StencilDesigner {
                 let g = AdjacencyGraph::new(pattern, Method::Acyclic)?;
                 let trees = TreeSet::from_colors(&g, &colors).map_err(invalid)?;
                 let lb = lower_bound(pattern, Problem::Symmetric, Method::Acyclic)?;
-                Ok(plan_from_colors(
+                plan_from_colors(
                     self.name(),
                     kind,
                     pattern,
                     &colors,
                     Structure::Trees(&g, &trees),
                     lb,
-                ))
+                )
             }
         }
     }

@@ -44,9 +44,9 @@ use sparsediff_pattern::Pattern;
 
 use super::check_pattern;
 use super::random::{Distribution, random_seeds};
-use crate::decode::{Decoder, SymmetricLeastSquaresDecoder};
+use crate::decode::{Decoder, SYM_LSTSQ_ARRAYS, SymmetricLeastSquaresDecoder};
 use crate::error::DesignError;
-use crate::plan::{MatrixKind, Orientation, ProbeDesigner, ProbePlan, Seeds};
+use crate::plan::{MatrixKind, Orientation, ProbeDesigner, ProbePlan, Seeds, check_dense};
 
 /// Random probes with global symmetric least squares (name `symmetric-random`, also called
 /// half-sample). [`MatrixKind::Symmetric`] only.
@@ -137,14 +137,20 @@ impl SymmetricRandomDesigner {
 
     /// The probe counts for the symmetric `pattern`: the first choice and the fallback
     /// (see the module docs), both including the oversampling; equal when the count is
-    /// fixed with [`probes`](Self::probes).
+    /// fixed with [`probes`](Self::probes). Errors: those of the colouring, and
+    /// [`DesignError::DenseTooLarge`] when a count would make the seeds and products exceed
+    /// [`MAX_DENSE_ENTRIES`](crate::MAX_DENSE_ENTRIES).
     pub fn num_probes_for(&self, pattern: &Pattern) -> Result<ProbeCounts, DesignError> {
         let g = AdjacencyGraph::new(pattern, Method::Acyclic)?;
         let clique = greedy_clique(&g);
         let n = pattern.nrows().max(1);
         let unknowns = pattern.iter().filter(|&(i, j)| j <= i).count();
         let lower_bound = clique.len().max(unknowns.div_ceil(n));
+        // Counted without overflow and checked against MAX_DENSE_ENTRIES before anything is
+        // drawn: an absurd oversampling is refused, not wrapped into a few probes.
+        let dense = |p: u128| check_dense(SYM_LSTSQ_ARRAYS, 2 * pattern.nrows(), p);
         if let Some(p) = self.probes {
+            let p = dense(p as u128)?;
             return Ok(ProbeCounts {
                 first: p,
                 fallback: p,
@@ -152,12 +158,15 @@ impl SymmetricRandomDesigner {
                 clique,
             });
         }
+        // The oversampling alone may be absurd: refuse it before colouring.
+        dense(lower_bound as u128 + self.oversampling as u128)?;
         let acyclic = color(pattern, Problem::Symmetric, Method::Acyclic, &self.params)?;
         let k = acyclic.num_colors();
         let half_row = (pattern.row_stats().max + 1).div_ceil(2);
+        let plus = |p: usize| dense(p as u128 + self.oversampling as u128);
         Ok(ProbeCounts {
-            first: lower_bound.max(half_row.min(k)) + self.oversampling,
-            fallback: k.max(lower_bound) + self.oversampling,
+            first: plus(lower_bound.max(half_row.min(k)))?,
+            fallback: plus(k.max(lower_bound))?,
             lower_bound,
             clique,
         })
@@ -186,7 +195,9 @@ impl ProbeDesigner for SymmetricRandomDesigner {
     /// Errors: a general matrix or an asymmetric pattern ([`DesignError::NotApplicable`]),
     /// fewer probes than a clique of the pattern ([`DesignError::TooFewProbes`], naming
     /// the clique's first row), a rank-deficient or badly conditioned system
-    /// ([`DesignError::RankDeficient`], naming the rows the self-test could not recover).
+    /// ([`DesignError::RankDeficient`], naming the rows the self-test could not recover),
+    /// more probes than [`MAX_DENSE_ENTRIES`](crate::MAX_DENSE_ENTRIES) allows
+    /// ([`DesignError::DenseTooLarge`]).
     fn design(&self, pattern: &Pattern, kind: MatrixKind) -> Result<ProbePlan, DesignError> {
         check_pattern(self.name(), pattern)?;
         if kind != MatrixKind::Symmetric {
