@@ -245,7 +245,7 @@ impl InertiaCorrection {
                 Err(e) => return Err(e),
             }
             let next = delta * grow;
-            if !(next <= p.delta_max) {
+            if next > p.delta_max || next.is_nan() {
                 return Err(SolveError::RegularizationFailed {
                     last_delta: delta,
                     delta_max: p.delta_max,

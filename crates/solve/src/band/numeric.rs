@@ -111,16 +111,17 @@ impl Source for FromPattern<'_> {
     #[inline(always)]
     fn load_fixed<const W: usize>(&mut self, j: usize, col: &mut [f64; W]) -> Result<()> {
         let (start, end) = self.g.upper[j];
-        if self.g.full && end - start == W {
-            if let Ok(src) = <&[f64; W]>::try_from(&self.values[start..end]) {
-                let bad = src
-                    .iter()
-                    .fold(false, |acc, v| acc | (v.to_bits() & EXPONENT == EXPONENT));
-                if !bad {
-                    *col = *src;
-                    col[0] += self.shift;
-                    return Ok(());
-                }
+        if self.g.full
+            && end - start == W
+            && let Ok(src) = <&[f64; W]>::try_from(&self.values[start..end])
+        {
+            let bad = src
+                .iter()
+                .fold(false, |acc, v| acc | (v.to_bits() & EXPONENT == EXPONENT));
+            if !bad {
+                *col = *src;
+                col[0] += self.shift;
+                return Ok(());
             }
         }
         self.load(j, col)
