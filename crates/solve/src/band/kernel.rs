@@ -20,8 +20,12 @@
 //!   `j` first updates it, so on large bands the storage is written once while it is in
 //!   cache instead of being filled in a separate sweep.
 //!
-//! The critical path is one division per column (`D[j+1]` depends on `1/D[j]`): about
-//! 20 cycles, which is what bounds the n = 5000, β = 9 factorisation, not the flops.
+//! The critical path is one division and one multiply-add per column (`D[j+1]` depends
+//! on `1/D[j]`), about 18 cycles; at β = 1 the kernel runs near it. At β = 9 it measures
+//! about 2.5× that: the β − 1 column updates per step go through memory with vector
+//! stores of varying lengths, which the next step reloads at other offsets, defeating
+//! store-to-load forwarding. A register-resident window (β columns of β + 1 entries) would
+//! remove that; it is the next step, not done (`papers/solvers.md` has the figures).
 
 // The kernels index by position on purpose: the indices are the algorithm (offsets in a
 // band column), and constant trip counts are what the compiler unrolls.
