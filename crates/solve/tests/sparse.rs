@@ -139,7 +139,8 @@ fn not_positive_definite_names_row_and_pivot() {
         }
         v[p.position(bad_row, bad_row).expect("diag")] = -2.0;
         let symbolic = SparseSymbolic::new(&p).expect("symbolic");
-        let _ = supernodal_hint;
+        // Both faer paths: their failing-pivot indices differ (1-based vs 0-based).
+        assert_eq!(symbolic.is_supernodal(), supernodal_hint);
         let mut chol = SparseCholesky::new(symbolic).expect("ws");
         match chol.factorize(&v) {
             Err(SolveError::NotPositiveDefinite { index, pivot }) => {
