@@ -114,7 +114,8 @@ struct HessianArgs {
     #[arg(long)]
     json: bool,
     /// Timed evaluations (the median is reported); 0 = as many as fit in about a second.
-    #[arg(long, default_value_t = 0)]
+    /// At most 10 000 (the adaptive mode's own cap).
+    #[arg(long, default_value_t = 0, value_parser = crate::limits::count(crate::limits::MAX_BENCH_REPEATS))]
     repeats: usize,
 }
 
@@ -136,7 +137,8 @@ struct JacobianArgs {
     #[arg(long)]
     json: bool,
     /// Timed evaluations (the median is reported); 0 = as many as fit in about a second.
-    #[arg(long, default_value_t = 0)]
+    /// At most 10 000 (the adaptive mode's own cap).
+    #[arg(long, default_value_t = 0, value_parser = crate::limits::count(crate::limits::MAX_BENCH_REPEATS))]
     repeats: usize,
 }
 
@@ -316,7 +318,8 @@ fn median_time(
         let enough = if repeats > 0 {
             times.len() >= repeats
         } else {
-            (start.elapsed().as_secs_f64() > 1.0 && times.len() >= 5) || times.len() >= 10_000
+            (start.elapsed().as_secs_f64() > 1.0 && times.len() >= 5)
+                || times.len() >= crate::limits::MAX_BENCH_REPEATS as usize
         };
         if enough {
             break;

@@ -13,6 +13,10 @@ pub const MAX_RECOLOR_PASSES: u64 = 1000;
 /// reported; the default is 5).
 pub const MAX_DECODE_REPEATS: u64 = 1000;
 
+/// Most timed evaluations of `sparsediff bench --repeats`: 10 000, the cap of its adaptive
+/// mode (`--repeats 0`); every timing is kept for the median.
+pub const MAX_BENCH_REPEATS: u64 = 10_000;
+
 /// Largest `sparsediff compare --oversampling`: [`sparsediff_probe::MAX_DENSE_ENTRIES`]
 /// (2²⁸). A random design holds at least one row of that many values, so no larger
 /// oversampling can be designed (the designers refuse smaller ones that do not fit with

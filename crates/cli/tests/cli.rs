@@ -384,6 +384,10 @@ fn counts_beyond_their_maximum_are_refused_before_any_work() {
             "0..=1000",
         ),
         (
+            ["bench", "hessian", "--repeats", "18446744073709551615"],
+            "0..=10000",
+        ),
+        (
             [
                 "compare",
                 "band:n=30,k=3",
