@@ -868,3 +868,35 @@ fn a_jacobian_pattern_missing_one_entry_is_caught() {
         panic!("{e}");
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// Numbers a user types: named errors, quickly (the Matrix Market, spec, saved-plan and CLI
+// cases are tested where that code lives: crates/pattern/tests/mtx.rs, tests/facade.rs,
+// crates/cli/tests/cli.rs).
+
+#[test]
+fn user_colourings_and_oversampling_beyond_their_limits_are_refused() {
+    use sparsediff::Strategy;
+    use sparsediff::coloring::Method;
+    use sparsediff::probe::{DesignError, GivenColoring, MatrixKind, ProbeDesigner};
+    let band = generators::band(2, 1, 1).unwrap();
+    // Labels [0, 2⁶³ − 1] used to wrap an index at evaluate; [0, 10¹²] to abort allocating
+    // 16 TB of products.
+    for label in [(1usize << 63) - 1, 1_000_000_000_000] {
+        let designed =
+            GivenColoring::new(vec![0, label], Method::Cpr).design(&band, MatrixKind::General);
+        assert!(
+            matches!(designed, Err(DesignError::ColorOutOfRange { color, limit: 2, .. }) if color == label),
+            "{designed:?}"
+        );
+    }
+    // Oversampling 10¹² used to panic inside faer, usize::MAX to wrap to "4 probes".
+    let x = vec![0.3; 50];
+    for oversampling in [1_000_000_000_000, usize::MAX] {
+        let options = Options::with_strategy(Strategy::Random { oversampling });
+        match SparseHessian::prepare(Rosenbrock, &x, &options) {
+            Err(SparseError::Design(DesignError::DenseTooLarge { .. })) => {}
+            other => panic!("oversampling {oversampling}: {other:?}"),
+        }
+    }
+}
