@@ -9,6 +9,7 @@ use sparsediff_ad::{
     AdError, HessianBackend, ScalarFunction, TapeGradientDifferences, TapeHessian,
 };
 use sparsediff_pattern::Pattern;
+use sparsediff_pattern::objective::{SymmetricValues, ValueGradient, ValueGradientHessian};
 use sparsediff_probe::{MatrixKind, ProbePlan};
 use sprs::CsMat;
 
@@ -212,6 +213,47 @@ impl SparseHessian {
         Ok(self.recovery.backend.value(x)?)
     }
 
+    /// ∇f(x) into `grad` (length n), through the backend (a reverse sweep of the tape);
+    /// returns f(x). Backends of products only (closures) return
+    /// [`AdError::Unsupported`].
+    pub fn gradient(&mut self, x: &[f64], grad: &mut [f64]) -> Result<f64, SparseError> {
+        let n = self.recovery.backend.dim();
+        for (what, len) in [("x", x.len()), ("gradient buffer", grad.len())] {
+            if len != n {
+                return Err(SparseError::WrongLength {
+                    what,
+                    len,
+                    expected: n,
+                });
+            }
+        }
+        Ok(self.recovery.backend.gradient(x, grad)?)
+    }
+
+    /// ∇²f(x)·v into `out`, matrix-free (one Hessian-vector product of the backend).
+    pub fn hessian_vector(
+        &mut self,
+        x: &[f64],
+        v: &[f64],
+        out: &mut [f64],
+    ) -> Result<(), SparseError> {
+        let n = self.recovery.backend.dim();
+        for (what, len) in [("x", x.len()), ("v", v.len()), ("output buffer", out.len())] {
+            if len != n {
+                return Err(SparseError::WrongLength {
+                    what,
+                    len,
+                    expected: n,
+                });
+            }
+        }
+        let seeds = sparsediff_ad::SeedBlock::Dense {
+            values: v,
+            probes: 1,
+        };
+        Ok(self.recovery.backend.hvp_block(x, seeds, out)?)
+    }
+
     /// The last evaluated Hessian.
     pub fn matrix(&self) -> &CsMat<f64> {
         &self.recovery.engine.matrix
@@ -242,5 +284,39 @@ impl SparseHessian {
     /// Probes, bound, designer, backend, detection, verification and branch counts.
     pub fn info(&self) -> &RecoveryInfo {
         &self.recovery.info
+    }
+}
+
+impl ValueGradient for SparseHessian {
+    type Error = SparseError;
+
+    fn dim(&self) -> usize {
+        self.recovery.backend.dim()
+    }
+
+    fn value(&mut self, x: &[f64]) -> Result<f64, SparseError> {
+        SparseHessian::value(self, x)
+    }
+
+    fn gradient(&mut self, x: &[f64], grad: &mut [f64]) -> Result<f64, SparseError> {
+        SparseHessian::gradient(self, x, grad)
+    }
+}
+
+impl ValueGradientHessian for SparseHessian {
+    fn hessian(&mut self, x: &[f64]) -> Result<SymmetricValues<'_>, SparseError> {
+        self.recovery.evaluate(x)?;
+        Ok(SymmetricValues {
+            pattern: self.recovery.engine.plan.pattern(),
+            values: self.recovery.engine.matrix.data(),
+        })
+    }
+
+    fn hessian_vector(&mut self, x: &[f64], v: &[f64], out: &mut [f64]) -> Result<(), SparseError> {
+        SparseHessian::hessian_vector(self, x, v, out)
+    }
+
+    fn products_per_hessian(&self) -> usize {
+        self.recovery.info.probes
     }
 }

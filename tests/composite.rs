@@ -6,6 +6,7 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
+use sparsediff::ad::HessianBackend;
 use sparsediff::composite::{
     CompositeError, CompositeHessian, CompositeOptions, NoRows, Outer, RowFunctions,
 };

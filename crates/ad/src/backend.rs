@@ -220,6 +220,13 @@ pub trait HessianBackend {
     fn dim(&self) -> usize;
     /// f(x).
     fn value(&mut self, x: &[f64]) -> Result<f64, AdError>;
+    /// ∇f(x) into `grad`; returns f(x). Default: unsupported (a backend of products only).
+    fn gradient(&mut self, _x: &[f64], _grad: &mut [f64]) -> Result<f64, AdError> {
+        Err(AdError::Unsupported {
+            backend: self.name(),
+            operation: "gradients",
+        })
+    }
     /// H·S into `out` (n×p row-major).
     fn hvp_block(
         &mut self,
@@ -824,6 +831,14 @@ impl<F: FnMut(&[f64]) -> f64, G: FnMut(&[f64], &mut [f64])> HessianBackend
         let v = (self.f)(x);
         check_finite("output", &[v])?;
         Ok(v)
+    }
+
+    fn gradient(&mut self, x: &[f64], grad: &mut [f64]) -> Result<f64, AdError> {
+        check_len("x", x.len(), self.n)?;
+        check_len("gradient buffer", grad.len(), self.n)?;
+        (self.grad)(x, grad);
+        check_finite("gradient", grad)?;
+        self.value(x)
     }
 
     fn hvp_block(

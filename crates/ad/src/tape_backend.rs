@@ -56,11 +56,6 @@ impl TapeHessian {
     pub fn recorded(&self) -> &Recorded<Boxed> {
         &self.rec
     }
-
-    /// ∇f(x) into `grad`; returns f(x).
-    pub fn gradient(&mut self, x: &[f64], grad: &mut [f64]) -> Result<f64, AdError> {
-        Ok(self.rec.gradient(x, grad)?)
-    }
 }
 
 impl HessianBackend for TapeHessian {
@@ -75,6 +70,10 @@ impl HessianBackend for TapeHessian {
     fn value(&mut self, x: &[f64]) -> Result<f64, AdError> {
         self.rec.eval(x, &mut self.value)?;
         Ok(self.value[0])
+    }
+
+    fn gradient(&mut self, x: &[f64], grad: &mut [f64]) -> Result<f64, AdError> {
+        Ok(self.rec.gradient(x, grad)?)
     }
 
     fn hvp_block(
@@ -254,6 +253,10 @@ impl HessianBackend for TapeGradientDifferences {
     fn value(&mut self, x: &[f64]) -> Result<f64, AdError> {
         self.rec.eval(x, &mut self.value)?;
         Ok(self.value[0])
+    }
+
+    fn gradient(&mut self, x: &[f64], grad: &mut [f64]) -> Result<f64, AdError> {
+        Ok(self.rec.gradient(x, grad)?)
     }
 
     fn hvp_block(

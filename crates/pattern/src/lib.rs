@@ -26,6 +26,7 @@ mod error;
 mod finite;
 pub mod generators;
 pub mod mtx;
+pub mod objective;
 mod ops;
 mod pattern;
 mod spec;
