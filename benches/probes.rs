@@ -38,7 +38,7 @@ fn decode(c: &mut Criterion) {
     let mut g = c.benchmark_group("decode");
     g.sample_size(20);
     for (name, designer) in cases {
-        let mut plan = designer
+        let plan = designer
             .design(&grid, MatrixKind::Symmetric)
             .expect("design");
         let b = plan.exact_products(&values);
@@ -49,7 +49,7 @@ fn decode(c: &mut Criterion) {
     }
     let band = generators::band(1_000_000, 5, 5).expect("band");
     let values = random_values(&band, 1, true);
-    let mut roll = RollDesigner
+    let roll = RollDesigner
         .design(&band, MatrixKind::Symmetric)
         .expect("design");
     let b = roll.exact_products(&values);

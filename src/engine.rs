@@ -1,30 +1,17 @@
-//! What a prepared Jacobian or Hessian shares: the probe plan, the seeds in the backend's
-//! layout, the product buffer and the recovered matrix (updated in place); designing the
-//! plan; what `info()` reports.
+//! What a prepared Jacobian or Hessian holds: the probe plan (shared, immutable), the seeds
+//! in the backend's layout, the product buffer and the recovered matrix (updated in
+//! place); what `info()` reports.
 
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use faer::MatRef;
 use sparsediff_ad::SeedBlock;
-use sparsediff_coloring::{Method, Problem, lower_bound};
-use sparsediff_pattern::Pattern;
-use sparsediff_probe::design::Geometry;
-use sparsediff_probe::{DesignError, MatrixKind, ProbePlan, Seeds};
+use sparsediff_probe::design::Candidate;
+use sparsediff_probe::{ProbePlan, Seeds};
 use sprs::CsMat;
 
 use crate::error::SparseError;
-use crate::options::Options;
-
-/// One designer tried by `prepare`: its probe count, or why it did not apply.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Candidate {
-    /// The designer.
-    pub designer: &'static str,
-    /// Probes, or the reason it did not apply.
-    pub outcome: Result<usize, String>,
-    /// Time spent designing (colouring, seeds, decoder); zero when it was not tried.
-    pub time: Duration,
-}
 
 /// Where `prepare` spent its time (wall clock, one thread).
 ///
@@ -68,7 +55,7 @@ impl PrepareTimes {
 }
 
 /// What a prepared plan reports.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct RecoveryInfo {
     /// Products per evaluation.
     pub probes: usize,
@@ -76,13 +63,17 @@ pub struct RecoveryInfo {
     pub lower_bound: usize,
     /// Colours, for plans made from a colouring.
     pub colors: Option<usize>,
-    /// The designer (`acyclic`, `star`, `roll`, ...).
-    pub designer: &'static str,
-    /// Every designer tried, with its probe count (or why it did not apply).
+    /// The designer of the plan (`acyclic`, `star`, `roll`, ..., a user's designer's
+    /// name). Designers, detectors and backends are open plug-in points, so they are named
+    /// rather than enumerated.
+    pub designer: String,
+    /// Every designer tried, with its outcome (probes, the error that made it inapplicable,
+    /// or why it was skipped) and time.
     pub candidates: Vec<Candidate>,
-    /// The backend (`tape`, `forward`, `fd`, `closure`).
+    /// The backend (`tape`, `forward`, `fd`, `closure`, a user's backend's name).
     pub backend: &'static str,
-    /// How the pattern was found (`traced`, `conservative`, `given`).
+    /// The detector that found the pattern (`traced`, `conservative`, `given`, a user's
+    /// detector's name; `plan` for a plan given to the builder).
     pub detection: &'static str,
     /// Rows, columns and entries of the pattern.
     pub shape: (usize, usize, usize),
@@ -106,116 +97,6 @@ pub struct RecoveryInfo {
     /// How often the plan was re-designed for a pattern widened by another branch (the
     /// matrix's pattern changed; `evaluate` allocated).
     pub redesigns: usize,
-}
-
-/// Designs the plan: every designer of the strategy, the fewest probes wins (the first in
-/// preference order on ties). Also returns the time it took ([`PrepareTimes::design`]).
-pub(crate) fn design(
-    pattern: &Pattern,
-    kind: MatrixKind,
-    options: &Options,
-) -> Result<(ProbePlan, Vec<Candidate>, Duration), SparseError> {
-    let start = Instant::now();
-    let (plan, candidates) = design_untimed(pattern, kind, options)?;
-    Ok((plan, candidates, start.elapsed()))
-}
-
-fn design_untimed(
-    pattern: &Pattern,
-    kind: MatrixKind,
-    options: &Options,
-) -> Result<(ProbePlan, Vec<Candidate>), SparseError> {
-    let hessian = kind == MatrixKind::Symmetric;
-    // No exact design can use fewer probes than this: a clique of the adjacency graph
-    // (Hessians), the largest row (column designs of Jacobians).
-    let bound = match kind {
-        MatrixKind::Symmetric => {
-            lower_bound(pattern, Problem::Symmetric, Method::Acyclic).unwrap_or(0)
-        }
-        MatrixKind::General => pattern.row_stats().max,
-    };
-    let mut best: Option<ProbePlan> = None;
-    let mut candidates = Vec::new();
-    let mut last_error: Option<DesignError> = None;
-    let geometry = match (&options.strategy, options.geometry) {
-        (crate::Strategy::Auto, None) => Geometry::infer(pattern),
-        (_, given) => given,
-    };
-    for d in options
-        .strategy
-        .designers(hessian, &options.coloring, geometry)
-    {
-        if options.strategy == crate::Strategy::Auto
-            && let Some(b) = &best
-        {
-            // Skip what cannot win: the best plan meets the bound of every exact design,
-            // or this designer's own bound (ties go to the earlier designer).
-            let skip = if b.num_probes() <= bound {
-                Some("an earlier plan already meets the lower bound".to_string())
-            } else {
-                d.lower_bound(pattern, kind)
-                    .filter(|&own| b.num_probes() <= own)
-                    .map(|own| {
-                        format!(
-                            "its lower bound is {own} probes; an earlier plan has {}",
-                            b.num_probes()
-                        )
-                    })
-            };
-            if let Some(why) = skip {
-                candidates.push(Candidate {
-                    designer: d.name(),
-                    outcome: Err(format!("not tried: {why}")),
-                    time: Duration::ZERO,
-                });
-                continue;
-            }
-        }
-        let start = Instant::now();
-        let designed = d.design(pattern, kind);
-        let time = start.elapsed();
-        match designed {
-            Ok(plan) => {
-                candidates.push(Candidate {
-                    designer: d.name(),
-                    outcome: Ok(plan.num_probes()),
-                    time,
-                });
-                if best
-                    .as_ref()
-                    .is_none_or(|b| plan.num_probes() < b.num_probes())
-                {
-                    best = Some(plan);
-                }
-            }
-            Err(e) => {
-                candidates.push(Candidate {
-                    designer: d.name(),
-                    outcome: Err(e.to_string()),
-                    time,
-                });
-                last_error = Some(e);
-            }
-        }
-    }
-    match (best, last_error) {
-        (Some(plan), _) => Ok((plan, candidates)),
-        (None, Some(e)) if candidates.len() == 1 => Err(e.into()),
-        (None, _) => Err(SparseError::NoDesigner {
-            strategy: options.strategy.name(),
-            reasons: candidates
-                .iter()
-                .map(|c| {
-                    format!(
-                        "{}: {}",
-                        c.designer,
-                        c.outcome.as_ref().err().cloned().unwrap_or_default()
-                    )
-                })
-                .collect::<Vec<_>>()
-                .join("; "),
-        }),
-    }
 }
 
 /// Seeds in the backends' layout (row-major for dense seeds).
@@ -259,14 +140,14 @@ impl SeedStore {
 /// Plan, seeds, products and the recovered matrix.
 #[derive(Debug, Clone)]
 pub(crate) struct Engine {
-    pub(crate) plan: ProbePlan,
+    pub(crate) plan: Arc<ProbePlan>,
     pub(crate) seeds: SeedStore,
     pub(crate) products: Vec<f64>,
     pub(crate) matrix: CsMat<f64>,
 }
 
 impl Engine {
-    pub(crate) fn new(plan: ProbePlan) -> Self {
+    pub(crate) fn new(plan: Arc<ProbePlan>) -> Self {
         let (rows, p) = plan.products_shape();
         let nnz = plan.pattern().nnz();
         let matrix = plan

@@ -99,6 +99,30 @@ pub enum SparseError {
         /// The value.
         value: f64,
     },
+    /// A step of `prepare` needs the function itself (e.g. tracing its pattern), and only
+    /// a backend was given.
+    #[error(
+        "{what} needs the function; only a backend was given (give the function to the builder, or a pattern)"
+    )]
+    NeedsFunction {
+        /// The step.
+        what: &'static str,
+    },
+    /// Detecting the pattern needs a point x0, and none was given to the builder.
+    #[error("detecting the pattern needs a point x0 (`builder().point(x0)`)")]
+    NeedsPoint,
+    /// A pattern or plan has another shape than the function's derivative.
+    #[error("the pattern is {rows}×{cols}, the derivative is {expected_rows}×{expected_cols}")]
+    PatternShape {
+        /// Rows of the pattern.
+        rows: usize,
+        /// Columns of the pattern.
+        cols: usize,
+        /// Rows of the derivative (outputs; n for a Hessian).
+        expected_rows: usize,
+        /// Columns of the derivative (inputs).
+        expected_cols: usize,
+    },
     /// An option is out of range.
     #[error("option {option} is out of range: {reason}")]
     InvalidOption {
@@ -106,14 +130,6 @@ pub enum SparseError {
         option: &'static str,
         /// What is required of it.
         reason: &'static str,
-    },
-    /// No designer of the strategy applies to the pattern.
-    #[error("strategy `{strategy}` has no designer that applies: {reasons}")]
-    NoDesigner {
-        /// The strategy.
-        strategy: &'static str,
-        /// Each designer's reason.
-        reasons: String,
     },
     /// The composite Hessian failed (boxed: it is large).
     #[error(transparent)]

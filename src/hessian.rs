@@ -1,22 +1,24 @@
 //! [`SparseHessian`]: prepare once (pattern, probes, backend), then evaluate the sparse
-//! Hessian at any x without allocating.
+//! Hessian at any x without allocating. [`HessianBuilder`] combines any function, backend,
+//! detector, designer or plan; [`SparseHessian::prepare`] is its common case.
 
 use std::sync::Arc;
 use std::time::Instant;
 
-use sparsediff_ad::trace::{hessian_pattern_conservative, hessian_pattern_with_info};
+use sparsediff_ad::trace::hessian_pattern_with_info;
 use sparsediff_ad::{
     AdError, HessianBackend, ScalarFunction, TapeGradientDifferences, TapeHessian,
 };
 use sparsediff_pattern::Pattern;
 use sparsediff_pattern::objective::{SymmetricValues, ValueGradient, ValueGradientHessian};
-use sparsediff_probe::{MatrixKind, ProbePlan};
+use sparsediff_probe::ProbePlan;
 use sprs::CsMat;
 
-use crate::engine::{Candidate, PrepareTimes, RecoveryInfo, design};
+use crate::detect::GivenPattern;
+use crate::engine::RecoveryInfo;
 use crate::error::SparseError;
-use crate::options::{BackendChoice, Detection, Options};
-use crate::recovery::{Hooks, Prepared, Recovery, Source};
+use crate::options::{BackendChoice, Options};
+use crate::recovery::{Hooks, Parts, Recovery};
 
 /// A prepared sparse Hessian: `evaluate(x)` computes the p compressed Hessian-vector
 /// products in one backend call and decodes them into a CSR matrix owned by this value.
@@ -37,19 +39,152 @@ impl std::fmt::Debug for SparseHessian {
     }
 }
 
-/// The trace and the plain evaluation of a scalar function, for re-checks at evaluation.
-fn hooks<F: ScalarFunction + 'static>(f: Arc<F>) -> Hooks {
-    let g = Arc::clone(&f);
-    Hooks {
-        trace: Box::new(move |x| Ok(hessian_pattern_with_info(x, |t| g.eval(t))?)),
-        plain: Box::new(move |x, out| out[0] = f.eval(x)),
+/// Builds the backend of a function at x0 for a [`BackendChoice`].
+type MakeBackend =
+    Box<dyn FnOnce(&[f64], BackendChoice) -> Result<Box<dyn HessianBackend>, SparseError>>;
+
+/// Builds a [`SparseHessian`] from the pieces at hand: the function (for the default
+/// backend, tracing and re-checks), a backend of the caller's (products from elsewhere),
+/// a plan (shared between threads, or loaded), and the point x0 where detection runs. The
+/// options choose the detector, the designer and the verification.
+///
+/// ```
+/// use sparsediff::num_dual::DualNum;
+/// use sparsediff::{Options, ScalarFunction, SparseHessian};
+///
+/// struct Chain;
+/// impl ScalarFunction for Chain {
+///     fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &[D]) -> D {
+///         x.windows(2).map(|w| (w[0] * w[1]).sin()).sum()
+///     }
+/// }
+/// let x0 = vec![0.3; 100];
+/// let h = SparseHessian::builder().function(Chain).point(&x0).build(&Options::default())?;
+/// // A second evaluator on the same plan (e.g. for another thread): shared, not re-designed.
+/// let mut g = SparseHessian::builder()
+///     .function(Chain)
+///     .point(&x0)
+///     .plan(h.shared_plan())
+///     .build(&Options::default())?;
+/// assert!(std::sync::Arc::ptr_eq(&h.shared_plan(), &g.shared_plan()));
+/// assert_eq!(g.evaluate(&x0)?.nnz(), 100 + 2 * 99);
+/// # Ok::<(), sparsediff::SparseError>(())
+/// ```
+#[derive(Default)]
+pub struct HessianBuilder<'x> {
+    point: Option<&'x [f64]>,
+    hooks: Option<Hooks>,
+    make: Option<MakeBackend>,
+    backend: Option<Box<dyn HessianBackend>>,
+    plan: Option<Arc<ProbePlan>>,
+}
+
+impl std::fmt::Debug for HessianBuilder<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HessianBuilder")
+            .field("point", &self.point.map(<[f64]>::len))
+            .field("function", &self.hooks.is_some())
+            .field("backend", &self.backend.as_ref().map(|b| b.name()))
+            .field(
+                "plan",
+                &self.plan.as_ref().map(|p| p.designer().to_string()),
+            )
+            .finish()
+    }
+}
+
+impl<'x> HessianBuilder<'x> {
+    /// The function: with it come the default backend of
+    /// [`Options::backend`](crate::Options::backend), tracing (detection and re-checks at
+    /// branch changes) and plain evaluations (checks of a recording).
+    pub fn function<F: ScalarFunction + 'static>(mut self, f: F) -> Self {
+        let f = Arc::new(f);
+        let (g, t) = (Arc::clone(&f), Arc::clone(&f));
+        self.hooks = Some(Hooks {
+            trace: Box::new(move |x| Ok(hessian_pattern_with_info(x, |v| t.eval(v))?)),
+            plain: Box::new(move |x, out| out[0] = g.eval(x)),
+        });
+        self.make = Some(Box::new(
+            move |x0, choice| -> Result<Box<dyn HessianBackend>, SparseError> {
+                Ok(match choice {
+                    BackendChoice::Auto | BackendChoice::Tape => Box::new(TapeHessian::new(f, x0)?),
+                    BackendChoice::FiniteDifferences => {
+                        Box::new(TapeGradientDifferences::new(f, x0)?)
+                    }
+                    BackendChoice::Forward => {
+                        return Err(AdError::Unsupported {
+                        backend: "forward",
+                        operation: "Hessian-vector products (forward mode alone needs n passes per probe; use the tape)",
+                    }
+                    .into());
+                    }
+                })
+            },
+        ));
+        self
+    }
+
+    /// A backend of the caller's (closures over another AD system, finite differences of
+    /// a user gradient, a tape built elsewhere); it replaces the function's default one.
+    pub fn backend(mut self, backend: Box<dyn HessianBackend>) -> Self {
+        self.backend = Some(backend);
+        self
+    }
+
+    /// A plan to use as it is (from [`SparseHessian::shared_plan`], or loaded): no
+    /// detection, no design; its pattern is never widened.
+    pub fn plan(mut self, plan: impl Into<Arc<ProbePlan>>) -> Self {
+        self.plan = Some(plan.into());
+        self
+    }
+
+    /// The point where the backend is recorded and the pattern detected.
+    pub fn point(mut self, x0: &'x [f64]) -> Self {
+        self.point = Some(x0);
+        self
+    }
+
+    /// Builds: the backend (the caller's, or the function's at x0), the pattern (the
+    /// options' detector at x0, unless a plan is given), the plan (the options' strategy),
+    /// buffers and verification. Everything `evaluate` needs is allocated here.
+    pub fn build(self, options: &Options) -> Result<SparseHessian, SparseError> {
+        if let Some(x0) = self.point
+            && let Some(index) = sparsediff_pattern::first_non_finite(x0)
+        {
+            return Err(SparseError::NonFiniteInput {
+                index,
+                value: x0[index],
+            });
+        }
+        let start = Instant::now();
+        let backend = match (self.backend, self.make) {
+            (Some(b), _) => b,
+            (None, Some(make)) => {
+                make(self.point.ok_or(SparseError::NeedsPoint)?, options.backend)?
+            }
+            (None, None) => {
+                return Err(SparseError::NeedsFunction {
+                    what: "building a backend",
+                });
+            }
+        };
+        let parts = Parts {
+            backend,
+            hooks: self.hooks,
+            plan: self.plan,
+            backend_time: start.elapsed(),
+        };
+        Ok(SparseHessian {
+            recovery: Recovery::prepare(parts, self.point, options)?,
+        })
     }
 }
 
 impl SparseHessian {
-    /// Prepares the Hessian of `f` around `x0`: finds the pattern (traced at x0 unless
-    /// given), designs the probes (by default the fewest among the exact designers), and
-    /// records the tape. Everything `evaluate` needs is allocated here.
+    /// Prepares the Hessian of `f` around `x0`: finds the pattern (traced at x0 unless the
+    /// options say otherwise), designs the probes (by default the fewest among the exact
+    /// designers), and records the tape. Everything `evaluate` needs is allocated here.
+    /// The same as `SparseHessian::builder().function(f).point(x0).build(options)`.
     ///
     /// ```
     /// use sparsediff::num_dual::DualNum;
@@ -73,128 +208,44 @@ impl SparseHessian {
         x0: &[f64],
         options: &Options,
     ) -> Result<Self, SparseError> {
-        if let Some(index) = sparsediff_pattern::first_non_finite(x0) {
-            return Err(SparseError::NonFiniteInput {
-                index,
-                value: x0[index],
-            });
-        }
-        let f = Arc::new(f);
-        let mut times = PrepareTimes::default();
-        let start = Instant::now();
-        let (pattern, trace) = match &options.detection {
-            Detection::Trace => {
-                let (p, info) = hessian_pattern_with_info(x0, |x| f.eval(x))?;
-                (p, Some(info))
-            }
-            Detection::Conservative { points, seed } => (
-                hessian_pattern_conservative(x0, *points, *seed, |x| f.eval(x))?,
-                None,
-            ),
-            Detection::Given(p) => (p.clone(), None),
-        };
-        times.detection = start.elapsed();
-        let n = x0.len();
-        if pattern.shape() != (n, n) {
-            return Err(SparseError::WrongLength {
-                what: "pattern rows and columns",
-                len: pattern.nrows().max(pattern.ncols()),
-                expected: n,
-            });
-        }
-        let (plan, candidates, design_time) = design(&pattern, MatrixKind::Symmetric, options)?;
-        times.design = design_time;
-        let start = Instant::now();
-        let backend: Box<dyn HessianBackend> = match options.backend {
-            BackendChoice::Auto | BackendChoice::Tape => {
-                Box::new(TapeHessian::new(Arc::clone(&f), x0)?)
-            }
-            BackendChoice::FiniteDifferences => {
-                Box::new(TapeGradientDifferences::new(Arc::clone(&f), x0)?)
-            }
-            BackendChoice::Forward => {
-                return Err(AdError::Unsupported {
-                    backend: "forward",
-                    operation: "Hessian-vector products (forward mode alone needs n passes per probe; use the tape)",
-                }
-                .into());
-            }
-        };
-        times.backend = start.elapsed();
-        let prepared = Prepared {
-            backend,
-            plan,
-            candidates,
-            source: Source::of(&options.detection),
-            trace,
-            hooks: Some(hooks(f)),
-            times,
-        };
-        Ok(Self {
-            recovery: Recovery::new(prepared, options)?,
-        })
+        Self::builder().function(f).point(x0).build(options)
     }
 
-    /// Prepares with a backend and a pattern the caller knows (finite differences of a
-    /// gradient, a closure over another AD system, a tape built elsewhere). The pattern is
-    /// treated as given (the options' detection is ignored): the function is not known
-    /// here, so it is never traced, and verification runs periodically under
-    /// [`Verify::Auto`](crate::Verify::Auto).
+    /// A builder, for any combination of function, backend, plan and point.
+    pub fn builder<'x>() -> HessianBuilder<'x> {
+        HessianBuilder::default()
+    }
+
+    /// Prepares with a backend and a pattern the caller knows (the options' detector is
+    /// replaced by [`GivenPattern`]): the function is not known here, so it is never
+    /// traced, and verification runs periodically under [`Verify::Auto`](crate::Verify::Auto).
     pub fn with_backend(
         backend: Box<dyn HessianBackend>,
         pattern: Pattern,
         options: &Options,
     ) -> Result<Self, SparseError> {
-        let n = backend.dim();
-        if pattern.shape() != (n, n) {
-            return Err(SparseError::WrongLength {
-                what: "pattern rows and columns",
-                len: pattern.nrows().max(pattern.ncols()),
-                expected: n,
-            });
-        }
-        let (plan, candidates, design_time) = design(&pattern, MatrixKind::Symmetric, options)?;
-        let times = PrepareTimes {
-            design: design_time,
-            ..PrepareTimes::default()
+        let options = Options {
+            detector: Arc::new(GivenPattern(pattern)),
+            ..options.clone()
         };
-        Self::assemble(backend, plan, candidates, options, times)
+        Self::builder().backend(backend).build(&options)
     }
 
-    /// Uses an existing plan (e.g. one loaded with [`SavedPlan`](crate::SavedPlan)), with
-    /// the verification options of `options` (its detection and strategy are not used).
+    /// Uses an existing plan (e.g. one loaded with [`SavedPlan`](crate::SavedPlan), or
+    /// [`shared_plan`](Self::shared_plan) of another), with the verification options of
+    /// `options`.
     pub fn with_plan(
         backend: Box<dyn HessianBackend>,
-        plan: ProbePlan,
+        plan: impl Into<Arc<ProbePlan>>,
         options: &Options,
     ) -> Result<Self, SparseError> {
-        let candidates = vec![Candidate {
-            designer: plan.designer(),
-            outcome: Ok(plan.num_probes()),
-            time: std::time::Duration::ZERO,
-        }];
-        Self::assemble(backend, plan, candidates, options, PrepareTimes::default())
+        Self::builder().backend(backend).plan(plan).build(options)
     }
 
-    fn assemble(
-        backend: Box<dyn HessianBackend>,
-        plan: ProbePlan,
-        candidates: Vec<Candidate>,
-        options: &Options,
-        times: PrepareTimes,
-    ) -> Result<Self, SparseError> {
-        let prepared = Prepared {
-            backend,
-            plan,
-            candidates,
-            source: Source::Given,
-            trace: None,
-            hooks: None,
-            times,
-        };
-        Ok(Self {
-            recovery: Recovery::new(prepared, options)?,
-        })
+    /// The plan, shareable: several evaluators (one per thread) can decode with one plan
+    /// ([`HessianBuilder::plan`]); it is immutable and `Send + Sync`.
+    pub fn shared_plan(&self) -> Arc<ProbePlan> {
+        Arc::clone(&self.recovery.engine.plan)
     }
 
     /// The Hessian at `x` (CSR, both triangles, the pattern's order). Allocates nothing

@@ -1,22 +1,24 @@
 //! [`SparseJacobian`]: prepare once, then evaluate the sparse Jacobian at any x without
-//! allocating.
+//! allocating. [`JacobianBuilder`] combines any function, backend, detector, designer or
+//! plan; [`SparseJacobian::prepare`] is its common case.
 
 use std::sync::Arc;
 use std::time::Instant;
 
-use sparsediff_ad::trace::{jacobian_pattern_conservative, jacobian_pattern_with_info};
+use sparsediff_ad::trace::jacobian_pattern_with_info;
 use sparsediff_ad::{
     Differences, FiniteDifferenceJacobian, ForwardJacobian, JacobianBackend, TapeJacobian, Tracer,
     VectorFunction,
 };
 use sparsediff_pattern::Pattern;
-use sparsediff_probe::{MatrixKind, ProbePlan};
+use sparsediff_probe::ProbePlan;
 use sprs::CsMat;
 
-use crate::engine::{Candidate, PrepareTimes, RecoveryInfo, design};
+use crate::detect::GivenPattern;
+use crate::engine::RecoveryInfo;
 use crate::error::SparseError;
-use crate::options::{BackendChoice, Detection, Options};
-use crate::recovery::{Hooks, Prepared, Recovery, Source};
+use crate::options::{BackendChoice, Options};
+use crate::recovery::{Hooks, Parts, Recovery};
 
 /// A prepared sparse Jacobian: `evaluate(x)` computes the compressed products (J·S, or Jᵀ·S
 /// for row plans) in one backend call and decodes them into a CSR matrix owned by this
@@ -43,19 +45,129 @@ fn traced<F: VectorFunction>(f: &F, m: usize, x: &[Tracer]) -> Vec<Tracer> {
     out
 }
 
-/// The trace and the plain evaluation of a vector function, for re-checks at evaluation.
-fn hooks<F: VectorFunction + 'static>(f: Arc<F>, m: usize) -> Hooks {
-    let g = Arc::clone(&f);
-    Hooks {
-        trace: Box::new(move |x| Ok(jacobian_pattern_with_info(x, |t| traced(&*g, m, t))?)),
-        plain: Box::new(move |x, out| f.eval(x, out)),
+/// Builds the backend of a function at x0 for a [`BackendChoice`].
+type MakeBackend =
+    Box<dyn FnOnce(&[f64], BackendChoice) -> Result<Box<dyn JacobianBackend>, SparseError>>;
+
+/// Builds a [`SparseJacobian`] from the pieces at hand (see
+/// [`HessianBuilder`](crate::HessianBuilder)).
+#[derive(Default)]
+pub struct JacobianBuilder<'x> {
+    point: Option<&'x [f64]>,
+    hooks: Option<Hooks>,
+    make: Option<MakeBackend>,
+    backend: Option<Box<dyn JacobianBackend>>,
+    plan: Option<Arc<ProbePlan>>,
+}
+
+impl std::fmt::Debug for JacobianBuilder<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JacobianBuilder")
+            .field("point", &self.point.map(<[f64]>::len))
+            .field("function", &self.hooks.is_some())
+            .field("backend", &self.backend.as_ref().map(|b| b.name()))
+            .field(
+                "plan",
+                &self.plan.as_ref().map(|p| p.designer().to_string()),
+            )
+            .finish()
+    }
+}
+
+impl<'x> JacobianBuilder<'x> {
+    /// The function: with it come the default backend of
+    /// [`Options::backend`](crate::Options::backend) (forward lanes), tracing and plain
+    /// evaluations.
+    pub fn function<F: VectorFunction + 'static>(mut self, f: F) -> Self {
+        let f = Arc::new(f);
+        let (g, t) = (Arc::clone(&f), Arc::clone(&f));
+        self.hooks = Some(Hooks {
+            trace: Box::new(move |x| {
+                let m = t.num_outputs(x.len());
+                Ok(jacobian_pattern_with_info(x, |v| traced(&*t, m, v))?)
+            }),
+            plain: Box::new(move |x, out| g.eval(x, out)),
+        });
+        self.make = Some(Box::new(
+            move |x0, choice| -> Result<Box<dyn JacobianBackend>, SparseError> {
+                let (n, m) = (x0.len(), f.num_outputs(x0.len()));
+                Ok(match choice {
+                    BackendChoice::Auto | BackendChoice::Forward => {
+                        Box::new(ForwardJacobian::anchored(f, x0)?)
+                    }
+                    BackendChoice::Tape => Box::new(TapeJacobian::new(f, x0)?),
+                    BackendChoice::FiniteDifferences => Box::new(FiniteDifferenceJacobian::new(
+                        move |x: &[f64], y: &mut [f64]| {
+                            y.fill(0.0);
+                            f.eval(x, y);
+                        },
+                        n,
+                        m,
+                        Differences::Central,
+                    )),
+                })
+            },
+        ));
+        self
+    }
+
+    /// A backend of the caller's; it replaces the function's default one.
+    pub fn backend(mut self, backend: Box<dyn JacobianBackend>) -> Self {
+        self.backend = Some(backend);
+        self
+    }
+
+    /// A plan to use as it is: no detection, no design; its pattern is never widened.
+    pub fn plan(mut self, plan: impl Into<Arc<ProbePlan>>) -> Self {
+        self.plan = Some(plan.into());
+        self
+    }
+
+    /// The point where the backend is recorded and the pattern detected.
+    pub fn point(mut self, x0: &'x [f64]) -> Self {
+        self.point = Some(x0);
+        self
+    }
+
+    /// Builds (see [`HessianBuilder::build`](crate::HessianBuilder::build)).
+    pub fn build(self, options: &Options) -> Result<SparseJacobian, SparseError> {
+        if let Some(x0) = self.point
+            && let Some(index) = sparsediff_pattern::first_non_finite(x0)
+        {
+            return Err(SparseError::NonFiniteInput {
+                index,
+                value: x0[index],
+            });
+        }
+        let start = Instant::now();
+        let backend = match (self.backend, self.make) {
+            (Some(b), _) => b,
+            (None, Some(make)) => {
+                make(self.point.ok_or(SparseError::NeedsPoint)?, options.backend)?
+            }
+            (None, None) => {
+                return Err(SparseError::NeedsFunction {
+                    what: "building a backend",
+                });
+            }
+        };
+        let parts = Parts {
+            backend,
+            hooks: self.hooks,
+            plan: self.plan,
+            backend_time: start.elapsed(),
+        };
+        Ok(SparseJacobian {
+            recovery: Recovery::prepare(parts, self.point, options)?,
+        })
     }
 }
 
 impl SparseJacobian {
-    /// Prepares the Jacobian of `f` around `x0`: finds the pattern (traced at x0 unless
-    /// given), designs the probes (column CPR by default; row plans with the tape backend
-    /// when they need fewer products), and builds the backend (forward lanes by default).
+    /// Prepares the Jacobian of `f` around `x0`: finds the pattern (traced at x0 unless the
+    /// options say otherwise), designs the probes (column CPR and closed-form designs by
+    /// default), and builds the backend (forward lanes by default). The same as
+    /// `SparseJacobian::builder().function(f).point(x0).build(options)`.
     ///
     /// ```
     /// use sparsediff::num_dual::DualNum;
@@ -80,131 +192,40 @@ impl SparseJacobian {
         x0: &[f64],
         options: &Options,
     ) -> Result<Self, SparseError> {
-        if let Some(index) = sparsediff_pattern::first_non_finite(x0) {
-            return Err(SparseError::NonFiniteInput {
-                index,
-                value: x0[index],
-            });
-        }
-        let n = x0.len();
-        let m = f.num_outputs(n);
-        let f = Arc::new(f);
-        let mut times = PrepareTimes::default();
-        let start = Instant::now();
-        let (pattern, trace) = match &options.detection {
-            Detection::Trace => {
-                let (p, info) = jacobian_pattern_with_info(x0, |x| traced(&*f, m, x))?;
-                (p, Some(info))
-            }
-            Detection::Conservative { points, seed } => (
-                jacobian_pattern_conservative(x0, *points, *seed, |x| traced(&*f, m, x))?,
-                None,
-            ),
-            Detection::Given(p) => (p.clone(), None),
-        };
-        times.detection = start.elapsed();
-        if pattern.shape() != (m, n) {
-            return Err(SparseError::WrongLength {
-                what: "pattern shape (rows × columns)",
-                len: pattern.nrows() * pattern.ncols(),
-                expected: m * n,
-            });
-        }
-        let (plan, candidates, design_time) = design(&pattern, MatrixKind::General, options)?;
-        times.design = design_time;
-        let start = Instant::now();
-        let backend: Box<dyn JacobianBackend> = match options.backend {
-            BackendChoice::Auto | BackendChoice::Forward => {
-                Box::new(ForwardJacobian::anchored(Arc::clone(&f), x0)?)
-            }
-            BackendChoice::Tape => Box::new(TapeJacobian::new(Arc::clone(&f), x0)?),
-            BackendChoice::FiniteDifferences => {
-                let g = Arc::clone(&f);
-                Box::new(FiniteDifferenceJacobian::new(
-                    move |x: &[f64], y: &mut [f64]| {
-                        y.fill(0.0);
-                        g.eval(x, y);
-                    },
-                    n,
-                    m,
-                    Differences::Central,
-                ))
-            }
-        };
-        times.backend = start.elapsed();
-        let prepared = Prepared {
-            backend,
-            plan,
-            candidates,
-            source: Source::of(&options.detection),
-            trace,
-            hooks: Some(hooks(f, m)),
-            times,
-        };
-        Ok(Self {
-            recovery: Recovery::new(prepared, options)?,
-        })
+        Self::builder().function(f).point(x0).build(options)
     }
 
-    /// Prepares with a backend and a pattern the caller knows (forward lanes, finite
-    /// differences, a closure, a tape). The pattern is treated as given (the options'
-    /// detection is ignored): the function is not known here, so it is never traced, and
-    /// verification runs periodically under [`Verify::Auto`](crate::Verify::Auto).
+    /// A builder, for any combination of function, backend, plan and point.
+    pub fn builder<'x>() -> JacobianBuilder<'x> {
+        JacobianBuilder::default()
+    }
+
+    /// Prepares with a backend and a pattern the caller knows (the options' detector is
+    /// replaced by [`GivenPattern`]).
     pub fn with_backend(
         backend: Box<dyn JacobianBackend>,
         pattern: Pattern,
         options: &Options,
     ) -> Result<Self, SparseError> {
-        let (m, n) = backend.dims();
-        if pattern.shape() != (m, n) {
-            return Err(SparseError::WrongLength {
-                what: "pattern shape (rows × columns)",
-                len: pattern.nrows() * pattern.ncols(),
-                expected: m * n,
-            });
-        }
-        let (plan, candidates, design_time) = design(&pattern, MatrixKind::General, options)?;
-        let times = PrepareTimes {
-            design: design_time,
-            ..PrepareTimes::default()
+        let options = Options {
+            detector: Arc::new(GivenPattern(pattern)),
+            ..options.clone()
         };
-        Self::assemble(backend, plan, candidates, options, times)
+        Self::builder().backend(backend).build(&options)
     }
 
-    /// Uses an existing plan (e.g. one loaded with [`SavedPlan`](crate::SavedPlan)), with
-    /// the verification options of `options` (its detection and strategy are not used).
+    /// Uses an existing plan, with the verification options of `options`.
     pub fn with_plan(
         backend: Box<dyn JacobianBackend>,
-        plan: ProbePlan,
+        plan: impl Into<Arc<ProbePlan>>,
         options: &Options,
     ) -> Result<Self, SparseError> {
-        let candidates = vec![Candidate {
-            designer: plan.designer(),
-            outcome: Ok(plan.num_probes()),
-            time: std::time::Duration::ZERO,
-        }];
-        Self::assemble(backend, plan, candidates, options, PrepareTimes::default())
+        Self::builder().backend(backend).plan(plan).build(options)
     }
 
-    fn assemble(
-        backend: Box<dyn JacobianBackend>,
-        plan: ProbePlan,
-        candidates: Vec<Candidate>,
-        options: &Options,
-        times: PrepareTimes,
-    ) -> Result<Self, SparseError> {
-        let prepared = Prepared {
-            backend,
-            plan,
-            candidates,
-            source: Source::Given,
-            trace: None,
-            hooks: None,
-            times,
-        };
-        Ok(Self {
-            recovery: Recovery::new(prepared, options)?,
-        })
+    /// The plan, shareable between evaluators (immutable, `Send + Sync`).
+    pub fn shared_plan(&self) -> Arc<ProbePlan> {
+        Arc::clone(&self.recovery.engine.plan)
     }
 
     /// The Jacobian at `x` (CSR, the pattern's order). Allocates nothing after the first

@@ -37,6 +37,7 @@ pub use sparsediff_pattern as pattern;
 pub use sparsediff_probe as probe;
 
 pub mod composite;
+pub mod detect;
 mod engine;
 mod error;
 mod hessian;
@@ -50,16 +51,18 @@ pub mod testing;
 mod verify;
 
 pub use composite::{CompositeHessian, Outer, RowFunctions};
-pub use engine::{Candidate, PrepareTimes, RecoveryInfo};
+pub use detect::{Conservative, GivenPattern, SparsityDetector, Traced};
+pub use engine::{PrepareTimes, RecoveryInfo};
 pub use error::SparseError;
+pub use hessian::HessianBuilder;
 pub use hessian::SparseHessian;
+pub use jacobian::JacobianBuilder;
 pub use jacobian::SparseJacobian;
-pub use options::{
-    BackendChoice, DEFAULT_VERIFY_EVERY, Detection, OnBranchChange, Options, Strategy, Verify,
-    default_orders,
-};
+pub use options::{BackendChoice, DEFAULT_VERIFY_EVERY, OnBranchChange, Options, Strategy, Verify};
 pub use saved::{SavedPlan, SavedPlanError, SavedRecovery, SavedSeeds};
 pub use sparsediff_ad::{ScalarFunction, VectorFunction};
+pub use sparsediff_probe::design::default_orders;
+pub use sparsediff_probe::design::{Candidate, Outcome};
 
 pub use sparsediff_coloring::{
     Coloring, ColoringError, ColoringParams, Method, Order, OrderChoice, Problem, color,

@@ -1,29 +1,17 @@
 //! What `prepare` is asked to do: how to find the pattern, how to design probes, which
-//! backend computes the products.
+//! backend computes the products, and what `evaluate` checks.
 
-use sparsediff_coloring::{ColoringParams, Order, OrderChoice};
+use std::sync::Arc;
+
+use sparsediff_coloring::ColoringParams;
 use sparsediff_pattern::Pattern;
+use sparsediff_probe::design::{AutoDesigner, SharedDesigner, default_orders};
 use sparsediff_probe::{
-    ColoredDesigner, Decompression, Geometry, IdentityDesigner, ProbeDesigner, RandomDesigner,
-    RollDesigner, StencilDesigner, SymmetricRandomDesigner,
+    ColoredDesigner, Decompression, Geometry, IdentityDesigner, RandomDesigner, RollDesigner,
+    StencilDesigner, SymmetricRandomDesigner,
 };
 
-/// Where the sparsity pattern comes from.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Detection {
-    /// Trace the function at x0 (a local pattern: valid at x0, following its branches).
-    Trace,
-    /// Union of the local patterns at x0 and at `points` seeded random perturbations of x0
-    /// (relative size `scale`): a pattern valid in a neighbourhood of x0.
-    Conservative {
-        /// Extra points.
-        points: usize,
-        /// Seed of the perturbations.
-        seed: u64,
-    },
-    /// A pattern the caller knows (checked for its shape only).
-    Given(Pattern),
-}
+use crate::detect::{Detector, GivenPattern, SparsityDetector, Traced};
 
 /// Which backend computes the products for a function given to `prepare`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -54,14 +42,14 @@ impl BackendChoice {
 }
 
 /// How probes are designed.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone)]
 pub enum Strategy {
-    /// The fewest probes among the exact designers that apply (colourings, roll, and a
+    /// The fewest probes among the exact designers that apply
+    /// ([`AutoDesigner`](sparsediff_probe::design::AutoDesigner): colourings, roll, and a
     /// closed-form stencil when a geometry is given or inferred); ties go to direct
     /// recovery, the search stops at a plan that meets the lower bound of every exact
-    /// design (a clique, or 3 for a graph with a cycle, for Hessians; the largest row for
-    /// Jacobians), and a designer whose own lower bound cannot beat the best plan so far
-    /// is skipped.
+    /// design, and a designer whose own lower bound cannot beat the best plan so far is
+    /// skipped ([`BestOf`](sparsediff_probe::design::BestOf)).
     Auto,
     /// Stride probes of the band (the prototype's method).
     Roll,
@@ -82,11 +70,38 @@ pub enum Strategy {
     SymmetricRandom,
     /// One probe per column (dense baseline).
     Identity,
+    /// Any designer: a user's own, a [`GivenColoring`](sparsediff_probe::GivenColoring), or
+    /// a [`BestOf`](sparsediff_probe::design::BestOf) of several.
+    Custom(SharedDesigner),
+}
+
+impl std::fmt::Debug for Strategy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Strategy::Stencil(g, d) => write!(f, "Stencil({g:?}, {d:?})"),
+            Strategy::Random { oversampling } => {
+                write!(f, "Random {{ oversampling: {oversampling} }}")
+            }
+            Strategy::Custom(d) => write!(f, "Custom({})", d.name()),
+            other => f.write_str(other.name()),
+        }
+    }
+}
+
+impl PartialEq for Strategy {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Strategy::Stencil(g, d), Strategy::Stencil(h, e)) => g == h && d == e,
+            (Strategy::Random { oversampling: a }, Strategy::Random { oversampling: b }) => a == b,
+            (Strategy::Custom(a), Strategy::Custom(b)) => Arc::ptr_eq(a, b),
+            (a, b) => std::mem::discriminant(a) == std::mem::discriminant(b),
+        }
+    }
 }
 
 impl Strategy {
     /// The name used on the command line (`auto`, `roll`, `cpr`, `star`, `acyclic`,
-    /// `stencil`, `random`, `symmetric-random`, `identity`).
+    /// `stencil`, `random`, `symmetric-random`, `identity`; a custom designer's name).
     pub fn name(&self) -> &'static str {
         match self {
             Strategy::Auto => "auto",
@@ -98,75 +113,46 @@ impl Strategy {
             Strategy::Random { .. } => "random",
             Strategy::SymmetricRandom => "symmetric-random",
             Strategy::Identity => "identity",
+            Strategy::Custom(d) => d.name(),
         }
     }
 
-    /// The designers this strategy tries, in order of preference for ties.
-    pub(crate) fn designers(
+    /// The designer of this strategy, with the options' colouring parameters and geometry.
+    pub fn designer(
         &self,
-        hessian: bool,
         coloring: &ColoringParams,
         geometry: Option<Geometry>,
-    ) -> Vec<Box<dyn ProbeDesigner>> {
-        let colored = |d: ColoredDesigner| -> Box<dyn ProbeDesigner> {
-            Box::new(d.with_params(coloring.clone()))
-        };
+    ) -> SharedDesigner {
+        let colored =
+            |d: ColoredDesigner| -> SharedDesigner { Arc::new(d.with_params(coloring.clone())) };
         match self {
-            Strategy::Auto => {
-                // Direct designs first, so that they win ties (the first with the fewest
-                // probes is kept).
-                let mut d: Vec<Box<dyn ProbeDesigner>> = Vec::new();
-                if let Some(g) = geometry {
-                    d.push(Box::new(StencilDesigner::new(g, Decompression::Direct)));
-                }
-                if hessian {
-                    d.push(colored(ColoredDesigner::star().with_geometry(geometry)));
-                    if let Some(g) = geometry {
-                        d.push(Box::new(StencilDesigner::new(
-                            g,
-                            Decompression::Substitution,
-                        )));
-                    }
-                    d.push(colored(ColoredDesigner::acyclic()));
-                }
-                d.push(colored(ColoredDesigner::cpr()));
-                d.push(Box::new(RollDesigner));
-                d
-            }
-            Strategy::Roll => vec![Box::new(RollDesigner)],
-            Strategy::Cpr => vec![colored(ColoredDesigner::cpr())],
-            Strategy::Star => vec![colored(ColoredDesigner::star())],
-            Strategy::Acyclic => vec![colored(ColoredDesigner::acyclic())],
-            Strategy::Stencil(g, d) => vec![Box::new(StencilDesigner::new(*g, *d))],
+            Strategy::Auto => Arc::new(AutoDesigner {
+                coloring: coloring.clone(),
+                geometry,
+            }),
+            Strategy::Roll => Arc::new(RollDesigner),
+            Strategy::Cpr => colored(ColoredDesigner::cpr()),
+            Strategy::Star => colored(ColoredDesigner::star()),
+            Strategy::Acyclic => colored(ColoredDesigner::acyclic()),
+            Strategy::Stencil(g, d) => Arc::new(StencilDesigner::new(*g, *d)),
             Strategy::Random { oversampling } => {
-                vec![Box::new(RandomDesigner::new().oversampling(*oversampling))]
+                Arc::new(RandomDesigner::new().oversampling(*oversampling))
             }
-            Strategy::SymmetricRandom => vec![Box::new(SymmetricRandomDesigner::new())],
-            Strategy::Identity => vec![Box::new(IdentityDesigner)],
+            Strategy::SymmetricRandom => Arc::new(SymmetricRandomDesigner::new()),
+            Strategy::Identity => Arc::new(IdentityDesigner),
+            Strategy::Custom(d) => Arc::clone(d),
         }
     }
-}
-
-/// Vertex orders tried by the colouring designers of [`Strategy::Auto`] and the colouring
-/// strategies: the fast deterministic orders (the slow ones — random, dynamic
-/// largest-first — rarely win and cost seconds on 1e6-vertex patterns).
-pub fn default_orders() -> OrderChoice {
-    OrderChoice::Best(vec![
-        Order::Natural,
-        Order::LargestFirst,
-        Order::SmallestLast,
-        Order::IncidenceDegree,
-        Order::PerfectElimination,
-        Order::Dsatur,
-    ])
 }
 
 /// Options of [`SparseHessian::prepare`](crate::SparseHessian::prepare) and
 /// [`SparseJacobian::prepare`](crate::SparseJacobian::prepare).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Options {
-    /// Where the pattern comes from. Default: [`Detection::Trace`].
-    pub detection: Detection,
+    /// Where the pattern comes from. Default: [`Traced`] (the local pattern at x0); also
+    /// [`Conservative`](crate::detect::Conservative),
+    /// [`GivenPattern`](crate::detect::GivenPattern) or a detector of your own.
+    pub detector: Detector,
     /// How probes are designed. Default: [`Strategy::Auto`].
     pub strategy: Strategy,
     /// Which backend computes the products. Default: [`BackendChoice::Auto`].
@@ -244,7 +230,7 @@ pub enum OnBranchChange {
 impl Default for Options {
     fn default() -> Self {
         Self {
-            detection: Detection::Trace,
+            detector: Arc::new(Traced),
             strategy: Strategy::Auto,
             backend: BackendChoice::Auto,
             coloring: ColoringParams::with_order(default_orders()),
@@ -265,10 +251,15 @@ impl Options {
         }
     }
 
-    /// Default options with a known pattern.
+    /// Default options with a known pattern ([`GivenPattern`]).
     pub fn with_pattern(pattern: Pattern) -> Self {
+        Self::with_detector(GivenPattern(pattern))
+    }
+
+    /// Default options with this detector.
+    pub fn with_detector(detector: impl SparsityDetector + 'static) -> Self {
         Self {
-            detection: Detection::Given(pattern),
+            detector: Arc::new(detector),
             ..Self::default()
         }
     }

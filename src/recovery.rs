@@ -20,14 +20,19 @@
 //!    products, and is otherwise an error naming the rows;
 //! 6. finite-difference values are unscaled.
 
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
 use sparsediff_ad::trace::TraceInfo;
 use sparsediff_ad::{AdError, BranchStatus, HessianBackend, JacobianBackend, SeedBlock};
 use sparsediff_pattern::Pattern;
+use sparsediff_probe::design::{Candidate, Outcome};
 use sparsediff_probe::{MatrixKind, Orientation, ProbePlan};
 
-use crate::engine::{Candidate, Engine, PrepareTimes, RecoveryInfo, design};
+use crate::detect::{Detected, FunctionAccess};
+use crate::engine::{Engine, PrepareTimes, RecoveryInfo};
 use crate::error::SparseError;
-use crate::options::{Detection, OnBranchChange, Options, Verify};
+use crate::options::{OnBranchChange, Options, Verify};
 use crate::verify::Verifier;
 
 /// Relative difference between a tape's value and a plain evaluation above which the
@@ -71,6 +76,14 @@ pub(crate) trait Products {
         probes: usize,
         out: &mut [f64],
     ) -> Result<Option<&[f64]>, AdError>;
+    /// Products along dense directions, unscaled (what detectors see).
+    fn plain(
+        &mut self,
+        x: &[f64],
+        dirs: &[f64],
+        probes: usize,
+        out: &mut [f64],
+    ) -> Result<(), AdError>;
     fn branches(&self) -> BranchStatus;
     fn rerecord(&mut self, x: &[f64]) -> Result<bool, AdError>;
     /// The backend's own value(s) at x (a tape's replay).
@@ -112,6 +125,19 @@ impl Products for Box<dyn HessianBackend> {
             probes,
         };
         self.hvp_block_scaled(x, seeds, out)
+    }
+    fn plain(
+        &mut self,
+        x: &[f64],
+        dirs: &[f64],
+        probes: usize,
+        out: &mut [f64],
+    ) -> Result<(), AdError> {
+        let seeds = SeedBlock::Dense {
+            values: dirs,
+            probes,
+        };
+        self.hvp_block(x, seeds, out)
     }
     fn branches(&self) -> BranchStatus {
         (**self).branches()
@@ -166,6 +192,19 @@ impl Products for Box<dyn JacobianBackend> {
         };
         self.jvp_block_scaled(x, seeds, out)
     }
+    fn plain(
+        &mut self,
+        x: &[f64],
+        dirs: &[f64],
+        probes: usize,
+        out: &mut [f64],
+    ) -> Result<(), AdError> {
+        let seeds = SeedBlock::Dense {
+            values: dirs,
+            probes,
+        };
+        self.jvp_block(x, seeds, out)
+    }
     fn branches(&self) -> BranchStatus {
         (**self).branches()
     }
@@ -191,42 +230,65 @@ pub(crate) struct Hooks {
     pub(crate) plain: PlainAt,
 }
 
-/// Where the pattern came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Source {
-    Traced,
-    Conservative,
-    Given,
-}
-
-impl Source {
-    pub(crate) fn of(detection: &Detection) -> Self {
-        match detection {
-            Detection::Trace => Source::Traced,
-            Detection::Conservative { .. } => Source::Conservative,
-            Detection::Given(_) => Source::Given,
-        }
-    }
-
-    fn name(self) -> &'static str {
-        match self {
-            Source::Traced => "traced",
-            Source::Conservative => "conservative",
-            Source::Given => "given",
-        }
-    }
-}
-
-/// Everything `prepare` found, handed to [`Recovery::new`].
-pub(crate) struct Prepared<B> {
+/// What a builder hands to the engine.
+pub(crate) struct Parts<B> {
     pub(crate) backend: B,
-    pub(crate) plan: ProbePlan,
-    pub(crate) candidates: Vec<Candidate>,
-    pub(crate) source: Source,
-    /// What the trace at x0 saw (traced patterns only).
-    pub(crate) trace: Option<TraceInfo>,
+    /// The user's function, when it was given.
     pub(crate) hooks: Option<Hooks>,
-    pub(crate) times: PrepareTimes,
+    /// A plan to use as it is (no detection, no design).
+    pub(crate) plan: Option<Arc<ProbePlan>>,
+    /// Time spent building the backend.
+    pub(crate) backend_time: Duration,
+}
+
+/// The function as a detector sees it: traces through the hooks, products through the
+/// backend.
+struct Access<'a, B> {
+    backend: &'a mut B,
+    hooks: Option<&'a Hooks>,
+}
+
+impl<B: Products> FunctionAccess for Access<'_, B> {
+    fn kind(&self) -> MatrixKind {
+        self.backend.kind()
+    }
+
+    fn shape(&self) -> (usize, usize) {
+        self.backend.shape()
+    }
+
+    fn trace(&mut self, x: &[f64]) -> Result<(Pattern, TraceInfo), SparseError> {
+        match self.hooks {
+            Some(h) => (h.trace)(x),
+            None => Err(SparseError::NeedsFunction {
+                what: "tracing the pattern",
+            }),
+        }
+    }
+
+    fn products(
+        &mut self,
+        x: &[f64],
+        dirs: &[f64],
+        probes: usize,
+        out: &mut [f64],
+    ) -> Result<(), SparseError> {
+        let (rows, n) = self.backend.shape();
+        for (what, len, expected) in [
+            ("x", x.len(), n),
+            ("directions", dirs.len(), n.saturating_mul(probes)),
+            ("products", out.len(), rows.saturating_mul(probes)),
+        ] {
+            if len != expected {
+                return Err(SparseError::WrongLength {
+                    what,
+                    len,
+                    expected,
+                });
+            }
+        }
+        Ok(self.backend.plain(x, dirs, probes, out)?)
+    }
 }
 
 /// Flags of one evaluation.
@@ -246,7 +308,8 @@ pub(crate) struct Recovery<B> {
     hooks: Option<Hooks>,
     /// Strategy, colouring and geometry for re-designs.
     options: Options,
-    source: Source,
+    /// The pattern must not be widened (given by the caller, or a given plan).
+    fixed: bool,
     policy: OnBranchChange,
     /// Branch changes of the backend already handled.
     seen_changes: usize,
@@ -259,26 +322,88 @@ pub(crate) struct Recovery<B> {
 }
 
 impl<B: Products> Recovery<B> {
-    pub(crate) fn new(prepared: Prepared<B>, options: &Options) -> Result<Self, SparseError> {
-        let start = std::time::Instant::now();
-        let Prepared {
-            backend,
-            plan,
-            candidates,
-            source,
-            trace,
+    /// Detects the pattern (unless a plan is given), designs the plan, sets up the
+    /// buffers and the verification.
+    pub(crate) fn prepare(
+        parts: Parts<B>,
+        x0: Option<&[f64]>,
+        options: &Options,
+    ) -> Result<Self, SparseError> {
+        let Parts {
+            mut backend,
             hooks,
-            mut times,
-        } = prepared;
+            plan,
+            backend_time,
+        } = parts;
+        check_verify(options.verify)?;
+        let mut times = PrepareTimes {
+            backend: backend_time,
+            ..PrepareTimes::default()
+        };
         let (rows, n) = backend.shape();
-        if plan.pattern().shape() != (rows, n) {
-            return Err(SparseError::WrongLength {
-                what: "plan pattern shape (rows × columns)",
-                len: plan.pattern().nrows() * plan.pattern().ncols(),
-                expected: rows * n,
+        let kind = backend.kind();
+        let (plan, candidates, detected, detection) = match plan {
+            Some(plan) => {
+                let candidates = vec![Candidate {
+                    designer: "plan",
+                    outcome: Outcome::Designed {
+                        probes: plan.num_probes(),
+                    },
+                    time: Duration::ZERO,
+                }];
+                (plan, candidates, None, "plan")
+            }
+            None => {
+                let x0 = match x0 {
+                    Some(x0) => x0,
+                    None if options.detector.needs_point() => return Err(SparseError::NeedsPoint),
+                    None => &[],
+                };
+                if options.detector.needs_point() && x0.len() != n {
+                    return Err(SparseError::WrongLength {
+                        what: "x0",
+                        len: x0.len(),
+                        expected: n,
+                    });
+                }
+                let start = Instant::now();
+                let mut access = Access {
+                    backend: &mut backend,
+                    hooks: hooks.as_ref(),
+                };
+                let detected = options.detector.detect(&mut access, x0)?;
+                times.detection = start.elapsed();
+                if detected.pattern.shape() != (rows, n) {
+                    return Err(SparseError::PatternShape {
+                        rows: detected.pattern.nrows(),
+                        cols: detected.pattern.ncols(),
+                        expected_rows: rows,
+                        expected_cols: n,
+                    });
+                }
+                let designer = options
+                    .strategy
+                    .designer(&options.coloring, options.geometry);
+                let report = designer.design_report(&detected.pattern, kind)?;
+                times.design = report.time;
+                let plan = Arc::new(report.plan);
+                (
+                    plan,
+                    report.candidates,
+                    Some(detected),
+                    options.detector.name(),
+                )
+            }
+        };
+        if plan.pattern().shape() != (rows, n) || plan.kind() != kind {
+            return Err(SparseError::PatternShape {
+                rows: plan.pattern().nrows(),
+                cols: plan.pattern().ncols(),
+                expected_rows: rows,
+                expected_cols: n,
             });
         }
-        check_verify(options.verify)?;
+        let start = Instant::now();
         let tol = options
             .verify_tolerance
             .unwrap_or_else(|| backend.verify_tolerance());
@@ -289,24 +414,24 @@ impl<B: Products> Recovery<B> {
             });
         }
         let status = backend.branches();
+        let fixed = detected.as_ref().is_none_or(|d: &Detected| d.fixed);
         // The pattern may not hold at every x: check periodically (Verify::Auto).
-        let periodic = source != Source::Traced
-            || hooks.is_none()
-            || trace.is_none_or(|t| t.may_branch())
+        let periodic = hooks.is_none()
+            || detected.as_ref().is_none_or(|d| !d.holds_everywhere)
             || status.reads_values;
         let verifier = Verifier::new(options.verify, tol, n, rows, periodic);
         let outputs = backend.outputs();
         let engine = Engine::new(plan);
-        times.setup += start.elapsed();
+        times.setup = start.elapsed();
         let plan = &engine.plan;
         let info = RecoveryInfo {
             probes: plan.num_probes(),
             lower_bound: plan.lower_bound(),
             colors: plan.colors(),
-            designer: plan.designer(),
+            designer: plan.designer().to_string(),
             candidates,
             backend: backend.name(),
-            detection: source.name(),
+            detection,
             shape: (rows, n, plan.pattern().nnz()),
             prepare: times,
             verify_every: verifier.every(),
@@ -317,16 +442,14 @@ impl<B: Products> Recovery<B> {
             retraces: 0,
             redesigns: 0,
         };
-        let mut design_options = options.clone();
-        design_options.detection = Detection::Trace;
         Ok(Self {
             seen_changes: status.changes,
             backend,
             engine,
             verifier,
             hooks,
-            options: design_options,
-            source,
+            options: options.clone(),
+            fixed,
             policy: options.on_branch_change,
             scale: vec![0.0; n],
             scaled: false,
@@ -495,7 +618,7 @@ impl<B: Products> Recovery<B> {
         if traced.is_subset_of(current) {
             return Ok(false);
         }
-        if self.source == Source::Given {
+        if self.fixed {
             let missing = traced.difference(current)?;
             let (row, col) = missing.iter().next().unwrap_or((0, 0));
             return Err(SparseError::PatternMissesEntries {
@@ -505,14 +628,19 @@ impl<B: Products> Recovery<B> {
             });
         }
         let union = current.union(&traced)?;
-        let (plan, candidates, _) = design(&union, self.backend.kind(), &self.options)?;
-        self.engine = Engine::new(plan);
+        let designer = self
+            .options
+            .strategy
+            .designer(&self.options.coloring, self.options.geometry);
+        let report = designer.design_report(&union, self.backend.kind())?;
+        let candidates = report.candidates;
+        self.engine = Engine::new(Arc::new(report.plan));
         let plan = &self.engine.plan;
         let info = &mut self.info;
         info.probes = plan.num_probes();
         info.lower_bound = plan.lower_bound();
         info.colors = plan.colors();
-        info.designer = plan.designer();
+        info.designer = plan.designer().to_string();
         info.candidates = candidates;
         info.shape.2 = plan.pattern().nnz();
         info.redesigns += 1;

@@ -62,6 +62,13 @@ pub enum SavedPlanError {
     /// [`MAX_DENSE_ENTRIES`]).
     #[error("plan: {0}")]
     Plan(#[from] DesignError),
+    /// The plan decodes with a decoder of the caller's ([`ProbePlan::custom`]), which has no
+    /// saved form.
+    #[error("plan `{designer}` decodes with a decoder of the caller's, which cannot be saved")]
+    CustomDecoder {
+        /// The plan's designer.
+        designer: String,
+    },
 }
 
 /// How the products of a saved plan are decoded.
@@ -126,9 +133,15 @@ pub struct SavedPlan {
 }
 
 impl SavedPlan {
-    /// The saveable parts of `plan`.
-    pub fn from_plan(plan: &ProbePlan) -> Self {
+    /// The saveable parts of `plan` ([`SavedPlanError::CustomDecoder`] for a plan with a
+    /// decoder of the caller's).
+    pub fn from_plan(plan: &ProbePlan) -> Result<Self, SavedPlanError> {
         let recovery = match plan.recovery() {
+            Recovery::Custom => {
+                return Err(SavedPlanError::CustomDecoder {
+                    designer: plan.designer().to_string(),
+                });
+            }
             Recovery::Columns => SavedRecovery::Columns,
             Recovery::Rows => SavedRecovery::Rows,
             Recovery::Star => SavedRecovery::Star,
@@ -151,7 +164,7 @@ impl SavedPlan {
             },
         };
         let p = plan.pattern();
-        Self {
+        Ok(Self {
             format: FORMAT.to_string(),
             version: VERSION,
             designer: plan.designer().to_string(),
@@ -162,7 +175,7 @@ impl SavedPlan {
             row_ptr: p.row_ptr().to_vec(),
             col_idx: p.col_idx().to_vec(),
             seeds,
-        }
+        })
     }
 
     /// Rebuilds the plan, checking the pattern, the seeds and their decoding. Errors are

@@ -8,7 +8,7 @@ use sparsediff::ad::{
 use sparsediff::num_dual::DualNum;
 use sparsediff::probe::{Decompression, Geometry};
 use sparsediff::{
-    Detection, Options, SavedPlan, SparseError, SparseHessian, SparseJacobian, Strategy,
+    GivenPattern, Options, SavedPlan, SparseError, SparseHessian, SparseJacobian, Strategy,
     VectorFunction, Verify, generators,
 };
 
@@ -192,7 +192,7 @@ fn closure_backend_and_saved_plans() {
         assert!((v - rosenbrock_hessian(&x, i, j)).abs() <= 1e-12);
     }
     // Save, reload, get the same numbers.
-    let json = SavedPlan::from_plan(h.plan()).to_json().unwrap();
+    let json = SavedPlan::from_plan(h.plan()).unwrap().to_json().unwrap();
     let plan = SavedPlan::from_json(&json).unwrap().to_plan().unwrap();
     assert_eq!(plan.num_probes(), h.plan().num_probes());
     let backend = ClosureHessian::new(|x: &[f64]| Ok(rosenbrock(x)), products, n);
@@ -214,12 +214,14 @@ fn saved_plans_with_absurd_sizes_are_refused() {
     };
     use sparsediff::{SavedPlanError, SavedRecovery, SavedSeeds};
     let band = generators::band(20, 2, 2).unwrap();
-    let roll = SavedPlan::from_plan(&RollDesigner.design(&band, MatrixKind::Symmetric).unwrap());
+    let roll =
+        SavedPlan::from_plan(&RollDesigner.design(&band, MatrixKind::Symmetric).unwrap()).unwrap();
     let random = SavedPlan::from_plan(
         &RandomDesigner::new()
             .design(&band, MatrixKind::Symmetric)
             .unwrap(),
-    );
+    )
+    .unwrap();
     assert!(roll.to_plan().is_ok() && random.to_plan().is_ok());
     let refused = |saved: &SavedPlan| match saved.to_plan() {
         Err(SparseError::Saved(e)) => e,
@@ -307,7 +309,7 @@ fn verification_catches_a_pattern_that_misses_entries() {
     let diagonal = sparsediff::Pattern::identity(n).unwrap();
     let fd = FiniteDifferenceHessian::new(rosenbrock, rosenbrock_gradient, n, Differences::Central);
     let options = Options {
-        detection: Detection::Given(diagonal.clone()),
+        detector: std::sync::Arc::new(GivenPattern(diagonal.clone())),
         verify: Verify::Every(1),
         ..Options::default()
     };
@@ -321,7 +323,7 @@ fn verification_catches_a_pattern_that_misses_entries() {
     let fd = FiniteDifferenceHessian::new(rosenbrock, rosenbrock_gradient, n, Differences::Central);
     let band = generators::band(n, 1, 1).unwrap();
     let options = Options {
-        detection: Detection::Given(band.clone()),
+        detector: std::sync::Arc::new(GivenPattern(band.clone())),
         verify: Verify::Every(1),
         // The tolerance is the backend's: finite differences are held to 1e-5.
         ..Options::default()

@@ -19,8 +19,8 @@ use sparsediff::ad::{
 };
 use sparsediff::num_dual::{Dual64, DualNum, HyperDual64};
 use sparsediff::{
-    BackendChoice, Detection, OnBranchChange, Options, Pattern, ScalarFunction, SparseError,
-    SparseHessian, SparseJacobian, VectorFunction, Verify, generators,
+    BackendChoice, OnBranchChange, Options, Pattern, ScalarFunction, SparseError, SparseHessian,
+    SparseJacobian, VectorFunction, Verify, generators,
 };
 
 /// `PROPTEST_CASES` if set, else `default`.
@@ -636,10 +636,10 @@ impl Tally {
     }
 }
 
-fn detection(d: u8) -> Detection {
+fn detection(d: u8) -> sparsediff::detect::Detector {
     match d {
-        0 => Detection::Trace,
-        _ => Detection::Conservative { points: 4, seed: 1 },
+        0 => std::sync::Arc::new(sparsediff::Traced),
+        _ => std::sync::Arc::new(sparsediff::Conservative { points: 4, seed: 1 }),
     }
 }
 
@@ -649,7 +649,7 @@ fn hessian_campaign(raw: Option<bool>, default_cases: u32) -> Tally {
     let mut runner = TestRunner::new(config(default_cases));
     let result = runner.run(&case(raw), |c| {
         let options = Options {
-            detection: detection(c.detection),
+            detector: detection(c.detection),
             ..Options::default()
         };
         let mut h = match SparseHessian::prepare(c.program.clone(), &c.x0, &options) {
@@ -674,7 +674,7 @@ fn jacobian_campaign(raw: Option<bool>, default_cases: u32) -> Tally {
     let mut runner = TestRunner::new(config(default_cases));
     let result = runner.run(&(case(raw), any::<bool>()), |(c, tape)| {
         let options = Options {
-            detection: detection(c.detection),
+            detector: detection(c.detection),
             backend: if tape {
                 BackendChoice::Tape
             } else {

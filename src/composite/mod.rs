@@ -1004,7 +1004,7 @@ impl<P: RowFunctions, R: RowFunctions> CompositeHessian<P, R> {
     /// Prepares the Hessian of `f(z) = Σ_k objective_k(z) + Σ_i outer_i(residual_i(z))`
     /// around `x0`: validates the rows, traces each row's local Hessian pattern at x0 (the
     /// pattern is local to the branches a row takes there, as with
-    /// [`Detection::Trace`](crate::Detection::Trace); a row that makes any comparison is
+    /// the facade's `Traced` detector; a row that makes any comparison is
     /// treated as curved in all its variables), freezes the affine rows (see
     /// [`CompositeOptions`]), groups the others into classes, builds the output pattern and
     /// every index map. `outer` has one function per residual; pass [`NoRows`] for an empty

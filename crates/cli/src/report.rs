@@ -478,7 +478,7 @@ fn speed_section(md: &mut String, bar: &indicatif::ProgressBar) -> std::fmt::Res
         let values = random_values(&p, 1, kind == MatrixKind::Symmetric);
         let mut plan = None;
         let prepare = time(3, || plan = designer.design(&p, kind).ok());
-        let Some(mut plan) = plan else { return Ok(()) };
+        let Some(plan) = plan else { return Ok(()) };
         let b = plan.exact_products(&values);
         let mut out = vec![0.0; p.nnz()];
         let decode = time(11, || {

@@ -191,7 +191,7 @@ fn run_one(
     let start = Instant::now();
     let plan = d.design(pattern, kind);
     out.design_seconds = start.elapsed().as_secs_f64();
-    let mut plan = match plan {
+    let plan = match plan {
         Ok(p) => p,
         Err(e) => {
             out.note = Some(e.to_string());

@@ -106,6 +106,13 @@ pub enum DesignError {
         /// Vertices (columns for column plans, rows for row plans).
         vertices: usize,
     },
+    /// None of the designers of a [`BestOf`](crate::design::BestOf) applies: every one
+    /// failed or was skipped (each with its reason).
+    #[error("no designer applies: {}", DesignError::list(candidates))]
+    NoDesignerApplies {
+        /// What each designer gave.
+        candidates: Vec<crate::design::Candidate>,
+    },
     /// Dense probes (random seeds, given samples) would make the design hold more than
     /// [`MAX_DENSE_ENTRIES`](crate::MAX_DENSE_ENTRIES) values in its dense arrays: `rows`
     /// counts the rows of all of them (`what` names them), each with one value per probe.
@@ -122,6 +129,17 @@ pub enum DesignError {
         /// [`MAX_DENSE_ENTRIES`](crate::MAX_DENSE_ENTRIES).
         limit: usize,
     },
+}
+
+impl DesignError {
+    /// The candidates of a failed [`BestOf`](crate::design::BestOf), one per line.
+    fn list(candidates: &[crate::design::Candidate]) -> String {
+        candidates
+            .iter()
+            .map(|c| format!("{}: {}", c.designer, c.outcome))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
 }
 
 /// Why products could not be decoded. Nothing is ever decoded silently wrong: a wrong shape

@@ -1,6 +1,7 @@
 //! [`ProbePlan`]: the seeds to multiply by, and the prepared decoder that turns the products
 //! back into the matrix; [`ProbeDesigner`]: what makes plans.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use faer::{Mat, MatRef};
@@ -133,6 +134,9 @@ pub enum Recovery {
     RowLeastSquares,
     /// Dense probes, one global least-squares problem over the lower triangle.
     SymmetricLeastSquares,
+    /// A decoder of the caller's ([`ProbePlan::custom`]): not rebuilt from parts, so such a
+    /// plan cannot be saved.
+    Custom,
 }
 
 /// A probe plan: seeds, how many products they cost, and a prepared decoder.
@@ -141,7 +145,7 @@ pub enum Recovery {
 /// designed; [`decode`](Self::decode) then allocates nothing.
 #[derive(Debug, Clone)]
 pub struct ProbePlan {
-    pub(crate) designer: &'static str,
+    pub(crate) designer: Cow<'static, str>,
     pub(crate) kind: MatrixKind,
     pub(crate) orientation: Orientation,
     pub(crate) pattern: Arc<Pattern>,
@@ -153,9 +157,95 @@ pub struct ProbePlan {
 }
 
 impl ProbePlan {
-    /// Name of the designer that made the plan (`cpr`, `star`, `random`, ...).
-    pub fn designer(&self) -> &'static str {
-        self.designer
+    /// A plan with a decoder of the caller's: the seeds to multiply by and a decoder that
+    /// turns the products (`products_shape()` = rows × probes of the seeds) into one value
+    /// per entry of `pattern`. Checked: the seeds' rows match the pattern for the
+    /// orientation, the decoder's product shape matches the seeds. `lower_bound` and
+    /// `colors` are what the designer knows (0 and `None` if nothing).
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use faer::MatRef;
+    /// use sparsediff_pattern::Pattern;
+    /// use sparsediff_probe::{Decode, DecodeError, MatrixKind, Orientation, ProbePlan, Seeds};
+    ///
+    /// /// A diagonal matrix read from one all-ones probe.
+    /// #[derive(Debug)]
+    /// struct Diagonal(usize);
+    /// impl Decode for Diagonal {
+    ///     fn products_shape(&self) -> (usize, usize) { (self.0, 1) }
+    ///     fn decode(&self, b: MatRef<'_, f64>, values: &mut [f64]) -> Result<(), DecodeError> {
+    ///         for (i, v) in values.iter_mut().enumerate() { *v = b[(i, 0)]; }
+    ///         Ok(())
+    ///     }
+    /// }
+    /// let pattern = Pattern::identity(4)?;
+    /// let seeds = Seeds::Groups { group: vec![0; 4], num_probes: 1 };
+    /// let plan = ProbePlan::custom("my-diagonal", MatrixKind::Symmetric, Orientation::Columns,
+    ///     pattern, seeds, Arc::new(Diagonal(4)), 1, Some(1))?;
+    /// let b = plan.exact_products(&[1.0, 2.0, 3.0, 4.0]);
+    /// let mut v = [0.0; 4];
+    /// plan.decode(b.as_ref(), &mut v)?;
+    /// assert_eq!(v, [1.0, 2.0, 3.0, 4.0]);
+    /// assert_eq!(plan.designer(), "my-diagonal");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[allow(clippy::too_many_arguments)]
+    pub fn custom(
+        designer: impl Into<Cow<'static, str>>,
+        kind: MatrixKind,
+        orientation: Orientation,
+        pattern: Pattern,
+        seeds: Seeds,
+        decoder: Arc<dyn Decode>,
+        lower_bound: usize,
+        colors: Option<usize>,
+    ) -> Result<ProbePlan, DesignError> {
+        let (rows, expected_rows) = match orientation {
+            Orientation::Columns => (pattern.nrows(), pattern.ncols()),
+            Orientation::Rows => (pattern.ncols(), pattern.nrows()),
+        };
+        if seeds.dim() != expected_rows {
+            return Err(DesignError::SeedShape {
+                rows: seeds.dim(),
+                cols: seeds.num_probes(),
+                expected_rows,
+            });
+        }
+        if let Seeds::Groups { group, num_probes } = &seeds {
+            if *num_probes > expected_rows {
+                return Err(DesignError::TooManyProbes {
+                    probes: *num_probes,
+                    vertices: expected_rows,
+                });
+            }
+            crate::design::check_colors(group, *num_probes)?;
+        }
+        if decoder.products_shape() != (rows, seeds.num_probes()) {
+            let (r, c) = decoder.products_shape();
+            return Err(DesignError::SeedShape {
+                rows: r,
+                cols: c,
+                expected_rows: rows,
+            });
+        }
+        Ok(ProbePlan {
+            designer: designer.into(),
+            kind,
+            orientation,
+            pattern: Arc::new(pattern),
+            seeds,
+            lower_bound,
+            colors,
+            recovery: Recovery::Custom,
+            decoder: Decoder::Custom(decoder),
+        })
+    }
+
+    /// Name of the designer that made the plan (`cpr`, `star`, `random`, ..., or the name a
+    /// user's designer gave it; kept through save and load).
+    pub fn designer(&self) -> &str {
+        &self.designer
     }
 
     /// General or symmetric.
@@ -214,11 +304,7 @@ impl ProbePlan {
 
     /// Recovers the matrix values, in the pattern's entry order, from the products
     /// (`products_shape()`), without allocating.
-    pub fn decode(
-        &mut self,
-        products: MatRef<'_, f64>,
-        values: &mut [f64],
-    ) -> Result<(), DecodeError> {
+    pub fn decode(&self, products: MatRef<'_, f64>, values: &mut [f64]) -> Result<(), DecodeError> {
         self.decoder.decode(products, values)
     }
 
@@ -229,7 +315,7 @@ impl ProbePlan {
 
     /// Decodes into a new sprs CSR matrix (allocates; see [`decode`](Self::decode)).
     pub fn decode_to_sprs(
-        &mut self,
+        &self,
         products: MatRef<'_, f64>,
     ) -> Result<sprs::CsMat<f64>, DecodeError> {
         let mut values = vec![0.0; self.pattern.nnz()];
@@ -255,5 +341,16 @@ pub trait ProbeDesigner {
     fn lower_bound(&self, pattern: &Pattern, kind: MatrixKind) -> Option<usize> {
         let _ = (pattern, kind);
         None
+    }
+
+    /// Designs and reports how: every designer tried, with its outcome and time.
+    /// Default: this designer as the one candidate; combinators
+    /// ([`BestOf`](crate::design::BestOf)) report their members.
+    fn design_report(
+        &self,
+        pattern: &Pattern,
+        kind: MatrixKind,
+    ) -> Result<crate::design::Designed, DesignError> {
+        crate::design::design_single(self, pattern, kind)
     }
 }

@@ -148,7 +148,7 @@ fn every_designer_recovers_every_pattern() {
         let values = values_on(p, 7);
         for d in designers(&case) {
             let what = format!("{} / {}", case.name, d.name());
-            let mut plan = match d.design(p, kind) {
+            let plan = match d.design(p, kind) {
                 Ok(plan) => plan,
                 Err(DesignError::NotApplicable { .. }) if kind == MatrixKind::General => continue,
                 Err(e) => panic!("{what}: {e}"),
@@ -209,7 +209,7 @@ fn given_colourings_are_checked_not_trusted() {
         ((0..30).map(|j| j % 5).collect(), Method::Cpr, 5),
         ((0..30).map(|j| j % 5).collect(), Method::Distance2, 5),
     ] {
-        let mut plan = GivenColoring::new(colors, method)
+        let plan = GivenColoring::new(colors, method)
             .design(&band, MatrixKind::Symmetric)
             .unwrap();
         assert_eq!(plan.num_probes(), probes);
@@ -446,7 +446,7 @@ fn every_decoder_rejects_bad_products() {
         pattern: p.clone(),
         geometry: None,
     }) {
-        let mut plan = d.design(&p, MatrixKind::Symmetric).unwrap();
+        let plan = d.design(&p, MatrixKind::Symmetric).unwrap();
         let (rows, probes) = plan.products_shape();
         let mut out = vec![0.0; p.nnz()];
         let wrong = faer::Mat::<f64>::zeros(rows, probes + 1);
@@ -569,7 +569,7 @@ mod prop {
                 all.push(Box::new(SymmetricRandomDesigner::new().seed(seed)));
             }
             for d in all {
-                let mut plan = match d.design(&p, kind) {
+                let plan = match d.design(&p, kind) {
                     Ok(plan) => plan,
                     Err(DesignError::NotApplicable { .. }) if !symmetric => continue,
                     Err(e) => return Err(TestCaseError::fail(format!("{}: {e} on {p:?}", d.name()))),

@@ -228,7 +228,7 @@ fn decoding_does_not_allocate() {
             Box::new(SymmetricRandomDesigner::new()),
         ];
         for d in designs {
-            let mut plan = d.design(&p, MatrixKind::Symmetric).unwrap();
+            let plan = d.design(&p, MatrixKind::Symmetric).unwrap();
             let b = plan.exact_products(&values);
             let mut out = vec![0.0; p.nnz()];
             plan.decode(b.as_ref(), &mut out).unwrap(); // warm up
@@ -333,7 +333,7 @@ fn rank_deficient_samples_are_reported_never_decoded_wrong() {
     for c in 0..6 {
         s[(10, c)] = -3.0 * s[(11, c)];
     }
-    let mut plan = ProbePlan::from_samples(&p, MatrixKind::General, s, 1e-10).unwrap();
+    let plan = ProbePlan::from_samples(&p, MatrixKind::General, s, 1e-10).unwrap();
     assert_eq!(row_decoder(&plan).unrecoverable_rows(), &[9, 10, 11, 12]);
     let b = plan.exact_products(&values);
     let mut got = vec![0.0; p.nnz()];
@@ -377,7 +377,7 @@ fn rows_with_more_unknowns_than_samples_are_unrecoverable() {
 #[test]
 fn products_of_the_wrong_shape_are_rejected() {
     let p = generators::band(40, 2, 2).unwrap();
-    let mut plan = RandomDesigner::new()
+    let plan = RandomDesigner::new()
         .design(&p, MatrixKind::General)
         .unwrap();
     let (m, k) = plan.products_shape();
@@ -403,7 +403,7 @@ fn products_of_the_wrong_shape_are_rejected() {
             expected: p.nnz()
         })
     );
-    let mut sym = SymmetricRandomDesigner::new()
+    let sym = SymmetricRandomDesigner::new()
         .design(&p, MatrixKind::Symmetric)
         .unwrap();
     let (m, k) = sym.products_shape();
@@ -423,7 +423,7 @@ fn non_finite_products_are_rejected_with_their_position() {
         Box::new(SymmetricRandomDesigner::new()),
     ];
     for d in designs {
-        let mut plan = d.design(&p, MatrixKind::Symmetric).unwrap();
+        let plan = d.design(&p, MatrixKind::Symmetric).unwrap();
         for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
             let mut b = plan.exact_products(&values);
             b[(17, 2)] = bad;
@@ -637,7 +637,7 @@ fn rank_deficient_random_rows_fail_at_design_time() {
 /// (same noise seed for every design).
 fn noisy_error(p: &Pattern, oversampling: usize, sigma: f64) -> f64 {
     let values = values_on(p, 3);
-    let mut plan = RandomDesigner::new()
+    let plan = RandomDesigner::new()
         .oversampling(oversampling)
         .seed(21)
         .design(p, MatrixKind::General)
@@ -681,7 +681,7 @@ fn residuals_name_rows_where_the_pattern_misses_entries() {
     let declared = generators::band(60, 1, 1).unwrap();
     let true_pattern = truth.filter(|i, j| i.abs_diff(j) <= 1 || (20..=40).contains(&i));
     let values = values_on(&true_pattern, 8);
-    let mut plan = RandomDesigner::new()
+    let plan = RandomDesigner::new()
         .oversampling(3)
         .design(&declared, MatrixKind::General)
         .unwrap();
@@ -735,7 +735,7 @@ fn az(pattern: &Pattern, values: &[f64], z: &[f64]) -> Vec<f64> {
 fn verification_passes_a_correct_decode() {
     let p = generators::cartpole(20).unwrap();
     let values = values_on(&p, 6);
-    let mut plan = SymmetricRandomDesigner::new()
+    let plan = SymmetricRandomDesigner::new()
         .design(&p, MatrixKind::Symmetric)
         .unwrap();
     let b = plan.exact_products(&values);
@@ -757,7 +757,7 @@ fn verification_flags_rows_where_the_pattern_misses_entries() {
     let true_pattern = full.filter(|i, j| i.abs_diff(j) <= 1 || (10..=14).contains(&i));
     let declared = generators::band(40, 1, 1).unwrap();
     let values = values_on(&true_pattern, 2);
-    let mut plan = RandomDesigner::new()
+    let plan = RandomDesigner::new()
         .design(&declared, MatrixKind::General)
         .unwrap();
     let b = exact_products(&true_pattern, &values, plan.seeds(), Orientation::Columns);
@@ -824,7 +824,7 @@ fn smallest_working_p(
 ) -> usize {
     let values = values_on(pattern, 17);
     for p in from.. {
-        let Ok(mut plan) = design(p) else { continue };
+        let Ok(plan) = design(p) else { continue };
         let b = plan.exact_products(&values);
         let mut got = vec![0.0; pattern.nnz()];
         if plan.decode(b.as_ref(), &mut got).is_ok() && rel_error(&got, &values) <= 1e-10 {

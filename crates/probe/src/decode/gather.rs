@@ -83,7 +83,7 @@ impl Decode for GatherDecoder {
         (self.rows, self.probes)
     }
 
-    fn decode(&mut self, products: MatRef<'_, f64>, values: &mut [f64]) -> Result<(), DecodeError> {
+    fn decode(&self, products: MatRef<'_, f64>, values: &mut [f64]) -> Result<(), DecodeError> {
         let b = ProductsView::new(products, self.rows, self.probes)?;
         check_values(values, self.src.len())?;
         for (v, &[r, c]) in values.iter_mut().zip(&self.src) {

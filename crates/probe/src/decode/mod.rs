@@ -27,14 +27,16 @@ use faer::MatRef;
 
 use crate::error::DecodeError;
 
-/// Recovers matrix values from compressed products.
-pub trait Decode {
+/// Recovers matrix values from compressed products. Decoders are immutable once prepared
+/// (`&self`), so one plan serves several threads; implement this trait for a decoder of
+/// your own and wrap it in [`Decoder::Custom`].
+pub trait Decode: std::fmt::Debug + Send + Sync {
     /// Shape (rows, probes) the products must have.
     fn products_shape(&self) -> (usize, usize);
 
     /// Writes the matrix values, in the pattern's entry order, into `values`. Checks the
     /// products' shape and that every product is finite first.
-    fn decode(&mut self, products: MatRef<'_, f64>, values: &mut [f64]) -> Result<(), DecodeError>;
+    fn decode(&self, products: MatRef<'_, f64>, values: &mut [f64]) -> Result<(), DecodeError>;
 }
 
 /// Every prepared decoder of this crate.
@@ -51,6 +53,8 @@ pub enum Decoder {
     RowLeastSquares(RowLeastSquaresDecoder),
     /// Global least squares over the lower triangle of a symmetric matrix.
     SymmetricLeastSquares(SymmetricLeastSquaresDecoder),
+    /// A decoder of the caller's ([`ProbePlan::custom`](crate::ProbePlan::custom)).
+    Custom(std::sync::Arc<dyn Decode>),
 }
 
 impl Decode for Decoder {
@@ -61,16 +65,18 @@ impl Decode for Decoder {
             Decoder::Substitution(d) => d.products_shape(),
             Decoder::RowLeastSquares(d) => d.products_shape(),
             Decoder::SymmetricLeastSquares(d) => d.products_shape(),
+            Decoder::Custom(d) => d.products_shape(),
         }
     }
 
-    fn decode(&mut self, products: MatRef<'_, f64>, values: &mut [f64]) -> Result<(), DecodeError> {
+    fn decode(&self, products: MatRef<'_, f64>, values: &mut [f64]) -> Result<(), DecodeError> {
         match self {
             Decoder::Gather(d) => d.decode(products, values),
             Decoder::Roll(d) => d.decode(products, values),
             Decoder::Substitution(d) => d.decode(products, values),
             Decoder::RowLeastSquares(d) => d.decode(products, values),
             Decoder::SymmetricLeastSquares(d) => d.decode(products, values),
+            Decoder::Custom(d) => d.decode(products, values),
         }
     }
 }

@@ -37,7 +37,7 @@ impl Decode for RollDecoder {
         (self.pattern.nrows(), self.stride)
     }
 
-    fn decode(&mut self, products: MatRef<'_, f64>, values: &mut [f64]) -> Result<(), DecodeError> {
+    fn decode(&self, products: MatRef<'_, f64>, values: &mut [f64]) -> Result<(), DecodeError> {
         let b = ProductsView::new(products, self.pattern.nrows(), self.stride)?;
         check_values(values, self.pattern.nnz())?;
         let p = &*self.pattern;

@@ -335,7 +335,7 @@ impl Decode for RowLeastSquaresDecoder {
     /// Decodes like [`decode_partial`](RowLeastSquaresDecoder::decode_partial), then fails
     /// with [`DecodeError::Unrecoverable`] if any row could not be recovered: nothing is
     /// returned silently wrong (those rows hold NaN).
-    fn decode(&mut self, products: MatRef<'_, f64>, values: &mut [f64]) -> Result<(), DecodeError> {
+    fn decode(&self, products: MatRef<'_, f64>, values: &mut [f64]) -> Result<(), DecodeError> {
         let bad = self.decode_partial(products, values)?;
         if bad.is_empty() {
             Ok(())

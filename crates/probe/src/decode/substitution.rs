@@ -289,7 +289,7 @@ impl Decode for SubstitutionDecoder {
         (self.n, self.probes)
     }
 
-    fn decode(&mut self, products: MatRef<'_, f64>, values: &mut [f64]) -> Result<(), DecodeError> {
+    fn decode(&self, products: MatRef<'_, f64>, values: &mut [f64]) -> Result<(), DecodeError> {
         let b = ProductsView::new(products, self.n, self.probes)?;
         check_values(values, self.nnz)?;
         match &self.sweep {

@@ -34,7 +34,7 @@
 //! the Cholesky factorisation breaks down, it is redone with dynamic regularisation only to
 //! locate those rows, and the design is refused.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use faer::dyn_stack::{MemBuffer, MemStack, StackReq};
 use faer::linalg::cholesky::llt::factor::LltRegularization;
@@ -110,15 +110,45 @@ struct Prepared {
 
 /// Prepared global least squares for a symmetric pattern (see the module docs). Decoding
 /// writes both triangles and allocates nothing: the solution, correction and residual
-/// vectors and the solver scratch live in the decoder.
-#[derive(Debug, Clone)]
+/// vectors and the solver scratch live in the decoder, behind a lock so that one decoder
+/// serves several threads (a thread that finds it taken decodes with a scratch of its own,
+/// which it allocates).
+#[derive(Debug)]
 pub struct SymmetricLeastSquaresDecoder {
     prepared: Arc<Prepared>,
     refinement_steps: usize,
+    scratch: Mutex<Scratch>,
+}
+
+/// The vectors and solver memory of one decode.
+#[derive(Debug, Clone)]
+struct Scratch {
     x: Mat<f64>,
     dx: Mat<f64>,
     resid: Vec<f64>,
     work: Workspace,
+}
+
+impl Scratch {
+    fn new(prep: &Prepared) -> Self {
+        let nunk = prep.unknowns.len();
+        Self {
+            x: Mat::zeros(nunk, 1),
+            dx: Mat::zeros(nunk, 1),
+            resid: vec![0.0; prep.pattern.nrows() * prep.probes],
+            work: Workspace::new(prep.symbolic.solve_in_place_scratch::<f64>(1, Par::Seq)),
+        }
+    }
+}
+
+impl Clone for SymmetricLeastSquaresDecoder {
+    fn clone(&self) -> Self {
+        Self {
+            prepared: Arc::clone(&self.prepared),
+            refinement_steps: self.refinement_steps,
+            scratch: Mutex::new(Scratch::new(&self.prepared)),
+        }
+    }
 }
 
 impl SymmetricLeastSquaresDecoder {
@@ -223,8 +253,6 @@ impl SymmetricLeastSquaresDecoder {
                 Some(row)
             }
         };
-        let nunk = unknowns.len();
-        let work = Workspace::new(symbolic.solve_in_place_scratch::<f64>(1, Par::Seq));
         let prepared = Prepared {
             pattern,
             probes: p,
@@ -234,13 +262,11 @@ impl SymmetricLeastSquaresDecoder {
             symbolic,
             l_values,
         };
-        let mut decoder = Self {
+        let scratch = Scratch::new(&prepared);
+        let decoder = Self {
             prepared: Arc::new(prepared),
             refinement_steps,
-            x: Mat::zeros(nunk, 1),
-            dx: Mat::zeros(nunk, 1),
-            resid: vec![0.0; n * p],
-            work,
+            scratch: Mutex::new(scratch),
         };
         let mut bad = decoder.self_test()?;
         if let Some(row) = breakdown
@@ -259,7 +285,7 @@ impl SymmetricLeastSquaresDecoder {
 
     /// Recovers a random matrix on the pattern from its exact products; returns the rows
     /// (ascending) of the unknowns whose error exceeds [`SELF_TEST_TOL`].
-    fn self_test(&mut self) -> Result<Vec<usize>, DesignError> {
+    fn self_test(&self) -> Result<Vec<usize>, DesignError> {
         use rand::RngExt;
         let prep = Arc::clone(&self.prepared);
         let (n, p) = (prep.pattern.nrows(), prep.probes);
@@ -281,11 +307,12 @@ impl SymmetricLeastSquaresDecoder {
             value: "(too large)".to_string(),
             reason: "the products of a test matrix overflow",
         })?;
-        self.solve(view);
+        let mut scratch = Scratch::new(&prep);
+        self.solve(view, &mut scratch);
         let scale = truth.iter().fold(0.0f64, |m, v| m.max(v.abs()));
         let mut rows = Vec::new();
         for (u, (&t, [a, bb])) in truth.iter().zip(&prep.unknowns).enumerate() {
-            let err = (self.x[(u, 0)] - t).abs();
+            let err = (scratch.x[(u, 0)] - t).abs();
             // NaN counts as a failure.
             if err.is_nan() || err > SELF_TEST_TOL * scale {
                 rows.push(*a as usize);
@@ -297,25 +324,25 @@ impl SymmetricLeastSquaresDecoder {
         Ok(rows)
     }
 
-    /// Solves for the unknowns into `self.x`.
-    fn solve(&mut self, b: ProductsView<'_>) {
+    /// Solves for the unknowns into `scratch.x`.
+    fn solve(&self, b: ProductsView<'_>, scratch: &mut Scratch) {
         let prep = &*self.prepared;
         let llt = LltRef::new(&prep.symbolic, &prep.l_values);
-        let x = self.x.col_mut(0).try_as_col_major_mut();
+        let x = scratch.x.col_mut(0).try_as_col_major_mut();
         let x = x.expect("a Mat column is contiguous").as_slice_mut();
         transpose_times(prep, |i, c| b.at(i, c), x);
         llt.solve_in_place_with_conj(
             Conj::No,
-            self.x.as_mut(),
+            scratch.x.as_mut(),
             Par::Seq,
-            MemStack::new(&mut self.work.buf),
+            MemStack::new(&mut scratch.work.buf),
         );
         for _ in 0..self.refinement_steps {
             let p = prep.probes;
-            let x = self.x.col(0).try_as_col_major();
+            let x = scratch.x.col(0).try_as_col_major();
             let x = x.expect("a Mat column is contiguous").as_slice();
             // resid = b − M x, row by row of the pattern.
-            for (i, r) in self.resid.chunks_exact_mut(p.max(1)).enumerate() {
+            for (i, r) in scratch.resid.chunks_exact_mut(p.max(1)).enumerate() {
                 for (c, rc) in r.iter_mut().enumerate() {
                     *rc = b.at(i, c);
                 }
@@ -326,18 +353,18 @@ impl SymmetricLeastSquaresDecoder {
                     }
                 }
             }
-            let dx = self.dx.col_mut(0).try_as_col_major_mut();
+            let dx = scratch.dx.col_mut(0).try_as_col_major_mut();
             let dx = dx.expect("a Mat column is contiguous").as_slice_mut();
-            let resid = &self.resid;
+            let resid = &scratch.resid;
             transpose_times(prep, |i, c| resid[i * p + c], dx);
             llt.solve_in_place_with_conj(
                 Conj::No,
-                self.dx.as_mut(),
+                scratch.dx.as_mut(),
                 Par::Seq,
-                MemStack::new(&mut self.work.buf),
+                MemStack::new(&mut scratch.work.buf),
             );
             for u in 0..prep.unknowns.len() {
-                self.x[(u, 0)] += self.dx[(u, 0)];
+                scratch.x[(u, 0)] += scratch.dx[(u, 0)];
             }
         }
     }
@@ -373,13 +400,23 @@ impl Decode for SymmetricLeastSquaresDecoder {
         (self.prepared.pattern.nrows(), self.prepared.probes)
     }
 
-    fn decode(&mut self, products: MatRef<'_, f64>, values: &mut [f64]) -> Result<(), DecodeError> {
+    fn decode(&self, products: MatRef<'_, f64>, values: &mut [f64]) -> Result<(), DecodeError> {
         let (rows, probes) = self.products_shape();
         let b = ProductsView::new(products, rows, probes)?;
         check_values(values, self.prepared.pattern.nnz())?;
-        self.solve(b);
+        let mut own;
+        let mut guard = self.scratch.try_lock();
+        let scratch = match guard.as_deref_mut() {
+            Ok(s) => s,
+            // Taken by another thread (or poisoned by a panic there): decode with our own.
+            Err(_) => {
+                own = Scratch::new(&self.prepared);
+                &mut own
+            }
+        };
+        self.solve(b, scratch);
         for (v, &u) in values.iter_mut().zip(&self.prepared.unknown_of) {
-            *v = self.x[(u as usize, 0)];
+            *v = scratch.x[(u as usize, 0)];
         }
         Ok(())
     }

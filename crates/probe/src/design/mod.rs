@@ -11,6 +11,7 @@
 //! | [`RandomDesigner`] | `random` | 2β+1 + oversampling (default 2) | per-row least squares |
 //! | [`SymmetricRandomDesigner`] | `symmetric-random` (half-sample) | β+1 + oversampling (default 1) | global least squares over the lower triangle |
 
+mod best;
 mod colored;
 mod given;
 mod identity;
@@ -20,6 +21,10 @@ mod roll;
 mod stencil;
 mod symmetric_random;
 
+pub use best::{
+    AutoDesigner, BestOf, Candidate, Designed, Outcome, SharedDesigner, Skip, default_orders,
+    design_single, exact_lower_bound,
+};
 pub use colored::ColoredDesigner;
 pub use given::GivenColoring;
 pub use identity::IdentityDesigner;
@@ -112,7 +117,7 @@ pub(crate) fn plan_from_colors(
         ),
     };
     Ok(ProbePlan {
-        designer,
+        designer: designer.into(),
         kind,
         orientation,
         pattern: Arc::new(pattern.clone()),

@@ -13,24 +13,6 @@ use crate::design::{GivenColoring, check_colors};
 use crate::error::DesignError;
 use crate::plan::{MatrixKind, Orientation, ProbeDesigner, ProbePlan, Recovery, Seeds};
 
-/// The designer names a plan can carry (anything else is reported as `loaded`).
-const NAMES: [&str; 14] = [
-    "identity",
-    "roll",
-    "stencil-direct",
-    "stencil-substitution",
-    "cpr",
-    "cpr-row",
-    "d2",
-    "star",
-    "acyclic",
-    "given",
-    "random",
-    "symmetric-random",
-    "samples",
-    "symmetric-samples",
-];
-
 impl ProbePlan {
     /// Rebuilds a plan from its parts, re-checking them: group seeds must be valid for the
     /// recovery (structurally orthogonal, star, acyclic, a stride covering every row's
@@ -47,11 +29,6 @@ impl ProbePlan {
         seeds: Seeds,
         recovery: Recovery,
     ) -> Result<ProbePlan, DesignError> {
-        let name = NAMES
-            .iter()
-            .copied()
-            .find(|&n| n == designer)
-            .unwrap_or("loaded");
         let expected_rows = if recovery == Recovery::Rows {
             pattern.nrows()
         } else {
@@ -119,7 +96,7 @@ impl ProbePlan {
                 })?;
                 let pattern = Arc::new(pattern.clone());
                 ProbePlan {
-                    designer: "roll",
+                    designer: "roll".into(),
                     kind,
                     orientation: Orientation::Columns,
                     lower_bound: pattern.row_stats().max,
@@ -144,7 +121,7 @@ impl ProbePlan {
                 let n = pattern.nrows();
                 let unknowns = pattern.iter().filter(|(i, j)| j <= i).count();
                 ProbePlan {
-                    designer: "symmetric-random",
+                    designer: "symmetric-random".into(),
                     kind,
                     orientation: Orientation::Columns,
                     pattern: Arc::new(pattern.clone()),
@@ -159,8 +136,15 @@ impl ProbePlan {
                 return Err(wrong_seeds("dense"));
             }
             (_, Seeds::Dense(_)) => return Err(wrong_seeds("group")),
+            (Recovery::Custom, _) => {
+                return Err(DesignError::NotApplicable {
+                    designer: "loaded",
+                    reason: "a plan with a decoder of the caller's cannot be rebuilt from parts"
+                        .to_string(),
+                });
+            }
         };
-        plan.designer = name;
+        plan.designer = designer.to_string().into();
         Ok(plan)
     }
 }
@@ -186,8 +170,8 @@ mod tests {
             Box::new(SymmetricRandomDesigner::new()),
         ];
         for d in designers {
-            let mut plan = d.design(&p, MatrixKind::Symmetric).unwrap();
-            let mut again = ProbePlan::from_parts(
+            let plan = d.design(&p, MatrixKind::Symmetric).unwrap();
+            let again = ProbePlan::from_parts(
                 plan.designer(),
                 plan.kind(),
                 plan.pattern(),

@@ -195,7 +195,7 @@ impl ProbeDesigner for RandomDesigner {
             return Err(design_error(&decoder, f));
         }
         Ok(ProbePlan {
-            designer: self.name(),
+            designer: self.name().into(),
             kind,
             orientation: Orientation::Columns,
             lower_bound: pattern.row_stats().max,
@@ -244,7 +244,7 @@ impl ProbePlan {
         let (decoder, _) =
             RowLeastSquaresDecoder::prepare(Arc::clone(&pattern), seeds.as_ref(), tol, true)?;
         Ok(ProbePlan {
-            designer: "samples",
+            designer: "samples".into(),
             kind,
             orientation: Orientation::Columns,
             lower_bound: pattern.row_stats().max,

@@ -30,7 +30,7 @@ impl ProbeDesigner for RollDesigner {
         let group: Vec<usize> = (0..n).map(|j| j % stride).collect();
         let pattern = Arc::new(pattern.clone());
         Ok(ProbePlan {
-            designer: self.name(),
+            designer: self.name().into(),
             kind,
             orientation: Orientation::Columns,
             lower_bound: pattern.row_stats().max,

@@ -243,7 +243,7 @@ impl ProbeDesigner for SymmetricRandomDesigner {
         };
         let lower_bound = counts.lower_bound;
         Ok(ProbePlan {
-            designer: self.name(),
+            designer: self.name().into(),
             kind,
             orientation: Orientation::Columns,
             pattern,
