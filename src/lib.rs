@@ -30,11 +30,15 @@
 //! ```
 #![deny(missing_docs)]
 
+/// faer, re-exported: decode products of your own into `faer` matrices with matching types.
+pub use faer;
 pub use sparsediff_ad as ad;
 pub use sparsediff_ad::num_dual;
 pub use sparsediff_coloring as coloring;
 pub use sparsediff_pattern as pattern;
 pub use sparsediff_probe as probe;
+/// sprs, re-exported: `evaluate` returns a `sprs::CsMat<f64>`.
+pub use sprs;
 
 pub mod composite;
 pub mod detect;
