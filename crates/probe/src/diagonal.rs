@@ -15,7 +15,7 @@ use sparsediff_coloring::{ColoringParams, Method, NEUTRAL, OrderChoice, Problem,
 use sparsediff_pattern::Pattern;
 
 use crate::design::{Distribution, random_seeds};
-use crate::error::{DecodeError, DesignError};
+use crate::error::{DecodeError, DesignError, Inapplicable};
 use crate::plan::{Orientation, Seeds};
 use crate::products::{ProductsView, exact_products};
 
@@ -41,11 +41,10 @@ impl ExactDiagonal {
         if !pattern.is_square() {
             return Err(DesignError::NotApplicable {
                 designer: "exact-diagonal",
-                reason: format!(
-                    "a diagonal needs a square pattern, this one is {}×{}",
-                    pattern.nrows(),
-                    pattern.ncols()
-                ),
+                reason: Inapplicable::NotSquare {
+                    rows: pattern.nrows(),
+                    cols: pattern.ncols(),
+                },
             });
         }
         let coloring = if pattern.is_symmetric() {
@@ -176,11 +175,10 @@ pub fn hutchinson_errors(
     if !pattern.is_square() {
         return Err(DesignError::NotApplicable {
             designer: "hutchinson",
-            reason: format!(
-                "the {}×{} pattern is not square",
-                pattern.nrows(),
-                pattern.ncols()
-            ),
+            reason: Inapplicable::NotSquare {
+                rows: pattern.nrows(),
+                cols: pattern.ncols(),
+            },
         });
     }
     if values.len() != pattern.nnz() || values.iter().any(|v| !v.is_finite()) {

@@ -4,6 +4,67 @@ use sparsediff_coloring::ColoringError;
 use sparsediff_coloring::check::Violation;
 use sparsediff_pattern::PatternError;
 
+/// Why a designer does not apply to a pattern.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Inapplicable {
+    /// A symmetric recovery (star, acyclic, half-sample, substitution) on a general matrix.
+    #[error("it recovers symmetric matrices only")]
+    NeedsSymmetric,
+    /// A symmetric recovery on a pattern that is not structurally symmetric.
+    #[error("the {rows}×{cols} pattern is not structurally symmetric")]
+    NotStructurallySymmetric {
+        /// Rows.
+        rows: usize,
+        /// Columns.
+        cols: usize,
+    },
+    /// A diagonal on a rectangular pattern.
+    #[error("the {rows}×{cols} pattern is not square")]
+    NotSquare {
+        /// Rows.
+        rows: usize,
+        /// Columns.
+        cols: usize,
+    },
+    /// A pattern without entries.
+    #[error("the {rows}×{cols} pattern has no entries: nothing to recover")]
+    Empty {
+        /// Rows.
+        rows: usize,
+        /// Columns.
+        cols: usize,
+    },
+    /// A closed-form design whose geometry does not have the pattern's size.
+    #[error("the geometry has {vertices} vertices, the pattern is {rows}×{cols}")]
+    GeometryMismatch {
+        /// Vertices of the geometry.
+        vertices: usize,
+        /// Rows of the pattern.
+        rows: usize,
+        /// Columns of the pattern.
+        cols: usize,
+    },
+    /// Distance-1 colourings recover the diagonal only.
+    #[error("distance-1 colourings recover only the diagonal (see the diagonal module)")]
+    DiagonalOnly,
+    /// Saved parts whose seeds do not fit their recovery.
+    #[error("{recovery:?} recovery needs {needed} seeds")]
+    WrongSeeds {
+        /// The recovery.
+        recovery: crate::Recovery,
+        /// `group` or `dense`.
+        needed: &'static str,
+    },
+    /// A plan with a decoder of the caller's has no parts to rebuild it from.
+    #[error("a plan with a decoder of the caller's cannot be rebuilt from parts")]
+    CustomDecoder,
+    /// The sparse Cholesky analysis of the normal equations failed (out of memory or index
+    /// overflow in faer).
+    #[error("the sparse Cholesky analysis of the normal equations failed")]
+    CholeskyAnalysis,
+}
+
 /// Why a probe plan could not be designed.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -21,7 +82,7 @@ pub enum DesignError {
         /// The designer.
         designer: &'static str,
         /// Why not.
-        reason: String,
+        reason: Inapplicable,
     },
     /// A colouring (given, or from a closed-form design) is not valid for the decoding it
     /// is meant for; the violation names the vertices and colours.

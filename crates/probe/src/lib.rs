@@ -42,7 +42,7 @@ pub use design::{
 };
 pub use design::{Distribution, RandomDesigner, SymmetricRandomDesigner, random_seeds};
 pub use diagonal::{ExactDiagonal, Hutchinson, hutchinson_errors};
-pub use error::{DecodeError, DesignError};
+pub use error::{DecodeError, DesignError, Inapplicable};
 pub use output::Triangle;
 pub use plan::{
     MAX_DENSE_ENTRIES, MatrixKind, Orientation, ProbeDesigner, ProbePlan, Recovery, Seeds,

@@ -50,7 +50,7 @@ use sparsediff_pattern::Pattern;
 
 use super::Decode;
 use super::row_lstsq::row_major_seeds;
-use crate::error::{DecodeError, DesignError};
+use crate::error::{DecodeError, DesignError, Inapplicable};
 use crate::products::{ProductsView, check_values};
 
 /// Largest relative error (against the largest test value) the design-time self-test
@@ -183,11 +183,10 @@ impl SymmetricLeastSquaresDecoder {
         if !pattern.is_square() || !pattern.is_symmetric() {
             return Err(DesignError::NotApplicable {
                 designer,
-                reason: format!(
-                    "the {}×{} pattern is not structurally symmetric",
-                    pattern.nrows(),
-                    pattern.ncols()
-                ),
+                reason: Inapplicable::NotStructurallySymmetric {
+                    rows: pattern.nrows(),
+                    cols: pattern.ncols(),
+                },
             });
         }
         let n = pattern.nrows();
@@ -202,9 +201,9 @@ impl SymmetricLeastSquaresDecoder {
             SymmetricOrdering::Amd,
             Default::default(),
         )
-        .map_err(|e| DesignError::NotApplicable {
+        .map_err(|_| DesignError::NotApplicable {
             designer,
-            reason: format!("the sparse Cholesky analysis failed: {e:?}"),
+            reason: Inapplicable::CholeskyAnalysis,
         })?;
         let mut l_values = vec![0.0; symbolic.len_val()];
         let mut fact_mem = MemBuffer::new(

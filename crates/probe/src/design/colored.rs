@@ -8,7 +8,7 @@ use sparsediff_coloring::{
 use sparsediff_pattern::Pattern;
 
 use super::{Geometry, Structure, check_pattern, plan_from_colors};
-use crate::error::DesignError;
+use crate::error::{DesignError, Inapplicable};
 use crate::plan::{MatrixKind, Orientation, ProbeDesigner, ProbePlan};
 
 /// A designer backed by a colouring of the pattern.
@@ -136,14 +136,13 @@ impl ProbeDesigner for ColoredDesigner {
         if symmetric_only && kind != MatrixKind::Symmetric {
             return Err(DesignError::NotApplicable {
                 designer: self.name(),
-                reason: format!("{} colouring recovers symmetric matrices only", self.method),
+                reason: Inapplicable::NeedsSymmetric,
             });
         }
         if self.method == Method::Distance1 {
             return Err(DesignError::NotApplicable {
                 designer: self.name(),
-                reason: "distance-1 colourings recover only the diagonal (see the diagonal module)"
-                    .to_string(),
+                reason: Inapplicable::DiagonalOnly,
             });
         }
         let problem = match (self.method, self.orientation) {

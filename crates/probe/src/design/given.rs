@@ -7,7 +7,7 @@ use sparsediff_coloring::{AdjacencyGraph, Method, Problem, StarSet, TreeSet, low
 use sparsediff_pattern::Pattern;
 
 use super::{Structure, check_colors, check_pattern, plan_from_colors};
-use crate::error::DesignError;
+use crate::error::{DesignError, Inapplicable};
 use crate::plan::{MatrixKind, Orientation, ProbeDesigner, ProbePlan};
 
 /// A designer that uses a given colouring with the recovery of `method`:
@@ -71,7 +71,7 @@ impl ProbeDesigner for GivenColoring {
         if symmetric && kind != MatrixKind::Symmetric {
             return Err(DesignError::NotApplicable {
                 designer: self.name(),
-                reason: format!("{} recovery needs a symmetric matrix", self.method),
+                reason: Inapplicable::NeedsSymmetric,
             });
         }
         let graph = match self.method {
@@ -104,9 +104,7 @@ impl ProbeDesigner for GivenColoring {
             _ => {
                 return Err(DesignError::NotApplicable {
                     designer: self.name(),
-                    reason:
-                        "distance-1 colourings recover only the diagonal (see the diagonal module)"
-                            .to_string(),
+                    reason: Inapplicable::DiagonalOnly,
                 });
             }
         };

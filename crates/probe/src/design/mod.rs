@@ -40,7 +40,7 @@ use sparsediff_coloring::{AdjacencyGraph, StarSet, TreeSet};
 use sparsediff_pattern::Pattern;
 
 use crate::decode::{Decoder, GatherDecoder, SubstitutionDecoder};
-use crate::error::DesignError;
+use crate::error::{DesignError, Inapplicable};
 use crate::plan::{MatrixKind, Orientation, ProbePlan, Recovery, Seeds};
 
 /// The structure a colouring is decoded with.
@@ -137,12 +137,10 @@ pub(crate) fn check_pattern(designer: &'static str, pattern: &Pattern) -> Result
     if pattern.nrows() == 0 || pattern.ncols() == 0 || pattern.nnz() == 0 {
         return Err(DesignError::NotApplicable {
             designer,
-            reason: format!(
-                "the {}×{} pattern has {} entries: nothing to recover",
-                pattern.nrows(),
-                pattern.ncols(),
-                pattern.nnz()
-            ),
+            reason: Inapplicable::Empty {
+                rows: pattern.nrows(),
+                cols: pattern.ncols(),
+            },
         });
     }
     Ok(())

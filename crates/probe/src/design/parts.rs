@@ -10,7 +10,7 @@ use sparsediff_pattern::Pattern;
 
 use crate::decode::{Decoder, RollDecoder, SymmetricLeastSquaresDecoder};
 use crate::design::{GivenColoring, check_colors};
-use crate::error::DesignError;
+use crate::error::{DesignError, Inapplicable};
 use crate::plan::{MatrixKind, Orientation, ProbeDesigner, ProbePlan, Recovery, Seeds};
 
 impl ProbePlan {
@@ -52,9 +52,9 @@ impl ProbePlan {
             }
             check_colors(group, *num_probes)?;
         }
-        let wrong_seeds = |what: &str| DesignError::NotApplicable {
+        let wrong_seeds = |needed: &'static str| DesignError::NotApplicable {
             designer: "loaded",
-            reason: format!("{recovery:?} recovery needs {what} seeds"),
+            reason: Inapplicable::WrongSeeds { recovery, needed },
         };
         let mut plan = match (recovery, seeds) {
             (Recovery::Columns, Seeds::Groups { group, .. }) => {
@@ -114,7 +114,7 @@ impl ProbePlan {
                 if kind != MatrixKind::Symmetric {
                     return Err(DesignError::NotApplicable {
                         designer: "symmetric-random",
-                        reason: "the half-sample recovers symmetric matrices only".to_string(),
+                        reason: Inapplicable::NeedsSymmetric,
                     });
                 }
                 let decoder = SymmetricLeastSquaresDecoder::from_samples(pattern, s.as_ref(), 1)?;
@@ -139,8 +139,7 @@ impl ProbePlan {
             (Recovery::Custom, _) => {
                 return Err(DesignError::NotApplicable {
                     designer: "loaded",
-                    reason: "a plan with a decoder of the caller's cannot be rebuilt from parts"
-                        .to_string(),
+                    reason: Inapplicable::CustomDecoder,
                 });
             }
         };

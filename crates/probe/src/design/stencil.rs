@@ -17,7 +17,7 @@ use sparsediff_pattern::generators::{self, Stencil2d};
 use sparsediff_pattern::{Pattern, PatternSpec};
 
 use super::{Structure, check_pattern, plan_from_colors};
-use crate::error::DesignError;
+use crate::error::{DesignError, Inapplicable};
 use crate::plan::{MatrixKind, ProbeDesigner, ProbePlan};
 
 /// The geometry a closed-form design is written for.
@@ -231,12 +231,11 @@ impl ProbeDesigner for StencilDesigner {
         {
             return Err(DesignError::NotApplicable {
                 designer: self.name(),
-                reason: format!(
-                    "{:?} has {n} vertices, the pattern is {}×{}",
-                    self.geometry,
-                    pattern.nrows(),
-                    pattern.ncols()
-                ),
+                reason: Inapplicable::GeometryMismatch {
+                    vertices: n,
+                    rows: pattern.nrows(),
+                    cols: pattern.ncols(),
+                },
             });
         }
         let mut colors = self.raw_colors(pattern);
@@ -255,7 +254,7 @@ impl ProbeDesigner for StencilDesigner {
                 if kind != MatrixKind::Symmetric {
                     return Err(DesignError::NotApplicable {
                         designer: self.name(),
-                        reason: "substitution needs a symmetric matrix".to_string(),
+                        reason: Inapplicable::NeedsSymmetric,
                     });
                 }
                 let g = AdjacencyGraph::new(pattern, Method::Acyclic)?;

@@ -45,7 +45,7 @@ use sparsediff_pattern::Pattern;
 use super::check_pattern;
 use super::random::{Distribution, random_seeds};
 use crate::decode::{Decoder, SYM_LSTSQ_ARRAYS, SymmetricLeastSquaresDecoder};
-use crate::error::DesignError;
+use crate::error::{DesignError, Inapplicable};
 use crate::plan::{MatrixKind, Orientation, ProbeDesigner, ProbePlan, Seeds, check_dense};
 
 /// Random probes with global symmetric least squares (name `symmetric-random`, also called
@@ -203,17 +203,16 @@ impl ProbeDesigner for SymmetricRandomDesigner {
         if kind != MatrixKind::Symmetric {
             return Err(DesignError::NotApplicable {
                 designer: self.name(),
-                reason: "symmetric least squares recovers symmetric matrices only".to_string(),
+                reason: Inapplicable::NeedsSymmetric,
             });
         }
         if !pattern.is_square() || !pattern.is_symmetric() {
             return Err(DesignError::NotApplicable {
                 designer: self.name(),
-                reason: format!(
-                    "the {}×{} pattern is not structurally symmetric",
-                    pattern.nrows(),
-                    pattern.ncols()
-                ),
+                reason: Inapplicable::NotStructurallySymmetric {
+                    rows: pattern.nrows(),
+                    cols: pattern.ncols(),
+                },
             });
         }
         let counts = self.num_probes_for(pattern)?;
