@@ -1,33 +1,57 @@
 //! sparsediff: recover sparse Jacobians and Hessians from a few matrix-vector products.
 //!
-//! This facade re-exports the stages of the pipeline (see `DESIGN.md` in the repository):
-//!
-//! * [`pattern`]: sparsity patterns — explicit, Matrix Market, generators (bands, stencils,
-//!   the cartpole Hessian), specs such as `band:n=1000,k=3`;
-//! * [`coloring`]: column/row CPR, distance-1/2, star and acyclic colourings with every
-//!   classical vertex order, independent checkers and lower bounds;
-//! * [`ad`]: backends (forward lanes, reverse tape, finite differences, closures) and
-//!   sparsity tracing;
-//! * [`SparseJacobian`] / [`SparseHessian`]: prepare once (pattern, probes, backend), then
-//!   evaluate at any x without allocating;
-//! * [`composite`]: Hessians of f = φ + Σ ψᵢ(rᵢ) (augmented Lagrangians, least squares)
-//!   from the rows' local derivatives, ψ′∇²r and JᵀDJ, without probes;
-//! * [`probe`]: probe designers (identity, banded roll, closed-form stencils, colourings,
-//!   random) and prepared, allocation-free decoders;
-//! * [`problems`]: the benchmark functions (Rosenbrock, grid energy, tridiagonal, the cartpole
-//!   augmented Lagrangian), generic over the scalar, with analytic or reference derivatives.
+//! Write the function once, generic over the scalar; prepare once (pattern, probes,
+//! backend); evaluate anywhere, without allocating:
 //!
 //! ```
-//! use sparsediff::{color, ColoringParams, Method, OrderChoice, Problem, PatternSpec};
+//! use sparsediff::num_dual::DualNum;
+//! use sparsediff::{Options, ScalarExt, ScalarFunction, SparseHessian};
 //!
-//! // The Hessian pattern of the cartpole augmented Lagrangian with 100 knots.
-//! let h = "cartpole:N=100".parse::<PatternSpec>()?.build()?;
-//! let best = ColoringParams::with_order(OrderChoice::best());
-//! let acyclic = color(&h, Problem::Symmetric, Method::Acyclic, &best)?;
-//! assert_eq!(acyclic.num_colors(), 6); // 6 Hessian-vector products recover all 4470 entries
-//! assert!(acyclic.check(&h).is_ok());
-//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! /// Chained Rosenbrock plus a hinge: f = Σ 100(x₁ − x₀²)² + (1 − x₀)² + max(x₀, 0)².
+//! struct Objective;
+//! impl ScalarFunction for Objective {
+//!     fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &[D]) -> D {
+//!         let valley: D = x
+//!             .windows(2)
+//!             .map(|w| (w[1] - w[0].powi(2)).powi(2) * 100.0 + (D::one() - w[0]).powi(2))
+//!             .sum();
+//!         // `x * 2.0`, not `2.0 * x`; `max` from ScalarExt compares scalars, so the branch
+//!         // is seen by every backend (see sparsediff::ad::idioms).
+//!         valley + x[0].max(D::from(0.0)).powi(2)
+//!     }
+//! }
+//!
+//! let x0 = vec![0.5; 1000];
+//! let mut h = SparseHessian::prepare(Objective, &x0, &Options::default())?;
+//! let m = h.evaluate(&x0)?; // a sprs CsMat, both triangles
+//! assert_eq!(m.nnz(), 1000 + 2 * 999); // tridiagonal
+//! assert_eq!(h.info().probes, 2); // two Hessian-vector products per evaluation
+//! # Ok::<(), sparsediff::SparseError>(())
 //! ```
+//!
+//! `evaluate` returns numbers it can vouch for or an error: a branch taken differently
+//! re-traces the pattern, a [`Verify`] policy checks evaluations with an extra product,
+//! and a pattern that cannot be trusted is an error, never silently wrong numbers.
+//!
+//! The pieces are open: a [`SparsityDetector`](crate::detect::SparsityDetector), any
+//! [`ProbeDesigner`](crate::probe::ProbeDesigner) (through [`Strategy::Custom`]), a decoder
+//! of your own ([`ProbePlan::custom`](crate::probe::ProbePlan::custom)), any backend
+//! ([`HessianBuilder`]), a plan shared between threads
+//! ([`SparseHessian::shared_plan`]). The stages, re-exported:
+//!
+//! * [`pattern`](crate::pattern): sparsity patterns — explicit, Matrix Market, generators
+//!   (bands, stencils), specs such as `band:n=1000,k=3`; and the
+//!   [`objective`](crate::pattern::objective) traits solvers take;
+//! * [`coloring`](crate::coloring): column/row CPR, distance-1/2, star and acyclic
+//!   colourings with every classical vertex order, independent checkers and lower bounds;
+//! * [`probe`](crate::probe): probe designers (identity, banded roll, closed-form
+//!   stencils, colourings, random; [`BestOf`](crate::probe::design::BestOf) of several) and
+//!   prepared, allocation-free decoders;
+//! * [`ad`](crate::ad): backends (forward lanes, reverse tape, finite differences,
+//!   closures) and sparsity tracing;
+//! * [`composite`](crate::composite): Hessians of f = φ + Σ ψᵢ(rᵢ) (augmented Lagrangians,
+//!   least squares) from the rows' local derivatives, ψ′∇²r and JᵀDJ, without probes;
+//! * [`sprs`](crate::sprs) and [`faer`](crate::faer), the matrix types of the results.
 #![deny(missing_docs)]
 
 /// faer, re-exported: decode products of your own into `faer` matrices with matching types.
@@ -64,7 +88,7 @@ pub use jacobian::JacobianBuilder;
 pub use jacobian::SparseJacobian;
 pub use options::{BackendChoice, DEFAULT_VERIFY_EVERY, OnBranchChange, Options, Strategy, Verify};
 pub use saved::{SavedPlan, SavedPlanError, SavedRecovery, SavedSeeds};
-pub use sparsediff_ad::{ScalarFunction, VectorFunction};
+pub use sparsediff_ad::{ScalarExt, ScalarFunction, VectorFunction};
 pub use sparsediff_probe::design::default_orders;
 pub use sparsediff_probe::design::{Candidate, Outcome};
 

@@ -9,6 +9,7 @@ pub mod backend;
 pub mod branch;
 pub mod forward;
 mod function;
+pub mod idioms;
 pub mod op;
 pub mod scalar;
 pub mod tape;
@@ -23,6 +24,7 @@ pub use backend::{
 pub use branch::BranchStatus;
 pub use forward::Lanes;
 pub use function::{ScalarFunction, VectorFunction};
+pub use idioms::ScalarExt;
 pub use op::{Binary, Curvature, Unary};
 pub use scalar::Elementary;
 pub use tape::{Recorded, Tape, TapeError, TapeVar};
