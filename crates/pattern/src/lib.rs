@@ -25,6 +25,7 @@
 mod error;
 mod finite;
 pub mod generators;
+mod geometry;
 pub mod mtx;
 pub mod objective;
 mod ops;
@@ -34,6 +35,7 @@ mod views;
 
 pub use error::{PatternError, Result};
 pub use finite::first_non_finite;
+pub use geometry::Geometry;
 pub use mtx::{
     MatrixMarket, MtxErrorKind, MtxField, MtxHeader, MtxSymmetry, parse_matrix_market,
     parse_matrix_market_bytes, read_matrix_market, to_matrix_market_string, write_matrix_market,
