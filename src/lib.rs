@@ -33,25 +33,25 @@
 //! re-traces the pattern, a [`Verify`] policy checks evaluations with an extra product,
 //! and a pattern that cannot be trusted is an error, never silently wrong numbers.
 //!
-//! The pieces are open: a [`SparsityDetector`](crate::detect::SparsityDetector), any
+//! The pieces are open: a [`SparsityDetector`], any
 //! [`ProbeDesigner`](crate::probe::ProbeDesigner) (through [`Strategy::Custom`]), a decoder
 //! of your own ([`ProbePlan::custom`](crate::probe::ProbePlan::custom)), any backend
 //! ([`HessianBuilder`]), a plan shared between threads
 //! ([`SparseHessian::shared_plan`]). The stages, re-exported:
 //!
-//! * [`pattern`](crate::pattern): sparsity patterns — explicit, Matrix Market, generators
+//! * [`pattern`]: sparsity patterns — explicit, Matrix Market, generators
 //!   (bands, stencils), specs such as `band:n=1000,k=3`; and the
 //!   [`objective`](crate::pattern::objective) traits solvers take;
-//! * [`coloring`](crate::coloring): column/row CPR, distance-1/2, star and acyclic
+//! * [`coloring`]: column/row CPR, distance-1/2, star and acyclic
 //!   colourings with every classical vertex order, independent checkers and lower bounds;
-//! * [`probe`](crate::probe): probe designers (identity, banded roll, closed-form
+//! * [`probe`]: probe designers (identity, banded roll, closed-form
 //!   stencils, colourings, random; [`BestOf`](crate::probe::design::BestOf) of several) and
 //!   prepared, allocation-free decoders;
-//! * [`ad`](crate::ad): backends (forward lanes, reverse tape, finite differences,
+//! * [`ad`]: backends (forward lanes, reverse tape, finite differences,
 //!   closures) and sparsity tracing;
-//! * [`composite`](crate::composite): Hessians of f = φ + Σ ψᵢ(rᵢ) (augmented Lagrangians,
+//! * [`composite`]: Hessians of f = φ + Σ ψᵢ(rᵢ) (augmented Lagrangians,
 //!   least squares) from the rows' local derivatives, ψ′∇²r and JᵀDJ, without probes;
-//! * [`sprs`](crate::sprs) and [`faer`](crate::faer), the matrix types of the results.
+//! * [`sprs`] and [`faer`], the matrix types of the results.
 #![deny(missing_docs)]
 
 /// faer, re-exported: decode products of your own into `faer` matrices with matching types.

@@ -8,7 +8,7 @@
 //! |---|---|---|
 //! | `2.0 * x` | `x * 2.0` (or `D::from(2.0) * x`) | Rust cannot implement `f64 * D` for a generic `D` |
 //! | `x.max(y)`, `x.min(y)`, `x.clamp(a, b)` | [`ScalarExt::max`], [`min`](ScalarExt::min), [`clamp`](ScalarExt::clamp) | `DualNum` has no `max`; these compare scalars, so tapes guard the branch |
-//! | `if x > 0.0` | `if x > D::from(0.0)` (or [`is_positive`](num_dual::num_traits::Signed::is_positive)) | compare scalars, not `x.re()`: a branch on a raw value is invisible to tapes and tracers, and costs a check at every evaluation |
+//! | `if x > 0.0` | `if x > D::from(0.0)` (or `Signed::is_positive`) | compare scalars, not `x.re()`: a branch on a raw value is invisible to tapes and tracers, and costs a check at every evaluation |
 //!
 //! ```
 //! use sparsediff_ad::ScalarExt;
