@@ -116,8 +116,7 @@ impl<const B: usize, const W: usize> Width for Fixed<B, W> {
     }
     #[inline(always)]
     fn solve_main<A: Arith>(self, a: &[f64], n: usize, x: &mut [f64]) -> bool {
-        solve_fixed::<B, W, A>(a, n, x);
-        true
+        solve_fixed::<B, W, A>(a, n, x)
     }
 }
 
@@ -207,6 +206,14 @@ fn eliminate<A: Arith>(m: usize, ld: usize, col: &mut [f64], tail: &mut [f64], r
     for v in &mut col[1..=m] {
         *v *= r;
     }
+}
+
+/// Runs `$body` once for each listed literal, bound to `$k` (a compile-time unroll: with
+/// a const-generic guard inside the body, the unused copies fold away).
+macro_rules! unroll {
+    ($k:ident in [$($n:literal)*] => $body:block) => {
+        $( { let $k: usize = $n; $body } )*
+    };
 }
 
 /// Runs `$body` once for each `$k` in 2..=16 with `$k <= $b` (a compile-time unroll: `$b`
@@ -332,39 +339,60 @@ fn factor<W: Width, A: Arith, S: Source>(
     })
 }
 
-/// The specialised solve of a contiguous vector. Both sweeps are in dot form with scalar
-/// loads: row j of the forward sweep reads `L[j, j−i]` (stride β) and the finished
-/// `y[j−i]`, summing the oldest terms first so that the newest value, kept in a register,
-/// enters through one multiply-add. Scalar stores and loads at the same addresses keep
-/// store-to-load forwarding working (a vector window shifted through memory defeats it).
+/// The specialised solve of a contiguous vector: both sweeps in dot form, with the last
+/// β solution values in a register window. The loops are unrolled by β so that the
+/// window's slots are fixed registers (no moves), and each row's newest term enters last
+/// (the chain from one row to the next is one multiply-add).
 #[inline(always)]
-fn solve_fixed<const B: usize, const W: usize, A: Arith>(a: &[f64], n: usize, x: &mut [f64]) {
+fn solve_fixed<const B: usize, const W: usize, A: Arith>(
+    a: &[f64],
+    n: usize,
+    x: &mut [f64],
+) -> bool {
+    if B == 0 || n <= B {
+        return false;
+    }
     let a = &a[..n * W];
     let x = &mut x[..n];
-    // Forward: y_j = b_j − Σ_{i=1..min(j,B)} L[j, j−i]·y_{j−i}; L[j, j−i] = a[(j−i)·W + i].
-    let head = B.min(n);
-    for j in 0..head {
+    // Forward: y_j = b_j − Σ_{i=1..min(j,β)} L[j, j−i]·y_{j−i}, L[j, j−i] = a[(j−i)·W + i].
+    for j in 0..B {
         let mut acc = x[j];
         for i in (1..=j).rev() {
             acc = A::nmadd(acc, a[(j - i) * W + i], x[j - i]);
         }
         x[j] = acc;
     }
-    if n > B && B > 0 {
-        let mut prev = x[B - 1];
-        for j in B..n {
-            let mut acc = x[j];
-            for i in (2..=B).rev() {
-                acc = A::nmadd(acc, a[(j - i) * W + i], x[j - i]);
+    // y_j sits in slot j mod β.
+    let mut w = [0.0; B];
+    w.copy_from_slice(&x[..B]);
+    let mut j0 = B;
+    while j0 + B <= n {
+        let blk = &a[(j0 - B) * W..(j0 + B - 1) * W];
+        let xs = &mut x[j0..j0 + B];
+        unroll!(s in [0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15] => {
+            if s < B {
+                let mut acc = xs[s];
+                unroll!(i in [16 15 14 13 12 11 10 9 8 7 6 5 4 3 2 1] => {
+                    if i <= B {
+                        acc = A::nmadd(acc, blk[(B + s - i) * W + i], w[(s + B - i) % B]);
+                    }
+                });
+                w[s] = acc;
+                xs[s] = acc;
             }
-            acc = A::nmadd(acc, a[(j - 1) * W + 1], prev);
-            x[j] = acc;
-            prev = acc;
+        });
+        j0 += B;
+    }
+    for j in j0..n {
+        let mut acc = x[j];
+        for i in (1..=B).rev() {
+            acc = A::nmadd(acc, a[(j - i) * W + i], x[j - i]);
         }
+        x[j] = acc;
     }
     // Backward with the diagonal folded in (the slots hold 1/D, on the cache line the
-    // sweep reads anyway): x_j = y_j/D_j − Σ_{i=1..min(B, n−1−j)} L[j+i, j]·x_{j+i}.
-    let main = n.saturating_sub(B);
+    // sweep reads anyway): x_j = y_j/D_j − Σ_{i=1..min(β, n−1−j)} L[j+i, j]·x_{j+i}.
+    let main = n - B;
     for j in (main..n).rev() {
         let m = n - 1 - j;
         let mut acc = x[j] * a[j * W];
@@ -373,23 +401,39 @@ fn solve_fixed<const B: usize, const W: usize, A: Arith>(a: &[f64], n: usize, x:
         }
         x[j] = acc;
     }
-    if B == 0 {
-        for j in 0..main {
-            x[j] *= a[j * W];
-        }
-    } else if main > 0 {
-        let mut prev = x[main];
-        for j in (0..main).rev() {
-            let col = &a[j * W..(j + 1) * W];
-            let mut acc = x[j] * col[0];
-            for i in (2..=B).rev() {
-                acc = A::nmadd(acc, col[i], x[j + i]);
-            }
-            acc = A::nmadd(acc, col[1], prev);
-            x[j] = acc;
-            prev = acc;
-        }
+    // x_j sits in slot (main − 1 − j) mod β.
+    for i in 1..=B {
+        w[(B - i) % B] = x[main - 1 + i];
     }
+    let mut t = main;
+    while t >= B {
+        // Rows t − 1, t − 2, …, t − β: columns t − β .. t − 1.
+        let blk = &a[(t - B) * W..t * W];
+        let xs = &mut x[t - B..t];
+        unroll!(s in [0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15] => {
+            if s < B {
+                let col = &blk[(B - 1 - s) * W..(B - s) * W];
+                let mut acc = xs[B - 1 - s] * col[0];
+                unroll!(i in [16 15 14 13 12 11 10 9 8 7 6 5 4 3 2 1] => {
+                    if i <= B {
+                        acc = A::nmadd(acc, col[i], w[(s + B - i) % B]);
+                    }
+                });
+                w[s] = acc;
+                xs[B - 1 - s] = acc;
+            }
+        });
+        t -= B;
+    }
+    for j in (0..t).rev() {
+        let col = &a[j * W..(j + 1) * W];
+        let mut acc = x[j] * col[0];
+        for i in (1..=B).rev() {
+            acc = A::nmadd(acc, col[i], x[j + i]);
+        }
+        x[j] = acc;
+    }
+    true
 }
 
 /// A vector the sweeps read and write: a contiguous slice or a strided faer column.
