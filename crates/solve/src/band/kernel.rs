@@ -31,6 +31,10 @@
 // band column), and constant trip counts are what the compiler unrolls.
 #![allow(clippy::needless_range_loop)]
 
+#[cfg(target_arch = "x86_64")]
+use super::lanes::Avx;
+use super::lanes::F4;
+pub(crate) use super::lanes::Lanes;
 use crate::error::SolveError;
 
 /// Largest half-bandwidth with a specialised (const-generic) kernel.
@@ -46,18 +50,35 @@ pub(crate) enum PivotRule {
 }
 
 /// Where the factorisation gets column `j` of A from.
+///
+/// The generic loop uses [`Source::load`], which checks every value as it is read. The
+/// const-β kernel reads columns straight into registers with [`Source::column`], which
+/// folds non-finite values into a running accumulator instead (one multiply-add per
+/// register rather than a test and a branch per value); on any error, and at the end
+/// if the accumulator is NaN, [`Source::first_non_finite`] scans the columns the
+/// value-by-value check would have read by then, so the error reported is the same.
 pub(crate) trait Source {
     /// Writes column `j` (length β + 1, zero padded) into `col`.
-    fn load(&mut self, j: usize, col: &mut [f64]) -> Result<(), SolveError>;
-    /// The same for a compile-time column length `W` (a fixed-size copy, no `memcpy`
-    /// call, when the source allows it).
-    #[inline(always)]
-    fn load_fixed<const W: usize>(
-        &mut self,
+    fn load(&self, j: usize, col: &mut [f64]) -> Result<(), SolveError>;
+    /// `A[k, k]` (with the shift), for the pivot scale; not checked. `a` is the band
+    /// storage (W = β + 1), which still holds column k of A if the source is prefilled.
+    fn diag(&self, k: usize, a: &[f64], w: usize) -> f64;
+    /// Column `j` of A (with the shift) in `NV` registers, lanes past W zero. `stored`
+    /// is its storage slot (column j of A if prefilled). A non-finite value read here
+    /// makes some lane of `acc` NaN.
+    fn column<V: Lanes, const W: usize, const NV: usize>(
+        &self,
         j: usize,
-        col: &mut [f64; W],
-    ) -> Result<(), SolveError> {
-        self.load(j, col)
+        stored: &[f64; W],
+        acc: &mut V,
+    ) -> Result<[V; 6], SolveError>;
+    /// The error for the first non-finite value among columns `0..=k`, if any.
+    fn first_non_finite(&self, k: usize) -> Option<SolveError>;
+    /// The interior rows of a full band in CSR order, if the source reads one: rows
+    /// `β .. end` have 2β + 1 entries each, consecutive, and `values[0]` is `A[β, β]`
+    /// (unchecked values; the shift is returned alongside).
+    fn interior(&self) -> Option<(usize, &[f64], f64)> {
+        None
     }
 }
 
@@ -66,9 +87,36 @@ pub(crate) struct Prefilled;
 
 impl Source for Prefilled {
     #[inline(always)]
-    fn load(&mut self, _j: usize, _col: &mut [f64]) -> Result<(), SolveError> {
+    fn load(&self, _j: usize, _col: &mut [f64]) -> Result<(), SolveError> {
         Ok(())
     }
+    #[inline(always)]
+    fn diag(&self, k: usize, a: &[f64], w: usize) -> f64 {
+        a[k * w]
+    }
+    #[inline(always)]
+    fn column<V: Lanes, const W: usize, const NV: usize>(
+        &self,
+        _j: usize,
+        stored: &[f64; W],
+        _acc: &mut V,
+    ) -> Result<[V; 6], SolveError> {
+        Ok(registers::<V, W, NV>(stored))
+    }
+    #[inline(always)]
+    fn first_non_finite(&self, _k: usize) -> Option<SolveError> {
+        None
+    }
+}
+
+/// A column of `W` values as `NV` registers, lanes past W zero.
+#[inline(always)]
+pub(crate) fn registers<V: Lanes, const W: usize, const NV: usize>(c: &[f64; W]) -> [V; 6] {
+    let mut v = [V::zero(); 6];
+    for k in 0..NV {
+        v[k] = V::load_first(&c[4 * k..], (W - 4 * k).min(4));
+    }
+    v
 }
 
 /// Band width, either a compile-time constant or a run-time value.
@@ -82,7 +130,7 @@ trait Width: Copy {
         _a: &mut [f64],
         _n: usize,
         _rule: PivotRule,
-        _src: &mut S,
+        _src: &S,
         _state: &mut State,
     ) -> Result<usize, SolveError> {
         Ok(0)
@@ -94,11 +142,11 @@ trait Width: Copy {
     }
 }
 
-/// A compile-time width: `B` = β and `W` = β + 1 (stable Rust cannot write `B + 1` in a
-/// type, so the dispatch macro passes both).
+/// A compile-time width: `B` = β, `W` = β + 1 and `NV` = ⌈W/4⌉ registers per column
+/// (stable Rust cannot write `B + 1` in a type, so the dispatch macro passes all three).
 #[derive(Clone, Copy)]
-struct Fixed<const B: usize, const W: usize>;
-impl<const B: usize, const W: usize> Width for Fixed<B, W> {
+struct Fixed<const B: usize, const W: usize, const NV: usize>;
+impl<const B: usize, const W: usize, const NV: usize> Width for Fixed<B, W, NV> {
     #[inline(always)]
     fn get(self) -> usize {
         B
@@ -109,10 +157,10 @@ impl<const B: usize, const W: usize> Width for Fixed<B, W> {
         a: &mut [f64],
         n: usize,
         rule: PivotRule,
-        src: &mut S,
+        src: &S,
         state: &mut State,
     ) -> Result<usize, SolveError> {
-        factor_fixed::<B, W, A, S>(a, n, rule, src, state)
+        factor_fixed::<B, W, NV, A, S>(a, n, rule, src, state)
     }
     #[inline(always)]
     fn solve_main<A: Arith>(self, a: &[f64], n: usize, x: &mut [f64]) -> bool {
@@ -131,12 +179,15 @@ impl Width for Dyn {
 
 /// `x − a·b`, fused or not.
 trait Arith: Copy {
+    /// The 4-lane registers of the factorisation kernel.
+    type V: Lanes;
     fn nmadd(x: f64, a: f64, b: f64) -> f64;
 }
 
 #[derive(Clone, Copy)]
 struct Plain;
 impl Arith for Plain {
+    type V = F4;
     #[inline(always)]
     fn nmadd(x: f64, a: f64, b: f64) -> f64 {
         x - a * b
@@ -148,6 +199,7 @@ impl Arith for Plain {
 struct Fused;
 #[cfg(target_arch = "x86_64")]
 impl Arith for Fused {
+    type V = Avx;
     #[inline(always)]
     fn nmadd(x: f64, a: f64, b: f64) -> f64 {
         (-a).mul_add(b, x)
@@ -166,17 +218,27 @@ pub(crate) struct State {
     scale: f64,
 }
 
+/// Checks pivot `d` (with `r = 1/d` already computed). Finiteness is tested on `r`:
+/// `1/d` is 0 exactly when `d` is infinite (and a NaN `d` fails the first comparison), so
+/// each rule is two floating-point comparisons. (Written with `is_finite`, LLVM turns the
+/// test into a dozen integer instructions in the column loop.)
 #[inline(always)]
-fn check_pivot(rule: PivotRule, d: f64, j: usize, state: &mut State) -> Result<(), SolveError> {
+fn check_pivot(
+    rule: PivotRule,
+    d: f64,
+    r: f64,
+    j: usize,
+    state: &mut State,
+) -> Result<(), SolveError> {
     match rule {
         PivotRule::Positive => {
-            if !(d > 0.0 && d.is_finite()) {
+            if !(d > 0.0 && r != 0.0) {
                 return Err(SolveError::NotPositiveDefinite { index: j, pivot: d });
             }
         }
         PivotRule::Relative(tol) => {
             let t = tol * state.scale;
-            if !(d.abs() > t && d.is_finite()) {
+            if !(d.abs() > t && r != 0.0) {
                 return Err(SolveError::TinyPivot {
                     index: j,
                     pivot: d,
@@ -216,97 +278,329 @@ macro_rules! unroll {
     };
 }
 
-/// Runs `$body` once for each `$k` in 2..=16 with `$k <= $b` (a compile-time unroll: `$b`
-/// is a const generic, so the guards fold away).
-macro_rules! unroll_k {
-    ($b:expr, $k:ident => $body:block) => {
-        unroll_k!(@ $b, $k, $body, 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16)
-    };
-    (@ $b:expr, $k:ident, $body:block, $($n:literal)*) => {
-        $( if $n <= $b { let $k: usize = $n; $body } )*
-    };
-}
+/// Length of a slot of the column buffer: a padded column (≤ 20 lanes) plus the 3 lanes a
+/// read at an offset may run past it.
+const SLOT: usize = 24;
+/// Slots in the column buffer. Column j goes to the slot after column j − 1, so the
+/// columns a step reads sit at constant offsets below it; when the buffer is full the
+/// last β columns are copied back to the front (every `SLOTS − β` columns).
+const SLOTS: usize = 64;
 
-/// The specialised factorisation of columns `0 .. n − B` (every one has B rows below its
-/// diagonal inside the matrix). The updated column j + 1 is carried in registers to the
-/// next step, so the pivot chain never goes through memory; the other B − 1 column
-/// updates are unrolled with compile-time lengths.
+/// The specialised factorisation, left-looking ("dot-product" form). Column j is
+/// computed from the β columns before it:
+///
+/// `c_j = A[j..=j+β, j] − Σ_{q=1..β} L[j, j−q] · c_{j−q}[q..]`, `D_j = c_j[0]`,
+/// `L[·, j] = c_j / D_j`,
+///
+/// where `c_m = D_m·L[·, m]` is column m before scaling. Nothing is scattered: each step
+/// reads finished columns and writes column j once.
+///
+/// * Step j finishes column j (the q = 1 term, the pivot, the scaling) and sums every
+///   other term of column j + 1 (`next`), so the only work between two pivots is the
+///   q = 1 term.
+/// * The terms q ≥ 3 read `c_{j−q}` from a small zero-padded buffer on the stack with one
+///   load per 4 lanes at offset q (the zero padding stands in for rows past the band),
+///   and `L[j, j−q]` from the storage; both were written at least two steps earlier.
+///   The q = 2 and q = 1 terms use `c_{j−1}` from registers (two and one lanes of
+///   shift): reading it back from the buffer at a shifted offset right after storing it
+///   would defeat store-to-load forwarding.
+/// * The pivot is formed first, in its short form `D_j = s − c_{j−1}[1]²·(1/D_{j−1})`
+///   with `s` the diagonal after the older terms: the chain from one pivot to the next is
+///   one multiply-add and one division, and everything else hangs off it. The division
+///   is done on a broadcast vector, so `1/D` is ready in every lane for the scaling.
+/// * Column j + 1 of A is read at step j, straight into registers; only the diagonal of
+///   column j + β is read ahead (pivot j's scale covers rows ≤ j + β, as in the generic
+///   loop). For the interior rows of a full band (all but 3β steps) the reads go to the
+///   CSR values at a fixed stride ([`Rows`]), without the row table or its checks.
+///
+/// `NV` is the number of 4-lane registers per column, ⌈W/4⌉; lanes past W are zero.
 #[inline(always)]
-fn factor_fixed<const B: usize, const W: usize, A: Arith, S: Source>(
+fn factor_fixed<const B: usize, const W: usize, const NV: usize, A: Arith, S: Source>(
     a: &mut [f64],
     n: usize,
     rule: PivotRule,
-    src: &mut S,
+    src: &S,
     state: &mut State,
 ) -> Result<usize, SolveError> {
-    let main = n.saturating_sub(B);
-    if main == 0 {
+    if B == 0 || n <= B {
         return Ok(0);
     }
     let a = &mut a[..n * W];
-    let mut load = |a: &mut [f64], k: usize, state: &mut State| -> Result<(), SolveError> {
-        let c: &mut [f64; W] = (&mut a[k * W..(k + 1) * W])
-            .try_into()
-            .expect("a column has W entries");
-        src.load_fixed::<W>(k, c)?;
-        state.scale = state.scale.max(c[0].abs());
-        Ok(())
-    };
-    load(a, B, state)?;
-    let mut cur = [0.0; W];
-    cur.copy_from_slice(&a[..W]);
-    for j in 0..main {
-        if j > 0 {
-            load(a, j + B, state)?;
-            if B == 0 {
-                // Nothing is carried on a diagonal: the column is the one just loaded.
-                cur.copy_from_slice(&a[j * W..(j + 1) * W]);
-            }
-        }
-        let d = cur[0];
-        check_pivot(rule, d, j, state)?;
-        let r = 1.0 / d;
-        let mut l = [0.0; W];
-        for i in 1..W {
-            l[i] = cur[i] * r;
-        }
-        // Columns j .. j + B are in range (j + B <= n − 1).
-        let (head, tail) = a[j * W..(j + B + 1) * W].split_at_mut(W);
-        if B >= 1 {
-            let mut nxt = [0.0; W];
-            nxt.copy_from_slice(&tail[..W]);
-            // D[j+1]'s chain: one division and one multiply-add.
-            nxt[0] = A::nmadd(nxt[0], cur[1] * cur[1], r);
-            for t in 1..B {
-                nxt[t] = A::nmadd(nxt[t], l[1], cur[1 + t]);
-            }
-            unroll_k!(B, k => {
-                let dst = &mut tail[(k - 1) * W..(k - 1) * W + (B - k + 1)];
-                for t in 0..=B - k {
-                    dst[t] = A::nmadd(dst[t], l[k], cur[k + t]);
-                }
-            });
-            l[0] = r;
-            head.copy_from_slice(&l);
-            cur = nxt;
-        } else {
-            head[0] = r;
-        }
+    match factor_fixed_columns::<B, W, NV, A, S>(a, n, rule, src, state) {
+        // Columns 0..=min(j + β, n − 1) have been read when pivot j is checked.
+        Err((e, j)) => Err(src.first_non_finite((j + B).min(n - 1)).unwrap_or(e)),
+        Ok(acc) if acc.any_nan() => Err(src
+            .first_non_finite(n - 1)
+            .expect("a NaN accumulator comes from a non-finite value")),
+        Ok(_) => Ok(n),
     }
-    if B >= 1 {
-        // Hand the carried (partly updated) column back to memory for the generic loop.
-        a[main * W..(main + 1) * W].copy_from_slice(&cur);
-    }
-    Ok(main)
 }
 
+/// How a step of [`factor_fixed`] reads A.
+trait Reader<V: Lanes> {
+    /// `A[k, k]` with the shift (unchecked).
+    fn diag<const W: usize>(&self, k: usize, a: &[f64]) -> f64;
+    /// Column `i` with the shift, as in [`Source::column`].
+    fn column<const W: usize, const NV: usize>(
+        &self,
+        i: usize,
+        a: &[f64],
+        acc: &mut V,
+    ) -> Result<[V; 6], SolveError>;
+}
+
+/// Any source, through [`Source::diag`] and [`Source::column`].
+struct ViaSource<'s, S>(&'s S);
+
+impl<V: Lanes, S: Source> Reader<V> for ViaSource<'_, S> {
+    #[inline(always)]
+    fn diag<const W: usize>(&self, k: usize, a: &[f64]) -> f64 {
+        self.0.diag(k, a, W)
+    }
+    #[inline(always)]
+    fn column<const W: usize, const NV: usize>(
+        &self,
+        i: usize,
+        a: &[f64],
+        acc: &mut V,
+    ) -> Result<[V; 6], SolveError> {
+        let stored = a[i * W..].first_chunk::<W>().expect("column in range");
+        self.0.column::<V, W, NV>(i, stored, acc)
+    }
+}
+
+/// The interior rows of a full band's CSR values ([`Source::interior`]): row i's upper
+/// part (band column i) starts at `(i − β)·(2β + 1)`.
+struct Rows<'v> {
+    values: &'v [f64],
+    shift: f64,
+}
+
+impl<V: Lanes> Reader<V> for Rows<'_> {
+    #[inline(always)]
+    fn diag<const W: usize>(&self, k: usize, _a: &[f64]) -> f64 {
+        self.values[(k - (W - 1)) * (2 * W - 1)] + self.shift
+    }
+    #[inline(always)]
+    fn column<const W: usize, const NV: usize>(
+        &self,
+        i: usize,
+        _a: &[f64],
+        acc: &mut V,
+    ) -> Result<[V; 6], SolveError> {
+        let src = self.values[(i - (W - 1)) * (2 * W - 1)..]
+            .first_chunk::<W>()
+            .expect("interior row in range");
+        let mut v = registers::<V, W, NV>(src);
+        // v·0 is ±0, or NaN exactly when v is ±∞ or NaN (and a sum of ±0 never
+        // overflows): the deferred finiteness test of [`Source`].
+        let mut z = v[0].mul(V::zero());
+        for vk in &v[1..NV] {
+            z = z.nmadd(*vk, V::zero());
+        }
+        *acc = acc.add(z);
+        v[0] = v[0].add(V::zero().with_first(V::splat(self.shift)));
+        Ok(v)
+    }
+}
+
+/// What one step of [`factor_fixed`] hands the next.
+struct Carry<V> {
+    /// Column j without its q = 1 term.
+    next: [V; 6],
+    /// `c_{j−1}`, and a zero register past it for the shifts.
+    prev: [V; 6],
+    /// `1/D_{j−1}` in every lane.
+    rv: V,
+    /// The non-finite accumulator of [`Source::column`].
+    acc: V,
+    /// Column j's slot in the buffer.
+    p: usize,
+}
+
+/// The column loop of [`factor_fixed`]. Returns the non-finite accumulator; an error
+/// comes with the step it occurred at.
+#[inline(always)]
+fn factor_fixed_columns<const B: usize, const W: usize, const NV: usize, A: Arith, S: Source>(
+    a: &mut [f64],
+    n: usize,
+    rule: PivotRule,
+    src: &S,
+    state: &mut State,
+) -> Result<A::V, (SolveError, usize)> {
+    let mut acc = A::V::zero();
+    let mut buf = [[0.0f64; SLOT]; SLOTS];
+    // Columns 0..β (read by the caller) have fewer than β predecessors: plain scalar
+    // left-looking steps.
+    let mut r = 0.0;
+    for j in 0..B {
+        if j + B < n {
+            let x = src.diag(j + B, a, W).abs();
+            state.scale = if x > state.scale { x } else { state.scale };
+        }
+        let mut col = [0.0; SLOT];
+        col[..W].copy_from_slice(&a[j * W..(j + 1) * W]);
+        for q in 1..=j {
+            let lq = a[(j - q) * W + q];
+            let c = &buf[j - q];
+            for o in 0..W - q {
+                col[o] = A::nmadd(col[o], lq, c[q + o]);
+            }
+        }
+        let d = col[0];
+        r = 1.0 / d;
+        check_pivot(rule, d, r, j, state).map_err(|e| (e, j))?;
+        buf[j] = col;
+        let out = &mut a[j * W..(j + 1) * W];
+        out[0] = r;
+        for o in 1..W {
+            out[o] = col[o] * r;
+        }
+    }
+    // Column β without its q = 1 term, all from the buffer.
+    let next = {
+        let mut c = ViaSource(src)
+            .column::<W, NV>(B, a, &mut acc)
+            .map_err(|e| (e, B - 1))?;
+        for q in 2..=B {
+            let lq = A::V::splat(a[(B - q) * W + q]);
+            for k in 0..(W - q).div_ceil(4) {
+                let cq = &buf[B - q][q + 4 * k..q + 4 * k + 4];
+                c[k] = c[k].nmadd(lq, A::V::load(cq.try_into().expect("4 lanes")));
+            }
+        }
+        c
+    };
+    let mut carry = Carry {
+        next,
+        prev: registers::<A::V, SLOT, NV>(&buf[B - 1]),
+        rv: A::V::splat(r),
+        acc,
+        p: B,
+    };
+    // Steps whose reads (column j + 1, diagonal j + β) fall in the interior rows go to
+    // the CSR values directly; the rest through the source.
+    let mut j = B;
+    if let Some((end, values, shift)) = src.interior() {
+        let rows = Rows { values, shift };
+        let stop = end.saturating_sub(B).min(n);
+        while j < stop {
+            step::<B, W, NV, A, _>(j, n, a, &mut buf, &mut carry, &rows, rule, state)?;
+            j += 1;
+        }
+    }
+    let via = ViaSource(src);
+    while j < n {
+        step::<B, W, NV, A, _>(j, n, a, &mut buf, &mut carry, &via, rule, state)?;
+        j += 1;
+    }
+    Ok(carry.acc)
+}
+
+/// Step j of [`factor_fixed_columns`]: finishes column j, then sums column j + 1 but for
+/// its q = 1 term.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn step<const B: usize, const W: usize, const NV: usize, A: Arith, R: Reader<A::V>>(
+    j: usize,
+    n: usize,
+    a: &mut [f64],
+    buf: &mut [[f64; SLOT]; SLOTS],
+    c: &mut Carry<A::V>,
+    rd: &R,
+    rule: PivotRule,
+    state: &mut State,
+) -> Result<(), (SolveError, usize)> {
+    if j + B < n {
+        let x = rd.diag::<W>(j + B, a).abs();
+        state.scale = if x > state.scale { x } else { state.scale };
+    }
+    // The pivot, then the q = 1 term.
+    let prev = c.prev;
+    let rv = c.rv;
+    let c1 = prev[0].bcast1();
+    let d = c.next[0].bcast0().nmadd(c1.mul(c1), rv);
+    let l1 = c1.mul(rv);
+    let mut col = c.next;
+    for k in 0..(W - 1).div_ceil(4) {
+        col[k] = col[k].nmadd(l1, prev[k].shift1(prev[k + 1]));
+    }
+    let r = A::V::splat(1.0).div(d);
+    check_pivot(rule, d.first(), r.first(), j, state).map_err(|e| (e, j))?;
+    // The buffer keeps c_j (for the steps j + 2 ..); the storage gets L[·, j] and 1/D_j.
+    if c.p == SLOTS {
+        for k in 0..B {
+            buf[k] = buf[SLOTS - B + k];
+        }
+        c.p = B;
+    }
+    let p = c.p;
+    for k in 0..NV {
+        col[k].store((&mut buf[p][4 * k..4 * k + 4]).try_into().expect("4 lanes"));
+    }
+    {
+        let cur = a[j * W..].first_chunk_mut::<W>().expect("column in range");
+        for k in 0..NV {
+            let mut l = col[k].mul(r);
+            if k == 0 {
+                l = l.with_first(r);
+            }
+            l.store_first(&mut cur[4 * k..], (W - 4 * k).min(4));
+        }
+    }
+    // Column i = j + 1 without its q = 1 term.
+    if j + 1 < n {
+        let i = j + 1;
+        let mut next = rd.column::<W, NV>(i, a, &mut c.acc).map_err(|e| (e, j))?;
+        // Columns i − β .. i − 1 (finished): their L and their c in the buffer.
+        let past = &a[(i - B) * W..i * W];
+        let older: &[[f64; SLOT]; B] = buf[p + 1 - B..=p].try_into().expect("β slots");
+        // q ≥ 3, oldest first: only the registers holding rows i ..= i + β − q. Two
+        // sums (odd and even q) halve the chain of multiply-adds before the next pivot.
+        let mut odd = [A::V::zero(); 6];
+        unroll!(q in [16 15 14 13 12 11 10 9 8 7 6 5 4 3] => {
+            if q <= B {
+                let lq = A::V::splat(past[(B - q) * W + q]);
+                let cq = &older[B - q];
+                for k in 0..(W - q).div_ceil(4) {
+                    let v = A::V::load((&cq[q + 4 * k..q + 4 * k + 4]).try_into().expect("4 lanes"));
+                    if q % 2 == 1 {
+                        odd[k] = odd[k].nmadd(lq, v);
+                    } else {
+                        next[k] = next[k].nmadd(lq, v);
+                    }
+                }
+            }
+        });
+        if B >= 3 {
+            for k in 0..(W - 3).div_ceil(4) {
+                next[k] = next[k].add(odd[k]);
+            }
+        }
+        // q = 2: c_{j−1} (still `prev`), L[i, j−1] = c_{j−1}[2]·(1/D_{j−1}).
+        if B >= 2 {
+            let l2 = prev[0].bcast2().mul(rv);
+            for k in 0..(W - 2).div_ceil(4) {
+                next[k] = next[k].nmadd(l2, prev[k].shift2(prev[k + 1]));
+            }
+        }
+        c.next = next;
+    }
+    c.prev = col;
+    c.rv = r;
+    c.p = p + 1;
+    Ok(())
+}
+
+/// The right-looking factorisation: the specialised kernel (if any) first, then the
+/// generic loop for the columns it left (all of them for run-time β).
 #[inline(always)]
 fn factor<W: Width, A: Arith, S: Source>(
     w: W,
     a: &mut [f64],
     n: usize,
     rule: PivotRule,
-    src: &mut S,
+    src: &S,
 ) -> Result<Counts, SolveError> {
     let b = w.get();
     let ld = b + 1;
@@ -330,8 +624,8 @@ fn factor<W: Width, A: Arith, S: Source>(
         let (head, tail) = a.split_at_mut((j + 1) * ld);
         let col = &mut head[j * ld..];
         let d = col[0];
-        check_pivot(rule, d, j, &mut state)?;
         let r = 1.0 / d;
+        check_pivot(rule, d, r, j, &mut state)?;
         eliminate::<A>(b.min(n - 1 - j), ld, col, tail, r);
     }
     Ok(Counts {
@@ -546,71 +840,71 @@ macro_rules! with_width {
     ($beta:expr, $w:ident => $body:expr) => {
         match $beta {
             0 => {
-                let $w = Fixed::<0, 1>;
+                let $w = Fixed::<0, 1, 1>;
                 $body
             }
             1 => {
-                let $w = Fixed::<1, 2>;
+                let $w = Fixed::<1, 2, 1>;
                 $body
             }
             2 => {
-                let $w = Fixed::<2, 3>;
+                let $w = Fixed::<2, 3, 1>;
                 $body
             }
             3 => {
-                let $w = Fixed::<3, 4>;
+                let $w = Fixed::<3, 4, 1>;
                 $body
             }
             4 => {
-                let $w = Fixed::<4, 5>;
+                let $w = Fixed::<4, 5, 2>;
                 $body
             }
             5 => {
-                let $w = Fixed::<5, 6>;
+                let $w = Fixed::<5, 6, 2>;
                 $body
             }
             6 => {
-                let $w = Fixed::<6, 7>;
+                let $w = Fixed::<6, 7, 2>;
                 $body
             }
             7 => {
-                let $w = Fixed::<7, 8>;
+                let $w = Fixed::<7, 8, 2>;
                 $body
             }
             8 => {
-                let $w = Fixed::<8, 9>;
+                let $w = Fixed::<8, 9, 3>;
                 $body
             }
             9 => {
-                let $w = Fixed::<9, 10>;
+                let $w = Fixed::<9, 10, 3>;
                 $body
             }
             10 => {
-                let $w = Fixed::<10, 11>;
+                let $w = Fixed::<10, 11, 3>;
                 $body
             }
             11 => {
-                let $w = Fixed::<11, 12>;
+                let $w = Fixed::<11, 12, 3>;
                 $body
             }
             12 => {
-                let $w = Fixed::<12, 13>;
+                let $w = Fixed::<12, 13, 4>;
                 $body
             }
             13 => {
-                let $w = Fixed::<13, 14>;
+                let $w = Fixed::<13, 14, 4>;
                 $body
             }
             14 => {
-                let $w = Fixed::<14, 15>;
+                let $w = Fixed::<14, 15, 4>;
                 $body
             }
             15 => {
-                let $w = Fixed::<15, 16>;
+                let $w = Fixed::<15, 16, 4>;
                 $body
             }
             16 => {
-                let $w = Fixed::<16, 17>;
+                let $w = Fixed::<16, 17, 5>;
                 $body
             }
             b => {
@@ -628,7 +922,7 @@ fn factor_fma<W: Width, S: Source>(
     a: &mut [f64],
     n: usize,
     rule: PivotRule,
-    src: &mut S,
+    src: &S,
 ) -> Result<Counts, SolveError> {
     factor::<W, Fused, S>(w, a, n, rule, src)
 }
@@ -656,7 +950,7 @@ fn factor_plain<W: Width, S: Source>(
     a: &mut [f64],
     n: usize,
     rule: PivotRule,
-    src: &mut S,
+    src: &S,
 ) -> Result<Counts, SolveError> {
     factor::<W, Plain, S>(w, a, n, rule, src)
 }
@@ -672,7 +966,7 @@ pub(crate) fn factor_band<S: Source>(
     a: &mut [f64],
     n: usize,
     rule: PivotRule,
-    src: &mut S,
+    src: &S,
 ) -> Result<Counts, SolveError> {
     debug_assert!(a.len() >= n * (beta + 1));
     let fma = has_fma();
@@ -713,4 +1007,17 @@ pub(crate) fn solve_band_slice(beta: usize, a: &[f64], n: usize, x: &mut [f64]) 
         let _ = fma;
         solve_slice_plain(w, a, n, x)
     })
+}
+
+/// The run-time-width loop for any β, which checks every value as it reads it: the
+/// reference the const-β kernel's deferred checks are tested against.
+#[cfg(test)]
+pub(crate) fn factor_band_reference<S: Source>(
+    beta: usize,
+    a: &mut [f64],
+    n: usize,
+    rule: PivotRule,
+    src: &S,
+) -> Result<Counts, SolveError> {
+    factor::<Dyn, Plain, S>(Dyn(beta), a, n, rule, src)
 }

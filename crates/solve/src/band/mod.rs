@@ -36,6 +36,7 @@
 //! why the n = 5000, β = 9 target is not met yet (see the paper).
 
 mod kernel;
+mod lanes;
 mod numeric;
 mod owned;
 mod solve;
