@@ -822,17 +822,35 @@ fn solve_slice<W: Width, A: Arith>(w: W, a: &[f64], n: usize, mut x: &mut [f64])
     }
 }
 
-/// Whether the fused (AVX2 + FMA) kernels can run here.
+/// The instruction sets the kernels are compiled for, best first.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Isa {
+    /// AVX2 + FMA with AVX-512F/VL: the same 4-lane code, but 32 vector registers (no
+    /// spills of the carried columns) and one-instruction lane shifts (`valignq`).
+    #[cfg(target_arch = "x86_64")]
+    Avx512,
+    /// AVX2 + FMA.
+    #[cfg(target_arch = "x86_64")]
+    Fma,
+    /// Whatever the target guarantees (SSE2 on x86-64).
+    Plain,
+}
+
+/// The best instruction set this CPU runs (run-time detection, cached by std).
 #[inline]
-fn has_fma() -> bool {
+fn isa() -> Isa {
     #[cfg(target_arch = "x86_64")]
     {
-        std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+        use std::arch::is_x86_feature_detected as has;
+        if has!("avx2") && has!("fma") {
+            return if has!("avx512f") && has!("avx512vl") {
+                Isa::Avx512
+            } else {
+                Isa::Fma
+            };
+        }
     }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
+    Isa::Plain
 }
 
 /// Runs `$body` with `$w` bound to the width for `$beta` (const for small β).
@@ -916,6 +934,18 @@ macro_rules! with_width {
 }
 
 #[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma,avx512f,avx512vl")]
+fn factor_avx512<W: Width, S: Source>(
+    w: W,
+    a: &mut [f64],
+    n: usize,
+    rule: PivotRule,
+    src: &S,
+) -> Result<Counts, SolveError> {
+    factor::<W, Fused, S>(w, a, n, rule, src)
+}
+
+#[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 fn factor_fma<W: Width, S: Source>(
     w: W,
@@ -968,22 +998,36 @@ pub(crate) fn factor_band<S: Source>(
     rule: PivotRule,
     src: &S,
 ) -> Result<Counts, SolveError> {
+    factor_band_isa(isa(), beta, a, n, rule, src)
+}
+
+/// [`factor_band`] with the instruction set given (the tests run every one the CPU has).
+fn factor_band_isa<S: Source>(
+    isa: Isa,
+    beta: usize,
+    a: &mut [f64],
+    n: usize,
+    rule: PivotRule,
+    src: &S,
+) -> Result<Counts, SolveError> {
     debug_assert!(a.len() >= n * (beta + 1));
-    let fma = has_fma();
     with_width!(beta, w => {
+        // SAFETY (both arms): `isa` comes from `isa()` or from a test that checked the
+        // CPU: it supports the features the function is compiled with.
         #[cfg(target_arch = "x86_64")]
-        if fma {
-            // SAFETY: the CPU supports AVX2 and FMA (checked just above).
-            return unsafe { factor_fma(w, a, n, rule, src) };
+        match isa {
+            Isa::Avx512 => return unsafe { factor_avx512(w, a, n, rule, src) },
+            Isa::Fma => return unsafe { factor_fma(w, a, n, rule, src) },
+            Isa::Plain => {}
         }
-        let _ = fma;
+        let _ = isa;
         factor_plain(w, a, n, rule, src)
     })
 }
 
 /// Solves with the factor in `a` for one right-hand side, in place.
 pub(crate) fn solve_band<V: Vector>(beta: usize, a: &[f64], n: usize, x: &mut V) {
-    let fma = has_fma();
+    let fma = isa() != Isa::Plain;
     with_width!(beta, w => {
         #[cfg(target_arch = "x86_64")]
         if fma {
@@ -997,16 +1041,55 @@ pub(crate) fn solve_band<V: Vector>(beta: usize, a: &[f64], n: usize, x: &mut V)
 
 /// Solves with the factor in `a` for one contiguous right-hand side, in place.
 pub(crate) fn solve_band_slice(beta: usize, a: &[f64], n: usize, x: &mut [f64]) {
-    let fma = has_fma();
+    solve_band_slice_isa(isa(), beta, a, n, x)
+}
+
+/// [`solve_band_slice`] with the instruction set given.
+fn solve_band_slice_isa(isa: Isa, beta: usize, a: &[f64], n: usize, x: &mut [f64]) {
+    let fma = isa != Isa::Plain;
     with_width!(beta, w => {
         #[cfg(target_arch = "x86_64")]
         if fma {
-            // SAFETY: the CPU supports AVX2 and FMA (checked just above).
+            // SAFETY: `isa` is `Fma` or better, which the caller checked the CPU has.
             return unsafe { solve_slice_fma(w, a, n, x) };
         }
         let _ = fma;
         solve_slice_plain(w, a, n, x)
     })
+}
+
+/// The instruction sets this CPU runs, best first (for tests of every kernel build).
+#[cfg(test)]
+pub(crate) fn available_isas() -> Vec<Isa> {
+    let best = isa();
+    let mut v = vec![best];
+    #[cfg(target_arch = "x86_64")]
+    if best == Isa::Avx512 {
+        v.push(Isa::Fma);
+    }
+    if best != Isa::Plain {
+        v.push(Isa::Plain);
+    }
+    v
+}
+
+/// [`factor_band_isa`] for tests.
+#[cfg(test)]
+pub(crate) fn factor_band_with<S: Source>(
+    isa: Isa,
+    beta: usize,
+    a: &mut [f64],
+    n: usize,
+    rule: PivotRule,
+    src: &S,
+) -> Result<Counts, SolveError> {
+    factor_band_isa(isa, beta, a, n, rule, src)
+}
+
+/// [`solve_band_slice_isa`] for tests.
+#[cfg(test)]
+pub(crate) fn solve_band_slice_with(isa: Isa, beta: usize, a: &[f64], n: usize, x: &mut [f64]) {
+    solve_band_slice_isa(isa, beta, a, n, x)
 }
 
 /// The run-time-width loop for any β, which checks every value as it reads it: the

@@ -345,34 +345,51 @@ mod tests {
     use super::*;
     use crate::bench::spd_values;
 
+    /// Factorises with the kernel build `isa`, or with the reference loop.
     fn run(
         s: &BandSymbolic,
         values: &[f64],
         shift: f64,
         rule: PivotRule,
-        reference: bool,
+        isa: Option<kernel::Isa>,
     ) -> (Result<usize>, Vec<f64>) {
         let g = s.check_values(values, shift).expect("values");
         let src = FromPattern { g, values, shift };
         let mut a = vec![0.0; s.factor_len()];
-        let r = if reference {
-            kernel::factor_band_reference(s.beta(), &mut a, s.n(), rule, &src)
-        } else {
-            kernel::factor_band(s.beta(), &mut a, s.n(), rule, &src)
+        let r = match isa {
+            Some(isa) => kernel::factor_band_with(isa, s.beta(), &mut a, s.n(), rule, &src),
+            None => kernel::factor_band_reference(s.beta(), &mut a, s.n(), rule, &src),
         };
         (r.map(|c| c.negative), a)
     }
 
     fn agree(s: &BandSymbolic, values: &[f64], shift: f64, what: &str) {
+        for isa in kernel::available_isas() {
+            agree_with(isa, s, values, shift, &format!("{isa:?}, {what}"));
+        }
+    }
+
+    fn agree_with(isa: kernel::Isa, s: &BandSymbolic, values: &[f64], shift: f64, what: &str) {
         for rule in [PivotRule::Positive, PivotRule::Relative(1e-12)] {
-            let (fast, fa) = run(s, values, shift, rule, false);
-            let (slow, sa) = run(s, values, shift, rule, true);
+            let (fast, fa) = run(s, values, shift, rule, Some(isa));
+            let (slow, sa) = run(s, values, shift, rule, None);
             match (&fast, &slow) {
                 (Ok(x), Ok(y)) => {
                     assert_eq!(x, y, "{what}: negative pivots");
                     let scale = sa.iter().fold(1.0f64, |m, v| m.max(v.abs()));
                     for (u, v) in fa.iter().zip(&sa) {
                         assert!((u - v).abs() <= 1e-12 * scale, "{what}: factor {u} vs {v}");
+                    }
+                    // The solves of every build agree with the plain one.
+                    let n = s.n();
+                    let b: Vec<f64> = (0..n).map(|i| 1.0 + (i % 7) as f64).collect();
+                    let mut x = b.clone();
+                    kernel::solve_band_slice_with(isa, s.beta(), &fa, n, &mut x);
+                    let mut y = b.clone();
+                    kernel::solve_band_slice_with(kernel::Isa::Plain, s.beta(), &sa, n, &mut y);
+                    let xs = y.iter().fold(1.0f64, |m, v| m.max(v.abs()));
+                    for (u, v) in x.iter().zip(&y) {
+                        assert!((u - v).abs() <= 1e-10 * xs, "{what}: solve {u} vs {v}");
                     }
                 }
                 (
