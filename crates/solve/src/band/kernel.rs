@@ -525,9 +525,9 @@ fn step<const B: usize, const W: usize, const NV: usize, A: Arith, R: Reader<A::
     for k in 0..(W - 1).div_ceil(4) {
         col[k] = col[k].nmadd(l1, prev[k].shift1(prev[k + 1]));
     }
-    let r = A::V::splat(1.0).div(d);
-    check_pivot(rule, d.first(), r.first(), j, state).map_err(|e| (e, j))?;
-    // The buffer keeps c_j (for the steps j + 2 ..); the storage gets L[·, j] and 1/D_j.
+    // The buffer keeps c_j for the steps j + 2 ..: stored before the division, so the
+    // stores retire (and reach the cache, where those steps' offset loads must find
+    // them: a load spanning two stores is not forwarded) without waiting for it.
     if c.p == SLOTS {
         for k in 0..B {
             buf[k] = buf[SLOTS - B + k];
@@ -538,6 +538,9 @@ fn step<const B: usize, const W: usize, const NV: usize, A: Arith, R: Reader<A::
     for k in 0..NV {
         col[k].store((&mut buf[p][4 * k..4 * k + 4]).try_into().expect("4 lanes"));
     }
+    let r = A::V::splat(1.0).div(d);
+    check_pivot(rule, d.first(), r.first(), j, state).map_err(|e| (e, j))?;
+    // The storage gets L[·, j] and 1/D_j.
     {
         let cur = a[j * W..].first_chunk_mut::<W>().expect("column in range");
         for k in 0..NV {
@@ -555,28 +558,17 @@ fn step<const B: usize, const W: usize, const NV: usize, A: Arith, R: Reader<A::
         // Columns i − β .. i − 1 (finished): their L and their c in the buffer.
         let past = &a[(i - B) * W..i * W];
         let older: &[[f64; SLOT]; B] = buf[p + 1 - B..=p].try_into().expect("β slots");
-        // q ≥ 3, oldest first: only the registers holding rows i ..= i + β − q. Two
-        // sums (odd and even q) halve the chain of multiply-adds before the next pivot.
-        let mut odd = [A::V::zero(); 6];
+        // q ≥ 3, oldest first: only the registers holding rows i ..= i + β − q.
         unroll!(q in [16 15 14 13 12 11 10 9 8 7 6 5 4 3] => {
             if q <= B {
                 let lq = A::V::splat(past[(B - q) * W + q]);
                 let cq = &older[B - q];
                 for k in 0..(W - q).div_ceil(4) {
                     let v = A::V::load((&cq[q + 4 * k..q + 4 * k + 4]).try_into().expect("4 lanes"));
-                    if q % 2 == 1 {
-                        odd[k] = odd[k].nmadd(lq, v);
-                    } else {
-                        next[k] = next[k].nmadd(lq, v);
-                    }
+                    next[k] = next[k].nmadd(lq, v);
                 }
             }
         });
-        if B >= 3 {
-            for k in 0..(W - 3).div_ceil(4) {
-                next[k] = next[k].add(odd[k]);
-            }
-        }
         // q = 2: c_{j−1} (still `prev`), L[i, j−1] = c_{j−1}[2]·(1/D_{j−1}).
         if B >= 2 {
             let l2 = prev[0].bcast2().mul(rv);
