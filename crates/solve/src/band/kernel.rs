@@ -1,31 +1,54 @@
-//! The banded LDLᵀ kernels: right-looking factorisation and the two triangular sweeps.
+//! The banded LDLᵀ kernels: the factorisation and the two triangular sweeps.
 //!
 //! # Why hand-written
 //!
 //! faer 0.24 has dense and general sparse Cholesky/LDLᵀ but no banded solver; a general
 //! sparse Cholesky on a band spends its time in symbolic bookkeeping and scattered index
 //! loads (measured in `papers/solvers.md`), and LAPACK's `dpbtrf` is not in the dependency
-//! tree. A band of half-bandwidth β has a fixed, dense structure, so the kernel needs no
-//! indices at all:
+//! tree. A band of half-bandwidth β has a fixed, dense structure: no indices, and for
+//! β ≤ [`MAX_FIXED_BETA`] every trip count is a compile-time constant (the width is a
+//! const generic; larger β runs a right-looking loop with a run-time width).
 //!
-//! * the lower band is stored column by column (`LDAB = β + 1`), so the right-looking update
-//!   of column `j + k` by column `j` is a contiguous `axpy` of length `β − k + 1`;
-//! * for β ≤ [`MAX_FIXED_BETA`] the width is a const generic, so every loop has a
-//!   compile-time trip count and is unrolled; larger β uses the same code with a run-time
-//!   width;
-//! * on x86-64 with AVX2 and FMA (detected at run time) the same code is compiled a second
-//!   time with those features and fused multiply-adds;
-//! * the diagonal slots keep `1/D[j]`, so the solve multiplies instead of dividing;
-//! * the factorisation loads column `j + β` from the caller's CSR values just before column
-//!   `j` first updates it, so on large bands the storage is written once while it is in
-//!   cache instead of being filled in a separate sweep.
+//! # Factorisation
 //!
-//! The critical path is one division and one multiply-add per column (`D[j+1]` depends
-//! on `1/D[j]`), about 18 cycles; at β = 1 the kernel runs near it. At β = 9 it measures
-//! about 2.5× that: the β − 1 column updates per step go through memory with vector
-//! stores of varying lengths, which the next step reloads at other offsets, defeating
-//! store-to-load forwarding. A register-resident window (β columns of β + 1 entries) would
-//! remove that; it is the next step, not done (`papers/solvers.md` has the figures).
+//! The const-β kernel ([`factor_fixed`]) is left-looking: column j is computed from the
+//! β finished columns before it, so nothing is scattered and each column is written
+//! once. The right-looking kernel it replaced updated the β − 1 following columns through
+//! memory at every step, with stores of varying lengths that the next step reloaded at
+//! other offsets (store forwarding failed; ≈ 50 cycles per column at β = 9). What the
+//! left-looking kernel does, and what each step measured (n = 5000, β = 9, factor alone,
+//! `band_timing 5000 9 2000`, one thread, on a shared 2-core VM at ≈ 3.6 GHz):
+//!
+//! * left-looking, unscaled columns in a small buffer, pivot in the short form
+//!   `D_j = s − c_{j−1}[1]²/D_{j−1}` (the chain from pivot to pivot is one multiply-add and
+//!   one division), pivot tests as two float comparisons on `d` and `1/d`: 100–127 → 62 µs;
+//! * 4-lane registers through intrinsics ([`Lanes`]; with plain arrays LLVM packed the
+//!   pivot's scalars into the update's vectors and spilled them on the chain), the buffer
+//!   slid instead of indexed modulo its size (constant offsets): 56 µs;
+//! * the next column's sum (every term but the newest) carried from one step to the next,
+//!   so only the newest term sits between two pivots: 50 µs;
+//! * columns read from the CSR values straight into registers, interior rows of a full
+//!   band at a fixed stride without the row table; finiteness checked by a NaN
+//!   accumulator and a scan on error instead of a test per value: 42–45 µs;
+//! * an AVX-512F/VL build of the same code (32 registers, one-instruction lane shifts),
+//!   chosen at run time: 38.6 / 40.7 µs against 42.1 / 45.2 µs for AVX2 + FMA (min /
+//!   median, alternating runs).
+//!
+//! Measured and not kept: splitting the older terms into two chains, the third column
+//! from registers instead of the buffer, a loop unrolled by two (slower: 40.9 against
+//! 39.0 µs), loops compiled per pivot rule, dropping the NaN accumulator (−0.6 µs, within
+//! noise). The floor: a dependent division and multiply-add take 4.5 ns here (≈ 16
+//! cycles), 22.5 µs for 5000 pivots; β = 1 runs at 27 µs. At β = 9 the kernel issues ≈ 110
+//! instructions per column and is throughput-bound: dropping the q ≥ 3 terms (27 uops)
+//! saves 8 µs, dropping the division only 4 µs.
+//!
+//! # Solve
+//!
+//! Both sweeps are in dot form with the last β solution values in a register window,
+//! the loops unrolled by β so the window's slots are fixed registers, and each row's
+//! newest term entering last (one multiply-add between rows): 41–57 → 14.6 / 15.2 µs at
+//! n = 5000, β = 9. Each row loads β entries of L and its right-hand side; at two loads
+//! per cycle that is the bound (≈ 5.5 cycles per row and sweep).
 
 // The kernels index by position on purpose: the indices are the algorithm (offsets in a
 // band column), and constant trip counts are what the compiler unrolls.
@@ -584,8 +607,9 @@ fn step<const B: usize, const W: usize, const NV: usize, A: Arith, R: Reader<A::
     Ok(())
 }
 
-/// The right-looking factorisation: the specialised kernel (if any) first, then the
-/// generic loop for the columns it left (all of them for run-time β).
+/// The factorisation: the const-β kernel ([`Width::factor_main`], left-looking) when
+/// there is one, then the generic right-looking loop for the columns it left (all of
+/// them for a run-time β, β = 0 or n ≤ β).
 #[inline(always)]
 fn factor<W: Width, A: Arith, S: Source>(
     w: W,
