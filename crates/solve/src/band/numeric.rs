@@ -3,8 +3,8 @@
 
 use sparsediff_pattern::first_non_finite;
 
-use super::kernel::{self, PivotRule, Prefilled, Source};
-use super::symbolic::{BandSymbolic, EXPONENT, Gather, load_column};
+use super::kernel::{self, Lanes, PivotRule, Prefilled, Source, registers};
+use super::symbolic::{BandSymbolic, Gather, load_column};
 use crate::error::{Result, SolveError, check_len};
 use crate::inertia::Inertia;
 
@@ -109,32 +109,76 @@ struct FromPattern<'v> {
 
 impl Source for FromPattern<'_> {
     #[inline(always)]
-    fn load_fixed<const W: usize>(&mut self, j: usize, col: &mut [f64; W]) -> Result<()> {
-        let (start, end) = self.g.upper[j];
-        if self.g.full
-            && end - start == W
-            && let Ok(src) = <&[f64; W]>::try_from(&self.values[start..end])
-        {
-            let bad = src
-                .iter()
-                .fold(false, |acc, v| acc | (v.to_bits() & EXPONENT == EXPONENT));
-            if !bad {
-                *col = *src;
-                col[0] += self.shift;
-                return Ok(());
-            }
-        }
-        self.load(j, col)
-    }
-
-    #[inline(always)]
-    fn load(&mut self, j: usize, col: &mut [f64]) -> Result<()> {
+    fn load(&self, j: usize, col: &mut [f64]) -> Result<()> {
         load_column(self.g, self.values, self.shift, j, col).map_err(|index| {
             SolveError::NonFinite {
                 what: "values",
                 index,
             }
         })
+    }
+
+    #[inline(always)]
+    fn diag(&self, k: usize, _a: &[f64], _w: usize) -> f64 {
+        let (start, end) = self.g.upper[k];
+        // A full row's upper part starts at its diagonal; otherwise it may be a hole.
+        let d = if self.g.full || (start < end && self.g.col_idx[start] == k) {
+            self.values[start]
+        } else {
+            0.0
+        };
+        d + self.shift
+    }
+
+    #[inline(always)]
+    fn column<V: Lanes, const W: usize, const NV: usize>(
+        &self,
+        j: usize,
+        _stored: &[f64; W],
+        acc: &mut V,
+    ) -> Result<[V; 6]> {
+        let (start, end) = self.g.upper[j];
+        let mut v = if self.g.full && end - start == W {
+            let src: &[f64; W] = self.values[start..end].try_into().expect("W values");
+            let v = registers::<V, W, NV>(src);
+            // v·0 is ±0, or NaN exactly when v is ±∞ or NaN (and a sum of ±0 never
+            // overflows).
+            let mut z = v[0].mul(V::zero());
+            for vk in &v[1..NV] {
+                z = z.nmadd(*vk, V::zero());
+            }
+            *acc = acc.add(z);
+            v
+        } else {
+            // Short (last β) or holed rows: the checked scatter.
+            let mut c = [0.0; W];
+            load_column(self.g, self.values, 0.0, j, &mut c).map_err(|index| {
+                SolveError::NonFinite {
+                    what: "values",
+                    index,
+                }
+            })?;
+            registers::<V, W, NV>(&c)
+        };
+        v[0] = v[0].add(V::zero().with_first(V::splat(self.shift)));
+        Ok(v)
+    }
+
+    fn first_non_finite(&self, k: usize) -> Option<SolveError> {
+        self.g.upper[..=k].iter().find_map(|&(start, end)| {
+            let i = self.values[start..end]
+                .iter()
+                .position(|v| !v.is_finite())?;
+            Some(SolveError::NonFinite {
+                what: "values",
+                index: start + i,
+            })
+        })
+    }
+
+    fn interior(&self) -> Option<(usize, &[f64], f64)> {
+        let int = self.g.interior?;
+        Some((int.end, &self.values[int.start..], self.shift))
     }
 }
 
@@ -143,9 +187,9 @@ impl BandSymbolic {
         &'a self,
         storage: &'a mut [f64],
         rule: PivotRule,
-        mut src: S,
+        src: S,
     ) -> Result<(usize, &'a [f64])> {
-        let counts = kernel::factor_band(self.beta(), storage, self.n(), rule, &mut src)?;
+        let counts = kernel::factor_band(self.beta(), storage, self.n(), rule, &src)?;
         Ok((counts.negative, storage))
     }
 
@@ -288,5 +332,139 @@ impl BandSymbolic {
             });
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The const-β kernel defers its finiteness checks (an accumulator, a scan on error)
+    //! and computes pivots in a different order: its errors, inertia and factor must
+    //! match the run-time-width loop, which checks each value as it reads it.
+    use sparsediff_pattern::generators;
+
+    use super::*;
+    use crate::bench::spd_values;
+
+    /// Factorises with the kernel build `isa`, or with the reference loop.
+    fn run(
+        s: &BandSymbolic,
+        values: &[f64],
+        shift: f64,
+        rule: PivotRule,
+        isa: Option<kernel::Isa>,
+    ) -> (Result<usize>, Vec<f64>) {
+        let g = s.check_values(values, shift).expect("values");
+        let src = FromPattern { g, values, shift };
+        let mut a = vec![0.0; s.factor_len()];
+        let r = match isa {
+            Some(isa) => kernel::factor_band_with(isa, s.beta(), &mut a, s.n(), rule, &src),
+            None => kernel::factor_band_reference(s.beta(), &mut a, s.n(), rule, &src),
+        };
+        (r.map(|c| c.negative), a)
+    }
+
+    fn agree(s: &BandSymbolic, values: &[f64], shift: f64, what: &str) {
+        for isa in kernel::available_isas() {
+            agree_with(isa, s, values, shift, &format!("{isa:?}, {what}"));
+        }
+    }
+
+    fn agree_with(isa: kernel::Isa, s: &BandSymbolic, values: &[f64], shift: f64, what: &str) {
+        for rule in [PivotRule::Positive, PivotRule::Relative(1e-12)] {
+            let (fast, fa) = run(s, values, shift, rule, Some(isa));
+            let (slow, sa) = run(s, values, shift, rule, None);
+            match (&fast, &slow) {
+                (Ok(x), Ok(y)) => {
+                    assert_eq!(x, y, "{what}: negative pivots");
+                    let scale = sa.iter().fold(1.0f64, |m, v| m.max(v.abs()));
+                    for (u, v) in fa.iter().zip(&sa) {
+                        assert!((u - v).abs() <= 1e-12 * scale, "{what}: factor {u} vs {v}");
+                    }
+                    // The solves of every build agree with the plain one.
+                    let n = s.n();
+                    let b: Vec<f64> = (0..n).map(|i| 1.0 + (i % 7) as f64).collect();
+                    let mut x = b.clone();
+                    kernel::solve_band_slice_with(isa, s.beta(), &fa, n, &mut x);
+                    let mut y = b.clone();
+                    kernel::solve_band_slice_with(kernel::Isa::Plain, s.beta(), &sa, n, &mut y);
+                    let xs = y.iter().fold(1.0f64, |m, v| m.max(v.abs()));
+                    for (u, v) in x.iter().zip(&y) {
+                        assert!((u - v).abs() <= 1e-10 * xs, "{what}: solve {u} vs {v}");
+                    }
+                }
+                (
+                    Err(SolveError::NotPositiveDefinite { index: i, pivot: p }),
+                    Err(SolveError::NotPositiveDefinite { index: k, pivot: q }),
+                )
+                | (
+                    Err(SolveError::TinyPivot {
+                        index: i, pivot: p, ..
+                    }),
+                    Err(SolveError::TinyPivot {
+                        index: k, pivot: q, ..
+                    }),
+                ) => {
+                    assert_eq!(i, k, "{what}: failing pivot");
+                    assert!(
+                        p == q || (p - q).abs() <= 1e-9 * q.abs().max(1.0),
+                        "{what}: pivot {p} vs {q}"
+                    );
+                }
+                _ => assert_eq!(fast, slow, "{what}"),
+            }
+        }
+    }
+
+    #[test]
+    fn deferred_checks_report_what_the_reference_reports() {
+        for beta in [1, 2, 3, 4, 5, 8, 9, 12, 16] {
+            for n in [beta + 1, beta + 2, 2 * beta + 1, 3 * beta + 2, 4 * beta + 5] {
+                let p = generators::band(n, beta, beta).expect("band");
+                let s = BandSymbolic::from_pattern(&p).expect("symbolic");
+                let v = spd_values(&p, (n * 31 + beta) as u64);
+                agree(&s, &v, 0.0, "spd");
+                agree(&s, &v, -2.5, "shifted (indefinite or failing)");
+                // One non-finite value anywhere: in the upper part of a row it is read
+                // (NonFinite at its position), in the lower part it is not read.
+                for k in (0..v.len()).step_by(1 + v.len() / 97) {
+                    for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+                        let mut w = v.clone();
+                        w[k] = bad;
+                        agree(&s, &w, 0.0, &format!("beta {beta} n {n}: {bad} at {k}"));
+                    }
+                }
+                // A non-finite value after a failing pivot, and before one.
+                let mut w = v.clone();
+                let mid = p.row_range(n / 2).start + (n / 2).min(beta);
+                w[mid] = -1e3;
+                agree(&s, &w, 0.0, "negative diagonal");
+                if let Some(last) = p.row_range(n - 1).last() {
+                    w[last] = f64::NAN;
+                    agree(&s, &w, 0.0, "negative diagonal, NaN last");
+                }
+                w[p.row_range(0).start] = f64::INFINITY;
+                agree(&s, &w, 0.0, "negative diagonal, inf first");
+            }
+        }
+    }
+
+    #[test]
+    fn indefinite_bands_match_the_reference() {
+        // Diagonals of both signs, off-diagonals small: LDLᵀ succeeds with mixed inertia.
+        for beta in [1, 3, 9, 16] {
+            let n = 6 * beta + 7;
+            let p = generators::band(n, beta, beta).expect("band");
+            let s = BandSymbolic::from_pattern(&p).expect("symbolic");
+            let mut v = spd_values(&p, 3);
+            for i in 0..n {
+                for k in p.row_range(i) {
+                    if p.col_idx()[k] == i && i % 3 == 1 {
+                        v[k] = -v[k];
+                    }
+                }
+            }
+            agree(&s, &v, 0.0, "indefinite");
+            agree(&s, &v, 0.25, "indefinite, shifted");
+        }
     }
 }

@@ -53,6 +53,19 @@ pub(crate) struct Gather {
     /// Every row's upper part is exactly `j ..= min(j + β, n − 1)`: columns are copied with
     /// one `copy_from_slice`, no zero fill, no index look-ups.
     pub(crate) full: bool,
+    /// For a full band, the rows `β .. n − β` (2β + 1 entries each, consecutive in the
+    /// values) and the position of `A[β, β]`: row i's upper part starts at
+    /// `start + (i − β)·(2β + 1)`, so the const-β kernel reads it without the table.
+    pub(crate) interior: Option<Interior>,
+}
+
+/// See [`Gather::interior`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Interior {
+    /// One past the last interior row (the first is β).
+    pub(crate) end: usize,
+    /// Position of `A[β, β]` in the values.
+    pub(crate) start: usize,
 }
 
 impl BandSymbolic {
@@ -135,8 +148,25 @@ impl BandSymbolic {
             full &= len == want && row.get(first_upper) == Some(&j);
             upper.push((range.start + first_upper, range.end));
         }
+        // Rows β .. n − β of a full band are evenly spaced; checked, not assumed.
+        let interior = if full && n > 2 * beta {
+            let stride = 2 * beta + 1;
+            let start = upper[beta].0;
+            (beta..n - beta)
+                .all(|i| {
+                    let (lo, hi) = upper[i];
+                    lo == start + (i - beta) * stride && hi == lo + beta + 1 && lo >= beta
+                })
+                .then_some(Interior {
+                    end: n - beta,
+                    start,
+                })
+        } else {
+            None
+        };
         s.gather = Some(Gather {
             nnz: pattern.nnz(),
+            interior,
             upper,
             col_idx: if full {
                 Vec::new()
