@@ -38,6 +38,8 @@
 //! ```
 #![deny(missing_docs)]
 
+#[cfg(feature = "argmin")]
+pub mod argmin;
 pub mod band;
 mod bench;
 pub mod driver;
