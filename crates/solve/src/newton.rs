@@ -166,6 +166,11 @@ pub struct NewtonParams {
     pub max_band_fill: f64,
     /// Relative pivot tolerance of both LDLᵀ (finite, ≥ 0). Default 1e-12.
     pub pivot_tolerance: f64,
+    /// Evaluate the gradient (with the value) at the first trial point of each line
+    /// search, the full step: when it is accepted — the rule near a solution — the
+    /// separate gradient evaluation is saved; when it is rejected, the gradient was
+    /// wasted. Default true.
+    pub gradient_with_full_step: bool,
 }
 
 impl Default for NewtonParams {
@@ -179,6 +184,7 @@ impl Default for NewtonParams {
             max_band_beta: crate::band::MAX_FIXED_BETA,
             max_band_fill: 2.0,
             pivot_tolerance: 1e-12,
+            gradient_with_full_step: true,
         }
     }
 }
@@ -627,16 +633,33 @@ impl Newton {
             }
             .into());
         }
-        // Line search on f along p.
+        // Line search on f along p; the first trial (the full step) may evaluate the
+        // gradient with the value, kept if that trial is accepted.
         let t = Instant::now();
         let mut values = 0;
+        let mut gradient_time = std::time::Duration::ZERO;
+        let mut trial_gradient: Option<f64> = None;
+        let with_gradient = p.gradient_with_full_step;
+        let mut calls = 0;
         let (end, stats) = backtrack(&p.line_search, ws.value, slope, 1.0, |alpha| {
-            values += 1;
             axpy_into(&mut ws.trial, &ws.x, alpha, &ws.p);
-            f.value(&ws.trial)
+            calls += 1;
+            trial_gradient = None;
+            if with_gradient && calls == 1 {
+                let t = Instant::now();
+                let v = f.gradient(&ws.trial, &mut ws.g_trial);
+                gradient_time += t.elapsed();
+                trial_gradient = v.as_ref().ok().copied();
+                v
+            } else {
+                values += 1;
+                f.value(&ws.trial)
+            }
         });
-        info.times.line_search += t.elapsed();
+        info.times.line_search += t.elapsed().saturating_sub(gradient_time);
+        info.times.gradient += gradient_time;
         info.evaluations.values += values;
+        info.evaluations.gradients += usize::from(with_gradient && calls > 0);
         info.backtracks += stats.backtracks;
         let alpha = match end {
             LineSearchEnd::Accepted { alpha, .. } => alpha,
@@ -648,15 +671,21 @@ impl Newton {
                 });
             }
         };
-        // Gradient at the accepted point (ws.trial); the iterate moves only if it is finite.
-        let t = Instant::now();
-        let value = f.gradient(&ws.trial, &mut ws.g_trial);
-        info.times.gradient += t.elapsed();
-        info.evaluations.gradients += 1;
-        let value = value.map_err(|e| StepError {
-            status: Status::EvaluationFailed,
-            error: Some(e),
-        })?;
+        // Gradient at the accepted point (ws.trial), unless the full step brought it; the
+        // iterate moves only if it is finite.
+        let value = match trial_gradient {
+            Some(value) => value,
+            None => {
+                let t = Instant::now();
+                let value = f.gradient(&ws.trial, &mut ws.g_trial);
+                info.times.gradient += t.elapsed();
+                info.evaluations.gradients += 1;
+                value.map_err(|e| StepError {
+                    status: Status::EvaluationFailed,
+                    error: Some(e),
+                })?
+            }
+        };
         let grad_inf = norm_inf(&ws.g_trial);
         if !value.is_finite() {
             return Err(Status::NonFinite {
