@@ -345,6 +345,11 @@ pub struct LbfgsParams {
     pub max_iterations: usize,
     /// Stored correction pairs m (≥ 1). Default 10.
     pub memory: usize,
+    /// End with [`Status::Stalled`] after this many iterations without a decrease of f
+    /// (≥ 1). Default 25. argmin's More–Thuente keeps returning tiny steps once f has
+    /// converged to working precision; without this test such a run lasts
+    /// `max_iterations`.
+    pub stall_iterations: usize,
 }
 
 impl Default for LbfgsParams {
@@ -353,6 +358,7 @@ impl Default for LbfgsParams {
             grad_tol: 1e-8,
             max_iterations: 10_000,
             memory: 10,
+            stall_iterations: 25,
         }
     }
 }
@@ -384,6 +390,10 @@ struct InfNormStop<'o, S, O: ?Sized> {
     converged: bool,
     iteration: usize,
     record: Rc<RefCell<Record>>,
+    /// The lowest f seen and the iteration that reached it.
+    lowest: (f64, usize),
+    stall_iterations: usize,
+    stalled: bool,
 }
 
 type Lbfgs = LBFGS<MoreThuenteLineSearch<Vec<f64>, Vec<f64>, f64>, Vec<f64>, Vec<f64>, f64>;
@@ -424,6 +434,11 @@ where
         if self.converged {
             return TerminationStatus::Terminated(TerminationReason::SolverConverged);
         }
+        if self.stalled {
+            return TerminationStatus::Terminated(TerminationReason::SolverExit(
+                "f did not decrease".to_string(),
+            ));
+        }
         self.inner.terminate(state)
     }
 }
@@ -432,6 +447,11 @@ impl<S, O: Observer + ?Sized> InfNormStop<'_, S, O> {
     fn report(&mut self, state: &LbfgsState) {
         let measure = state.get_gradient().map_or(f64::NAN, |g| norm_inf(g));
         self.converged = measure <= self.grad_tol;
+        let cost = state.get_cost();
+        if cost < self.lowest.0 {
+            self.lowest = (cost, self.iteration);
+        }
+        self.stalled = self.iteration >= self.lowest.1 + self.stall_iterations;
         self.observer.observe(&Iterate {
             iteration: self.iteration,
             x: state.get_param().map_or(&[], |p| p.as_slice()),
@@ -491,12 +511,17 @@ where
 {
     check_start(f.dim(), x0)?;
     check_non_negative("grad_tol", params.grad_tol)?;
-    if params.memory == 0 {
-        return Err(DriverError::InvalidParameter {
-            param: "memory",
-            value: 0.0,
-            reason: "must be at least 1",
-        });
+    for (param, v) in [
+        ("memory", params.memory),
+        ("stall_iterations", params.stall_iterations),
+    ] {
+        if v == 0 {
+            return Err(DriverError::InvalidParameter {
+                param,
+                value: 0.0,
+                reason: "must be at least 1",
+            });
+        }
     }
     let start = Instant::now();
     let problem = ArgminProblem::new(f);
@@ -517,6 +542,9 @@ where
         converged: false,
         iteration: 0,
         record: Rc::clone(&record),
+        lowest: (f64::INFINITY, 0),
+        stall_iterations: params.stall_iterations,
+        stalled: false,
     };
     let result = Executor::new(problem, solver)
         .configure(|s| s.param(x0.to_vec()).max_iters(params.max_iterations as u64))
@@ -532,6 +560,8 @@ where
             let failure = record.borrow().failure.clone();
             let status = if res.solver.converged {
                 Status::Converged
+            } else if res.solver.stalled {
+                Status::Stalled
             } else if let Some(failure) = failure {
                 failure
             } else {

@@ -33,6 +33,9 @@ pub enum Status {
     LineSearchFailed,
     /// The trust radius shrank below `min_radius` without an accepted step.
     RadiusTooSmall,
+    /// f stopped decreasing (no decrease in `stall_iterations` iterations) before the
+    /// gradient test held: f has converged to working precision, ∇f has not.
+    Stalled,
     /// The Hessian stayed indefinite (or singular) for every δ up to the regularisation
     /// limit `delta_max`.
     RegularizationLimit {
@@ -64,7 +67,7 @@ pub enum Status {
 
 impl Status {
     /// A stable snake_case name (`converged`, `max_iterations`, `line_search_failed`,
-    /// `radius_too_small`, `regularization_limit`, `non_finite`, `singular`,
+    /// `radius_too_small`, `stalled`, `regularization_limit`, `non_finite`, `singular`,
     /// `evaluation_failed`, `factorization_failed`), for JSON and tables.
     pub fn name(&self) -> &'static str {
         match self {
@@ -72,6 +75,7 @@ impl Status {
             Status::MaxIterations => "max_iterations",
             Status::LineSearchFailed => "line_search_failed",
             Status::RadiusTooSmall => "radius_too_small",
+            Status::Stalled => "stalled",
             Status::RegularizationLimit { .. } => "regularization_limit",
             Status::NonFinite { .. } => "non_finite",
             Status::Singular { .. } => "singular",

@@ -1,0 +1,142 @@
+//! What the solver examples share: where SVG files go, a seeded generator, log-scale line
+//! charts.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+
+use plotters::prelude::*;
+
+/// The directory for this run's SVG files: the `--out DIR` argument, else
+/// `target/plots` under the repository. Created if missing (its parent must exist).
+pub fn out_dir(args: &[String]) -> Result<PathBuf, Box<dyn std::error::Error>> {
+    let dir = match args.iter().position(|a| a == "--out") {
+        Some(k) => PathBuf::from(args.get(k + 1).ok_or("--out needs a directory")?),
+        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/plots"),
+    };
+    if !dir.is_dir() {
+        std::fs::create_dir_all(&dir)?;
+    }
+    Ok(dir)
+}
+
+/// splitmix64: a seeded stream of uniform numbers, enough for examples.
+#[derive(Debug, Clone)]
+pub struct Rng(u64);
+
+impl Rng {
+    /// A stream from `seed`.
+    pub fn new(seed: u64) -> Self {
+        Rng(seed)
+    }
+
+    /// The next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in [0, 1).
+    pub fn uniform(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// Uniform in [lo, hi).
+    pub fn range(&mut self, lo: f64, hi: f64) -> f64 {
+        lo + (hi - lo) * self.uniform()
+    }
+
+    /// Uniform in 0..n.
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.uniform() * n as f64) as usize % n.max(1)
+    }
+}
+
+/// One named series of (x, y) points.
+pub struct Series {
+    /// Legend label.
+    pub label: String,
+    /// Points; y must be positive on a log axis (others are dropped).
+    pub points: Vec<(f64, f64)>,
+}
+
+/// A line chart with a logarithmic y axis (and a logarithmic x axis if `log_x`), one line
+/// per series, written to `path`.
+pub fn log_chart(
+    path: &std::path::Path,
+    title: &str,
+    x_label: &str,
+    y_label: &str,
+    series: &[Series],
+    log_x: bool,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let pts = || {
+        series
+            .iter()
+            .flat_map(|s| s.points.iter())
+            .filter(|(x, y)| *y > 0.0 && y.is_finite() && x.is_finite() && (!log_x || *x > 0.0))
+    };
+    let (mut x0, mut x1, mut y0, mut y1) =
+        (f64::INFINITY, f64::NEG_INFINITY, f64::INFINITY, 0.0f64);
+    for &(x, y) in pts() {
+        x0 = x0.min(x);
+        x1 = x1.max(x);
+        y0 = y0.min(y);
+        y1 = y1.max(y);
+    }
+    if !(x0 < x1) {
+        x1 = x0 + 1.0;
+    }
+    if !(y0 < y1) {
+        y1 = y0 * 10.0;
+    }
+    let root = SVGBackend::new(path, (800, 520)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let colors = [BLUE, RED, GREEN, MAGENTA, BLACK, CYAN];
+    macro_rules! draw {
+        ($chart:expr) => {{
+            let mut chart = $chart;
+            chart
+                .configure_mesh()
+                .x_desc(x_label)
+                .y_desc(y_label)
+                .draw()?;
+            for (k, s) in series.iter().enumerate() {
+                let c = colors[k % colors.len()];
+                let p: Vec<(f64, f64)> = s
+                    .points
+                    .iter()
+                    .copied()
+                    .filter(|(x, y)| *y > 0.0 && y.is_finite() && (!log_x || *x > 0.0))
+                    .collect();
+                chart
+                    .draw_series(LineSeries::new(p.clone(), c.stroke_width(2)))?
+                    .label(s.label.clone())
+                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c));
+                chart.draw_series(p.iter().map(|&q| Circle::new(q, 3, c.filled())))?;
+            }
+            chart
+                .configure_series_labels()
+                .background_style(WHITE.mix(0.8))
+                .border_style(BLACK)
+                .draw()?;
+        }};
+    }
+    let builder = || {
+        let mut b = ChartBuilder::on(&root);
+        b.caption(title, ("sans-serif", 20))
+            .margin(15)
+            .x_label_area_size(45)
+            .y_label_area_size(70);
+        b
+    };
+    if log_x {
+        draw!(builder().build_cartesian_2d((x0..x1).log_scale(), (y0..y1).log_scale())?);
+    } else {
+        draw!(builder().build_cartesian_2d(x0..x1, (y0..y1).log_scale())?);
+    }
+    root.present()?;
+    Ok(())
+}
