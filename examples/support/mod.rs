@@ -86,10 +86,15 @@ pub fn log_chart(
         y0 = y0.min(y);
         y1 = y1.max(y);
     }
-    if !(x0 < x1) {
+    // No two distinct points (or none at all): a unit range around what there is.
+    if !x0.is_finite() {
+        (x0, x1) = (1.0, 2.0);
+    } else if x0 >= x1 {
         x1 = x0 + 1.0;
     }
-    if !(y0 < y1) {
+    if !y0.is_finite() || y0 <= 0.0 {
+        (y0, y1) = (1e-16, 1.0);
+    } else if y0 >= y1 {
         y1 = y0 * 10.0;
     }
     let root = SVGBackend::new(path, (800, 520)).into_drawing_area();

@@ -744,22 +744,25 @@ where
 }
 
 /// The 1-D Bratu problem −u'' = λeᵘ (λ = 1), n interior points.
-fn bratu_1d(n: usize) -> System<impl Fn(&[f64], &mut [f64]), impl Fn(&[f64], &mut [f64])> {
+/// A residual or Jacobian rule of a [`System`].
+type Rule = Box<dyn Fn(&[f64], &mut [f64])>;
+
+fn bratu_1d(n: usize) -> System<Rule, Rule> {
     let pattern = generators::band(n, 1, 1).unwrap();
     let h2 = (1.0 / (n as f64 + 1.0)).powi(2);
     let p2 = pattern.clone();
     System {
         values: vec![0.0; pattern.nnz()],
         pattern,
-        residual: move |u: &[f64], out: &mut [f64]| {
+        residual: Box::new(move |u: &[f64], out: &mut [f64]| {
             let n = u.len();
             for i in 0..n {
                 let l = if i > 0 { u[i - 1] } else { 0.0 };
                 let r = if i + 1 < n { u[i + 1] } else { 0.0 };
                 out[i] = (2.0 * u[i] - l - r) / h2 - u[i].exp();
             }
-        },
-        jacobian: move |u: &[f64], v: &mut [f64]| {
+        }),
+        jacobian: Box::new(move |u: &[f64], v: &mut [f64]| {
             for (k, (i, j)) in p2.iter().enumerate() {
                 v[k] = if i == j {
                     2.0 / h2 - u[i].exp()
@@ -767,7 +770,7 @@ fn bratu_1d(n: usize) -> System<impl Fn(&[f64], &mut [f64]), impl Fn(&[f64], &mu
                     -1.0 / h2
                 };
             }
-        },
+        }),
     }
 }
 
