@@ -17,7 +17,7 @@
 //!
 //! # Band or sparse
 //!
-//! [`choose_factorization`] decides from the pattern alone, once per pattern. With β the
+//! [`prefers_band`] decides from the pattern alone, once per pattern. With β the
 //! half-bandwidth and `lower = (nnz + n)/2` the entries of the lower triangle with the
 //! diagonal, the banded LDLᵀ is used when
 //!
@@ -91,7 +91,7 @@ use crate::sparse::{SparseLdlt, SparseLdltParams, SparseSymbolic};
 /// Which symmetric factorisation a driver uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum FactorizationChoice {
-    /// Decided by the pattern ([`choose_factorization`]).
+    /// Decided by the pattern ([`prefers_band`]).
     #[default]
     Auto,
     /// The banded LDLᵀ with the pattern's own half-bandwidth.
