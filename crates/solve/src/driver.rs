@@ -302,6 +302,43 @@ pub(crate) fn check_start(n: usize, x0: &[f64]) -> Result<(), DriverError> {
     Ok(())
 }
 
+/// ‖∇f‖∞ after checking that `value` and `g` are finite ([`Status::NonFinite`] if not).
+pub(crate) fn finite_value_gradient<E>(value: f64, g: &[f64]) -> Result<f64, StepError<E>> {
+    if !value.is_finite() {
+        return Err(Status::NonFinite {
+            what: Quantity::Value,
+        }
+        .into());
+    }
+    let grad_inf = norm_inf(g);
+    if !grad_inf.is_finite() {
+        return Err(Status::NonFinite {
+            what: Quantity::Gradient,
+        }
+        .into());
+    }
+    Ok(grad_inf)
+}
+
+/// f(x) and ∇f(x) into `g`, timed and counted, both checked finite: `(f, ‖∇f‖∞)`.
+pub(crate) fn gradient_at<F>(
+    f: &mut F,
+    x: &[f64],
+    g: &mut [f64],
+    times: &mut PhaseTimes,
+    evaluations: &mut Evaluations,
+) -> Result<(f64, f64), StepError<F::Error>>
+where
+    F: sparsediff_pattern::objective::ValueGradient + ?Sized,
+{
+    let t = std::time::Instant::now();
+    let value = f.gradient(x, g);
+    times.gradient += t.elapsed();
+    evaluations.gradients += 1;
+    let value = value.map_err(StepError::evaluation)?;
+    Ok((value, finite_value_gradient(value, g)?))
+}
+
 /// ‖v‖∞ (NaN if any entry is NaN, so that a finiteness test catches it).
 pub(crate) fn norm_inf(v: &[f64]) -> f64 {
     let mut m = 0.0f64;

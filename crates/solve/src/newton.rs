@@ -80,7 +80,7 @@ use sparsediff_pattern::objective::ValueGradientHessian;
 use crate::band::{BandLdlt, BandLdltParams, BandSymbolic};
 use crate::driver::{
     DriverError, Evaluations, PhaseTimes, Quantity, Solution, Status, StepError, axpy_into,
-    check_non_negative, check_start, dot, norm_inf,
+    check_non_negative, check_start, dot, finite_value_gradient, gradient_at, norm_inf,
 };
 use crate::error::SolveError;
 use crate::inertia::{Inertia, InertiaCorrection, RegularizationParams, SymmetricFactorization};
@@ -523,28 +523,10 @@ impl Newton {
         self.ws.x.copy_from_slice(x0);
         self.ws.value = f64::NAN;
         self.ws.grad_inf = f64::NAN;
-        let t = Instant::now();
-        let value = f.gradient(&self.ws.x, &mut self.ws.g);
-        info.times.gradient += t.elapsed();
-        info.evaluations.gradients += 1;
-        let value = value.map_err(|e| StepError {
-            status: Status::EvaluationFailed,
-            error: Some(e),
-        })?;
-        if !value.is_finite() {
-            return Err(Status::NonFinite {
-                what: Quantity::Value,
-            }
-            .into());
-        }
-        self.ws.value = value;
-        let grad_inf = norm_inf(&self.ws.g);
-        if !grad_inf.is_finite() {
-            return Err(Status::NonFinite {
-                what: Quantity::Gradient,
-            }
-            .into());
-        }
+        let ws = &mut self.ws;
+        let (value, grad_inf) =
+            gradient_at(f, &ws.x, &mut ws.g, &mut info.times, &mut info.evaluations)?;
+        ws.value = value;
         self.ws.grad_inf = grad_inf;
         Ok(())
     }
@@ -673,32 +655,16 @@ impl Newton {
         };
         // Gradient at the accepted point (ws.trial), unless the full step brought it; the
         // iterate moves only if it is finite.
-        let value = match trial_gradient {
-            Some(value) => value,
-            None => {
-                let t = Instant::now();
-                let value = f.gradient(&ws.trial, &mut ws.g_trial);
-                info.times.gradient += t.elapsed();
-                info.evaluations.gradients += 1;
-                value.map_err(|e| StepError {
-                    status: Status::EvaluationFailed,
-                    error: Some(e),
-                })?
-            }
+        let (value, grad_inf) = match trial_gradient {
+            Some(value) => (value, finite_value_gradient(value, &ws.g_trial)?),
+            None => gradient_at(
+                f,
+                &ws.trial,
+                &mut ws.g_trial,
+                &mut info.times,
+                &mut info.evaluations,
+            )?,
         };
-        let grad_inf = norm_inf(&ws.g_trial);
-        if !value.is_finite() {
-            return Err(Status::NonFinite {
-                what: Quantity::Value,
-            }
-            .into());
-        }
-        if !grad_inf.is_finite() {
-            return Err(Status::NonFinite {
-                what: Quantity::Gradient,
-            }
-            .into());
-        }
         std::mem::swap(&mut ws.x, &mut ws.trial);
         std::mem::swap(&mut ws.g, &mut ws.g_trial);
         ws.value = value;

@@ -66,7 +66,7 @@ use sparsediff_pattern::objective::ValueGradientHessian;
 
 use crate::driver::{
     DriverError, Evaluations, PhaseTimes, Quantity, Solution, Status, StepError,
-    check_non_negative, check_open, check_start, dot, norm_inf,
+    check_non_negative, check_open, check_start, dot, gradient_at, norm_inf,
 };
 use crate::observe::{Iterate, Observer};
 
@@ -437,24 +437,8 @@ impl TrustRegion {
         ws.value = f64::NAN;
         ws.grad_inf = f64::NAN;
         ws.radius = self.params.initial_radius;
-        let t = Instant::now();
-        let value = f.gradient(&ws.x, &mut ws.g);
-        info.times.gradient += t.elapsed();
-        info.evaluations.gradients += 1;
-        let value = value.map_err(StepError::evaluation)?;
-        if !value.is_finite() {
-            return Err(Status::NonFinite {
-                what: Quantity::Value,
-            }
-            .into());
-        }
-        let grad_inf = norm_inf(&ws.g);
-        if !grad_inf.is_finite() {
-            return Err(Status::NonFinite {
-                what: Quantity::Gradient,
-            }
-            .into());
-        }
+        let (value, grad_inf) =
+            gradient_at(f, &ws.x, &mut ws.g, &mut info.times, &mut info.evaluations)?;
         ws.value = value;
         ws.grad_inf = grad_inf;
         Ok(())
@@ -554,25 +538,13 @@ impl TrustRegion {
     where
         F: ValueGradientHessian + ?Sized,
     {
-        let t = Instant::now();
-        let value = f.gradient(&ws.trial, &mut ws.g_trial);
-        info.times.gradient += t.elapsed();
-        info.evaluations.gradients += 1;
-        let value = value.map_err(StepError::evaluation)?;
-        let grad_inf = norm_inf(&ws.g_trial);
-        if !value.is_finite() {
-            return Err(Status::NonFinite {
-                what: Quantity::Value,
-            }
-            .into());
-        }
-        if !grad_inf.is_finite() {
-            return Err(Status::NonFinite {
-                what: Quantity::Gradient,
-            }
-            .into());
-        }
-        Ok((value, grad_inf))
+        gradient_at(
+            f,
+            &ws.trial,
+            &mut ws.g_trial,
+            &mut info.times,
+            &mut info.evaluations,
+        )
     }
 
     /// Steihaug–Toint CG into `ws.z`; returns the model value m(z), the iterations and how
