@@ -348,23 +348,6 @@ fn vertices(p: &Polytope, r: f64) -> Vec<(f64, f64)> {
     poly
 }
 
-/// The ellipse {x : (x − c)ᵀH(x − c) = r²} of a 2×2 SPD H.
-fn ellipse(c: &[f64], h: [f64; 3], r: f64) -> Vec<(f64, f64)> {
-    let (a, b, d) = (h[0], h[1], h[2]);
-    let mean = 0.5 * (a + d);
-    let rad = (0.25 * (a - d) * (a - d) + b * b).sqrt();
-    let (l1, l2) = (mean + rad, mean - rad);
-    let theta = 0.5 * (2.0 * b).atan2(a - d);
-    let (cs, sn) = (theta.cos(), theta.sin());
-    (0..=240)
-        .map(|k| {
-            let t = k as f64 / 240.0 * std::f64::consts::TAU;
-            let (u, v) = (r / l1.sqrt() * t.cos(), r / l2.sqrt() * t.sin());
-            (c[0] + cs * u - sn * v, c[1] + sn * u + cs * v)
-        })
-        .collect()
-}
-
 /// The 2-D instance: centre, plot, and the ellipsoid checks on every vertex and row.
 fn polygon(dir: &std::path::Path) -> Result<(Centre, f64, f64), Box<dyn std::error::Error>> {
     let p = Polytope::polygon(9, 7);
@@ -427,13 +410,13 @@ fn polygon(dir: &std::path::Path) -> Result<(Centre, f64, f64), Box<dyn std::err
     }
     chart
         .draw_series(LineSeries::new(
-            ellipse(&c.x, h, 1.0),
+            support::ellipse(&c.x, h, 1.0),
             GREEN.stroke_width(2),
         ))?
         .label("Dikin ellipse E (inside P)")
         .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], GREEN));
     chart
-        .draw_series(LineSeries::new(ellipse(&c.x, h, outer), MAGENTA))?
+        .draw_series(LineSeries::new(support::ellipse(&c.x, h, outer), MAGENTA))?
         .label("√(m(m−1))·E (contains P)")
         .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], MAGENTA));
     chart.draw_series(std::iter::once(Cross::new(
@@ -512,8 +495,7 @@ fn run(args: &[String]) -> Result<Vec<(Centre, f64)>, Box<dyn std::error::Error>
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    run(&args)?;
+    run(&support::args())?;
     Ok(())
 }
 
@@ -521,9 +503,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 mod tests {
     #[test]
     fn smoke() {
-        let dir = std::env::temp_dir().join(format!("analytic_center-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let args = ["--n", "300", "--out", &dir.display().to_string()].map(String::from);
+        let (dir, args) = super::support::smoke_args("analytic_center", &["--n", "300"]);
         let out = super::run(&args).unwrap();
         for (c, _) in &out {
             assert!(c.min_slack > 0.0, "interior");

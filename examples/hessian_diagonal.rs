@@ -229,8 +229,7 @@ fn run(args: &[String]) -> Result<Outcome, Box<dyn std::error::Error>> {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    run(&args)?;
+    run(&support::args())?;
     Ok(())
 }
 
@@ -238,9 +237,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 mod tests {
     #[test]
     fn smoke() {
-        let dir = std::env::temp_dir().join(format!("hessian_diagonal-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let args = ["--s", "20", "--out", &dir.display().to_string()].map(String::from);
+        let (dir, args) = super::support::smoke_args("hessian_diagonal", &["--s", "20"]);
         let o = super::run(&args).unwrap();
         assert_eq!(o.probes, 2, "the 5-point grid graph is bipartite");
         assert!(o.exact_error < 1e-13);

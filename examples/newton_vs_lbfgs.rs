@@ -143,23 +143,9 @@ fn table(runs: &[Run]) {
     }
 }
 
-/// The level set f = f* + c: an ellipse around x* along A's eigenvectors.
+/// The level set f = f* + c: ½(x − x*)ᵀA(x − x*) = c.
 fn ellipse(c: f64) -> Vec<(f64, f64)> {
-    // A = QΛQᵀ for the symmetric 2×2 A.
-    let (a, b, d) = (A[0][0], A[0][1], A[1][1]);
-    let mean = 0.5 * (a + d);
-    let r = (0.25 * (a - d) * (a - d) + b * b).sqrt();
-    let (l1, l2) = (mean + r, mean - r);
-    let theta = 0.5 * (2.0 * b).atan2(a - d);
-    let (cs, sn) = (theta.cos(), theta.sin());
-    let rad = (2.0 * c).sqrt();
-    (0..=200)
-        .map(|k| {
-            let t = k as f64 / 200.0 * std::f64::consts::TAU;
-            let (u, v) = (rad / l1.sqrt() * t.cos(), rad / l2.sqrt() * t.sin());
-            (X_STAR[0] + cs * u - sn * v, X_STAR[1] + sn * u + cs * v)
-        })
-        .collect()
+    support::ellipse(&X_STAR, [A[0][0], A[0][1], A[1][1]], (2.0 * c).sqrt())
 }
 
 fn plot(runs: &[Run], path: &std::path::Path) -> Result<(), Box<dyn std::error::Error>> {
@@ -213,8 +199,7 @@ fn run(args: &[String]) -> Result<Vec<Run>, Box<dyn std::error::Error>> {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    run(&args)?;
+    run(&support::args())?;
     Ok(())
 }
 
@@ -222,9 +207,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 mod tests {
     #[test]
     fn smoke() {
-        let dir = std::env::temp_dir().join(format!("newton_vs_lbfgs-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let runs = super::run(&["--out".to_string(), dir.display().to_string()]).unwrap();
+        let (dir, args) = super::support::smoke_args("newton_vs_lbfgs", &[]);
+        let runs = super::run(&args).unwrap();
         let end = |k: usize| *runs[k].path.last().unwrap();
         // Newton: one step, exact.
         assert_eq!(runs[0].iterations, 1);

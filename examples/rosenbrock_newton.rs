@@ -75,46 +75,44 @@ fn solve(
     let (mut h, prepare) = prepare(x0)?;
     let mut history = Vec::new();
     let mut observe = |it: &Iterate<'_>| history.push((it.seconds, it.measure));
-    let (status, iterations, grad_inf, times, products) = match method {
-        "newton" => {
-            let params = NewtonParams {
-                max_iterations,
-                ..NewtonParams::default()
-            };
-            let s = Newton::new(params)?.minimize(&mut h, x0, &mut observe)?;
-            let i = s.info;
-            (
-                i.status,
-                i.iterations,
-                i.grad_inf,
-                i.times,
-                i.evaluations.products,
-            )
-        }
-        "trust-cg" => {
-            let params = TrustRegionParams {
-                max_iterations,
-                ..TrustRegionParams::default()
-            };
-            let s = TrustRegion::new(params)?.minimize(&mut h, x0, &mut observe)?;
-            let i = s.info;
-            (
-                i.status,
-                i.iterations,
-                i.grad_inf,
-                i.times,
-                i.evaluations.products,
-            )
-        }
-        _ => {
-            let params = LbfgsParams {
-                max_iterations: max_iterations * 50,
-                ..LbfgsParams::default()
-            };
-            let s = lbfgs(h, x0, params, &mut observe)?;
-            let i = s.info;
-            (i.status, i.iterations, i.grad_inf, i.times, 0)
-        }
+    // (status, iterations, ‖∇f‖∞, times, products) of each method.
+    let (status, iterations, grad_inf, times, products) = if method == "lbfgs" {
+        let params = LbfgsParams {
+            max_iterations: max_iterations * 50,
+            ..LbfgsParams::default()
+        };
+        let i = lbfgs(h, x0, params, &mut observe)?.info;
+        (i.status, i.iterations, i.grad_inf, i.times, 0)
+    } else if method == "newton" {
+        let params = NewtonParams {
+            max_iterations,
+            ..NewtonParams::default()
+        };
+        let i = Newton::new(params)?
+            .minimize(&mut h, x0, &mut observe)?
+            .info;
+        (
+            i.status,
+            i.iterations,
+            i.grad_inf,
+            i.times,
+            i.evaluations.products,
+        )
+    } else {
+        let params = TrustRegionParams {
+            max_iterations,
+            ..TrustRegionParams::default()
+        };
+        let i = TrustRegion::new(params)?
+            .minimize(&mut h, x0, &mut observe)?
+            .info;
+        (
+            i.status,
+            i.iterations,
+            i.grad_inf,
+            i.times,
+            i.evaluations.products,
+        )
     };
     Ok(Row {
         n,
@@ -219,8 +217,7 @@ fn run(args: &[String]) -> Result<Vec<Row>, Box<dyn std::error::Error>> {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    run(&args)?;
+    run(&support::args())?;
     Ok(())
 }
 
@@ -228,9 +225,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 mod tests {
     #[test]
     fn smoke() {
-        let dir = std::env::temp_dir().join(format!("rosenbrock_newton-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let args = ["--smoke", "--out", &dir.display().to_string()].map(String::from);
+        let (dir, args) = super::support::smoke_args("rosenbrock_newton", &["--smoke"]);
         let rows = super::run(&args).unwrap();
         assert_eq!(rows.len(), 4);
         for r in &rows {

@@ -19,6 +19,21 @@ pub fn out_dir(args: &[String]) -> Result<PathBuf, Box<dyn std::error::Error>> {
     Ok(dir)
 }
 
+/// The command-line arguments after the program name.
+pub fn args() -> Vec<String> {
+    std::env::args().skip(1).collect()
+}
+
+/// For a smoke test: a fresh temporary directory for `name`, and `extra` followed by
+/// `--out DIR`.
+pub fn smoke_args(name: &str, extra: &[&str]) -> (PathBuf, Vec<String>) {
+    let dir = std::env::temp_dir().join(format!("{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a temporary directory");
+    let mut args: Vec<String> = extra.iter().map(|a| a.to_string()).collect();
+    args.extend(["--out".to_string(), dir.display().to_string()]);
+    (dir, args)
+}
+
 /// splitmix64: a seeded stream of uniform numbers, enough for examples.
 #[derive(Debug, Clone)]
 pub struct Rng(u64);
@@ -52,6 +67,23 @@ impl Rng {
     pub fn below(&mut self, n: usize) -> usize {
         (self.uniform() * n as f64) as usize % n.max(1)
     }
+}
+
+/// The ellipse {x : (x − c)ᵀH(x − c) = r²} of a 2×2 SPD H.
+pub fn ellipse(c: &[f64], h: [f64; 3], r: f64) -> Vec<(f64, f64)> {
+    let (a, b, d) = (h[0], h[1], h[2]);
+    let mean = 0.5 * (a + d);
+    let rad = (0.25 * (a - d) * (a - d) + b * b).sqrt();
+    let (l1, l2) = (mean + rad, mean - rad);
+    let theta = 0.5 * (2.0 * b).atan2(a - d);
+    let (cs, sn) = (theta.cos(), theta.sin());
+    (0..=240)
+        .map(|k| {
+            let t = k as f64 / 240.0 * std::f64::consts::TAU;
+            let (u, v) = (r / l1.sqrt() * t.cos(), r / l2.sqrt() * t.sin());
+            (c[0] + cs * u - sn * v, c[1] + sn * u + cs * v)
+        })
+        .collect()
 }
 
 /// One named series of (x, y) points.

@@ -438,6 +438,28 @@ fn rosenbrock(a: &RosenbrockArgs) -> Result<Report, CliError> {
         analytic: a.gradient == GradientSource::Analytic,
     };
     let mut observer = progress("rosenbrock", "|g|inf");
+    // The fields every method reports.
+    let common = |status: &Status,
+                  iterations: usize,
+                  value: f64,
+                  evaluations: &Evaluations,
+                  times: &PhaseTimes,
+                  grad_inf: f64| {
+        let mut r = Report::new(
+            "rosenbrock",
+            a.n,
+            a.method.name(),
+            status,
+            iterations,
+            value,
+            evaluations,
+            times,
+            prepare_seconds,
+            probes,
+        );
+        r.grad_inf = Some(grad_inf);
+        r
+    };
     let mut report = match a.method {
         Method::Newton => {
             let params = NewtonParams {
@@ -449,19 +471,14 @@ fn rosenbrock(a: &RosenbrockArgs) -> Result<Report, CliError> {
                 .minimize(&mut h, &x0, &mut observer)
                 .map_err(driver_error)?;
             let i = &sol.info;
-            let mut r = Report::new(
-                "rosenbrock",
-                a.n,
-                a.method.name(),
+            let mut r = common(
                 &i.status,
                 i.iterations,
                 sol.value,
                 &i.evaluations,
                 &i.times,
-                prepare_seconds,
-                probes,
+                i.grad_inf,
             );
-            r.grad_inf = Some(i.grad_inf);
             r.factorization = i.factorization.map(|k| k.name());
             r.max_regularization = Some(i.regularized_steps().0);
             r.error = sol.error.map(|e| e.to_string());
@@ -477,19 +494,14 @@ fn rosenbrock(a: &RosenbrockArgs) -> Result<Report, CliError> {
                 .minimize(&mut h, &x0, &mut observer)
                 .map_err(driver_error)?;
             let i = &sol.info;
-            let mut r = Report::new(
-                "rosenbrock",
-                a.n,
-                a.method.name(),
+            let mut r = common(
                 &i.status,
                 i.iterations,
                 sol.value,
                 &i.evaluations,
                 &i.times,
-                prepare_seconds,
-                probes,
+                i.grad_inf,
             );
-            r.grad_inf = Some(i.grad_inf);
             r.cg_iterations = Some(i.cg_iterations);
             r.error = sol.error.map(|e| e.to_string());
             r
@@ -501,19 +513,14 @@ fn rosenbrock(a: &RosenbrockArgs) -> Result<Report, CliError> {
             };
             let sol = lbfgs(h, &x0, params, &mut observer).map_err(driver_error)?;
             let i = &sol.info;
-            let mut r = Report::new(
-                "rosenbrock",
-                a.n,
-                a.method.name(),
+            let mut r = common(
                 &i.status,
                 i.iterations,
                 sol.value,
                 &i.evaluations,
                 &i.times,
-                prepare_seconds,
-                probes,
+                i.grad_inf,
             );
-            r.grad_inf = Some(i.grad_inf);
             r.error = sol.error.map(|e| e.to_string()).or_else(|| {
                 (!i.status.is_converged())
                     .then(|| i.termination.clone())
