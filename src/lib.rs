@@ -70,6 +70,7 @@ mod engine;
 mod error;
 mod hessian;
 mod jacobian;
+mod objective;
 mod options;
 pub mod problems;
 mod recovery;

@@ -35,6 +35,8 @@ enum Which {
     Hessian(HessianArgs),
     /// A sparse Jacobian: tridiagonal.
     Jacobian(JacobianArgs),
+    /// The banded Cholesky of a seeded SPD band: median factor and solve seconds.
+    Banded(crate::newton::BandedArgs),
 }
 
 /// Hessian problems.
@@ -389,6 +391,7 @@ pub fn run(args: &BenchArgs) -> Result<(), CliError> {
     let (report, json) = match &args.which {
         Which::Hessian(a) => (hessian(a)?, a.json),
         Which::Jacobian(a) => (jacobian(a)?, a.json),
+        Which::Banded(a) => return crate::newton::banded(a),
     };
     let mut out = std::io::stdout().lock();
     if json {

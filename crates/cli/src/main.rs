@@ -5,12 +5,15 @@
 //! * `sparsediff color <PATTERN>`: colours one pattern (a `.mtx` file or a generator spec
 //!   such as `band:n=1000,k=3`); `--json` prints one object for scripts.
 //! * `sparsediff compare <PATTERN>`: every probe designer on one pattern.
+//! * `sparsediff newton rosenbrock|bratu`: the sparse Newton, trust-region and L-BFGS
+//!   solvers on two classic problems; `sparsediff bench banded`: the banded factorisation.
 
 mod bench;
 mod color;
 mod compare;
 mod input;
 mod limits;
+mod newton;
 mod output;
 mod plot;
 mod report;
@@ -39,6 +42,8 @@ enum Command {
     /// Time a sparse Hessian or Jacobian of a benchmark problem against f and an analytic
     /// derivative.
     Bench(bench::BenchArgs),
+    /// Minimise chained Rosenbrock or solve 2-D Bratu with the sparse solvers.
+    Newton(newton::NewtonArgs),
     /// Colour the built-in suite with every applicable method (what running without
     /// arguments does).
     Suite(suite::SuiteArgs),
@@ -51,6 +56,7 @@ fn main() -> ExitCode {
         Some(Command::Compare(args)) => compare::run(&args),
         Some(Command::Report(args)) => report::run(&args),
         Some(Command::Bench(args)) => bench::run(&args),
+        Some(Command::Newton(args)) => newton::run(&args),
         Some(Command::Suite(args)) => suite::run(&args),
         None => suite::run(&suite::SuiteArgs::default()),
     };

@@ -1,9 +1,10 @@
-//! What a Newton-type solver asks of an objective f: Rⁿ → R: its value, its gradient, and
-//! its sparse Hessian (values on a [`Pattern`]) or Hessian-vector products.
+//! What a Newton-type solver asks of an objective f: Rⁿ → R — its value, its gradient, and
+//! its sparse Hessian (values on a [`Pattern`]) or Hessian-vector products — and of a
+//! nonlinear system F: Rⁿ → Rᵐ: its residual and its sparse Jacobian.
 //!
-//! Two capabilities, as argmin splits cost, gradient and Hessian: [`ValueGradient`] for
-//! first-order methods (L-BFGS, line searches), and [`ValueGradientHessian`] for Newton and
-//! trust-region methods. `sparsediff::SparseHessian` (a recovered Hessian of any function),
+//! Three capabilities, as argmin splits cost, gradient and Hessian: [`ValueGradient`] for
+//! first-order methods (L-BFGS, line searches), [`ValueGradientHessian`] for Newton and
+//! trust-region methods, and [`ResidualJacobian`] for Newton's method on F(x) = 0. `sparsediff::SparseHessian` (a recovered Hessian of any function),
 //! `sparsediff_composite::CompositeHessian` (objectives made of rows) and a user's own
 //! hand-written derivatives implement them, and the solvers of `sparsediff-solve` take any
 //! of them.
@@ -56,18 +57,55 @@ impl SymmetricValues<'_> {
     ///
     /// Panics if the lengths do not match the pattern (a programming error of the caller).
     pub fn mul_vec(&self, v: &[f64], out: &mut [f64]) {
-        assert_eq!(v.len(), self.pattern.ncols(), "vector length");
-        assert_eq!(out.len(), self.pattern.nrows(), "output length");
-        for (i, o) in out.iter_mut().enumerate() {
-            let range = self.pattern.row_range(i);
-            *o = self
-                .pattern
-                .row(i)
-                .iter()
-                .zip(&self.values[range])
-                .map(|(&j, a)| a * v[j])
-                .sum();
-        }
+        csr_mul_vec(self.pattern, self.values, v, out);
+    }
+}
+
+/// A general (m×n) sparse matrix as a pattern and its values in the pattern's entry order
+/// (CSR): what [`ResidualJacobian::jacobian`] returns.
+#[derive(Debug, Clone, Copy)]
+pub struct MatrixValues<'a> {
+    /// The pattern. It may change between evaluations (a function whose branches widen
+    /// its pattern): solvers that keep a symbolic factorisation compare it.
+    pub pattern: &'a Pattern,
+    /// One value per entry of `pattern`.
+    pub values: &'a [f64],
+}
+
+impl MatrixValues<'_> {
+    /// `out = A·v`.
+    ///
+    /// Panics if the lengths do not match the pattern (a programming error of the caller).
+    ///
+    /// ```
+    /// use sparsediff_pattern::objective::MatrixValues;
+    /// use sparsediff_pattern::Pattern;
+    /// // [[1, 2], [0, 3]]
+    /// let p = Pattern::from_entries(2, 2, [(0, 0), (0, 1), (1, 1)])?;
+    /// let a = MatrixValues { pattern: &p, values: &[1.0, 2.0, 3.0] };
+    /// let mut out = [0.0; 2];
+    /// a.mul_vec(&[1.0, 1.0], &mut out);
+    /// assert_eq!(out, [3.0, 3.0]);
+    /// # Ok::<(), sparsediff_pattern::PatternError>(())
+    /// ```
+    pub fn mul_vec(&self, v: &[f64], out: &mut [f64]) {
+        csr_mul_vec(self.pattern, self.values, v, out);
+    }
+}
+
+/// `out = A·v` for a CSR matrix; panics on mismatched lengths.
+fn csr_mul_vec(pattern: &Pattern, values: &[f64], v: &[f64], out: &mut [f64]) {
+    assert_eq!(values.len(), pattern.nnz(), "values length");
+    assert_eq!(v.len(), pattern.ncols(), "vector length");
+    assert_eq!(out.len(), pattern.nrows(), "output length");
+    for (i, o) in out.iter_mut().enumerate() {
+        let range = pattern.row_range(i);
+        *o = pattern
+            .row(i)
+            .iter()
+            .zip(&values[range])
+            .map(|(&j, a)| a * v[j])
+            .sum();
     }
 }
 
@@ -98,6 +136,65 @@ pub trait ValueGradientHessian: ValueGradient {
     /// Products one [`hessian`](Self::hessian) costs (probes; 0 when it is not computed
     /// from products), for the counts solvers report.
     fn products_per_hessian(&self) -> usize {
+        0
+    }
+}
+
+/// F: Rⁿ → Rᵐ with its sparse Jacobian: what Newton's method for F(x) = 0 asks of a
+/// nonlinear system (`sparsediff_solve::nonlinear`, which needs m = n).
+/// `sparsediff::SparseJacobian` implements it.
+///
+/// ```
+/// use sparsediff_pattern::objective::{MatrixValues, ResidualJacobian};
+/// use sparsediff_pattern::Pattern;
+///
+/// /// F_i = x_i² − 2: a diagonal Jacobian 2·x_i.
+/// struct Roots { pattern: Pattern, j: Vec<f64> }
+/// impl ResidualJacobian for Roots {
+///     type Error = std::convert::Infallible;
+///     fn dim(&self) -> usize { self.j.len() }
+///     fn residual(&mut self, x: &[f64], out: &mut [f64]) -> Result<(), Self::Error> {
+///         for (o, v) in out.iter_mut().zip(x) { *o = v * v - 2.0; }
+///         Ok(())
+///     }
+///     fn jacobian(&mut self, x: &[f64]) -> Result<MatrixValues<'_>, Self::Error> {
+///         for (j, v) in self.j.iter_mut().zip(x) { *j = 2.0 * v; }
+///         Ok(MatrixValues { pattern: &self.pattern, values: &self.j })
+///     }
+/// }
+/// let mut f = Roots { pattern: Pattern::identity(2)?, j: vec![0.0; 2] };
+/// assert_eq!(f.num_residuals(), 2); // the default: square
+/// let mut jv = [0.0; 2];
+/// f.jacobian_vector(&[1.0, 3.0], &[1.0, 1.0], &mut jv)?; // the default: from the matrix
+/// assert_eq!(jv, [2.0, 6.0]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub trait ResidualJacobian {
+    /// Why an evaluation failed.
+    type Error: std::error::Error + 'static;
+    /// n, the number of unknowns.
+    fn dim(&self) -> usize;
+    /// m, the number of residuals (default: n).
+    fn num_residuals(&self) -> usize {
+        self.dim()
+    }
+    /// F(x) into `out` (length m).
+    fn residual(&mut self, x: &[f64], out: &mut [f64]) -> Result<(), Self::Error>;
+    /// J(x) = ∂F/∂x: pattern (m×n) and values.
+    fn jacobian(&mut self, x: &[f64]) -> Result<MatrixValues<'_>, Self::Error>;
+    /// J(x)·v into `out`. Default: through [`jacobian`](Self::jacobian).
+    fn jacobian_vector(
+        &mut self,
+        x: &[f64],
+        v: &[f64],
+        out: &mut [f64],
+    ) -> Result<(), Self::Error> {
+        self.jacobian(x)?.mul_vec(v, out);
+        Ok(())
+    }
+    /// Products one [`jacobian`](Self::jacobian) costs (probes; 0 when it is not computed
+    /// from products), for the counts solvers report.
+    fn products_per_jacobian(&self) -> usize {
         0
     }
 }

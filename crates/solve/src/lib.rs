@@ -38,13 +38,22 @@
 //! ```
 #![deny(missing_docs)]
 
+#[cfg(feature = "argmin")]
+pub mod argmin;
 pub mod band;
 mod bench;
+pub mod driver;
 mod error;
 mod inertia;
+pub mod line_search;
+pub mod newton;
+pub mod nonlinear;
+pub mod observe;
 pub mod sparse;
+pub mod trust_region;
 
 pub use bench::{BandedBench, backward_error, bench_banded, mat_vec, random_spd_band, spd_values};
+pub use driver::{DriverError, Evaluations, PhaseTimes, Quantity, Solution, Status, StepError};
 pub use error::{FaerFailure, Result, SolveError};
 pub use inertia::{
     Inertia, InertiaCorrection, RegularizationInfo, RegularizationParams, SymmetricFactorization,
