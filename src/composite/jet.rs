@@ -256,6 +256,13 @@ impl<const K: usize, const B: usize, const T: usize> Elementary for Jet<K, B, T>
     fn observe_comparison(self, _: Option<Self>, _: f64, _: Option<Ordering>) {}
 }
 
+// `num_dual::DualNum` from the operations above; every method `#[inline(always)]`: jets are
+// tens of values wide, and an operation left out of line passes them through memory.
+sparsediff_ad::impl_dual_num!(
+    #[inline(always)]
+    impl[const K: usize, const B: usize, const T: usize] Jet<K, B, T>
+);
+
 /// The dispatch from a runtime shape `(K, B, T)` — K in 1, 2, 4, 6, 8 ([`lanes_for`]), any
 /// whole number of blocks — to the monomorphised code: `with_shape!((k, b, t), |K, B, T|
 /// expr)` runs `expr` with the constants `K`, `B`, `T` of the matching `Jet`.

@@ -71,7 +71,6 @@
 
 mod degree;
 mod jet;
-mod jet_num;
 
 use std::collections::HashMap;
 use std::sync::Arc;
