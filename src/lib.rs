@@ -33,10 +33,10 @@
 pub use sparsediff_ad as ad;
 pub use sparsediff_ad::num_dual;
 pub use sparsediff_coloring as coloring;
+pub use sparsediff_composite as composite;
 pub use sparsediff_pattern as pattern;
 pub use sparsediff_probe as probe;
 
-pub mod composite;
 mod engine;
 mod error;
 mod hessian;

@@ -11,7 +11,7 @@ use sparsediff::composite::{
     CompositeError, CompositeHessian, CompositeOptions, NoRows, Outer, RowFunctions,
 };
 use sparsediff::num_dual::DualNum;
-use sparsediff::problems::cartpole::{AugmentedLagrangian, CartpoleProblem, Row};
+use sparsediff::problems::cartpole::{AugmentedLagrangian, CartpoleProblem, Rows};
 use sparsediff::{Options, Pattern, ScalarFunction, SparseHessian, generators};
 
 /// Counts the allocations of the current thread (tests run in parallel threads).
@@ -43,12 +43,12 @@ fn allocations() -> usize {
 }
 
 /// L_A as a composite (the library's builder, which the CLI uses too).
-fn composite(la: &AugmentedLagrangian, z0: &[f64]) -> CompositeHessian<Vec<Row>, Vec<Row>> {
+fn composite(la: &AugmentedLagrangian, z0: &[f64]) -> CompositeHessian<Rows, Rows> {
     la.composite_hessian(z0).expect("cartpole rows are valid")
 }
 
 /// max |got − expected| / max |expected| over the reference pattern (which must be ours).
-fn rel_error(h: &CompositeHessian<Vec<Row>, Vec<Row>>, pattern: &Pattern, expected: &[f64]) -> f64 {
+fn rel_error(h: &CompositeHessian<Rows, Rows>, pattern: &Pattern, expected: &[f64]) -> f64 {
     assert_eq!(
         h.pattern(),
         pattern,
@@ -197,10 +197,10 @@ fn unfrozen_rows_give_the_same_hessian() {
         .freeze_affine(false)
         .freeze_quadratic(false);
     let mut h = CompositeHessian::prepare_with(
-        p.cost_terms().collect::<Vec<_>>(),
+        p.cost_terms().collect::<Rows>(),
         p.equality_rows()
             .chain(p.inequality_rows())
-            .collect::<Vec<_>>(),
+            .collect::<Rows>(),
         la.outer_functions(),
         &z,
         &options,

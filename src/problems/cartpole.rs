@@ -916,7 +916,7 @@ impl AugmentedLagrangian {
     pub fn composite_hessian(
         &self,
         z0: &[f64],
-    ) -> Result<CompositeHessian<Vec<Row>, Vec<Row>>, CompositeError> {
+    ) -> Result<CompositeHessian<Rows, Rows>, CompositeError> {
         let n = self.num_vars();
         if z0.len() != n {
             return Err(CompositeError::WrongLength {
@@ -941,32 +941,44 @@ impl AugmentedLagrangian {
                 expected: p.num_inequalities(),
             });
         }
-        let objective: Vec<Row> = p.cost_terms().collect();
-        let residuals: Vec<Row> = p.equality_rows().chain(p.inequality_rows()).collect();
+        let objective: Rows = p.cost_terms().collect();
+        let residuals: Rows = p.equality_rows().chain(p.inequality_rows()).collect();
         CompositeHessian::prepare(objective, residuals, self.outer_functions(), z0)
     }
 }
 
-/// Rows of the cartpole problem as the [`RowFunctions`] of a [`CompositeHessian`].
+/// Rows of the cartpole problem, as the [`RowFunctions`] of a [`CompositeHessian`] (the
+/// composite crate's trait cannot be implemented for `Vec<Row>` here, so the rows are
+/// wrapped).
 ///
 /// ```
 /// use sparsediff::composite::RowFunctions;
-/// use sparsediff::problems::cartpole::{CartpoleProblem, Row};
+/// use sparsediff::problems::cartpole::{CartpoleProblem, Rows};
 ///
 /// let p = CartpoleProblem::new(10);
-/// let rows: Vec<Row> = p.equality_rows().collect();
+/// let rows: Rows = p.equality_rows().collect();
 /// assert_eq!(rows.num_rows(), 44);
 /// assert_eq!(RowFunctions::vars(&rows, 4), &[0, 1, 5, 6]); // the x-defect of knots 0, 1
 /// ```
-impl RowFunctions for Vec<Row> {
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Rows(pub Vec<Row>);
+
+impl FromIterator<Row> for Rows {
+    fn from_iter<I: IntoIterator<Item = Row>>(iter: I) -> Self {
+        Rows(iter.into_iter().collect())
+    }
+}
+
+impl RowFunctions for Rows {
     fn num_rows(&self) -> usize {
-        self.len()
+        self.0.len()
     }
     fn vars(&self, i: usize) -> &[usize] {
-        self[i].vars()
+        self.0[i].vars()
     }
+    #[inline]
     fn eval<D: DualNum<Primitive = f64> + Copy>(&self, i: usize, local: &[D]) -> D {
-        self[i].eval(local)
+        self.0[i].eval(local)
     }
 }
 
