@@ -101,6 +101,11 @@ pub struct CompositeHessian<P, R> {
     pub(crate) outer_curved: Vec<bool>,
     /// Whether residual i is frozen (affine).
     pub(crate) frozen_residual: Vec<bool>,
+    /// The variables whose `(sin, cos)` the jets get with their seeds (sorted).
+    pub(crate) trig_vars: Vec<u32>,
+    /// `(sin, cos)` of `trig_vars[i - 1]` at the last point in entry i; entry 0 is "none"
+    /// (NaN), for the seeds without.
+    pub(crate) sines: Vec<[f64; 2]>,
     pub(crate) classes: Vec<Class>,
     pub(crate) frozen: Vec<FrozenClass>,
     pub(crate) pattern: Pattern,

@@ -120,6 +120,7 @@ impl<P: RowFunctions, R: RowFunctions> CompositeHessian<P, R> {
             classes,
             r_values,
             jac,
+            sines,
             ..
         } = self;
         for c in classes
@@ -128,7 +129,7 @@ impl<P: RowFunctions, R: RowFunctions> CompositeHessian<P, R> {
         {
             let jac = &mut jac[c.jac_offset..c.jac_offset + c.rows.len() * c.k];
             with_shape!((c.shape.0, 0, 0), |K, B, T| {
-                run_class::<_, K, B, T>(residuals, c, z, r_values, jac, &mut [], |_, _| 0.0)
+                run_class::<_, K, B, T>(residuals, c, z, sines, r_values, jac, &mut [], |_, _| 0.0)
             });
         }
         times.curved_first_order = start.elapsed();
@@ -169,6 +170,8 @@ impl<P: RowFunctions, R: RowFunctions> CompositeHessian<P, R> {
             phi_values,
             r_values,
             jac,
+            trig_vars,
+            sines,
             ..
         } = self;
         let values = &mut lower[..];
@@ -188,16 +191,37 @@ impl<P: RowFunctions, R: RowFunctions> CompositeHessian<P, R> {
             }
         }
         lap(Stage::Affine);
+        // the sines and cosines the jet rows take of their variables, once per variable
+        for (sc, &v) in sines[1..].iter_mut().zip(trig_vars.iter()) {
+            let (s, c) = z[v as usize].sin_cos();
+            *sc = [s, c];
+        }
         for c in classes.iter() {
             let jac = &mut jac[c.jac_offset..c.jac_offset + c.rows.len() * c.k];
             match c.source {
                 Source::Objective => with_shape!(c.shape, |K, B, T| {
-                    run_class::<_, K, B, T>(objective, c, z, phi_values, jac, values, |_, _| 1.0)
+                    run_class::<_, K, B, T>(
+                        objective,
+                        c,
+                        z,
+                        sines,
+                        phi_values,
+                        jac,
+                        values,
+                        |_, _| 1.0,
+                    )
                 }),
                 Source::Residual => with_shape!(c.shape, |K, B, T| {
-                    run_class::<_, K, B, T>(residuals, c, z, r_values, jac, values, |i, r| {
-                        outer[i].d1(r)
-                    })
+                    run_class::<_, K, B, T>(
+                        residuals,
+                        c,
+                        z,
+                        sines,
+                        r_values,
+                        jac,
+                        values,
+                        |i, r| outer[i].d1(r),
+                    )
                 }),
             }
             lap(match (c.source, c.curved_rows()) {
@@ -376,12 +400,15 @@ fn expand_finite(lower: &[f64], expand: &[u32], values: &mut [f64]) -> bool {
 
 /// Evaluates the rows of one class on jets of shape `(K, B, T)`: stores the row values and
 /// gradients (local order), and adds `weight(row, value)·∇²row` on the traced entries into
-/// `values`.
+/// `values`. The seeds of the variables the rows take sines or cosines of get them from
+/// `sines` ([`Class::trig`]).
+#[allow(clippy::too_many_arguments)]
 #[inline(never)]
 fn run_class<F: RowFunctions, const K: usize, const B: usize, const T: usize>(
     f: &F,
     c: &Class,
     z: &[f64],
+    sines: &[[f64; 2]],
     row_values: &mut [f64],
     jac: &mut [f64],
     values: &mut [f64],
@@ -411,14 +438,25 @@ fn run_class<F: RowFunctions, const K: usize, const B: usize, const T: usize>(
     let lanes = &lanes[..nl];
     let np = c.curved.len();
     let mut curved_pos = c.curved_pos.chunks_exact(np.max(1));
+    // empty (no chunk) for the classes without sines
+    let mut trig = c.trig.chunks_exact(k);
     for ((&row, vars), g) in c
         .rows
         .iter()
         .zip(c.vars.chunks_exact(k))
         .zip(jac.chunks_exact_mut(k))
     {
-        for (l, &v) in local.iter_mut().zip(vars) {
-            l.re = z[v as usize];
+        match trig.next() {
+            Some(t) => {
+                for ((l, &v), &t) in local.iter_mut().zip(vars).zip(t) {
+                    l.seed_sin_cos(z[v as usize], sines[t as usize]);
+                }
+            }
+            None => {
+                for (l, &v) in local.iter_mut().zip(vars) {
+                    l.re = z[v as usize];
+                }
+            }
         }
         let row = row as usize;
         let y = f.eval(row, &local[..k]);

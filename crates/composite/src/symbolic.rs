@@ -13,7 +13,8 @@ use crate::degree::Degree;
 use crate::error::CompositeError;
 use crate::hessian::{CompositeHessian, CompositeInfo};
 use crate::jet::{
-    Jet, MAX_LOCAL_VARS, PAIRS, block_index, block_len, has_shape, lanes_for, with_shape,
+    Jet, MAX_LOCAL_VARS, NO_SIN_COS, PAIRS, block_index, block_len, has_shape, lanes_for,
+    with_shape,
 };
 use crate::outer::Outer;
 
@@ -114,6 +115,10 @@ pub(crate) struct Class {
     pub(crate) outer_pos: Vec<u32>,
     /// Start of the class's `rows.len() × k` gradients (local order) in the Jacobian buffer.
     pub(crate) jac_offset: usize,
+    /// `rows.len() × k` (local order), or empty if no row of the class takes the sine or
+    /// cosine of a variable: the entry of `CompositeHessian::sines` that holds
+    /// `(sin, cos)` of the variable, 0 (no sine passed in) for the others.
+    pub(crate) trig: Vec<u32>,
 }
 
 impl Class {
@@ -165,6 +170,8 @@ struct RowShape {
     key: ClassKey,
     /// Global entries it adds (both triangles).
     entries: Vec<(usize, usize)>,
+    /// Bit a: the row takes `sin` or `cos` of local variable a itself.
+    trig: u8,
 }
 
 /// Validates row `row` of `set`, traces its local Hessian at x0, and returns its class key
@@ -210,10 +217,10 @@ fn shape_of<F: RowFunctions>(
         .map_err(|source| CompositeError::Trace { set, row, source })?;
     // The trace sees the structure at x0; the degree says whether it holds everywhere
     // (`|x|` traces as linear but its gradient jumps).
-    let (degree, varying) = {
+    let (degree, varying, trig) = {
         let seeded: Vec<Degree> = (0..k).map(|a| Degree::variable(local[a], a)).collect();
         let y = f.eval(row, &seeded);
-        (y.degree(), y.varying())
+        (y.degree(), y.varying(), y.trig())
     };
     // A row that branches may curve elsewhere in any of its variables: treat all as curved.
     let branches = trace.comparisons > 0;
@@ -263,6 +270,7 @@ fn shape_of<F: RowFunctions>(
         key: (source, k, shape, slot_of_local, curved, outer),
         entries,
         pairs,
+        trig,
     }))
 }
 
@@ -591,11 +599,22 @@ impl<P: RowFunctions, R: RowFunctions> CompositeHessian<P, R> {
                         curved_pos: Vec::new(),
                         outer_pos: Vec::new(),
                         jac_offset: 0,
+                        trig: Vec::new(),
                     });
                     classes.len() - 1
                 });
                 classes[c].rows.push(row as u32);
                 classes[c].vars.extend(vars.iter().map(|&v| v as u32));
+                // for now the variable + 1 (0: none), numbered below
+                classes[c]
+                    .trig
+                    .extend(vars.iter().enumerate().map(|(a, &v)| {
+                        if shape.trig & (1 << a) != 0 {
+                            v as u32 + 1
+                        } else {
+                            0
+                        }
+                    }));
             }
         }
         let pattern = Pattern::from_entries(n, n, entries)?;
@@ -614,6 +633,22 @@ impl<P: RowFunctions, R: RowFunctions> CompositeHessian<P, R> {
             .map(|&(p, q, v)| (lower_position(&pattern, &expand, p, q), v))
             .unzip();
         let lower_len = pattern.iter().filter(|&(i, j)| i >= j).count();
+        // The variables whose sine and cosine the jets get with their seeds, numbered from 1
+        // (entry 0 of the sines is "none").
+        let mut trig_vars: Vec<u32> = classes
+            .iter()
+            .flat_map(|c| c.trig.iter().filter(|&&t| t != 0).map(|&t| t - 1))
+            .collect();
+        trig_vars.sort_unstable();
+        trig_vars.dedup();
+        for c in &mut classes {
+            if c.trig.iter().all(|&t| t == 0) {
+                c.trig = Vec::new();
+            }
+            for t in c.trig.iter_mut().filter(|t| **t != 0) {
+                *t = trig_vars.partition_point(|&v| v < *t - 1) as u32 + 1;
+            }
+        }
         // Jet classes in evaluation order: objective, affine residuals, curved residuals.
         classes.sort_by_key(|c| (c.source, c.curved_rows(), c.k, c.shape));
         let mut jac_len = 0;
@@ -708,12 +743,15 @@ impl<P: RowFunctions, R: RowFunctions> CompositeHessian<P, R> {
             max_local_vars,
             max_lanes: classes.iter().map(|c| c.shape.0).max().unwrap_or(0),
         };
+        let sines = vec![NO_SIN_COS; trig_vars.len() + 1];
         let mut h = Self {
             objective,
             residuals,
             outer,
             outer_curved,
             frozen_residual,
+            trig_vars,
+            sines,
             classes,
             frozen,
             pattern,
