@@ -905,7 +905,7 @@ impl AugmentedLagrangian {
     /// for (g, e) in got.iter().zip(&expected) {
     ///     assert!((g - e).abs() <= 1e-12 * e.abs().max(1.0));
     /// }
-    /// assert!((h.last_value() - la.value(&z)).abs() < 1e-10 * la.value(&z).abs());
+    /// assert!((h.value(&z)? - la.value(&z)).abs() < 1e-10 * la.value(&z).abs());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     ///

@@ -2,6 +2,7 @@
 //! workspace of the numeric evaluation, and the last evaluated Hessian.
 
 use sparsediff_pattern::Pattern;
+use sparsediff_pattern::objective::{SymmetricValues, ValueGradient, ValueGradientHessian};
 use sprs::CsMat;
 
 use crate::RowFunctions;
@@ -51,8 +52,9 @@ pub struct CompositeInfo {
 
 /// A prepared composite Hessian: `evaluate(z)` gives ∇²f(z) as a CSR matrix owned by this
 /// value (both triangles, the pattern's order), allocation-free; f and ∇f at the same point
-/// come from the same pass ([`last_value`](Self::last_value),
-/// [`last_gradient`](Self::last_gradient)). See the [crate documentation](crate).
+/// come from the same pass ([`value`](Self::value), [`gradient`](Self::gradient)). It is
+/// the objective of a Newton-type solver: [`ValueGradient`] and [`ValueGradientHessian`].
+/// See the [crate documentation](crate).
 ///
 /// An augmented Lagrangian `x² + y² + λ·c + (ρ/2)c²` with `c = x·y − 1`, its multiplier
 /// updated between evaluations:
@@ -84,9 +86,10 @@ pub struct CompositeInfo {
 /// assert_eq!(m.get(0, 1), Some(&(0.5 + 50.0 + 60.0)));
 /// assert_eq!(m.get(0, 0), Some(&(2.0 + 10.0 * 9.0))); // 2 + ρ·y²
 /// let mut grad = [0.0; 2];
-/// h.last_gradient(&mut grad)?;
+/// let f = h.gradient(&z, &mut grad)?; // from the rows of the evaluation above
 /// assert_eq!(grad, [4.0 + 50.5 * 3.0, 6.0 + 50.5 * 2.0]);
-/// assert_eq!(h.last_value(), 13.0 + 0.5 * 5.0 + 5.0 * 25.0);
+/// assert_eq!(f, 13.0 + 0.5 * 5.0 + 5.0 * 25.0);
+/// assert_eq!(h.value(&[1.0, 1.0])?, 2.0 + 0.0); // c = 0 at (1, 1)
 ///
 /// // a new multiplier: same structure, new values
 /// h.set_outer(0, Outer::Penalty { lambda: -1.0, rho })?;
@@ -118,8 +121,10 @@ pub struct CompositeHessian<P, R> {
     pub(crate) dirty: bool,
     /// The lower-triangle number of every CSR entry (its own, or its mirror image's).
     pub(crate) expand: Vec<u32>,
-    /// The last evaluated point.
+    /// The point of the stored rows.
     pub(crate) z: Vec<f64>,
+    /// The stored row values and gradients are those at `z` (false after prepare).
+    pub(crate) rows_at_z: bool,
     /// φ_k of the jet rows at the last point.
     pub(crate) phi_values: Vec<f64>,
     /// r_i of the jet rows and of the frozen rows with a variable ψ″ at the last point.
@@ -215,5 +220,31 @@ impl<P: RowFunctions, R: RowFunctions> CompositeHessian<P, R> {
     /// Sizes and counts.
     pub fn info(&self) -> &CompositeInfo {
         &self.info
+    }
+}
+
+impl<P: RowFunctions, R: RowFunctions> ValueGradient for CompositeHessian<P, R> {
+    type Error = CompositeError;
+
+    fn dim(&self) -> usize {
+        self.info.variables
+    }
+
+    fn value(&mut self, x: &[f64]) -> Result<f64, CompositeError> {
+        CompositeHessian::value(self, x)
+    }
+
+    fn gradient(&mut self, x: &[f64], grad: &mut [f64]) -> Result<f64, CompositeError> {
+        CompositeHessian::gradient(self, x, grad)
+    }
+}
+
+impl<P: RowFunctions, R: RowFunctions> ValueGradientHessian for CompositeHessian<P, R> {
+    fn hessian(&mut self, x: &[f64]) -> Result<SymmetricValues<'_>, CompositeError> {
+        self.evaluate(x)?;
+        Ok(SymmetricValues {
+            pattern: &self.pattern,
+            values: self.matrix.data(),
+        })
     }
 }

@@ -172,10 +172,12 @@ impl<P: RowFunctions, R: RowFunctions> CompositeHessian<P, R> {
             jac,
             trig_vars,
             sines,
+            rows_at_z,
             ..
         } = self;
         let values = &mut lower[..];
         values.copy_from_slice(base);
+        *rows_at_z = false;
         z_last.copy_from_slice(z);
         lap(Stage::Assemble);
         for fc in frozen.iter().filter(|f| !f.variable.is_empty()) {
@@ -230,6 +232,7 @@ impl<P: RowFunctions, R: RowFunctions> CompositeHessian<P, R> {
                 (Source::Residual, true) => Stage::Curved,
             });
         }
+        *rows_at_z = true;
         for c in classes.iter().filter(|c| c.outer) {
             let jac = &jac[c.jac_offset..c.jac_offset + c.rows.len() * c.k];
             match c.k {
@@ -259,7 +262,7 @@ impl<P: RowFunctions, R: RowFunctions> CompositeHessian<P, R> {
     }
 
     /// Calls `visit(source, row, value, gradient in local order as (var, ∂))` for every row at
-    /// the last evaluated point, from the stored jet results and the frozen rows.
+    /// the stored point `z`, from the stored jet results and the frozen rows.
     fn visit_rows(
         &self,
         mut visit: impl FnMut(Source, usize, f64, &mut dyn Iterator<Item = (usize, f64)>),
@@ -309,44 +312,111 @@ impl<P: RowFunctions, R: RowFunctions> CompositeHessian<P, R> {
         }
     }
 
-    /// f at the last evaluated point, with the current outer functions:
-    /// `Σ_k φ_k + Σ_i ψ_i(r_i)` from the stored rows (frozen rows as `c + g·z`).
-    pub fn last_value(&self) -> f64 {
-        let mut total = 0.0;
-        self.visit_rows(|source, row, value, _| {
-            total += match source {
-                Source::Objective => value,
-                Source::Residual => self.outer[row].eval(value)[0],
-            }
-        });
-        total
+    /// Whether the stored rows (values and gradients) are those at z, bitwise.
+    fn rows_at(&self, z: &[f64]) -> bool {
+        self.rows_at_z
+            && self
+                .z
+                .iter()
+                .zip(z)
+                .all(|(a, b)| a.to_bits() == b.to_bits())
     }
 
-    /// ∇f at the last evaluated point, with the current outer functions, into `grad`
-    /// (length n): `Σ_k ∇φ_k + Jᵀψ′(r)` from the stored rows and gradients.
-    pub fn last_gradient(&self, grad: &mut [f64]) -> Result<(), CompositeError> {
-        if grad.len() != self.info.variables {
-            return Err(CompositeError::WrongLength {
-                what: "gradient buffer",
-                len: grad.len(),
-                expected: self.info.variables,
+    /// The rows' values and gradients at z, on first-order jets (no Hessian entries): what
+    /// [`gradient`](Self::gradient) needs when the last evaluation was elsewhere.
+    fn first_order_rows(&mut self, z: &[f64]) {
+        let Self {
+            objective,
+            residuals,
+            classes,
+            z: z_last,
+            phi_values,
+            r_values,
+            jac,
+            trig_vars,
+            sines,
+            rows_at_z,
+            ..
+        } = self;
+        *rows_at_z = false;
+        z_last.copy_from_slice(z);
+        for (sc, &v) in sines[1..].iter_mut().zip(trig_vars.iter()) {
+            let (s, c) = z[v as usize].sin_cos();
+            *sc = [s, c];
+        }
+        for c in classes.iter() {
+            let jac = &mut jac[c.jac_offset..c.jac_offset + c.rows.len() * c.k];
+            with_shape!((c.shape.0, 0, 0), |K, B, T| match c.source {
+                Source::Objective => {
+                    run_class::<_, K, B, T>(
+                        objective,
+                        c,
+                        z,
+                        sines,
+                        phi_values,
+                        jac,
+                        &mut [],
+                        |_, _| 0.0,
+                    )
+                }
+                Source::Residual => {
+                    run_class::<_, K, B, T>(
+                        residuals,
+                        c,
+                        z,
+                        sines,
+                        r_values,
+                        jac,
+                        &mut [],
+                        |_, _| 0.0,
+                    )
+                }
             });
         }
-        grad.fill(0.0);
-        self.visit_rows(|source, row, value, g| {
-            let w = match source {
-                Source::Objective => 1.0,
-                Source::Residual => self.outer[row].d1(value),
-            };
-            for (v, d) in g {
-                grad[v] += w * d;
-            }
-        });
-        Ok(())
+        *rows_at_z = true;
     }
 
-    /// f(z), evaluating every row on `f64`.
-    pub fn value(&self, z: &[f64]) -> Result<f64, CompositeError> {
+    /// ∇f(z) into `grad` (length n) with the current outer functions, `Σ_k ∇φ_k + Jᵀψ′(r)`;
+    /// returns f(z). The rows' values and gradients are those of the last
+    /// [`evaluate`](Self::evaluate) if it was at z (a Newton step asks for both at one
+    /// point), and otherwise come from one pass over the rows on first-order jets.
+    /// Allocates nothing; errors on a wrong length.
+    pub fn gradient(&mut self, z: &[f64], grad: &mut [f64]) -> Result<f64, CompositeError> {
+        let n = self.info.variables;
+        for (what, len) in [("z", z.len()), ("gradient buffer", grad.len())] {
+            if len != n {
+                return Err(CompositeError::WrongLength {
+                    what,
+                    len,
+                    expected: n,
+                });
+            }
+        }
+        if !self.rows_at(z) {
+            self.first_order_rows(z);
+        }
+        grad.fill(0.0);
+        let mut total = 0.0;
+        self.visit_rows(|source, row, value, g| {
+            let (psi, d1) = match source {
+                Source::Objective => (value, 1.0),
+                Source::Residual => {
+                    let [psi, d1, _] = self.outer[row].eval(value);
+                    (psi, d1)
+                }
+            };
+            total += psi;
+            for (v, d) in g {
+                grad[v] += d1 * d;
+            }
+        });
+        Ok(total)
+    }
+
+    /// f(z) with the current outer functions, `Σ_k φ_k + Σ_i ψ_i(r_i)`: from the stored rows
+    /// if they are at z (after an [`evaluate`](Self::evaluate) or a
+    /// [`gradient`](Self::gradient) there), otherwise by evaluating every row on `f64`.
+    pub fn value(&mut self, z: &[f64]) -> Result<f64, CompositeError> {
         let n = self.info.variables;
         if z.len() != n {
             return Err(CompositeError::WrongLength {
@@ -354,6 +424,16 @@ impl<P: RowFunctions, R: RowFunctions> CompositeHessian<P, R> {
                 len: z.len(),
                 expected: n,
             });
+        }
+        if self.rows_at(z) {
+            let mut total = 0.0;
+            self.visit_rows(|source, row, value, _| {
+                total += match source {
+                    Source::Objective => value,
+                    Source::Residual => self.outer[row].eval(value)[0],
+                }
+            });
+            return Ok(total);
         }
         let mut local = [0.0; MAX_LOCAL_VARS];
         let mut gather = |vars: &[usize]| {

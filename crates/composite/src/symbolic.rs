@@ -41,9 +41,9 @@ pub struct CompositeOptions {
     /// constants; `abs`, `%`, `sqrt`, … count as not polynomial) has a constant Hessian.
     /// It is computed once at prepare and added into the base matrix, so evaluate skips
     /// the row; its value and gradient are computed only when asked for
-    /// ([`last_value`](CompositeHessian::last_value),
-    /// [`last_gradient`](CompositeHessian::last_gradient)). The same caveat as for
-    /// [`freeze_affine`](Self::freeze_affine) holds for branches on raw values.
+    /// ([`value`](CompositeHessian::value), [`gradient`](CompositeHessian::gradient)). The
+    /// same caveat as for [`freeze_affine`](Self::freeze_affine) holds for branches on raw
+    /// values.
     pub freeze_quadratic: bool,
 }
 
@@ -761,6 +761,7 @@ impl<P: RowFunctions, R: RowFunctions> CompositeHessian<P, R> {
             dirty: true,
             expand,
             z: vec![0.0; n],
+            rows_at_z: false,
             phi_values: vec![0.0; np],
             r_values: vec![0.0; m],
             jac: vec![0.0; jac_len],
