@@ -79,9 +79,10 @@ pub enum CompositeError {
         set: &'static str,
         /// The row.
         row: usize,
-        /// The tracer's error.
+        /// The tracer's error (boxed: it holds a whole `PatternError`, and the other
+        /// variants are small).
         #[source]
-        source: TraceError,
+        source: Box<TraceError>,
     },
     /// The output pattern could not be built (beyond the limits of [`Pattern`](sparsediff_pattern::Pattern)).
     #[error(transparent)]

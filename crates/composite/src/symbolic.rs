@@ -213,8 +213,14 @@ fn shape_of<F: RowFunctions>(
         return Ok(None);
     }
     let local: Vec<f64> = vars.iter().map(|&v| x0[v]).collect();
-    let (local_hessian, trace) = hessian_pattern_with_info(&local, |t| f.eval(row, t))
-        .map_err(|source| CompositeError::Trace { set, row, source })?;
+    let (local_hessian, trace) =
+        hessian_pattern_with_info(&local, |t| f.eval(row, t)).map_err(|source| {
+            CompositeError::Trace {
+                set,
+                row,
+                source: Box::new(source),
+            }
+        })?;
     // The trace sees the structure at x0; the degree says whether it holds everywhere
     // (`|x|` traces as linear but its gradient jumps).
     let (degree, varying, trig) = {
