@@ -13,9 +13,11 @@
 //! * [`composite`]: Hessians of f = φ + Σ ψᵢ(rᵢ) (augmented Lagrangians, least squares)
 //!   from the rows' local derivatives, ψ′∇²r and JᵀDJ, without probes;
 //! * [`probe`]: probe designers (identity, banded roll, closed-form stencils, colourings,
-//!   random) and prepared, allocation-free decoders;
-//! * [`problems`]: the benchmark functions (Rosenbrock, grid energy, tridiagonal, the cartpole
-//!   augmented Lagrangian), generic over the scalar, with analytic or reference derivatives.
+//!   random) and prepared, allocation-free decoders.
+//!
+//! The benchmark functions (Rosenbrock, grid energy, tridiagonal, the cartpole augmented
+//! Lagrangian, with analytic or reference derivatives) are the crate `sparsediff-problems`:
+//! the facade's tests, benchmarks and examples use them, the library does not.
 //!
 //! ```
 //! use sparsediff::{color, ColoringParams, Method, OrderChoice, Problem, PatternSpec};
@@ -42,7 +44,6 @@ mod error;
 mod hessian;
 mod jacobian;
 mod options;
-pub mod problems;
 mod recovery;
 mod saved;
 #[cfg(feature = "proptest")]

@@ -11,8 +11,8 @@ use sparsediff::composite::{
     CompositeError, CompositeHessian, CompositeOptions, NoRows, Outer, RowFunctions,
 };
 use sparsediff::num_dual::DualNum;
-use sparsediff::problems::cartpole::{AugmentedLagrangian, CartpoleProblem, Rows};
 use sparsediff::{Options, Pattern, ScalarFunction, SparseHessian, generators};
+use sparsediff_problems::cartpole::{AugmentedLagrangian, CartpoleProblem, Rows};
 
 /// Counts the allocations of the current thread (tests run in parallel threads).
 struct Counting;
@@ -696,7 +696,7 @@ fn only_rows_that_are_affine_or_quadratic_everywhere_are_frozen() {
 
 #[test]
 fn the_cartpole_builder_checks_its_inputs() {
-    let (mut la, z) = sparsediff::problems::cartpole::benchmark(10);
+    let (mut la, z) = sparsediff_problems::cartpole::benchmark(10);
     assert!(matches!(
         la.composite_hessian(&z[..49]),
         Err(CompositeError::WrongLength {

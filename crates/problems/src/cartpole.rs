@@ -46,7 +46,7 @@
 //! [`generators::cartpole`]`(N)`.
 //!
 //! ```
-//! use sparsediff::problems::cartpole::{self, CartpoleProblem};
+//! use sparsediff_problems::cartpole::{self, CartpoleProblem};
 //!
 //! let (la, z) = cartpole::benchmark(100);
 //! let value: f64 = la.value(&z);
@@ -59,17 +59,17 @@
 //!     let local: Vec<f64> = row.vars().iter().map(|&v| z[v]).collect();
 //!     assert_eq!(row.eval(&local), c[i]);
 //! }
-//! # Ok::<(), sparsediff::PatternError>(())
+//! # Ok::<(), sparsediff_pattern::PatternError>(())
 //! ```
 
 use std::f64::consts::PI;
 
 use num_dual::{Dual2SVec64, DualNum};
 
-use crate::composite::{CompositeError, CompositeHessian, Outer, RowFunctions};
-use crate::pattern::{Pattern, PatternError, generators};
+use sparsediff_composite::{CompositeError, CompositeHessian, Outer, RowFunctions};
+use sparsediff_pattern::{Pattern, PatternError, generators};
 
-use super::{Scalar, check_len};
+use crate::{Scalar, check_len};
 
 /// Entries of z per knot: `(x, v, θ, ω, a)`.
 pub const VARS_PER_KNOT: usize = 5;
@@ -116,7 +116,7 @@ fn omega_dot<D: Scalar>(theta: D, a: D) -> D {
 /// The model right-hand side `f(s, a)` for the state `s = (x, v, θ, ω)` and control `a`.
 ///
 /// ```
-/// use sparsediff::problems::cartpole::dynamics;
+/// use sparsediff_problems::cartpole::dynamics;
 /// let f = dynamics([0.1, 0.2, std::f64::consts::FRAC_PI_2, 0.4], 1.0);
 /// assert_eq!(f[..3], [0.2, 1.0, 0.4]);
 /// assert!((f[3] + 3.0 * 9.81).abs() < 1e-12); // −3·(g·1 + a·0)
@@ -129,7 +129,7 @@ pub fn dynamics<D: Scalar>(s: [D; STATE_DIM], a: D) -> [D; STATE_DIM] {
 /// The transcribed swing-up problem: N knots spaced by dt.
 ///
 /// ```
-/// use sparsediff::problems::cartpole::CartpoleProblem;
+/// use sparsediff_problems::cartpole::CartpoleProblem;
 /// let p = CartpoleProblem::new(100);
 /// assert_eq!((p.knots(), p.dt()), (100, 0.05));
 /// assert_eq!((p.num_vars(), p.num_equalities(), p.num_inequalities()), (500, 404, 400));
@@ -555,7 +555,7 @@ pub enum RowKind {
 /// entries of z, evaluable on any scalar type.
 ///
 /// ```
-/// use sparsediff::problems::cartpole::{CartpoleProblem, RowKind};
+/// use sparsediff_problems::cartpole::{CartpoleProblem, RowKind};
 ///
 /// let p = CartpoleProblem::new(100);
 /// let row = p.equality_row(4 + 4 * 7 + 3); // the ω-defect between knots 7 and 8
@@ -676,7 +676,7 @@ fn inequality_term<D: Scalar>(g: D, mu: f64, rho: f64) -> D {
 /// ```
 ///
 /// ```
-/// use sparsediff::problems::cartpole::{AugmentedLagrangian, CartpoleProblem};
+/// use sparsediff_problems::cartpole::{AugmentedLagrangian, CartpoleProblem};
 ///
 /// let la = AugmentedLagrangian::benchmark(CartpoleProblem::new(1000));
 /// let z = la.eval_point();
@@ -685,7 +685,7 @@ fn inequality_term<D: Scalar>(g: D, mu: f64, rho: f64) -> D {
 /// let reference = la.reference(&z)?;
 /// assert_eq!(reference.pattern.nnz(), 44970);
 /// assert!((reference.value - value).abs() < 1e-12 * value);
-/// # Ok::<(), sparsediff::PatternError>(())
+/// # Ok::<(), sparsediff_pattern::PatternError>(())
 /// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct AugmentedLagrangian {
@@ -895,7 +895,7 @@ impl AugmentedLagrangian {
     /// is equality `i` for `i < 4N + 4`, then inequality `i − 4N − 4`).
     ///
     /// ```
-    /// use sparsediff::problems::cartpole;
+    /// use sparsediff_problems::cartpole;
     ///
     /// let (la, z) = cartpole::benchmark(100);
     /// let mut h = la.composite_hessian(&z)?;
@@ -952,8 +952,8 @@ impl AugmentedLagrangian {
 /// wrapped).
 ///
 /// ```
-/// use sparsediff::composite::RowFunctions;
-/// use sparsediff::problems::cartpole::{CartpoleProblem, Rows};
+/// use sparsediff_composite::RowFunctions;
+/// use sparsediff_problems::cartpole::{CartpoleProblem, Rows};
 ///
 /// let p = CartpoleProblem::new(10);
 /// let rows: Rows = p.equality_rows().collect();
@@ -993,7 +993,7 @@ pub fn benchmark(knots: usize) -> (AugmentedLagrangian, Vec<f64>) {
     (la, z)
 }
 
-impl crate::ScalarFunction for AugmentedLagrangian {
+impl sparsediff_ad::ScalarFunction for AugmentedLagrangian {
     fn eval<D: num_dual::DualNum<Primitive = f64> + Copy>(&self, z: &[D]) -> D {
         self.value(z)
     }

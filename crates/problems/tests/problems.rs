@@ -1,4 +1,4 @@
-//! The benchmark problems of `sparsediff::problems` against their specifications
+//! The benchmark problems of `sparsediff-problems` against their specifications
 //! (`problems/cartpole-swingup.md`, `problems/generic-hessians.md`), the Hessian file
 //! `data/matrices/cartpole_LA_hessian_N100.mtx` and num-dual.
 //!
@@ -10,14 +10,13 @@
 use std::path::Path;
 
 use num_dual::{Dual2SVec64, DualSVec64};
-use sparsediff::Pattern;
-use sparsediff::generators::{self, Stencil2d};
-use sparsediff::pattern::read_matrix_market;
-use sparsediff::problems::cartpole::{
+use sparsediff_pattern::generators::{self, Stencil2d};
+use sparsediff_pattern::{Pattern, read_matrix_market};
+use sparsediff_problems::cartpole::{
     self, AugmentedLagrangian, Bound, CartpoleProblem, MAX_ROW_VARS, Reference, RowKind,
 };
-use sparsediff::problems::grid_energy::GridEnergy;
-use sparsediff::problems::{eval_point, rosenbrock, tridiagonal};
+use sparsediff_problems::grid_energy::GridEnergy;
+use sparsediff_problems::{eval_point, rosenbrock, tridiagonal};
 
 // ---------------------------------------------------------------------------------------
 // num-dual helpers
@@ -485,8 +484,8 @@ fn cartpole_eigenvalues_n1000_dense() {
 
 #[test]
 fn cartpole_hessian_matches_the_mtx_file_n100() {
-    let path =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("data/matrices/cartpole_LA_hessian_N100.mtx");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../data/matrices/cartpole_LA_hessian_N100.mtx");
     let mtx = read_matrix_market(&path).unwrap();
     let file_values = mtx.values.expect("a real matrix");
     let file = mtx.pattern;
