@@ -324,7 +324,7 @@ fn check_reference_values(e: &Expected) {
     assert_rel("‖∇L_A‖₂", gnorm, e.gradient_norm, REL);
     assert_eq!(r.gradient, la.gradient_reference(&z));
 
-    assert_eq!(r.pattern, generators::cartpole(e.knots).unwrap());
+    assert_eq!(r.pattern, cartpole::hessian_pattern(e.knots).unwrap());
     assert_eq!(r.pattern.nnz(), e.structural_nnz);
     assert!(r.pattern.is_symmetric());
     for (i, j) in r.pattern.iter() {
@@ -617,7 +617,7 @@ fn cartpole_rows_reproduce_the_functions() {
         // the rows' couplings plus the diagonal are the structural Hessian pattern
         pairs.extend((0..p.num_vars()).map(|v| (v, v)));
         let from_rows = Pattern::from_entries(p.num_vars(), p.num_vars(), pairs).unwrap();
-        assert_eq!(from_rows, generators::cartpole(knots).unwrap());
+        assert_eq!(from_rows, cartpole::hessian_pattern(knots).unwrap());
         assert_eq!(from_rows, p.hessian_pattern().unwrap());
         // Jacobian patterns
         let jc = p.equality_jacobian_pattern().unwrap();
