@@ -2,8 +2,8 @@
 //!
 //! This facade re-exports the stages of the pipeline (see `DESIGN.md` in the repository):
 //!
-//! * [`pattern`]: sparsity patterns — explicit, Matrix Market, generators (bands, stencils,
-//!   the cartpole Hessian), specs such as `band:n=1000,k=3`;
+//! * [`pattern`]: sparsity patterns — explicit, Matrix Market, generators (bands, block
+//!   bands, stencils, arrowheads, random), specs such as `band:n=1000,k=3`;
 //! * [`coloring`]: column/row CPR, distance-1/2, star and acyclic colourings with every
 //!   classical vertex order, independent checkers and lower bounds;
 //! * [`ad`]: backends (forward lanes, reverse tape, finite differences, closures) and
@@ -20,13 +20,13 @@
 //! the facade's tests, benchmarks and examples use them, the library does not.
 //!
 //! ```
-//! use sparsediff::{color, ColoringParams, Method, OrderChoice, Problem, PatternSpec};
+//! use sparsediff::{color, ColoringParams, Method, Order, Problem, PatternSpec};
 //!
-//! // The Hessian pattern of the cartpole augmented Lagrangian with 100 knots.
-//! let h = "cartpole:N=100".parse::<PatternSpec>()?.build()?;
-//! let best = ColoringParams::with_order(OrderChoice::best());
-//! let acyclic = color(&h, Problem::Symmetric, Method::Acyclic, &best)?;
-//! assert_eq!(acyclic.num_colors(), 6); // 6 Hessian-vector products recover all 4470 entries
+//! // A banded Hessian pattern: 1000 variables, half-bandwidth 3.
+//! let h = "band:n=1000,k=3".parse::<PatternSpec>()?.build()?;
+//! let order = ColoringParams::with_order(Order::PerfectElimination);
+//! let acyclic = color(&h, Problem::Symmetric, Method::Acyclic, &order)?;
+//! assert_eq!(acyclic.num_colors(), 4); // 4 Hessian-vector products recover all 6988 entries
 //! assert!(acyclic.check(&h).is_ok());
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```

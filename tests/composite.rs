@@ -11,7 +11,7 @@ use sparsediff::composite::{
     CompositeError, CompositeHessian, CompositeOptions, NoRows, Outer, RowFunctions,
 };
 use sparsediff::num_dual::DualNum;
-use sparsediff::{Options, Pattern, ScalarFunction, SparseHessian, generators};
+use sparsediff::{Options, Pattern, ScalarFunction, SparseHessian};
 use sparsediff_problems::cartpole::{AugmentedLagrangian, CartpoleProblem, Rows};
 
 /// Counts the allocations of the current thread (tests run in parallel threads).
@@ -82,7 +82,10 @@ fn cartpole_at_the_benchmark_point() {
         let la = AugmentedLagrangian::benchmark(CartpoleProblem::new(knots));
         let z = la.eval_point();
         let mut h = composite(&la, &z);
-        assert_eq!(h.pattern(), &generators::cartpole(knots).unwrap());
+        assert_eq!(
+            h.pattern(),
+            &sparsediff_problems::cartpole::hessian_pattern(knots).unwrap()
+        );
         let info = h.info().clone();
         assert_eq!(info.nnz, 45 * knots - 30); // 4470, 44970
         assert_eq!(info.max_local_vars, 6);

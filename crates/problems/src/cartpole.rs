@@ -471,7 +471,7 @@ fn rows_pattern(
 ///
 /// Errors with [`PatternError::InvalidParameter`] if `knots < 2`, and with
 /// [`PatternError::TooLarge`] before allocating a pattern of more than
-/// [`MAX_NNZ`](sparsediff_pattern::MAX_NNZ) entries.
+/// [`MAX_NNZ`] entries.
 ///
 /// ```
 /// use sparsediff_problems::cartpole;
