@@ -5,12 +5,12 @@
 use criterion::{Criterion, criterion_group, criterion_main};
 use num_dual::{Derivative, DualSVec64};
 use sparsediff::ad::trace::{hessian_pattern, jacobian_pattern};
-use sparsediff::problems::cartpole::{AugmentedLagrangian, CartpoleProblem};
-use sparsediff::problems::grid_energy::GridEnergy;
-use sparsediff::problems::rosenbrock::Rosenbrock;
-use sparsediff::problems::tridiagonal::Tridiagonal;
-use sparsediff::problems::{eval_point, rosenbrock, tridiagonal};
 use sparsediff::{Options, ScalarFunction, SparseHessian, SparseJacobian};
+use sparsediff_problems::cartpole::{AugmentedLagrangian, CartpoleProblem};
+use sparsediff_problems::grid_energy::GridEnergy;
+use sparsediff_problems::rosenbrock::Rosenbrock;
+use sparsediff_problems::tridiagonal::Tridiagonal;
+use sparsediff_problems::{eval_point, rosenbrock, tridiagonal};
 
 /// A prepared Hessian and its point.
 fn prepared<F: ScalarFunction + 'static>(f: F, x: Vec<f64>) -> (SparseHessian, Vec<f64>) {

@@ -56,7 +56,7 @@ fn band(c: &mut Criterion) {
 }
 
 fn cartpole(c: &mut Criterion) {
-    let p = generators::cartpole(100).expect("cartpole");
+    let p = sparsediff_problems::cartpole::hessian_pattern(100).expect("cartpole");
     bench_case(
         c,
         "cartpole-N100",

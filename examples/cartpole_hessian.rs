@@ -6,8 +6,8 @@
 //!
 //! `cargo run --release --example cartpole_hessian`
 
-use sparsediff::problems::cartpole::{AugmentedLagrangian, CartpoleProblem};
 use sparsediff::{Options, SparseHessian};
+use sparsediff_problems::cartpole::{AugmentedLagrangian, CartpoleProblem};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let la = AugmentedLagrangian::benchmark(CartpoleProblem::new(100));

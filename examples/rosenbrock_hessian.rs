@@ -6,9 +6,9 @@
 
 use std::time::Instant;
 
-use sparsediff::problems::rosenbrock::Rosenbrock;
-use sparsediff::problems::{eval_point, rosenbrock};
 use sparsediff::{Options, SparseHessian};
+use sparsediff_problems::rosenbrock::Rosenbrock;
+use sparsediff_problems::{eval_point, rosenbrock};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let n = 100_000;

@@ -133,14 +133,14 @@ pub enum SparseError {
     },
     /// The composite Hessian failed (boxed: it is large).
     #[error(transparent)]
-    Composite(Box<crate::composite::CompositeError>),
+    Composite(Box<sparsediff_composite::CompositeError>),
     /// A saved plan could not be read, written or rebuilt.
     #[error("saved plan: {0}")]
     Saved(#[from] crate::saved::SavedPlanError),
 }
 
-impl From<crate::composite::CompositeError> for SparseError {
-    fn from(e: crate::composite::CompositeError) -> Self {
+impl From<sparsediff_composite::CompositeError> for SparseError {
+    fn from(e: sparsediff_composite::CompositeError) -> Self {
         SparseError::Composite(Box::new(e))
     }
 }

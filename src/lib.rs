@@ -52,6 +52,10 @@
 //! * [`composite`]: Hessians of f = φ + Σ ψᵢ(rᵢ) (augmented Lagrangians,
 //!   least squares) from the rows' local derivatives, ψ′∇²r and JᵀDJ, without probes;
 //! * [`sprs`] and [`faer`], the matrix types of the results.
+//!
+//! The benchmark functions (Rosenbrock, grid energy, tridiagonal, the cartpole augmented
+//! Lagrangian, with analytic or reference derivatives) are the crate `sparsediff-problems`:
+//! the facade's tests, benchmarks and examples use them, the library does not.
 #![deny(missing_docs)]
 
 /// faer, re-exported: decode products of your own into `faer` matrices with matching types.
@@ -59,12 +63,12 @@ pub use faer;
 pub use sparsediff_ad as ad;
 pub use sparsediff_ad::num_dual;
 pub use sparsediff_coloring as coloring;
+pub use sparsediff_composite as composite;
 pub use sparsediff_pattern as pattern;
 pub use sparsediff_probe as probe;
 /// sprs, re-exported: `evaluate` returns a `sprs::CsMat<f64>`.
 pub use sprs;
 
-pub mod composite;
 pub mod detect;
 mod engine;
 mod error;
@@ -72,7 +76,6 @@ mod hessian;
 mod jacobian;
 mod objective;
 mod options;
-pub mod problems;
 mod recovery;
 mod saved;
 #[cfg(feature = "proptest")]

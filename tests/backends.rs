@@ -4,16 +4,16 @@
 
 use sparsediff::num_dual::DualNum;
 use sparsediff::probe::design::Skip;
-use sparsediff::problems::cartpole::{AugmentedLagrangian, CartpoleProblem};
-use sparsediff::problems::grid_energy::GridEnergy;
-use sparsediff::problems::rosenbrock::Rosenbrock;
-use sparsediff::problems::tridiagonal::Tridiagonal;
-use sparsediff::problems::{eval_point, rosenbrock, tridiagonal};
 use sparsediff::testing::{Tolerance, assert_hessian_matches, assert_jacobian_matches, mismatches};
 use sparsediff::{
     BackendChoice, Conservative, Options, Outcome, ScalarFunction, SparseError, SparseHessian,
     SparseJacobian, Strategy,
 };
+use sparsediff_problems::cartpole::{AugmentedLagrangian, CartpoleProblem};
+use sparsediff_problems::grid_energy::GridEnergy;
+use sparsediff_problems::rosenbrock::Rosenbrock;
+use sparsediff_problems::tridiagonal::Tridiagonal;
+use sparsediff_problems::{eval_point, rosenbrock, tridiagonal};
 
 fn csr(p: &sparsediff::Pattern, v: Vec<f64>) -> sprs::CsMat<f64> {
     p.to_sprs_with_values(v).unwrap()

@@ -11,8 +11,8 @@ use sparsediff::composite::{
     CompositeError, CompositeHessian, CompositeOptions, NoRows, Outer, RowFunctions,
 };
 use sparsediff::num_dual::DualNum;
-use sparsediff::problems::cartpole::{AugmentedLagrangian, CartpoleProblem, Row};
-use sparsediff::{Options, Pattern, ScalarFunction, SparseHessian, generators};
+use sparsediff::{Options, Pattern, ScalarFunction, SparseHessian};
+use sparsediff_problems::cartpole::{AugmentedLagrangian, CartpoleProblem, Rows};
 
 /// Counts the allocations of the current thread (tests run in parallel threads).
 struct Counting;
@@ -43,12 +43,12 @@ fn allocations() -> usize {
 }
 
 /// L_A as a composite (the library's builder, which the CLI uses too).
-fn composite(la: &AugmentedLagrangian, z0: &[f64]) -> CompositeHessian<Vec<Row>, Vec<Row>> {
+fn composite(la: &AugmentedLagrangian, z0: &[f64]) -> CompositeHessian<Rows, Rows> {
     la.composite_hessian(z0).expect("cartpole rows are valid")
 }
 
 /// max |got − expected| / max |expected| over the reference pattern (which must be ours).
-fn rel_error(h: &CompositeHessian<Vec<Row>, Vec<Row>>, pattern: &Pattern, expected: &[f64]) -> f64 {
+fn rel_error(h: &CompositeHessian<Rows, Rows>, pattern: &Pattern, expected: &[f64]) -> f64 {
     assert_eq!(
         h.pattern(),
         pattern,
@@ -82,7 +82,10 @@ fn cartpole_at_the_benchmark_point() {
         let la = AugmentedLagrangian::benchmark(CartpoleProblem::new(knots));
         let z = la.eval_point();
         let mut h = composite(&la, &z);
-        assert_eq!(h.pattern(), &generators::cartpole(knots).unwrap());
+        assert_eq!(
+            h.pattern(),
+            &sparsediff_problems::cartpole::hessian_pattern(knots).unwrap()
+        );
         let info = h.info().clone();
         assert_eq!(info.nnz, 45 * knots - 30); // 4470, 44970
         assert_eq!(info.max_local_vars, 6);
@@ -101,10 +104,10 @@ fn cartpole_at_the_benchmark_point() {
         assert!((norm / frobenius - 1.0).abs() < 1e-12, "‖H‖_F = {norm}");
         // value and gradient from the same evaluation
         let value: f64 = la.value(&z);
-        assert!((h.last_value() / value - 1.0).abs() < 1e-12);
         assert!((h.value(&z).unwrap() / value - 1.0).abs() < 1e-12);
         let mut grad = vec![0.0; z.len()];
-        h.last_gradient(&mut grad).unwrap();
+        let f = h.gradient(&z, &mut grad).unwrap();
+        assert!((f / value - 1.0).abs() < 1e-12);
         let expected = la.gradient_reference(&z);
         let scale = expected.iter().fold(0.0f64, |m, v| m.max(v.abs()));
         for (g, e) in grad.iter().zip(&expected) {
@@ -183,7 +186,7 @@ fn cartpole_with_active_inequalities() {
                 "N = {knots}, seed {seed}: relative error {err:e}"
             );
             let value: f64 = la.value(&z);
-            assert!((h.last_value() / value - 1.0).abs() < 1e-12);
+            assert!((h.value(&z).unwrap() / value - 1.0).abs() < 1e-12);
         }
     }
 }
@@ -197,10 +200,10 @@ fn unfrozen_rows_give_the_same_hessian() {
         .freeze_affine(false)
         .freeze_quadratic(false);
     let mut h = CompositeHessian::prepare_with(
-        p.cost_terms().collect::<Vec<_>>(),
+        p.cost_terms().collect::<Rows>(),
         p.equality_rows()
             .chain(p.inequality_rows())
-            .collect::<Vec<_>>(),
+            .collect::<Rows>(),
         la.outer_functions(),
         &z,
         &options,
@@ -216,13 +219,13 @@ fn unfrozen_rows_give_the_same_hessian() {
     frozen.evaluate(&z).unwrap();
     let mut g0 = vec![0.0; z.len()];
     let mut g1 = vec![0.0; z.len()];
-    h.last_gradient(&mut g0).unwrap();
-    frozen.last_gradient(&mut g1).unwrap();
+    h.gradient(&z, &mut g0).unwrap();
+    frozen.gradient(&z, &mut g1).unwrap();
     let scale = g0.iter().fold(0.0f64, |m, v| m.max(v.abs()));
     for (a, b) in g0.iter().zip(&g1) {
         assert!((a - b).abs() <= 1e-13 * scale);
     }
-    assert!((h.last_value() / frozen.last_value() - 1.0).abs() < 1e-13);
+    assert!((h.value(&z).unwrap() / frozen.value(&z).unwrap() - 1.0).abs() < 1e-13);
 }
 
 #[test]
@@ -254,13 +257,21 @@ fn evaluate_allocates_nothing() {
     let z = la.eval_point();
     let mut h = composite(&la, &z);
     let mut grad = vec![0.0; z.len()];
+    let elsewhere: Vec<f64> = z.iter().map(|v| v + 0.01).collect();
     let before = allocations();
     for _ in 0..3 {
         h.evaluate(&z).unwrap();
-        h.last_gradient(&mut grad).unwrap();
-        std::hint::black_box(h.last_value());
+        h.gradient(&z, &mut grad).unwrap();
+        std::hint::black_box(h.value(&z).unwrap());
+        // a gradient away from the evaluated point: a first-order pass
+        h.gradient(&elsewhere, &mut grad).unwrap();
+        std::hint::black_box(h.value(&z).unwrap());
     }
-    assert_eq!(allocations(), before, "evaluate allocated");
+    assert_eq!(
+        allocations(),
+        before,
+        "evaluate, value or gradient allocated"
+    );
     let times = h.profile(&z).unwrap();
     assert!(times.total() > times.outer_products);
 }
@@ -417,8 +428,10 @@ fn outer_functions_change_between_evaluations() {
         &h,
         &z2,
     );
+    // from the rows of the evaluation at z2, with the new ψ
     let value = h.value(&z2).unwrap();
-    assert!((h.last_value() - value).abs() <= 1e-12 * value.abs().max(1.0));
+    let plain = Whole(phi.clone(), residuals.clone(), outer.clone()).eval(&z2);
+    assert!((value - plain).abs() <= 1e-12 * plain.abs().max(1.0));
 }
 
 #[test]
@@ -446,8 +459,9 @@ fn general_composite_matches_the_tape() {
     let z: Vec<f64> = wobble(5, n).iter().map(|w| 0.8 * w).collect();
     let mut h = CompositeHessian::prepare(&phi, &residuals, outer.clone(), &z).unwrap();
     h.evaluate(&z).unwrap();
-    assert_matches_tape(Whole(phi.clone(), residuals.clone(), outer), &h, &z);
-    assert!((h.last_value() - h.value(&z).unwrap()).abs() < 1e-12);
+    assert_matches_tape(Whole(phi.clone(), residuals.clone(), outer.clone()), &h, &z);
+    let plain = Whole(phi.clone(), residuals.clone(), outer).eval(&z);
+    assert!((h.value(&z).unwrap() - plain).abs() < 1e-12);
     assert_eq!(h.info().objective_rows, phi.0.len());
 }
 
@@ -654,9 +668,9 @@ fn only_rows_that_are_affine_or_quadratic_everywhere_are_frozen() {
         }
         // value and gradient (the frozen quadratic rows computed on demand)
         let value = tape.value(z).unwrap();
-        assert!((h.last_value() - value).abs() <= 1e-12 * value.abs());
+        assert!((h.value(z).unwrap() - value).abs() <= 1e-12 * value.abs());
         let mut grad = vec![0.0; n];
-        h.last_gradient(&mut grad).unwrap();
+        h.gradient(z, &mut grad).unwrap();
         let mut expected = vec![0.0; n];
         sparsediff::ad::TapeHessian::new(Mixed(n, outer.clone()), z)
             .unwrap()
@@ -685,7 +699,7 @@ fn only_rows_that_are_affine_or_quadratic_everywhere_are_frozen() {
 
 #[test]
 fn the_cartpole_builder_checks_its_inputs() {
-    let (mut la, z) = sparsediff::problems::cartpole::benchmark(10);
+    let (mut la, z) = sparsediff_problems::cartpole::benchmark(10);
     assert!(matches!(
         la.composite_hessian(&z[..49]),
         Err(CompositeError::WrongLength {
@@ -733,9 +747,74 @@ fn constant_rows_count_in_the_value() {
     assert_eq!(m.get(0, 1), Some(&(1.0 + 25.0 + 2.0 * 4.0 * 3.0)));
     assert_eq!(m.get(0, 0), Some(&(2.0 * 16.0)));
     let expected = 2.0 + 12.0 + (2.0 + 4.0) + (12.0 + 144.0);
-    assert_eq!(h.last_value(), expected);
     assert_eq!(h.value(&z).unwrap(), expected);
     let mut grad = [0.0; 2];
-    h.last_gradient(&mut grad).unwrap();
+    assert_eq!(h.gradient(&z, &mut grad).unwrap(), expected);
     assert_eq!(grad, [4.0 + 25.0 * 4.0, 3.0 + 25.0 * 3.0]);
+}
+
+/// value and gradient come from the last evaluation's rows when it was at the same point,
+/// and otherwise from every row on f64 (value) or one first-order pass (gradient); the
+/// solver traits give the same numbers.
+#[test]
+fn value_and_gradient_from_either_path() {
+    use sparsediff::pattern::objective::{ValueGradient, ValueGradientHessian};
+
+    let mut la = AugmentedLagrangian::benchmark(CartpoleProblem::new(40));
+    let z = active_point(&mut la, 3);
+    let z2: Vec<f64> = z
+        .iter()
+        .zip(wobble(4, z.len()))
+        .map(|(a, w)| a + 0.05 * w)
+        .collect();
+    let n = z.len();
+    let close = |a: f64, b: f64| (a - b).abs() <= 1e-12 * a.abs().max(b.abs()).max(1.0);
+    let gradients_close = |a: &[f64], b: &[f64]| {
+        let scale = b.iter().fold(1.0f64, |m, v| m.max(v.abs()));
+        a.iter().zip(b).all(|(x, y)| (x - y).abs() <= 1e-12 * scale)
+    };
+    for point in [&z, &z2] {
+        let value: f64 = la.value(point);
+        let expected = la.gradient_reference(point);
+        // fresh: the rows were never evaluated at this point
+        let mut fresh = composite(&la, &z);
+        assert!(close(fresh.value(point).unwrap(), value));
+        let mut g = vec![0.0; n];
+        assert!(close(fresh.gradient(point, &mut g).unwrap(), value));
+        assert!(gradients_close(&g, &expected));
+        // after an evaluation at the point: its rows
+        let mut h = composite(&la, &z);
+        h.evaluate(point).unwrap();
+        let mut g2 = vec![0.0; n];
+        assert!(close(
+            ValueGradient::gradient(&mut h, point, &mut g2).unwrap(),
+            value
+        ));
+        assert!(gradients_close(&g2, &expected));
+        assert!(close(ValueGradient::value(&mut h, point).unwrap(), value));
+        assert_eq!(ValueGradient::dim(&h), n);
+    }
+    // evaluated at z, a gradient at z2, then the value at z again: not z2's rows
+    let mut h = composite(&la, &z);
+    h.evaluate(&z).unwrap();
+    let mut g = vec![0.0; n];
+    h.gradient(&z2, &mut g).unwrap();
+    assert!(close(h.value(&z).unwrap(), la.value(&z)));
+    // the Hessian through the solver trait is the evaluated matrix
+    let m = h.evaluate(&z2).unwrap().clone();
+    let sym = ValueGradientHessian::hessian(&mut h, &z2).unwrap();
+    assert_eq!(sym.values, m.data());
+    assert_eq!(sym.pattern.nnz(), m.nnz());
+    let mut hv = vec![0.0; n];
+    let v: Vec<f64> = wobble(6, n);
+    h.hessian_vector(&z2, &v, &mut hv).unwrap();
+    let mut expected = vec![0.0; n];
+    for (value, (i, j)) in m.iter() {
+        expected[i] += value * v[j];
+    }
+    assert!(gradients_close(&hv, &expected));
+    // wrong lengths are errors
+    assert!(h.gradient(&z[1..], &mut g).is_err());
+    assert!(h.gradient(&z, &mut g[1..]).is_err());
+    assert!(h.value(&z[1..]).is_err());
 }

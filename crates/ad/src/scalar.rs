@@ -37,47 +37,88 @@ pub trait Elementary: Copy + 'static {
 
 /// Implements `num_dual::DualNum` (and everything it requires) for a type implementing
 /// [`Elementary`].
+///
+/// * `impl_dual_num!(MyScalar)` for a concrete type;
+/// * `impl_dual_num!(impl[const N: usize] MyLanes<N>)` for a generic one: the generic
+///   parameters in brackets (lifetimes are not supported: `DualNum` needs `'static`),
+///   optionally followed by `where` and the bounds the type needs;
+/// * a leading `#[inline(always)]` (or any attribute) replaces the default `#[inline]` on
+///   every method — for wide scalars, whose operations passed out of line go through memory.
+///
+/// The invoking crate needs `num-dual` and `num-traits` among its dependencies.
+///
+/// ```
+/// use std::cmp::Ordering;
+/// use sparsediff_ad::num_dual::DualNum;
+/// use sparsediff_ad::scalar::{Binary, Elementary, Unary};
+///
+/// /// N copies of one value (a toy scalar, generic over its width).
+/// #[derive(Debug, Clone, Copy)]
+/// struct Copies<const N: usize>([f64; N]);
+/// impl<const N: usize> Elementary for Copies<N> {
+///     fn value(self) -> f64 { self.0[0] }
+///     fn constant(value: f64) -> Self { Copies([value; N]) }
+///     fn unary(self, op: Unary) -> Self { Copies(self.0.map(|x| op.eval(x).0)) }
+///     fn binary(self, op: Binary, other: Self) -> Self {
+///         Copies(std::array::from_fn(|k| op.eval(self.0[k], other.0[k]).0))
+///     }
+///     fn observe_comparison(self, _: Option<Self>, _: f64, _: Option<Ordering>) {}
+/// }
+/// sparsediff_ad::impl_dual_num!(#[inline(always)] impl[const N: usize] Copies<N> where [f64; N]: Copy);
+///
+/// fn f<D: DualNum<Primitive = f64> + Copy>(x: D) -> D { x.sin() * 2.0 + x.powi(2) }
+/// assert_eq!(f(Copies::<3>([0.5; 3])).0, [f(0.5); 3]);
+/// ```
 #[macro_export]
 macro_rules! impl_dual_num {
-    ($t:ty) => {
+    (#[$attr:meta] impl [$($g:tt)*] $t:ty $(where $($w:tt)+)?) => {
+        $crate::impl_dual_num!(@impl [$attr] [$($g)*] [$($($w)+)?] $t);
+    };
+    (impl [$($g:tt)*] $t:ty $(where $($w:tt)+)?) => {
+        $crate::impl_dual_num!(@impl [inline] [$($g)*] [$($($w)+)?] $t);
+    };
+    (#[$attr:meta] $t:ty) => {
+        $crate::impl_dual_num!(@impl [$attr] [] [] $t);
+    };
+    (@impl [$a:meta] [$($g:tt)*] [$($w:tt)*] $t:ty) => {
         const _: () = {
             use ::std::cmp::Ordering;
             use ::std::ops::*;
             use $crate::scalar::{Binary, Elementary, Unary};
 
-            impl ::std::fmt::Display for $t {
-                #[inline]
+            impl<$($g)*> ::std::fmt::Display for $t where $($w)* {
+                #[$a]
                 fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                     ::std::fmt::Display::fmt(&Elementary::value(*self), f)
                 }
             }
 
-            impl PartialEq for $t {
-                #[inline]
+            impl<$($g)*> PartialEq for $t where $($w)* {
+                #[$a]
                 fn eq(&self, other: &Self) -> bool {
                     let o = self.value().partial_cmp(&other.value());
                     self.observe_comparison(Some(*other), other.value(), o);
                     o == Some(Ordering::Equal)
                 }
             }
-            impl PartialEq<f64> for $t {
-                #[inline]
+            impl<$($g)*> PartialEq<f64> for $t where $($w)* {
+                #[$a]
                 fn eq(&self, other: &f64) -> bool {
                     let o = self.value().partial_cmp(other);
                     self.observe_comparison(None, *other, o);
                     o == Some(Ordering::Equal)
                 }
             }
-            impl PartialOrd for $t {
-                #[inline]
+            impl<$($g)*> PartialOrd for $t where $($w)* {
+                #[$a]
                 fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
                     let o = self.value().partial_cmp(&other.value());
                     self.observe_comparison(Some(*other), other.value(), o);
                     o
                 }
             }
-            impl PartialOrd<f64> for $t {
-                #[inline]
+            impl<$($g)*> PartialOrd<f64> for $t where $($w)* {
+                #[$a]
                 fn partial_cmp(&self, other: &f64) -> Option<Ordering> {
                     let o = self.value().partial_cmp(other);
                     self.observe_comparison(None, *other, o);
@@ -85,65 +126,65 @@ macro_rules! impl_dual_num {
                 }
             }
 
-            $crate::impl_dual_num!(@binop $t, Add, add, Binary::Add, AddAssign, add_assign, |a: $t, c: f64| a.unary(Unary::AddConst(c)));
-            $crate::impl_dual_num!(@binop $t, Sub, sub, Binary::Sub, SubAssign, sub_assign, |a: $t, c: f64| a.unary(Unary::AddConst(-c)));
-            $crate::impl_dual_num!(@binop $t, Mul, mul, Binary::Mul, MulAssign, mul_assign, |a: $t, c: f64| a.unary(Unary::MulConst(c)));
-            $crate::impl_dual_num!(@binop $t, Div, div, Binary::Div, DivAssign, div_assign, |a: $t, c: f64| a.unary(Unary::MulConst(1.0 / c)));
-            $crate::impl_dual_num!(@binop $t, Rem, rem, Binary::Rem, RemAssign, rem_assign, |a: $t, c: f64| a.unary(Unary::RemConst(c)));
+            $crate::impl_dual_num!(@binop [$a] [$($g)*] [$($w)*] $t, Add, add, Binary::Add, AddAssign, add_assign, |a: $t, c: f64| a.unary(Unary::AddConst(c)));
+            $crate::impl_dual_num!(@binop [$a] [$($g)*] [$($w)*] $t, Sub, sub, Binary::Sub, SubAssign, sub_assign, |a: $t, c: f64| a.unary(Unary::AddConst(-c)));
+            $crate::impl_dual_num!(@binop [$a] [$($g)*] [$($w)*] $t, Mul, mul, Binary::Mul, MulAssign, mul_assign, |a: $t, c: f64| a.unary(Unary::MulConst(c)));
+            $crate::impl_dual_num!(@binop [$a] [$($g)*] [$($w)*] $t, Div, div, Binary::Div, DivAssign, div_assign, |a: $t, c: f64| a.unary(Unary::MulConst(1.0 / c)));
+            $crate::impl_dual_num!(@binop [$a] [$($g)*] [$($w)*] $t, Rem, rem, Binary::Rem, RemAssign, rem_assign, |a: $t, c: f64| a.unary(Unary::RemConst(c)));
 
-            impl Neg for $t {
+            impl<$($g)*> Neg for $t where $($w)* {
                 type Output = $t;
-                #[inline]
+                #[$a]
                 fn neg(self) -> $t {
                     self.unary(Unary::Neg)
                 }
             }
-            impl Neg for &$t {
+            impl<$($g)*> Neg for &$t where $($w)* {
                 type Output = $t;
-                #[inline]
+                #[$a]
                 fn neg(self) -> $t {
                     (*self).unary(Unary::Neg)
                 }
             }
-            impl From<f64> for $t {
-                #[inline]
+            impl<$($g)*> From<f64> for $t where $($w)* {
+                #[$a]
                 fn from(v: f64) -> $t {
                     <$t as Elementary>::constant(v)
                 }
             }
-            impl ::num_traits::Zero for $t {
-                #[inline]
+            impl<$($g)*> ::num_traits::Zero for $t where $($w)* {
+                #[$a]
                 fn zero() -> $t {
                     <$t as Elementary>::constant(0.0)
                 }
-                #[inline]
+                #[$a]
                 fn is_zero(&self) -> bool {
                     *self == 0.0
                 }
             }
-            impl ::num_traits::One for $t {
-                #[inline]
+            impl<$($g)*> ::num_traits::One for $t where $($w)* {
+                #[$a]
                 fn one() -> $t {
                     <$t as Elementary>::constant(1.0)
                 }
             }
-            impl ::num_traits::Num for $t {
+            impl<$($g)*> ::num_traits::Num for $t where $($w)* {
                 type FromStrRadixErr = <f64 as ::num_traits::Num>::FromStrRadixErr;
-                #[inline]
+                #[$a]
                 fn from_str_radix(s: &str, radix: u32) -> Result<$t, Self::FromStrRadixErr> {
                     <f64 as ::num_traits::Num>::from_str_radix(s, radix).map(<$t as Elementary>::constant)
                 }
             }
-            impl ::num_traits::Signed for $t {
-                #[inline]
+            impl<$($g)*> ::num_traits::Signed for $t where $($w)* {
+                #[$a]
                 fn abs(&self) -> $t {
                     self.unary(Unary::Abs)
                 }
-                #[inline]
+                #[$a]
                 fn abs_sub(&self, other: &$t) -> $t {
                     if *self > *other { *self - *other } else { <$t as Elementary>::constant(0.0) }
                 }
-                #[inline]
+                #[$a]
                 fn signum(&self) -> $t {
                     <$t as Elementary>::constant(if *self > 0.0 {
                         1.0
@@ -153,195 +194,195 @@ macro_rules! impl_dual_num {
                         0.0
                     })
                 }
-                #[inline]
+                #[$a]
                 fn is_positive(&self) -> bool {
                     *self > 0.0
                 }
-                #[inline]
+                #[$a]
                 fn is_negative(&self) -> bool {
                     *self < 0.0
                 }
             }
-            impl ::num_traits::Inv for $t {
+            impl<$($g)*> ::num_traits::Inv for $t where $($w)* {
                 type Output = $t;
-                #[inline]
+                #[$a]
                 fn inv(self) -> $t {
                     self.unary(Unary::Recip)
                 }
             }
-            impl ::std::iter::Sum for $t {
-                #[inline]
+            impl<$($g)*> ::std::iter::Sum for $t where $($w)* {
+                #[$a]
                 fn sum<I: Iterator<Item = $t>>(iter: I) -> $t {
                     iter.fold(<$t as Elementary>::constant(0.0), |a, b| a + b)
                 }
             }
-            impl<'a> ::std::iter::Sum<&'a $t> for $t {
-                #[inline]
+            impl<'a, $($g)*> ::std::iter::Sum<&'a $t> for $t where $($w)* {
+                #[$a]
                 fn sum<I: Iterator<Item = &'a $t>>(iter: I) -> $t {
                     iter.fold(<$t as Elementary>::constant(0.0), |a, b| a + *b)
                 }
             }
-            impl ::std::iter::Product for $t {
-                #[inline]
+            impl<$($g)*> ::std::iter::Product for $t where $($w)* {
+                #[$a]
                 fn product<I: Iterator<Item = $t>>(iter: I) -> $t {
                     iter.fold(<$t as Elementary>::constant(1.0), |a, b| a * b)
                 }
             }
-            impl ::num_traits::FromPrimitive for $t {
-                #[inline]
+            impl<$($g)*> ::num_traits::FromPrimitive for $t where $($w)* {
+                #[$a]
                 fn from_i64(n: i64) -> Option<$t> {
                     Some(<$t as Elementary>::constant(n as f64))
                 }
-                #[inline]
+                #[$a]
                 fn from_u64(n: u64) -> Option<$t> {
                     Some(<$t as Elementary>::constant(n as f64))
                 }
-                #[inline]
+                #[$a]
                 fn from_f64(n: f64) -> Option<$t> {
                     Some(<$t as Elementary>::constant(n))
                 }
             }
-            impl ::num_dual::DualStruct for $t {
+            impl<$($g)*> ::num_dual::DualStruct for $t where $($w)* {
                 type Real = f64;
                 type Inner = f64;
-                #[inline]
+                #[$a]
                 fn re(&self) -> f64 {
                     self.observe_value_read();
                     self.value()
                 }
-                #[inline]
+                #[$a]
                 fn from_inner(inner: &f64) -> $t {
                     <$t as Elementary>::constant(*inner)
                 }
             }
-            impl ::num_dual::Mappable<$t> for $t {
+            impl<$($g)*> ::num_dual::Mappable<$t> for $t where $($w)* {
                 type Output<O> = O;
-                #[inline]
+                #[$a]
                 fn map_dual<M: Fn($t) -> O, O>(self, f: M) -> O {
                     f(self)
                 }
             }
-            impl ::num_dual::DualNum for $t {
+            impl<$($g)*> ::num_dual::DualNum for $t where $($w)* {
                 type Primitive = f64;
                 const NDERIV: usize = 2;
                 type InnerDual = f64;
-                #[inline]
+                #[$a]
                 fn from_re(re: f64) -> $t {
                     <$t as Elementary>::constant(re)
                 }
-                #[inline]
+                #[$a]
                 fn scale(self, factor: &f64) -> $t {
                     self.unary(Unary::MulConst(*factor))
                 }
-                #[inline]
+                #[$a]
                 fn recip(&self) -> $t {
                     self.unary(Unary::Recip)
                 }
-                #[inline]
+                #[$a]
                 fn powi(&self, n: i32) -> $t {
                     self.unary(Unary::Powi(n))
                 }
-                #[inline]
+                #[$a]
                 fn powf(&self, n: f64) -> $t {
                     self.unary(Unary::Powf(n))
                 }
-                #[inline]
+                #[$a]
                 fn sqrt(&self) -> $t {
                     self.unary(Unary::Sqrt)
                 }
-                #[inline]
+                #[$a]
                 fn cbrt(&self) -> $t {
                     self.unary(Unary::Cbrt)
                 }
-                #[inline]
+                #[$a]
                 fn exp(&self) -> $t {
                     self.unary(Unary::Exp)
                 }
-                #[inline]
+                #[$a]
                 fn exp2(&self) -> $t {
                     self.unary(Unary::Exp2)
                 }
-                #[inline]
+                #[$a]
                 fn exp_m1(&self) -> $t {
                     self.unary(Unary::ExpM1)
                 }
-                #[inline]
+                #[$a]
                 fn ln(&self) -> $t {
                     self.unary(Unary::Ln)
                 }
-                #[inline]
+                #[$a]
                 fn log(&self, base: f64) -> $t {
                     self.unary(Unary::Ln).unary(Unary::MulConst(1.0 / base.ln()))
                 }
-                #[inline]
+                #[$a]
                 fn log2(&self) -> $t {
                     self.unary(Unary::Log2)
                 }
-                #[inline]
+                #[$a]
                 fn log10(&self) -> $t {
                     self.unary(Unary::Log10)
                 }
-                #[inline]
+                #[$a]
                 fn ln_1p(&self) -> $t {
                     self.unary(Unary::Ln1p)
                 }
-                #[inline]
+                #[$a]
                 fn sin(&self) -> $t {
                     self.unary(Unary::Sin)
                 }
-                #[inline]
+                #[$a]
                 fn cos(&self) -> $t {
                     self.unary(Unary::Cos)
                 }
-                #[inline]
+                #[$a]
                 fn tan(&self) -> $t {
                     self.unary(Unary::Tan)
                 }
-                #[inline]
+                #[$a]
                 fn sin_cos(&self) -> ($t, $t) {
                     (self.unary(Unary::Sin), self.unary(Unary::Cos))
                 }
-                #[inline]
+                #[$a]
                 fn asin(&self) -> $t {
                     self.unary(Unary::Asin)
                 }
-                #[inline]
+                #[$a]
                 fn acos(&self) -> $t {
                     self.unary(Unary::Acos)
                 }
-                #[inline]
+                #[$a]
                 fn atan(&self) -> $t {
                     self.unary(Unary::Atan)
                 }
-                #[inline]
+                #[$a]
                 fn atan2(&self, other: $t) -> $t {
                     self.binary(Binary::Atan2, other)
                 }
-                #[inline]
+                #[$a]
                 fn sinh(&self) -> $t {
                     self.unary(Unary::Sinh)
                 }
-                #[inline]
+                #[$a]
                 fn cosh(&self) -> $t {
                     self.unary(Unary::Cosh)
                 }
-                #[inline]
+                #[$a]
                 fn tanh(&self) -> $t {
                     self.unary(Unary::Tanh)
                 }
-                #[inline]
+                #[$a]
                 fn asinh(&self) -> $t {
                     self.unary(Unary::Asinh)
                 }
-                #[inline]
+                #[$a]
                 fn acosh(&self) -> $t {
                     self.unary(Unary::Acosh)
                 }
-                #[inline]
+                #[$a]
                 fn atanh(&self) -> $t {
                     self.unary(Unary::Atanh)
                 }
-                #[inline]
+                #[$a]
                 // The series branches compare through PartialOrd, so tapes guard them.
                 fn sph_j0(&self) -> $t {
                     if self.unary(Unary::Abs) < 1e-4 {
@@ -352,7 +393,7 @@ macro_rules! impl_dual_num {
                         self.unary(Unary::Sin) / *self
                     }
                 }
-                #[inline]
+                #[$a]
                 fn sph_j1(&self) -> $t {
                     if self.unary(Unary::Abs) < 1e-4 {
                         let x2 = self.unary(Unary::Powi(2));
@@ -362,7 +403,7 @@ macro_rules! impl_dual_num {
                         (s - *self * c) / self.unary(Unary::Powi(2))
                     }
                 }
-                #[inline]
+                #[$a]
                 fn sph_j2(&self) -> $t {
                     if self.unary(Unary::Abs) < 1e-4 {
                         let x2 = self.unary(Unary::Powi(2));
@@ -377,67 +418,70 @@ macro_rules! impl_dual_num {
             }
         };
     };
-    (@binop $t:ty, $tr:ident, $m:ident, $op:expr, $atr:ident, $am:ident, $with_const:expr) => {
-        impl $tr for $t {
+    (@binop [$a:meta] [$($g:tt)*] [$($w:tt)*] $t:ty, $tr:ident, $m:ident, $op:expr, $atr:ident, $am:ident, $with_const:expr) => {
+        impl<$($g)*> $tr for $t where $($w)* {
             type Output = $t;
-            #[inline]
+            #[$a]
             fn $m(self, rhs: $t) -> $t {
                 self.binary($op, rhs)
             }
         }
-        impl $tr<&$t> for $t {
+        impl<$($g)*> $tr<&$t> for $t where $($w)* {
             type Output = $t;
-            #[inline]
+            #[$a]
             fn $m(self, rhs: &$t) -> $t {
                 self.binary($op, *rhs)
             }
         }
-        impl $tr<$t> for &$t {
+        impl<$($g)*> $tr<$t> for &$t where $($w)* {
             type Output = $t;
-            #[inline]
+            #[$a]
             fn $m(self, rhs: $t) -> $t {
                 (*self).binary($op, rhs)
             }
         }
-        impl $tr<&$t> for &$t {
+        impl<$($g)*> $tr<&$t> for &$t where $($w)* {
             type Output = $t;
-            #[inline]
+            #[$a]
             fn $m(self, rhs: &$t) -> $t {
                 (*self).binary($op, *rhs)
             }
         }
-        impl $tr<f64> for $t {
+        impl<$($g)*> $tr<f64> for $t where $($w)* {
             type Output = $t;
-            #[inline]
+            #[$a]
             fn $m(self, rhs: f64) -> $t {
                 ($with_const)(self, rhs)
             }
         }
-        impl $tr<f64> for &$t {
+        impl<$($g)*> $tr<f64> for &$t where $($w)* {
             type Output = $t;
-            #[inline]
+            #[$a]
             fn $m(self, rhs: f64) -> $t {
                 ($with_const)(*self, rhs)
             }
         }
-        impl $tr<$t> for f64 {
+        impl<$($g)*> $tr<$t> for f64 where $($w)* {
             type Output = $t;
-            #[inline]
+            #[$a]
             fn $m(self, rhs: $t) -> $t {
                 <$t as Elementary>::constant(self).binary($op, rhs)
             }
         }
-        impl $atr for $t {
-            #[inline]
+        impl<$($g)*> $atr for $t where $($w)* {
+            #[$a]
             fn $am(&mut self, rhs: $t) {
                 *self = (*self).binary($op, rhs);
             }
         }
-        impl $atr<f64> for $t {
-            #[inline]
+        impl<$($g)*> $atr<f64> for $t where $($w)* {
+            #[$a]
             fn $am(&mut self, rhs: f64) {
                 *self = ($with_const)(*self, rhs);
             }
         }
+    };
+    ($t:ty) => {
+        $crate::impl_dual_num!(@impl [inline] [] [] $t);
     };
 }

@@ -9,15 +9,13 @@ use serde::Serialize;
 use sparsediff::composite::StageTimes;
 use sparsediff::pattern::Pattern;
 use sparsediff::probe::Geometry;
-use sparsediff::problems::rosenbrock::Rosenbrock;
-use sparsediff::problems::tridiagonal::Tridiagonal;
-use sparsediff::problems::{
-    cartpole, eval_point, grid_energy::GridEnergy, rosenbrock, tridiagonal,
-};
 use sparsediff::{
     BackendChoice, DEFAULT_VERIFY_EVERY, Options, PrepareTimes, RecoveryInfo, ScalarFunction,
     SparseError, SparseHessian, SparseJacobian, Strategy, Verify,
 };
+use sparsediff_problems::rosenbrock::Rosenbrock;
+use sparsediff_problems::tridiagonal::Tridiagonal;
+use sparsediff_problems::{cartpole, eval_point, grid_energy::GridEnergy, rosenbrock, tridiagonal};
 use sprs::CsMat;
 
 use crate::{CliError, output};

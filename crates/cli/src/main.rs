@@ -76,6 +76,17 @@ pub enum CliError {
     /// Reading or building the pattern failed.
     #[error(transparent)]
     Pattern(#[from] sparsediff_pattern::PatternError),
+    /// A PATTERN names a generator nobody knows.
+    #[error(
+        "pattern spec `{spec}`: unknown generator `{name}` (known: {}; or a path to a .mtx file)",
+        input::generators()
+    )]
+    UnknownGenerator {
+        /// The spec as given.
+        spec: String,
+        /// The generator name it gives.
+        name: String,
+    },
     /// Colouring failed.
     #[error(transparent)]
     Coloring(#[from] sparsediff_coloring::ColoringError),

@@ -1,5 +1,5 @@
-//! Known answers: optimal colour counts on bands and stencils, the cartpole Hessian
-//! pattern, and ColPack's published and measured counts on the matrices we ship.
+//! Known answers: optimal colour counts on bands and stencils, and ColPack's published and
+//! measured counts on the matrices we ship.
 
 use sparsediff_coloring::{
     ColoringParams, Method, Order, OrderChoice, Problem, color, lower_bound,
@@ -183,37 +183,6 @@ fn stencils_reach_their_optima() {
             OrderChoice::best()
         ) <= 6
     );
-}
-
-#[test]
-fn cartpole_matches_colpack_best_orders() {
-    // ColPack's best orders: distance-2 12, star 9, acyclic 6.
-    for knots in [100, 1000] {
-        let p = generators::cartpole(knots).unwrap();
-        assert_eq!(
-            colors(
-                &p,
-                Problem::Symmetric,
-                Method::Distance2,
-                OrderChoice::best()
-            ),
-            12,
-            "N={knots}"
-        );
-        assert!(
-            colors(&p, Problem::Symmetric, Method::Star, OrderChoice::best()) <= 9,
-            "N={knots}"
-        );
-        assert!(
-            colors(&p, Problem::Symmetric, Method::Acyclic, OrderChoice::best()) <= 6,
-            "N={knots}"
-        );
-        assert_eq!(
-            lower_bound(&p, Problem::Symmetric, Method::Distance2).unwrap(),
-            12
-        );
-        assert_eq!(lower_bound(&p, Problem::Column, Method::Cpr).unwrap(), 12);
-    }
 }
 
 /// Column meanings of `colpack_table_6_7.csv`: suffix 2 = column colouring, 1 = row.

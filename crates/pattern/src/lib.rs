@@ -43,7 +43,7 @@ pub use mtx::{
 };
 pub use ops::NnzStats;
 pub use pattern::{MAX_DIM, MAX_NNZ, Pattern};
-pub use spec::{PatternSpec, SpecProblem};
+pub use spec::{GENERATORS, PatternSpec, SpecParams, SpecProblem};
 
 /// Anything that can produce a sparsity pattern (an explicit pattern, a file, a generator
 /// spec, later a traced function).

@@ -1,5 +1,5 @@
 //! Textual pattern specs: a Matrix Market path or a generator with parameters, such as
-//! `band:n=1000,k=3`, `grid2d:nx=1000,ny=1000,stencil=5` or `cartpole:N=100`.
+//! `band:n=1000,k=3` or `grid2d:nx=1000,ny=1000,stencil=5`.
 //!
 //! | spec | parameters |
 //! |---|---|
@@ -9,9 +9,10 @@
 //! | `grid3d` | `nx`, `ny`, `nz` (7-point) |
 //! | `arrow` | `n`, `width` (default 1) |
 //! | `random` | `m`, `n`, `density`, `seed` (default 0), `symmetric` = true/false (default false; needs m = n) |
-//! | `cartpole` | `N` (knots) |
 //!
-//! Integers may be written `1000000`, `1_000_000` or `1e6`.
+//! Integers may be written `1000000`, `1_000_000` or `1e6`. Generators defined outside this
+//! crate (a problem's Hessian pattern) can take their parameters in the same syntax, with
+//! the same errors, through [`SpecParams`].
 //!
 //! ```
 //! use sparsediff_pattern::PatternSpec;
@@ -40,7 +41,8 @@ pub enum SpecProblem {
     Empty,
     /// The generator name is not known.
     #[error(
-        "unknown generator `{name}` (known: band, block_band, grid2d, grid3d, arrow, random, cartpole; or a path to a .mtx file)"
+        "unknown generator `{name}` (known: {}; or a path to a .mtx file)",
+        GENERATORS.join(", ")
     )]
     UnknownGenerator {
         /// The name given.
@@ -150,11 +152,6 @@ pub enum PatternSpec {
         /// Symmetric with full diagonal.
         symmetric: bool,
     },
-    /// [`generators::cartpole`].
-    Cartpole {
-        /// Knots N (5N variables).
-        knots: usize,
-    },
 }
 
 impl PatternSpec {
@@ -193,7 +190,6 @@ impl PatternSpec {
                     generators::random(m, n, density, seed)
                 }
             }
-            PatternSpec::Cartpole { knots } => generators::cartpole(knots),
         }
     }
 
@@ -240,19 +236,44 @@ impl fmt::Display for PatternSpec {
                 f,
                 "random:m={m},n={n},density={density},seed={seed},symmetric={symmetric}"
             ),
-            PatternSpec::Cartpole { knots } => write!(f, "cartpole:N={knots}"),
         }
     }
 }
 
-/// The `key=value` parameters of one spec, consumed as the generator asks for them.
-struct Params {
+/// The names of the generators [`PatternSpec`] knows, as a spec names them.
+pub const GENERATORS: [&str; 6] = ["band", "block_band", "grid2d", "grid3d", "arrow", "random"];
+
+/// The `key=value` parameters of one spec (the text after `name:`), consumed as the
+/// generator asks for them: what [`PatternSpec`] parses its generators' parameters with,
+/// public for generators defined in other crates, which then accept the same syntax
+/// (`1e3`, `1_000`) and give the same [`SpecProblem`]s.
+///
+/// ```
+/// use sparsediff_pattern::{SpecParams, SpecProblem};
+///
+/// // `chain:links=1e3` for a generator of another crate
+/// let mut p = SpecParams::parse("chain", "links=1e3")?;
+/// assert_eq!(p.count(&["links", "n"])?, 1000); // `n` is accepted as an alias
+/// p.finish()?; // nothing left over
+///
+/// let mut q = SpecParams::parse("chain", "links=4,colour=red")?;
+/// q.count(&["links"])?;
+/// assert!(matches!(q.finish(), Err(SpecProblem::UnknownParameter { .. })));
+/// assert!(matches!(SpecParams::parse("chain", "")?.count(&["links"]),
+///     Err(SpecProblem::Missing { name: "links", .. })));
+/// assert!(matches!(SpecParams::parse("chain", "links"), Err(SpecProblem::Malformed { .. })));
+/// # Ok::<(), SpecProblem>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct SpecParams {
     generator: &'static str,
     map: BTreeMap<String, String>,
 }
 
-impl Params {
-    fn parse(generator: &'static str, text: &str) -> std::result::Result<Self, SpecProblem> {
+impl SpecParams {
+    /// Splits `text` (`key=value,key=value`) into parameters of `generator`: errors on an
+    /// item that is not `key=value` and on a key given twice.
+    pub fn parse(generator: &'static str, text: &str) -> std::result::Result<Self, SpecProblem> {
         let mut map = BTreeMap::new();
         for part in text.split(',').map(str::trim).filter(|s| !s.is_empty()) {
             let (k, v) = part.split_once('=').ok_or_else(|| SpecProblem::Malformed {
@@ -273,18 +294,23 @@ impl Params {
         Ok(Self { generator, map })
     }
 
-    fn take(&mut self, names: &[&str]) -> Option<(String, String)> {
+    /// Removes and returns the first of `names` (aliases) that was given, as `(key, value)`.
+    pub fn take(&mut self, names: &[&str]) -> Option<(String, String)> {
         names.iter().find_map(|&n| self.map.remove_entry(n))
     }
 
-    fn usize_opt(&mut self, names: &[&str]) -> std::result::Result<Option<usize>, SpecProblem> {
+    /// The count given under the first of `names` that is present, if any: a non-negative
+    /// integer, written `1000`, `1_000` or `1e3`.
+    pub fn count_opt(&mut self, names: &[&str]) -> std::result::Result<Option<usize>, SpecProblem> {
         self.take(names)
             .map(|(k, v)| parse_count(&k, &v))
             .transpose()
     }
 
-    fn usize(&mut self, names: &[&'static str]) -> std::result::Result<usize, SpecProblem> {
-        self.usize_opt(names)?.ok_or(SpecProblem::Missing {
+    /// Like [`count_opt`](Self::count_opt), but required: [`SpecProblem::Missing`] names
+    /// `names[0]`.
+    pub fn count(&mut self, names: &[&'static str]) -> std::result::Result<usize, SpecProblem> {
+        self.count_opt(names)?.ok_or(SpecProblem::Missing {
             generator: self.generator,
             name: names[0],
         })
@@ -292,9 +318,9 @@ impl Params {
 
     /// `k` for both halves, or `lower` and `upper`.
     fn half_bandwidths(&mut self) -> std::result::Result<(usize, usize), SpecProblem> {
-        let k = self.usize_opt(&["k", "beta"])?;
-        let lower = self.usize_opt(&["lower", "kl"])?;
-        let upper = self.usize_opt(&["upper", "ku"])?;
+        let k = self.count_opt(&["k", "beta"])?;
+        let lower = self.count_opt(&["lower", "kl"])?;
+        let upper = self.count_opt(&["upper", "ku"])?;
         match (k, lower, upper) {
             (Some(k), None, None) => Ok((k, k)),
             (None, Some(l), Some(u)) => Ok((l, u)),
@@ -310,7 +336,9 @@ impl Params {
         }
     }
 
-    fn finish(self) -> std::result::Result<(), SpecProblem> {
+    /// Checks that every parameter was asked for: [`SpecProblem::UnknownParameter`]
+    /// otherwise.
+    pub fn finish(self) -> std::result::Result<(), SpecProblem> {
         match self.map.into_keys().next() {
             Some(name) => Err(SpecProblem::UnknownParameter {
                 generator: self.generator,
@@ -359,19 +387,18 @@ fn parse_spec(text: &str) -> std::result::Result<PatternSpec, SpecProblem> {
         "grid3d" => "grid3d",
         "arrow" | "arrowhead" => "arrow",
         "random" => "random",
-        "cartpole" => "cartpole",
         _ => return Err(SpecProblem::UnknownGenerator { name }),
     };
-    let mut p = Params::parse(generator, rest)?;
+    let mut p = SpecParams::parse(generator, rest)?;
     let spec = match generator {
         "band" => {
-            let n = p.usize(&["n"])?;
+            let n = p.count(&["n"])?;
             let (lower, upper) = p.half_bandwidths()?;
             PatternSpec::Band { n, lower, upper }
         }
         "block_band" => {
-            let nblocks = p.usize(&["nblocks", "n"])?;
-            let block = p.usize(&["block", "b"])?;
+            let nblocks = p.count(&["nblocks", "n"])?;
+            let block = p.count(&["block", "b"])?;
             let (lower, upper) = p.half_bandwidths()?;
             PatternSpec::BlockBand {
                 nblocks,
@@ -381,8 +408,8 @@ fn parse_spec(text: &str) -> std::result::Result<PatternSpec, SpecProblem> {
             }
         }
         "grid2d" => {
-            let nx = p.usize(&["nx"])?;
-            let ny = p.usize(&["ny"])?;
+            let nx = p.count(&["nx"])?;
+            let ny = p.count(&["ny"])?;
             let stencil = match p.take(&["stencil", "points"]) {
                 None => Stencil2d::FivePoint,
                 Some((_, v)) if v == "5" => Stencil2d::FivePoint,
@@ -398,17 +425,17 @@ fn parse_spec(text: &str) -> std::result::Result<PatternSpec, SpecProblem> {
             PatternSpec::Grid2d { nx, ny, stencil }
         }
         "grid3d" => PatternSpec::Grid3d {
-            nx: p.usize(&["nx"])?,
-            ny: p.usize(&["ny"])?,
-            nz: p.usize(&["nz"])?,
+            nx: p.count(&["nx"])?,
+            ny: p.count(&["ny"])?,
+            nz: p.count(&["nz"])?,
         },
         "arrow" => PatternSpec::Arrow {
-            n: p.usize(&["n"])?,
-            width: p.usize_opt(&["width", "w"])?.unwrap_or(1),
+            n: p.count(&["n"])?,
+            width: p.count_opt(&["width", "w"])?.unwrap_or(1),
         },
         "random" => {
-            let m = p.usize(&["m"])?;
-            let n = p.usize(&["n"])?;
+            let m = p.count(&["m"])?;
+            let n = p.count(&["n"])?;
             let density = match p.take(&["density", "p"]) {
                 Some((k, v)) => v
                     .parse::<f64>()
@@ -426,7 +453,7 @@ fn parse_spec(text: &str) -> std::result::Result<PatternSpec, SpecProblem> {
                     });
                 }
             };
-            let seed = p.usize_opt(&["seed"])?.unwrap_or(0) as u64;
+            let seed = p.count_opt(&["seed"])?.unwrap_or(0) as u64;
             let symmetric = match p.take(&["symmetric", "sym"]) {
                 None => false,
                 Some((_, v)) if matches!(v.as_str(), "true" | "1" | "yes") => true,
@@ -447,9 +474,6 @@ fn parse_spec(text: &str) -> std::result::Result<PatternSpec, SpecProblem> {
                 symmetric,
             }
         }
-        "cartpole" => PatternSpec::Cartpole {
-            knots: p.usize(&["N", "n", "knots"])?,
-        },
         _ => unreachable!("generator names are matched above"),
     };
     p.finish()?;
@@ -514,7 +538,6 @@ mod tests {
                 },
             ),
             ("arrow:n=10", PatternSpec::Arrow { n: 10, width: 1 }),
-            ("cartpole:N=100", PatternSpec::Cartpole { knots: 100 }),
             (
                 "block_band:nblocks=4,block=5,k=1",
                 PatternSpec::BlockBand {
@@ -588,6 +611,11 @@ mod tests {
             problem("blob:n=3"),
             SpecProblem::UnknownGenerator { .. }
         ));
+        // the message lists every generator
+        let message = problem("blob:n=3").to_string();
+        for name in GENERATORS {
+            assert!(message.contains(name), "{message}");
+        }
         // Parses, but the generator refuses absurd sizes before allocating.
         let huge: PatternSpec = "grid2d:nx=1e9,ny=1e9".parse().unwrap();
         assert!(matches!(huge.build(), Err(PatternError::TooLarge { .. })));

@@ -6,41 +6,27 @@ use proptest::sample::Index;
 use sparsediff_pattern::mtx::{parse_matrix_market_bytes, to_matrix_market_string};
 use sparsediff_pattern::{MatrixMarket, MtxField, MtxSymmetry, Pattern, parse_matrix_market};
 
-/// The shipped files small enough to mutate hundreds of times.
-const SMALL_FILES: &[&str] = &[
-    include_str!(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../data/matrices/bcsstk01.mtx"
-    )),
-    include_str!(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../data/matrices/cartpole_LA_hessian_N100.mtx"
-    )),
-    include_str!(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../data/matrices/column-compress.mtx"
-    )),
-    include_str!(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../data/matrices/hess_pat.mtx"
-    )),
-    include_str!(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../data/matrices/hess_pat_small.mtx"
-    )),
-    include_str!(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../data/matrices/jac_pat.mtx"
-    )),
-    include_str!(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../data/matrices/mtx-spear-head.mtx"
-    )),
-    include_str!(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../data/matrices/row-compress.mtx"
-    )),
-];
+/// The shipped files small enough to mutate hundreds of times: every `.mtx` file of
+/// `data/matrices` under 64 KiB (read once, sorted by name).
+fn small_files() -> &'static [String] {
+    static FILES: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    FILES.get_or_init(|| {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/matrices");
+        let mut paths: Vec<_> = std::fs::read_dir(dir)
+            .expect("the shipped matrices")
+            .map(|entry| entry.expect("a directory entry").path())
+            .filter(|path| path.extension().is_some_and(|e| e == "mtx"))
+            .filter(|path| path.metadata().is_ok_and(|m| m.len() < 64 * 1024))
+            .collect();
+        paths.sort();
+        let files: Vec<String> = paths
+            .iter()
+            .map(|path| std::fs::read_to_string(path).expect("a readable file"))
+            .collect();
+        assert!(files.len() >= 8, "the small shipped matrices are there");
+        files
+    })
+}
 
 /// Headers that make random bodies reach the entry parser.
 const HEADERS: &[&str] = &[
@@ -290,7 +276,7 @@ fn proptest_cases_come_from_the_environment() {
 
 #[test]
 fn unmutated_shipped_files_are_accepted() {
-    for file in SMALL_FILES {
+    for file in small_files() {
         let mm = parse_matrix_market(file).unwrap();
         check_accepted(&mm).unwrap();
     }
@@ -330,7 +316,7 @@ proptest! {
 
     #[test]
     fn mutated_shipped_files_never_panic(
-        file in prop::sample::select(SMALL_FILES),
+        file in prop::sample::select(small_files()),
         mutations in prop::collection::vec(mutation(), 1..8),
     ) {
         let mut bytes = file.as_bytes().to_vec();

@@ -6,9 +6,10 @@
 //! Newton loop pays per step), `one-shot` = symbolic analysis + numeric (what a solver
 //! without reuse pays), `symbolic` = the analysis alone, `solve` = one right-hand side.
 //!
-//! * `laplace1e6`: 2-D 5-point Laplacian on a 1000×1000 grid plus 1e-2·I (SPD);
-//! * `cartpole100`, `cartpole1000`: the cartpole L_A Hessian pattern (500 / 5000
-//!   unknowns) with seeded strictly diagonally dominant values (SPD).
+//! * `laplace1e6`: 2-D 5-point Laplacian on a 1000×1000 grid plus 1e-2·I (SPD).
+//!
+//! The same cases on the Hessian patterns of benchmark problems are in the problems crate
+//! (`cargo bench -p sparsediff-problems --bench cholesky`).
 
 use std::hint::black_box;
 use std::sync::Arc;
@@ -17,7 +18,6 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use sparsediff_pattern::Pattern;
 use sparsediff_pattern::generators::{self, Stencil2d};
 use sparsediff_solve::sparse::{SparseCholesky, SparseLdlt, SparseLdltParams, SparseSymbolic};
-use sparsediff_solve::spd_values;
 
 fn laplacian(p: &Pattern, shift: f64) -> Vec<f64> {
     p.iter()
@@ -68,11 +68,6 @@ fn case(c: &mut Criterion, name: &str, p: &Pattern, values: &[f64], samples: usi
 }
 
 fn sparse(c: &mut Criterion) {
-    for knots in [100, 1000] {
-        let p = generators::cartpole(knots).expect("cartpole");
-        let v = spd_values(&p, 11);
-        case(c, &format!("cartpole{knots}"), &p, &v, 50);
-    }
     let grid = generators::grid2d(1000, 1000, Stencil2d::FivePoint).expect("grid");
     let v = laplacian(&grid, 1e-2);
     case(c, "laplace1e6", &grid, &v, 10);

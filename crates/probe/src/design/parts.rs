@@ -157,7 +157,10 @@ mod tests {
 
     #[test]
     fn every_recovery_round_trips_through_its_parts() {
-        let p = generators::cartpole(12).unwrap();
+        // sparse 5×5 blocks on a block tridiagonal: irregular rows
+        let p = generators::block_band(12, 5, 1, 1)
+            .unwrap()
+            .filter(|i, j| i == j || (i % 5 + j % 5) % 3 != 0);
         let values = crate::compare::random_values(&p, 4, true);
         let designers: Vec<Box<dyn ProbeDesigner>> = vec![
             Box::new(RollDesigner),

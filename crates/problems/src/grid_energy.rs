@@ -6,11 +6,11 @@
 //!
 //! Vertex (r, c), `0 ≤ r, c < s`, has index `p = r·s + c`; edges join 4-neighbours (each
 //! edge counted once). The Hessian pattern equals
-//! [`generators::grid2d`](crate::generators::grid2d)`(s, s, FivePoint)`.
+//! [`generators::grid2d`](sparsediff_pattern::generators::grid2d)`(s, s, FivePoint)`.
 //!
 //! ```
-//! use sparsediff::generators::{grid2d, Stencil2d};
-//! use sparsediff::problems::{eval_point, grid_energy::GridEnergy};
+//! use sparsediff_pattern::generators::{grid2d, Stencil2d};
+//! use sparsediff_problems::{eval_point, grid_energy::GridEnergy};
 //!
 //! let grid = GridEnergy::new(4);
 //! let x = eval_point(grid.n());
@@ -24,12 +24,12 @@
 //! }
 //! let f: f64 = grid.value(&x);
 //! assert!(f.is_finite());
-//! # Ok::<(), sparsediff::PatternError>(())
+//! # Ok::<(), sparsediff_pattern::PatternError>(())
 //! ```
 
-use crate::pattern::{Pattern, PatternError};
+use sparsediff_pattern::{Pattern, PatternError};
 
-use super::{Scalar, check_len};
+use crate::{Scalar, check_len};
 
 /// The grid energy on an s×s grid (n = s² variables).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -170,7 +170,7 @@ impl GridEnergy {
     }
 }
 
-impl crate::ScalarFunction for GridEnergy {
+impl sparsediff_ad::ScalarFunction for GridEnergy {
     fn eval<D: num_dual::DualNum<Primitive = f64> + Copy>(&self, x: &[D]) -> D {
         self.value(x)
     }

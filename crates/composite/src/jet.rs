@@ -15,8 +15,12 @@
 //! [`Binary::eval`] (one calculus for every scalar of the project); additions, products,
 //! scalings and `sin`/`cos` are written out so that no zero second derivative is multiplied
 //! in, and `sin`/`cos` share one `sin_cos`.
+//!
+//! A jet may carry `(sin re, cos re)` ([`Jet::seed_sin_cos`]): the engine computes the
+//! sines and cosines of the variables its rows take them of once per evaluation (a variable
+//! is shared by consecutive rows, and a row often needs both) and passes them in with the
+//! seeds; every operation's result carries none, so it is only ever read from a seed.
 
-use std::cell::Cell;
 use std::cmp::Ordering;
 
 use sparsediff_ad::{Binary, Elementary, Unary};
@@ -95,34 +99,9 @@ pub(crate) const fn lanes_for(k: usize) -> usize {
     }
 }
 
-thread_local! {
-    /// The last two `(x bits, sin x, cos x)`: a row computing both `sin θ` and `cos θ`, or
-    /// consecutive rows sharing a variable, pay for one `sin_cos`.
-    static SIN_COS: Cell<[(u64, f64, f64); 2]> =
-        const { Cell::new([(f64::NAN.to_bits(), f64::NAN, f64::NAN); 2]) };
-}
-
-/// `(sin x, cos x)`, remembered for the last two arguments (bitwise the same values).
-#[inline(always)]
-fn sin_cos(x: f64) -> (f64, f64) {
-    let bits = x.to_bits();
-    SIN_COS.with(|memo| {
-        let mut m = memo.get();
-        if m[0].0 == bits {
-            return (m[0].1, m[0].2);
-        }
-        if m[1].0 == bits {
-            m.swap(0, 1);
-            memo.set(m);
-            return (m[0].1, m[0].2);
-        }
-        let (s, c) = x.sin_cos();
-        m[1] = m[0];
-        m[0] = (bits, s, c);
-        memo.set(m);
-        (s, c)
-    })
-}
+/// "No sine and cosine passed in": NaN, which is also what `sin_cos` gives for a NaN
+/// argument (and for ±∞), so reading it never changes a result.
+pub(crate) const NO_SIN_COS: [f64; 2] = [f64::NAN; 2];
 
 /// Value, gradient over K slots, T Hessian entries in diagonal blocks of B slots.
 #[derive(Debug, Clone, Copy)]
@@ -130,6 +109,8 @@ pub struct Jet<const K: usize, const B: usize, const T: usize> {
     pub(crate) re: f64,
     pub(crate) g: [f64; K],
     pub(crate) h: [f64; T],
+    /// `(sin re, cos re)` if passed in with a seed, [`NO_SIN_COS`] otherwise.
+    sc: [f64; 2],
 }
 
 impl<const K: usize, const B: usize, const T: usize> Jet<K, B, T> {
@@ -148,7 +129,29 @@ impl<const K: usize, const B: usize, const T: usize> Jet<K, B, T> {
         let () = Self::SHAPE_OK;
         let mut g = [0.0; K];
         g[slot] = 1.0;
-        Self { re, g, h: [0.0; T] }
+        Self {
+            re,
+            g,
+            h: [0.0; T],
+            sc: NO_SIN_COS,
+        }
+    }
+
+    /// Sets the value of a seed and, if known, its `(sin, cos)` (else [`NO_SIN_COS`]).
+    #[inline(always)]
+    pub(crate) fn seed_sin_cos(&mut self, re: f64, sin_cos: [f64; 2]) {
+        self.re = re;
+        self.sc = sin_cos;
+    }
+
+    /// `(sin re, cos re)`: passed in, or computed.
+    #[inline(always)]
+    fn sin_cos(self) -> (f64, f64) {
+        if self.sc[0].is_nan() {
+            self.re.sin_cos()
+        } else {
+            (self.sc[0], self.sc[1])
+        }
     }
 
     /// `scale·self` shifted to the value `re` (an affine function of self).
@@ -158,6 +161,7 @@ impl<const K: usize, const B: usize, const T: usize> Jet<K, B, T> {
             re,
             g: self.g.map(|g| g * scale),
             h: self.h.map(|h| h * scale),
+            sc: NO_SIN_COS,
         }
     }
 
@@ -169,7 +173,12 @@ impl<const K: usize, const B: usize, const T: usize> Jet<K, B, T> {
             let (i, j) = Self::HP[t];
             d * self.h[t] + dd * self.g[i as usize] * self.g[j as usize]
         });
-        Self { re: f, g, h }
+        Self {
+            re: f,
+            g,
+            h,
+            sc: NO_SIN_COS,
+        }
     }
 }
 
@@ -185,6 +194,7 @@ impl<const K: usize, const B: usize, const T: usize> Elementary for Jet<K, B, T>
             re: value,
             g: [0.0; K],
             h: [0.0; T],
+            sc: NO_SIN_COS,
         }
     }
 
@@ -193,15 +203,19 @@ impl<const K: usize, const B: usize, const T: usize> Elementary for Jet<K, B, T>
         let x = self.re;
         match op {
             Unary::Neg => self.affine(-1.0, -x),
-            Unary::AddConst(c) => Self { re: x + c, ..self },
+            Unary::AddConst(c) => Self {
+                re: x + c,
+                sc: NO_SIN_COS,
+                ..self
+            },
             Unary::MulConst(c) => self.affine(c, c * x),
             Unary::SubFromConst(c) => self.affine(-1.0, c - x),
             Unary::Sin => {
-                let (s, c) = sin_cos(x);
+                let (s, c) = self.sin_cos();
                 self.chain(s, c, -s)
             }
             Unary::Cos => {
-                let (s, c) = sin_cos(x);
+                let (s, c) = self.sin_cos();
                 self.chain(c, -s, -c)
             }
             Unary::Powi(2) => self.chain(x * x, 2.0 * x, 2.0),
@@ -220,11 +234,13 @@ impl<const K: usize, const B: usize, const T: usize> Elementary for Jet<K, B, T>
                 re: a.re + b.re,
                 g: std::array::from_fn(|k| a.g[k] + b.g[k]),
                 h: std::array::from_fn(|t| a.h[t] + b.h[t]),
+                sc: NO_SIN_COS,
             },
             Binary::Sub => Self {
                 re: a.re - b.re,
                 g: std::array::from_fn(|k| a.g[k] - b.g[k]),
                 h: std::array::from_fn(|t| a.h[t] - b.h[t]),
+                sc: NO_SIN_COS,
             },
             Binary::Mul => Self {
                 re: a.re * b.re,
@@ -233,6 +249,7 @@ impl<const K: usize, const B: usize, const T: usize> Elementary for Jet<K, B, T>
                     let (i, j) = (Self::HP[t].0 as usize, Self::HP[t].1 as usize);
                     a.h[t] * b.re + a.re * b.h[t] + a.g[i] * b.g[j] + a.g[j] * b.g[i]
                 }),
+                sc: NO_SIN_COS,
             },
             _ => {
                 let (f, fa, fb, faa, fab, fbb) = op.eval(a.re, b.re);
@@ -247,6 +264,7 @@ impl<const K: usize, const B: usize, const T: usize> Elementary for Jet<K, B, T>
                             + fab * (a.g[i] * b.g[j] + b.g[i] * a.g[j])
                             + fbb * b.g[i] * b.g[j]
                     }),
+                    sc: NO_SIN_COS,
                 }
             }
         }
@@ -255,6 +273,13 @@ impl<const K: usize, const B: usize, const T: usize> Elementary for Jet<K, B, T>
     #[inline(always)]
     fn observe_comparison(self, _: Option<Self>, _: f64, _: Option<Ordering>) {}
 }
+
+// `num_dual::DualNum` from the operations above; every method `#[inline(always)]`: jets are
+// tens of values wide, and an operation left out of line passes them through memory.
+sparsediff_ad::impl_dual_num!(
+    #[inline(always)]
+    impl[const K: usize, const B: usize, const T: usize] Jet<K, B, T>
+);
 
 /// The dispatch from a runtime shape `(K, B, T)` — K in 1, 2, 4, 6, 8 ([`lanes_for`]), any
 /// whole number of blocks — to the monomorphised code: `with_shape!((k, b, t), |K, B, T|
@@ -385,6 +410,26 @@ mod tests {
         check::<6, 2, 6>([5, 0, 3, 2]);
         check::<4, 1, 4>([2, 0, 1, 3]);
         check::<8, 4, 10>([7, 1, 2, 3]);
+    }
+
+    #[test]
+    fn passed_in_sines_are_used_and_never_outlive_their_seed() {
+        let x = 0.7f64;
+        let mut seed = Jet::<2, 2, 3>::variable(0.0, 0);
+        // a deliberately wrong (sin, cos) shows that the seed's pair is what sin/cos read
+        seed.seed_sin_cos(x, [0.25, 0.5]);
+        assert_eq!(seed.sin().re, 0.25);
+        assert_eq!(seed.cos().re, 0.5);
+        assert_eq!(seed.sin().g[0], 0.5); // d sin = cos
+        // any operation's result computes its own
+        assert_eq!((seed + 0.0).sin().re, x.sin());
+        assert_eq!((seed * 1.0).cos().re, x.cos());
+        assert_eq!((-(-seed)).sin().re, x.sin());
+        // NaN: computed, and NaN either way
+        seed.seed_sin_cos(f64::NAN, NO_SIN_COS);
+        assert!(seed.sin().re.is_nan());
+        seed.seed_sin_cos(x, NO_SIN_COS);
+        assert_eq!(seed.sin().re, x.sin());
     }
 
     #[test]

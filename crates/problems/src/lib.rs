@@ -1,4 +1,8 @@
-//! The benchmark problems, written once and generic over the scalar.
+//! The test and benchmark problems of sparsediff, written once and generic over the scalar.
+//!
+//! Like argmin's test functions, they live in a crate of their own: the stages and the
+//! facade do not depend on it (the facade only for its tests, benchmarks and examples); the
+//! command-line tool does, for `sparsediff bench` and the `cartpole:N=..` pattern spec.
 //!
 //! Every function takes its inputs as a slice of any [`Scalar`] — `f64`, num-dual's forward
 //! types (`Dual64`, `DualSVec64<N>`, `Dual2SVec64<N>`, ...), the reverse-mode tape variable
@@ -17,7 +21,7 @@
 //! (shared with the project); the first three problems are evaluated at [`eval_point`].
 //!
 //! ```
-//! use sparsediff::problems::{eval_point, rosenbrock};
+//! use sparsediff_problems::{eval_point, rosenbrock};
 //!
 //! let x = eval_point(1000);
 //! let f: f64 = rosenbrock::value(&x);
@@ -26,12 +30,13 @@
 //! assert_eq!(values.len(), h.nnz());
 //! assert_eq!(h.nnz(), 3 * 1000 - 2);
 //! assert!(f > 0.0);
-//! # Ok::<(), sparsediff::PatternError>(())
+//! # Ok::<(), sparsediff_pattern::PatternError>(())
 //! ```
 
-use num_dual::DualNum;
+#![deny(missing_docs)]
 
-use crate::pattern::{Pattern, PatternError};
+use num_dual::DualNum;
+use sparsediff_pattern::{Pattern, PatternError};
 
 pub mod cartpole;
 pub mod grid_energy;
@@ -44,7 +49,7 @@ pub mod tridiagonal;
 ///
 /// ```
 /// use num_dual::{Dual64, DualNum};
-/// use sparsediff::problems::{rosenbrock, Scalar};
+/// use sparsediff_problems::{rosenbrock, Scalar};
 ///
 /// fn twice<D: DualNum<Primitive = f64> + Copy>(x: &[D]) -> D {
 ///     rosenbrock::value(x) * 2.0 // D: Scalar holds for every such D
@@ -61,7 +66,7 @@ impl<T: DualNum<Primitive = f64> + Copy> Scalar for T {}
 /// The evaluation point of the generic problems: `x_i = 0.5 + 0.3·sin(0.7·i)`, `i = 0..n`.
 ///
 /// ```
-/// let x = sparsediff::problems::eval_point(3);
+/// let x = sparsediff_problems::eval_point(3);
 /// assert_eq!(x[0], 0.5);
 /// assert!((x[1] - (0.5 + 0.3 * 0.7f64.sin())).abs() < 1e-16);
 /// ```

@@ -1,4 +1,4 @@
-//! The benchmark problems of `sparsediff::problems` against their specifications
+//! The benchmark problems of `sparsediff-problems` against their specifications
 //! (`problems/cartpole-swingup.md`, `problems/generic-hessians.md`), the Hessian file
 //! `data/matrices/cartpole_LA_hessian_N100.mtx` and num-dual.
 //!
@@ -10,14 +10,13 @@
 use std::path::Path;
 
 use num_dual::{Dual2SVec64, DualSVec64};
-use sparsediff::Pattern;
-use sparsediff::generators::{self, Stencil2d};
-use sparsediff::pattern::read_matrix_market;
-use sparsediff::problems::cartpole::{
+use sparsediff_pattern::generators::{self, Stencil2d};
+use sparsediff_pattern::{MtxSymmetry, Pattern, read_matrix_market};
+use sparsediff_problems::cartpole::{
     self, AugmentedLagrangian, Bound, CartpoleProblem, MAX_ROW_VARS, Reference, RowKind,
 };
-use sparsediff::problems::grid_energy::GridEnergy;
-use sparsediff::problems::{eval_point, rosenbrock, tridiagonal};
+use sparsediff_problems::grid_energy::GridEnergy;
+use sparsediff_problems::{eval_point, rosenbrock, tridiagonal};
 
 // ---------------------------------------------------------------------------------------
 // num-dual helpers
@@ -325,7 +324,7 @@ fn check_reference_values(e: &Expected) {
     assert_rel("‖∇L_A‖₂", gnorm, e.gradient_norm, REL);
     assert_eq!(r.gradient, la.gradient_reference(&z));
 
-    assert_eq!(r.pattern, generators::cartpole(e.knots).unwrap());
+    assert_eq!(r.pattern, cartpole::hessian_pattern(e.knots).unwrap());
     assert_eq!(r.pattern.nnz(), e.structural_nnz);
     assert!(r.pattern.is_symmetric());
     for (i, j) in r.pattern.iter() {
@@ -485,9 +484,7 @@ fn cartpole_eigenvalues_n1000_dense() {
 
 #[test]
 fn cartpole_hessian_matches_the_mtx_file_n100() {
-    let path =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("data/matrices/cartpole_LA_hessian_N100.mtx");
-    let mtx = read_matrix_market(&path).unwrap();
+    let mtx = read_matrix_market(mtx_file()).unwrap();
     let file_values = mtx.values.expect("a real matrix");
     let file = mtx.pattern;
     // the file holds the lower triangle of the numerically nonzero entries (2093 of them)
@@ -521,6 +518,45 @@ fn cartpole_hessian_matches_the_mtx_file_n100() {
         );
     }
     assert!(worst <= 1e-12, "worst relative difference {worst:e}");
+}
+
+/// The JAX export of the N = 100 Hessian (lower triangle, real symmetric).
+fn mtx_file() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/matrices/cartpole_LA_hessian_N100.mtx")
+}
+
+/// Entries of a Matrix Market text on the diagonal (after the header and size line).
+fn count_stored_diagonal(text: &str) -> usize {
+    text.lines()
+        .filter(|l| !l.starts_with('%'))
+        .skip(1) // size line
+        .filter(|l| {
+            let mut it = l.split_whitespace();
+            matches!((it.next(), it.next()), (Some(i), Some(j)) if i == j)
+        })
+        .count()
+}
+
+/// The Matrix Market reader on the file: header, symmetric expansion, a few values.
+#[test]
+fn cartpole_hessian_file_reads_as_exported() {
+    let mm = read_matrix_market(mtx_file()).unwrap();
+    assert_eq!(mm.header.symmetry, MtxSymmetry::Symmetric);
+    assert_eq!(mm.header.entries, 2093);
+    assert_eq!(mm.pattern.shape(), (500, 500));
+    let text = std::fs::read_to_string(mtx_file()).unwrap();
+    let diag = count_stored_diagonal(&text);
+    assert_eq!(mm.pattern.nnz(), 2 * 2093 - diag);
+    let p = &mm.pattern;
+    let v = mm.values.as_ref().unwrap();
+    let at = |i, j| v[p.position(i, j).unwrap()];
+    assert_eq!(at(0, 0), 20.0001);
+    assert_eq!(at(1, 0), 0.25);
+    assert_eq!(at(0, 1), 0.25);
+    assert_eq!(at(5, 0), -10.0);
+    assert_eq!(at(0, 5), -10.0);
+    assert_eq!(at(499, 499), 0.16250000000000003);
+    assert!(p.is_symmetric());
 }
 
 /// At N = 3 (15 variables) the whole L_A goes through num-dual at once: its dense Hessian
@@ -618,7 +654,7 @@ fn cartpole_rows_reproduce_the_functions() {
         // the rows' couplings plus the diagonal are the structural Hessian pattern
         pairs.extend((0..p.num_vars()).map(|v| (v, v)));
         let from_rows = Pattern::from_entries(p.num_vars(), p.num_vars(), pairs).unwrap();
-        assert_eq!(from_rows, generators::cartpole(knots).unwrap());
+        assert_eq!(from_rows, cartpole::hessian_pattern(knots).unwrap());
         assert_eq!(from_rows, p.hessian_pattern().unwrap());
         // Jacobian patterns
         let jc = p.equality_jacobian_pattern().unwrap();

@@ -9,7 +9,7 @@
 //!
 //! ```
 //! use num_dual::{first_derivative, Dual64};
-//! use sparsediff::problems::{eval_point, rosenbrock};
+//! use sparsediff_problems::{eval_point, rosenbrock};
 //!
 //! let x = eval_point(5);
 //! // d/dt f(x + t·e_2) at t = 0, by a dual number, equals the analytic gradient entry
@@ -24,9 +24,9 @@
 //! assert!((d - rosenbrock::gradient(&x)[2]).abs() < 1e-12);
 //! ```
 
-use crate::pattern::{Pattern, PatternError};
+use sparsediff_pattern::{Pattern, PatternError};
 
-use super::{Scalar, check_len, tridiagonal_pattern};
+use crate::{Scalar, check_len, tridiagonal_pattern};
 
 /// f(x), for any scalar type.
 pub fn value<D: Scalar>(x: &[D]) -> D {
@@ -95,12 +95,12 @@ pub fn hessian_values_into(x: &[f64], out: &mut [f64]) {
     }
 }
 
-/// The chained Rosenbrock function as a [`ScalarFunction`](crate::ScalarFunction), for
-/// [`SparseHessian::prepare`](crate::SparseHessian::prepare).
+/// The chained Rosenbrock function as a [`ScalarFunction`](sparsediff_ad::ScalarFunction), for
+/// `sparsediff::SparseHessian::prepare`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Rosenbrock;
 
-impl crate::ScalarFunction for Rosenbrock {
+impl sparsediff_ad::ScalarFunction for Rosenbrock {
     fn eval<D: num_dual::DualNum<Primitive = f64> + Copy>(&self, x: &[D]) -> D {
         value(x)
     }

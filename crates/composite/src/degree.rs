@@ -11,6 +11,10 @@
 //! "not a polynomial" ([`NOT_POLYNOMIAL`]). Values are carried along so that comparisons in
 //! the row take the same branches as at the real point (rows that compare are never frozen;
 //! see `CompositeOptions`).
+//!
+//! The same evaluation notes which variables the row takes the sine or cosine of directly
+//! ([`Degree::trig`]): the engine computes those once per evaluation and passes them in
+//! with the jets' seeds.
 
 use std::cmp::Ordering;
 
@@ -31,6 +35,10 @@ pub(crate) struct Degree {
     /// Bit a: ∂/∂(variable a) may vary (a ⊆ `vars`); the others enter as `c·x_a` with a
     /// constant c.
     varying: u8,
+    /// The value is a seeded variable itself (no operation applied yet).
+    bare: bool,
+    /// Bit a: `sin` or `cos` was applied to local variable a itself.
+    trig: u8,
 }
 
 impl Degree {
@@ -41,6 +49,8 @@ impl Degree {
             degree: 1,
             vars: 1 << index,
             varying: 0,
+            bare: true,
+            trig: 0,
         }
     }
 
@@ -53,6 +63,12 @@ impl Degree {
     /// a constant everywhere (zero if the value does not depend on a).
     pub(crate) fn varying(self) -> u8 {
         self.varying
+    }
+
+    /// Bit a set: the row takes `sin` or `cos` of local variable a itself (not of an
+    /// expression of it) on the way to its value.
+    pub(crate) fn trig(self) -> u8 {
+        self.trig
     }
 }
 
@@ -67,6 +83,8 @@ impl Elementary for Degree {
             degree: 0,
             vars: 0,
             varying: 0,
+            bare: false,
+            trig: 0,
         }
     }
 
@@ -92,11 +110,17 @@ impl Elementary for Degree {
             (v, true) => (v, self.varying),
             (v, false) => (v, v),
         };
+        let trig = match op {
+            Unary::Sin | Unary::Cos if self.bare => self.trig | self.vars,
+            _ => self.trig,
+        };
         Self {
             value,
             degree,
             vars,
             varying,
+            bare: false,
+            trig,
         }
     }
 
@@ -123,6 +147,8 @@ impl Elementary for Degree {
             degree,
             vars,
             varying,
+            bare: false,
+            trig: self.trig | other.trig,
         }
     }
 
@@ -274,6 +300,23 @@ mod tests {
         assert_eq!(varying_of(|x| num_traits::Signed::abs(&x[2])), 0b100);
         // affine: nothing varies
         assert_eq!(varying_of(|x| (x[0] + x[1] * 2.0 - x[2]) * 0.5 + 7.0), 0);
+    }
+
+    #[test]
+    fn sines_and_cosines_of_variables_are_noted() {
+        let trig_of = |f: &dyn Fn(&[Degree]) -> Degree| {
+            let x = [
+                Degree::variable(0.5, 0),
+                Degree::variable(-1.5, 1),
+                Degree::variable(2.0, 2),
+            ];
+            f(&x).trig()
+        };
+        assert_eq!(trig_of(&|x| x[0].sin() * 9.81 + x[2] * x[0].cos()), 0b001);
+        assert_eq!(trig_of(&|x| x[1].sin_cos().1 + x[2].cos()), 0b110);
+        // of an expression, not of a variable: the jets compute it themselves
+        assert_eq!(trig_of(&|x| (x[0] + x[1]).sin() + (x[2] * 2.0).cos()), 0);
+        assert_eq!(trig_of(&|x| x[0].tan() + x[1].exp()), 0);
     }
 
     #[test]

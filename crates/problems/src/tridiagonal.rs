@@ -7,7 +7,7 @@
 //! With its analytic Jacobian in the CSR order of [`jacobian_pattern`].
 //!
 //! ```
-//! use sparsediff::problems::{eval_point, tridiagonal};
+//! use sparsediff_problems::{eval_point, tridiagonal};
 //!
 //! let x = eval_point(6);
 //! let f: Vec<f64> = tridiagonal::value(&x);
@@ -16,12 +16,12 @@
 //! let values = tridiagonal::jacobian_values(&x);
 //! assert_eq!(jac.row(3), &[2, 3, 4]);
 //! assert_eq!(values[jac.row_range(3)][2], 2.0 * x[4]); // ∂F_3/∂x_4
-//! # Ok::<(), sparsediff::PatternError>(())
+//! # Ok::<(), sparsediff_pattern::PatternError>(())
 //! ```
 
-use crate::pattern::{Pattern, PatternError};
+use sparsediff_pattern::{Pattern, PatternError};
 
-use super::{Scalar, check_len, tridiagonal_pattern};
+use crate::{Scalar, check_len, tridiagonal_pattern};
 
 /// F(x), for any scalar type.
 pub fn value<D: Scalar>(x: &[D]) -> Vec<D> {
@@ -91,12 +91,12 @@ pub fn jacobian_values_into(x: &[f64], out: &mut [f64]) {
     }
 }
 
-/// The tridiagonal vector function as a [`VectorFunction`](crate::VectorFunction), for
-/// [`SparseJacobian::prepare`](crate::SparseJacobian::prepare).
+/// The tridiagonal vector function as a [`VectorFunction`](sparsediff_ad::VectorFunction), for
+/// `sparsediff::SparseJacobian::prepare`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Tridiagonal;
 
-impl crate::VectorFunction for Tridiagonal {
+impl sparsediff_ad::VectorFunction for Tridiagonal {
     fn num_outputs(&self, n: usize) -> usize {
         n
     }
