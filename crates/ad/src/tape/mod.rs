@@ -69,7 +69,7 @@
 //! # Hessian-vector sweeps
 //!
 //! Scalar tapes also compile a second program for [`Tape::hvp_block`] and
-//! [`Tape::hvp_groups`] (see `segmented.rs` for the details):
+//! [`Tape::hvp_groups`] (see `segmented/` for the details):
 //!
 //! * **folding**: instructions whose node has a constant adjoint (read only by affine
 //!   operations down to the output: the accumulation `s = s + term`, scalings, shifts) are
