@@ -2,7 +2,9 @@
 //! forward-over-reverse sweep, Jacobian products by forward or reverse lanes. The tape is
 //! re-recorded when a replay meets a changed branch ([`Recorded`]).
 
-use crate::backend::{AdError, BranchStatus, HessianBackend, JacobianBackend, SeedBlock};
+use super::{
+    AdError, BranchStatus, Differencer, Differences, HessianBackend, JacobianBackend, SeedBlock,
+};
 use crate::function::{ScalarFunction, VectorFunction};
 use crate::tape::{Recorded, TapeError, TapeVar};
 
@@ -212,7 +214,7 @@ impl JacobianBackend for TapeJacobian {
 pub struct TapeGradientDifferences {
     rec: Recorded<Boxed>,
     n: usize,
-    diff: crate::backend::Differencer,
+    diff: Differencer,
     value: [f64; 1],
 }
 
@@ -235,7 +237,7 @@ impl TapeGradientDifferences {
         Ok(Self {
             rec,
             n,
-            diff: crate::backend::Differencer::new(crate::backend::Differences::Central, n, n),
+            diff: Differencer::new(Differences::Central, n, n),
             value: [0.0],
         })
     }
