@@ -5,27 +5,13 @@
 //!
 //! # Why the small QR is hand-written
 //!
-//! Measured on `band(100_000, 3, 3)` with p = 9 (1e5 rows, each a 9×7 sample matrix),
-//! release build, one thread, AMD EPYC (2 cores, shared with other jobs, so ±10 %),
-//! factorisation plus pseudo-inverse, output buffer already touched:
-//!
-//! | implementation | time |
-//! |---|---|
-//! | `Mat::col_piv_qr()` + `solve_lstsq(I_p)` per row | 553 ms |
-//! | `Mat::qr()` + `solve_lstsq(I_p)` per row | 404–557 ms |
-//! | faer in-place `qr_in_place` + `solve_lstsq_in_place`, preallocated `MemStack`, no pivoting | 240–265 ms |
-//! | faer in-place column-pivoted `qr_in_place` alone (no pseudo-inverse yet) | 150–160 ms |
-//! | hand-written column-pivoted Householder + pseudo-inverse, one row at a time | 58–62 ms |
-//! | the same, unpivoted | 47–55 ms |
-//! | the same, row-major with the width d a compile-time constant | 80 ms |
-//! | hand-written, two rows at a time in the SSE2 lanes (below) | about 35–45 ms |
-//!
-//! On top of the kernel, touching the 50 MB of pseudo-inverses costs 19–25 ms of page
-//! faults and drawing S 6–9 ms. Whole preparation with the kernel below: 70–80 ms for
-//! [`RandomDesigner::design`](crate::RandomDesigner) (unpivoted, S drawn), 76–82 ms for
-//! [`RowLeastSquaresDecoder::from_samples`](super::RowLeastSquaresDecoder::from_samples) (pivoted); the target is ≤ 100 ms. Rows wider
-//! than [`SMALL_ROW`](super::SMALL_ROW) (dense rows of arrowheads, say) go through faer's blocked
-//! column-pivoted QR, whose per-call overhead no longer matters there.
+//! On matrices this small faer's dense QR spends most of its time in per-call overhead,
+//! even in place with preallocated scratch: the column-major Householder kernel below is
+//! several times faster, and factoring two rows at once in the SSE2 lanes ([`F2`]) faster
+//! again. Rows wider than [`SMALL_ROW`](super::SMALL_ROW) (dense rows of arrowheads, say)
+//! go through faer's blocked column-pivoted QR, whose per-call overhead no longer matters
+//! there. The measurements (every variant tried, on 10⁵ rows of 9×7):
+//! `papers/decoders.md`, "The small dense QR of per-row least squares".
 
 use faer::Mat;
 use faer::linalg::solvers::SolveLstsq;

@@ -2,7 +2,8 @@
 //! B[i, :] = Σ_{j ∈ J_i} A[i, j] S[j, :], so each row is an independent p×d_i least-squares
 //! problem min ‖M_i x − b_i‖ with the sample matrix M_i = S[J_i, :]ᵀ and b_i = B[i, :]ᵀ.
 //!
-//! Preparation factors every M_i once (Householder QR) and stores its pseudo-inverse
+//! Preparation factors every M_i once (Householder QR, the kernel of `dense_qr.rs`) and
+//! stores its pseudo-inverse
 //! P_i = Π R⁻¹ Qᵀ (d_i×p) contiguously, in the pattern's entry order: entry k of the
 //! pattern is `pinv[k·p .. (k+1)·p] · b_i`. Decoding is one small mat-vec per row and
 //! allocates nothing.
