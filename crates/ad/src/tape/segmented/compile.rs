@@ -9,9 +9,8 @@ use std::hash::{BuildHasherDefault, Hasher};
 
 use super::flag::*;
 use super::{SIns, Segmented};
-use crate::op::Binary;
+use crate::op::{Binary, rule};
 use crate::tape::program::{Code, Guard, NONE, Operand, lower};
-use crate::tape::sweep::fast;
 
 /// Consecutive closed segments are merged up to at least this many instructions (fewer
 /// calls; the stack of a segment of this size fits the L1 cache with 8 lanes).
@@ -260,15 +259,15 @@ impl Segmented {
                         to(a, w * Binary::Sub.eval(0.0, 0.0).1);
                         to(b, w * Binary::Sub.eval(0.0, 0.0).2);
                     }
-                    Code::Neg => to(a, w * fast::neg(0.0).1),
+                    Code::Neg => to(a, w * rule::neg(0.0).1),
                     Code::AddC => {
                         constant += w * cst;
-                        to(a, w * fast::add_c(0.0, cst).1);
+                        to(a, w * rule::add_const(0.0, cst).1);
                     }
-                    Code::MulC => to(a, w * fast::mul_c(0.0, cst).1),
+                    Code::MulC => to(a, w * rule::mul_const(0.0, cst).1),
                     Code::SubFromC => {
                         constant += w * cst;
-                        to(a, w * fast::sub_from_c(0.0, cst).1);
+                        to(a, w * rule::sub_from_const(0.0, cst).1);
                     }
                     _ => unreachable!("not foldable"),
                 }
@@ -313,10 +312,10 @@ impl Segmented {
                     if l.len == 1 && l.gamma.is_none() && (sign == 1.0 || sign == -1.0) {
                         // c·(±x) = (±c)·x exactly.
                         let mut l = l;
-                        l.terms[0].1 = fast::mul_c(sign, cst).0;
+                        l.terms[0].1 = rule::mul_const(sign, cst).0;
                         l
                     } else {
-                        Lin::leaf(a, fast::mul_c(1.0, cst).0)
+                        Lin::leaf(a, rule::mul_const(1.0, cst).0)
                     }
                 }
                 Code::AddC => {

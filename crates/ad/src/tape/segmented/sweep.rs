@@ -7,9 +7,9 @@
 
 use super::flag::*;
 use super::{SIns, Segmented};
-use crate::op::{Binary, Curvature, Unary};
+use crate::op::{Binary, Curvature, code_match, rule};
 use crate::tape::program::{Code, Guard, Kind};
-use crate::tape::sweep::{Broken, fast, operand};
+use crate::tape::sweep::{Broken, operand};
 
 impl Segmented {
     /// One forward-over-reverse sweep with `P` lanes: the inputs' values and tangents must
@@ -202,7 +202,7 @@ fn check(gd: &Guard, g: usize, val: &[f64]) -> Result<(), Broken> {
 #[inline(always)]
 fn ueval(code: Code, c: f64, x: f64) -> (f64, f64, f64) {
     match code {
-        Code::Sq => fast::sq(x),
+        Code::Sq => rule::sq(x),
         _ => match code.unary(c) {
             Some(op) => op.eval(x),
             None => unreachable!("fused codes are unary"),
@@ -264,12 +264,9 @@ fn forward<const P: usize>(
         } else {
             0.0
         };
+        // `un!(Kind, rule)`, `bin!(Kind, op)`: the step of one opcode (see `crate::op`).
         macro_rules! un {
-            ($op:expr, $kind:expr) => {{
-                let op: Unary = $op;
-                un!(@ op.eval(val[a]), $kind)
-            }};
-            (@ $eval:expr, $kind:expr) => {{
+            ($kind:ident, $eval:expr) => {{
                 let (v, d1, d2) = $eval;
                 if fl & SEEDED != 0 {
                     sum += seed * v;
@@ -278,7 +275,7 @@ fn forward<const P: usize>(
                     if fl & ADJ_A != 0 {
                         adj[a] += seed * d1;
                     }
-                    if $kind == Kind::Full {
+                    if Kind::$kind == Kind::Full {
                         let ta = tan.load::<P>(a);
                         let w = seed * d2;
                         for l in 0..P {
@@ -287,10 +284,10 @@ fn forward<const P: usize>(
                     }
                 } else {
                     val[d] = v;
-                    if $kind != Kind::Affine {
+                    if Kind::$kind != Kind::Affine {
                         stack[sp] = d1;
                         sp += 1;
-                        if $kind == Kind::Full {
+                        if Kind::$kind == Kind::Full {
                             let ta = tan.load::<P>(a);
                             for l in 0..P {
                                 stack[sp + l] = d2 * ta[l];
@@ -310,7 +307,7 @@ fn forward<const P: usize>(
             }};
         }
         macro_rules! bin {
-            ($op:expr, $kind:expr) => {{
+            ($kind:ident, $op:expr) => {{
                 let op: Binary = $op;
                 let (v, fa, fb, faa, fab, fbb) = op.eval(val[a], val[b]);
                 if fl & SEEDED != 0 {
@@ -318,7 +315,7 @@ fn forward<const P: usize>(
                 }
                 let mut qa = [0.0; P];
                 let mut qb = [0.0; P];
-                if $kind == Kind::Full {
+                if Kind::$kind == Kind::Full {
                     let ta = tan.load::<P>(a);
                     let tb = tan.load::<P>(b);
                     match op.curvature() {
@@ -350,7 +347,7 @@ fn forward<const P: usize>(
                     if fl & ADJ_B != 0 {
                         adj[b] += seed * fb;
                     }
-                    if $kind == Kind::Full {
+                    if Kind::$kind == Kind::Full {
                         for l in 0..P {
                             adt[a * P + l] += seed * qa[l];
                         }
@@ -360,11 +357,11 @@ fn forward<const P: usize>(
                     }
                 } else {
                     val[d] = v;
-                    if $kind != Kind::Affine {
+                    if Kind::$kind != Kind::Affine {
                         stack[sp] = fa;
                         stack[sp + 1] = fb;
                         sp += 2;
-                        if $kind == Kind::Full {
+                        if Kind::$kind == Kind::Full {
                             stack[sp..sp + P].copy_from_slice(&qa);
                             stack[sp + P..sp + 2 * P].copy_from_slice(&qb);
                             sp += 2 * P;
@@ -382,7 +379,7 @@ fn forward<const P: usize>(
                 }
             }};
         }
-        match i.code {
+        code_match!(i.code, val[a], consts[b], un, bin, {
             Code::Const => {
                 let v = consts[b];
                 if fl & SEEDED != 0 {
@@ -525,46 +522,7 @@ fn forward<const P: usize>(
                     }
                 }
             }
-            Code::Neg => un!(@ fast::neg(val[a]), Kind::Affine),
-            Code::Recip => un!(Unary::Recip, Kind::Full),
-            Code::Sqrt => un!(Unary::Sqrt, Kind::Full),
-            Code::Cbrt => un!(Unary::Cbrt, Kind::Full),
-            Code::Exp => un!(Unary::Exp, Kind::Full),
-            Code::Exp2 => un!(Unary::Exp2, Kind::Full),
-            Code::ExpM1 => un!(Unary::ExpM1, Kind::Full),
-            Code::Ln => un!(Unary::Ln, Kind::Full),
-            Code::Log2 => un!(Unary::Log2, Kind::Full),
-            Code::Log10 => un!(Unary::Log10, Kind::Full),
-            Code::Ln1p => un!(Unary::Ln1p, Kind::Full),
-            Code::Sin => un!(Unary::Sin, Kind::Full),
-            Code::Cos => un!(Unary::Cos, Kind::Full),
-            Code::Tan => un!(Unary::Tan, Kind::Full),
-            Code::Asin => un!(Unary::Asin, Kind::Full),
-            Code::Acos => un!(Unary::Acos, Kind::Full),
-            Code::Atan => un!(Unary::Atan, Kind::Full),
-            Code::Sinh => un!(Unary::Sinh, Kind::Full),
-            Code::Cosh => un!(Unary::Cosh, Kind::Full),
-            Code::Tanh => un!(Unary::Tanh, Kind::Full),
-            Code::Asinh => un!(Unary::Asinh, Kind::Full),
-            Code::Acosh => un!(Unary::Acosh, Kind::Full),
-            Code::Atanh => un!(Unary::Atanh, Kind::Full),
-            Code::Abs => un!(Unary::Abs, Kind::First),
-            Code::AddC => un!(@ fast::add_c(val[a], consts[b]), Kind::Affine),
-            Code::MulC => un!(@ fast::mul_c(val[a], consts[b]), Kind::Affine),
-            Code::SubFromC => un!(@ fast::sub_from_c(val[a], consts[b]), Kind::Affine),
-            Code::DivC => un!(Unary::DivConst(consts[b]), Kind::Full),
-            Code::RemC => un!(Unary::RemConst(consts[b]), Kind::Affine),
-            Code::CRem => un!(Unary::ConstRem(consts[b]), Kind::First),
-            Code::Sq => un!(@ fast::sq(val[a]), Kind::Full),
-            Code::Powi => un!(Unary::Powi(consts[b] as i32), Kind::Full),
-            Code::Powf => un!(Unary::Powf(consts[b]), Kind::Full),
-            Code::Add => bin!(Binary::Add, Kind::Affine),
-            Code::Sub => bin!(Binary::Sub, Kind::Affine),
-            Code::Mul => bin!(Binary::Mul, Kind::Full),
-            Code::Div => bin!(Binary::Div, Kind::Full),
-            Code::Rem => bin!(Binary::Rem, Kind::First),
-            Code::Atan2 => bin!(Binary::Atan2, Kind::Full),
-        }
+        });
     }
     *acc = sum;
     sp
@@ -599,13 +557,13 @@ fn eager_square<
     (val, tan, adj, adt): (&Buf<'_>, &Buf<'_>, &mut Buf<'_>, &mut Buf<'_>),
 ) -> f64 {
     let xa = val[a];
-    let (va, da, ea) = if SA { fast::sq(xa) } else { (xa, 1.0, 0.0) };
+    let (va, da, ea) = if SA { rule::sq(xa) } else { (xa, 1.0, 0.0) };
     let mut x = k.al * va;
     let (mut db, mut eb) = (0.0, 0.0);
     if TWO {
         let xb = val[b];
         let vb;
-        (vb, db, eb) = if SB { fast::sq(xb) } else { (xb, 1.0, 0.0) };
+        (vb, db, eb) = if SB { rule::sq(xb) } else { (xb, 1.0, 0.0) };
         x += k.be * vb;
     }
     if k.linc {
@@ -613,11 +571,11 @@ fn eager_square<
     }
     let (v, d1, d2) = if QUAD {
         // compose(Sq, Sq): the outer square of the inner one, by the chain rule.
-        let (v1, d1, e1) = fast::sq(x);
-        let (v2, d2, e2) = fast::sq(v1);
+        let (v1, d1, e1) = rule::sq(x);
+        let (v2, d2, e2) = rule::sq(v1);
         (v2, d2 * d1, e2 * d1 * d1 + d2 * e1)
     } else {
-        fast::sq(x)
+        rule::sq(x)
     };
     let (ga, gb) = (k.al * da, k.be * db);
     let (fa, fb) = (d1 * ga, d1 * gb);
@@ -654,17 +612,6 @@ fn eager_square<
         }
     }
     s * v
-}
-
-/// The constant first derivative of an affine unary instruction.
-#[inline(always)]
-fn slope(code: Code, c: f64) -> f64 {
-    match code {
-        Code::AddC => fast::add_c(0.0, c).1,
-        Code::MulC => fast::mul_c(0.0, c).1,
-        Code::SubFromC => fast::sub_from_c(0.0, c).1,
-        _ => Unary::RemConst(c).eval(0.0).1,
-    }
 }
 
 /// The reverse sweep of a segment (one adjoint, `P` adjoint-tangent lanes) over its
@@ -725,48 +672,41 @@ fn reverse<const P: usize>(ins: &[SIns], st: &mut State<'_>, mut sp: usize) {
                 }
             }};
         }
-        match i.code {
-            Code::Const => {}
-            Code::Fused if fl & LIN2 != 0 => {
-                sp -= 2 + 2 * P;
-                to!(a, ADJ_A, stack[sp], &stack[sp + 2..sp + 2 + P]);
-                to!(b, ADJ_B, stack[sp + 1], &stack[sp + 2 + P..sp + 2 + 2 * P]);
-            }
-            Code::Fused => {
-                sp -= 1 + P;
-                to!(a, ADJ_A, stack[sp], &stack[sp + 1..sp + 1 + P]);
-            }
-            Code::Add => {
-                to!(a, ADJ_A, Binary::Add.eval(0.0, 0.0).1);
-                to!(b, ADJ_B, Binary::Add.eval(0.0, 0.0).2);
-            }
-            Code::Sub => {
-                to!(a, ADJ_A, Binary::Sub.eval(0.0, 0.0).1);
-                to!(b, ADJ_B, Binary::Sub.eval(0.0, 0.0).2);
-            }
-            Code::Neg => to!(a, ADJ_A, fast::neg(0.0).1),
-            c @ (Code::AddC | Code::MulC | Code::SubFromC | Code::RemC) => {
-                to!(a, ADJ_A, slope(c, consts[b]))
-            }
-            Code::Abs | Code::CRem => {
+        macro_rules! un {
+            (Affine, $rule:expr) => {
+                to!(a, ADJ_A, $rule.1)
+            };
+            (First, $rule:expr) => {{
                 sp -= 1;
                 to!(a, ADJ_A, stack[sp]);
-            }
-            Code::Rem => {
+            }};
+            (Full, $rule:expr) => {{
+                sp -= 1 + P;
+                to!(a, ADJ_A, stack[sp], &stack[sp + 1..sp + 1 + P]);
+            }};
+        }
+        macro_rules! bin {
+            (Affine, $op:expr) => {{
+                to!(a, ADJ_A, $op.eval(0.0, 0.0).1);
+                to!(b, ADJ_B, $op.eval(0.0, 0.0).2);
+            }};
+            (First, $op:expr) => {{
                 sp -= 2;
                 to!(a, ADJ_A, stack[sp]);
                 to!(b, ADJ_B, stack[sp + 1]);
-            }
-            Code::Mul | Code::Div | Code::Atan2 => {
+            }};
+            (Full, $op:expr) => {{
                 sp -= 2 + 2 * P;
                 to!(a, ADJ_A, stack[sp], &stack[sp + 2..sp + 2 + P]);
                 to!(b, ADJ_B, stack[sp + 1], &stack[sp + 2 + P..sp + 2 + 2 * P]);
-            }
-            _ => {
-                sp -= 1 + P;
-                to!(a, ADJ_A, stack[sp], &stack[sp + 1..sp + 1 + P]);
-            }
+            }};
         }
+        code_match!(i.code, 0.0, consts[b], un, bin, {
+            Code::Const => {}
+            // A fused instruction pops what a full binary (two nodes) or unary one pushed.
+            Code::Fused if fl & LIN2 != 0 => bin!(Full, ()),
+            Code::Fused => un!(Full, ()),
+        });
     }
     debug_assert_eq!(sp, 0);
 }
