@@ -229,24 +229,8 @@ impl Program {
         for &o in outputs {
             last[o as usize] = end;
         }
-        // Buckets of nodes dying at each position (CSR); position `end` never frees.
-        let mut start = vec![0usize; len + 2];
-        for &l in &last {
-            if l != NONE {
-                start[l as usize + 1] += 1;
-            }
-        }
-        for i in 0..=len {
-            start[i + 1] += start[i];
-        }
-        let mut fill = start.clone();
-        let mut dying = vec![0u32; start[len + 1]];
-        for (v, &l) in last.iter().enumerate() {
-            if l != NONE {
-                dying[fill[l as usize]] = v as u32;
-                fill[l as usize] += 1;
-            }
-        }
+        // Nodes dying at each position; position `end` never frees.
+        let (start, dying) = dying_buckets(&last, len);
         // Slot allocation: inputs in slots 0..n, then a LIFO free list.
         let mut slot = vec![NONE; nodes];
         let mut free: Vec<u32> = Vec::new();
@@ -292,19 +276,7 @@ impl Program {
             });
             p += 1;
         }
-        let map = |op: Operand| match op {
-            Operand::Node(v) => Operand::Node(slot[v as usize]),
-            c => c,
-        };
-        let guards = guards_prog
-            .into_iter()
-            .map(|(pos, g)| Guard {
-                pos,
-                lhs: map(g.lhs),
-                rhs: map(g.rhs),
-                outcome: g.outcome,
-            })
-            .collect();
+        let guards = relocate_guards(guards_prog, |v| slot[v as usize]);
         Program {
             n,
             nslots: nslots as usize,
@@ -321,4 +293,45 @@ impl Program {
 pub(crate) fn push_const(consts: &mut Vec<f64>, c: f64) -> u32 {
     consts.push(c);
     (consts.len() - 1) as u32
+}
+
+/// The entries dying at each position, as buckets: the `v` with `last[v] = p` are
+/// `dying[start[p]..start[p + 1]]`, ascending (`NONE` entries are in none). Positions run
+/// to `len` inclusive.
+pub(crate) fn dying_buckets(last: &[u32], len: usize) -> (Vec<usize>, Vec<u32>) {
+    let mut start = vec![0usize; len + 2];
+    for &l in last {
+        if l != NONE {
+            start[l as usize + 1] += 1;
+        }
+    }
+    for i in 0..=len {
+        start[i + 1] += start[i];
+    }
+    let mut fill = start.clone();
+    let mut dying = vec![0u32; start[len + 1]];
+    for (v, &l) in last.iter().enumerate() {
+        if l != NONE {
+            dying[fill[l as usize]] = v as u32;
+            fill[l as usize] += 1;
+        }
+    }
+    (start, dying)
+}
+
+/// Guards at their program positions with their node operands mapped to slots by `slot`.
+pub(crate) fn relocate_guards(guards: Vec<(u32, Guard)>, slot: impl Fn(u32) -> u32) -> Vec<Guard> {
+    let map = |op: Operand| match op {
+        Operand::Node(v) => Operand::Node(slot(v)),
+        c => c,
+    };
+    guards
+        .into_iter()
+        .map(|(pos, g)| Guard {
+            pos,
+            lhs: map(g.lhs),
+            rhs: map(g.rhs),
+            outcome: g.outcome,
+        })
+        .collect()
 }

@@ -56,6 +56,43 @@ pub(crate) fn load<const P: usize>(v: &[f64], s: usize) -> [f64; P] {
     out
 }
 
+/// `w·t`, lane by lane.
+#[inline(always)]
+pub(crate) fn scaled<const P: usize>(w: f64, t: &[f64; P]) -> [f64; P] {
+    let mut out = [0.0; P];
+    for l in 0..P {
+        out[l] = w * t[l];
+    }
+    out
+}
+
+/// `u·s + w·t`, lane by lane.
+#[inline(always)]
+pub(crate) fn combined<const P: usize>(u: f64, s: &[f64; P], w: f64, t: &[f64; P]) -> [f64; P] {
+    let mut out = [0.0; P];
+    for l in 0..P {
+        out[l] = u * s[l] + w * t[l];
+    }
+    out
+}
+
+/// The second-order tangent terms of a binary operation, `qa = faa·ta + fab·tb` and
+/// `qb = fab·ta + fbb·tb`, without the products its curvature makes zero.
+#[inline(always)]
+pub(crate) fn binary_terms<const P: usize>(
+    curvature: Curvature,
+    (faa, fab, fbb): (f64, f64, f64),
+    ta: &[f64; P],
+    tb: &[f64; P],
+) -> ([f64; P], [f64; P]) {
+    match curvature {
+        Curvature::Linear => ([0.0; P], [0.0; P]),
+        Curvature::Bilinear => (scaled(fab, tb), scaled(fab, ta)),
+        Curvature::NonlinearInSecond => (scaled(fab, tb), combined(fab, ta, fbb, tb)),
+        Curvature::Nonlinear => (combined(faa, ta, fab, tb), combined(fab, ta, fbb, tb)),
+    }
+}
+
 /// A forward sweep over `ins` with `P` tangent lanes (0: values only). With `PUSH`, stores
 /// what the reverse sweep needs: first derivatives if `P == 0`, first derivatives and
 /// second-order tangent terms otherwise. Returns the new stack pointer.
@@ -92,11 +129,7 @@ pub(crate) fn forward<const P: usize, const PUSH: bool>(
                     }
                 }
                 if lanes {
-                    let ta = load::<P>(tan, a);
-                    let mut tz = [0.0; P];
-                    for l in 0..P {
-                        tz[l] = d1 * ta[l];
-                    }
+                    let tz = scaled(d1, &load::<P>(tan, a));
                     tan[d * P..d * P + P].copy_from_slice(&tz);
                 }
             }};
@@ -111,43 +144,15 @@ pub(crate) fn forward<const P: usize, const PUSH: bool>(
                     stack[sp + 1] = fb;
                     sp += 2;
                     if P > 0 && Kind::$kind == Kind::Full {
-                        let ta = load::<P>(tan, a);
-                        let tb = load::<P>(tan, b);
-                        let (qa, qb) = stack[sp..sp + 2 * P].split_at_mut(P);
-                        match op.curvature() {
-                            Curvature::Linear => {
-                                qa.fill(0.0);
-                                qb.fill(0.0);
-                            }
-                            Curvature::Bilinear => {
-                                for l in 0..P {
-                                    qa[l] = fab * tb[l];
-                                    qb[l] = fab * ta[l];
-                                }
-                            }
-                            Curvature::NonlinearInSecond => {
-                                for l in 0..P {
-                                    qa[l] = fab * tb[l];
-                                    qb[l] = fab * ta[l] + fbb * tb[l];
-                                }
-                            }
-                            Curvature::Nonlinear => {
-                                for l in 0..P {
-                                    qa[l] = faa * ta[l] + fab * tb[l];
-                                    qb[l] = fab * ta[l] + fbb * tb[l];
-                                }
-                            }
-                        }
+                        let (ta, tb) = (load::<P>(tan, a), load::<P>(tan, b));
+                        let (qa, qb) = binary_terms(op.curvature(), (faa, fab, fbb), &ta, &tb);
+                        stack[sp..sp + P].copy_from_slice(&qa);
+                        stack[sp + P..sp + 2 * P].copy_from_slice(&qb);
                         sp += 2 * P;
                     }
                 }
                 if lanes {
-                    let ta = load::<P>(tan, a);
-                    let tb = load::<P>(tan, b);
-                    let mut tz = [0.0; P];
-                    for l in 0..P {
-                        tz[l] = fa * ta[l] + fb * tb[l];
-                    }
+                    let tz = combined(fa, &load::<P>(tan, a), fb, &load::<P>(tan, b));
                     tan[d * P..d * P + P].copy_from_slice(&tz);
                 }
             }};

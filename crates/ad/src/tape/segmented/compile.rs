@@ -10,7 +10,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 use super::flag::*;
 use super::{SIns, Segmented};
 use crate::op::{Binary, rule};
-use crate::tape::program::{Code, Guard, NONE, Operand, lower};
+use crate::tape::program::{Code, Guard, NONE, Operand, dying_buckets, lower, relocate_guards};
 
 /// Consecutive closed segments are merged up to at least this many instructions (fewer
 /// calls; the stack of a segment of this size fits the L1 cache with 8 lanes).
@@ -536,21 +536,8 @@ impl Segmented {
                 *l = p as u32 + 1;
             }
         }
-        // Nodes dying before each position (CSR).
-        let mut start = vec![0usize; len + 2];
-        for &l in &last {
-            start[l as usize + 1] += 1;
-        }
-        for i in 0..=len {
-            start[i + 1] += start[i];
-        }
-        let mut fill = start.clone();
-        let mut dying = vec![0u32; start[len + 1]];
-        for (p, &l) in last.iter().enumerate() {
-            dying[fill[l as usize]] = p as u32;
-            fill[l as usize] += 1;
-        }
-        drop(fill);
+        // Nodes dying before each position.
+        let (start, dying) = dying_buckets(&last, len);
         // Slots: inputs keep theirs, temporaries share a LIFO free list; eager roots have
         // none.
         let mut slot = vec![NONE; len];
@@ -665,19 +652,7 @@ impl Segmented {
             }
             ins.push(instr);
         }
-        let map = |op: Operand| match op {
-            Operand::Node(v) => Operand::Node(slot_of(v, &slot)),
-            c => c,
-        };
-        let guards = guards_prog
-            .into_iter()
-            .map(|(pos, g)| Guard {
-                pos,
-                lhs: map(g.lhs),
-                rhs: map(g.rhs),
-                outcome: g.outcome,
-            })
-            .collect();
+        let guards = relocate_guards(guards_prog, |v| slot_of(v, &slot));
         let reversed = bounds
             .windows(2)
             .map(|w| (w[0]..w[1]).any(|p| !eager[p as usize]))

@@ -7,9 +7,9 @@
 
 use super::flag::*;
 use super::{SIns, Segmented};
-use crate::op::{Binary, Curvature, code_match, rule};
+use crate::op::{Binary, code_match, rule};
 use crate::tape::program::{Code, Guard, Kind};
-use crate::tape::sweep::{Broken, operand};
+use crate::tape::sweep::{Broken, binary_terms, combined, operand, scaled};
 
 impl Segmented {
     /// One forward-over-reverse sweep with `P` lanes: the inputs' values and tangents must
@@ -296,11 +296,7 @@ fn forward<const P: usize>(
                         }
                     }
                     if fl & CURVED != 0 {
-                        let ta = tan.load::<P>(a);
-                        let mut tz = [0.0; P];
-                        for l in 0..P {
-                            tz[l] = d1 * ta[l];
-                        }
+                        let tz = scaled(d1, &tan.load::<P>(a));
                         tan[d * P..d * P + P].copy_from_slice(&tz);
                     }
                 }
@@ -313,33 +309,12 @@ fn forward<const P: usize>(
                 if fl & SEEDED != 0 {
                     sum += seed * v;
                 }
-                let mut qa = [0.0; P];
-                let mut qb = [0.0; P];
-                if Kind::$kind == Kind::Full {
-                    let ta = tan.load::<P>(a);
-                    let tb = tan.load::<P>(b);
-                    match op.curvature() {
-                        Curvature::Linear => {}
-                        Curvature::Bilinear => {
-                            for l in 0..P {
-                                qa[l] = fab * tb[l];
-                                qb[l] = fab * ta[l];
-                            }
-                        }
-                        Curvature::NonlinearInSecond => {
-                            for l in 0..P {
-                                qa[l] = fab * tb[l];
-                                qb[l] = fab * ta[l] + fbb * tb[l];
-                            }
-                        }
-                        Curvature::Nonlinear => {
-                            for l in 0..P {
-                                qa[l] = faa * ta[l] + fab * tb[l];
-                                qb[l] = fab * ta[l] + fbb * tb[l];
-                            }
-                        }
-                    }
-                }
+                let (qa, qb) = if Kind::$kind == Kind::Full {
+                    let (ta, tb) = (tan.load::<P>(a), tan.load::<P>(b));
+                    binary_terms(op.curvature(), (faa, fab, fbb), &ta, &tb)
+                } else {
+                    ([0.0; P], [0.0; P])
+                };
                 if eager {
                     if fl & ADJ_A != 0 {
                         adj[a] += seed * fa;
@@ -368,12 +343,7 @@ fn forward<const P: usize>(
                         }
                     }
                     if fl & CURVED != 0 {
-                        let ta = tan.load::<P>(a);
-                        let tb = tan.load::<P>(b);
-                        let mut tz = [0.0; P];
-                        for l in 0..P {
-                            tz[l] = fa * ta[l] + fb * tb[l];
-                        }
+                        let tz = combined(fa, &tan.load::<P>(a), fb, &tan.load::<P>(b));
                         tan[d * P..d * P + P].copy_from_slice(&tz);
                     }
                 }
@@ -514,10 +484,7 @@ fn forward<const P: usize>(
                         sp += 1 + P;
                     }
                     if fl & CURVED != 0 {
-                        let mut tz = [0.0; P];
-                        for l in 0..P {
-                            tz[l] = fa * ta[l] + fb * tb[l];
-                        }
+                        let tz = combined(fa, &ta, fb, &tb);
                         tan[d * P..d * P + P].copy_from_slice(&tz);
                     }
                 }
