@@ -53,11 +53,7 @@ where
         seeds: SeedBlock<'_>,
         out: &mut [f64],
     ) -> Result<(), AdError> {
-        check_len("x", x.len(), self.n)?;
-        seeds.check(self.n)?;
-        check_len("product buffer", out.len(), self.m * seeds.probes())?;
-        (self.products)(x, seeds, out).map_err(|message| AdError::Closure { message })?;
-        check_finite("product", out)
+        products(&mut self.products, x, self.n, self.m, seeds, out)
     }
 }
 
@@ -106,10 +102,26 @@ where
         seeds: SeedBlock<'_>,
         out: &mut [f64],
     ) -> Result<(), AdError> {
-        check_len("x", x.len(), self.n)?;
-        seeds.check(self.n)?;
-        check_len("product buffer", out.len(), self.n * seeds.probes())?;
-        (self.products)(x, seeds, out).map_err(|message| AdError::Closure { message })?;
-        check_finite("product", out)
+        products(&mut self.products, x, self.n, self.n, seeds, out)
     }
+}
+
+/// The caller's products of a block (`rows` × p) for n inputs: the lengths are checked
+/// first, the values after.
+fn products<P>(
+    products: &mut P,
+    x: &[f64],
+    n: usize,
+    rows: usize,
+    seeds: SeedBlock<'_>,
+    out: &mut [f64],
+) -> Result<(), AdError>
+where
+    P: FnMut(&[f64], SeedBlock<'_>, &mut [f64]) -> Result<(), String>,
+{
+    check_len("x", x.len(), n)?;
+    seeds.check(n)?;
+    check_len("product buffer", out.len(), rows * seeds.probes())?;
+    products(x, seeds, out).map_err(|message| AdError::Closure { message })?;
+    check_finite("product", out)
 }

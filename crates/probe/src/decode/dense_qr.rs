@@ -281,21 +281,28 @@ fn householder<L: Lanes>(
         let v = &vcol[1..];
         for (col, nj) in tail.chunks_exact_mut(p).zip(&mut norms[k + 1..]) {
             let col = &mut col[k..];
-            let mut s = col[0];
-            for (&c, &vv) in col[1..].iter().zip(v) {
-                s = s + c * vv;
-            }
-            s = s * t;
-            col[0] = col[0] - s;
-            for (c, &vv) in col[1..].iter_mut().zip(v) {
-                *c = *c - s * vv;
-            }
+            reflect(col, v, t);
             if pivot {
                 *nj = (*nj - col[0] * col[0]).max(L::splat(0.0));
             }
         }
     }
     true
+}
+
+/// `col ← H·col` for the Householder reflection H = I − τ·[1; v]·[1; v]ᵀ (the 1 is
+/// implicit: `col[0]` pairs with it, `col[1..]` with `v`).
+#[inline(always)]
+fn reflect<L: Lanes>(col: &mut [L], v: &[L], tau: L) {
+    let mut s = col[0];
+    for (&c, &vv) in col[1..].iter().zip(v) {
+        s = s + c * vv;
+    }
+    s = s * tau;
+    col[0] = col[0] - s;
+    for (c, &vv) in col[1..].iter_mut().zip(v) {
+        *c = *c - s * vv;
+    }
 }
 
 /// From the QR of [`householder`], the pseudo-inverse in pivoted order: E = Q [R⁻ᵀ; 0]
@@ -320,16 +327,7 @@ fn pinv_from_qr<L: Lanes>(p: usize, a: &[L], tau: &[L], e: &mut [L]) {
         let v = &a[k * p + k + 1..(k + 1) * p];
         let t = tau[k];
         for ej in e.chunks_exact_mut(p) {
-            let col = &mut ej[k..];
-            let mut s = col[0];
-            for (&c, &vv) in col[1..].iter().zip(v) {
-                s = s + c * vv;
-            }
-            s = s * t;
-            col[0] = col[0] - s;
-            for (c, &vv) in col[1..].iter_mut().zip(v) {
-                *c = *c - s * vv;
-            }
+            reflect(&mut ej[k..], v, t);
         }
     }
 }
