@@ -1,6 +1,7 @@
-//! The instruction set of the tape and the replay program compiled from a recording: dead
-//! code removed, every node given a storage slot (slots are reused once a node is dead), and
-//! the instruction stream pre-decoded into 16-byte records.
+//! The instruction set of the tape (the opcodes [`Code`], generated from the table of
+//! elementary operations in [`crate::op`]) and the replay program compiled from a
+//! recording: dead code removed, every node given a storage slot (slots are reused once a
+//! node is dead), and the instruction stream pre-decoded into 16-byte records.
 
 use std::cmp::Ordering;
 
