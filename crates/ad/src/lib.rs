@@ -13,13 +13,13 @@ pub mod idioms;
 pub mod op;
 pub mod scalar;
 pub mod tape;
-mod tape_backend;
 pub mod trace;
 
 pub use backend::{
     AdError, CENTRAL_DIFFERENCE_TOLERANCE, ClosureHessian, ClosureJacobian, Differences,
     EXACT_TOLERANCE, FORWARD_DIFFERENCE_TOLERANCE, FiniteDifferenceHessian,
     FiniteDifferenceJacobian, ForwardJacobian, HessianBackend, JacobianBackend, SeedBlock,
+    TapeGradientDifferences, TapeHessian, TapeJacobian,
 };
 pub use branch::BranchStatus;
 pub use forward::Lanes;
@@ -28,7 +28,6 @@ pub use idioms::ScalarExt;
 pub use op::{Binary, Curvature, Unary};
 pub use scalar::Elementary;
 pub use tape::{Recorded, Tape, TapeError, TapeVar};
-pub use tape_backend::{TapeGradientDifferences, TapeHessian, TapeJacobian};
 pub use trace::{TraceError, Tracer};
 
 /// The num-dual crate, re-exported: user functions are generic over `num_dual::DualNum`.

@@ -69,7 +69,7 @@
 //! # Hessian-vector sweeps
 //!
 //! Scalar tapes also compile a second program for [`Tape::hvp_block`] and
-//! [`Tape::hvp_groups`] (see `segmented.rs` for the details):
+//! [`Tape::hvp_groups`] (see `segmented/` for the details):
 //!
 //! * **folding**: instructions whose node has a constant adjoint (read only by affine
 //!   operations down to the output: the accumulation `s = s + term`, scalings, shifts) are
@@ -91,7 +91,7 @@
 //! (`(x_p − x_q)⁴` twice, `cos x_p`). Values are unchanged by fusion; derivatives agree with
 //! the general program to a few ulps of the block's largest entry (tests check 1e-14).
 //!
-//! # Speed
+//! # What a Hessian-vector sweep carries
 //!
 //! Hessian-vector sweeps carry tangent and adjoint-tangent lanes only at *curved* nodes:
 //! arguments of operations with second derivatives and everything upstream of them
@@ -103,29 +103,8 @@
 //! dense sweep with the 0/1 directions. The sweeps of the Hessian program index their
 //! buffers without bounds checks (validated program, checked buffer lengths: about 10 %).
 //!
-//! Method: a throw-away release program (path dependency on this crate, one thread), the
-//! minimum of 15 calls (7 at n = 10⁶) after two warm-up calls, against the f64 evaluation
-//! of the same generic function (the benchmark's forms: `x·x`, `d2 = d·d`, `d2·d2`);
-//! points `x_i = 0.5 + 0.3 sin(0.7 i)`; groups `j mod 2`, `j mod 3` (Rosenbrock),
-//! `(r + c) mod 3`, `(r + 3c) mod 5` (grid). On a 2-core AMD EPYC VM (Rust 1.95, shared
-//! with other builds); "before" is the previous version of this table (one forward and one
-//! reverse sweep of the general program over the whole tape):
-//!
-//! | case | f64 | tape eval | gradient | `hvp_groups` | before |
-//! |---|---|---|---|---|---|
-//! | Rosenbrock 10⁵ (8·10⁵ recorded, 2·10⁵ replayed), p = 2 | 0.081 ms | 1.1 ms | 2.9 ms | 1.77 ms | 4.4 ms |
-//! | Rosenbrock 10⁵, p = 3 | | | | 1.89 ms | 4.9 ms |
-//! | Rosenbrock 10⁶, p = 2 | 0.81 ms | 13 ms | 32 ms | 20.3 ms | 46 ms |
-//! | Rosenbrock 10⁶, p = 3 | | | | 22.4 ms | 52 ms |
-//! | grid 316² (10⁶ recorded, 3·10⁵ replayed), p = 3 | 0.87 ms | 1.9 ms | 5.5 ms | 3.9 ms | 6.8 ms |
-//! | grid 316², p = 5 | | | | 4.4 ms | 8.0 ms |
-//! | grid 1000², p = 3 | 8.8 ms | 22 ms | 57 ms | 44 ms | 70 ms |
-//! | grid 1000², p = 5 | | | | 49 ms | 78 ms |
-//!
-//! Rosenbrock's Hessian-vector block now costs 11–13 times the 0.16 ms / 1.7 ms f64
-//! reference time of the issue (22–25 times the f64 time measured here), the grid's 4.5–5.5
-//! f64 evaluations. At n = 10⁶ the sweep is bound by memory traffic (instructions, the
-//! n×p tangent, adjoint-tangent and result blocks), not by arithmetic.
+//! Timings of these sweeps (Rosenbrock and the grid energy up to n = 10⁶, against the f64
+//! evaluation) and how they were taken: `papers/ad-backends.md`, "The tape's sweeps alone".
 
 mod program;
 mod recorded;

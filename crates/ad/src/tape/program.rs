@@ -1,59 +1,44 @@
-//! The instruction set of the tape and the replay program compiled from a recording: dead
-//! code removed, every node given a storage slot (slots are reused once a node is dead), and
-//! the instruction stream pre-decoded into 16-byte records.
+//! The instruction set of the tape (the opcodes [`Code`], generated from the table of
+//! elementary operations in [`crate::op`]) and the replay program compiled from a
+//! recording: dead code removed, every node given a storage slot (slots are reused once a
+//! node is dead), and the instruction stream pre-decoded into 16-byte records.
 
 use std::cmp::Ordering;
 
-use crate::op::{Binary, Unary};
+// `Code` and its mapping to and from the operations, generated from the table of
+// `crate::op`.
+crate::op::opcodes!();
 
-/// Operation codes. Constant-carrying operations keep their constant in the constant array
-/// (`Powi` keeps its exponent there as an `f64`, exact for every `i32`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[repr(u8)]
-pub(crate) enum Code {
-    Const,
-    Neg,
-    Recip,
-    Sqrt,
-    Cbrt,
-    Exp,
-    Exp2,
-    ExpM1,
-    Ln,
-    Log2,
-    Log10,
-    Ln1p,
-    Sin,
-    Cos,
-    Tan,
-    Asin,
-    Acos,
-    Atan,
-    Sinh,
-    Cosh,
-    Tanh,
-    Asinh,
-    Acosh,
-    Atanh,
-    Abs,
-    AddC,
-    MulC,
-    SubFromC,
-    DivC,
-    RemC,
-    CRem,
-    /// `x²` (`Powi(2)`, the most common power, decoded without its exponent).
-    Sq,
-    Powi,
-    Powf,
-    Add,
-    Sub,
-    Mul,
-    Div,
-    Rem,
-    Atan2,
-    /// Segmented programs only: `u2(u1(α·a [+ β·b] [+ γ]))` (see `segmented`).
-    Fused,
+/// The constant of a constant-carrying operation as the constant array stores it: an
+/// `f64`, exact for every `i32` exponent.
+pub(crate) trait Stored: Copy {
+    /// The stored value.
+    fn stored(self) -> f64;
+    /// The constant back from its stored value.
+    fn from_stored(c: f64) -> Self;
+}
+
+impl Stored for f64 {
+    #[inline(always)]
+    fn stored(self) -> f64 {
+        self
+    }
+    #[inline(always)]
+    fn from_stored(c: f64) -> f64 {
+        c
+    }
+}
+
+impl Stored for i32 {
+    #[inline(always)]
+    fn stored(self) -> f64 {
+        f64::from(self)
+    }
+    /// The exponent was stored from an `i32`.
+    #[inline(always)]
+    fn from_stored(c: f64) -> i32 {
+        c as i32
+    }
 }
 
 /// What the reverse sweep needs from the forward sweep of one instruction.
@@ -72,157 +57,6 @@ pub(crate) enum Kind {
 }
 
 impl Code {
-    /// The code and the constant of a unary operation.
-    pub(crate) fn of_unary(op: Unary) -> (Code, f64) {
-        use Unary::*;
-        match op {
-            Neg => (Code::Neg, 0.0),
-            Recip => (Code::Recip, 0.0),
-            Sqrt => (Code::Sqrt, 0.0),
-            Cbrt => (Code::Cbrt, 0.0),
-            Exp => (Code::Exp, 0.0),
-            Exp2 => (Code::Exp2, 0.0),
-            ExpM1 => (Code::ExpM1, 0.0),
-            Ln => (Code::Ln, 0.0),
-            Log2 => (Code::Log2, 0.0),
-            Log10 => (Code::Log10, 0.0),
-            Ln1p => (Code::Ln1p, 0.0),
-            Sin => (Code::Sin, 0.0),
-            Cos => (Code::Cos, 0.0),
-            Tan => (Code::Tan, 0.0),
-            Asin => (Code::Asin, 0.0),
-            Acos => (Code::Acos, 0.0),
-            Atan => (Code::Atan, 0.0),
-            Sinh => (Code::Sinh, 0.0),
-            Cosh => (Code::Cosh, 0.0),
-            Tanh => (Code::Tanh, 0.0),
-            Asinh => (Code::Asinh, 0.0),
-            Acosh => (Code::Acosh, 0.0),
-            Atanh => (Code::Atanh, 0.0),
-            Abs => (Code::Abs, 0.0),
-            AddConst(c) => (Code::AddC, c),
-            MulConst(c) => (Code::MulC, c),
-            SubFromConst(c) => (Code::SubFromC, c),
-            DivConst(c) => (Code::DivC, c),
-            RemConst(c) => (Code::RemC, c),
-            ConstRem(c) => (Code::CRem, c),
-            Powi(2) => (Code::Sq, 2.0),
-            Powi(n) => (Code::Powi, f64::from(n)),
-            Powf(a) => (Code::Powf, a),
-        }
-    }
-
-    /// The code of a binary operation.
-    pub(crate) fn of_binary(op: Binary) -> Code {
-        match op {
-            Binary::Add => Code::Add,
-            Binary::Sub => Code::Sub,
-            Binary::Mul => Code::Mul,
-            Binary::Div => Code::Div,
-            Binary::Rem => Code::Rem,
-            Binary::Atan2 => Code::Atan2,
-        }
-    }
-
-    /// The unary operation of a unary code with its constant (`None` for the others).
-    pub(crate) fn unary(self, c: f64) -> Option<Unary> {
-        use Unary::*;
-        Some(match self {
-            Code::Neg => Neg,
-            Code::Recip => Recip,
-            Code::Sqrt => Sqrt,
-            Code::Cbrt => Cbrt,
-            Code::Exp => Exp,
-            Code::Exp2 => Exp2,
-            Code::ExpM1 => ExpM1,
-            Code::Ln => Ln,
-            Code::Log2 => Log2,
-            Code::Log10 => Log10,
-            Code::Ln1p => Ln1p,
-            Code::Sin => Sin,
-            Code::Cos => Cos,
-            Code::Tan => Tan,
-            Code::Asin => Asin,
-            Code::Acos => Acos,
-            Code::Atan => Atan,
-            Code::Sinh => Sinh,
-            Code::Cosh => Cosh,
-            Code::Tanh => Tanh,
-            Code::Asinh => Asinh,
-            Code::Acosh => Acosh,
-            Code::Atanh => Atanh,
-            Code::Abs => Abs,
-            Code::AddC => AddConst(c),
-            Code::MulC => MulConst(c),
-            Code::SubFromC => SubFromConst(c),
-            Code::DivC => DivConst(c),
-            Code::RemC => RemConst(c),
-            Code::CRem => ConstRem(c),
-            Code::Sq => Powi(2),
-            // The exponent was stored from an i32.
-            Code::Powi => Powi(c as i32),
-            Code::Powf => Powf(c),
-            Code::Const
-            | Code::Add
-            | Code::Sub
-            | Code::Mul
-            | Code::Div
-            | Code::Rem
-            | Code::Atan2
-            | Code::Fused => return None,
-        })
-    }
-
-    /// The binary operation of a binary code.
-    pub(crate) fn binary(self) -> Option<Binary> {
-        Some(match self {
-            Code::Add => Binary::Add,
-            Code::Sub => Binary::Sub,
-            Code::Mul => Binary::Mul,
-            Code::Div => Binary::Div,
-            Code::Rem => Binary::Rem,
-            Code::Atan2 => Binary::Atan2,
-            _ => return None,
-        })
-    }
-
-    /// Number of node arguments.
-    pub(crate) fn arity(self) -> usize {
-        match self {
-            Code::Const => 0,
-            Code::Add | Code::Sub | Code::Mul | Code::Div | Code::Rem | Code::Atan2 => 2,
-            _ => 1,
-        }
-    }
-
-    /// Whether the instruction reads a constant from the constant array.
-    pub(crate) fn has_constant(self) -> bool {
-        matches!(
-            self,
-            Code::Const
-                | Code::AddC
-                | Code::MulC
-                | Code::SubFromC
-                | Code::DivC
-                | Code::RemC
-                | Code::CRem
-                | Code::Powi
-                | Code::Powf
-        )
-    }
-
-    /// What the reverse sweep needs stored (derived from the curvature classes of
-    /// [`crate::op`]).
-    pub(crate) fn kind(self) -> Kind {
-        match self {
-            Code::Const => Kind::Leaf,
-            Code::Neg | Code::AddC | Code::MulC | Code::SubFromC | Code::RemC => Kind::Affine,
-            Code::Add | Code::Sub => Kind::Affine,
-            Code::Abs | Code::CRem | Code::Rem => Kind::First,
-            _ => Kind::Full,
-        }
-    }
-
     /// Values stored per instruction by a first-order forward sweep.
     pub(crate) fn first_len(self) -> usize {
         match self.kind() {
@@ -396,24 +230,8 @@ impl Program {
         for &o in outputs {
             last[o as usize] = end;
         }
-        // Buckets of nodes dying at each position (CSR); position `end` never frees.
-        let mut start = vec![0usize; len + 2];
-        for &l in &last {
-            if l != NONE {
-                start[l as usize + 1] += 1;
-            }
-        }
-        for i in 0..=len {
-            start[i + 1] += start[i];
-        }
-        let mut fill = start.clone();
-        let mut dying = vec![0u32; start[len + 1]];
-        for (v, &l) in last.iter().enumerate() {
-            if l != NONE {
-                dying[fill[l as usize]] = v as u32;
-                fill[l as usize] += 1;
-            }
-        }
+        // Nodes dying at each position; position `end` never frees.
+        let (start, dying) = dying_buckets(&last, len);
         // Slot allocation: inputs in slots 0..n, then a LIFO free list.
         let mut slot = vec![NONE; nodes];
         let mut free: Vec<u32> = Vec::new();
@@ -459,19 +277,7 @@ impl Program {
             });
             p += 1;
         }
-        let map = |op: Operand| match op {
-            Operand::Node(v) => Operand::Node(slot[v as usize]),
-            c => c,
-        };
-        let guards = guards_prog
-            .into_iter()
-            .map(|(pos, g)| Guard {
-                pos,
-                lhs: map(g.lhs),
-                rhs: map(g.rhs),
-                outcome: g.outcome,
-            })
-            .collect();
+        let guards = relocate_guards(guards_prog, |v| slot[v as usize]);
         Program {
             n,
             nslots: nslots as usize,
@@ -488,4 +294,45 @@ impl Program {
 pub(crate) fn push_const(consts: &mut Vec<f64>, c: f64) -> u32 {
     consts.push(c);
     (consts.len() - 1) as u32
+}
+
+/// The entries dying at each position, as buckets: the `v` with `last[v] = p` are
+/// `dying[start[p]..start[p + 1]]`, ascending (`NONE` entries are in none). Positions run
+/// to `len` inclusive.
+pub(crate) fn dying_buckets(last: &[u32], len: usize) -> (Vec<usize>, Vec<u32>) {
+    let mut start = vec![0usize; len + 2];
+    for &l in last {
+        if l != NONE {
+            start[l as usize + 1] += 1;
+        }
+    }
+    for i in 0..=len {
+        start[i + 1] += start[i];
+    }
+    let mut fill = start.clone();
+    let mut dying = vec![0u32; start[len + 1]];
+    for (v, &l) in last.iter().enumerate() {
+        if l != NONE {
+            dying[fill[l as usize]] = v as u32;
+            fill[l as usize] += 1;
+        }
+    }
+    (start, dying)
+}
+
+/// Guards at their program positions with their node operands mapped to slots by `slot`.
+pub(crate) fn relocate_guards(guards: Vec<(u32, Guard)>, slot: impl Fn(u32) -> u32) -> Vec<Guard> {
+    let map = |op: Operand| match op {
+        Operand::Node(v) => Operand::Node(slot(v)),
+        c => c,
+    };
+    guards
+        .into_iter()
+        .map(|(pos, g)| Guard {
+            pos,
+            lhs: map(g.lhs),
+            rhs: map(g.rhs),
+            outcome: g.outcome,
+        })
+        .collect()
 }

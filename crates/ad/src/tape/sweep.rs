@@ -10,7 +10,7 @@
 #![allow(clippy::needless_range_loop)] // lane loops index several arrays at once
 
 use super::program::{Code, Guard, Ins, Kind, Operand, Program};
-use crate::op::{Binary, Curvature, Unary};
+use crate::op::{Binary, Curvature, code_match};
 
 /// Largest number of lanes of one sweep; wider blocks are split into chunks.
 pub(crate) const MAX_LANES: usize = 8;
@@ -56,6 +56,43 @@ pub(crate) fn load<const P: usize>(v: &[f64], s: usize) -> [f64; P] {
     out
 }
 
+/// `w·t`, lane by lane.
+#[inline(always)]
+pub(crate) fn scaled<const P: usize>(w: f64, t: &[f64; P]) -> [f64; P] {
+    let mut out = [0.0; P];
+    for l in 0..P {
+        out[l] = w * t[l];
+    }
+    out
+}
+
+/// `u·s + w·t`, lane by lane.
+#[inline(always)]
+pub(crate) fn combined<const P: usize>(u: f64, s: &[f64; P], w: f64, t: &[f64; P]) -> [f64; P] {
+    let mut out = [0.0; P];
+    for l in 0..P {
+        out[l] = u * s[l] + w * t[l];
+    }
+    out
+}
+
+/// The second-order tangent terms of a binary operation, `qa = faa·ta + fab·tb` and
+/// `qb = fab·ta + fbb·tb`, without the products its curvature makes zero.
+#[inline(always)]
+pub(crate) fn binary_terms<const P: usize>(
+    curvature: Curvature,
+    (faa, fab, fbb): (f64, f64, f64),
+    ta: &[f64; P],
+    tb: &[f64; P],
+) -> ([f64; P], [f64; P]) {
+    match curvature {
+        Curvature::Linear => ([0.0; P], [0.0; P]),
+        Curvature::Bilinear => (scaled(fab, tb), scaled(fab, ta)),
+        Curvature::NonlinearInSecond => (scaled(fab, tb), combined(fab, ta, fbb, tb)),
+        Curvature::Nonlinear => (combined(faa, ta, fab, tb), combined(fab, ta, fbb, tb)),
+    }
+}
+
 /// A forward sweep over `ins` with `P` tangent lanes (0: values only). With `PUSH`, stores
 /// what the reverse sweep needs: first derivatives if `P == 0`, first derivatives and
 /// second-order tangent terms otherwise. Returns the new stack pointer.
@@ -75,18 +112,15 @@ pub(crate) fn forward<const P: usize, const PUSH: bool>(
         // Lanes of this instruction's own tangent: all of them for a JVP, and for an HVP
         // only when the node is upstream of a curved operation (see `Program`).
         let lanes = P > 0 && (!PUSH || i.curved);
+        // `un!(Kind, rule)`, `bin!(Kind, op)`: the step of one opcode (see `crate::op`).
         macro_rules! un {
-            ($op:expr, $kind:expr) => {{
-                let op: Unary = $op;
-                un!(@ op.eval(val[a]), $kind)
-            }};
-            (@ $eval:expr, $kind:expr) => {{
+            ($kind:ident, $eval:expr) => {{
                 let (v, d1, d2) = $eval;
                 val[d] = v;
-                if PUSH && $kind != Kind::Affine {
+                if PUSH && Kind::$kind != Kind::Affine {
                     stack[sp] = d1;
                     sp += 1;
-                    if P > 0 && $kind == Kind::Full {
+                    if P > 0 && Kind::$kind == Kind::Full {
                         let ta = load::<P>(tan, a);
                         for l in 0..P {
                             stack[sp + l] = d2 * ta[l];
@@ -95,157 +129,45 @@ pub(crate) fn forward<const P: usize, const PUSH: bool>(
                     }
                 }
                 if lanes {
-                    let ta = load::<P>(tan, a);
-                    let mut tz = [0.0; P];
-                    for l in 0..P {
-                        tz[l] = d1 * ta[l];
-                    }
+                    let tz = scaled(d1, &load::<P>(tan, a));
                     tan[d * P..d * P + P].copy_from_slice(&tz);
                 }
             }};
         }
         macro_rules! bin {
-            ($op:expr, $kind:expr) => {{
+            ($kind:ident, $op:expr) => {{
                 let op: Binary = $op;
                 let (v, fa, fb, faa, fab, fbb) = op.eval(val[a], val[b]);
                 val[d] = v;
-                if PUSH && $kind != Kind::Affine {
+                if PUSH && Kind::$kind != Kind::Affine {
                     stack[sp] = fa;
                     stack[sp + 1] = fb;
                     sp += 2;
-                    if P > 0 && $kind == Kind::Full {
-                        let ta = load::<P>(tan, a);
-                        let tb = load::<P>(tan, b);
-                        let (qa, qb) = stack[sp..sp + 2 * P].split_at_mut(P);
-                        match op.curvature() {
-                            Curvature::Linear => {
-                                qa.fill(0.0);
-                                qb.fill(0.0);
-                            }
-                            Curvature::Bilinear => {
-                                for l in 0..P {
-                                    qa[l] = fab * tb[l];
-                                    qb[l] = fab * ta[l];
-                                }
-                            }
-                            Curvature::NonlinearInSecond => {
-                                for l in 0..P {
-                                    qa[l] = fab * tb[l];
-                                    qb[l] = fab * ta[l] + fbb * tb[l];
-                                }
-                            }
-                            Curvature::Nonlinear => {
-                                for l in 0..P {
-                                    qa[l] = faa * ta[l] + fab * tb[l];
-                                    qb[l] = fab * ta[l] + fbb * tb[l];
-                                }
-                            }
-                        }
+                    if P > 0 && Kind::$kind == Kind::Full {
+                        let (ta, tb) = (load::<P>(tan, a), load::<P>(tan, b));
+                        let (qa, qb) = binary_terms(op.curvature(), (faa, fab, fbb), &ta, &tb);
+                        stack[sp..sp + P].copy_from_slice(&qa);
+                        stack[sp + P..sp + 2 * P].copy_from_slice(&qb);
                         sp += 2 * P;
                     }
                 }
                 if lanes {
-                    let ta = load::<P>(tan, a);
-                    let tb = load::<P>(tan, b);
-                    let mut tz = [0.0; P];
-                    for l in 0..P {
-                        tz[l] = fa * ta[l] + fb * tb[l];
-                    }
+                    let tz = combined(fa, &load::<P>(tan, a), fb, &load::<P>(tan, b));
                     tan[d * P..d * P + P].copy_from_slice(&tz);
                 }
             }};
         }
-        match i.code {
+        code_match!(i.code, val[a], consts[b], un, bin, {
             Code::Const => {
                 val[d] = consts[b];
                 if lanes {
                     tan[d * P..d * P + P].fill(0.0);
                 }
             }
-            Code::Neg => un!(@ fast::neg(val[a]), Kind::Affine),
-            Code::Recip => un!(Unary::Recip, Kind::Full),
-            Code::Sqrt => un!(Unary::Sqrt, Kind::Full),
-            Code::Cbrt => un!(Unary::Cbrt, Kind::Full),
-            Code::Exp => un!(Unary::Exp, Kind::Full),
-            Code::Exp2 => un!(Unary::Exp2, Kind::Full),
-            Code::ExpM1 => un!(Unary::ExpM1, Kind::Full),
-            Code::Ln => un!(Unary::Ln, Kind::Full),
-            Code::Log2 => un!(Unary::Log2, Kind::Full),
-            Code::Log10 => un!(Unary::Log10, Kind::Full),
-            Code::Ln1p => un!(Unary::Ln1p, Kind::Full),
-            Code::Sin => un!(Unary::Sin, Kind::Full),
-            Code::Cos => un!(Unary::Cos, Kind::Full),
-            Code::Tan => un!(Unary::Tan, Kind::Full),
-            Code::Asin => un!(Unary::Asin, Kind::Full),
-            Code::Acos => un!(Unary::Acos, Kind::Full),
-            Code::Atan => un!(Unary::Atan, Kind::Full),
-            Code::Sinh => un!(Unary::Sinh, Kind::Full),
-            Code::Cosh => un!(Unary::Cosh, Kind::Full),
-            Code::Tanh => un!(Unary::Tanh, Kind::Full),
-            Code::Asinh => un!(Unary::Asinh, Kind::Full),
-            Code::Acosh => un!(Unary::Acosh, Kind::Full),
-            Code::Atanh => un!(Unary::Atanh, Kind::Full),
-            Code::Abs => un!(Unary::Abs, Kind::First),
-            Code::AddC => un!(@ fast::add_c(val[a], consts[b]), Kind::Affine),
-            Code::MulC => un!(@ fast::mul_c(val[a], consts[b]), Kind::Affine),
-            Code::SubFromC => un!(@ fast::sub_from_c(val[a], consts[b]), Kind::Affine),
-            Code::DivC => un!(Unary::DivConst(consts[b]), Kind::Full),
-            Code::RemC => un!(Unary::RemConst(consts[b]), Kind::Affine),
-            Code::CRem => un!(Unary::ConstRem(consts[b]), Kind::First),
-            Code::Sq => un!(@ fast::sq(val[a]), Kind::Full),
-            Code::Powi => un!(Unary::Powi(consts[b] as i32), Kind::Full),
-            Code::Powf => un!(Unary::Powf(consts[b]), Kind::Full),
-            Code::Add => bin!(Binary::Add, Kind::Affine),
-            Code::Sub => bin!(Binary::Sub, Kind::Affine),
-            Code::Mul => bin!(Binary::Mul, Kind::Full),
-            Code::Div => bin!(Binary::Div, Kind::Full),
-            Code::Rem => bin!(Binary::Rem, Kind::First),
-            Code::Atan2 => bin!(Binary::Atan2, Kind::Full),
             Code::Fused => unreachable!("fused instructions only occur in segmented programs"),
-        }
+        });
     }
     sp
-}
-
-/// The constant first derivative of an affine unary instruction.
-#[inline(always)]
-fn slope(code: Code, c: f64) -> f64 {
-    match code {
-        Code::AddC => fast::add_c(0.0, c).1,
-        Code::MulC => fast::mul_c(0.0, c).1,
-        Code::SubFromC => fast::sub_from_c(0.0, c).1,
-        _ => Unary::RemConst(c).eval(0.0).1,
-    }
-}
-
-/// Inlined copies of the cheapest rules of [`Unary::eval`] (`Unary::eval` is too large to
-/// be inlined into the sweeps). The tests check that they agree with it bit for bit.
-pub(crate) mod fast {
-    /// `−x`
-    #[inline(always)]
-    pub(crate) fn neg(x: f64) -> (f64, f64, f64) {
-        (-x, -1.0, 0.0)
-    }
-    /// `x + c`
-    #[inline(always)]
-    pub(crate) fn add_c(x: f64, c: f64) -> (f64, f64, f64) {
-        (x + c, 1.0, 0.0)
-    }
-    /// `c · x`
-    #[inline(always)]
-    pub(crate) fn mul_c(x: f64, c: f64) -> (f64, f64, f64) {
-        (c * x, c, 0.0)
-    }
-    /// `c − x`
-    #[inline(always)]
-    pub(crate) fn sub_from_c(x: f64, c: f64) -> (f64, f64, f64) {
-        (c - x, -1.0, 0.0)
-    }
-    /// `x²`
-    #[inline(always)]
-    pub(crate) fn sq(x: f64) -> (f64, f64, f64) {
-        (x * x, 2.0 * x, 2.0)
-    }
 }
 
 /// A first-order reverse sweep with `A` adjoint lanes, popping what
@@ -272,30 +194,30 @@ pub(crate) fn reverse_first<const A: usize>(
                 }
             }};
         }
-        match i.code {
-            Code::Const => {}
-            Code::Add => {
-                to!(a, Binary::Add.eval(0.0, 0.0).1);
-                to!(b, Binary::Add.eval(0.0, 0.0).2);
-            }
-            Code::Sub => {
-                to!(a, Binary::Sub.eval(0.0, 0.0).1);
-                to!(b, Binary::Sub.eval(0.0, 0.0).2);
-            }
-            Code::Neg => to!(a, fast::neg(0.0).1),
-            c @ (Code::AddC | Code::MulC | Code::SubFromC | Code::RemC) => {
-                to!(a, slope(c, consts[b]))
-            }
-            Code::Mul | Code::Div | Code::Rem | Code::Atan2 => {
+        macro_rules! un {
+            (Affine, $rule:expr) => {
+                to!(a, $rule.1)
+            };
+            ($kind:ident, $rule:expr) => {{
+                sp -= 1;
+                to!(a, stack[sp]);
+            }};
+        }
+        macro_rules! bin {
+            (Affine, $op:expr) => {{
+                to!(a, $op.eval(0.0, 0.0).1);
+                to!(b, $op.eval(0.0, 0.0).2);
+            }};
+            ($kind:ident, $op:expr) => {{
                 sp -= 2;
                 to!(a, stack[sp]);
                 to!(b, stack[sp + 1]);
-            }
-            _ => {
-                sp -= 1;
-                to!(a, stack[sp]);
-            }
+            }};
         }
+        code_match!(i.code, 0.0, consts[b], un, bin, {
+            Code::Const => {}
+            Code::Fused => unreachable!("fused instructions only occur in segmented programs"),
+        });
     }
     debug_assert_eq!(sp, 0);
 }
@@ -351,39 +273,39 @@ pub(crate) fn reverse_second<const P: usize>(
                 }
             }};
         }
-        match i.code {
-            Code::Const => {}
-            Code::Add => {
-                to!(a, Binary::Add.eval(0.0, 0.0).1);
-                to!(b, Binary::Add.eval(0.0, 0.0).2);
-            }
-            Code::Sub => {
-                to!(a, Binary::Sub.eval(0.0, 0.0).1);
-                to!(b, Binary::Sub.eval(0.0, 0.0).2);
-            }
-            Code::Neg => to!(a, fast::neg(0.0).1),
-            c @ (Code::AddC | Code::MulC | Code::SubFromC | Code::RemC) => {
-                to!(a, slope(c, consts[b]))
-            }
-            Code::Abs | Code::CRem => {
+        macro_rules! un {
+            (Affine, $rule:expr) => {
+                to!(a, $rule.1)
+            };
+            (First, $rule:expr) => {{
                 sp -= 1;
                 to!(a, stack[sp]);
-            }
-            Code::Rem => {
+            }};
+            (Full, $rule:expr) => {{
+                sp -= 1 + P;
+                to!(a, stack[sp], &stack[sp + 1..sp + 1 + P]);
+            }};
+        }
+        macro_rules! bin {
+            (Affine, $op:expr) => {{
+                to!(a, $op.eval(0.0, 0.0).1);
+                to!(b, $op.eval(0.0, 0.0).2);
+            }};
+            (First, $op:expr) => {{
                 sp -= 2;
                 to!(a, stack[sp]);
                 to!(b, stack[sp + 1]);
-            }
-            Code::Mul | Code::Div | Code::Atan2 => {
+            }};
+            (Full, $op:expr) => {{
                 sp -= 2 + 2 * P;
                 to!(a, stack[sp], &stack[sp + 2..sp + 2 + P]);
                 to!(b, stack[sp + 1], &stack[sp + 2 + P..sp + 2 + 2 * P]);
-            }
-            _ => {
-                sp -= 1 + P;
-                to!(a, stack[sp], &stack[sp + 1..sp + 1 + P]);
-            }
+            }};
         }
+        code_match!(i.code, 0.0, consts[b], un, bin, {
+            Code::Const => {}
+            Code::Fused => unreachable!("fused instructions only occur in segmented programs"),
+        });
     }
     debug_assert_eq!(sp, 0);
 }
@@ -442,28 +364,4 @@ pub(crate) fn run_forward<const P: usize, const PUSH: bool>(
     }
     sp = forward::<P, PUSH>(&prog.ins[start..], &prog.consts, val, tan, stack, sp);
     Ok(sp)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::fast;
-    use crate::op::Unary;
-
-    /// The inlined rules equal `Unary::eval` bit for bit.
-    #[test]
-    fn fast_rules_equal_unary_eval() {
-        let bits = |t: (f64, f64, f64)| (t.0.to_bits(), t.1.to_bits(), t.2.to_bits());
-        for x in [0.0, -0.0, 1.5, -2.25, 1e300, -3e-310, f64::INFINITY, 0.1] {
-            assert_eq!(bits(fast::neg(x)), bits(Unary::Neg.eval(x)));
-            assert_eq!(bits(fast::sq(x)), bits(Unary::Powi(2).eval(x)));
-            for c in [0.5, -3.0, 7e10] {
-                assert_eq!(bits(fast::add_c(x, c)), bits(Unary::AddConst(c).eval(x)));
-                assert_eq!(bits(fast::mul_c(x, c)), bits(Unary::MulConst(c).eval(x)));
-                assert_eq!(
-                    bits(fast::sub_from_c(x, c)),
-                    bits(Unary::SubFromConst(c).eval(x))
-                );
-            }
-        }
-    }
 }

@@ -9,6 +9,7 @@
 //! | [`RowLeastSquaresDecoder`] | random probes, samples given by the caller | one d_i×p mat-vec per row |
 //! | [`SymmetricLeastSquaresDecoder`] | symmetric random probes ("half-sample") | sparse Cholesky solves of the normal equations, one refinement step |
 
+mod dense_qr;
 mod gather;
 mod roll;
 mod row_lstsq;

@@ -2,7 +2,9 @@
 //! forward-over-reverse sweep, Jacobian products by forward or reverse lanes. The tape is
 //! re-recorded when a replay meets a changed branch ([`Recorded`]).
 
-use crate::backend::{AdError, BranchStatus, HessianBackend, JacobianBackend, SeedBlock};
+use super::{
+    AdError, BranchStatus, Differencer, Differences, HessianBackend, JacobianBackend, SeedBlock,
+};
 use crate::function::{ScalarFunction, VectorFunction};
 use crate::tape::{Recorded, TapeError, TapeVar};
 
@@ -20,6 +22,37 @@ fn status(rec: &Recorded<Boxed>) -> BranchStatus {
     }
 }
 
+/// The recording of a scalar function and its one-value output buffer: what the two
+/// Hessian backends share (values, gradients, branches, re-recording).
+struct ScalarTape {
+    rec: Recorded<Boxed>,
+    value: [f64; 1],
+}
+
+impl ScalarTape {
+    fn new<F: ScalarFunction + 'static>(f: F, x0: &[f64]) -> Result<Self, AdError> {
+        let boxed: Boxed = Box::new(move |x: &[TapeVar]| vec![f.eval(x)]);
+        Ok(Self {
+            rec: Recorded::new(boxed, x0)?,
+            value: [0.0],
+        })
+    }
+
+    fn value(&mut self, x: &[f64]) -> Result<f64, AdError> {
+        self.rec.eval(x, &mut self.value)?;
+        Ok(self.value[0])
+    }
+
+    fn gradient(&mut self, x: &[f64], grad: &mut [f64]) -> Result<f64, AdError> {
+        Ok(self.rec.gradient(x, grad)?)
+    }
+
+    fn rerecord(&mut self, x: &[f64]) -> Result<bool, AdError> {
+        self.rec.rerecord(x)?;
+        Ok(true)
+    }
+}
+
 impl From<TapeError> for AdError {
     fn from(e: TapeError) -> Self {
         AdError::Tape(e)
@@ -28,15 +61,14 @@ impl From<TapeError> for AdError {
 
 /// Hessian products from the tape of a [`ScalarFunction`].
 pub struct TapeHessian {
-    rec: Recorded<Boxed>,
+    tape: ScalarTape,
     n: usize,
-    value: [f64; 1],
 }
 
 impl std::fmt::Debug for TapeHessian {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TapeHessian")
-            .field("rec", &self.rec)
+            .field("rec", &self.tape.rec)
             .finish_non_exhaustive()
     }
 }
@@ -44,17 +76,15 @@ impl std::fmt::Debug for TapeHessian {
 impl TapeHessian {
     /// Records `f` at `x0`.
     pub fn new<F: ScalarFunction + 'static>(f: F, x0: &[f64]) -> Result<Self, AdError> {
-        let boxed: Boxed = Box::new(move |x: &[TapeVar]| vec![f.eval(x)]);
         Ok(Self {
-            rec: Recorded::new(boxed, x0)?,
+            tape: ScalarTape::new(f, x0)?,
             n: x0.len(),
-            value: [0.0],
         })
     }
 
     /// The recording (length, guards, re-recordings).
     pub fn recorded(&self) -> &Recorded<Boxed> {
-        &self.rec
+        &self.tape.rec
     }
 }
 
@@ -68,12 +98,11 @@ impl HessianBackend for TapeHessian {
     }
 
     fn value(&mut self, x: &[f64]) -> Result<f64, AdError> {
-        self.rec.eval(x, &mut self.value)?;
-        Ok(self.value[0])
+        self.tape.value(x)
     }
 
     fn gradient(&mut self, x: &[f64], grad: &mut [f64]) -> Result<f64, AdError> {
-        Ok(self.rec.gradient(x, grad)?)
+        self.tape.gradient(x, grad)
     }
 
     fn hvp_block(
@@ -82,19 +111,19 @@ impl HessianBackend for TapeHessian {
         seeds: SeedBlock<'_>,
         out: &mut [f64],
     ) -> Result<(), AdError> {
+        let rec = &mut self.tape.rec;
         match seeds {
-            SeedBlock::Groups { group, probes } => self.rec.hvp_groups(x, group, probes, out)?,
-            SeedBlock::Dense { values, .. } => self.rec.hvp_block(x, values, out)?,
+            SeedBlock::Groups { group, probes } => rec.hvp_groups(x, group, probes, out)?,
+            SeedBlock::Dense { values, .. } => rec.hvp_block(x, values, out)?,
         }
         Ok(())
     }
     fn branches(&self) -> BranchStatus {
-        status(&self.rec)
+        status(&self.tape.rec)
     }
 
     fn rerecord(&mut self, x: &[f64]) -> Result<bool, AdError> {
-        self.rec.rerecord(x)?;
-        Ok(true)
+        self.tape.rerecord(x)
     }
 }
 
@@ -135,14 +164,19 @@ impl TapeJacobian {
             dense: Vec::new(),
         })
     }
+}
 
-    /// Group seeds as dense 0/1 directions (the tape's lane sweeps take dense blocks).
-    fn dense_of(&mut self, seeds: SeedBlock<'_>, rows: usize) -> &[f64] {
-        let p = seeds.probes();
-        self.dense.clear();
-        self.dense
-            .extend((0..rows * p).map(|k| seeds.at(k / p, k % p)));
-        &self.dense
+/// The directions of a seed block as the tape's lane sweeps take them: dense blocks as
+/// they are, group seeds as dense 0/1 directions (`rows` × p) written into `dense`.
+fn dense_directions<'a>(seeds: SeedBlock<'a>, rows: usize, dense: &'a mut Vec<f64>) -> &'a [f64] {
+    match seeds {
+        SeedBlock::Dense { values, .. } => values,
+        SeedBlock::Groups { .. } => {
+            let p = seeds.probes();
+            dense.clear();
+            dense.extend((0..rows * p).map(|k| seeds.at(k / p, k % p)));
+            dense
+        }
     }
 }
 
@@ -165,14 +199,7 @@ impl JacobianBackend for TapeJacobian {
         seeds: SeedBlock<'_>,
         out: &mut [f64],
     ) -> Result<(), AdError> {
-        let n = self.n;
-        let dirs = match seeds {
-            SeedBlock::Dense { values, .. } => values,
-            SeedBlock::Groups { .. } => {
-                self.dense_of(seeds, n);
-                &self.dense
-            }
-        };
+        let dirs = dense_directions(seeds, self.n, &mut self.dense);
         Ok(self.rec.jvp_block(x, dirs, out)?)
     }
 
@@ -182,14 +209,7 @@ impl JacobianBackend for TapeJacobian {
         seeds: SeedBlock<'_>,
         out: &mut [f64],
     ) -> Result<(), AdError> {
-        let m = self.m;
-        let dirs = match seeds {
-            SeedBlock::Dense { values, .. } => values,
-            SeedBlock::Groups { .. } => {
-                self.dense_of(seeds, m);
-                &self.dense
-            }
-        };
+        let dirs = dense_directions(seeds, self.m, &mut self.dense);
         Ok(self.rec.vjp_block(x, dirs, out)?)
     }
     fn branches(&self) -> BranchStatus {
@@ -210,16 +230,15 @@ impl JacobianBackend for TapeJacobian {
 /// branch of the function re-records the tape there (counted in
 /// [`branches`](HessianBackend::branches)).
 pub struct TapeGradientDifferences {
-    rec: Recorded<Boxed>,
+    tape: ScalarTape,
     n: usize,
-    diff: crate::backend::Differencer,
-    value: [f64; 1],
+    diff: Differencer,
 }
 
 impl std::fmt::Debug for TapeGradientDifferences {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TapeGradientDifferences")
-            .field("rec", &self.rec)
+            .field("rec", &self.tape.rec)
             .finish_non_exhaustive()
     }
 }
@@ -227,16 +246,14 @@ impl std::fmt::Debug for TapeGradientDifferences {
 impl TapeGradientDifferences {
     /// Records `f` at `x0`.
     pub fn new<F: ScalarFunction + 'static>(f: F, x0: &[f64]) -> Result<Self, AdError> {
-        let boxed: Boxed = Box::new(move |x: &[TapeVar]| vec![f.eval(x)]);
         let n = x0.len();
-        let rec = Recorded::new(boxed, x0)?;
+        let tape = ScalarTape::new(f, x0)?;
         // gradients run the general program: compile it at prepare
-        rec.tape().compile_general();
+        tape.rec.tape().compile_general();
         Ok(Self {
-            rec,
+            tape,
             n,
-            diff: crate::backend::Differencer::new(crate::backend::Differences::Central, n, n),
-            value: [0.0],
+            diff: Differencer::new(Differences::Central, n, n),
         })
     }
 }
@@ -251,12 +268,11 @@ impl HessianBackend for TapeGradientDifferences {
     }
 
     fn value(&mut self, x: &[f64]) -> Result<f64, AdError> {
-        self.rec.eval(x, &mut self.value)?;
-        Ok(self.value[0])
+        self.tape.value(x)
     }
 
     fn gradient(&mut self, x: &[f64], grad: &mut [f64]) -> Result<f64, AdError> {
-        Ok(self.rec.gradient(x, grad)?)
+        self.tape.gradient(x, grad)
     }
 
     fn hvp_block(
@@ -265,7 +281,7 @@ impl HessianBackend for TapeGradientDifferences {
         seeds: SeedBlock<'_>,
         out: &mut [f64],
     ) -> Result<(), AdError> {
-        let rec = &mut self.rec;
+        let rec = &mut self.tape.rec;
         self.diff.block(x, seeds, out, |x, g| {
             rec.gradient(x, g)?;
             Ok(())
@@ -278,7 +294,7 @@ impl HessianBackend for TapeGradientDifferences {
         seeds: SeedBlock<'_>,
         out: &mut [f64],
     ) -> Result<Option<&[f64]>, AdError> {
-        let rec = &mut self.rec;
+        let rec = &mut self.tape.rec;
         self.diff
             .block_scaled(x, seeds, out, |x, g| {
                 rec.gradient(x, g)?;
@@ -292,11 +308,10 @@ impl HessianBackend for TapeGradientDifferences {
     }
 
     fn branches(&self) -> BranchStatus {
-        status(&self.rec)
+        status(&self.tape.rec)
     }
 
     fn rerecord(&mut self, x: &[f64]) -> Result<bool, AdError> {
-        self.rec.rerecord(x)?;
-        Ok(true)
+        self.tape.rerecord(x)
     }
 }

@@ -1,0 +1,733 @@
+//! Compiling a recording into a [`Segmented`] program: liveness and use counts, constant
+//! adjoints (folding), fusion of unary operations of linear combinations, eager terms,
+//! segments, slot allocation, lowering to [`SIns`] records and a final validation.
+
+#![allow(clippy::needless_range_loop)] // position loops index several arrays
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+use super::flag::*;
+use super::{SIns, Segmented};
+use crate::op::{Binary, rule};
+use crate::tape::program::{Code, Guard, NONE, Operand, dying_buckets, lower, relocate_guards};
+
+/// Consecutive closed segments are merged up to at least this many instructions (fewer
+/// calls; the stack of a segment of this size fits the L1 cache with 8 lanes).
+const MIN_SEGMENT: usize = 64;
+/// Eager terms only in segments up to this length: the temporaries they write adjoints to
+/// keep their slots until the end of the segment.
+const EAGER_SEGMENT: usize = 1 << 12;
+/// Most nodes one linear argument absorbs, and the deepest chain it follows.
+const MAX_ABSORB: usize = 8;
+
+/// Whether an affine instruction can be folded into the output's affine form (its value
+/// is an affine function of its arguments; `x % c` is not).
+fn foldable(c: Code) -> bool {
+    matches!(
+        c,
+        Code::Const | Code::Add | Code::Sub | Code::Neg | Code::AddC | Code::MulC | Code::SubFromC
+    )
+}
+
+/// The operations a linear argument is made of.
+fn linear_code(c: Code) -> bool {
+    matches!(
+        c,
+        Code::Add | Code::Sub | Code::Neg | Code::AddC | Code::MulC | Code::SubFromC
+    )
+}
+
+/// Unary operations that fuse (as `u1` or `u2`).
+fn fusable_unary(c: Code) -> bool {
+    c.arity() == 1 && !linear_code(c) && c != Code::Fused && c != Code::Const
+}
+
+/// A linear argument `α·a [+ β·b] [+ γ]`, evaluated left to right.
+#[derive(Debug, Clone, Copy)]
+struct Lin {
+    terms: [(u32, f64); 2],
+    /// A unary operation applied to the node of each term (`Code::Const`: none).
+    inner: [(Code, f64); 2],
+    len: usize,
+    gamma: Option<f64>,
+    absorbed: [u32; MAX_ABSORB],
+    nabs: usize,
+}
+
+impl Lin {
+    fn leaf(v: u32, alpha: f64) -> Lin {
+        Lin {
+            terms: [(v, alpha), (NONE, 0.0)],
+            inner: [(Code::Const, 0.0); 2],
+            len: 1,
+            gamma: None,
+            absorbed: [NONE; MAX_ABSORB],
+            nabs: 0,
+        }
+    }
+
+    /// `−L`: exact (rounding to nearest is symmetric).
+    fn neg(mut self) -> Lin {
+        for t in &mut self.terms[..self.len] {
+            t.1 = -t.1;
+        }
+        self.gamma = self.gamma.map(|g| -g);
+        self
+    }
+
+    /// `L₁ + L₂` when both are bare terms and fit.
+    fn add(mut self, other: &Lin) -> Option<Lin> {
+        if self.gamma.is_some()
+            || other.gamma.is_some()
+            || self.len + other.len > 2
+            || self.nabs + other.nabs > MAX_ABSORB
+        {
+            return None;
+        }
+        self.terms[self.len] = other.terms[0];
+        self.inner[self.len] = other.inner[0];
+        self.len += 1;
+        self.absorbed[self.nabs..self.nabs + other.nabs]
+            .copy_from_slice(&other.absorbed[..other.nabs]);
+        self.nabs += other.nabs;
+        Some(self)
+    }
+
+    fn absorb(mut self, v: u32) -> Option<Lin> {
+        if self.nabs == MAX_ABSORB {
+            return None;
+        }
+        self.absorbed[self.nabs] = v;
+        self.nabs += 1;
+        Some(self)
+    }
+
+    /// Whether this is a bare node (nothing to fuse).
+    fn is_bare(&self) -> bool {
+        self.len == 1
+            && self.gamma.is_none()
+            && self.terms[0].1 == 1.0
+            && self.inner[0].0 == Code::Const
+    }
+}
+
+/// Deduplicated constants (blocks compared bit for bit).
+#[derive(Default)]
+struct Pool {
+    consts: Vec<f64>,
+    index: HashMap<(usize, [u64; 8]), u32, BuildHasherDefault<BitsHasher>>,
+    /// The last block asked for (consecutive terms mostly repeat it).
+    last: Option<((usize, [u64; 8]), u32)>,
+}
+
+/// A multiplicative hash of 64-bit words (the keys are bit patterns of constants).
+#[derive(Default)]
+struct BitsHasher(u64);
+
+impl Hasher for BitsHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for c in bytes.chunks(8) {
+            let mut w = [0u8; 8];
+            w[..c.len()].copy_from_slice(c);
+            self.write_u64(u64::from_le_bytes(w));
+        }
+    }
+
+    fn write_u64(&mut self, i: u64) {
+        self.0 = (self.0.rotate_left(5) ^ i).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+
+    fn write_usize(&mut self, i: usize) {
+        self.write_u64(i as u64);
+    }
+}
+
+impl Pool {
+    /// The index of a block of up to 8 constants, added unless present.
+    fn block(&mut self, b: &[f64]) -> u32 {
+        let mut bits = [0u64; 8];
+        for (k, x) in bits.iter_mut().zip(b) {
+            *k = x.to_bits();
+        }
+        let key = (b.len(), bits);
+        if let Some((k, i)) = self.last
+            && k == key
+        {
+            return i;
+        }
+        let i = match self.index.get(&key) {
+            Some(&i) => i,
+            None => {
+                let i = self.consts.len() as u32;
+                self.consts.extend_from_slice(b);
+                self.index.insert(key, i);
+                i
+            }
+        };
+        self.last = Some((key, i));
+        i
+    }
+}
+
+/// A fused instruction before slot allocation.
+#[derive(Debug, Clone, Copy)]
+struct Fused {
+    u1: Code,
+    u2: Code,
+    ua: Code,
+    ub: Code,
+    /// The nodes of the linear argument (the second one if `two`).
+    nodes: [u32; 2],
+    two: bool,
+    gamma: bool,
+    /// The constant block (seed, α, β, γ, c₁, c₂, c_a, c_b) in the pool.
+    block: u32,
+}
+
+impl Segmented {
+    /// Compiles the recording of a scalar function.
+    pub(crate) fn compile(
+        n: usize,
+        code: &[Code],
+        args: &[[u32; 2]],
+        consts: &[f64],
+        output: u32,
+        guards: &[Guard],
+    ) -> Segmented {
+        let nodes = n + code.len();
+        let at = |k: usize| lower(code[k], args[k], consts[k]);
+        let out = output as usize;
+        // Liveness and use counts (by live instructions, guards and the output).
+        let mut live = vec![false; nodes];
+        let mut uses = vec![0u32; nodes];
+        live[out] = true;
+        uses[out] += 1;
+        let mut ca = vec![true; nodes];
+        for g in guards {
+            for op in [g.lhs, g.rhs] {
+                if let Operand::Node(v) = op {
+                    live[v as usize] = true;
+                    uses[v as usize] = uses[v as usize].saturating_add(1);
+                    // Guard operands keep their values.
+                    ca[v as usize] = false;
+                }
+            }
+        }
+        for k in (0..code.len()).rev() {
+            if live[n + k] {
+                let (c, a, _) = at(k);
+                for &a in &a[..c.arity()] {
+                    live[a as usize] = true;
+                    uses[a as usize] = uses[a as usize].saturating_add(1);
+                }
+            }
+        }
+        // Constant adjoints, from the output backwards. `ca[v]`: every consumer so far is
+        // folded; `adjc[v]`: the adjoint through folded consumers; `seeded[v]`: read by a
+        // folded instruction (or the output itself).
+        let mut adjc = vec![0.0f64; nodes];
+        let mut seeded = vec![false; nodes];
+        adjc[out] = 1.0;
+        seeded[out] = true;
+        // `kept[v]`: live and not folded (inputs: false).
+        let mut kept = vec![false; nodes];
+        let mut constant = 0.0;
+        for k in (0..code.len()).rev() {
+            let v = n + k;
+            if !live[v] {
+                continue;
+            }
+            let (c, [a, b], cst) = at(k);
+            if ca[v] && foldable(c) {
+                let w = adjc[v];
+                let mut to = |x: u32, s: f64| {
+                    adjc[x as usize] += s;
+                    seeded[x as usize] = true;
+                };
+                match c {
+                    Code::Const => constant += w * cst,
+                    Code::Add => {
+                        to(a, w * Binary::Add.eval(0.0, 0.0).1);
+                        to(b, w * Binary::Add.eval(0.0, 0.0).2);
+                    }
+                    Code::Sub => {
+                        to(a, w * Binary::Sub.eval(0.0, 0.0).1);
+                        to(b, w * Binary::Sub.eval(0.0, 0.0).2);
+                    }
+                    Code::Neg => to(a, w * rule::neg(0.0).1),
+                    Code::AddC => {
+                        constant += w * cst;
+                        to(a, w * rule::add_const(0.0, cst).1);
+                    }
+                    Code::MulC => to(a, w * rule::mul_const(0.0, cst).1),
+                    Code::SubFromC => {
+                        constant += w * cst;
+                        to(a, w * rule::sub_from_const(0.0, cst).1);
+                    }
+                    _ => unreachable!("not foldable"),
+                }
+            } else {
+                kept[v] = true;
+                for &a in &[a, b][..c.arity()] {
+                    ca[a as usize] = false;
+                }
+            }
+        }
+        let input_seeds: Vec<(u32, f64)> = (0..n)
+            .filter(|&j| seeded[j] && live[j])
+            .map(|j| (j as u32, adjc[j]))
+            .collect();
+        drop(live);
+
+        // Fusion, consumers first: a kept node used once by a kept unary operation is
+        // absorbed into it (as its inner operation or into its linear argument).
+        let mut absorbed = vec![false; nodes];
+        let linable = |v: u32, absorbed: &[bool]| -> bool {
+            let v = v as usize;
+            v >= n && kept[v] && !absorbed[v] && uses[v] == 1 && linear_code(at(v - n).0)
+        };
+        // The linear argument that node `v` is, absorbing single-use linear nodes.
+        fn linear(
+            v: u32,
+            depth: usize,
+            n: usize,
+            at: &dyn Fn(usize) -> (Code, [u32; 2], f64),
+            linable: &dyn Fn(u32) -> bool,
+        ) -> Lin {
+            if depth == 0 || !linable(v) {
+                return Lin::leaf(v, 1.0);
+            }
+            let (c, [a, b], cst) = at(v as usize - n);
+            let rec = |x: u32| linear(x, depth - 1, n, at, linable);
+            let l = match c {
+                Code::Neg => rec(a).neg(),
+                Code::MulC => {
+                    let l = rec(a);
+                    let sign = l.terms[0].1;
+                    if l.len == 1 && l.gamma.is_none() && (sign == 1.0 || sign == -1.0) {
+                        // c·(±x) = (±c)·x exactly.
+                        let mut l = l;
+                        l.terms[0].1 = rule::mul_const(sign, cst).0;
+                        l
+                    } else {
+                        Lin::leaf(a, rule::mul_const(1.0, cst).0)
+                    }
+                }
+                Code::AddC => {
+                    let mut l = rec(a);
+                    if l.gamma.is_some() {
+                        l = Lin::leaf(a, 1.0);
+                    }
+                    l.gamma = Some(cst);
+                    l
+                }
+                Code::SubFromC => {
+                    let mut l = rec(a);
+                    if l.gamma.is_some() {
+                        l = Lin::leaf(a, 1.0);
+                    }
+                    let mut l = l.neg();
+                    l.gamma = Some(cst);
+                    l
+                }
+                Code::Add | Code::Sub => {
+                    let (la, lb) = (rec(a), rec(b));
+                    let side = |l: Lin| if c == Code::Sub { l.neg() } else { l };
+                    let (ba, bb) = (Lin::leaf(a, 1.0), Lin::leaf(b, 1.0));
+                    la.add(&side(lb))
+                        .or_else(|| ba.add(&side(lb)))
+                        .or_else(|| la.add(&side(bb)))
+                        .or_else(|| ba.add(&side(bb)))
+                        .expect("two bare nodes always combine")
+                }
+                _ => return Lin::leaf(v, 1.0),
+            };
+            l.absorb(v).unwrap_or(Lin::leaf(v, 1.0))
+        }
+        // Roots (not absorbed kept nodes), in reverse recording order, with their fused
+        // form if any.
+        let mut pool = Pool::default();
+        let mut roots: Vec<(u32, u32)> = Vec::new(); // (recorded index, fused index or NONE)
+        let mut fused: Vec<Fused> = Vec::new();
+        for k in (0..code.len()).rev() {
+            let v = n + k;
+            if !kept[v] || absorbed[v] {
+                continue;
+            }
+            let (c, [a, _], cst) = at(k);
+            let mut f = None;
+            if fusable_unary(c) {
+                let (mut u1, mut c1, mut u2, mut c2, mut arg) = (c, cst, Code::Const, 0.0, a);
+                let ai = a as usize;
+                if ai >= n && kept[ai] && uses[ai] == 1 && fusable_unary(at(ai - n).0) {
+                    let (ci, [aa, _], cc) = at(ai - n);
+                    absorbed[ai] = true;
+                    (u1, c1, u2, c2, arg) = (ci, cc, c, cst, aa);
+                }
+                let mut lin = linear(arg, MAX_ABSORB, n, &at, &|x| linable(x, &absorbed));
+                for &x in &lin.absorbed[..lin.nabs] {
+                    absorbed[x as usize] = true;
+                }
+                // A term's node that is a unary operation used only here: its operation.
+                for t in 0..lin.len {
+                    let x = lin.terms[t].0 as usize;
+                    if x >= n
+                        && kept[x]
+                        && !absorbed[x]
+                        && uses[x] == 1
+                        && fusable_unary(at(x - n).0)
+                    {
+                        let (ci, [ai, _], cc) = at(x - n);
+                        absorbed[x] = true;
+                        lin.terms[t].0 = ai;
+                        lin.inner[t] = (ci, cc);
+                    }
+                }
+                if u2 != Code::Const || !lin.is_bare() {
+                    let s0 = usize::from(seeded[v]);
+                    let mut block = [adjc[v]; 8];
+                    block[s0..s0 + 7].copy_from_slice(&[
+                        lin.terms[0].1,
+                        lin.terms[1].1,
+                        lin.gamma.unwrap_or(0.0),
+                        c1,
+                        c2,
+                        lin.inner[0].1,
+                        lin.inner[1].1,
+                    ]);
+                    f = Some(Fused {
+                        u1,
+                        u2,
+                        ua: lin.inner[0].0,
+                        ub: lin.inner[1].0,
+                        nodes: [lin.terms[0].0, lin.terms[1].0],
+                        two: lin.len == 2,
+                        gamma: lin.gamma.is_some(),
+                        block: pool.block(&block[..s0 + 7]),
+                    });
+                }
+            }
+            let fi = match f {
+                Some(f) => {
+                    fused.push(f);
+                    (fused.len() - 1) as u32
+                }
+                None => NONE,
+            };
+            roots.push((k as u32, fi));
+        }
+        roots.reverse();
+        drop(absorbed);
+        drop(uses);
+        let len = roots.len();
+        // The node arguments of root p.
+        let root_args = |p: usize| -> ([u32; 2], usize) {
+            let (k, fi) = roots[p];
+            if fi != NONE {
+                let f = &fused[fi as usize];
+                (f.nodes, 1 + usize::from(f.two))
+            } else {
+                let (c, a, _) = at(k as usize);
+                (a, c.arity())
+            }
+        };
+        let root_full = |p: usize| -> bool {
+            let (k, fi) = roots[p];
+            fi != NONE || at(k as usize).0.q_len() > 0
+        };
+        // Program positions.
+        let mut pos = vec![NONE; nodes];
+        for (p, &(k, _)) in roots.iter().enumerate() {
+            pos[n + k as usize] = p as u32;
+        }
+        // Curved nodes (see `Program`) and nodes whose adjoint is read (upstream of a
+        // second-order term).
+        let mut curved = vec![false; nodes];
+        for p in (0..len).rev() {
+            let v = n + roots[p].0 as usize;
+            if curved[v] || root_full(p) {
+                let (a, m) = root_args(p);
+                for &a in &a[..m] {
+                    curved[a as usize] = true;
+                }
+            }
+        }
+        let mut need_adj = vec![false; len];
+        for p in 0..len {
+            let (a, m) = root_args(p);
+            need_adj[p] = root_full(p)
+                || a[..m]
+                    .iter()
+                    .any(|&x| pos[x as usize] != NONE && need_adj[pos[x as usize] as usize]);
+        }
+        // Last use of every root by a root.
+        let mut last = vec![NONE; len];
+        for p in 0..len {
+            let (a, m) = root_args(p);
+            for &x in &a[..m] {
+                let q = pos[x as usize];
+                if q != NONE {
+                    last[q as usize] = p as u32;
+                }
+            }
+        }
+        // Segments close where no open node has a consumer further on (guards read values
+        // only, they do not keep a segment open).
+        let mut bounds = vec![0u32];
+        let mut reach = 0usize;
+        for p in 0..len {
+            if last[p] != NONE {
+                reach = reach.max(last[p] as usize);
+            }
+            if reach <= p && p + 1 - *bounds.last().unwrap() as usize >= MIN_SEGMENT {
+                bounds.push(p as u32 + 1);
+            }
+        }
+        if *bounds.last().unwrap() as usize != len {
+            bounds.push(len as u32);
+        }
+        // Eager roots; the temporaries they write adjoints to keep their slots to the end
+        // of the segment.
+        let mut eager = vec![false; len];
+        for w in bounds.windows(2) {
+            let (s, e) = (w[0] as usize, w[1] as usize);
+            if e - s > EAGER_SEGMENT {
+                continue;
+            }
+            for p in s..e {
+                if ca[n + roots[p].0 as usize] {
+                    eager[p] = true;
+                    let (a, m) = root_args(p);
+                    for &x in &a[..m] {
+                        let q = pos[x as usize];
+                        if q != NONE {
+                            last[q as usize] = e as u32;
+                        }
+                    }
+                }
+            }
+        }
+        drop(ca);
+        let pos_at = |rec_pos: usize| -> u32 {
+            roots.partition_point(|&(k, _)| (k as usize) < rec_pos) as u32
+        };
+        let guards_prog: Vec<(u32, Guard)> = guards
+            .iter()
+            .map(|g| (pos_at(g.pos as usize), *g))
+            .collect();
+        for (gp, g) in &guards_prog {
+            for op in [g.lhs, g.rhs] {
+                if let Operand::Node(v) = op {
+                    let q = pos[v as usize];
+                    if q != NONE && (last[q as usize] == NONE || last[q as usize] < *gp) {
+                        last[q as usize] = *gp;
+                    }
+                }
+            }
+        }
+        for (p, l) in last.iter_mut().enumerate() {
+            if *l == NONE {
+                // Read by nobody (or eager): dies after its own instruction.
+                *l = p as u32 + 1;
+            }
+        }
+        // Nodes dying before each position.
+        let (start, dying) = dying_buckets(&last, len);
+        // Slots: inputs keep theirs, temporaries share a LIFO free list; eager roots have
+        // none.
+        let mut slot = vec![NONE; len];
+        let slot_of = |v: u32, slot: &[u32]| -> u32 {
+            if (v as usize) < n {
+                v
+            } else {
+                slot[pos[v as usize] as usize]
+            }
+        };
+        let mut free: Vec<u32> = Vec::new();
+        let mut nslots = n as u32;
+        let mut ins = Vec::with_capacity(len);
+        let (mut first_len, mut q_len) = (0usize, 0usize);
+        let (mut seg_first, mut seg_q) = (0usize, 0usize);
+        let mut seg = 1;
+        for p in 0..len {
+            if p == bounds[seg] as usize {
+                seg += 1;
+                seg_first = 0;
+                seg_q = 0;
+            }
+            for &q in &dying[start[p]..start[p + 1]] {
+                if slot[q as usize] != NONE {
+                    free.push(slot[q as usize]);
+                }
+            }
+            let (k, fi) = roots[p];
+            let v = n + k as usize;
+            let dst = if eager[p] {
+                0
+            } else {
+                let d = free.pop().unwrap_or_else(|| {
+                    nslots += 1;
+                    nslots - 1
+                });
+                slot[p] = d;
+                d
+            };
+            let mut flags = 0;
+            if curved[v] {
+                flags |= CURVED;
+            }
+            if seeded[v] {
+                flags |= SEEDED;
+            }
+            if eager[p] {
+                flags |= EAGER;
+            }
+            let (na, m) = root_args(p);
+            let adj_flag = |x: u32| pos[x as usize] != NONE && need_adj[pos[x as usize] as usize];
+            if m >= 1 && adj_flag(na[0]) {
+                flags |= ADJ_A;
+            }
+            if m >= 2 && adj_flag(na[1]) {
+                flags |= ADJ_B;
+            }
+            let instr = if fi != NONE {
+                let f = &fused[fi as usize];
+                if f.two {
+                    flags |= LIN2;
+                }
+                if f.gamma {
+                    flags |= LINC;
+                }
+                if !eager[p] {
+                    seg_first += m;
+                    seg_q += m;
+                }
+                SIns {
+                    code: Code::Fused,
+                    flags,
+                    u1: f.u1,
+                    u2: f.u2,
+                    ua: f.ua,
+                    ub: f.ub,
+                    dst,
+                    a: slot_of(na[0], &slot),
+                    b: if f.two { slot_of(na[1], &slot) } else { 0 },
+                    c: f.block,
+                }
+            } else {
+                let (c, [a, b], cst) = at(k as usize);
+                if !eager[p] {
+                    seg_first += c.first_len();
+                    seg_q += c.q_len();
+                }
+                let (a, b) = match c.arity() {
+                    0 => (0, pool.block(&[cst])),
+                    1 if c.has_constant() => (slot_of(a, &slot), pool.block(&[cst])),
+                    1 => (slot_of(a, &slot), 0),
+                    _ => (slot_of(a, &slot), slot_of(b, &slot)),
+                };
+                SIns {
+                    code: c,
+                    flags,
+                    u1: Code::Const,
+                    u2: Code::Const,
+                    ua: Code::Const,
+                    ub: Code::Const,
+                    dst,
+                    a,
+                    b,
+                    c: 0,
+                }
+            };
+            first_len = first_len.max(seg_first);
+            q_len = q_len.max(seg_q);
+            let mut instr = instr;
+            if fi == NONE && seeded[v] {
+                instr.c = pool.block(&[adjc[v]]);
+            }
+            ins.push(instr);
+        }
+        let guards = relocate_guards(guards_prog, |v| slot_of(v, &slot));
+        let reversed = bounds
+            .windows(2)
+            .map(|w| (w[0]..w[1]).any(|p| !eager[p as usize]))
+            .collect();
+        let prog = Segmented {
+            n,
+            nslots: nslots as usize,
+            ins,
+            consts: pool.consts,
+            bounds,
+            reversed,
+            guards,
+            constant,
+            input_seeds,
+            first_len,
+            q_len,
+        };
+        prog.validate();
+        prog
+    }
+
+    /// Checks what the sweeps rely on without bounds checks: every slot an instruction
+    /// names is below `nslots`, every constant it reads is in the pool, and no segment
+    /// pushes more than `first_len` first-order and `q_len` second-order values per lane.
+    /// A failure is a bug of `compile`.
+    fn validate(&self) {
+        let (ns, nc) = (self.nslots, self.consts.len());
+        assert!(self.n <= ns, "inputs beyond the slots");
+        for w in self.bounds.windows(2) {
+            assert!(
+                w[0] <= w[1] && w[1] as usize <= self.ins.len(),
+                "segment bounds"
+            );
+            let (mut first, mut q) = (0, 0);
+            for i in &self.ins[w[0] as usize..w[1] as usize] {
+                let fl = i.flags;
+                let eager = fl & EAGER != 0;
+                let seeded = fl & SEEDED != 0;
+                assert!(eager || (i.dst as usize) < ns, "destination slot");
+                let (slot_args, const_b) = match i.code {
+                    Code::Const => (0, true),
+                    Code::Fused if fl & LIN2 != 0 => (2, false),
+                    Code::Fused => (1, false),
+                    c if c.arity() == 2 => (2, false),
+                    c => (1, c.has_constant()),
+                };
+                assert!(slot_args < 1 || (i.a as usize) < ns, "argument slot");
+                assert!(slot_args < 2 || (i.b as usize) < ns, "argument slot");
+                assert!(!const_b || (i.b as usize) < nc, "constant index");
+                let block = match i.code {
+                    Code::Fused => usize::from(seeded) + 7,
+                    _ => usize::from(seeded),
+                };
+                assert!(block == 0 || i.c as usize + block <= nc, "constant block");
+                if !eager {
+                    match i.code {
+                        Code::Fused => {
+                            first += 1 + usize::from(fl & LIN2 != 0);
+                            q += 1 + usize::from(fl & LIN2 != 0);
+                        }
+                        c => {
+                            first += c.first_len();
+                            q += c.q_len();
+                        }
+                    }
+                }
+            }
+            assert!(first <= self.first_len && q <= self.q_len, "stack length");
+        }
+        for g in &self.guards {
+            for op in [g.lhs, g.rhs] {
+                if let Operand::Node(s) = op {
+                    assert!((s as usize) < ns, "guard slot");
+                }
+            }
+        }
+    }
+}
