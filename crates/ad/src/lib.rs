@@ -16,10 +16,10 @@ pub mod tape;
 pub mod trace;
 
 pub use backend::{
-    AdError, CENTRAL_DIFFERENCE_TOLERANCE, ClosureHessian, ClosureJacobian, Differences,
-    EXACT_TOLERANCE, FORWARD_DIFFERENCE_TOLERANCE, FiniteDifferenceHessian,
-    FiniteDifferenceJacobian, ForwardJacobian, HessianBackend, JacobianBackend, SeedBlock,
-    TapeGradientDifferences, TapeHessian, TapeJacobian,
+    AdError, CENTRAL_DIFFERENCE_TOLERANCE, ClosureCause, ClosureError, ClosureHessian,
+    ClosureJacobian, Differences, EXACT_TOLERANCE, FORWARD_DIFFERENCE_TOLERANCE,
+    FiniteDifferenceHessian, FiniteDifferenceJacobian, ForwardJacobian, HessianBackend,
+    JacobianBackend, SeedBlock, TapeGradientDifferences, TapeHessian, TapeJacobian,
 };
 pub use branch::BranchStatus;
 pub use forward::Lanes;

@@ -1,6 +1,44 @@
 //! Backends whose products the caller computes (PyTorch, JAX, a GPU code through FFI).
 
+use std::fmt;
+use std::sync::Arc;
+
 use super::{AdError, HessianBackend, JacobianBackend, SeedBlock, check_finite, check_len};
+
+/// What a caller's closure returns on failure: any error, boxed (`"text".into()`,
+/// `format!(..).into()` and `?` on any `std::error::Error` all convert).
+pub type ClosureError = Box<dyn std::error::Error + Send + Sync>;
+
+/// A closure's error as the cause of [`AdError::Closure`]: kept whole (reachable through
+/// `source()` and [`ClosureCause::error`]), shared so that `AdError` stays `Clone`. Two
+/// causes are equal when they are the same error value.
+#[derive(Debug, Clone)]
+pub struct ClosureCause(pub Arc<dyn std::error::Error + Send + Sync>);
+
+impl ClosureCause {
+    /// The caller's error (downcast it to the type the closure returned).
+    pub fn error(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
+        &*self.0
+    }
+}
+
+impl fmt::Display for ClosureCause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for ClosureCause {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0.source()
+    }
+}
+
+impl PartialEq for ClosureCause {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
 
 /// The caller supplies the Jacobian products (e.g. from PyTorch or JAX through FFI):
 /// `products(x, seeds, out)` writes J·S (m×p row-major) and `value(x, out)` writes F(x).
@@ -13,8 +51,8 @@ pub struct ClosureJacobian<V, P> {
 
 impl<V, P> ClosureJacobian<V, P>
 where
-    V: FnMut(&[f64], &mut [f64]) -> Result<(), String>,
-    P: FnMut(&[f64], SeedBlock<'_>, &mut [f64]) -> Result<(), String>,
+    V: FnMut(&[f64], &mut [f64]) -> Result<(), ClosureError>,
+    P: FnMut(&[f64], SeedBlock<'_>, &mut [f64]) -> Result<(), ClosureError>,
 {
     /// A backend from two closures for F: Rⁿ → Rᵐ.
     pub fn new(value: V, products: P, n: usize, m: usize) -> Self {
@@ -29,8 +67,8 @@ where
 
 impl<V, P> JacobianBackend for ClosureJacobian<V, P>
 where
-    V: FnMut(&[f64], &mut [f64]) -> Result<(), String>,
-    P: FnMut(&[f64], SeedBlock<'_>, &mut [f64]) -> Result<(), String>,
+    V: FnMut(&[f64], &mut [f64]) -> Result<(), ClosureError>,
+    P: FnMut(&[f64], SeedBlock<'_>, &mut [f64]) -> Result<(), ClosureError>,
 {
     fn name(&self) -> &'static str {
         "closure"
@@ -43,7 +81,9 @@ where
     fn value(&mut self, x: &[f64], out: &mut [f64]) -> Result<(), AdError> {
         check_len("x", x.len(), self.n)?;
         check_len("output buffer", out.len(), self.m)?;
-        (self.value)(x, out).map_err(|message| AdError::Closure { message })?;
+        (self.value)(x, out).map_err(|e| AdError::Closure {
+            cause: ClosureCause(e.into()),
+        })?;
         check_finite("output", out)
     }
 
@@ -67,8 +107,8 @@ pub struct ClosureHessian<V, P> {
 
 impl<V, P> ClosureHessian<V, P>
 where
-    V: FnMut(&[f64]) -> Result<f64, String>,
-    P: FnMut(&[f64], SeedBlock<'_>, &mut [f64]) -> Result<(), String>,
+    V: FnMut(&[f64]) -> Result<f64, ClosureError>,
+    P: FnMut(&[f64], SeedBlock<'_>, &mut [f64]) -> Result<(), ClosureError>,
 {
     /// A backend from two closures for f: Rⁿ → R.
     pub fn new(value: V, products: P, n: usize) -> Self {
@@ -78,8 +118,8 @@ where
 
 impl<V, P> HessianBackend for ClosureHessian<V, P>
 where
-    V: FnMut(&[f64]) -> Result<f64, String>,
-    P: FnMut(&[f64], SeedBlock<'_>, &mut [f64]) -> Result<(), String>,
+    V: FnMut(&[f64]) -> Result<f64, ClosureError>,
+    P: FnMut(&[f64], SeedBlock<'_>, &mut [f64]) -> Result<(), ClosureError>,
 {
     fn name(&self) -> &'static str {
         "closure"
@@ -91,7 +131,9 @@ where
 
     fn value(&mut self, x: &[f64]) -> Result<f64, AdError> {
         check_len("x", x.len(), self.n)?;
-        let v = (self.value)(x).map_err(|message| AdError::Closure { message })?;
+        let v = (self.value)(x).map_err(|e| AdError::Closure {
+            cause: ClosureCause(e.into()),
+        })?;
         check_finite("output", &[v])?;
         Ok(v)
     }
@@ -117,11 +159,13 @@ fn products<P>(
     out: &mut [f64],
 ) -> Result<(), AdError>
 where
-    P: FnMut(&[f64], SeedBlock<'_>, &mut [f64]) -> Result<(), String>,
+    P: FnMut(&[f64], SeedBlock<'_>, &mut [f64]) -> Result<(), ClosureError>,
 {
     check_len("x", x.len(), n)?;
     seeds.check(n)?;
     check_len("product buffer", out.len(), rows * seeds.probes())?;
-    products(x, seeds, out).map_err(|message| AdError::Closure { message })?;
+    products(x, seeds, out).map_err(|e| AdError::Closure {
+        cause: ClosureCause(e.into()),
+    })?;
     check_finite("product", out)
 }

@@ -25,7 +25,7 @@ mod tape;
 mod tests;
 
 pub use crate::branch::BranchStatus;
-pub use closure::{ClosureHessian, ClosureJacobian};
+pub use closure::{ClosureCause, ClosureError, ClosureHessian, ClosureJacobian};
 pub(crate) use differences::Differencer;
 pub use differences::{Differences, FiniteDifferenceHessian, FiniteDifferenceJacobian};
 pub use forward::ForwardJacobian;
@@ -128,10 +128,11 @@ pub enum AdError {
         value: f64,
     },
     /// A caller-supplied closure reported an error.
-    #[error("the product closure failed: {message}")]
+    #[error("the product closure failed: {cause}")]
     Closure {
-        /// Its message.
-        message: String,
+        /// The closure's own error, kept whole.
+        #[source]
+        cause: ClosureCause,
     },
 }
 

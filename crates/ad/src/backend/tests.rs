@@ -138,15 +138,24 @@ fn bad_lengths_and_values_are_errors() {
             ..
         })
     ));
+    // The closure's own error type survives as the cause (downcast, source chain).
+    #[derive(Debug, thiserror::Error)]
+    #[error("no GPU on device {device}")]
+    struct NoGpu {
+        device: usize,
+    }
     let mut closure = ClosureJacobian::new(
-        |_: &[f64], _: &mut [f64]| Err("no GPU".to_string()),
+        |_: &[f64], _: &mut [f64]| Err(NoGpu { device: 3 }.into()),
         |_: &[f64], _: SeedBlock<'_>, _: &mut [f64]| Ok(()),
         4,
         4,
     );
     let mut y = [0.0; 4];
-    assert!(matches!(
-        closure.value(&x, &mut y),
-        Err(AdError::Closure { .. })
-    ));
+    let Err(AdError::Closure { cause }) = closure.value(&x, &mut y) else {
+        panic!("a failing closure must be AdError::Closure");
+    };
+    assert_eq!(cause.error().downcast_ref::<NoGpu>().map(|e| e.device), Some(3));
+    let err = AdError::Closure { cause };
+    let source = std::error::Error::source(&err).expect("the cause is the source");
+    assert_eq!(source.to_string(), "no GPU on device 3");
 }
