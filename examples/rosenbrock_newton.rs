@@ -54,7 +54,7 @@ struct Row {
     history: Vec<(f64, f64)>,
 }
 
-fn prepare(x0: &[f64]) -> Result<(SparseHessian, f64), Box<dyn std::error::Error>> {
+fn prepare(x0: &[f64]) -> Result<(SparseHessian<'static>, f64), Box<dyn std::error::Error>> {
     let options = Options {
         geometry: Some(Geometry::Band { beta: Some(1) }),
         ..Options::default()

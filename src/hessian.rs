@@ -17,6 +17,7 @@ use sprs::CsMat;
 use crate::detect::GivenPattern;
 use crate::engine::RecoveryInfo;
 use crate::error::SparseError;
+use crate::evaluation::Evaluation;
 use crate::options::{BackendChoice, Options};
 use crate::recovery::{Hooks, Parts, Recovery};
 
@@ -27,11 +28,11 @@ use crate::recovery::{Hooks, Parts, Recovery};
 /// than at prepare re-trace the pattern (and re-design the probes when it grew), and
 /// evaluations are verified as [`Verify`](crate::Verify) says (by default the first, and
 /// periodically whenever the pattern may not hold at every x).
-pub struct SparseHessian {
-    recovery: Recovery<Box<dyn HessianBackend>>,
+pub struct SparseHessian<'f> {
+    recovery: Recovery<'f, Box<dyn HessianBackend + 'f>>,
 }
 
-impl std::fmt::Debug for SparseHessian {
+impl std::fmt::Debug for SparseHessian<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SparseHessian")
             .field("info", &self.recovery.info)
@@ -40,8 +41,9 @@ impl std::fmt::Debug for SparseHessian {
 }
 
 /// Builds the backend of a function at x0 for a [`BackendChoice`].
-type MakeBackend =
-    Box<dyn FnOnce(&[f64], BackendChoice) -> Result<Box<dyn HessianBackend>, SparseError>>;
+type MakeBackend<'f> = Box<
+    dyn FnOnce(&[f64], BackendChoice) -> Result<Box<dyn HessianBackend + 'f>, SparseError> + 'f,
+>;
 
 /// Builds a [`SparseHessian`] from the pieces at hand: the function (for the default
 /// backend, tracing and re-checks), a backend of the caller's (products from elsewhere),
@@ -71,15 +73,15 @@ type MakeBackend =
 /// # Ok::<(), sparsediff::SparseError>(())
 /// ```
 #[derive(Default)]
-pub struct HessianBuilder<'x> {
+pub struct HessianBuilder<'x, 'f> {
     point: Option<&'x [f64]>,
-    hooks: Option<Hooks>,
-    make: Option<MakeBackend>,
-    backend: Option<Box<dyn HessianBackend>>,
+    hooks: Option<Hooks<'f>>,
+    make: Option<MakeBackend<'f>>,
+    backend: Option<Box<dyn HessianBackend + 'f>>,
     plan: Option<Arc<ProbePlan>>,
 }
 
-impl std::fmt::Debug for HessianBuilder<'_> {
+impl std::fmt::Debug for HessianBuilder<'_, '_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("HessianBuilder")
             .field("point", &self.point.map(<[f64]>::len))
@@ -93,11 +95,11 @@ impl std::fmt::Debug for HessianBuilder<'_> {
     }
 }
 
-impl<'x> HessianBuilder<'x> {
+impl<'x, 'f> HessianBuilder<'x, 'f> {
     /// The function: with it come the default backend of
     /// [`Options::backend`](crate::Options::backend), tracing (detection and re-checks at
     /// branch changes) and plain evaluations (checks of a recording).
-    pub fn function<F: ScalarFunction + 'static>(mut self, f: F) -> Self {
+    pub fn function<F: ScalarFunction + 'f>(mut self, f: F) -> Self {
         let f = Arc::new(f);
         let (g, t) = (Arc::clone(&f), Arc::clone(&f));
         self.hooks = Some(Hooks {
@@ -105,7 +107,7 @@ impl<'x> HessianBuilder<'x> {
             plain: Box::new(move |x, out| out[0] = g.eval(x)),
         });
         self.make = Some(Box::new(
-            move |x0, choice| -> Result<Box<dyn HessianBackend>, SparseError> {
+            move |x0, choice| -> Result<Box<dyn HessianBackend + 'f>, SparseError> {
                 Ok(match choice {
                     BackendChoice::Auto | BackendChoice::Tape => Box::new(TapeHessian::new(f, x0)?),
                     BackendChoice::FiniteDifferences => {
@@ -126,7 +128,7 @@ impl<'x> HessianBuilder<'x> {
 
     /// A backend of the caller's (closures over another AD system, finite differences of
     /// a user gradient, a tape built elsewhere); it replaces the function's default one.
-    pub fn backend(mut self, backend: Box<dyn HessianBackend>) -> Self {
+    pub fn backend(mut self, backend: Box<dyn HessianBackend + 'f>) -> Self {
         self.backend = Some(backend);
         self
     }
@@ -147,7 +149,7 @@ impl<'x> HessianBuilder<'x> {
     /// Builds: the backend (the caller's, or the function's at x0), the pattern (the
     /// options' detector at x0, unless a plan is given), the plan (the options' strategy),
     /// buffers and verification. Everything `evaluate` needs is allocated here.
-    pub fn build(self, options: &Options) -> Result<SparseHessian, SparseError> {
+    pub fn build(self, options: &Options) -> Result<SparseHessian<'f>, SparseError> {
         if let Some(x0) = self.point
             && let Some(index) = sparsediff_pattern::first_non_finite(x0)
         {
@@ -180,7 +182,7 @@ impl<'x> HessianBuilder<'x> {
     }
 }
 
-impl SparseHessian {
+impl<'f> SparseHessian<'f> {
     /// Prepares the Hessian of `f` around `x0`: finds the pattern (traced at x0 unless the
     /// options say otherwise), designs the probes (by default the fewest among the exact
     /// designers), and records the tape. Everything `evaluate` needs is allocated here.
@@ -203,7 +205,7 @@ impl SparseHessian {
     /// assert_eq!(m.get(1, 1), Some(&(1200.0 * 0.25 - 400.0 * 0.5 + 2.0 + 200.0)));
     /// # Ok::<(), sparsediff::SparseError>(())
     /// ```
-    pub fn prepare<F: ScalarFunction + 'static>(
+    pub fn prepare<F: ScalarFunction + 'f>(
         f: F,
         x0: &[f64],
         options: &Options,
@@ -212,7 +214,7 @@ impl SparseHessian {
     }
 
     /// A builder, for any combination of function, backend, plan and point.
-    pub fn builder<'x>() -> HessianBuilder<'x> {
+    pub fn builder<'x>() -> HessianBuilder<'x, 'f> {
         HessianBuilder::default()
     }
 
@@ -220,7 +222,7 @@ impl SparseHessian {
     /// replaced by [`GivenPattern`]): the function is not known here, so it is never
     /// traced, and verification runs periodically under [`Verify::Auto`](crate::Verify::Auto).
     pub fn with_backend(
-        backend: Box<dyn HessianBackend>,
+        backend: Box<dyn HessianBackend + 'f>,
         pattern: Pattern,
         options: &Options,
     ) -> Result<Self, SparseError> {
@@ -235,7 +237,7 @@ impl SparseHessian {
     /// [`shared_plan`](Self::shared_plan) of another), with the verification options of
     /// `options`.
     pub fn with_plan(
-        backend: Box<dyn HessianBackend>,
+        backend: Box<dyn HessianBackend + 'f>,
         plan: impl Into<Arc<ProbePlan>>,
         options: &Options,
     ) -> Result<Self, SparseError> {
@@ -254,9 +256,12 @@ impl SparseHessian {
     /// input or values, a failed decode, a verification that fails (see
     /// [`Verify`](crate::Verify)), or a branch change under
     /// [`OnBranchChange::Error`](crate::OnBranchChange::Error).
-    pub fn evaluate(&mut self, x: &[f64]) -> Result<&CsMat<f64>, SparseError> {
+    pub fn evaluate(&mut self, x: &[f64]) -> Result<Evaluation<'_>, SparseError> {
         self.recovery.evaluate(x)?;
-        Ok(&self.recovery.engine.matrix)
+        Ok(Evaluation::new(
+            &self.recovery.engine.matrix,
+            &self.recovery.info,
+        ))
     }
 
     /// f(x), through the backend.
@@ -338,7 +343,7 @@ impl SparseHessian {
     }
 }
 
-impl ValueGradient for SparseHessian {
+impl ValueGradient for SparseHessian<'_> {
     type Error = SparseError;
 
     fn dim(&self) -> usize {
@@ -354,7 +359,7 @@ impl ValueGradient for SparseHessian {
     }
 }
 
-impl ValueGradientHessian for SparseHessian {
+impl ValueGradientHessian for SparseHessian<'_> {
     fn hessian(&mut self, x: &[f64]) -> Result<SymmetricValues<'_>, SparseError> {
         self.recovery.evaluate(x)?;
         Ok(SymmetricValues {

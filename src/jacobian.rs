@@ -17,6 +17,7 @@ use sprs::CsMat;
 use crate::detect::GivenPattern;
 use crate::engine::RecoveryInfo;
 use crate::error::SparseError;
+use crate::evaluation::Evaluation;
 use crate::options::{BackendChoice, Options};
 use crate::recovery::{Hooks, Parts, Recovery};
 
@@ -26,11 +27,11 @@ use crate::recovery::{Hooks, Parts, Recovery};
 ///
 /// Like [`SparseHessian`](crate::SparseHessian) it follows branch changes and verifies
 /// evaluations as [`Verify`](crate::Verify) says.
-pub struct SparseJacobian {
-    recovery: Recovery<Box<dyn JacobianBackend>>,
+pub struct SparseJacobian<'f> {
+    recovery: Recovery<'f, Box<dyn JacobianBackend + 'f>>,
 }
 
-impl std::fmt::Debug for SparseJacobian {
+impl std::fmt::Debug for SparseJacobian<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SparseJacobian")
             .field("info", &self.recovery.info)
@@ -46,21 +47,22 @@ fn traced<F: VectorFunction>(f: &F, m: usize, x: &[Tracer]) -> Vec<Tracer> {
 }
 
 /// Builds the backend of a function at x0 for a [`BackendChoice`].
-type MakeBackend =
-    Box<dyn FnOnce(&[f64], BackendChoice) -> Result<Box<dyn JacobianBackend>, SparseError>>;
+type MakeBackend<'f> = Box<
+    dyn FnOnce(&[f64], BackendChoice) -> Result<Box<dyn JacobianBackend + 'f>, SparseError> + 'f,
+>;
 
 /// Builds a [`SparseJacobian`] from the pieces at hand (see
 /// [`HessianBuilder`](crate::HessianBuilder)).
 #[derive(Default)]
-pub struct JacobianBuilder<'x> {
+pub struct JacobianBuilder<'x, 'f> {
     point: Option<&'x [f64]>,
-    hooks: Option<Hooks>,
-    make: Option<MakeBackend>,
-    backend: Option<Box<dyn JacobianBackend>>,
+    hooks: Option<Hooks<'f>>,
+    make: Option<MakeBackend<'f>>,
+    backend: Option<Box<dyn JacobianBackend + 'f>>,
     plan: Option<Arc<ProbePlan>>,
 }
 
-impl std::fmt::Debug for JacobianBuilder<'_> {
+impl std::fmt::Debug for JacobianBuilder<'_, '_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("JacobianBuilder")
             .field("point", &self.point.map(<[f64]>::len))
@@ -74,11 +76,11 @@ impl std::fmt::Debug for JacobianBuilder<'_> {
     }
 }
 
-impl<'x> JacobianBuilder<'x> {
+impl<'x, 'f> JacobianBuilder<'x, 'f> {
     /// The function: with it come the default backend of
     /// [`Options::backend`](crate::Options::backend) (forward lanes), tracing and plain
     /// evaluations.
-    pub fn function<F: VectorFunction + 'static>(mut self, f: F) -> Self {
+    pub fn function<F: VectorFunction + 'f>(mut self, f: F) -> Self {
         let f = Arc::new(f);
         let (g, t) = (Arc::clone(&f), Arc::clone(&f));
         self.hooks = Some(Hooks {
@@ -89,7 +91,7 @@ impl<'x> JacobianBuilder<'x> {
             plain: Box::new(move |x, out| g.eval(x, out)),
         });
         self.make = Some(Box::new(
-            move |x0, choice| -> Result<Box<dyn JacobianBackend>, SparseError> {
+            move |x0, choice| -> Result<Box<dyn JacobianBackend + 'f>, SparseError> {
                 let (n, m) = (x0.len(), f.num_outputs(x0.len()));
                 Ok(match choice {
                     BackendChoice::Auto | BackendChoice::Forward => {
@@ -112,7 +114,7 @@ impl<'x> JacobianBuilder<'x> {
     }
 
     /// A backend of the caller's; it replaces the function's default one.
-    pub fn backend(mut self, backend: Box<dyn JacobianBackend>) -> Self {
+    pub fn backend(mut self, backend: Box<dyn JacobianBackend + 'f>) -> Self {
         self.backend = Some(backend);
         self
     }
@@ -130,7 +132,7 @@ impl<'x> JacobianBuilder<'x> {
     }
 
     /// Builds (see [`HessianBuilder::build`](crate::HessianBuilder::build)).
-    pub fn build(self, options: &Options) -> Result<SparseJacobian, SparseError> {
+    pub fn build(self, options: &Options) -> Result<SparseJacobian<'f>, SparseError> {
         if let Some(x0) = self.point
             && let Some(index) = sparsediff_pattern::first_non_finite(x0)
         {
@@ -163,7 +165,7 @@ impl<'x> JacobianBuilder<'x> {
     }
 }
 
-impl SparseJacobian {
+impl<'f> SparseJacobian<'f> {
     /// Prepares the Jacobian of `f` around `x0`: finds the pattern (traced at x0 unless the
     /// options say otherwise), designs the probes (column CPR and closed-form designs by
     /// default), and builds the backend (forward lanes by default). The same as
@@ -187,7 +189,7 @@ impl SparseJacobian {
     /// assert_eq!(j.evaluate(&x0)?.get(3, 3), Some(&4.0));
     /// # Ok::<(), sparsediff::SparseError>(())
     /// ```
-    pub fn prepare<F: VectorFunction + 'static>(
+    pub fn prepare<F: VectorFunction + 'f>(
         f: F,
         x0: &[f64],
         options: &Options,
@@ -196,14 +198,14 @@ impl SparseJacobian {
     }
 
     /// A builder, for any combination of function, backend, plan and point.
-    pub fn builder<'x>() -> JacobianBuilder<'x> {
+    pub fn builder<'x>() -> JacobianBuilder<'x, 'f> {
         JacobianBuilder::default()
     }
 
     /// Prepares with a backend and a pattern the caller knows (the options' detector is
     /// replaced by [`GivenPattern`]).
     pub fn with_backend(
-        backend: Box<dyn JacobianBackend>,
+        backend: Box<dyn JacobianBackend + 'f>,
         pattern: Pattern,
         options: &Options,
     ) -> Result<Self, SparseError> {
@@ -216,7 +218,7 @@ impl SparseJacobian {
 
     /// Uses an existing plan, with the verification options of `options`.
     pub fn with_plan(
-        backend: Box<dyn JacobianBackend>,
+        backend: Box<dyn JacobianBackend + 'f>,
         plan: impl Into<Arc<ProbePlan>>,
         options: &Options,
     ) -> Result<Self, SparseError> {
@@ -231,9 +233,12 @@ impl SparseJacobian {
     /// The Jacobian at `x` (CSR, the pattern's order). Allocates nothing after the first
     /// call unless a branch change widens the pattern. Errors as
     /// [`SparseHessian::evaluate`](crate::SparseHessian::evaluate).
-    pub fn evaluate(&mut self, x: &[f64]) -> Result<&CsMat<f64>, SparseError> {
+    pub fn evaluate(&mut self, x: &[f64]) -> Result<Evaluation<'_>, SparseError> {
         self.recovery.evaluate(x)?;
-        Ok(&self.recovery.engine.matrix)
+        Ok(Evaluation::new(
+            &self.recovery.engine.matrix,
+            &self.recovery.info,
+        ))
     }
 
     /// F(x) into `out`, through the backend.

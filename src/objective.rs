@@ -48,7 +48,7 @@ fn check_len(what: &'static str, len: usize, expected: usize) -> Result<(), Spar
     }
 }
 
-impl ResidualJacobian for SparseJacobian {
+impl ResidualJacobian for SparseJacobian<'_> {
     type Error = SparseError;
 
     fn dim(&self) -> usize {

@@ -91,7 +91,7 @@ pub(crate) trait Products {
     fn verify_tolerance(&self) -> f64;
 }
 
-impl Products for Box<dyn HessianBackend> {
+impl Products for Box<dyn HessianBackend + '_> {
     fn name(&self) -> &'static str {
         (**self).name()
     }
@@ -154,7 +154,7 @@ impl Products for Box<dyn HessianBackend> {
     }
 }
 
-impl Products for Box<dyn JacobianBackend> {
+impl Products for Box<dyn JacobianBackend + '_> {
     fn name(&self) -> &'static str {
         (**self).name()
     }
@@ -220,21 +220,21 @@ impl Products for Box<dyn JacobianBackend> {
 }
 
 /// The pattern at x, as prepare found it (traced locally).
-pub(crate) type TraceAt = Box<dyn Fn(&[f64]) -> Result<(Pattern, TraceInfo), SparseError>>;
+pub(crate) type TraceAt<'f> = Box<dyn Fn(&[f64]) -> Result<(Pattern, TraceInfo), SparseError> + 'f>;
 /// The user's function on plain `f64` (writes its outputs; the buffer is zeroed first).
-pub(crate) type PlainAt = Box<dyn Fn(&[f64], &mut [f64])>;
+pub(crate) type PlainAt<'f> = Box<dyn Fn(&[f64], &mut [f64]) + 'f>;
 
 /// What the engine can do with the user's function itself (when `prepare` was given one).
-pub(crate) struct Hooks {
-    pub(crate) trace: TraceAt,
-    pub(crate) plain: PlainAt,
+pub(crate) struct Hooks<'f> {
+    pub(crate) trace: TraceAt<'f>,
+    pub(crate) plain: PlainAt<'f>,
 }
 
 /// What a builder hands to the engine.
-pub(crate) struct Parts<B> {
+pub(crate) struct Parts<'f, B> {
     pub(crate) backend: B,
     /// The user's function, when it was given.
-    pub(crate) hooks: Option<Hooks>,
+    pub(crate) hooks: Option<Hooks<'f>>,
     /// A plan to use as it is (no detection, no design).
     pub(crate) plan: Option<Arc<ProbePlan>>,
     /// Time spent building the backend.
@@ -243,12 +243,12 @@ pub(crate) struct Parts<B> {
 
 /// The function as a detector sees it: traces through the hooks, products through the
 /// backend.
-struct Access<'a, B> {
+struct Access<'a, 'f, B> {
     backend: &'a mut B,
-    hooks: Option<&'a Hooks>,
+    hooks: Option<&'a Hooks<'f>>,
 }
 
-impl<B: Products> FunctionAccess for Access<'_, B> {
+impl<B: Products> FunctionAccess for Access<'_, '_, B> {
     fn kind(&self) -> MatrixKind {
         self.backend.kind()
     }
@@ -301,11 +301,11 @@ struct Pass {
 }
 
 /// A prepared recovery: backend, plan and buffers, verification, branch handling.
-pub(crate) struct Recovery<B> {
+pub(crate) struct Recovery<'f, B> {
     pub(crate) backend: B,
     pub(crate) engine: Engine,
     verifier: Verifier,
-    hooks: Option<Hooks>,
+    hooks: Option<Hooks<'f>>,
     /// Strategy, colouring and geometry for re-designs.
     options: Options,
     /// The pattern must not be widened (given by the caller, or a given plan).
@@ -321,11 +321,11 @@ pub(crate) struct Recovery<B> {
     pub(crate) info: RecoveryInfo,
 }
 
-impl<B: Products> Recovery<B> {
+impl<'f, B: Products> Recovery<'f, B> {
     /// Detects the pattern (unless a plan is given), designs the plan, sets up the
     /// buffers and the verification.
     pub(crate) fn prepare(
-        parts: Parts<B>,
+        parts: Parts<'f, B>,
         x0: Option<&[f64]>,
         options: &Options,
     ) -> Result<Self, SparseError> {

@@ -1,6 +1,7 @@
 //! The prepare/evaluate API with backends the caller chooses (forward lanes, finite
 //! differences, closures), saved plans, verification and bad input.
 
+use sparsediff::ScalarFunction;
 use sparsediff::ad::{
     ClosureHessian, Differences, FiniteDifferenceHessian, FiniteDifferenceJacobian,
     ForwardJacobian, SeedBlock,
@@ -171,7 +172,10 @@ fn closure_backend_and_saved_plans() {
     // Products from "another AD system": here, the exact Hessian of Rosenbrock.
     let n = 40;
     let pattern = generators::band(n, 1, 1).unwrap();
-    let products = |x: &[f64], seeds: SeedBlock<'_>, out: &mut [f64]| -> Result<(), String> {
+    let products = |x: &[f64],
+                    seeds: SeedBlock<'_>,
+                    out: &mut [f64]|
+     -> Result<(), sparsediff::ad::ClosureError> {
         let p = seeds.probes();
         out.fill(0.0);
         for i in 0..x.len() {
@@ -330,4 +334,44 @@ fn verification_catches_a_pattern_that_misses_entries() {
     };
     let mut h = SparseHessian::with_backend(Box::new(fd), band, &options).unwrap();
     assert!(h.evaluate(&point(n)).is_ok());
+}
+
+/// f = Σ wᵢ·xᵢ²·xᵢ₊₁ over weights the caller owns: the function borrows them.
+struct Weighted<'a> {
+    weights: &'a [f64],
+}
+
+impl ScalarFunction for Weighted<'_> {
+    fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &[D]) -> D {
+        x.windows(2)
+            .zip(self.weights)
+            .map(|(w, &c)| w[0] * w[0] * w[1] * c)
+            .sum()
+    }
+}
+
+#[test]
+fn functions_that_borrow_their_data_prepare_and_report_while_the_matrix_is_held() {
+    let n = 6;
+    let weights: Vec<f64> = (0..n - 1).map(|i| 1.0 + i as f64).collect();
+    let x: Vec<f64> = (0..n).map(|i| 0.5 + 0.1 * i as f64).collect();
+    // The Hessian and the Jacobian of borrowing functions, both lifetimes local to this test.
+    let mut h =
+        SparseHessian::prepare(Weighted { weights: &weights }, &x, &Options::default()).unwrap();
+    let m = h.evaluate(&x).unwrap();
+    for i in 0..n - 1 {
+        let c = weights[i];
+        // ∂²/∂xᵢ² of c·xᵢ²xᵢ₊₁ is 2c·xᵢ₊₁; ∂²/∂xᵢ∂xᵢ₊₁ is 2c·xᵢ.
+        let diag = 2.0 * c * x[i + 1];
+        let got = *m.get(i, i).unwrap();
+        assert!(
+            (got - diag).abs() <= 1e-12,
+            "H[{i},{i}] = {got}, expected {diag}"
+        );
+        assert!((m.get(i, i + 1).unwrap() - 2.0 * c * x[i]).abs() <= 1e-12);
+    }
+    // The report is readable while the matrix is held.
+    assert_eq!(m.info().evaluations, 1);
+    let probes = m.info().probes;
+    assert_eq!(probes, h.plan().num_probes());
 }

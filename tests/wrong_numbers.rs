@@ -658,7 +658,7 @@ fn hessian_campaign(raw: Option<bool>, default_cases: u32) -> Tally {
         };
         for x in std::iter::once(&c.x0).chain(&c.points) {
             let reference = dense_hessian(&c.program, x);
-            tally.note(h.evaluate(x).map(|m| error_against(m, &reference)))?;
+            tally.note(h.evaluate(x).map(|m| error_against(&m, &reference)))?;
         }
         Ok(())
     });
@@ -688,7 +688,7 @@ fn jacobian_campaign(raw: Option<bool>, default_cases: u32) -> Tally {
         };
         for x in std::iter::once(&c.x0).chain(&c.points) {
             let reference = dense_jacobian(&c.program, x);
-            tally.note(j.evaluate(x).map(|m| error_against(m, &reference)))?;
+            tally.note(j.evaluate(x).map(|m| error_against(&m, &reference)))?;
         }
         Ok(())
     });

@@ -199,7 +199,7 @@ trait Verified {
     fn info(&self) -> &RecoveryInfo;
 }
 
-impl Verified for SparseHessian {
+impl Verified for SparseHessian<'_> {
     fn set(&mut self, v: Verify) -> Result<(), SparseError> {
         self.set_verify(v)
     }
@@ -211,7 +211,7 @@ impl Verified for SparseHessian {
     }
 }
 
-impl Verified for SparseJacobian {
+impl Verified for SparseJacobian<'_> {
     fn set(&mut self, v: Verify) -> Result<(), SparseError> {
         self.set_verify(v)
     }
@@ -476,7 +476,7 @@ fn run_hessian<F: ScalarFunction + Clone + 'static>(
     let start = Instant::now();
     let mut h = SparseHessian::prepare(f.clone(), x, &options)?;
     let prepare_seconds = start.elapsed().as_secs_f64();
-    let error = max_rel_error(h.evaluate(x)?, &reference.0, &reference.1);
+    let error = max_rel_error(h.evaluate(x)?.matrix(), &reference.0, &reference.1);
     let (evaluate_seconds, repeats) = median_time(a.repeats, || {
         h.evaluate(x)?;
         Ok(())
@@ -615,7 +615,7 @@ fn jacobian(a: &JacobianArgs) -> Result<Report, CliError> {
     let start = Instant::now();
     let mut j = SparseJacobian::prepare(Tridiagonal, &x, &options)?;
     let prepare_seconds = start.elapsed().as_secs_f64();
-    let error = max_rel_error(j.evaluate(&x)?, &pattern, &values);
+    let error = max_rel_error(j.evaluate(&x)?.matrix(), &pattern, &values);
     let (evaluate_seconds, repeats) = median_time(a.repeats, || {
         j.evaluate(&x)?;
         Ok(())

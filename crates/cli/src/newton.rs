@@ -116,7 +116,7 @@ enum GradientSource {
 /// Chained Rosenbrock as a solver objective: the Hessian (and its products) recovered by
 /// [`SparseHessian`]; f and ∇f hand-written or from the same tape.
 struct Objective {
-    h: SparseHessian,
+    h: SparseHessian<'static>,
     analytic: bool,
 }
 

@@ -9,10 +9,10 @@ use crate::function::{ScalarFunction, VectorFunction};
 use crate::tape::{Recorded, TapeError, TapeVar};
 
 /// The user function as the tape records it.
-type Boxed = Box<dyn Fn(&[TapeVar]) -> Vec<TapeVar>>;
+type Boxed<'f> = Box<dyn Fn(&[TapeVar]) -> Vec<TapeVar> + 'f>;
 
 /// What a recording has seen of the function's branches.
-fn status(rec: &Recorded<Boxed>) -> BranchStatus {
+fn status(rec: &Recorded<Boxed<'_>>) -> BranchStatus {
     BranchStatus {
         visible: true,
         changes: rec.rerecordings(),
@@ -24,14 +24,14 @@ fn status(rec: &Recorded<Boxed>) -> BranchStatus {
 
 /// The recording of a scalar function and its one-value output buffer: what the two
 /// Hessian backends share (values, gradients, branches, re-recording).
-struct ScalarTape {
-    rec: Recorded<Boxed>,
+struct ScalarTape<'f> {
+    rec: Recorded<Boxed<'f>>,
     value: [f64; 1],
 }
 
-impl ScalarTape {
-    fn new<F: ScalarFunction + 'static>(f: F, x0: &[f64]) -> Result<Self, AdError> {
-        let boxed: Boxed = Box::new(move |x: &[TapeVar]| vec![f.eval(x)]);
+impl<'f> ScalarTape<'f> {
+    fn new<F: ScalarFunction + 'f>(f: F, x0: &[f64]) -> Result<Self, AdError> {
+        let boxed: Boxed<'f> = Box::new(move |x: &[TapeVar]| vec![f.eval(x)]);
         Ok(Self {
             rec: Recorded::new(boxed, x0)?,
             value: [0.0],
@@ -60,12 +60,12 @@ impl From<TapeError> for AdError {
 }
 
 /// Hessian products from the tape of a [`ScalarFunction`].
-pub struct TapeHessian {
-    tape: ScalarTape,
+pub struct TapeHessian<'f> {
+    tape: ScalarTape<'f>,
     n: usize,
 }
 
-impl std::fmt::Debug for TapeHessian {
+impl std::fmt::Debug for TapeHessian<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TapeHessian")
             .field("rec", &self.tape.rec)
@@ -73,9 +73,9 @@ impl std::fmt::Debug for TapeHessian {
     }
 }
 
-impl TapeHessian {
+impl<'f> TapeHessian<'f> {
     /// Records `f` at `x0`.
-    pub fn new<F: ScalarFunction + 'static>(f: F, x0: &[f64]) -> Result<Self, AdError> {
+    pub fn new<F: ScalarFunction + 'f>(f: F, x0: &[f64]) -> Result<Self, AdError> {
         Ok(Self {
             tape: ScalarTape::new(f, x0)?,
             n: x0.len(),
@@ -83,12 +83,12 @@ impl TapeHessian {
     }
 
     /// The recording (length, guards, re-recordings).
-    pub fn recorded(&self) -> &Recorded<Boxed> {
+    pub fn recorded(&self) -> &Recorded<Boxed<'f>> {
         &self.tape.rec
     }
 }
 
-impl HessianBackend for TapeHessian {
+impl HessianBackend for TapeHessian<'_> {
     fn name(&self) -> &'static str {
         "tape"
     }
@@ -129,14 +129,14 @@ impl HessianBackend for TapeHessian {
 
 /// Jacobian products from the tape of a [`VectorFunction`]: J·S by forward lanes, Jᵀ·S by
 /// reverse lanes (row colourings).
-pub struct TapeJacobian {
-    rec: Recorded<Boxed>,
+pub struct TapeJacobian<'f> {
+    rec: Recorded<Boxed<'f>>,
     n: usize,
     m: usize,
     dense: Vec<f64>,
 }
 
-impl std::fmt::Debug for TapeJacobian {
+impl std::fmt::Debug for TapeJacobian<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TapeJacobian")
             .field("rec", &self.rec)
@@ -144,12 +144,12 @@ impl std::fmt::Debug for TapeJacobian {
     }
 }
 
-impl TapeJacobian {
+impl<'f> TapeJacobian<'f> {
     /// Records `f` at `x0`.
-    pub fn new<F: VectorFunction + 'static>(f: F, x0: &[f64]) -> Result<Self, AdError> {
+    pub fn new<F: VectorFunction + 'f>(f: F, x0: &[f64]) -> Result<Self, AdError> {
         let n = x0.len();
         let m = f.num_outputs(n);
-        let boxed: Boxed = Box::new(move |x: &[TapeVar]| {
+        let boxed: Boxed<'f> = Box::new(move |x: &[TapeVar]| {
             let mut out = vec![TapeVar::from(0.0); m];
             f.eval(x, &mut out);
             out
@@ -180,7 +180,7 @@ fn dense_directions<'a>(seeds: SeedBlock<'a>, rows: usize, dense: &'a mut Vec<f6
     }
 }
 
-impl JacobianBackend for TapeJacobian {
+impl JacobianBackend for TapeJacobian<'_> {
     fn name(&self) -> &'static str {
         "tape"
     }
@@ -229,13 +229,13 @@ impl JacobianBackend for TapeJacobian {
 /// with F = ∇f (relative ≈ ε^{2/3} per entry for a well-scaled function). A step across a
 /// branch of the function re-records the tape there (counted in
 /// [`branches`](HessianBackend::branches)).
-pub struct TapeGradientDifferences {
-    tape: ScalarTape,
+pub struct TapeGradientDifferences<'f> {
+    tape: ScalarTape<'f>,
     n: usize,
     diff: Differencer,
 }
 
-impl std::fmt::Debug for TapeGradientDifferences {
+impl std::fmt::Debug for TapeGradientDifferences<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TapeGradientDifferences")
             .field("rec", &self.tape.rec)
@@ -243,9 +243,9 @@ impl std::fmt::Debug for TapeGradientDifferences {
     }
 }
 
-impl TapeGradientDifferences {
+impl<'f> TapeGradientDifferences<'f> {
     /// Records `f` at `x0`.
-    pub fn new<F: ScalarFunction + 'static>(f: F, x0: &[f64]) -> Result<Self, AdError> {
+    pub fn new<F: ScalarFunction + 'f>(f: F, x0: &[f64]) -> Result<Self, AdError> {
         let n = x0.len();
         let tape = ScalarTape::new(f, x0)?;
         // gradients run the general program: compile it at prepare
@@ -258,7 +258,7 @@ impl TapeGradientDifferences {
     }
 }
 
-impl HessianBackend for TapeGradientDifferences {
+impl HessianBackend for TapeGradientDifferences<'_> {
     fn name(&self) -> &'static str {
         "fd"
     }
