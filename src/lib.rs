@@ -103,3 +103,8 @@ pub use sparsediff_coloring::{
     lower_bound,
 };
 pub use sparsediff_pattern::{Pattern, PatternError, PatternSpec, generators};
+
+/// The README's Rust examples, run as doc tests so the README cannot go stale.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeExamples;

@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::ProgressBar;
 use serde::Serialize;
 use sparsediff_pattern::Pattern;
 use sparsediff_probe::Geometry;
@@ -130,14 +130,9 @@ pub fn compare_pattern(
     }
 }
 
-/// A progress bar on standard error (hidden when it is not a terminal).
+/// A progress bar on standard error (lines every few seconds when it is not a terminal).
 pub fn progress(len: usize) -> ProgressBar {
-    let bar = ProgressBar::new(len as u64);
-    bar.set_style(
-        ProgressStyle::with_template("{bar:30} {pos}/{len} {elapsed} {msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
-    bar
+    crate::progress::bar(len)
 }
 
 /// Runs `sparsediff compare`.

@@ -16,6 +16,7 @@ mod limits;
 mod newton;
 mod output;
 mod plot;
+mod progress;
 mod report;
 mod suite;
 

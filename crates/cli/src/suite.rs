@@ -8,7 +8,6 @@
 
 use std::io::Write;
 
-use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 use sparsediff_coloring::{ColoringParams, Method, OrderChoice, Problem, color, lower_bound};
 use sparsediff_probe::Geometry;
@@ -123,11 +122,7 @@ pub fn run(args: &SuiteArgs) -> Result<(), CliError> {
             .iter()
             .map(|(_, _, parsed)| designers(parsed))
             .sum::<usize>();
-    let bar = ProgressBar::new(total as u64);
-    bar.set_style(
-        ProgressStyle::with_template("{bar:30} {pos}/{len} {elapsed} {msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
+    let bar = crate::progress::bar(total);
     let params = ColoringParams::with_order(OrderChoice::best());
     let mut rows = Vec::new();
     for (spec, p, problems, _) in &jobs {

@@ -154,7 +154,10 @@ fn bad_lengths_and_values_are_errors() {
     let Err(AdError::Closure { cause }) = closure.value(&x, &mut y) else {
         panic!("a failing closure must be AdError::Closure");
     };
-    assert_eq!(cause.error().downcast_ref::<NoGpu>().map(|e| e.device), Some(3));
+    assert_eq!(
+        cause.error().downcast_ref::<NoGpu>().map(|e| e.device),
+        Some(3)
+    );
     let err = AdError::Closure { cause };
     let source = std::error::Error::source(&err).expect("the cause is the source");
     assert_eq!(source.to_string(), "no GPU on device 3");
