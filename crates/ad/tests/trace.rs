@@ -16,7 +16,7 @@ use sparsediff_pattern::Pattern;
 use sparsediff_pattern::generators::{self, Stencil2d};
 
 // ---------------------------------------------------------------------------------------
-// The problems of ../../shared/problems/generic-hessians.md
+// The problems of crates/problems/spec/generic-hessians.md
 
 fn point(n: usize) -> Vec<f64> {
     (0..n).map(|i| 0.5 + 0.3 * (0.7 * i as f64).sin()).collect()

@@ -1,5 +1,5 @@
 //! The cartpole swing-up by trapezoidal direct transcription, and the augmented Lagrangian
-//! L_A that the Hessian benchmarks differentiate (`problems/cartpole-swingup.md`).
+//! L_A that the Hessian benchmarks differentiate (`crates/problems/spec/cartpole-swingup.md`).
 //!
 //! # Model and transcription
 //!

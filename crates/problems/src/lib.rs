@@ -17,8 +17,9 @@
 //! * [`cartpole`]: the cartpole swing-up by trapezoidal transcription and its augmented
 //!   Lagrangian, with a reference Hessian and the row-by-row composite structure.
 //!
-//! The specifications are `problems/generic-hessians.md` and `problems/cartpole-swingup.md`
-//! (shared with the project); the first three problems are evaluated at [`eval_point`].
+//! The specifications are `spec/generic-hessians.md` and `spec/cartpole-swingup.md`, copies
+//! of the project's shared problem files kept in this crate so that a clone holds them; the
+//! first three problems are evaluated at [`eval_point`].
 //!
 //! ```
 //! use sparsediff_problems::{eval_point, rosenbrock};

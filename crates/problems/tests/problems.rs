@@ -1,5 +1,5 @@
 //! The benchmark problems of `sparsediff-problems` against their specifications
-//! (`problems/cartpole-swingup.md`, `problems/generic-hessians.md`), the Hessian file
+//! (`spec/cartpole-swingup.md`, `spec/generic-hessians.md` of this crate), the Hessian file
 //! `data/matrices/cartpole_LA_hessian_N100.mtx` and num-dual.
 //!
 //! num-dual derivatives are taken by seeding `DualSVec64<N>` / `Dual2SVec64<N>` inputs
