@@ -45,15 +45,3 @@ pub use ops::NnzStats;
 pub use pattern::{MAX_DIM, MAX_NNZ, Pattern};
 pub use spec::{GENERATORS, PatternSpec, SpecParams, SpecProblem};
 
-/// Anything that can produce a sparsity pattern (an explicit pattern, a file, a generator
-/// spec, later a traced function).
-pub trait PatternProvider {
-    /// Produces the pattern, or says why it cannot.
-    fn pattern(&self) -> Result<Pattern>;
-}
-
-impl PatternProvider for Pattern {
-    fn pattern(&self) -> Result<Pattern> {
-        Ok(self.clone())
-    }
-}
