@@ -7,76 +7,18 @@ use faer::{Mat, MatRef};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution as _, StandardNormal};
+use sparsediff_pattern::Pattern;
 use sparsediff_pattern::generators::{self, Stencil2d};
-use sparsediff_pattern::{Pattern, read_matrix_market};
+use sparsediff_pattern::testing::{CountingAllocator, block_chain, shipped as data};
+use sparsediff_probe::testing::{rel_error, values_on};
 use sparsediff_probe::{
     DecodeError, Decoder, DesignError, Distribution, MatrixKind, Orientation, ProbeDesigner,
     ProbePlan, RandomDesigner, RowLeastSquaresDecoder, Seeds, SymmetricLeastSquaresDecoder,
     SymmetricRandomDesigner, exact_products, probe_vector, random_seeds, verify,
 };
 
-/// Counts the allocations of the current thread, to check that decoding allocates nothing.
-struct CountingAlloc;
-
-thread_local! {
-    static ALLOCATIONS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
-}
-
-// SAFETY: forwards to the system allocator; the counter is a const-initialised thread
-// local, whose access does not allocate.
-unsafe impl std::alloc::GlobalAlloc for CountingAlloc {
-    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
-        ALLOCATIONS.with(|c| c.set(c.get() + 1));
-        // SAFETY: same contract as the caller's.
-        unsafe { std::alloc::System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
-        // SAFETY: same contract as the caller's.
-        unsafe { std::alloc::System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, size: usize) -> *mut u8 {
-        ALLOCATIONS.with(|c| c.set(c.get() + 1));
-        // SAFETY: same contract as the caller's.
-        unsafe { std::alloc::System.realloc(ptr, layout, size) }
-    }
-}
-
 #[global_allocator]
-static GLOBAL: CountingAlloc = CountingAlloc;
-
-fn allocations() -> usize {
-    ALLOCATIONS.with(|c| c.get())
-}
-
-/// Sparse 5×5 blocks on a block tridiagonal (the shape of a direct-transcription Hessian):
-/// irregular rows of 7 to 13 entries.
-fn block_chain(blocks: usize) -> Pattern {
-    generators::block_band(blocks, 5, 1, 1)
-        .unwrap()
-        .filter(|i, j| i == j || (i % 5 + j % 5) % 3 != 0)
-}
-
-/// Seeded values on the pattern, depending on the unordered pair (so symmetric where the
-/// pattern is), never zero.
-fn values_on(pattern: &Pattern, seed: u64) -> Vec<f64> {
-    sparsediff_probe::compare::random_values(pattern, seed, true)
-}
-
-fn data(name: &str) -> Pattern {
-    let path = format!("{}/../../data/matrices/{name}", env!("CARGO_MANIFEST_DIR"));
-    read_matrix_market(&path)
-        .expect("shipped test matrix")
-        .into_pattern()
-}
-
-/// Max |recovered - exact| / max |exact|.
-fn rel_error(got: &[f64], exact: &[f64]) -> f64 {
-    let scale = exact.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-    got.iter()
-        .zip(exact)
-        .fold(0.0f64, |m, (g, e)| m.max((g - e).abs()))
-        / scale
-}
+static ALLOC: CountingAllocator = CountingAllocator::new();
 
 /// A pattern with empty rows (and an empty column): rows 1, 4 and 5 have no entries.
 fn with_empty_rows() -> Pattern {
@@ -220,10 +162,6 @@ fn half_sample_recovers_every_symmetric_pattern() {
 
 #[test]
 fn decoding_does_not_allocate() {
-    let before = allocations();
-    let probe = std::hint::black_box(vec![1u8; 10]);
-    assert!(allocations() > before, "the counter counts");
-    drop(probe);
     let cases = [
         generators::band(3000, 3, 3).unwrap(),
         generators::grid2d(40, 40, Stencil2d::NinePoint).unwrap(),
@@ -240,25 +178,18 @@ fn decoding_does_not_allocate() {
             let b = plan.exact_products(&values);
             let mut out = vec![0.0; p.nnz()];
             plan.decode(b.as_ref(), &mut out).unwrap(); // warm up
-            let before = allocations();
-            plan.decode(b.as_ref(), &mut out).unwrap();
-            plan.decode(b.as_ref(), &mut out).unwrap();
-            assert_eq!(
-                allocations(),
-                before,
-                "{} allocated while decoding",
-                d.name()
-            );
+            let ((), n) = ALLOC.count(|| {
+                plan.decode(b.as_ref(), &mut out).unwrap();
+                plan.decode(b.as_ref(), &mut out).unwrap();
+            });
+            assert_eq!(n, 0, "{} allocated while decoding", d.name());
             if let Decoder::RowLeastSquares(dec) = plan.decoder() {
                 let mut res = vec![0.0; p.nrows()];
-                let before = allocations();
-                dec.decode_partial(b.as_ref(), &mut out).unwrap();
-                dec.residuals(b.as_ref(), &out, &mut res).unwrap();
-                assert_eq!(
-                    allocations(),
-                    before,
-                    "partial decode or residuals allocated"
-                );
+                let ((), n) = ALLOC.count(|| {
+                    dec.decode_partial(b.as_ref(), &mut out).unwrap();
+                    dec.residuals(b.as_ref(), &out, &mut res).unwrap();
+                });
+                assert_eq!(n, 0, "partial decode or residuals allocated");
             }
         }
     }

@@ -17,3 +17,8 @@ pub use strategies::{
     Diagonal, assert_cases_come_from_the_environment, banded_patterns, cases, config, patterns,
     symmetric_patterns, uniform_symmetric_patterns,
 };
+
+#[cfg(feature = "testing")]
+mod shipped;
+#[cfg(feature = "testing")]
+pub use shipped::{block_chain, shipped};
