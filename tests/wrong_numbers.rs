@@ -23,19 +23,11 @@ use sparsediff::{
     SparseJacobian, VectorFunction, Verify, generators,
 };
 
-/// `PROPTEST_CASES` if set, else `default`.
-fn cases(default: u32) -> u32 {
-    std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
+/// The shared configuration (`PROPTEST_CASES` or `default`), without regression files.
 fn config(default: u32) -> Config {
     Config {
-        cases: cases(default),
         failure_persistence: None,
-        ..Config::default()
+        ..sparsediff::testing::config(default)
     }
 }
 
