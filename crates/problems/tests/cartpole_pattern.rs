@@ -4,6 +4,7 @@
 
 use sparsediff_coloring::{ColoringParams, Method, OrderChoice, Problem, color, lower_bound};
 use sparsediff_pattern::Pattern;
+use sparsediff_probe::testing::{rel_error, values_on};
 use sparsediff_probe::{
     ColoredDesigner, DesignError, MatrixKind, ProbeDesigner, ProbePlan, RandomDesigner,
     RollDesigner, SymmetricRandomDesigner,
@@ -79,19 +80,12 @@ fn smallest_working_p(
     from: usize,
     design: impl Fn(usize) -> Result<ProbePlan, DesignError>,
 ) -> usize {
-    let values = sparsediff_probe::compare::random_values(pattern, 17, true);
-    let scale = values.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    let values = values_on(pattern, 17);
     for p in from.. {
         let Ok(plan) = design(p) else { continue };
         let b = plan.exact_products(&values);
         let mut got = vec![0.0; pattern.nnz()];
-        let err = |got: &[f64]| {
-            got.iter()
-                .zip(&values)
-                .fold(0.0f64, |m, (g, v)| m.max((g - v).abs()))
-                / scale
-        };
-        if plan.decode(b.as_ref(), &mut got).is_ok() && err(&got) <= 1e-10 {
+        if plan.decode(b.as_ref(), &mut got).is_ok() && rel_error(&got, &values) <= 1e-10 {
             return p;
         }
     }
