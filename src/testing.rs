@@ -28,7 +28,7 @@ use proptest::prelude::*;
 use sparsediff_pattern::Pattern;
 /// The pattern strategies and proptest configuration, from `sparsediff_pattern::testing`.
 pub use sparsediff_pattern::testing::{
-    Diagonal, banded_patterns, cases, config, patterns, symmetric_patterns,
+    Diagonal, banded_patterns, cases, config, config_in_memory, patterns, symmetric_patterns,
     uniform_symmetric_patterns,
 };
 use sparsediff_probe::{

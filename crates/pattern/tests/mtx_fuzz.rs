@@ -239,14 +239,6 @@ fn finite_f64() -> impl Strategy<Value = f64> {
     ]
 }
 
-/// The shared configuration ([`testing::config`]) without regression files.
-fn config(default_cases: u32) -> ProptestConfig {
-    ProptestConfig {
-        failure_persistence: None,
-        ..testing::config(default_cases)
-    }
-}
-
 /// The proptest blocks run `PROPTEST_CASES` cases when it is set.
 #[test]
 fn proptest_cases_come_from_the_environment() {
@@ -265,7 +257,7 @@ fn unmutated_shipped_files_are_accepted() {
 }
 
 proptest! {
-    #![proptest_config(config(512))]
+    #![proptest_config(testing::config_in_memory(512))]
 
     #[test]
     fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..2048)) {
@@ -294,7 +286,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(config(512))]
+    #![proptest_config(testing::config_in_memory(512))]
 
     #[test]
     fn mutated_shipped_files_never_panic(
@@ -369,7 +361,7 @@ fn float_text() -> impl Strategy<Value = String> {
 }
 
 proptest! {
-    #![proptest_config(config(1024))]
+    #![proptest_config(testing::config_in_memory(1024))]
 
     /// Values read from a file are exactly what `str::parse::<f64>` gives for the token.
     #[test]

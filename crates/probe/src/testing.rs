@@ -27,7 +27,7 @@ use sparsediff_coloring::{
 };
 use sparsediff_pattern::Pattern;
 
-use crate::{GivenColoring, MatrixKind, ProbeDesigner, ProbePlan};
+use crate::{DesignError, GivenColoring, MatrixKind, ProbeDesigner, ProbePlan};
 
 /// Seeded values on the pattern, depending on the unordered pair (so symmetric where the
 /// pattern is), never zero.
@@ -42,6 +42,41 @@ pub fn rel_error(got: &[f64], exact: &[f64]) -> f64 {
         .zip(exact)
         .fold(0.0f64, |m, (g, e)| m.max((g - e).abs()))
         / scale
+}
+
+/// The smallest number of probes p, from `from` on, with which `design(p)` recovers seeded
+/// random values on `pattern` to 1e-10 relative from exact products (for the least-squares
+/// designers, whose probe count is a parameter).
+///
+/// ```
+/// use sparsediff_pattern::generators;
+/// use sparsediff_probe::{MatrixKind, ProbeDesigner, RandomDesigner};
+/// use sparsediff_probe::testing::smallest_working_probes;
+///
+/// let band = generators::band(50, 1, 1)?;
+/// let p = smallest_working_probes(&band, 1, |p| {
+///     RandomDesigner::new().probes(p).design(&band, MatrixKind::General)
+/// });
+/// assert!(p >= 3, "a row of 3 entries needs 3 samples");
+/// # Ok::<(), sparsediff_pattern::PatternError>(())
+/// ```
+///
+/// Searches on for as long as no p works.
+pub fn smallest_working_probes(
+    pattern: &Pattern,
+    from: usize,
+    design: impl Fn(usize) -> Result<ProbePlan, DesignError>,
+) -> usize {
+    let values = values_on(pattern, 17);
+    (from..)
+        .find(|&p| {
+            design(p).is_ok_and(|plan| {
+                let b = plan.exact_products(&values);
+                let mut got = vec![0.0; pattern.nnz()];
+                plan.decode(b.as_ref(), &mut got).is_ok() && rel_error(&got, &values) <= 1e-10
+            })
+        })
+        .expect("some probe count works")
 }
 
 /// Checks a plan against `values` (on the plan's pattern): it uses at least its lower

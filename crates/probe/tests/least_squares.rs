@@ -10,7 +10,7 @@ use rand_distr::{Distribution as _, StandardNormal};
 use sparsediff_pattern::Pattern;
 use sparsediff_pattern::generators::{self, Stencil2d};
 use sparsediff_pattern::testing::{CountingAllocator, block_chain, shipped as data};
-use sparsediff_probe::testing::{check_plan, rel_error, values_on};
+use sparsediff_probe::testing::{check_plan, smallest_working_probes, values_on};
 use sparsediff_probe::{
     DecodeError, Decoder, DesignError, Distribution, MatrixKind, Orientation, ProbeDesigner,
     ProbePlan, RandomDesigner, RowLeastSquaresDecoder, Seeds, SymmetricLeastSquaresDecoder,
@@ -728,25 +728,6 @@ fn verification_rejects_bad_input() {
 // ---------------------------------------------------------------------------------------
 // Probe counts: symmetric half-sample against per-row random.
 
-/// The smallest p with which `designer(p)` recovers a random matrix to 1e-10 (exact
-/// products), searching upwards from `from`.
-fn smallest_working_p(
-    pattern: &Pattern,
-    from: usize,
-    design: impl Fn(usize) -> Result<ProbePlan, DesignError>,
-) -> usize {
-    let values = values_on(pattern, 17);
-    for p in from.. {
-        let Ok(plan) = design(p) else { continue };
-        let b = plan.exact_products(&values);
-        let mut got = vec![0.0; pattern.nnz()];
-        if plan.decode(b.as_ref(), &mut got).is_ok() && rel_error(&got, &values) <= 1e-10 {
-            return p;
-        }
-    }
-    unreachable!()
-}
-
 #[test]
 fn half_sample_probe_counts() {
     let cases = [
@@ -768,12 +749,12 @@ fn half_sample_probe_counts() {
             .design(&p, MatrixKind::Symmetric)
             .unwrap();
         let dmax = p.row_stats().max;
-        let row_min = smallest_working_p(&p, dmax, |k| {
+        let row_min = smallest_working_probes(&p, dmax, |k| {
             RandomDesigner::new()
                 .probes(k)
                 .design(&p, MatrixKind::Symmetric)
         });
-        let half_min = smallest_working_p(&p, half.lower_bound(), |k| {
+        let half_min = smallest_working_probes(&p, half.lower_bound(), |k| {
             SymmetricRandomDesigner::new()
                 .probes(k)
                 .design(&p, MatrixKind::Symmetric)

@@ -4,10 +4,10 @@
 
 use sparsediff_coloring::{ColoringParams, Method, OrderChoice, Problem, color, lower_bound};
 use sparsediff_pattern::Pattern;
-use sparsediff_probe::testing::{rel_error, values_on};
+use sparsediff_probe::testing::smallest_working_probes;
 use sparsediff_probe::{
-    ColoredDesigner, DesignError, MatrixKind, ProbeDesigner, ProbePlan, RandomDesigner,
-    RollDesigner, SymmetricRandomDesigner,
+    ColoredDesigner, MatrixKind, ProbeDesigner, RandomDesigner, RollDesigner,
+    SymmetricRandomDesigner,
 };
 use sparsediff_problems::cartpole;
 
@@ -73,25 +73,6 @@ fn probe_counts() {
     }
 }
 
-/// The smallest number of probes from `from` on with which `design` recovers a seeded random
-/// matrix on `pattern` to 1e-10 from exact products.
-fn smallest_working_p(
-    pattern: &Pattern,
-    from: usize,
-    design: impl Fn(usize) -> Result<ProbePlan, DesignError>,
-) -> usize {
-    let values = values_on(pattern, 17);
-    for p in from.. {
-        let Ok(plan) = design(p) else { continue };
-        let b = plan.exact_products(&values);
-        let mut got = vec![0.0; pattern.nnz()];
-        if plan.decode(b.as_ref(), &mut got).is_ok() && rel_error(&got, &values) <= 1e-10 {
-            return p;
-        }
-    }
-    unreachable!()
-}
-
 #[test]
 fn least_squares_probe_counts() {
     // Per-row random probes: default d_max + 2 = 14, smallest working 12; the half-sample
@@ -103,12 +84,12 @@ fn least_squares_probe_counts() {
     let half = SymmetricRandomDesigner::new()
         .design(&p, MatrixKind::Symmetric)
         .unwrap();
-    let row_min = smallest_working_p(&p, p.row_stats().max, |k| {
+    let row_min = smallest_working_probes(&p, p.row_stats().max, |k| {
         RandomDesigner::new()
             .probes(k)
             .design(&p, MatrixKind::Symmetric)
     });
-    let half_min = smallest_working_p(&p, half.lower_bound(), |k| {
+    let half_min = smallest_working_probes(&p, half.lower_bound(), |k| {
         SymmetricRandomDesigner::new()
             .probes(k)
             .design(&p, MatrixKind::Symmetric)

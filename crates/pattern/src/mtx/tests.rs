@@ -36,14 +36,6 @@ fn number_token() -> impl Strategy<Value = String> {
         })
 }
 
-/// The shared configuration ([`testing::config`]) without regression files.
-fn config(default_cases: u32) -> ProptestConfig {
-    ProptestConfig {
-        failure_persistence: None,
-        ..testing::config(default_cases)
-    }
-}
-
 /// The proptest blocks run `PROPTEST_CASES` cases when it is set.
 #[test]
 fn proptest_cases_come_from_the_environment() {
@@ -54,7 +46,7 @@ fn proptest_cases_come_from_the_environment() {
 }
 
 proptest! {
-    #![proptest_config(config(2000))]
+    #![proptest_config(testing::config_in_memory(2000))]
 
     /// The fast value parser agrees bit for bit with the general one, and never accepts
     /// what the general one rejects.

@@ -14,8 +14,8 @@ mod strategies;
 pub use alloc::CountingAllocator;
 #[cfg(feature = "proptest")]
 pub use strategies::{
-    Diagonal, assert_cases_come_from_the_environment, banded_patterns, cases, config, patterns,
-    symmetric_patterns, uniform_symmetric_patterns,
+    Diagonal, assert_cases_come_from_the_environment, banded_patterns, cases, config,
+    config_in_memory, patterns, symmetric_patterns, uniform_symmetric_patterns,
 };
 
 #[cfg(feature = "testing")]

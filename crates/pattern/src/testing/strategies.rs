@@ -204,6 +204,20 @@ pub fn config(default_cases: u32) -> ProptestConfig {
     }
 }
 
+/// [`config`] without regression files: failures are neither read from nor written to the
+/// source tree (for tests that must not write there, such as fuzzers).
+///
+/// ```
+/// let c = sparsediff_pattern::testing::config_in_memory(40);
+/// assert!(c.failure_persistence.is_none());
+/// ```
+pub fn config_in_memory(default_cases: u32) -> ProptestConfig {
+    ProptestConfig {
+        failure_persistence: None,
+        ..config(default_cases)
+    }
+}
+
 /// Checks that the proptest blocks of a test binary honour `PROPTEST_CASES`: called from
 /// the test `test` (its full path, as `--exact` takes it) of that binary, it reruns the
 /// binary on that test alone with `PROPTEST_CASES=3` and checks that [`config`] reads it.
