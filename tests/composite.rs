@@ -9,7 +9,7 @@ use sparsediff::composite::{
 };
 use sparsediff::num_dual::DualNum;
 use sparsediff::{Options, Pattern, ScalarFunction, SparseHessian};
-use sparsediff_pattern::testing::CountingAllocator;
+use sparsediff_pattern::testing::{CountingAllocator, randoms};
 use sparsediff_problems::cartpole::{AugmentedLagrangian, CartpoleProblem, Rows};
 
 #[global_allocator]
@@ -38,15 +38,7 @@ fn rel_error(h: &CompositeHessian<Rows, Rows>, pattern: &Pattern, expected: &[f6
 
 /// A deterministic pseudo-random sequence in [-1, 1).
 fn wobble(seed: u64, len: usize) -> Vec<f64> {
-    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    (0..len)
-        .map(|_| {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            (s >> 11) as f64 / (1u64 << 52) as f64 - 1.0
-        })
-        .collect()
+    randoms(len, seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
 }
 
 #[test]

@@ -8,7 +8,7 @@ use num_dual::{Dual2SVec64, DualNum, DualSVec64, hessian, jacobian};
 use proptest::prelude::*;
 use sparsediff_ad::tape::{Buffer, Instruction, Location, Recorded, Tape, TapeError, TapeVar};
 use sparsediff_ad::{Binary, Elementary, Unary};
-use sparsediff_pattern::testing::{self, CountingAllocator};
+use sparsediff_pattern::testing::{self, CountingAllocator, randoms};
 
 #[global_allocator]
 static ALLOC: CountingAllocator = CountingAllocator::new();
@@ -33,18 +33,6 @@ fn assert_close(got: &[f64], want: &[f64], what: &str) {
 /// The benchmark point of the problem files.
 fn point(n: usize) -> Vec<f64> {
     (0..n).map(|i| 0.5 + 0.3 * (0.7 * i as f64).sin()).collect()
-}
-
-/// Deterministic pseudo-random numbers in [-1, 1) (xorshift).
-fn randoms(len: usize, mut seed: u64) -> Vec<f64> {
-    (0..len)
-        .map(|_| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed >> 11) as f64 / (1u64 << 52) as f64 - 1.0
-        })
-        .collect()
 }
 
 /// The full Hessian (row-major n×n) through `hvp_block` with the identity.

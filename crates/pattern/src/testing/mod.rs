@@ -22,3 +22,7 @@ pub use strategies::{
 mod shipped;
 #[cfg(feature = "testing")]
 pub use shipped::{block_chain, shipped};
+#[cfg(feature = "testing")]
+mod randoms;
+#[cfg(feature = "testing")]
+pub use randoms::randoms;
