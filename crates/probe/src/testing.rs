@@ -27,7 +27,10 @@ use sparsediff_coloring::{
 };
 use sparsediff_pattern::Pattern;
 
-use crate::{DesignError, GivenColoring, MatrixKind, ProbeDesigner, ProbePlan};
+use crate::{
+    DesignError, GivenColoring, MatrixKind, ProbeDesigner, ProbePlan, RandomDesigner,
+    SymmetricRandomDesigner,
+};
 
 /// Seeded values on the pattern, depending on the unordered pair (so symmetric where the
 /// pattern is), never zero.
@@ -77,6 +80,47 @@ pub fn smallest_working_probes(
             })
         })
         .expect("some probe count works")
+}
+
+/// Probe counts of the two least-squares designers on a symmetric pattern, each as
+/// (default, smallest working): see [`least_squares_counts`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LeastSquaresCounts {
+    /// Per-row random probes ([`RandomDesigner`]); the search starts at the densest row.
+    pub per_row: (usize, usize),
+    /// The symmetric half-sample design ([`SymmetricRandomDesigner`]); the search starts at
+    /// its lower bound.
+    pub half_sample: (usize, usize),
+    /// The half-sample design's lower bound.
+    pub half_sample_bound: usize,
+}
+
+/// The default and the smallest working probe counts ([`smallest_working_probes`]) of the
+/// per-row and the half-sample least-squares designers on the symmetric `pattern`.
+///
+/// # Panics
+/// If a designer refuses the pattern.
+pub fn least_squares_counts(pattern: &Pattern) -> LeastSquaresCounts {
+    let kind = MatrixKind::Symmetric;
+    let per_row = RandomDesigner::new()
+        .design(pattern, kind)
+        .unwrap_or_else(|e| panic!("per-row random probes: {e}"));
+    let half = SymmetricRandomDesigner::new()
+        .design(pattern, kind)
+        .unwrap_or_else(|e| panic!("half-sample probes: {e}"));
+    let row_min = smallest_working_probes(pattern, pattern.row_stats().max, |k| {
+        RandomDesigner::new().probes(k).design(pattern, kind)
+    });
+    let half_min = smallest_working_probes(pattern, half.lower_bound(), |k| {
+        SymmetricRandomDesigner::new()
+            .probes(k)
+            .design(pattern, kind)
+    });
+    LeastSquaresCounts {
+        per_row: (per_row.num_probes(), row_min),
+        half_sample: (half.num_probes(), half_min),
+        half_sample_bound: half.lower_bound(),
+    }
 }
 
 /// Checks a plan against `values` (on the plan's pattern): it uses at least its lower

@@ -10,7 +10,7 @@ use rand_distr::{Distribution as _, StandardNormal};
 use sparsediff_pattern::Pattern;
 use sparsediff_pattern::generators::{self, Stencil2d};
 use sparsediff_pattern::testing::{CountingAllocator, block_chain, shipped as data};
-use sparsediff_probe::testing::{check_plan, smallest_working_probes, values_on};
+use sparsediff_probe::testing::{LeastSquaresCounts, check_plan, least_squares_counts, values_on};
 use sparsediff_probe::{
     DecodeError, Decoder, DesignError, Distribution, MatrixKind, Orientation, ProbeDesigner,
     ProbePlan, RandomDesigner, RowLeastSquaresDecoder, Seeds, SymmetricLeastSquaresDecoder,
@@ -742,41 +742,16 @@ fn half_sample_probe_counts() {
         "| pattern | per-row default | per-row min | half-sample default | half-sample min | lower bound |"
     );
     for (name, p) in cases {
-        let per_row = RandomDesigner::new()
-            .design(&p, MatrixKind::Symmetric)
-            .unwrap();
-        let half = SymmetricRandomDesigner::new()
-            .design(&p, MatrixKind::Symmetric)
-            .unwrap();
-        let dmax = p.row_stats().max;
-        let row_min = smallest_working_probes(&p, dmax, |k| {
-            RandomDesigner::new()
-                .probes(k)
-                .design(&p, MatrixKind::Symmetric)
-        });
-        let half_min = smallest_working_probes(&p, half.lower_bound(), |k| {
-            SymmetricRandomDesigner::new()
-                .probes(k)
-                .design(&p, MatrixKind::Symmetric)
-        });
-        println!(
-            "| {name} | {} | {row_min} | {} | {half_min} | {} |",
-            per_row.num_probes(),
-            half.num_probes(),
-            half.lower_bound()
-        );
+        let LeastSquaresCounts {
+            per_row: (per_row, row_min),
+            half_sample: (half, half_min),
+            half_sample_bound,
+        } = least_squares_counts(&p);
+        println!("| {name} | {per_row} | {row_min} | {half} | {half_min} | {half_sample_bound} |");
         // About half by default (at most 0.6 of the per-row count)...
-        assert!(
-            5 * half.num_probes() <= 3 * per_row.num_probes(),
-            "{name}: {} against {}",
-            half.num_probes(),
-            per_row.num_probes()
-        );
+        assert!(5 * half <= 3 * per_row, "{name}: {half} against {per_row}");
         // ... and the default is the smallest working p or one more.
-        assert!(half_min <= half.num_probes(), "{name}: the default works");
-        assert!(
-            half.num_probes() <= half_min + 1,
-            "{name}: the default is tight"
-        );
+        assert!(half_min <= half, "{name}: the default works");
+        assert!(half <= half_min + 1, "{name}: the default is tight");
     }
 }

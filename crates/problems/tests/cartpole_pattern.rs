@@ -4,11 +4,8 @@
 
 use sparsediff_coloring::{ColoringParams, Method, OrderChoice, Problem, color, lower_bound};
 use sparsediff_pattern::Pattern;
-use sparsediff_probe::testing::smallest_working_probes;
-use sparsediff_probe::{
-    ColoredDesigner, MatrixKind, ProbeDesigner, RandomDesigner, RollDesigner,
-    SymmetricRandomDesigner,
-};
+use sparsediff_probe::testing::least_squares_counts;
+use sparsediff_probe::{ColoredDesigner, MatrixKind, ProbeDesigner, RollDesigner};
 use sparsediff_problems::cartpole;
 
 fn colors(p: &Pattern, problem: Problem, method: Method, order: impl Into<OrderChoice>) -> usize {
@@ -78,22 +75,7 @@ fn least_squares_probe_counts() {
     // Per-row random probes: default d_max + 2 = 14, smallest working 12; the half-sample
     // (symmetric) design: default 7, smallest working 6 (half of the per-row count).
     let p = cartpole::hessian_pattern(100).unwrap();
-    let per_row = RandomDesigner::new()
-        .design(&p, MatrixKind::Symmetric)
-        .unwrap();
-    let half = SymmetricRandomDesigner::new()
-        .design(&p, MatrixKind::Symmetric)
-        .unwrap();
-    let row_min = smallest_working_probes(&p, p.row_stats().max, |k| {
-        RandomDesigner::new()
-            .probes(k)
-            .design(&p, MatrixKind::Symmetric)
-    });
-    let half_min = smallest_working_probes(&p, half.lower_bound(), |k| {
-        SymmetricRandomDesigner::new()
-            .probes(k)
-            .design(&p, MatrixKind::Symmetric)
-    });
-    assert_eq!((per_row.num_probes(), row_min), (14, 12));
-    assert_eq!((half.num_probes(), half_min), (7, 6));
+    let counts = least_squares_counts(&p);
+    assert_eq!(counts.per_row, (14, 12));
+    assert_eq!(counts.half_sample, (7, 6));
 }
