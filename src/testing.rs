@@ -1,5 +1,5 @@
-//! For users' own property tests (feature `proptest`): strategies for patterns, sparse
-//! matrices on a pattern and probe plans, and assertions that compare a hand-written
+//! For users' own property tests (feature `proptest`): strategies for patterns (re-exported
+//! from `sparsediff_pattern::testing`), sparse matrices on a pattern and probe plans, and assertions that compare a hand-written
 //! derivative with the one sparsediff recovers, reporting the first differing entries.
 //!
 //! ```
@@ -25,7 +25,12 @@
 //! ```
 
 use proptest::prelude::*;
-use sparsediff_pattern::{Pattern, generators};
+use sparsediff_pattern::Pattern;
+/// The pattern strategies and proptest configuration, from `sparsediff_pattern::testing`.
+pub use sparsediff_pattern::testing::{
+    Diagonal, banded_patterns, cases, config, config_in_memory, patterns, symmetric_patterns,
+    uniform_symmetric_patterns,
+};
 use sparsediff_probe::{
     ColoredDesigner, MatrixKind, ProbeDesigner, ProbePlan, RandomDesigner, RollDesigner,
 };
@@ -170,36 +175,6 @@ pub fn assert_jacobian_matches<F: VectorFunction + Clone + 'static>(
     }
 }
 
-/// Random m×n patterns (1 ≤ m, n ≤ `max_dim`), with at least one entry.
-pub fn patterns(max_dim: usize) -> impl Strategy<Value = Pattern> {
-    (
-        1..=max_dim.max(1),
-        1..=max_dim.max(1),
-        0.0f64..0.5,
-        any::<u64>(),
-    )
-        .prop_map(|(m, n, density, seed)| {
-            let p = generators::random(m, n, density, seed)
-                .unwrap_or_else(|_| Pattern::empty(m, n).unwrap_or_else(|_| unreachable_pattern()));
-            let corner =
-                Pattern::from_entries(m, n, [(0, 0)]).unwrap_or_else(|_| unreachable_pattern());
-            p.union(&corner).unwrap_or(p)
-        })
-}
-
-/// Random symmetric n×n patterns with full diagonal (1 ≤ n ≤ `max_dim`).
-pub fn symmetric_patterns(max_dim: usize) -> impl Strategy<Value = Pattern> {
-    (1..=max_dim.max(1), 0.0f64..0.5, any::<u64>()).prop_map(|(n, density, seed)| {
-        generators::random_symmetric(n, density, seed).unwrap_or_else(|_| unreachable_pattern())
-    })
-}
-
-fn unreachable_pattern() -> Pattern {
-    // The generators only fail on a zero dimension or absurd sizes, which the strategies
-    // never produce; a 1×1 pattern keeps the strategy total anyway.
-    Pattern::identity(1).unwrap_or_else(|_| panic!("a 1x1 pattern is always valid"))
-}
-
 /// A pattern with values on it: symmetric values when the pattern is symmetric, never zero.
 pub fn matrices_on(pattern: Pattern) -> impl Strategy<Value = (Pattern, Vec<f64>)> {
     any::<u64>().prop_map(move |seed| {
@@ -209,20 +184,25 @@ pub fn matrices_on(pattern: Pattern) -> impl Strategy<Value = (Pattern, Vec<f64>
     })
 }
 
-/// A probe plan for a random pattern: one of roll, CPR, star, acyclic (symmetric patterns)
-/// or random least squares.
-pub fn probe_plans(max_dim: usize) -> impl Strategy<Value = ProbePlan> {
-    (symmetric_patterns(max_dim), 0usize..5, any::<u64>()).prop_map(|(p, which, seed)| {
-        let designer: Box<dyn ProbeDesigner> = match which {
-            0 => Box::new(RollDesigner),
-            1 => Box::new(ColoredDesigner::cpr()),
-            2 => Box::new(ColoredDesigner::star()),
-            3 => Box::new(ColoredDesigner::acyclic()),
-            _ => Box::new(RandomDesigner::new().seed(seed)),
-        };
-        designer
-            .design(&p, MatrixKind::Symmetric)
-            .or_else(|_| ColoredDesigner::cpr().design(&p, MatrixKind::Symmetric))
-            .unwrap_or_else(|e| panic!("CPR applies to every non-empty pattern: {e}"))
-    })
+/// A probe plan for a random symmetric pattern with full diagonal (n in `sizes`): one of
+/// roll, CPR, star, acyclic or random least squares.
+pub fn probe_plans(sizes: std::ops::RangeInclusive<usize>) -> impl Strategy<Value = ProbePlan> {
+    (
+        symmetric_patterns(sizes, Diagonal::Full),
+        0usize..5,
+        any::<u64>(),
+    )
+        .prop_map(|(p, which, seed)| {
+            let designer: Box<dyn ProbeDesigner> = match which {
+                0 => Box::new(RollDesigner),
+                1 => Box::new(ColoredDesigner::cpr()),
+                2 => Box::new(ColoredDesigner::star()),
+                3 => Box::new(ColoredDesigner::acyclic()),
+                _ => Box::new(RandomDesigner::new().seed(seed)),
+            };
+            designer
+                .design(&p, MatrixKind::Symmetric)
+                .or_else(|_| ColoredDesigner::cpr().design(&p, MatrixKind::Symmetric))
+                .unwrap_or_else(|e| panic!("CPR applies to every non-empty pattern: {e}"))
+        })
 }

@@ -3,44 +3,17 @@
 //! at points with active inequalities; against the tape on a general composite; its errors
 //! and that evaluating allocates nothing.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-
 use sparsediff::ad::HessianBackend;
 use sparsediff::composite::{
     CompositeError, CompositeHessian, CompositeOptions, NoRows, Outer, RowFunctions,
 };
 use sparsediff::num_dual::DualNum;
 use sparsediff::{Options, Pattern, ScalarFunction, SparseHessian};
+use sparsediff_pattern::testing::{CountingAllocator, randoms};
 use sparsediff_problems::cartpole::{AugmentedLagrangian, CartpoleProblem, Rows};
 
-/// Counts the allocations of the current thread (tests run in parallel threads).
-struct Counting;
-
-thread_local! {
-    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
-}
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let _ = ALLOCATIONS.try_with(|c| c.set(c.get() + 1));
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        let _ = ALLOCATIONS.try_with(|c| c.set(c.get() + 1));
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
 #[global_allocator]
-static GLOBAL: Counting = Counting;
-
-fn allocations() -> usize {
-    ALLOCATIONS.with(Cell::get)
-}
+static ALLOC: CountingAllocator = CountingAllocator::new();
 
 /// L_A as a composite (the library's builder, which the CLI uses too).
 fn composite(la: &AugmentedLagrangian, z0: &[f64]) -> CompositeHessian<Rows, Rows> {
@@ -65,15 +38,7 @@ fn rel_error(h: &CompositeHessian<Rows, Rows>, pattern: &Pattern, expected: &[f6
 
 /// A deterministic pseudo-random sequence in [-1, 1).
 fn wobble(seed: u64, len: usize) -> Vec<f64> {
-    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    (0..len)
-        .map(|_| {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            (s >> 11) as f64 / (1u64 << 52) as f64 - 1.0
-        })
-        .collect()
+    randoms(len, seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
 }
 
 #[test]
@@ -258,20 +223,17 @@ fn evaluate_allocates_nothing() {
     let mut h = composite(&la, &z);
     let mut grad = vec![0.0; z.len()];
     let elsewhere: Vec<f64> = z.iter().map(|v| v + 0.01).collect();
-    let before = allocations();
-    for _ in 0..3 {
-        h.evaluate(&z).unwrap();
-        h.gradient(&z, &mut grad).unwrap();
-        std::hint::black_box(h.value(&z).unwrap());
-        // a gradient away from the evaluated point: a first-order pass
-        h.gradient(&elsewhere, &mut grad).unwrap();
-        std::hint::black_box(h.value(&z).unwrap());
-    }
-    assert_eq!(
-        allocations(),
-        before,
-        "evaluate, value or gradient allocated"
-    );
+    let ((), n) = ALLOC.count(|| {
+        for _ in 0..3 {
+            h.evaluate(&z).unwrap();
+            h.gradient(&z, &mut grad).unwrap();
+            std::hint::black_box(h.value(&z).unwrap());
+            // a gradient away from the evaluated point: a first-order pass
+            h.gradient(&elsewhere, &mut grad).unwrap();
+            std::hint::black_box(h.value(&z).unwrap());
+        }
+    });
+    assert_eq!(n, 0, "evaluate, value or gradient allocated");
     let times = h.profile(&z).unwrap();
     assert!(times.total() > times.outer_products);
 }

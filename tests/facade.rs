@@ -12,6 +12,11 @@ use sparsediff::{
     GivenPattern, Options, SavedPlan, SparseError, SparseHessian, SparseJacobian, Strategy,
     VectorFunction, Verify, generators,
 };
+use sparsediff_pattern::testing::CountingAllocator;
+use sparsediff_problems::{eval_point, grid_energy::GridEnergy, rosenbrock::Rosenbrock};
+
+#[global_allocator]
+static ALLOC: CountingAllocator = CountingAllocator::new();
 
 /// F_i = x_{i+1}² − x_i x_{i−1} + sin x_i.
 struct Tridiagonal;
@@ -374,4 +379,32 @@ fn functions_that_borrow_their_data_prepare_and_report_while_the_matrix_is_held(
     assert_eq!(m.info().evaluations, 1);
     let probes = m.info().probes;
     assert_eq!(probes, h.plan().num_probes());
+}
+
+/// The headline: after `prepare` and a first call, `evaluate` on the default path (traced
+/// pattern, automatic probes, the tape) allocates nothing, for Hessians and Jacobians, at the prepared point
+/// and elsewhere.
+#[test]
+fn evaluate_allocates_nothing_on_the_default_path() {
+    let options = Options::default();
+    let x = eval_point(200);
+    let elsewhere: Vec<f64> = x.iter().map(|v| v + 0.01).collect();
+    let mut h = SparseHessian::prepare(Rosenbrock, &x, &options).unwrap();
+    let g = GridEnergy::new(12);
+    let xg = eval_point(144);
+    let mut hg = SparseHessian::prepare(g, &xg, &options).unwrap();
+    let mut j = SparseJacobian::prepare(Tridiagonal, &x, &options).unwrap();
+    // The first call may size what it needs (README: "no allocation after the first call").
+    assert!(h.evaluate(&x).is_ok() && j.evaluate(&x).is_ok() && hg.evaluate(&xg).is_ok());
+    for y in [&x, &elsewhere, &x] {
+        let (ok, n) = ALLOC.count(|| h.evaluate(y).is_ok());
+        assert!(ok);
+        assert_eq!(n, 0, "SparseHessian::evaluate allocated");
+        let (ok, n) = ALLOC.count(|| j.evaluate(y).is_ok());
+        assert!(ok);
+        assert_eq!(n, 0, "SparseJacobian::evaluate allocated");
+    }
+    let (ok, n) = ALLOC.count(|| hg.evaluate(&xg).is_ok());
+    assert!(ok);
+    assert_eq!(n, 0, "SparseHessian::evaluate allocated (grid energy)");
 }

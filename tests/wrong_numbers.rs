@@ -13,7 +13,7 @@
 use std::cell::Cell;
 
 use proptest::prelude::*;
-use proptest::test_runner::{Config, TestRunner};
+use proptest::test_runner::TestRunner;
 use sparsediff::ad::{
     ClosureHessian, ClosureJacobian, HessianBackend, SeedBlock, TapeHessian, TapeJacobian,
 };
@@ -22,22 +22,6 @@ use sparsediff::{
     BackendChoice, OnBranchChange, Options, Pattern, ScalarFunction, SparseError, SparseHessian,
     SparseJacobian, VectorFunction, Verify, generators,
 };
-
-/// `PROPTEST_CASES` if set, else `default`.
-fn cases(default: u32) -> u32 {
-    std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn config(default: u32) -> Config {
-    Config {
-        cases: cases(default),
-        failure_persistence: None,
-        ..Config::default()
-    }
-}
 
 /// The dense Hessian of `f` at x by hyper-dual numbers (n² evaluations).
 fn dense_hessian<F: ScalarFunction>(f: &F, x: &[f64]) -> Vec<Vec<f64>> {
@@ -646,7 +630,7 @@ fn detection(d: u8) -> sparsediff::detect::Detector {
 /// Runs the Hessian campaign: every evaluation must be right (1e-10) or an error.
 fn hessian_campaign(raw: Option<bool>, default_cases: u32) -> Tally {
     let tally = Tally::default();
-    let mut runner = TestRunner::new(config(default_cases));
+    let mut runner = TestRunner::new(sparsediff::testing::config_in_memory(default_cases));
     let result = runner.run(&case(raw), |c| {
         let options = Options {
             detector: detection(c.detection),
@@ -671,7 +655,7 @@ fn hessian_campaign(raw: Option<bool>, default_cases: u32) -> Tally {
 /// The Jacobian campaign, on forward lanes and on the tape.
 fn jacobian_campaign(raw: Option<bool>, default_cases: u32) -> Tally {
     let tally = Tally::default();
-    let mut runner = TestRunner::new(config(default_cases));
+    let mut runner = TestRunner::new(sparsediff::testing::config_in_memory(default_cases));
     let result = runner.run(&(case(raw), any::<bool>()), |(c, tape)| {
         let options = Options {
             detector: detection(c.detection),
@@ -779,7 +763,7 @@ fn missing_entry_case() -> impl Strategy<Value = (OnPattern, Pattern, Vec<f64>, 
 #[test]
 fn a_pattern_missing_one_entry_is_caught_on_the_first_evaluation() {
     let (caught, total) = (Cell::new(0), Cell::new(0));
-    let mut runner = TestRunner::new(config(1000));
+    let mut runner = TestRunner::new(sparsediff::testing::config_in_memory(1000));
     let result = runner.run(&missing_entry_case(), |(f, given, x, via_backend)| {
         // (An empty given pattern is refused at prepare: nothing to test.)
         prop_assume!(given.nnz() > 0);
@@ -818,7 +802,7 @@ fn a_pattern_missing_one_entry_is_caught_on_the_first_evaluation() {
 /// verifier alone must catch the removed entry (Jacobians, every designer's decode).
 #[test]
 fn a_jacobian_pattern_missing_one_entry_is_caught() {
-    let mut runner = TestRunner::new(config(500));
+    let mut runner = TestRunner::new(sparsediff::testing::config_in_memory(500));
     let strategy = (2usize..20, 2usize..20).prop_flat_map(|(m, n)| {
         (
             proptest::collection::vec((0..m, 0..n, 0.5f64..2.0), 1..40),

@@ -8,39 +8,10 @@ use num_dual::{Dual2SVec64, DualNum, DualSVec64, hessian, jacobian};
 use proptest::prelude::*;
 use sparsediff_ad::tape::{Buffer, Instruction, Location, Recorded, Tape, TapeError, TapeVar};
 use sparsediff_ad::{Binary, Elementary, Unary};
-
-/// Counts the allocations of the current thread, to check that replays allocate nothing.
-struct CountingAlloc;
-
-thread_local! {
-    static ALLOCATIONS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
-}
-
-// SAFETY: forwards to the system allocator; the counter is a const-initialised thread
-// local, whose access does not allocate.
-unsafe impl std::alloc::GlobalAlloc for CountingAlloc {
-    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
-        ALLOCATIONS.with(|c| c.set(c.get() + 1));
-        // SAFETY: same contract as the caller's.
-        unsafe { std::alloc::System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
-        // SAFETY: same contract as the caller's.
-        unsafe { std::alloc::System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, size: usize) -> *mut u8 {
-        ALLOCATIONS.with(|c| c.set(c.get() + 1));
-        // SAFETY: same contract as the caller's.
-        unsafe { std::alloc::System.realloc(ptr, layout, size) }
-    }
-}
+use sparsediff_pattern::testing::{self, CountingAllocator, randoms};
 
 #[global_allocator]
-static GLOBAL: CountingAlloc = CountingAlloc;
-
-fn allocations() -> usize {
-    ALLOCATIONS.with(|c| c.get())
-}
+static ALLOC: CountingAllocator = CountingAllocator::new();
 
 // ---------------------------------------------------------------------------------------
 // Helpers
@@ -62,18 +33,6 @@ fn assert_close(got: &[f64], want: &[f64], what: &str) {
 /// The benchmark point of the problem files.
 fn point(n: usize) -> Vec<f64> {
     (0..n).map(|i| 0.5 + 0.3 * (0.7 * i as f64).sin()).collect()
-}
-
-/// Deterministic pseudo-random numbers in [-1, 1) (xorshift).
-fn randoms(len: usize, mut seed: u64) -> Vec<f64> {
-    (0..len)
-        .map(|_| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed >> 11) as f64 / (1u64 << 52) as f64 - 1.0
-        })
-        .collect()
 }
 
 /// The full Hessian (row-major n×n) through `hvp_block` with the identity.
@@ -1115,24 +1074,15 @@ fn replays_do_not_allocate() {
     };
     run(&x);
     let y = randoms(n, 9);
-    let before = allocations();
-    run(&y);
-    assert_eq!(allocations() - before, 0);
+    let ((), n) = ALLOC.count(|| run(&y));
+    assert_eq!(n, 0);
 }
 
 // ---------------------------------------------------------------------------------------
 // Property: Rosenbrock at random points
 
-/// `PROPTEST_CASES` if set, else `default`.
-fn cases(default: u32) -> u32 {
-    std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
 proptest! {
-    #![proptest_config(ProptestConfig { cases: cases(64), ..ProptestConfig::default() })]
+    #![proptest_config(testing::config(64))]
     #[test]
     fn rosenbrock_at_random_points(x in prop::collection::vec(-2.0f64..2.0, 2..40), seed in 1u64..1000) {
         let n = x.len();

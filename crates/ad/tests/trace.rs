@@ -14,6 +14,7 @@ use sparsediff_ad::trace::{
 use sparsediff_ad::{Binary, Curvature, Elementary, Unary};
 use sparsediff_pattern::Pattern;
 use sparsediff_pattern::generators::{self, Stencil2d};
+use sparsediff_pattern::testing;
 
 // ---------------------------------------------------------------------------------------
 // The problems of crates/problems/spec/generic-hessians.md
@@ -723,16 +724,8 @@ fn is_nonzero(v: f64, scale: f64) -> bool {
     v.abs() > 1e-12 * (1.0 + scale)
 }
 
-/// `PROPTEST_CASES` if set, else `default`.
-fn cases(default: u32) -> u32 {
-    std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
 proptest! {
-    #![proptest_config(ProptestConfig { cases: cases(400), ..ProptestConfig::default() })]
+    #![proptest_config(testing::config(400))]
 
     #[test]
     fn traced_hessians_contain_every_hyperdual_nonzero(
@@ -789,7 +782,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: cases(300), ..ProptestConfig::default() })]
+    #![proptest_config(testing::config(300))]
 
     #[test]
     fn traced_hessians_of_programs_with_shared_values_are_sound(

@@ -1,18 +1,13 @@
 //! Known answers: optimal colour counts on bands and stencils, and ColPack's published and
-//! measured counts on the matrices we ship.
+//! measured counts on the matrices we ship, and the degree statistics of "What color is
+//! your Jacobian?" Table 3.1 for the one of its matrices we ship.
 
 use sparsediff_coloring::{
     ColoringParams, Method, Order, OrderChoice, Problem, color, lower_bound,
 };
+use sparsediff_pattern::Pattern;
 use sparsediff_pattern::generators::{self, Stencil2d};
-use sparsediff_pattern::{Pattern, read_matrix_market};
-
-fn data(name: &str) -> Pattern {
-    let path = format!("{}/../../data/matrices/{name}", env!("CARGO_MANIFEST_DIR"));
-    read_matrix_market(&path)
-        .expect("shipped test matrix")
-        .into_pattern()
-}
+use sparsediff_pattern::testing::shipped as data;
 
 fn colors(p: &Pattern, problem: Problem, method: Method, order: impl Into<OrderChoice>) -> usize {
     let c = color(p, problem, method, &ColoringParams::with_order(order)).unwrap();
@@ -185,21 +180,47 @@ fn stencils_reach_their_optima() {
     );
 }
 
-/// Column meanings of `colpack_table_6_7.csv`: suffix 2 = column colouring, 1 = row.
-fn colpack_row(name: &str) -> std::collections::HashMap<String, String> {
-    let path = format!(
-        "{}/../../data/reference/colpack_table_6_7.csv",
-        env!("CARGO_MANIFEST_DIR")
-    );
+/// The row of `data/reference/<file>` whose `name` column is `name`, by column header.
+fn reference_row(file: &str, name: &str) -> std::collections::HashMap<String, String> {
+    let path = format!("{}/../../data/reference/{file}", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(path).unwrap();
     let mut lines = text.lines();
     let header: Vec<&str> = lines.next().unwrap().split(',').collect();
-    let row = lines.find(|l| l.split(',').nth(3) == Some(name)).unwrap();
+    let name_col = header.iter().position(|&h| h == "name").unwrap();
+    let row = lines
+        .find(|l| l.split(',').nth(name_col) == Some(name))
+        .unwrap();
     header
         .iter()
         .map(|h| h.to_string())
         .zip(row.split(',').map(str::to_string))
         .collect()
+}
+
+/// Column meanings of `colpack_table_6_7.csv`: suffix 2 = column colouring, 1 = row.
+fn colpack_row(name: &str) -> std::collections::HashMap<String, String> {
+    reference_row("colpack_table_6_7.csv", name)
+}
+
+/// "What color is your Jacobian?" Tables 3.1/3.2 (`what_table_31_32.csv`), the row of the
+/// one matrix shipped here: size, nonzeros, column degrees κ, row degrees ρ and the colours
+/// K of the column partition (natural order).
+#[test]
+fn lp_ken_11_matches_what_color_table() {
+    let p = data("lp_ken_11.mtx");
+    let row = reference_row("what_table_31_32.csv", "lp_ken_11");
+    let get = |k: &str| row[k].parse::<usize>().unwrap();
+    assert_eq!(
+        (p.nrows(), p.ncols(), p.nnz()),
+        (get("m"), get("n"), get("nnz"))
+    );
+    let (cols, rows) = (p.col_stats(), p.row_stats());
+    assert_eq!((cols.max, cols.min), (get("κmax"), get("κmin")));
+    assert_eq!((rows.max, rows.min), (get("ρmax"), get("ρmin")));
+    assert_eq!(
+        colors(&p, Problem::Column, Method::Cpr, Order::Natural),
+        get("K")
+    );
 }
 
 #[test]

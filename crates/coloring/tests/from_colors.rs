@@ -8,14 +8,7 @@ use sparsediff_coloring::{
 };
 use sparsediff_pattern::Pattern;
 use sparsediff_pattern::generators::{self, Stencil2d};
-
-/// Sparse 5×5 blocks on a block tridiagonal (the shape of a direct-transcription Hessian):
-/// irregular rows of 7 to 13 entries.
-fn block_chain(blocks: usize) -> Pattern {
-    generators::block_band(blocks, 5, 1, 1)
-        .unwrap()
-        .filter(|i, j| i == j || (i % 5 + j % 5) % 3 != 0)
-}
+use sparsediff_pattern::testing::block_chain;
 
 fn grid_colors(nx: usize, ny: usize, f: impl Fn(usize, usize) -> usize) -> Vec<usize> {
     (0..nx * ny).map(|v| f(v % nx, v / nx)).collect()

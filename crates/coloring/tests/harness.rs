@@ -1,32 +1,21 @@
-//! The shared correctness harness: every (pattern, problem, method, order) of a suite runs
-//! through the same checks — the independent checker accepts the colouring, it uses at
-//! least the lower bound, the run is deterministic, a petgraph oracle agrees, and the
-//! neutral-colour post-processing keeps recovery possible with no more colours.
+//! Every (pattern, problem, method, order) of a suite and of random patterns runs through
+//! the shared correctness harness (`sparsediff_probe::testing::check_recovery`): the
+//! independent checker accepts the colouring, it uses at least the lower bound, the run is
+//! deterministic, a petgraph oracle agrees, the neutral-colour post-processing keeps
+//! recovery possible with no more colours, and random values decode from the products of
+//! a plan on that colouring.
 
-use petgraph::algo::is_cyclic_undirected;
-use petgraph::graph::UnGraph;
 use proptest::prelude::*;
 use sparsediff_coloring::{
-    ColoringError, ColoringParams, Method, NEUTRAL, Order, Problem, check, color,
-    column_intersection_graph, lower_bound,
+    ColoringError, ColoringParams, Method, Order, Problem, check, color, lower_bound,
 };
+use sparsediff_pattern::Pattern;
 use sparsediff_pattern::generators::{self, Stencil2d};
-use sparsediff_pattern::{Pattern, read_matrix_market};
-
-/// Sparse 5×5 blocks on a block tridiagonal (the shape of a direct-transcription Hessian):
-/// irregular rows of 7 to 13 entries.
-fn block_chain(blocks: usize) -> Pattern {
-    generators::block_band(blocks, 5, 1, 1)
-        .unwrap()
-        .filter(|i, j| i == j || (i % 5 + j % 5) % 3 != 0)
-}
-
-fn data(name: &str) -> Pattern {
-    let path = format!("{}/../../data/matrices/{name}", env!("CARGO_MANIFEST_DIR"));
-    read_matrix_market(&path)
-        .expect("shipped test matrix")
-        .into_pattern()
-}
+use sparsediff_pattern::testing::{
+    self, Diagonal, block_chain, patterns, shipped as data, symmetric_patterns,
+    uniform_symmetric_patterns,
+};
+use sparsediff_probe::testing::check_recovery;
 
 /// Small and medium patterns covering every structure the generators make plus shipped files.
 fn suite() -> Vec<(String, Pattern)> {
@@ -102,175 +91,6 @@ fn orders() -> Vec<Order> {
     o
 }
 
-/// Builds a petgraph graph on `n` vertices from an edge list.
-fn graph_of(n: usize, edges: impl IntoIterator<Item = (usize, usize)>) -> UnGraph<(), ()> {
-    let mut g = UnGraph::<(), ()>::new_undirected();
-    for _ in 0..n {
-        g.add_node(());
-    }
-    for (a, b) in edges {
-        g.add_edge((a as u32).into(), (b as u32).into(), ());
-    }
-    g
-}
-
-/// petgraph oracle for star/acyclic: the subgraph on every two colour classes is a forest
-/// (acyclic) whose components are stars (star).
-fn oracle_two_colored(p: &Pattern, colors: &[usize], stars: bool) -> Result<(), String> {
-    let k = colors
-        .iter()
-        .filter(|&&c| c != NEUTRAL)
-        .max()
-        .map_or(0, |&c| c + 1);
-    for a in 0..k {
-        for b in a + 1..k {
-            let keep = |c: usize| c == a || c == b;
-            let edges: Vec<(usize, usize)> = p
-                .iter()
-                .filter(|&(i, j)| i < j && keep(colors[i]) && keep(colors[j]))
-                .collect();
-            let g = graph_of(p.nrows(), edges.iter().copied());
-            if is_cyclic_undirected(&g) {
-                return Err(format!("colours {a},{b} induce a cycle"));
-            }
-            if stars {
-                // Every component of a forest is a star iff it has no path on 4 vertices:
-                // each edge has an endpoint of degree 1.
-                let mut deg = vec![0usize; p.nrows()];
-                for &(i, j) in &edges {
-                    deg[i] += 1;
-                    deg[j] += 1;
-                }
-                if let Some(&(i, j)) = edges.iter().find(|&&(i, j)| deg[i] > 1 && deg[j] > 1) {
-                    return Err(format!(
-                        "colours {a},{b}: edge ({i},{j}) is the middle of a two-coloured path"
-                    ));
-                }
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Runs one instance through every check; returns the number of colours.
-fn run_instance(name: &str, p: &Pattern, problem: Problem, method: Method, order: Order) -> usize {
-    let params = ColoringParams::with_order(order);
-    let what = format!("{name}: {problem} {method} {order}");
-    let c = color(p, problem, method, &params).unwrap_or_else(|e| panic!("{what}: {e}"));
-    assert_eq!(c.problem(), problem);
-    assert_eq!(c.method(), method);
-    let n = if problem == Problem::Row {
-        p.nrows()
-    } else {
-        p.ncols()
-    };
-    assert_eq!(c.colors().len(), n, "{what}");
-    assert!(
-        c.colors().iter().all(|&x| x < c.num_colors()),
-        "{what}: colours out of range"
-    );
-    // Colours are exactly 0..k: no empty class.
-    let groups = c.groups();
-    assert!(
-        groups.iter().all(|g| !g.is_empty()),
-        "{what}: an empty colour class"
-    );
-    c.check(p).unwrap_or_else(|v| panic!("{what}: {v}"));
-    let lb = lower_bound(p, problem, method).unwrap();
-    assert!(
-        c.num_colors() >= lb,
-        "{what}: {} colours below the lower bound {lb}",
-        c.num_colors()
-    );
-    // Deterministic.
-    let again = color(p, problem, method, &params).unwrap();
-    assert_eq!(again.colors(), c.colors(), "{what}: not deterministic");
-    assert_eq!(again.star_set(), c.star_set(), "{what}: not deterministic");
-    assert_eq!(again.tree_set(), c.tree_set(), "{what}: not deterministic");
-    // petgraph oracles.
-    if p.nnz() <= 20_000 {
-        match (problem, method) {
-            (Problem::Column, _) | (Problem::Symmetric, Method::Cpr) => {
-                let g = column_intersection_graph(p);
-                for e in g.edge_indices() {
-                    let (a, b) = g.edge_endpoints(e).unwrap();
-                    assert_ne!(
-                        c.colors()[g[a]],
-                        c.colors()[g[b]],
-                        "{what}: oracle conflict"
-                    );
-                }
-            }
-            (Problem::Row, _) => {
-                let g = column_intersection_graph(&p.transpose());
-                for e in g.edge_indices() {
-                    let (a, b) = g.edge_endpoints(e).unwrap();
-                    assert_ne!(
-                        c.colors()[g[a]],
-                        c.colors()[g[b]],
-                        "{what}: oracle conflict"
-                    );
-                }
-            }
-            (_, Method::Star) => {
-                oracle_two_colored(p, c.colors(), true).unwrap_or_else(|e| panic!("{what}: {e}"))
-            }
-            (_, Method::Acyclic) => {
-                oracle_two_colored(p, c.colors(), false).unwrap_or_else(|e| panic!("{what}: {e}"))
-            }
-            _ => {}
-        }
-    }
-    // Stars and trees are consistent with the pattern.
-    if let Some(s) = c.star_set() {
-        let off_diagonal = p.nnz() - (0..p.nrows()).filter(|&i| p.contains(i, i)).count();
-        assert_eq!(s.num_edges() * 2, off_diagonal, "{what}");
-        for (i, j, h) in s.entries() {
-            assert!(p.contains(i, j) && (h == i || h == j), "{what}");
-        }
-    }
-    if let Some(t) = c.tree_set() {
-        let off_diagonal = p.nnz() - (0..p.nrows()).filter(|&i| p.contains(i, i)).count();
-        assert_eq!(t.num_edges() * 2, off_diagonal, "{what}");
-        for (l, par) in t.pairs() {
-            assert!(p.contains(l, par), "{what}");
-            assert_ne!(c.colors()[l], c.colors()[par]);
-        }
-    }
-    // Post-processing keeps recovery possible and never adds colours.
-    if matches!(method, Method::Star | Method::Acyclic) {
-        let pp = ColoringParams {
-            postprocess: true,
-            ..params.clone()
-        };
-        let q = color(p, problem, method, &pp).unwrap();
-        assert!(q.is_postprocessed());
-        assert!(q.num_colors() <= c.num_colors(), "{what}");
-        q.check(p)
-            .unwrap_or_else(|v| panic!("{what} (post-processed): {v}"));
-        if method == Method::Star {
-            check::symmetrically_orthogonal(p, q.colors()).unwrap();
-        } else {
-            check::substitutable(p, q.colors()).unwrap();
-        }
-    }
-    // Iterated greedy never adds colours.
-    if matches!(method, Method::Cpr | Method::Distance1 | Method::Distance2) {
-        let rp = ColoringParams {
-            recolor_passes: 3,
-            ..params
-        };
-        let r = color(p, problem, method, &rp).unwrap();
-        assert!(
-            r.num_colors() <= c.num_colors(),
-            "{what}: recolouring added colours"
-        );
-        r.check(p)
-            .unwrap_or_else(|v| panic!("{what} (recoloured): {v}"));
-    }
-    c.num_colors()
-}
-
 fn problems_for(p: &Pattern) -> Vec<(Problem, Method)> {
     let mut v = vec![(Problem::Column, Method::Cpr), (Problem::Row, Method::Cpr)];
     if p.is_symmetric() {
@@ -286,7 +106,7 @@ fn suite_passes_every_check() {
     for (name, p) in suite() {
         for (problem, method) in problems_for(&p) {
             for order in orders() {
-                run_instance(&name, &p, problem, method, order);
+                check_recovery(&name, &p, problem, method, order);
             }
         }
     }
@@ -354,137 +174,29 @@ fn brute_force_optimum(n: usize, valid: impl Fn(&[usize]) -> bool) -> usize {
     n
 }
 
-/// Random square symmetric patterns with full diagonal, for the brute-force test.
-fn tiny_symmetric() -> impl Strategy<Value = Pattern> {
-    (2usize..=6)
-        .prop_flat_map(|n| {
-            (
-                Just(n),
-                proptest::collection::vec(any::<bool>(), n * (n - 1) / 2),
-            )
-        })
-        .prop_map(|(n, bits)| {
-            let mut e: Vec<(usize, usize)> = (0..n).map(|i| (i, i)).collect();
-            let mut k = 0;
-            for i in 0..n {
-                for j in 0..i {
-                    if bits[k] {
-                        e.push((i, j));
-                        e.push((j, i));
-                    }
-                    k += 1;
-                }
-            }
-            Pattern::from_entries(n, n, e).unwrap()
-        })
-}
-
-/// Random patterns with special shapes: 1×n, n×1, empty rows, dense rows and columns.
-fn general_pattern() -> impl Strategy<Value = Pattern> {
-    let shape = prop_oneof![
-        (1usize..=1, 1usize..=30),
-        (1usize..=30, 1usize..=1),
-        (1usize..=25, 1usize..=25),
-    ];
-    (
-        shape,
-        0.0f64..0.6,
-        any::<u64>(),
-        any::<bool>(),
-        any::<bool>(),
-    )
-        .prop_map(|((m, n), density, seed, dense_row, dense_col)| {
-            let mut p = generators::random(m, n, density, seed).unwrap();
-            let mut extra = Vec::new();
-            if dense_row {
-                extra.extend((0..n).map(|j| (seed as usize % m, j)));
-            }
-            if dense_col {
-                extra.extend((0..m).map(|i| (i, seed as usize % n)));
-            }
-            if p.nnz() == 0 && extra.is_empty() {
-                extra.push((0, 0));
-            }
-            p = p
-                .union(&Pattern::from_entries(m, n, extra).unwrap())
-                .unwrap();
-            p
-        })
-}
-
-fn symmetric_pattern() -> impl Strategy<Value = Pattern> {
-    (
-        1usize..=30,
-        0.0f64..0.5,
-        any::<u64>(),
-        any::<bool>(),
-        any::<bool>(),
-    )
-        .prop_map(|(n, density, seed, drop_diag, dense)| {
-            let mut p = generators::random_symmetric(n, density, seed).unwrap();
-            if dense {
-                let v = seed as usize % n;
-                let star =
-                    Pattern::from_entries(n, n, (0..n).flat_map(|w| [(v, w), (w, v)])).unwrap();
-                p = p.union(&star).unwrap();
-            }
-            if drop_diag && p.without_diagonal().nnz() > 0 {
-                p = p.without_diagonal();
-            }
-            p
-        })
-}
-
-/// `default_cases` cases, unless `PROPTEST_CASES` is set: then proptest's own reading of it.
-fn config(default_cases: u32) -> ProptestConfig {
-    let from_env = ProptestConfig::default();
-    ProptestConfig {
-        cases: if std::env::var_os("PROPTEST_CASES").is_some() {
-            from_env.cases
-        } else {
-            default_cases
-        },
-        ..from_env
-    }
-}
-
-/// The proptest blocks run `PROPTEST_CASES` cases when it is set: checked in a child process
-/// (this test binary, running only this test) with `PROPTEST_CASES=3`.
+/// The proptest blocks run `PROPTEST_CASES` cases when it is set.
 #[test]
 fn proptest_cases_come_from_the_environment() {
-    match std::env::var("PROPTEST_CASES") {
-        Ok(v) => assert_eq!(config(96).cases.to_string(), v),
-        Err(_) => {
-            assert_eq!(config(96).cases, 96);
-            let child = std::process::Command::new(std::env::current_exe().unwrap())
-                .args(["--exact", "proptest_cases_come_from_the_environment"])
-                .env("PROPTEST_CASES", "3")
-                .output()
-                .unwrap();
-            assert!(child.status.success(), "{child:?}");
-            // The filter matched this test (an empty run would pass too).
-            assert!(String::from_utf8_lossy(&child.stdout).contains("1 passed"));
-        }
-    }
+    testing::assert_cases_come_from_the_environment("proptest_cases_come_from_the_environment", 96);
 }
 
 proptest! {
-    #![proptest_config(config(96))]
+    #![proptest_config(testing::config(96))]
 
     #[test]
-    fn random_general_patterns(p in general_pattern()) {
+    fn random_general_patterns(p in patterns(1..=30)) {
         for problem in [Problem::Column, Problem::Row] {
             for order in orders() {
-                run_instance("proptest", &p, problem, Method::Cpr, order);
+                check_recovery("proptest", &p, problem, Method::Cpr, order);
             }
         }
     }
 
     #[test]
-    fn random_symmetric_patterns(p in symmetric_pattern()) {
+    fn random_symmetric_patterns(p in symmetric_patterns(1..=30, Diagonal::Either)) {
         for &method in Problem::Symmetric.methods() {
             for order in orders() {
-                run_instance("proptest", &p, Problem::Symmetric, method, order);
+                check_recovery("proptest", &p, Problem::Symmetric, method, order);
             }
         }
     }
@@ -492,7 +204,7 @@ proptest! {
     /// The one-pass symmetry check agrees with comparing against the transpose, and names
     /// an entry whose mirror is missing.
     #[test]
-    fn symmetry_check_agrees_with_transpose(p in general_pattern(), q in symmetric_pattern()) {
+    fn symmetry_check_agrees_with_transpose(p in patterns(1..=30), q in symmetric_patterns(1..=30, Diagonal::Either)) {
         for p in [p, q] {
             match sparsediff_coloring::check_symmetric(&p, Method::Star) {
                 Ok(()) => prop_assert!(p.is_symmetric()),
@@ -508,7 +220,7 @@ proptest! {
 
     /// Lower bounds never exceed the true optimum, which never exceeds what we find.
     #[test]
-    fn bounds_bracket_the_optimum(p in tiny_symmetric()) {
+    fn bounds_bracket_the_optimum(p in uniform_symmetric_patterns(2..=6)) {
         let n = p.nrows();
         let checks: [(Method, Checker); 4] = [
             (Method::Distance1, check::distance1),

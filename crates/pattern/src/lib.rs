@@ -31,6 +31,8 @@ pub mod objective;
 mod ops;
 mod pattern;
 mod spec;
+#[cfg(any(feature = "proptest", feature = "testing"))]
+pub mod testing;
 mod views;
 
 pub use error::{PatternError, Result};

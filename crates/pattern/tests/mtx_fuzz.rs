@@ -4,6 +4,7 @@
 use proptest::prelude::*;
 use proptest::sample::Index;
 use sparsediff_pattern::mtx::{parse_matrix_market_bytes, to_matrix_market_string};
+use sparsediff_pattern::testing;
 use sparsediff_pattern::{MatrixMarket, MtxField, MtxSymmetry, Pattern, parse_matrix_market};
 
 /// The shipped files small enough to mutate hundreds of times: every `.mtx` file of
@@ -238,40 +239,13 @@ fn finite_f64() -> impl Strategy<Value = f64> {
     ]
 }
 
-/// `default_cases` cases (or `PROPTEST_CASES` when it is set, as proptest reads it), no
-/// regression files.
-fn config(default_cases: u32) -> ProptestConfig {
-    let from_env = ProptestConfig::default();
-    ProptestConfig {
-        cases: if std::env::var_os("PROPTEST_CASES").is_some() {
-            from_env.cases
-        } else {
-            default_cases
-        },
-        // Do not write regression files into the source tree.
-        failure_persistence: None,
-        ..from_env
-    }
-}
-
-/// The proptest blocks run `PROPTEST_CASES` cases when it is set: checked in a child process
-/// (this test binary, running only this test) with `PROPTEST_CASES=3`.
+/// The proptest blocks run `PROPTEST_CASES` cases when it is set.
 #[test]
 fn proptest_cases_come_from_the_environment() {
-    match std::env::var("PROPTEST_CASES") {
-        Ok(v) => assert_eq!(config(512).cases.to_string(), v),
-        Err(_) => {
-            assert_eq!(config(512).cases, 512);
-            let child = std::process::Command::new(std::env::current_exe().unwrap())
-                .args(["--exact", "proptest_cases_come_from_the_environment"])
-                .env("PROPTEST_CASES", "3")
-                .output()
-                .unwrap();
-            assert!(child.status.success(), "{child:?}");
-            // The filter matched this test (an empty run would pass too).
-            assert!(String::from_utf8_lossy(&child.stdout).contains("1 passed"));
-        }
-    }
+    testing::assert_cases_come_from_the_environment(
+        "proptest_cases_come_from_the_environment",
+        512,
+    );
 }
 
 #[test]
@@ -283,7 +257,7 @@ fn unmutated_shipped_files_are_accepted() {
 }
 
 proptest! {
-    #![proptest_config(config(512))]
+    #![proptest_config(testing::config_in_memory(512))]
 
     #[test]
     fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..2048)) {
@@ -312,7 +286,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(config(512))]
+    #![proptest_config(testing::config_in_memory(512))]
 
     #[test]
     fn mutated_shipped_files_never_panic(
@@ -387,7 +361,7 @@ fn float_text() -> impl Strategy<Value = String> {
 }
 
 proptest! {
-    #![proptest_config(config(1024))]
+    #![proptest_config(testing::config_in_memory(1024))]
 
     /// Values read from a file are exactly what `str::parse::<f64>` gives for the token.
     #[test]

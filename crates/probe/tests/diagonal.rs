@@ -1,26 +1,14 @@
 //! The Hessian diagonal: exact from a distance-1 colouring, estimated by Hutchinson.
 
 use faer::{Mat, MatRef};
+use sparsediff_pattern::Pattern;
 use sparsediff_pattern::generators::{self, Stencil2d};
-use sparsediff_pattern::{Pattern, read_matrix_market};
+use sparsediff_pattern::testing::{block_chain, shipped};
+use sparsediff_probe::testing::values_on;
 use sparsediff_probe::{
     DecodeError, DesignError, ExactDiagonal, Hutchinson, Orientation, Seeds, exact_products,
     hutchinson_errors,
 };
-
-/// Sparse 5×5 blocks on a block tridiagonal (the shape of a direct-transcription Hessian):
-/// irregular rows of 7 to 13 entries.
-fn block_chain(blocks: usize) -> Pattern {
-    generators::block_band(blocks, 5, 1, 1)
-        .unwrap()
-        .filter(|i, j| i == j || (i % 5 + j % 5) % 3 != 0)
-}
-
-/// Seeded values on the pattern, depending on the unordered pair (so symmetric where the
-/// pattern is), never zero.
-fn values_on(pattern: &Pattern, seed: u64) -> Vec<f64> {
-    sparsediff_probe::compare::random_values(pattern, seed, true)
-}
 
 fn diagonal_of(pattern: &Pattern, values: &[f64]) -> Vec<f64> {
     (0..pattern.nrows())
@@ -29,12 +17,7 @@ fn diagonal_of(pattern: &Pattern, values: &[f64]) -> Vec<f64> {
 }
 
 fn suite() -> Vec<(&'static str, Pattern)> {
-    let hess = read_matrix_market(format!(
-        "{}/../../data/matrices/hess_pat.mtx",
-        env!("CARGO_MANIFEST_DIR")
-    ))
-    .expect("shipped test matrix")
-    .into_pattern();
+    let hess = shipped("hess_pat.mtx");
     vec![
         ("band 400 β=3", generators::band(400, 3, 3).unwrap()),
         ("band 50 l=1 u=3", generators::band(50, 1, 3).unwrap()),

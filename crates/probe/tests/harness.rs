@@ -1,35 +1,16 @@
-//! The shared correctness harness for probe plans: every designer that applies to a pattern
-//! of the suite recovers a seeded random matrix on that pattern to 1e-12 relative, decoding
-//! twice gives identical values, probes equal colours, and the plan never uses fewer probes
-//! than its lower bound.
+//! Probe plans through the shared harness (`sparsediff_probe::testing::check_plan`): every
+//! designer that applies to a pattern of the suite recovers a seeded random matrix on that
+//! pattern to 1e-12 relative, decoding twice gives identical values, probes equal colours,
+//! and the plan never uses fewer probes than its lower bound.
 
+use sparsediff_pattern::Pattern;
 use sparsediff_pattern::generators::{self, Stencil2d};
-use sparsediff_pattern::{Pattern, read_matrix_market};
+use sparsediff_pattern::testing::{block_chain, shipped as data};
+use sparsediff_probe::testing::{check_plan, values_on};
 use sparsediff_probe::{
     ColoredDesigner, Decompression, DesignError, Geometry, IdentityDesigner, MatrixKind,
     ProbeDesigner, RollDesigner, StencilDesigner,
 };
-
-/// Seeded values on the pattern, depending on the unordered pair (so symmetric where the
-/// pattern is), never zero.
-pub fn values_on(pattern: &Pattern, seed: u64) -> Vec<f64> {
-    sparsediff_probe::compare::random_values(pattern, seed, true)
-}
-
-/// Sparse 5×5 blocks on a block tridiagonal (the shape of a direct-transcription Hessian):
-/// irregular rows of 7 to 13 entries.
-fn block_chain(blocks: usize) -> Pattern {
-    generators::block_band(blocks, 5, 1, 1)
-        .unwrap()
-        .filter(|i, j| i == j || (i % 5 + j % 5) % 3 != 0)
-}
-
-fn data(name: &str) -> Pattern {
-    let path = format!("{}/../../data/matrices/{name}", env!("CARGO_MANIFEST_DIR"));
-    read_matrix_market(&path)
-        .expect("shipped test matrix")
-        .into_pattern()
-}
 
 struct Case {
     name: &'static str,
@@ -134,15 +115,6 @@ fn designers(case: &Case) -> Vec<Box<dyn ProbeDesigner>> {
     d
 }
 
-/// Max |recovered - exact| / max |exact|.
-fn rel_error(got: &[f64], exact: &[f64]) -> f64 {
-    let scale = exact.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-    got.iter()
-        .zip(exact)
-        .fold(0.0f64, |m, (g, e)| m.max((g - e).abs()))
-        / scale
-}
-
 #[test]
 fn every_designer_recovers_every_pattern() {
     let mut decoded = 0;
@@ -163,34 +135,7 @@ fn every_designer_recovers_every_pattern() {
             };
             assert_eq!(plan.designer(), d.name());
             assert_eq!(Some(plan.num_probes()), plan.colors(), "{what}");
-            assert!(
-                plan.num_probes() >= plan.lower_bound(),
-                "{what}: {} < {}",
-                plan.num_probes(),
-                plan.lower_bound()
-            );
-            let b = plan.exact_products(&values);
-            assert_eq!((b.nrows(), b.ncols()), plan.products_shape());
-            let mut first = vec![0.0; p.nnz()];
-            plan.decode(b.as_ref(), &mut first)
-                .unwrap_or_else(|e| panic!("{what}: {e}"));
-            let err = rel_error(&first, &values);
-            assert!(err <= 1e-12, "{what}: relative error {err:e}");
-            let mut second = vec![f64::NAN; p.nnz()];
-            plan.decode(b.as_ref(), &mut second).unwrap();
-            assert_eq!(first, second, "{what}: decoding twice differs");
-            // Row-major products (lanes contiguous) decode to the same values.
-            let rm = faer::Mat::<f64>::from_fn(b.nrows(), b.ncols(), |i, j| b[(i, j)]);
-            let mut buf = vec![0.0; b.nrows() * b.ncols()];
-            for i in 0..b.nrows() {
-                for j in 0..b.ncols() {
-                    buf[i * b.ncols() + j] = rm[(i, j)];
-                }
-            }
-            let view = faer::MatRef::from_row_major_slice(&buf, b.nrows(), b.ncols());
-            let mut third = vec![0.0; p.nnz()];
-            plan.decode(view, &mut third).unwrap();
-            assert_eq!(first, third, "{what}: layout changed the result");
+            check_plan(&what, &plan, &values, 1e-12);
             decoded += 1;
         }
     }
@@ -221,10 +166,7 @@ fn given_colourings_are_checked_not_trusted() {
             .design(&band, MatrixKind::Symmetric)
             .unwrap();
         assert_eq!(plan.num_probes(), probes);
-        let b = plan.exact_products(&values);
-        let mut got = vec![0.0; band.nnz()];
-        plan.decode(b.as_ref(), &mut got).unwrap();
-        assert!(rel_error(&got, &values) <= 1e-12, "{method}");
+        check_plan(&format!("given {method}"), &plan, &values, 1e-12);
     }
     // Invalid for its decoding: each error names what breaks.
     let three: Vec<usize> = (0..30).map(|j| j % 3).collect();
@@ -478,63 +420,27 @@ fn every_decoder_rejects_bad_products() {
 mod prop {
     use super::*;
     use proptest::prelude::*;
+    use sparsediff_pattern::testing::{self, Diagonal, patterns, symmetric_patterns};
     use sparsediff_probe::{RandomDesigner, SymmetricRandomDesigner};
 
     fn pattern() -> impl Strategy<Value = (Pattern, bool)> {
         prop_oneof![
-            (1usize..25, 1usize..25, 0.02f64..0.5, any::<u64>()).prop_map(|(m, n, d, s)| {
-                let p = generators::random(m, n, d, s).unwrap();
-                let extra = Pattern::from_entries(m, n, [(0, 0)]).unwrap();
-                (p.union(&extra).unwrap(), false)
-            }),
-            (1usize..30, 0.0f64..0.4, any::<u64>(), any::<bool>()).prop_map(|(n, d, s, drop)| {
-                let p = generators::random_symmetric(n, d, s).unwrap();
-                let p = if drop && p.without_diagonal().nnz() > 0 {
-                    p.without_diagonal()
-                } else {
-                    p
-                };
-                (p, true)
-            }),
+            patterns(1..=24).prop_map(|p| (p, false)),
+            symmetric_patterns(1..=29, Diagonal::Either).prop_map(|p| (p, true)),
         ]
     }
 
-    /// `default_cases` cases, unless `PROPTEST_CASES` is set: then proptest's own reading of
-    /// it.
-    fn config(default_cases: u32) -> ProptestConfig {
-        let from_env = ProptestConfig::default();
-        ProptestConfig {
-            cases: if std::env::var_os("PROPTEST_CASES").is_some() {
-                from_env.cases
-            } else {
-                default_cases
-            },
-            ..from_env
-        }
-    }
-
-    /// The proptest block runs `PROPTEST_CASES` cases when it is set: checked in a child
-    /// process (this test binary, running only this test) with `PROPTEST_CASES=3`.
+    /// The proptest block runs `PROPTEST_CASES` cases when it is set.
     #[test]
     fn proptest_cases_come_from_the_environment() {
-        match std::env::var("PROPTEST_CASES") {
-            Ok(v) => assert_eq!(config(64).cases.to_string(), v),
-            Err(_) => {
-                assert_eq!(config(64).cases, 64);
-                let child = std::process::Command::new(std::env::current_exe().unwrap())
-                    .args(["--exact", "prop::proptest_cases_come_from_the_environment"])
-                    .env("PROPTEST_CASES", "3")
-                    .output()
-                    .unwrap();
-                assert!(child.status.success(), "{child:?}");
-                // The filter matched this test (an empty run would pass too).
-                assert!(String::from_utf8_lossy(&child.stdout).contains("1 passed"));
-            }
-        }
+        testing::assert_cases_come_from_the_environment(
+            "prop::proptest_cases_come_from_the_environment",
+            64,
+        );
     }
 
     proptest! {
-        #![proptest_config(config(64))]
+        #![proptest_config(testing::config(64))]
 
         /// Every applicable designer recovers a random matrix on a random pattern (1e-12
         /// direct and substitution, 1e-10 least squares), and decoding twice is identical.
@@ -553,15 +459,8 @@ mod prop {
                     Err(DesignError::NotApplicable { .. }) if !symmetric => continue,
                     Err(e) => return Err(TestCaseError::fail(format!("{}: {e} on {p:?}", d.name()))),
                 };
-                let b = plan.exact_products(&values);
-                let mut first = vec![0.0; p.nnz()];
-                plan.decode(b.as_ref(), &mut first).map_err(|e| TestCaseError::fail(format!("{}: {e}", d.name())))?;
                 let tol = if d.name().contains("random") { 1e-10 } else { 1e-12 };
-                let err = rel_error(&first, &values);
-                prop_assert!(err <= tol, "{}: error {:e} on {:?}", d.name(), err, p);
-                let mut second = vec![0.0; p.nnz()];
-                plan.decode(b.as_ref(), &mut second).unwrap();
-                prop_assert_eq!(&first, &second);
+                check_plan(&format!("{} on {p:?}", d.name()), &plan, &values, tol);
             }
         }
     }

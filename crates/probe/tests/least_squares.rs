@@ -3,80 +3,22 @@
 //! an extra probe. Every pattern of the suite is recovered to 1e-10 relative, decoding twice
 //! gives identical values, and every kind of bad input is an error naming where it is.
 
-use faer::{Mat, MatRef};
+use faer::Mat;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution as _, StandardNormal};
+use sparsediff_pattern::Pattern;
 use sparsediff_pattern::generators::{self, Stencil2d};
-use sparsediff_pattern::{Pattern, read_matrix_market};
+use sparsediff_pattern::testing::{CountingAllocator, block_chain, shipped as data};
+use sparsediff_probe::testing::{LeastSquaresCounts, check_plan, least_squares_counts, values_on};
 use sparsediff_probe::{
     DecodeError, Decoder, DesignError, Distribution, MatrixKind, Orientation, ProbeDesigner,
     ProbePlan, RandomDesigner, RowLeastSquaresDecoder, Seeds, SymmetricLeastSquaresDecoder,
     SymmetricRandomDesigner, exact_products, probe_vector, random_seeds, verify,
 };
 
-/// Counts the allocations of the current thread, to check that decoding allocates nothing.
-struct CountingAlloc;
-
-thread_local! {
-    static ALLOCATIONS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
-}
-
-// SAFETY: forwards to the system allocator; the counter is a const-initialised thread
-// local, whose access does not allocate.
-unsafe impl std::alloc::GlobalAlloc for CountingAlloc {
-    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
-        ALLOCATIONS.with(|c| c.set(c.get() + 1));
-        // SAFETY: same contract as the caller's.
-        unsafe { std::alloc::System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
-        // SAFETY: same contract as the caller's.
-        unsafe { std::alloc::System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, size: usize) -> *mut u8 {
-        ALLOCATIONS.with(|c| c.set(c.get() + 1));
-        // SAFETY: same contract as the caller's.
-        unsafe { std::alloc::System.realloc(ptr, layout, size) }
-    }
-}
-
 #[global_allocator]
-static GLOBAL: CountingAlloc = CountingAlloc;
-
-fn allocations() -> usize {
-    ALLOCATIONS.with(|c| c.get())
-}
-
-/// Sparse 5×5 blocks on a block tridiagonal (the shape of a direct-transcription Hessian):
-/// irregular rows of 7 to 13 entries.
-fn block_chain(blocks: usize) -> Pattern {
-    generators::block_band(blocks, 5, 1, 1)
-        .unwrap()
-        .filter(|i, j| i == j || (i % 5 + j % 5) % 3 != 0)
-}
-
-/// Seeded values on the pattern, depending on the unordered pair (so symmetric where the
-/// pattern is), never zero.
-fn values_on(pattern: &Pattern, seed: u64) -> Vec<f64> {
-    sparsediff_probe::compare::random_values(pattern, seed, true)
-}
-
-fn data(name: &str) -> Pattern {
-    let path = format!("{}/../../data/matrices/{name}", env!("CARGO_MANIFEST_DIR"));
-    read_matrix_market(&path)
-        .expect("shipped test matrix")
-        .into_pattern()
-}
-
-/// Max |recovered - exact| / max |exact|.
-fn rel_error(got: &[f64], exact: &[f64]) -> f64 {
-    let scale = exact.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-    got.iter()
-        .zip(exact)
-        .fold(0.0f64, |m, (g, e)| m.max((g - e).abs()))
-        / scale
-}
+static ALLOC: CountingAllocator = CountingAllocator::new();
 
 /// A pattern with empty rows (and an empty column): rows 1, 4 and 5 have no entries.
 fn with_empty_rows() -> Pattern {
@@ -137,32 +79,6 @@ fn kind_of(p: &Pattern) -> MatrixKind {
     }
 }
 
-/// Decodes the exact products three times (column-major twice, row-major once) and checks
-/// the error and that the results are identical.
-fn check_recovery(what: &str, plan: &mut ProbePlan, values: &[f64], tol: f64) {
-    let p = plan.pattern().clone();
-    let b = plan.exact_products(values);
-    assert_eq!((b.nrows(), b.ncols()), plan.products_shape(), "{what}");
-    let mut first = vec![0.0; p.nnz()];
-    plan.decode(b.as_ref(), &mut first)
-        .unwrap_or_else(|e| panic!("{what}: {e}"));
-    let err = rel_error(&first, values);
-    assert!(err <= tol, "{what}: relative error {err:e}");
-    let mut second = vec![f64::NAN; p.nnz()];
-    plan.decode(b.as_ref(), &mut second).unwrap();
-    assert_eq!(first, second, "{what}: decoding twice differs");
-    let mut buf = vec![0.0; b.nrows() * b.ncols()];
-    for i in 0..b.nrows() {
-        for j in 0..b.ncols() {
-            buf[i * b.ncols() + j] = b[(i, j)];
-        }
-    }
-    let view = MatRef::from_row_major_slice(&buf, b.nrows(), b.ncols());
-    let mut third = vec![0.0; p.nnz()];
-    plan.decode(view, &mut third).unwrap();
-    assert_eq!(first, third, "{what}: layout changed the result");
-}
-
 #[test]
 fn random_probes_recover_every_pattern() {
     for (name, p) in suite() {
@@ -180,14 +96,14 @@ fn random_probes_recover_every_pattern() {
                 })
                 .seed(11);
             let what = format!("{name} / random {dist:?}");
-            let mut plan = d
+            let plan = d
                 .design(&p, kind_of(&p))
                 .unwrap_or_else(|e| panic!("{what}: {e}"));
             assert_eq!(plan.designer(), "random");
             assert_eq!(plan.colors(), None);
             assert_eq!(plan.lower_bound(), p.row_stats().max);
             assert!(plan.num_probes() >= plan.lower_bound(), "{what}");
-            check_recovery(&what, &mut plan, &values, 1e-10);
+            check_plan(&what, &plan, &values, 1e-10);
         }
     }
 }
@@ -201,7 +117,7 @@ fn half_sample_recovers_every_symmetric_pattern() {
         }
         let values = values_on(&p, 5);
         let what = format!("{name} / symmetric-random");
-        let mut plan = SymmetricRandomDesigner::new()
+        let plan = SymmetricRandomDesigner::new()
             .seed(3)
             .design(&p, MatrixKind::Symmetric)
             .unwrap_or_else(|e| panic!("{what}: {e}"));
@@ -212,7 +128,7 @@ fn half_sample_recovers_every_symmetric_pattern() {
             plan.num_probes(),
             plan.lower_bound()
         );
-        check_recovery(&what, &mut plan, &values, 1e-10);
+        check_plan(&what, &plan, &values, 1e-10);
         done += 1;
     }
     assert_eq!(done, 10);
@@ -220,10 +136,6 @@ fn half_sample_recovers_every_symmetric_pattern() {
 
 #[test]
 fn decoding_does_not_allocate() {
-    let before = allocations();
-    let probe = std::hint::black_box(vec![1u8; 10]);
-    assert!(allocations() > before, "the counter counts");
-    drop(probe);
     let cases = [
         generators::band(3000, 3, 3).unwrap(),
         generators::grid2d(40, 40, Stencil2d::NinePoint).unwrap(),
@@ -240,25 +152,18 @@ fn decoding_does_not_allocate() {
             let b = plan.exact_products(&values);
             let mut out = vec![0.0; p.nnz()];
             plan.decode(b.as_ref(), &mut out).unwrap(); // warm up
-            let before = allocations();
-            plan.decode(b.as_ref(), &mut out).unwrap();
-            plan.decode(b.as_ref(), &mut out).unwrap();
-            assert_eq!(
-                allocations(),
-                before,
-                "{} allocated while decoding",
-                d.name()
-            );
+            let ((), n) = ALLOC.count(|| {
+                plan.decode(b.as_ref(), &mut out).unwrap();
+                plan.decode(b.as_ref(), &mut out).unwrap();
+            });
+            assert_eq!(n, 0, "{} allocated while decoding", d.name());
             if let Decoder::RowLeastSquares(dec) = plan.decoder() {
                 let mut res = vec![0.0; p.nrows()];
-                let before = allocations();
-                dec.decode_partial(b.as_ref(), &mut out).unwrap();
-                dec.residuals(b.as_ref(), &out, &mut res).unwrap();
-                assert_eq!(
-                    allocations(),
-                    before,
-                    "partial decode or residuals allocated"
-                );
+                let ((), n) = ALLOC.count(|| {
+                    dec.decode_partial(b.as_ref(), &mut out).unwrap();
+                    dec.residuals(b.as_ref(), &out, &mut res).unwrap();
+                });
+                assert_eq!(n, 0, "partial decode or residuals allocated");
             }
         }
     }
@@ -325,10 +230,10 @@ fn given_samples_recover_every_full_rank_row() {
     let p = generators::grid2d(12, 9, Stencil2d::NinePoint).unwrap();
     let values = values_on(&p, 2);
     let s = random_seeds(p.ncols(), 11, Distribution::Gaussian, 77);
-    let mut plan = ProbePlan::from_samples(&p, MatrixKind::General, s, 1e-10).unwrap();
+    let plan = ProbePlan::from_samples(&p, MatrixKind::General, s, 1e-10).unwrap();
     assert_eq!(plan.designer(), "samples");
     assert!(row_decoder(&plan).unrecoverable_rows().is_empty());
-    check_recovery("samples grid9", &mut plan, &values, 1e-10);
+    check_plan("samples grid9", &plan, &values, 1e-10);
 }
 
 #[test]
@@ -823,25 +728,6 @@ fn verification_rejects_bad_input() {
 // ---------------------------------------------------------------------------------------
 // Probe counts: symmetric half-sample against per-row random.
 
-/// The smallest p with which `designer(p)` recovers a random matrix to 1e-10 (exact
-/// products), searching upwards from `from`.
-fn smallest_working_p(
-    pattern: &Pattern,
-    from: usize,
-    design: impl Fn(usize) -> Result<ProbePlan, DesignError>,
-) -> usize {
-    let values = values_on(pattern, 17);
-    for p in from.. {
-        let Ok(plan) = design(p) else { continue };
-        let b = plan.exact_products(&values);
-        let mut got = vec![0.0; pattern.nnz()];
-        if plan.decode(b.as_ref(), &mut got).is_ok() && rel_error(&got, &values) <= 1e-10 {
-            return p;
-        }
-    }
-    unreachable!()
-}
-
 #[test]
 fn half_sample_probe_counts() {
     let cases = [
@@ -856,41 +742,16 @@ fn half_sample_probe_counts() {
         "| pattern | per-row default | per-row min | half-sample default | half-sample min | lower bound |"
     );
     for (name, p) in cases {
-        let per_row = RandomDesigner::new()
-            .design(&p, MatrixKind::Symmetric)
-            .unwrap();
-        let half = SymmetricRandomDesigner::new()
-            .design(&p, MatrixKind::Symmetric)
-            .unwrap();
-        let dmax = p.row_stats().max;
-        let row_min = smallest_working_p(&p, dmax, |k| {
-            RandomDesigner::new()
-                .probes(k)
-                .design(&p, MatrixKind::Symmetric)
-        });
-        let half_min = smallest_working_p(&p, half.lower_bound(), |k| {
-            SymmetricRandomDesigner::new()
-                .probes(k)
-                .design(&p, MatrixKind::Symmetric)
-        });
-        println!(
-            "| {name} | {} | {row_min} | {} | {half_min} | {} |",
-            per_row.num_probes(),
-            half.num_probes(),
-            half.lower_bound()
-        );
+        let LeastSquaresCounts {
+            per_row: (per_row, row_min),
+            half_sample: (half, half_min),
+            half_sample_bound,
+        } = least_squares_counts(&p);
+        println!("| {name} | {per_row} | {row_min} | {half} | {half_min} | {half_sample_bound} |");
         // About half by default (at most 0.6 of the per-row count)...
-        assert!(
-            5 * half.num_probes() <= 3 * per_row.num_probes(),
-            "{name}: {} against {}",
-            half.num_probes(),
-            per_row.num_probes()
-        );
+        assert!(5 * half <= 3 * per_row, "{name}: {half} against {per_row}");
         // ... and the default is the smallest working p or one more.
-        assert!(half_min <= half.num_probes(), "{name}: the default works");
-        assert!(
-            half.num_probes() <= half_min + 1,
-            "{name}: the default is tight"
-        );
+        assert!(half_min <= half, "{name}: the default works");
+        assert!(half <= half_min + 1, "{name}: the default is tight");
     }
 }

@@ -4,10 +4,8 @@
 
 use sparsediff_coloring::{ColoringParams, Method, OrderChoice, Problem, color, lower_bound};
 use sparsediff_pattern::Pattern;
-use sparsediff_probe::{
-    ColoredDesigner, DesignError, MatrixKind, ProbeDesigner, ProbePlan, RandomDesigner,
-    RollDesigner, SymmetricRandomDesigner,
-};
+use sparsediff_probe::testing::least_squares_counts;
+use sparsediff_probe::{ColoredDesigner, MatrixKind, ProbeDesigner, RollDesigner};
 use sparsediff_problems::cartpole;
 
 fn colors(p: &Pattern, problem: Problem, method: Method, order: impl Into<OrderChoice>) -> usize {
@@ -72,53 +70,12 @@ fn probe_counts() {
     }
 }
 
-/// The smallest number of probes from `from` on with which `design` recovers a seeded random
-/// matrix on `pattern` to 1e-10 from exact products.
-fn smallest_working_p(
-    pattern: &Pattern,
-    from: usize,
-    design: impl Fn(usize) -> Result<ProbePlan, DesignError>,
-) -> usize {
-    let values = sparsediff_probe::compare::random_values(pattern, 17, true);
-    let scale = values.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-    for p in from.. {
-        let Ok(plan) = design(p) else { continue };
-        let b = plan.exact_products(&values);
-        let mut got = vec![0.0; pattern.nnz()];
-        let err = |got: &[f64]| {
-            got.iter()
-                .zip(&values)
-                .fold(0.0f64, |m, (g, v)| m.max((g - v).abs()))
-                / scale
-        };
-        if plan.decode(b.as_ref(), &mut got).is_ok() && err(&got) <= 1e-10 {
-            return p;
-        }
-    }
-    unreachable!()
-}
-
 #[test]
 fn least_squares_probe_counts() {
     // Per-row random probes: default d_max + 2 = 14, smallest working 12; the half-sample
     // (symmetric) design: default 7, smallest working 6 (half of the per-row count).
     let p = cartpole::hessian_pattern(100).unwrap();
-    let per_row = RandomDesigner::new()
-        .design(&p, MatrixKind::Symmetric)
-        .unwrap();
-    let half = SymmetricRandomDesigner::new()
-        .design(&p, MatrixKind::Symmetric)
-        .unwrap();
-    let row_min = smallest_working_p(&p, p.row_stats().max, |k| {
-        RandomDesigner::new()
-            .probes(k)
-            .design(&p, MatrixKind::Symmetric)
-    });
-    let half_min = smallest_working_p(&p, half.lower_bound(), |k| {
-        SymmetricRandomDesigner::new()
-            .probes(k)
-            .design(&p, MatrixKind::Symmetric)
-    });
-    assert_eq!((per_row.num_probes(), row_min), (14, 12));
-    assert_eq!((half.num_probes(), half_min), (7, 6));
+    let counts = least_squares_counts(&p);
+    assert_eq!(counts.per_row, (14, 12));
+    assert_eq!(counts.half_sample, (7, 6));
 }

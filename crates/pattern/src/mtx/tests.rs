@@ -2,6 +2,7 @@
 
 use super::MtxField;
 use super::lex::{EntryShape, Fast, fast_entry, fast_value, parse_value, slow_entry};
+use crate::testing;
 use proptest::prelude::*;
 
 /// Numeric-looking tokens: signs, digits, dots, exponents, and some junk.
@@ -35,46 +36,17 @@ fn number_token() -> impl Strategy<Value = String> {
         })
 }
 
-/// `default_cases` cases (or `PROPTEST_CASES` when it is set, as proptest reads it), no
-/// regression files.
-fn config(default_cases: u32) -> ProptestConfig {
-    let from_env = ProptestConfig::default();
-    ProptestConfig {
-        cases: if std::env::var_os("PROPTEST_CASES").is_some() {
-            from_env.cases
-        } else {
-            default_cases
-        },
-        failure_persistence: None,
-        ..from_env
-    }
-}
-
-/// The proptest block runs `PROPTEST_CASES` cases when it is set: checked in a child
-/// process (this test binary, running only this test) with `PROPTEST_CASES=3`.
+/// The proptest blocks run `PROPTEST_CASES` cases when it is set.
 #[test]
 fn proptest_cases_come_from_the_environment() {
-    match std::env::var("PROPTEST_CASES") {
-        Ok(v) => assert_eq!(config(2000).cases.to_string(), v),
-        Err(_) => {
-            assert_eq!(config(2000).cases, 2000);
-            let child = std::process::Command::new(std::env::current_exe().unwrap())
-                .args([
-                    "--exact",
-                    "mtx::tests::proptest_cases_come_from_the_environment",
-                ])
-                .env("PROPTEST_CASES", "3")
-                .output()
-                .unwrap();
-            assert!(child.status.success(), "{child:?}");
-            // The filter matched this test (an empty run would pass too).
-            assert!(String::from_utf8_lossy(&child.stdout).contains("1 passed"));
-        }
-    }
+    testing::assert_cases_come_from_the_environment(
+        "mtx::tests::proptest_cases_come_from_the_environment",
+        2000,
+    );
 }
 
 proptest! {
-    #![proptest_config(config(2000))]
+    #![proptest_config(testing::config_in_memory(2000))]
 
     /// The fast value parser agrees bit for bit with the general one, and never accepts
     /// what the general one rejects.

@@ -1,20 +1,10 @@
 //! Shared helpers: seeded matrices, dense references, residuals.
 #![allow(dead_code)]
 
-use proptest::prelude::*;
 use sparsediff_solve::{Pattern, mat_vec};
 
-/// Proptest configuration honouring `PROPTEST_CASES`.
-pub fn config(default: u32) -> ProptestConfig {
-    let cases = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default);
-    ProptestConfig {
-        cases,
-        ..ProptestConfig::default()
-    }
-}
+/// Proptest configuration honouring `PROPTEST_CASES` (the workspace's shared one).
+pub use sparsediff_pattern::testing::config;
 
 /// Symmetric values on `p` from a list of raw numbers (cycled), CSR order: entry (i, j)
 /// takes the number indexed by the position of (min, max) in the pattern, so A = Aᵀ.

@@ -2,6 +2,7 @@
 //! benchmark functions to.
 
 use num_dual::DualNum;
+use sparsediff_pattern::testing::randoms;
 
 use super::super::{Tape, TapeVar};
 use super::flag::{ADJ_A, ADJ_B, EAGER, LIN2, LINC};
@@ -9,17 +10,6 @@ use crate::tape::program::Code;
 
 fn point(n: usize) -> Vec<f64> {
     (0..n).map(|i| 0.5 + 0.3 * (0.7 * i as f64).sin()).collect()
-}
-
-fn randoms(len: usize, mut seed: u64) -> Vec<f64> {
-    (0..len)
-        .map(|_| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed >> 11) as f64 / (1u64 << 52) as f64 - 1.0
-        })
-        .collect()
 }
 
 /// Chained Rosenbrock as the benchmark writes it (`x·x`, `x − 1`, `· 100`).
