@@ -251,7 +251,7 @@ impl<'f> SparseHessian<'f> {
     }
 
     /// The Hessian at `x` (CSR, both triangles, the pattern's order). Allocates nothing
-    /// after the first call unless a branch change widens the pattern (see
+    /// (the first call included) unless a branch change widens the pattern (see
     /// [`OnBranchChange`](crate::OnBranchChange)). Errors on a wrong length, non-finite
     /// input or values, a failed decode, a verification that fails (see
     /// [`Verify`](crate::Verify)), or a branch change under

@@ -442,7 +442,7 @@ impl<'f, B: Products> Recovery<'f, B> {
             retraces: 0,
             redesigns: 0,
         };
-        Ok(Self {
+        let mut recovery = Self {
             seen_changes: status.changes,
             backend,
             engine,
@@ -456,7 +456,24 @@ impl<'f, B: Products> Recovery<'f, B> {
             recorded: vec![0.0; outputs],
             plain: vec![0.0; outputs],
             info,
-        })
+        };
+        if let Some(x0) = x0 {
+            recovery.warm_up(x0)?;
+        }
+        Ok(recovery)
+    }
+
+    /// One product pass at x0, discarded: backends size their lane buffers for the plan's
+    /// probe count on first use, and this makes that happen in `prepare`, so that even the
+    /// first `evaluate` allocates nothing. Branches seen here are x0's own (not changes).
+    fn warm_up(&mut self, x0: &[f64]) -> Result<(), SparseError> {
+        let start = Instant::now();
+        let e = &mut self.engine;
+        self.backend
+            .compressed(x0, e.seeds.block(), e.plan.orientation(), &mut e.products)?;
+        self.seen_changes = self.backend.branches().changes;
+        self.info.prepare.setup += start.elapsed();
+        Ok(())
     }
 
     /// Changes when evaluations are verified (from the next evaluation on).

@@ -46,4 +46,3 @@ pub use mtx::{
 pub use ops::NnzStats;
 pub use pattern::{MAX_DIM, MAX_NNZ, Pattern};
 pub use spec::{GENERATORS, PatternSpec, SpecParams, SpecProblem};
-
