@@ -525,7 +525,7 @@ impl<B: Products> Recovery<B> {
             let e = &mut self.engine;
             let scale = self.backend.compressed(
                 x,
-                e.seeds.block(),
+                e.plan.seeds().block(),
                 e.plan.orientation(),
                 &mut e.products,
             )?;

@@ -2,7 +2,6 @@
 //! are decoded. Loading re-checks everything ([`ProbePlan::from_parts`]): a stale or edited
 //! file is refused with the reason, never trusted.
 
-use faer::Mat;
 use serde::{Deserialize, Serialize};
 use sparsediff_pattern::{Pattern, PatternError};
 use sparsediff_probe::{DesignError, MAX_DENSE_ENTRIES, MatrixKind, ProbePlan, Recovery, Seeds};
@@ -155,12 +154,14 @@ impl SavedPlan {
                 group: group.clone(),
                 probes: *num_probes,
             },
-            Seeds::Dense(s) => SavedSeeds::Dense {
-                rows: s.nrows(),
-                probes: s.ncols(),
-                values: (0..s.nrows())
-                    .flat_map(|j| (0..s.ncols()).map(move |c| s[(j, c)]))
-                    .collect(),
+            Seeds::Dense {
+                rows,
+                num_probes,
+                values,
+            } => SavedSeeds::Dense {
+                rows: *rows,
+                probes: *num_probes,
+                values: values.clone(),
             },
         };
         let p = plan.pattern();
@@ -245,7 +246,11 @@ impl SavedPlan {
                     }
                     .into());
                 }
-                Seeds::Dense(Mat::from_fn(rows, probes, |j, c| values[j * probes + c]))
+                Seeds::Dense {
+                    rows,
+                    num_probes: probes,
+                    values: values.clone(),
+                }
             }
         };
         let kind = if self.symmetric {

@@ -30,6 +30,7 @@ pub mod mtx;
 pub mod objective;
 mod ops;
 mod pattern;
+mod seeds;
 mod spec;
 mod views;
 
@@ -43,6 +44,7 @@ pub use mtx::{
 };
 pub use ops::NnzStats;
 pub use pattern::{MAX_DIM, MAX_NNZ, Pattern};
+pub use seeds::{NEUTRAL, SeedBlock, Seeds, SeedsError};
 pub use spec::{GENERATORS, PatternSpec, SpecParams, SpecProblem};
 
 /// Anything that can produce a sparsity pattern (an explicit pattern, a file, a generator

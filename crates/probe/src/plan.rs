@@ -5,8 +5,8 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use faer::{Mat, MatRef};
-use sparsediff_coloring::NEUTRAL;
 use sparsediff_pattern::Pattern;
+pub(crate) use sparsediff_pattern::Seeds;
 
 use crate::decode::{Decode, Decoder};
 use crate::error::{DecodeError, DesignError};
@@ -51,66 +51,6 @@ pub enum Orientation {
     Columns,
     /// C = Aᵀ·S: S is m×p, C is n×p (VJPs: each column of C is Sᵀ-row times A, transposed).
     Rows,
-}
-
-/// The seed matrix S (one column per probe).
-#[derive(Debug, Clone, PartialEq)]
-pub enum Seeds {
-    /// Every vertex in at most one probe: `S[v, group[v]] = 1` ([`NEUTRAL`] = in none).
-    /// Colourings, stride ("roll") probes and stencil designs are of this kind.
-    Groups {
-        /// The probe of each vertex (column for column probes, row for row probes).
-        group: Vec<usize>,
-        /// Number of probes.
-        num_probes: usize,
-    },
-    /// A dense seed matrix (random probes), rows = vertices, columns = probes.
-    Dense(Mat<f64>),
-}
-
-impl Seeds {
-    /// Number of probes p.
-    pub fn num_probes(&self) -> usize {
-        match self {
-            Seeds::Groups { num_probes, .. } => *num_probes,
-            Seeds::Dense(s) => s.ncols(),
-        }
-    }
-
-    /// Number of rows of S (vertices).
-    pub fn dim(&self) -> usize {
-        match self {
-            Seeds::Groups { group, .. } => group.len(),
-            Seeds::Dense(s) => s.nrows(),
-        }
-    }
-
-    /// S as a dense matrix.
-    pub fn to_dense(&self) -> Mat<f64> {
-        match self {
-            Seeds::Groups { group, num_probes } => {
-                let mut s = Mat::zeros(group.len(), *num_probes);
-                for (v, &g) in group.iter().enumerate() {
-                    if g != NEUTRAL {
-                        s[(v, g)] = 1.0;
-                    }
-                }
-                s
-            }
-            Seeds::Dense(s) => s.clone(),
-        }
-    }
-
-    /// Column `probe` of S as a dense vector (the direction of one product).
-    pub fn direction(&self, probe: usize) -> Vec<f64> {
-        match self {
-            Seeds::Groups { group, .. } => group
-                .iter()
-                .map(|&g| if g == probe { 1.0 } else { 0.0 })
-                .collect(),
-            Seeds::Dense(s) => (0..s.nrows()).map(|v| s[(v, probe)]).collect(),
-        }
-    }
 }
 
 /// How a plan's products are decoded: with the pattern and the seeds, this is everything
@@ -212,6 +152,7 @@ impl ProbePlan {
                 expected_rows,
             });
         }
+        seeds.check()?;
         if let Seeds::Groups { group, num_probes } = &seeds {
             if *num_probes > expected_rows {
                 return Err(DesignError::TooManyProbes {

@@ -1,6 +1,8 @@
 //! Backends whose products the caller computes (PyTorch, JAX, a GPU code through FFI).
 
-use super::{AdError, HessianBackend, JacobianBackend, SeedBlock, check_finite, check_len};
+use super::{
+    AdError, HessianBackend, JacobianBackend, SeedBlock, check_finite, check_len, check_seeds,
+};
 
 /// The caller supplies the Jacobian products (e.g. from PyTorch or JAX through FFI):
 /// `products(x, seeds, out)` writes J·S (m×p row-major) and `value(x, out)` writes F(x).
@@ -120,7 +122,7 @@ where
     P: FnMut(&[f64], SeedBlock<'_>, &mut [f64]) -> Result<(), String>,
 {
     check_len("x", x.len(), n)?;
-    seeds.check(n)?;
+    check_seeds(seeds, n)?;
     check_len("product buffer", out.len(), rows * seeds.probes())?;
     products(x, seeds, out).map_err(|message| AdError::Closure { message })?;
     check_finite("product", out)
