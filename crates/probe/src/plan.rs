@@ -37,6 +37,11 @@ pub(crate) fn check_dense(
 
 /// Which matrix the pattern describes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(rename_all = "kebab-case")
+)]
 pub enum MatrixKind {
     /// A general m×n matrix (a Jacobian).
     General,
@@ -46,6 +51,11 @@ pub enum MatrixKind {
 
 /// Which products the probes feed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(rename_all = "kebab-case")
+)]
 pub enum Orientation {
     /// B = A·S: S is n×p, B is m×p (JVPs, HVPs).
     Columns,
@@ -55,7 +65,15 @@ pub enum Orientation {
 
 /// How a plan's products are decoded: with the pattern and the seeds, this is everything
 /// needed to rebuild the prepared decoder (see [`ProbePlan::from_parts`]).
+///
+/// With the feature `serde`: `{"kind": "star"}`, `{"kind": "roll", "stride": 3}`, ...
+/// ([`Custom`](Self::Custom) has no serialised form: such a plan cannot be saved).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(rename_all = "kebab-case", tag = "kind")
+)]
 pub enum Recovery {
     /// Column groups read directly (identity, CPR, distance-2, direct stencils).
     Columns,
@@ -76,6 +94,7 @@ pub enum Recovery {
     SymmetricLeastSquares,
     /// A decoder of the caller's ([`ProbePlan::custom`]): not rebuilt from parts, so such a
     /// plan cannot be saved.
+    #[cfg_attr(feature = "serde", serde(skip))]
     Custom,
 }
 
