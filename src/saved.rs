@@ -2,26 +2,7 @@
 //! are decoded. Loading re-checks everything ([`ProbePlan::from_parts`]): a stale or edited
 //! file is refused with the reason, never trusted.
 //!
-//! [`SavedPlan`] holds the plan's own types, serialised by their own serde impls (feature
-//! `serde` of `sparsediff-pattern` and `sparsediff-probe`, which this crate enables):
-//! [`Pattern`] (its CSR arrays, checked like [`Pattern::from_csr`] while parsing),
-//! [`Seeds`], [`Recovery`] and [`MatrixKind`]. There are no mirror types.
-//!
-//! The file format is unchanged by this: still `sparsediff-plan` version 1, and files
-//! written before load as they did. A version-1 file is one JSON object:
-//!
-//! ```text
-//! { "format": "sparsediff-plan", "version": 1, "designer": "star",
-//!   "symmetric": true,                              // MatrixKind as a flag
-//!   "recovery": {"kind": "star"},                   // or {"kind": "roll", "stride": 3}, ...
-//!   "nrows": 4, "ncols": 4, "row_ptr": [...], "col_idx": [...],   // the Pattern, inline
-//!   "seeds": {"kind": "groups", "group": [...], "probes": 2} }
-//!   // or {"kind": "dense", "rows": n, "probes": p, "values": [n·p row-major]}
-//! ```
-//!
-//! A file of another format or version is refused with [`SavedPlanError::WrongFormat`]
-//! (naming both versions); a change of the layout above must bump the version so that old
-//! files get that typed error rather than a parse error.
+//! [`SavedPlan`] documents the file format and why it is still version 1.
 
 use serde::{Deserialize, Serialize};
 use sparsediff_pattern::{Pattern, PatternError, Seeds, SeedsError};
@@ -31,7 +12,7 @@ use crate::error::SparseError;
 
 /// The file format's name.
 const FORMAT: &str = "sparsediff-plan";
-/// The file format's version (see the [module documentation](self) for the layout).
+/// The file format's version (see [`SavedPlan`] for the layout).
 const VERSION: u32 = 1;
 
 /// Why a saved plan could not be read, written or rebuilt (carried by
@@ -97,6 +78,28 @@ pub enum SavedPlanError {
 
 /// A probe plan in a form serde can write and read: the plan's parts, as the plan holds
 /// them.
+///
+/// It holds the plan's own types, serialised by their own serde impls (feature
+/// `serde` of `sparsediff-pattern` and `sparsediff-probe`, which this crate enables):
+/// [`Pattern`] (its CSR arrays, checked like [`Pattern::from_csr`] while parsing),
+/// [`Seeds`], [`Recovery`] and [`MatrixKind`]. There are no mirror types.
+///
+/// The file format is the one earlier releases wrote with mirror types, `sparsediff-plan`
+/// version 1, field for field, so their files still load. A version-1 file is one JSON
+/// object:
+///
+/// ```text
+/// { "format": "sparsediff-plan", "version": 1, "designer": "star",
+///   "symmetric": true,                              // MatrixKind as a flag
+///   "recovery": {"kind": "star"},                   // or {"kind": "roll", "stride": 3}, ...
+///   "nrows": 4, "ncols": 4, "row_ptr": [...], "col_idx": [...],   // the Pattern, inline
+///   "seeds": {"kind": "groups", "group": [...], "probes": 2} }
+///   // or {"kind": "dense", "rows": n, "probes": p, "values": [n·p row-major]}
+/// ```
+///
+/// A file of another format or version is refused with [`SavedPlanError::WrongFormat`]
+/// (naming both versions); a change of the layout above must bump the version so that old
+/// files get that typed error rather than a parse error.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SavedPlan {
     /// Always `sparsediff-plan`.

@@ -18,7 +18,7 @@ pub mod trace;
 pub use backend::{
     AdError, CENTRAL_DIFFERENCE_TOLERANCE, ClosureHessian, ClosureJacobian, Differences,
     EXACT_TOLERANCE, FORWARD_DIFFERENCE_TOLERANCE, FiniteDifferenceHessian,
-    FiniteDifferenceJacobian, ForwardJacobian, HessianBackend, JacobianBackend, SeedBlock,
+    FiniteDifferenceJacobian, ForwardJacobian, HessianBackend, JacobianBackend, SeedBlock, Seeds,
     TapeGradientDifferences, TapeHessian, TapeJacobian,
 };
 pub use branch::BranchStatus;

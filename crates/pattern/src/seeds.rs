@@ -1,40 +1,41 @@
 //! The seed matrix S of a probe plan ([`Seeds`], owned) and the borrowed view the AD backends
 //! read ([`SeedBlock`]).
 //!
-//! S has one row per vertex (a column of the matrix for column probes, a row for row probes)
-//! and one column per probe. It is held in one of two layouts, which are also the layouts the
-//! backends consume, so [`Seeds::block`] converts nothing:
-//!
-//! * [`Seeds::Groups`]: every vertex in at most one probe, `S[v, group[v]] = 1`
-//!   ([`NEUTRAL`] = in no probe); colourings, stride ("roll") probes, stencils;
-//! * [`Seeds::Dense`]: any real values, n×p **row-major**: `S[v, c] = values[v·p + c]`
-//!   (random probes). Matrix views without a copy: [`Seeds::as_mat`].
-//!
-//! The fields are public (plans are rebuilt from them, files store them); a dense S made by
-//! hand should go through [`Seeds::dense`] or [`Seeds::from_mat`], which check the length
-//! and that every value is finite, and [`Seeds::check`] re-checks a value of unknown origin.
-//!
-//! With the feature `serde`, [`Seeds`] is `{"kind": "groups", "group": [...], "probes": p}`
-//! or `{"kind": "dense", "rows": n, "probes": p, "values": [...]}` (row-major).
-//!
-//! ```
-//! use sparsediff_pattern::Seeds;
-//! let s = Seeds::dense(2, 3, vec![1.0, 0.0, -1.0, 0.5, 2.0, 0.0])?;
-//! assert_eq!((s.dim(), s.num_probes()), (2, 3));
-//! assert_eq!(s.direction(2), vec![-1.0, 0.0]);
-//! assert_eq!(s.block().at(1, 1), 2.0);
-//! assert_eq!(s.to_dense()[(1, 0)], 0.5);
-//! assert!(Seeds::dense(2, 3, vec![0.0; 5]).is_err());
-//! # Ok::<(), sparsediff_pattern::SeedsError>(())
-//! ```
+//! The layouts are described on [`Seeds`].
 
 use faer::{Mat, MatRef};
 
 /// The neutral label: a vertex with this group (colour) is in no probe.
 pub const NEUTRAL: usize = usize::MAX;
 
-/// The seed matrix S (one column per probe); see the [module documentation](self) for the
-/// layouts.
+/// The seed matrix S (one column per probe).
+///
+/// S has one row per vertex (a column of the matrix for column probes, a row for row probes)
+/// and one column per probe. It is held in one of two layouts, which are also the layouts the
+/// backends consume, so [`Seeds::block`] converts nothing:
+///
+/// * [`Seeds::Groups`]: every vertex in at most one probe, `S[v, group[v]] = 1`
+///   ([`NEUTRAL`] = in no probe); colourings, stride ("roll") probes, stencils;
+/// * [`Seeds::Dense`]: any real values, n×p **row-major**: `S[v, c] = values[v·p + c]`
+///   (random probes). Matrix views without a copy: [`Seeds::as_mat`].
+///
+/// The fields are public (plans are rebuilt from them, files store them); a dense S made by
+/// hand should go through [`Seeds::dense`] or [`Seeds::from_mat`], which check the length
+/// and that every value is finite, and [`Seeds::check`] re-checks a value of unknown origin.
+///
+/// With the feature `serde`, [`Seeds`] is `{"kind": "groups", "group": [...], "probes": p}`
+/// or `{"kind": "dense", "rows": n, "probes": p, "values": [...]}` (row-major).
+///
+/// ```
+/// use sparsediff_pattern::Seeds;
+/// let s = Seeds::dense(2, 3, vec![1.0, 0.0, -1.0, 0.5, 2.0, 0.0])?;
+/// assert_eq!((s.dim(), s.num_probes()), (2, 3));
+/// assert_eq!(s.direction(2), vec![-1.0, 0.0]);
+/// assert_eq!(s.block().at(1, 1), 2.0);
+/// assert_eq!(s.to_dense()[(1, 0)], 0.5);
+/// assert!(Seeds::dense(2, 3, vec![0.0; 5]).is_err());
+/// # Ok::<(), sparsediff_pattern::SeedsError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(
     feature = "serde",

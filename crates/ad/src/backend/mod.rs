@@ -32,7 +32,7 @@ pub use differences::{Differences, FiniteDifferenceHessian, FiniteDifferenceJaco
 pub use forward::ForwardJacobian;
 pub use tape::{TapeGradientDifferences, TapeHessian, TapeJacobian};
 
-pub use sparsediff_pattern::SeedBlock;
+pub use sparsediff_pattern::{SeedBlock, Seeds};
 
 /// Checks that a seed block holds directions for `n` inputs.
 pub(crate) fn check_seeds(seeds: SeedBlock<'_>, n: usize) -> Result<(), AdError> {
