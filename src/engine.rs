@@ -1,14 +1,13 @@
-//! What a prepared Jacobian or Hessian holds: the probe plan (shared, immutable), the seeds
-//! in the backend's layout, the product buffer and the recovered matrix (updated in
-//! place); what `info()` reports.
+//! What a prepared Jacobian or Hessian holds: the probe plan (shared, immutable; its seeds
+//! are already in the backends' layout, `plan.seeds().block()`), the product buffer and the
+//! recovered matrix (updated in place); what `info()` reports.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use faer::MatRef;
-use sparsediff_ad::SeedBlock;
+use sparsediff_probe::ProbePlan;
 use sparsediff_probe::design::Candidate;
-use sparsediff_probe::{ProbePlan, Seeds};
 use sprs::CsMat;
 
 use crate::error::SparseError;
@@ -43,7 +42,7 @@ pub struct PrepareTimes {
     /// Building the backend (recording and compiling the tape; zero for a backend built by
     /// the caller).
     pub backend: Duration,
-    /// Seeds in the backend's layout, product and output buffers, verification vector.
+    /// Product and output buffers, verification vector.
     pub setup: Duration,
 }
 
@@ -99,49 +98,10 @@ pub struct RecoveryInfo {
     pub redesigns: usize,
 }
 
-/// Seeds in the backends' layout (row-major for dense seeds).
-#[derive(Debug, Clone)]
-pub(crate) enum SeedStore {
-    Groups(Vec<usize>, usize),
-    Dense(Vec<f64>, usize),
-}
-
-impl SeedStore {
-    pub(crate) fn new(seeds: &Seeds) -> Self {
-        match seeds {
-            Seeds::Groups { group, num_probes } => SeedStore::Groups(group.clone(), *num_probes),
-            Seeds::Dense(s) => {
-                let (n, p) = (s.nrows(), s.ncols());
-                let mut v = vec![0.0; n * p];
-                for j in 0..n {
-                    for c in 0..p {
-                        v[j * p + c] = s[(j, c)];
-                    }
-                }
-                SeedStore::Dense(v, p)
-            }
-        }
-    }
-
-    pub(crate) fn block(&self) -> SeedBlock<'_> {
-        match self {
-            SeedStore::Groups(group, probes) => SeedBlock::Groups {
-                group,
-                probes: *probes,
-            },
-            SeedStore::Dense(values, probes) => SeedBlock::Dense {
-                values,
-                probes: *probes,
-            },
-        }
-    }
-}
-
-/// Plan, seeds, products and the recovered matrix.
+/// Plan (with its seeds), products and the recovered matrix.
 #[derive(Debug, Clone)]
 pub(crate) struct Engine {
     pub(crate) plan: Arc<ProbePlan>,
-    pub(crate) seeds: SeedStore,
     pub(crate) products: Vec<f64>,
     pub(crate) matrix: CsMat<f64>,
 }
@@ -155,7 +115,6 @@ impl Engine {
             .to_sprs_with_values(vec![0.0; nnz])
             .expect("one value per entry by construction");
         Self {
-            seeds: SeedStore::new(plan.seeds()),
             products: vec![0.0; rows * p],
             matrix,
             plan,

@@ -93,7 +93,7 @@ pub use hessian::SparseHessian;
 pub use jacobian::JacobianBuilder;
 pub use jacobian::SparseJacobian;
 pub use options::{BackendChoice, DEFAULT_VERIFY_EVERY, OnBranchChange, Options, Strategy, Verify};
-pub use saved::{SavedPlan, SavedPlanError, SavedRecovery, SavedSeeds};
+pub use saved::{SavedPlan, SavedPlanError};
 pub use sparsediff_ad::{ScalarExt, ScalarFunction, VectorFunction};
 pub use sparsediff_probe::design::default_orders;
 pub use sparsediff_probe::design::{Candidate, Outcome};

@@ -469,8 +469,12 @@ impl<'f, B: Products> Recovery<'f, B> {
     fn warm_up(&mut self, x0: &[f64]) -> Result<(), SparseError> {
         let start = Instant::now();
         let e = &mut self.engine;
-        self.backend
-            .compressed(x0, e.seeds.block(), e.plan.orientation(), &mut e.products)?;
+        self.backend.compressed(
+            x0,
+            e.plan.seeds().block(),
+            e.plan.orientation(),
+            &mut e.products,
+        )?;
         self.seen_changes = self.backend.branches().changes;
         self.info.prepare.setup += start.elapsed();
         Ok(())
@@ -542,7 +546,7 @@ impl<'f, B: Products> Recovery<'f, B> {
             let e = &mut self.engine;
             let scale = self.backend.compressed(
                 x,
-                e.seeds.block(),
+                e.plan.seeds().block(),
                 e.plan.orientation(),
                 &mut e.products,
             )?;

@@ -1,16 +1,18 @@
 //! Saving and loading a prepared probe plan (serde): the pattern, the seeds and how they
 //! are decoded. Loading re-checks everything ([`ProbePlan::from_parts`]): a stale or edited
 //! file is refused with the reason, never trusted.
+//!
+//! [`SavedPlan`] documents the file format and why it is still version 1.
 
-use faer::Mat;
 use serde::{Deserialize, Serialize};
-use sparsediff_pattern::{Pattern, PatternError};
-use sparsediff_probe::{DesignError, MAX_DENSE_ENTRIES, MatrixKind, ProbePlan, Recovery, Seeds};
+use sparsediff_pattern::{Pattern, PatternError, Seeds, SeedsError};
+use sparsediff_probe::{DesignError, MAX_DENSE_ENTRIES, MatrixKind, ProbePlan, Recovery};
 
 use crate::error::SparseError;
 
-/// The file format's name and version.
+/// The file format's name.
 const FORMAT: &str = "sparsediff-plan";
+/// The file format's version (see [`SavedPlan`] for the layout).
 const VERSION: u32 = 1;
 
 /// Why a saved plan could not be read, written or rebuilt (carried by
@@ -55,7 +57,10 @@ pub enum SavedPlanError {
         /// Declared probes.
         probes: usize,
     },
-    /// The pattern is not a valid CSR structure.
+    /// The pattern is not a valid CSR structure. A [`SavedPlan`] holds a checked
+    /// [`Pattern`], so [`SavedPlan::from_json`] reports a bad pattern while parsing, as
+    /// [`Json`](Self::Json) with the pattern's reason in the message; this variant is for
+    /// patterns checked outside serde.
     #[error("pattern: {0}")]
     Pattern(#[from] PatternError),
     /// The seeds and recovery are refused by [`ProbePlan::from_parts`] (or exceed
@@ -71,117 +76,92 @@ pub enum SavedPlanError {
     },
 }
 
-/// How the products of a saved plan are decoded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case", tag = "kind")]
-#[allow(missing_docs)] // mirrors sparsediff_probe::Recovery
-pub enum SavedRecovery {
-    Columns,
-    Rows,
-    Star,
-    Substitution,
-    Roll { stride: usize },
-    RowLeastSquares,
-    SymmetricLeastSquares,
-}
-
-/// The seeds of a saved plan.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case", tag = "kind")]
-pub enum SavedSeeds {
-    /// Group seeds: the probe of every vertex (`usize::MAX` = none).
-    Groups {
-        /// The probe of each vertex.
-        group: Vec<usize>,
-        /// Number of probes.
-        probes: usize,
-    },
-    /// Dense seeds, row-major.
-    Dense {
-        /// Rows (vertices).
-        rows: usize,
-        /// Columns (probes).
-        probes: usize,
-        /// Values, row-major.
-        values: Vec<f64>,
-    },
-}
-
-/// A probe plan in a form serde can write and read.
+/// A probe plan in a form serde can write and read: the plan's parts, as the plan holds
+/// them.
+///
+/// It holds the plan's own types, serialised by their own serde impls (feature
+/// `serde` of `sparsediff-pattern` and `sparsediff-probe`, which this crate enables):
+/// [`Pattern`] (its CSR arrays, checked like [`Pattern::from_csr`] while parsing),
+/// [`Seeds`], [`Recovery`] and [`MatrixKind`]. There are no mirror types.
+///
+/// The file format is the one earlier releases wrote with mirror types, `sparsediff-plan`
+/// version 1, field for field, so their files still load. A version-1 file is one JSON
+/// object:
+///
+/// ```text
+/// { "format": "sparsediff-plan", "version": 1, "designer": "star",
+///   "symmetric": true,                              // MatrixKind as a flag
+///   "recovery": {"kind": "star"},                   // or {"kind": "roll", "stride": 3}, ...
+///   "nrows": 4, "ncols": 4, "row_ptr": [...], "col_idx": [...],   // the Pattern, inline
+///   "seeds": {"kind": "groups", "group": [...], "probes": 2} }
+///   // or {"kind": "dense", "rows": n, "probes": p, "values": [n·p row-major]}
+/// ```
+///
+/// A file of another format or version is refused with [`SavedPlanError::WrongFormat`]
+/// (naming both versions); a change of the layout above must bump the version so that old
+/// files get that typed error rather than a parse error.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SavedPlan {
     /// Always `sparsediff-plan`.
     pub format: String,
-    /// Format version.
+    /// Format version (1).
     pub version: u32,
     /// Designer name.
     pub designer: String,
-    /// `true` for a symmetric (Hessian) plan.
-    pub symmetric: bool,
-    /// How products are decoded.
-    pub recovery: SavedRecovery,
-    /// Rows of the pattern.
-    pub nrows: usize,
-    /// Columns of the pattern.
-    pub ncols: usize,
-    /// CSR row pointers.
-    pub row_ptr: Vec<usize>,
-    /// CSR column indices.
-    pub col_idx: Vec<usize>,
+    /// General or symmetric (in the file: `"symmetric": true` for a symmetric plan).
+    #[serde(rename = "symmetric", with = "symmetric_flag")]
+    pub kind: MatrixKind,
+    /// How products are decoded (never [`Recovery::Custom`] in a file).
+    pub recovery: Recovery,
+    /// The pattern (in the file: its fields `nrows`, `ncols`, `row_ptr`, `col_idx` inline).
+    #[serde(flatten)]
+    pub pattern: Pattern,
     /// The seeds.
-    pub seeds: SavedSeeds,
+    pub seeds: Seeds,
+}
+
+/// [`MatrixKind`] as the version-1 flag `symmetric`.
+mod symmetric_flag {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use sparsediff_probe::MatrixKind;
+
+    pub(super) fn serialize<S: Serializer>(kind: &MatrixKind, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_bool(*kind == MatrixKind::Symmetric)
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<MatrixKind, D::Error> {
+        Ok(if bool::deserialize(d)? {
+            MatrixKind::Symmetric
+        } else {
+            MatrixKind::General
+        })
+    }
 }
 
 impl SavedPlan {
     /// The saveable parts of `plan` ([`SavedPlanError::CustomDecoder`] for a plan with a
     /// decoder of the caller's).
     pub fn from_plan(plan: &ProbePlan) -> Result<Self, SavedPlanError> {
-        let recovery = match plan.recovery() {
-            Recovery::Custom => {
-                return Err(SavedPlanError::CustomDecoder {
-                    designer: plan.designer().to_string(),
-                });
-            }
-            Recovery::Columns => SavedRecovery::Columns,
-            Recovery::Rows => SavedRecovery::Rows,
-            Recovery::Star => SavedRecovery::Star,
-            Recovery::Substitution => SavedRecovery::Substitution,
-            Recovery::Roll { stride } => SavedRecovery::Roll { stride },
-            Recovery::RowLeastSquares => SavedRecovery::RowLeastSquares,
-            Recovery::SymmetricLeastSquares => SavedRecovery::SymmetricLeastSquares,
-        };
-        let seeds = match plan.seeds() {
-            Seeds::Groups { group, num_probes } => SavedSeeds::Groups {
-                group: group.clone(),
-                probes: *num_probes,
-            },
-            Seeds::Dense(s) => SavedSeeds::Dense {
-                rows: s.nrows(),
-                probes: s.ncols(),
-                values: (0..s.nrows())
-                    .flat_map(|j| (0..s.ncols()).map(move |c| s[(j, c)]))
-                    .collect(),
-            },
-        };
-        let p = plan.pattern();
+        if plan.recovery() == Recovery::Custom {
+            return Err(SavedPlanError::CustomDecoder {
+                designer: plan.designer().to_string(),
+            });
+        }
         Ok(Self {
             format: FORMAT.to_string(),
             version: VERSION,
             designer: plan.designer().to_string(),
-            symmetric: plan.kind() == MatrixKind::Symmetric,
-            recovery,
-            nrows: p.nrows(),
-            ncols: p.ncols(),
-            row_ptr: p.row_ptr().to_vec(),
-            col_idx: p.col_idx().to_vec(),
-            seeds,
+            kind: plan.kind(),
+            recovery: plan.recovery(),
+            pattern: plan.pattern().clone(),
+            seeds: plan.seeds().clone(),
         })
     }
 
-    /// Rebuilds the plan, checking the pattern, the seeds and their decoding. Errors are
-    /// [`SparseError::Saved`], with the reason as a [`SavedPlanError`]; declared sizes are
-    /// multiplied with overflow checks and held to [`MAX_DENSE_ENTRIES`] before anything is
-    /// sized by them.
+    /// Rebuilds the plan, checking the seeds and their decoding against the pattern. Errors
+    /// are [`SparseError::Saved`], with the reason as a [`SavedPlanError`]; declared sizes
+    /// are multiplied with overflow checks and held to [`MAX_DENSE_ENTRIES`] before
+    /// anything is sized by them.
     pub fn to_plan(&self) -> Result<ProbePlan, SparseError> {
         Ok(self.rebuild()?)
     }
@@ -195,70 +175,43 @@ impl SavedPlan {
                 expected_version: VERSION,
             });
         }
-        let pattern = Pattern::from_csr(
-            self.nrows,
-            self.ncols,
-            self.row_ptr.clone(),
-            self.col_idx.clone(),
-        )?;
-        let recovery = match self.recovery {
-            SavedRecovery::Columns => Recovery::Columns,
-            SavedRecovery::Rows => Recovery::Rows,
-            SavedRecovery::Star => Recovery::Star,
-            SavedRecovery::Substitution => Recovery::Substitution,
-            SavedRecovery::Roll { stride } => Recovery::Roll { stride },
-            SavedRecovery::RowLeastSquares => Recovery::RowLeastSquares,
-            SavedRecovery::SymmetricLeastSquares => Recovery::SymmetricLeastSquares,
-        };
-        let seeds = match &self.seeds {
-            SavedSeeds::Groups { group, probes } => Seeds::Groups {
-                group: group.clone(),
-                num_probes: *probes,
-            },
-            SavedSeeds::Dense {
+        const WHAT: &str = "dense seed values";
+        self.seeds.check().map_err(|e| match e {
+            SeedsError::Overflow { rows, probes } => SavedPlanError::Overflow {
+                what: WHAT,
                 rows,
                 probes,
-                values,
-            } => {
-                let (rows, probes) = (*rows, *probes);
-                let expected = rows.checked_mul(probes).ok_or(SavedPlanError::Overflow {
-                    what: "dense seed values",
+            },
+            SeedsError::WrongLength { len, expected, .. } => SavedPlanError::LengthMismatch {
+                what: WHAT,
+                len,
+                expected,
+            },
+            e => SavedPlanError::Plan(e.into()),
+        })?;
+        if let Seeds::Dense {
+            rows, num_probes, ..
+        } = self.seeds
+        {
+            // The values are in memory; what they size later (products, pseudo-inverses)
+            // is bounded by from_parts. Only a seed matrix without rows holds nothing while
+            // declaring any number of probes.
+            if rows.max(1) as u128 * num_probes as u128 > MAX_DENSE_ENTRIES as u128 {
+                return Err(DesignError::DenseTooLarge {
+                    what: "saved dense seeds",
                     rows,
-                    probes,
-                })?;
-                if values.len() != expected {
-                    return Err(SavedPlanError::LengthMismatch {
-                        what: "dense seed values",
-                        len: values.len(),
-                        expected,
-                    });
+                    probes: num_probes as u128,
+                    limit: MAX_DENSE_ENTRIES,
                 }
-                // The values are in memory; what they size later (products, pseudo-inverses)
-                // is bounded by from_parts. Only a seed matrix without rows holds nothing
-                // while declaring any number of probes.
-                if rows.max(1) as u128 * probes as u128 > MAX_DENSE_ENTRIES as u128 {
-                    return Err(DesignError::DenseTooLarge {
-                        what: "saved dense seeds",
-                        rows,
-                        probes: probes as u128,
-                        limit: MAX_DENSE_ENTRIES,
-                    }
-                    .into());
-                }
-                Seeds::Dense(Mat::from_fn(rows, probes, |j, c| values[j * probes + c]))
+                .into());
             }
-        };
-        let kind = if self.symmetric {
-            MatrixKind::Symmetric
-        } else {
-            MatrixKind::General
-        };
+        }
         Ok(ProbePlan::from_parts(
             &self.designer,
-            kind,
-            &pattern,
-            seeds,
-            recovery,
+            self.kind,
+            &self.pattern,
+            self.seeds.clone(),
+            self.recovery,
         )?)
     }
 
@@ -267,7 +220,8 @@ impl SavedPlan {
         Ok(serde_json::to_string(self).map_err(SavedPlanError::from)?)
     }
 
-    /// Reads a plan from JSON (the plan still has to pass [`to_plan`](Self::to_plan)).
+    /// Reads a plan from JSON (the plan still has to pass [`to_plan`](Self::to_plan)). The
+    /// pattern is checked while parsing: a bad one is [`SavedPlanError::Json`].
     pub fn from_json(text: &str) -> Result<Self, SparseError> {
         Ok(serde_json::from_str(text).map_err(SavedPlanError::from)?)
     }

@@ -780,3 +780,70 @@ fn value_and_gradient_from_either_path() {
     assert!(h.gradient(&z, &mut g[1..]).is_err());
     assert!(h.value(&z[1..]).is_err());
 }
+
+/// The engine hands the plan's own seeds to the backend (`plan.seeds().block()`), dense
+/// seeds included: evaluating a prepared SparseHessian allocates nothing either.
+#[test]
+fn sparse_hessian_evaluate_allocates_nothing_with_dense_or_group_seeds() {
+    use sparsediff::ad::{ClosureHessian, SeedBlock};
+    use sparsediff::{Strategy, Verify};
+    let n = 30;
+    // f = Σ x_i² + Σ (x_i − x_{i+1})²: tridiagonal Hessian.
+    let h_at = move |i: usize, j: usize| -> f64 {
+        if i == j {
+            2.0 + if i > 0 { 2.0 } else { 0.0 } + if i + 1 < n { 2.0 } else { 0.0 }
+        } else if i.abs_diff(j) == 1 {
+            -2.0
+        } else {
+            0.0
+        }
+    };
+    let products = move |_: &[f64],
+                         seeds: SeedBlock<'_>,
+                         out: &mut [f64]|
+          -> Result<(), sparsediff::ad::ClosureError> {
+        let p = seeds.probes();
+        for i in 0..n {
+            for c in 0..p {
+                out[i * p + c] = (i.saturating_sub(1)..(i + 2).min(n))
+                    .map(|j| h_at(i, j) * seeds.at(j, c))
+                    .sum();
+            }
+        }
+        Ok(())
+    };
+    let f = move |x: &[f64]| -> Result<f64, sparsediff::ad::ClosureError> {
+        Ok(x.iter().map(|v| v * v).sum::<f64>()
+            + x.windows(2).map(|w| (w[0] - w[1]).powi(2)).sum::<f64>())
+    };
+    let pattern = sparsediff::generators::band(n, 1, 1).unwrap();
+    for strategy in [
+        Strategy::Random { oversampling: 2 },
+        Strategy::SymmetricRandom,
+        Strategy::Cpr,
+    ] {
+        let options = Options {
+            strategy: strategy.clone(),
+            verify: Verify::Off,
+            ..Options::default()
+        };
+        let backend = ClosureHessian::new(f, products, n);
+        let mut h =
+            SparseHessian::with_backend(Box::new(backend), pattern.clone(), &options).unwrap();
+        let z: Vec<f64> = (0..n).map(|i| i as f64 / n as f64).collect();
+        h.evaluate(&z).unwrap();
+        let ((), count) = ALLOC.count(|| {
+            for _ in 0..3 {
+                h.evaluate(&z).unwrap();
+            }
+        });
+        assert_eq!(count, 0, "{strategy:?}: evaluate allocated");
+        let m = h.evaluate(&z).unwrap();
+        for (v, (i, j)) in m.iter() {
+            assert!(
+                (v - h_at(i, j)).abs() <= 1e-9,
+                "{strategy:?} ({i},{j}): {v}"
+            );
+        }
+    }
+}

@@ -209,7 +209,7 @@ fn closure_backend_and_saved_plans() {
     assert_eq!(again.evaluate(&x).unwrap().data(), first.data());
     // A tampered file is refused, not trusted.
     let mut saved = SavedPlan::from_json(&json).unwrap();
-    if let sparsediff::SavedSeeds::Groups { group, .. } = &mut saved.seeds {
+    if let sparsediff::probe::Seeds::Groups { group, .. } = &mut saved.seeds {
         group[5] = group[4];
     }
     assert!(saved.to_plan().is_err());
@@ -218,10 +218,11 @@ fn closure_backend_and_saved_plans() {
 
 #[test]
 fn saved_plans_with_absurd_sizes_are_refused() {
+    use sparsediff::SavedPlanError;
     use sparsediff::probe::{
-        DesignError, MAX_DENSE_ENTRIES, MatrixKind, ProbeDesigner, RandomDesigner, RollDesigner,
+        DesignError, MAX_DENSE_ENTRIES, MatrixKind, ProbeDesigner, RandomDesigner, Recovery,
+        RollDesigner, Seeds,
     };
-    use sparsediff::{SavedPlanError, SavedRecovery, SavedSeeds};
     let band = generators::band(20, 2, 2).unwrap();
     let roll =
         SavedPlan::from_plan(&RollDesigner.design(&band, MatrixKind::Symmetric).unwrap()).unwrap();
@@ -239,10 +240,10 @@ fn saved_plans_with_absurd_sizes_are_refused() {
 
     // A zero stride used to divide by zero.
     let mut zero_stride = roll.clone();
-    zero_stride.recovery = SavedRecovery::Roll { stride: 0 };
-    zero_stride.seeds = SavedSeeds::Groups {
+    zero_stride.recovery = Recovery::Roll { stride: 0 };
+    zero_stride.seeds = Seeds::Groups {
         group: vec![usize::MAX; 20],
-        probes: 0,
+        num_probes: 0,
     };
     assert!(matches!(
         refused(&zero_stride),
@@ -250,9 +251,9 @@ fn saved_plans_with_absurd_sizes_are_refused() {
     ));
     // rows = probes = 2^32: the product wrapped to 0 and faer panicked.
     let mut wrapped = random.clone();
-    wrapped.seeds = SavedSeeds::Dense {
+    wrapped.seeds = Seeds::Dense {
         rows: 1 << 32,
-        probes: 1 << 32,
+        num_probes: 1 << 32,
         values: Vec::new(),
     };
     assert!(matches!(
@@ -264,9 +265,9 @@ fn saved_plans_with_absurd_sizes_are_refused() {
         }
     ));
     // No rows, any number of probes: held to the dense limit.
-    wrapped.seeds = SavedSeeds::Dense {
+    wrapped.seeds = Seeds::Dense {
         rows: 0,
-        probes: 1 << 40,
+        num_probes: 1 << 40,
         values: Vec::new(),
     };
     assert!(matches!(
@@ -275,7 +276,7 @@ fn saved_plans_with_absurd_sizes_are_refused() {
     ));
     // Too few values for the declared sizes.
     let mut short = random.clone();
-    if let SavedSeeds::Dense { values, .. } = &mut short.seeds {
+    if let Seeds::Dense { values, .. } = &mut short.seeds {
         values.pop();
     }
     assert!(matches!(
@@ -287,8 +288,8 @@ fn saved_plans_with_absurd_sizes_are_refused() {
     ));
     // Group seeds with more probes than columns.
     let mut many = roll.clone();
-    if let SavedSeeds::Groups { probes, .. } = &mut many.seeds {
-        *probes = 1 << 40;
+    if let Seeds::Groups { num_probes, .. } = &mut many.seeds {
+        *num_probes = 1 << 40;
     }
     assert!(matches!(
         refused(&many),
@@ -308,6 +309,58 @@ fn saved_plans_with_absurd_sizes_are_refused() {
     assert!(matches!(
         SavedPlan::from_json("{\"format\": 3}"),
         Err(SparseError::Saved(SavedPlanError::Json(_)))
+    ));
+}
+
+#[test]
+fn saved_plan_files_keep_format_one() {
+    use sparsediff::SavedPlanError;
+    use sparsediff::probe::{DesignError, MatrixKind, Recovery, Seeds};
+    // Files as format 1 has always written them: the plan's own types, serialised, give
+    // the same text field for field.
+    let groups = r#"{"format":"sparsediff-plan","version":1,"designer":"cpr","symmetric":false,"recovery":{"kind":"columns"},"nrows":3,"ncols":3,"row_ptr":[0,1,2,3],"col_idx":[0,1,2],"seeds":{"kind":"groups","group":[0,0,0],"probes":1}}"#;
+    let dense = r#"{"format":"sparsediff-plan","version":1,"designer":"random","symmetric":true,"recovery":{"kind":"row-least-squares"},"nrows":3,"ncols":3,"row_ptr":[0,1,2,3],"col_idx":[0,1,2],"seeds":{"kind":"dense","rows":3,"probes":2,"values":[1.0,0.5,2.0,-1.0,3.0,0.25]}}"#;
+    for text in [groups, dense] {
+        let saved = SavedPlan::from_json(text).unwrap();
+        assert_eq!(saved.to_json().unwrap(), text);
+        let plan = saved.to_plan().unwrap();
+        assert_eq!(SavedPlan::from_plan(&plan).unwrap(), saved);
+    }
+    let saved = SavedPlan::from_json(dense).unwrap();
+    assert_eq!(saved.kind, MatrixKind::Symmetric);
+    assert_eq!(saved.recovery, Recovery::RowLeastSquares);
+    assert_eq!(
+        saved.seeds,
+        Seeds::dense(3, 2, vec![1.0, 0.5, 2.0, -1.0, 3.0, 0.25]).unwrap()
+    );
+    assert_eq!(
+        saved.to_plan().unwrap().seeds().direction(1),
+        vec![0.5, -1.0, 0.25]
+    );
+
+    // A pattern that is not CSR, a decoder that cannot be saved: refused while parsing.
+    let bad_pattern = groups.replace(r#""col_idx":[0,1,2]"#, r#""col_idx":[0,5,2]"#);
+    let custom = groups.replace(r#"{"kind":"columns"}"#, r#"{"kind":"custom"}"#);
+    for text in [bad_pattern, custom] {
+        assert!(matches!(
+            SavedPlan::from_json(&text),
+            Err(SparseError::Saved(SavedPlanError::Json(_)))
+        ));
+    }
+    // A non-finite seed (JSON has none, a SavedPlan built in code may).
+    let mut nan = SavedPlan::from_json(dense).unwrap();
+    if let Seeds::Dense { values, .. } = &mut nan.seeds {
+        values[3] = f64::NAN;
+    }
+    assert!(matches!(
+        nan.to_plan(),
+        Err(SparseError::Saved(SavedPlanError::Plan(
+            DesignError::NonFiniteSeed {
+                row: 1,
+                probe: 1,
+                ..
+            }
+        )))
     ));
 }
 

@@ -19,7 +19,7 @@ pub use backend::{
     AdError, CENTRAL_DIFFERENCE_TOLERANCE, ClosureCause, ClosureError, ClosureHessian,
     ClosureJacobian, Differences, EXACT_TOLERANCE, FORWARD_DIFFERENCE_TOLERANCE,
     FiniteDifferenceHessian, FiniteDifferenceJacobian, ForwardJacobian, HessianBackend,
-    JacobianBackend, SeedBlock, TapeGradientDifferences, TapeHessian, TapeJacobian,
+    JacobianBackend, SeedBlock, Seeds, TapeGradientDifferences, TapeHessian, TapeJacobian,
 };
 pub use branch::BranchStatus;
 pub use forward::Lanes;

@@ -8,8 +8,9 @@ use crate::problem::{Method, Order, Problem};
 use crate::star::StarSet;
 
 /// The neutral colour: a vertex with this colour is in no probe (only after
-/// post-processing of star and acyclic colourings).
-pub const NEUTRAL: usize = usize::MAX;
+/// post-processing of star and acyclic colourings). Defined with the seeds, in
+/// `sparsediff-pattern`.
+pub use sparsediff_pattern::NEUTRAL;
 
 /// What one order reached.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -12,6 +12,11 @@
 //! * generators for the structures that derivative problems produce: [`generators`];
 //! * textual specs such as `band:n=1000,k=3` or `lp_ken_11.mtx`: [`PatternSpec`].
 //!
+//! The seed matrix of a probe plan, [`Seeds`] (group labels or dense row-major values),
+//! and its borrowed view [`SeedBlock`] live here too: the designers make them, the AD
+//! backends read them, and neither crate depends on the other. Feature `serde`:
+//! `Serialize`/`Deserialize` for [`Pattern`] (checked on read) and [`Seeds`].
+//!
 //! ```
 //! use sparsediff_pattern::{generators, Pattern};
 //! let p = generators::band(6, 1, 1)?; // tridiagonal
@@ -30,6 +35,7 @@ pub mod mtx;
 pub mod objective;
 mod ops;
 mod pattern;
+mod seeds;
 mod spec;
 #[cfg(any(feature = "proptest", feature = "testing"))]
 pub mod testing;
@@ -45,4 +51,5 @@ pub use mtx::{
 };
 pub use ops::NnzStats;
 pub use pattern::{MAX_DIM, MAX_NNZ, Pattern};
+pub use seeds::{NEUTRAL, SeedBlock, Seeds, SeedsError};
 pub use spec::{GENERATORS, PatternSpec, SpecParams, SpecProblem};

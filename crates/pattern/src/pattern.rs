@@ -33,7 +33,16 @@ pub const MAX_DIM: usize = 1 << 28;
 /// assert!(p.is_symmetric());
 /// # Ok::<(), sparsediff_pattern::PatternError>(())
 /// ```
+///
+/// With the feature `serde`, a pattern is `{"nrows", "ncols", "row_ptr", "col_idx"}` (its
+/// CSR arrays); reading one checks it like [`from_csr`](Self::from_csr), so a bad file is
+/// an error, never an invalid pattern.
 #[derive(Clone, PartialEq, Eq, Hash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Deserialize),
+    serde(try_from = "serde_impl::Csr")
+)]
 pub struct Pattern {
     nrows: usize,
     ncols: usize,
@@ -592,5 +601,40 @@ mod tests {
             Pattern::dense(1 << 20, 1 << 20),
             Err(PatternError::TooLarge { what: "nnz", .. })
         ));
+    }
+}
+
+#[cfg(feature = "serde")]
+mod serde_impl {
+    use serde::ser::SerializeStruct;
+
+    use super::Pattern;
+
+    /// The CSR arrays as read, before [`Pattern::from_csr`] checks them.
+    #[derive(serde::Deserialize)]
+    pub(super) struct Csr {
+        nrows: usize,
+        ncols: usize,
+        row_ptr: Vec<usize>,
+        col_idx: Vec<usize>,
+    }
+
+    impl TryFrom<Csr> for Pattern {
+        type Error = crate::PatternError;
+
+        fn try_from(c: Csr) -> Result<Self, Self::Error> {
+            Pattern::from_csr(c.nrows, c.ncols, c.row_ptr, c.col_idx)
+        }
+    }
+
+    impl serde::Serialize for Pattern {
+        fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            let mut s = serializer.serialize_struct("Pattern", 4)?;
+            s.serialize_field("nrows", &self.nrows)?;
+            s.serialize_field("ncols", &self.ncols)?;
+            s.serialize_field("row_ptr", &self.row_ptr)?;
+            s.serialize_field("col_idx", &self.col_idx)?;
+            s.end()
+        }
     }
 }

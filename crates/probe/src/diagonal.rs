@@ -117,7 +117,7 @@ impl Hutchinson {
             }
         }
         Ok(Self {
-            seeds: Seeds::Dense(random_seeds(n, p, Distribution::Rademacher, seed)),
+            seeds: Seeds::from_mat(random_seeds(n, p, Distribution::Rademacher, seed).as_ref())?,
         })
     }
 
@@ -140,9 +140,7 @@ impl Hutchinson {
         products: MatRef<'_, f64>,
         out_diag: &mut [f64],
     ) -> Result<(), DecodeError> {
-        let Seeds::Dense(z) = &self.seeds else {
-            unreachable!("Hutchinson probes are dense")
-        };
+        let z = self.seeds.as_mat().expect("Hutchinson probes are dense");
         let (n, p) = z.shape();
         let b = ProductsView::new(products, n, p)?;
         check_len(out_diag, n)?;

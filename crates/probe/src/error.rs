@@ -124,6 +124,10 @@ pub enum DesignError {
         /// Rows expected (columns of the matrix for column probes).
         expected_rows: usize,
     },
+    /// Seeds whose arrays disagree with their declared sizes (dense values not
+    /// rows × probes of them; see [`Seeds::check`](sparsediff_pattern::Seeds::check)).
+    #[error("seeds: {0}")]
+    Seeds(sparsediff_pattern::SeedsError),
     /// A seed matrix contains NaN or an infinity.
     #[error("seed entry ({row}, {probe}) is not finite ({value})")]
     NonFiniteSeed {
@@ -248,4 +252,17 @@ pub enum DecodeError {
         /// The first rows (at most 64).
         rows: Vec<usize>,
     },
+}
+
+impl From<sparsediff_pattern::SeedsError> for DesignError {
+    /// A non-finite seed is [`DesignError::NonFiniteSeed`] (as the decoders report it); the
+    /// rest [`DesignError::Seeds`].
+    fn from(e: sparsediff_pattern::SeedsError) -> Self {
+        match e {
+            sparsediff_pattern::SeedsError::NonFinite { row, probe, value } => {
+                DesignError::NonFiniteSeed { row, probe, value }
+            }
+            e => DesignError::Seeds(e),
+        }
+    }
 }

@@ -46,8 +46,9 @@ pub use design::{Distribution, RandomDesigner, SymmetricRandomDesigner, random_s
 pub use diagonal::{ExactDiagonal, Hutchinson, hutchinson_errors};
 pub use error::{DecodeError, DesignError, Inapplicable};
 pub use output::Triangle;
-pub use plan::{
-    MAX_DENSE_ENTRIES, MatrixKind, Orientation, ProbeDesigner, ProbePlan, Recovery, Seeds,
-};
+pub use plan::{MAX_DENSE_ENTRIES, MatrixKind, Orientation, ProbeDesigner, ProbePlan, Recovery};
 pub use products::exact_products;
+/// The seed matrix and its borrowed view are the ground crate's (`sparsediff-pattern`),
+/// shared with the AD backends.
+pub use sparsediff_pattern::{NEUTRAL, SeedBlock, Seeds, SeedsError};
 pub use verify::{VerificationReport, VerifyError, probe_vector, verify};

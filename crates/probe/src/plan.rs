@@ -5,8 +5,8 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use faer::{Mat, MatRef};
-use sparsediff_coloring::NEUTRAL;
 use sparsediff_pattern::Pattern;
+pub(crate) use sparsediff_pattern::Seeds;
 
 use crate::decode::{Decode, Decoder};
 use crate::error::{DecodeError, DesignError};
@@ -37,6 +37,11 @@ pub(crate) fn check_dense(
 
 /// Which matrix the pattern describes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(rename_all = "kebab-case")
+)]
 pub enum MatrixKind {
     /// A general m×n matrix (a Jacobian).
     General,
@@ -46,6 +51,11 @@ pub enum MatrixKind {
 
 /// Which products the probes feed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(rename_all = "kebab-case")
+)]
 pub enum Orientation {
     /// B = A·S: S is n×p, B is m×p (JVPs, HVPs).
     Columns,
@@ -53,69 +63,17 @@ pub enum Orientation {
     Rows,
 }
 
-/// The seed matrix S (one column per probe).
-#[derive(Debug, Clone, PartialEq)]
-pub enum Seeds {
-    /// Every vertex in at most one probe: `S[v, group[v]] = 1` ([`NEUTRAL`] = in none).
-    /// Colourings, stride ("roll") probes and stencil designs are of this kind.
-    Groups {
-        /// The probe of each vertex (column for column probes, row for row probes).
-        group: Vec<usize>,
-        /// Number of probes.
-        num_probes: usize,
-    },
-    /// A dense seed matrix (random probes), rows = vertices, columns = probes.
-    Dense(Mat<f64>),
-}
-
-impl Seeds {
-    /// Number of probes p.
-    pub fn num_probes(&self) -> usize {
-        match self {
-            Seeds::Groups { num_probes, .. } => *num_probes,
-            Seeds::Dense(s) => s.ncols(),
-        }
-    }
-
-    /// Number of rows of S (vertices).
-    pub fn dim(&self) -> usize {
-        match self {
-            Seeds::Groups { group, .. } => group.len(),
-            Seeds::Dense(s) => s.nrows(),
-        }
-    }
-
-    /// S as a dense matrix.
-    pub fn to_dense(&self) -> Mat<f64> {
-        match self {
-            Seeds::Groups { group, num_probes } => {
-                let mut s = Mat::zeros(group.len(), *num_probes);
-                for (v, &g) in group.iter().enumerate() {
-                    if g != NEUTRAL {
-                        s[(v, g)] = 1.0;
-                    }
-                }
-                s
-            }
-            Seeds::Dense(s) => s.clone(),
-        }
-    }
-
-    /// Column `probe` of S as a dense vector (the direction of one product).
-    pub fn direction(&self, probe: usize) -> Vec<f64> {
-        match self {
-            Seeds::Groups { group, .. } => group
-                .iter()
-                .map(|&g| if g == probe { 1.0 } else { 0.0 })
-                .collect(),
-            Seeds::Dense(s) => (0..s.nrows()).map(|v| s[(v, probe)]).collect(),
-        }
-    }
-}
-
 /// How a plan's products are decoded: with the pattern and the seeds, this is everything
 /// needed to rebuild the prepared decoder (see [`ProbePlan::from_parts`]).
+///
+/// With the feature `serde`: `{"kind": "star"}`, `{"kind": "roll", "stride": 3}`, ...
+/// ([`Custom`](Self::Custom) has no serialised form: such a plan cannot be saved).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(rename_all = "kebab-case", tag = "kind")
+)]
 pub enum Recovery {
     /// Column groups read directly (identity, CPR, distance-2, direct stencils).
     Columns,
@@ -136,6 +94,7 @@ pub enum Recovery {
     SymmetricLeastSquares,
     /// A decoder of the caller's ([`ProbePlan::custom`]): not rebuilt from parts, so such a
     /// plan cannot be saved.
+    #[cfg_attr(feature = "serde", serde(skip))]
     Custom,
 }
 
@@ -212,6 +171,7 @@ impl ProbePlan {
                 expected_rows,
             });
         }
+        seeds.check()?;
         if let Seeds::Groups { group, num_probes } = &seeds {
             if *num_probes > expected_rows {
                 return Err(DesignError::TooManyProbes {

@@ -115,9 +115,10 @@ pub fn exact_products(
                         b[(out, group[seed_row])] += values[k];
                     }
                 }
-                Seeds::Dense(s) => {
-                    for c in 0..p {
-                        b[(out, c)] += values[k] * s[(seed_row, c)];
+                Seeds::Dense { values: s, .. } => {
+                    let s = &s[seed_row * p..(seed_row + 1) * p];
+                    for (c, &sc) in s.iter().enumerate() {
+                        b[(out, c)] += values[k] * sc;
                     }
                 }
             }

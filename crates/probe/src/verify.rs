@@ -14,7 +14,6 @@
 //! to the noise of the products).
 //!
 //! ```
-//! use faer::Mat;
 //! use sparsediff_pattern::generators;
 //! use sparsediff_probe::{exact_products, probe_vector, verify, Distribution, Orientation, Seeds};
 //!
@@ -22,7 +21,7 @@
 //! let values = vec![1.0; pattern.nnz()];
 //! let z = probe_vector(20, Distribution::Rademacher, 7);
 //! // A·z, here from the known matrix (in practice: one more JVP/HVP).
-//! let az = exact_products(&pattern, &values, &Seeds::Dense(Mat::from_fn(20, 1, |i, _| z[i])), Orientation::Columns);
+//! let az = exact_products(&pattern, &values, &Seeds::dense(20, 1, z.clone())?, Orientation::Columns);
 //! let az: Vec<f64> = (0..20).map(|i| az[(i, 0)]).collect();
 //! let report = verify(&pattern, &values, &z, &az, 1e-8)?;
 //! assert!(report.bad_rows.is_empty());

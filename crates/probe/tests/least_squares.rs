@@ -404,7 +404,7 @@ fn absurd_oversampling_is_refused_with_the_limit() {
             "random",
             MatrixKind::General,
             &tall,
-            Seeds::Dense(wide_seeds),
+            Seeds::from_mat(wide_seeds.as_ref()).unwrap(),
             sparsediff_probe::Recovery::RowLeastSquares
         ),
         Err(DesignError::DenseTooLarge { .. })
@@ -639,7 +639,7 @@ fn residuals_name_rows_where_the_pattern_misses_entries() {
 
 fn az(pattern: &Pattern, values: &[f64], z: &[f64]) -> Vec<f64> {
     let n = z.len();
-    let seeds = Seeds::Dense(Mat::from_fn(n, 1, |i, _| z[i]));
+    let seeds = Seeds::dense(n, 1, z.to_vec()).unwrap();
     let b = exact_products(pattern, values, &seeds, Orientation::Columns);
     (0..b.nrows()).map(|i| b[(i, 0)]).collect()
 }

@@ -3,7 +3,9 @@
 use std::fmt;
 use std::sync::Arc;
 
-use super::{AdError, HessianBackend, JacobianBackend, SeedBlock, check_finite, check_len};
+use super::{
+    AdError, HessianBackend, JacobianBackend, SeedBlock, check_finite, check_len, check_seeds,
+};
 
 /// What a caller's closure returns on failure: any error, boxed (`"text".into()`,
 /// `format!(..).into()` and `?` on any `std::error::Error` all convert).
@@ -162,7 +164,7 @@ where
     P: FnMut(&[f64], SeedBlock<'_>, &mut [f64]) -> Result<(), ClosureError>,
 {
     check_len("x", x.len(), n)?;
-    seeds.check(n)?;
+    check_seeds(seeds, n)?;
     check_len("product buffer", out.len(), rows * seeds.probes())?;
     products(x, seeds, out).map_err(|e| AdError::Closure {
         cause: ClosureCause(e.into()),

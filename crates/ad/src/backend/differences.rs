@@ -3,7 +3,7 @@
 
 use super::{
     AdError, CENTRAL_DIFFERENCE_TOLERANCE, FORWARD_DIFFERENCE_TOLERANCE, HessianBackend,
-    JacobianBackend, SeedBlock, check_finite, check_len,
+    JacobianBackend, SeedBlock, check_finite, check_len, check_seeds,
 };
 
 /// Difference scheme.
@@ -110,7 +110,7 @@ impl Differencer {
         mut g: impl FnMut(&[f64], &mut [f64]) -> Result<(), AdError>,
     ) -> Result<(), AdError> {
         check_len("x", x.len(), self.xp.len())?;
-        seeds.check(self.xp.len())?;
+        check_seeds(seeds, self.xp.len())?;
         let (p, r) = (seeds.probes(), self.gp.len());
         check_len("product buffer", out.len(), r * p)?;
         if self.scheme == Differences::Forward {
@@ -153,7 +153,7 @@ impl Differencer {
     ) -> Result<&[f64], AdError> {
         check_len("x", x.len(), self.xp.len())?;
         check_finite("input", x)?;
-        seeds.check(self.xp.len())?;
+        check_seeds(seeds, self.xp.len())?;
         let (p, r) = (seeds.probes(), self.gp.len());
         check_len("product buffer", out.len(), r * p)?;
         let base = self.scheme.base();

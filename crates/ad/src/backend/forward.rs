@@ -1,6 +1,8 @@
 //! Forward-mode JVPs: P probe directions as the lanes of one [`Lanes<P>`] evaluation.
 
-use super::{AdError, BranchStatus, JacobianBackend, SeedBlock, check_finite, check_len};
+use super::{
+    AdError, BranchStatus, JacobianBackend, SeedBlock, check_finite, check_len, check_seeds,
+};
 use crate::forward::Lanes;
 use crate::function::VectorFunction;
 use crate::scalar::Elementary;
@@ -217,7 +219,7 @@ impl<F: VectorFunction> JacobianBackend for ForwardJacobian<F> {
         out: &mut [f64],
     ) -> Result<(), AdError> {
         check_len("x", x.len(), self.n)?;
-        seeds.check(self.n)?;
+        check_seeds(seeds, self.n)?;
         let p = seeds.probes();
         check_len("product buffer", out.len(), self.m * p)?;
         let mut first = 0;

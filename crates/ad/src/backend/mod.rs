@@ -15,7 +15,8 @@
 //! ([`FiniteDifferenceJacobian`], [`FiniteDifferenceHessian`] and the differencer they share
 //! with [`TapeGradientDifferences`]), `closure.rs` ([`ClosureJacobian`], [`ClosureHessian`])
 //! and `tape.rs` ([`TapeHessian`], [`TapeJacobian`], [`TapeGradientDifferences`]); this file
-//! holds what they share: the traits, [`SeedBlock`], [`AdError`] and the tolerances.
+//! holds what they share: the traits, [`AdError`] and the tolerances. [`SeedBlock`], the
+//! borrowed seeds, is `sparsediff_pattern`'s (a plan's `Seeds::block()`), re-exported.
 
 mod closure;
 mod differences;
@@ -31,56 +32,12 @@ pub use differences::{Differences, FiniteDifferenceHessian, FiniteDifferenceJaco
 pub use forward::ForwardJacobian;
 pub use tape::{TapeGradientDifferences, TapeHessian, TapeJacobian};
 
-/// A block of probe directions.
-#[derive(Debug, Clone, Copy)]
-pub enum SeedBlock<'a> {
-    /// 0/1 directions from a colouring: input j is in lane `group[j]` (`usize::MAX` = none).
-    Groups {
-        /// The lane of every input.
-        group: &'a [usize],
-        /// Number of lanes p.
-        probes: usize,
-    },
-    /// Dense directions, n×p row-major.
-    Dense {
-        /// The directions.
-        values: &'a [f64],
-        /// Number of lanes p.
-        probes: usize,
-    },
-}
+pub use sparsediff_pattern::{SeedBlock, Seeds};
 
-impl SeedBlock<'_> {
-    /// Number of lanes p.
-    pub fn probes(&self) -> usize {
-        match *self {
-            SeedBlock::Groups { probes, .. } | SeedBlock::Dense { probes, .. } => probes,
-        }
-    }
-
-    /// Direction `c` at input `j`.
-    #[inline]
-    pub fn at(&self, j: usize, c: usize) -> f64 {
-        match *self {
-            SeedBlock::Groups { group, .. } => f64::from(u8::from(group[j] == c)),
-            SeedBlock::Dense { values, probes } => values[j * probes + c],
-        }
-    }
-
-    fn check(&self, n: usize) -> Result<(), AdError> {
-        let (len, expected) = match *self {
-            SeedBlock::Groups { group, .. } => (group.len(), n),
-            SeedBlock::Dense { values, probes } => (values.len(), n * probes),
-        };
-        if len != expected {
-            return Err(AdError::WrongLength {
-                what: "seed block",
-                len,
-                expected,
-            });
-        }
-        Ok(())
-    }
+/// Checks that a seed block holds directions for `n` inputs.
+pub(crate) fn check_seeds(seeds: SeedBlock<'_>, n: usize) -> Result<(), AdError> {
+    let (len, expected) = seeds.lengths(n);
+    check_len("seed block", len, expected)
 }
 
 /// What can go wrong computing products.

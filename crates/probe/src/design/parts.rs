@@ -34,6 +34,7 @@ impl ProbePlan {
         } else {
             pattern.ncols()
         };
+        seeds.check()?;
         if seeds.dim() != expected_rows {
             return Err(DesignError::SeedShape {
                 rows: seeds.dim(),
@@ -107,17 +108,18 @@ impl ProbePlan {
                     recovery,
                 }
             }
-            (Recovery::RowLeastSquares, Seeds::Dense(s)) => {
-                ProbePlan::from_samples(pattern, kind, s, crate::decode::DEFAULT_RANK_TOL)?
+            (Recovery::RowLeastSquares, seeds @ Seeds::Dense { .. }) => {
+                ProbePlan::from_dense_seeds(pattern, kind, seeds, crate::decode::DEFAULT_RANK_TOL)?
             }
-            (Recovery::SymmetricLeastSquares, Seeds::Dense(s)) => {
+            (Recovery::SymmetricLeastSquares, seeds @ Seeds::Dense { .. }) => {
                 if kind != MatrixKind::Symmetric {
                     return Err(DesignError::NotApplicable {
                         designer: "symmetric-random",
                         reason: Inapplicable::NeedsSymmetric,
                     });
                 }
-                let decoder = SymmetricLeastSquaresDecoder::from_samples(pattern, s.as_ref(), 1)?;
+                let s = seeds.as_mat().expect("dense seeds, checked");
+                let decoder = SymmetricLeastSquaresDecoder::from_samples(pattern, s, 1)?;
                 let n = pattern.nrows();
                 let unknowns = pattern.iter().filter(|(i, j)| j <= i).count();
                 ProbePlan {
@@ -126,7 +128,7 @@ impl ProbePlan {
                     orientation: Orientation::Columns,
                     pattern: Arc::new(pattern.clone()),
                     lower_bound: unknowns.div_ceil(n.max(1)),
-                    seeds: Seeds::Dense(s),
+                    seeds,
                     colors: None,
                     recovery,
                     decoder: Decoder::SymmetricLeastSquares(decoder),
@@ -135,7 +137,7 @@ impl ProbePlan {
             (Recovery::RowLeastSquares | Recovery::SymmetricLeastSquares, Seeds::Groups { .. }) => {
                 return Err(wrong_seeds("dense"));
             }
-            (_, Seeds::Dense(_)) => return Err(wrong_seeds("group")),
+            (_, Seeds::Dense { .. }) => return Err(wrong_seeds("group")),
             (Recovery::Custom, _) => {
                 return Err(DesignError::NotApplicable {
                     designer: "loaded",
@@ -188,12 +190,13 @@ mod tests {
             plan.decode(b.as_ref(), &mut x).unwrap();
             again.decode(b.as_ref(), &mut y).unwrap();
             // Least squares may be re-factorised differently (pivoted QR for samples).
-            let tol =
-                if plan.seeds().to_dense().ncols() > 0 && matches!(plan.seeds(), Seeds::Dense(_)) {
-                    1e-12
-                } else {
-                    0.0
-                };
+            let tol = if plan.seeds().to_dense().ncols() > 0
+                && matches!(plan.seeds(), Seeds::Dense { .. })
+            {
+                1e-12
+            } else {
+                0.0
+            };
             assert!(
                 crate::compare::max_rel_error(&y, &x) <= tol,
                 "{}",

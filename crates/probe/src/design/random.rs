@@ -200,7 +200,7 @@ impl ProbeDesigner for RandomDesigner {
             orientation: Orientation::Columns,
             lower_bound: pattern.row_stats().max,
             pattern,
-            seeds: Seeds::Dense(s),
+            seeds: Seeds::from_mat(s.as_ref())?,
             colors: None,
             recovery: crate::plan::Recovery::RowLeastSquares,
             decoder: Decoder::RowLeastSquares(decoder),
@@ -240,16 +240,28 @@ impl ProbePlan {
         seeds: Mat<f64>,
         tol: f64,
     ) -> Result<ProbePlan, DesignError> {
+        Self::from_dense_seeds(pattern, kind, Seeds::from_mat(seeds.as_ref())?, tol)
+    }
+
+    /// [`from_samples`](Self::from_samples) with the seeds already held as dense [`Seeds`]
+    /// (checked here; callers pass `Seeds::Dense`).
+    pub(crate) fn from_dense_seeds(
+        pattern: &Pattern,
+        kind: MatrixKind,
+        seeds: Seeds,
+        tol: f64,
+    ) -> Result<ProbePlan, DesignError> {
+        seeds.check()?;
+        let s = seeds.as_mat().expect("dense seeds, checked");
         let pattern = Arc::new(pattern.clone());
-        let (decoder, _) =
-            RowLeastSquaresDecoder::prepare(Arc::clone(&pattern), seeds.as_ref(), tol, true)?;
+        let (decoder, _) = RowLeastSquaresDecoder::prepare(Arc::clone(&pattern), s, tol, true)?;
         Ok(ProbePlan {
             designer: "samples".into(),
             kind,
             orientation: Orientation::Columns,
             lower_bound: pattern.row_stats().max,
             pattern,
-            seeds: Seeds::Dense(seeds),
+            seeds,
             colors: None,
             recovery: crate::plan::Recovery::RowLeastSquares,
             decoder: Decoder::RowLeastSquares(decoder),

@@ -245,7 +245,7 @@ impl ProbeDesigner for SymmetricRandomDesigner {
             kind,
             orientation: Orientation::Columns,
             pattern,
-            seeds: Seeds::Dense(s),
+            seeds: Seeds::from_mat(s.as_ref())?,
             lower_bound,
             colors: None,
             recovery: crate::plan::Recovery::SymmetricLeastSquares,
