@@ -3,7 +3,6 @@
 //! detector, designer or plan; [`SparseHessian::prepare`] is its common case.
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use sparsediff_ad::trace::hessian_pattern_with_info;
 use sparsediff_ad::{
@@ -14,12 +13,13 @@ use sparsediff_pattern::objective::{SymmetricValues, ValueGradient, ValueGradien
 use sparsediff_probe::ProbePlan;
 use sprs::CsMat;
 
+use crate::builder::Builder;
 use crate::detect::GivenPattern;
 use crate::engine::RecoveryInfo;
 use crate::error::SparseError;
 use crate::evaluation::Evaluation;
 use crate::options::{BackendChoice, Options};
-use crate::recovery::{Hooks, Parts, Recovery};
+use crate::recovery::{Hooks, Recovery};
 
 /// A prepared sparse Hessian: `evaluate(x)` computes the p compressed Hessian-vector
 /// products in one backend call and decodes them into a CSR matrix owned by this value.
@@ -39,11 +39,6 @@ impl std::fmt::Debug for SparseHessian<'_> {
             .finish_non_exhaustive()
     }
 }
-
-/// Builds the backend of a function at x0 for a [`BackendChoice`].
-type MakeBackend<'f> = Box<
-    dyn FnOnce(&[f64], BackendChoice) -> Result<Box<dyn HessianBackend + 'f>, SparseError> + 'f,
->;
 
 /// Builds a [`SparseHessian`] from the pieces at hand: the function (for the default
 /// backend, tracing and re-checks), a backend of the caller's (products from elsewhere),
@@ -72,30 +67,9 @@ type MakeBackend<'f> = Box<
 /// assert_eq!(g.evaluate(&x0)?.nnz(), 100 + 2 * 99);
 /// # Ok::<(), sparsediff::SparseError>(())
 /// ```
-#[derive(Default)]
-pub struct HessianBuilder<'x, 'f> {
-    point: Option<&'x [f64]>,
-    hooks: Option<Hooks<'f>>,
-    make: Option<MakeBackend<'f>>,
-    backend: Option<Box<dyn HessianBackend + 'f>>,
-    plan: Option<Arc<ProbePlan>>,
-}
+pub type HessianBuilder<'x, 'f> = Builder<'x, 'f, dyn HessianBackend + 'f>;
 
-impl std::fmt::Debug for HessianBuilder<'_, '_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("HessianBuilder")
-            .field("point", &self.point.map(<[f64]>::len))
-            .field("function", &self.hooks.is_some())
-            .field("backend", &self.backend.as_ref().map(|b| b.name()))
-            .field(
-                "plan",
-                &self.plan.as_ref().map(|p| p.designer().to_string()),
-            )
-            .finish()
-    }
-}
-
-impl<'x, 'f> HessianBuilder<'x, 'f> {
+impl<'f> HessianBuilder<'_, 'f> {
     /// The function: with it come the default backend of
     /// [`Options::backend`](crate::Options::backend), tracing (detection and re-checks at
     /// branch changes) and plain evaluations (checks of a recording).
@@ -126,58 +100,12 @@ impl<'x, 'f> HessianBuilder<'x, 'f> {
         self
     }
 
-    /// A backend of the caller's (closures over another AD system, finite differences of
-    /// a user gradient, a tape built elsewhere); it replaces the function's default one.
-    pub fn backend(mut self, backend: Box<dyn HessianBackend + 'f>) -> Self {
-        self.backend = Some(backend);
-        self
-    }
-
-    /// A plan to use as it is (from [`SparseHessian::shared_plan`], or loaded): no
-    /// detection, no design; its pattern is never widened.
-    pub fn plan(mut self, plan: impl Into<Arc<ProbePlan>>) -> Self {
-        self.plan = Some(plan.into());
-        self
-    }
-
-    /// The point where the backend is recorded and the pattern detected.
-    pub fn point(mut self, x0: &'x [f64]) -> Self {
-        self.point = Some(x0);
-        self
-    }
-
     /// Builds: the backend (the caller's, or the function's at x0), the pattern (the
     /// options' detector at x0, unless a plan is given), the plan (the options' strategy),
     /// buffers and verification. Everything `evaluate` needs is allocated here.
     pub fn build(self, options: &Options) -> Result<SparseHessian<'f>, SparseError> {
-        if let Some(x0) = self.point
-            && let Some(index) = sparsediff_pattern::first_non_finite(x0)
-        {
-            return Err(SparseError::NonFiniteInput {
-                index,
-                value: x0[index],
-            });
-        }
-        let start = Instant::now();
-        let backend = match (self.backend, self.make) {
-            (Some(b), _) => b,
-            (None, Some(make)) => {
-                make(self.point.ok_or(SparseError::NeedsPoint)?, options.backend)?
-            }
-            (None, None) => {
-                return Err(SparseError::NeedsFunction {
-                    what: "building a backend",
-                });
-            }
-        };
-        let parts = Parts {
-            backend,
-            hooks: self.hooks,
-            plan: self.plan,
-            backend_time: start.elapsed(),
-        };
         Ok(SparseHessian {
-            recovery: Recovery::prepare(parts, self.point, options)?,
+            recovery: crate::builder::prepare(self, options)?,
         })
     }
 }

@@ -3,7 +3,6 @@
 //! plan; [`SparseJacobian::prepare`] is its common case.
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use sparsediff_ad::trace::jacobian_pattern_with_info;
 use sparsediff_ad::{
@@ -14,12 +13,13 @@ use sparsediff_pattern::Pattern;
 use sparsediff_probe::ProbePlan;
 use sprs::CsMat;
 
+use crate::builder::Builder;
 use crate::detect::GivenPattern;
 use crate::engine::RecoveryInfo;
 use crate::error::SparseError;
 use crate::evaluation::Evaluation;
 use crate::options::{BackendChoice, Options};
-use crate::recovery::{Hooks, Parts, Recovery};
+use crate::recovery::{Hooks, Recovery};
 
 /// A prepared sparse Jacobian: `evaluate(x)` computes the compressed products (J·S, or Jᵀ·S
 /// for row plans) in one backend call and decodes them into a CSR matrix owned by this
@@ -46,37 +46,11 @@ fn traced<F: VectorFunction>(f: &F, m: usize, x: &[Tracer]) -> Vec<Tracer> {
     out
 }
 
-/// Builds the backend of a function at x0 for a [`BackendChoice`].
-type MakeBackend<'f> = Box<
-    dyn FnOnce(&[f64], BackendChoice) -> Result<Box<dyn JacobianBackend + 'f>, SparseError> + 'f,
->;
-
 /// Builds a [`SparseJacobian`] from the pieces at hand (see
 /// [`HessianBuilder`](crate::HessianBuilder)).
-#[derive(Default)]
-pub struct JacobianBuilder<'x, 'f> {
-    point: Option<&'x [f64]>,
-    hooks: Option<Hooks<'f>>,
-    make: Option<MakeBackend<'f>>,
-    backend: Option<Box<dyn JacobianBackend + 'f>>,
-    plan: Option<Arc<ProbePlan>>,
-}
+pub type JacobianBuilder<'x, 'f> = Builder<'x, 'f, dyn JacobianBackend + 'f>;
 
-impl std::fmt::Debug for JacobianBuilder<'_, '_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("JacobianBuilder")
-            .field("point", &self.point.map(<[f64]>::len))
-            .field("function", &self.hooks.is_some())
-            .field("backend", &self.backend.as_ref().map(|b| b.name()))
-            .field(
-                "plan",
-                &self.plan.as_ref().map(|p| p.designer().to_string()),
-            )
-            .finish()
-    }
-}
-
-impl<'x, 'f> JacobianBuilder<'x, 'f> {
+impl<'f> JacobianBuilder<'_, 'f> {
     /// The function: with it come the default backend of
     /// [`Options::backend`](crate::Options::backend) (forward lanes), tracing and plain
     /// evaluations.
@@ -113,54 +87,10 @@ impl<'x, 'f> JacobianBuilder<'x, 'f> {
         self
     }
 
-    /// A backend of the caller's; it replaces the function's default one.
-    pub fn backend(mut self, backend: Box<dyn JacobianBackend + 'f>) -> Self {
-        self.backend = Some(backend);
-        self
-    }
-
-    /// A plan to use as it is: no detection, no design; its pattern is never widened.
-    pub fn plan(mut self, plan: impl Into<Arc<ProbePlan>>) -> Self {
-        self.plan = Some(plan.into());
-        self
-    }
-
-    /// The point where the backend is recorded and the pattern detected.
-    pub fn point(mut self, x0: &'x [f64]) -> Self {
-        self.point = Some(x0);
-        self
-    }
-
     /// Builds (see [`HessianBuilder::build`](crate::HessianBuilder::build)).
     pub fn build(self, options: &Options) -> Result<SparseJacobian<'f>, SparseError> {
-        if let Some(x0) = self.point
-            && let Some(index) = sparsediff_pattern::first_non_finite(x0)
-        {
-            return Err(SparseError::NonFiniteInput {
-                index,
-                value: x0[index],
-            });
-        }
-        let start = Instant::now();
-        let backend = match (self.backend, self.make) {
-            (Some(b), _) => b,
-            (None, Some(make)) => {
-                make(self.point.ok_or(SparseError::NeedsPoint)?, options.backend)?
-            }
-            (None, None) => {
-                return Err(SparseError::NeedsFunction {
-                    what: "building a backend",
-                });
-            }
-        };
-        let parts = Parts {
-            backend,
-            hooks: self.hooks,
-            plan: self.plan,
-            backend_time: start.elapsed(),
-        };
         Ok(SparseJacobian {
-            recovery: Recovery::prepare(parts, self.point, options)?,
+            recovery: crate::builder::prepare(self, options)?,
         })
     }
 }

@@ -69,6 +69,7 @@ pub use sparsediff_probe as probe;
 /// sprs, re-exported: `evaluate` returns a `sprs::CsMat<f64>`.
 pub use sprs;
 
+mod builder;
 pub mod detect;
 mod engine;
 mod error;
@@ -83,6 +84,7 @@ mod saved;
 pub mod testing;
 mod verify;
 
+pub use builder::Builder;
 pub use composite::{CompositeHessian, Outer, RowFunctions};
 pub use detect::{Conservative, GivenPattern, SparsityDetector, Traced};
 pub use engine::{PrepareTimes, RecoveryInfo};
