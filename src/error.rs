@@ -136,7 +136,7 @@ pub enum SparseError {
     Composite(Box<sparsediff_composite::CompositeError>),
     /// A saved plan could not be read, written or rebuilt.
     #[error("saved plan: {0}")]
-    Saved(#[from] crate::saved::SavedPlanError),
+    Saved(#[from] sparsediff_probe::saved::SavedPlanError),
 }
 
 impl From<sparsediff_composite::CompositeError> for SparseError {

@@ -79,7 +79,6 @@ mod jacobian;
 mod objective;
 mod options;
 mod recovery;
-mod saved;
 #[cfg(feature = "proptest")]
 pub mod testing;
 mod verify;
@@ -95,10 +94,10 @@ pub use hessian::SparseHessian;
 pub use jacobian::JacobianBuilder;
 pub use jacobian::SparseJacobian;
 pub use options::{BackendChoice, DEFAULT_VERIFY_EVERY, OnBranchChange, Options, Strategy, Verify};
-pub use saved::{SavedPlan, SavedPlanError};
 pub use sparsediff_ad::{ScalarExt, ScalarFunction, VectorFunction};
 pub use sparsediff_probe::design::default_orders;
 pub use sparsediff_probe::design::{Candidate, Outcome};
+pub use sparsediff_probe::saved::{SavedPlan, SavedPlanError};
 
 pub use sparsediff_coloring::{
     Coloring, ColoringError, ColoringParams, Method, Order, OrderChoice, Problem, color,

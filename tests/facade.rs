@@ -234,7 +234,7 @@ fn saved_plans_with_absurd_sizes_are_refused() {
     .unwrap();
     assert!(roll.to_plan().is_ok() && random.to_plan().is_ok());
     let refused = |saved: &SavedPlan| match saved.to_plan() {
-        Err(SparseError::Saved(e)) => e,
+        Err(e) => e,
         other => panic!("expected a saved-plan error, got {other:?}"),
     };
 
@@ -308,7 +308,7 @@ fn saved_plans_with_absurd_sizes_are_refused() {
     ));
     assert!(matches!(
         SavedPlan::from_json("{\"format\": 3}"),
-        Err(SparseError::Saved(SavedPlanError::Json(_)))
+        Err(SavedPlanError::Json(_))
     ));
 }
 
@@ -344,7 +344,7 @@ fn saved_plan_files_keep_format_one() {
     for text in [bad_pattern, custom] {
         assert!(matches!(
             SavedPlan::from_json(&text),
-            Err(SparseError::Saved(SavedPlanError::Json(_)))
+            Err(SavedPlanError::Json(_))
         ));
     }
     // A non-finite seed (JSON has none, a SavedPlan built in code may).
@@ -354,13 +354,11 @@ fn saved_plan_files_keep_format_one() {
     }
     assert!(matches!(
         nan.to_plan(),
-        Err(SparseError::Saved(SavedPlanError::Plan(
-            DesignError::NonFiniteSeed {
-                row: 1,
-                probe: 1,
-                ..
-            }
-        )))
+        Err(SavedPlanError::Plan(DesignError::NonFiniteSeed {
+            row: 1,
+            probe: 1,
+            ..
+        }))
     ));
 }
 

@@ -33,6 +33,8 @@ mod error;
 mod output;
 mod plan;
 mod products;
+#[cfg(feature = "serde")]
+pub mod saved;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod verify;

@@ -6,17 +6,16 @@
 
 use serde::{Deserialize, Serialize};
 use sparsediff_pattern::{Pattern, PatternError, Seeds, SeedsError};
-use sparsediff_probe::{DesignError, MAX_DENSE_ENTRIES, MatrixKind, ProbePlan, Recovery};
 
-use crate::error::SparseError;
+use crate::{DesignError, MAX_DENSE_ENTRIES, MatrixKind, ProbePlan, Recovery};
 
 /// The file format's name.
 const FORMAT: &str = "sparsediff-plan";
 /// The file format's version (see [`SavedPlan`] for the layout).
 const VERSION: u32 = 1;
 
-/// Why a saved plan could not be read, written or rebuilt (carried by
-/// [`SparseError::Saved`]).
+/// Why a saved plan could not be read, written or rebuilt
+/// (the facade carries it as `SparseError::Saved`).
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum SavedPlanError {
@@ -122,8 +121,8 @@ pub struct SavedPlan {
 
 /// [`MatrixKind`] as the version-1 flag `symmetric`.
 mod symmetric_flag {
+    use crate::MatrixKind;
     use serde::{Deserialize, Deserializer, Serializer};
-    use sparsediff_probe::MatrixKind;
 
     pub(super) fn serialize<S: Serializer>(kind: &MatrixKind, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_bool(*kind == MatrixKind::Symmetric)
@@ -158,15 +157,10 @@ impl SavedPlan {
         })
     }
 
-    /// Rebuilds the plan, checking the seeds and their decoding against the pattern. Errors
-    /// are [`SparseError::Saved`], with the reason as a [`SavedPlanError`]; declared sizes
-    /// are multiplied with overflow checks and held to [`MAX_DENSE_ENTRIES`] before
-    /// anything is sized by them.
-    pub fn to_plan(&self) -> Result<ProbePlan, SparseError> {
-        Ok(self.rebuild()?)
-    }
-
-    fn rebuild(&self) -> Result<ProbePlan, SavedPlanError> {
+    /// Rebuilds the plan, checking the seeds and their decoding against the pattern; the
+    /// reason of a refusal is a [`SavedPlanError`]. Declared sizes are multiplied with
+    /// overflow checks and held to [`MAX_DENSE_ENTRIES`] before anything is sized by them.
+    pub fn to_plan(&self) -> Result<ProbePlan, SavedPlanError> {
         if self.format != FORMAT || self.version != VERSION {
             return Err(SavedPlanError::WrongFormat {
                 format: self.format.clone(),
@@ -216,13 +210,13 @@ impl SavedPlan {
     }
 
     /// JSON text of the plan.
-    pub fn to_json(&self) -> Result<String, SparseError> {
-        Ok(serde_json::to_string(self).map_err(SavedPlanError::from)?)
+    pub fn to_json(&self) -> Result<String, SavedPlanError> {
+        Ok(serde_json::to_string(self)?)
     }
 
     /// Reads a plan from JSON (the plan still has to pass [`to_plan`](Self::to_plan)). The
     /// pattern is checked while parsing: a bad one is [`SavedPlanError::Json`].
-    pub fn from_json(text: &str) -> Result<Self, SparseError> {
-        Ok(serde_json::from_str(text).map_err(SavedPlanError::from)?)
+    pub fn from_json(text: &str) -> Result<Self, SavedPlanError> {
+        Ok(serde_json::from_str(text)?)
     }
 }
