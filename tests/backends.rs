@@ -163,11 +163,17 @@ fn auto_infers_stencils_and_skips_designers_that_cannot_win() {
             .map(|c| c.outcome.clone())
             .unwrap()
     };
-    assert_eq!(outcome("stencil-direct").probes(), Some(5));
-    // a 4×4 grid needs 5 star colours: star cannot beat the direct design's 5
+    // The substitution design (own bound 3) runs first and reaches 3; the direct design
+    // (densest row: 5) and star (a 4×4 grid needs 5 star colours) cannot beat it, and
+    // acyclic comes after it in preference with nothing left to gain.
+    assert_eq!(outcome("stencil-substitution").probes(), Some(3));
+    assert!(matches!(
+        outcome("stencil-direct"),
+        Outcome::Skipped(Skip::OwnBound { own: 5, best: 3 })
+    ));
     assert!(matches!(
         outcome("star"),
-        Outcome::Skipped(Skip::OwnBound { own: 5, best: 5 })
+        Outcome::Skipped(Skip::OwnBound { own: 5, best: 3 })
     ));
     assert!(matches!(outcome("acyclic"), Outcome::Skipped(_)));
     // the time report: designers not tried took none, the tried ones sum to at most design
@@ -185,8 +191,8 @@ fn auto_infers_stencils_and_skips_designers_that_cannot_win() {
     );
     let got = h.evaluate(&x).unwrap().clone();
     assert!(mismatches(&want, &got, Tolerance::default()).is_empty());
-    // Rosenbrock (a path): star cannot beat the 3 probes of the closed-form direct design
-    // (a path on four vertices needs 3 star colours) and is not run.
+    // Rosenbrock (a path): the substitution design reaches 2; star (a path on four
+    // vertices needs 3 star colours) cannot beat it and is not run.
     let x = eval_point(300);
     let h = SparseHessian::prepare(Rosenbrock, &x, &Options::default()).unwrap();
     let star = h
@@ -197,7 +203,7 @@ fn auto_infers_stencils_and_skips_designers_that_cannot_win() {
         .unwrap();
     assert!(matches!(
         star.outcome,
-        Outcome::Skipped(Skip::OwnBound { own: 3, best: 3 })
+        Outcome::Skipped(Skip::OwnBound { own: 3, best: 2 })
     ));
     assert_eq!(h.info().probes, 2);
 }

@@ -199,20 +199,39 @@ impl ProbeDesigner for BestOf {
     fn design_report(&self, pattern: &Pattern, kind: MatrixKind) -> Result<Designed, DesignError> {
         let start = Instant::now();
         let bound = exact_lower_bound(pattern, kind);
-        let mut best: Option<ProbePlan> = None;
-        let mut candidates = Vec::with_capacity(self.designers.len());
-        for d in &self.designers {
-            if let Some(b) = &best {
+        // Members run in the order of their own lower bounds (a member that can reach few
+        // probes first, so that the others can be skipped), but the list order stays the
+        // preference: on equal probes the earlier member wins, so an earlier member is
+        // skipped only when its own bound is above the best, a later one already when it
+        // cannot beat the best.
+        let owns: Vec<Option<usize>> = self
+            .designers
+            .iter()
+            .map(|d| d.lower_bound(pattern, kind))
+            .collect();
+        let mut order: Vec<usize> = (0..self.designers.len()).collect();
+        order.sort_by_key(|&i| owns[i].unwrap_or(usize::MAX));
+        let mut best: Option<(usize, ProbePlan)> = None;
+        let mut slots: Vec<Option<Candidate>> = vec![None; self.designers.len()];
+        for i in order {
+            let d = &self.designers[i];
+            if let Some((at, b)) = &best {
                 let p = b.num_probes();
-                let skip = if p <= bound {
-                    Some(Skip::MeetsBound { bound })
+                let skip = if i > *at {
+                    if p <= bound {
+                        Some(Skip::MeetsBound { bound })
+                    } else {
+                        owns[i]
+                            .filter(|&own| p <= own)
+                            .map(|own| Skip::OwnBound { own, best: p })
+                    }
                 } else {
-                    d.lower_bound(pattern, kind)
-                        .filter(|&own| p <= own)
+                    owns[i]
+                        .filter(|&own| p < own)
                         .map(|own| Skip::OwnBound { own, best: p })
                 };
                 if let Some(skip) = skip {
-                    candidates.push(Candidate {
+                    slots[i] = Some(Candidate {
                         designer: d.name(),
                         outcome: Outcome::Skipped(skip),
                         time: Duration::ZERO,
@@ -223,29 +242,29 @@ impl ProbeDesigner for BestOf {
             let t = Instant::now();
             let designed = d.design(pattern, kind);
             let time = t.elapsed();
-            match designed {
+            slots[i] = Some(match designed {
                 Ok(plan) => {
-                    candidates.push(Candidate {
+                    let probes = plan.num_probes();
+                    if best.as_ref().is_none_or(|(at, b)| {
+                        probes < b.num_probes() || (probes == b.num_probes() && i < *at)
+                    }) {
+                        best = Some((i, plan));
+                    }
+                    Candidate {
                         designer: d.name(),
-                        outcome: Outcome::Designed {
-                            probes: plan.num_probes(),
-                        },
+                        outcome: Outcome::Designed { probes },
                         time,
-                    });
-                    if best
-                        .as_ref()
-                        .is_none_or(|b| plan.num_probes() < b.num_probes())
-                    {
-                        best = Some(plan);
                     }
                 }
-                Err(e) => candidates.push(Candidate {
+                Err(e) => Candidate {
                     designer: d.name(),
                     outcome: Outcome::Failed(Arc::new(e)),
                     time,
-                }),
-            }
+                },
+            });
         }
+        let mut candidates: Vec<Candidate> = slots.into_iter().flatten().collect();
+        let best = best.map(|(_, plan)| plan);
         if let Some(plan) = best {
             return Ok(Designed {
                 plan,

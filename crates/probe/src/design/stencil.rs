@@ -105,6 +105,21 @@ impl ProbeDesigner for StencilDesigner {
         }
     }
 
+    /// The bound the plan reports, without building it: the densest row for direct
+    /// decoding, the acyclic colouring bound for substitution (so that [`BestOf`] can try
+    /// the design that may reach few probes first).
+    ///
+    /// [`BestOf`]: crate::design::BestOf
+    fn lower_bound(&self, pattern: &Pattern, kind: MatrixKind) -> Option<usize> {
+        match self.decompression {
+            Decompression::Direct => Some(pattern.row_stats().max),
+            Decompression::Substitution if kind == MatrixKind::Symmetric => {
+                lower_bound(pattern, Problem::Symmetric, Method::Acyclic).ok()
+            }
+            Decompression::Substitution => None,
+        }
+    }
+
     fn design(&self, pattern: &Pattern, kind: MatrixKind) -> Result<ProbePlan, DesignError> {
         check_pattern(self.name(), pattern)?;
         let n = self.geometry.vertices(pattern);
