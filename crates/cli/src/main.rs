@@ -1,12 +1,20 @@
 //! `sparsediff`: the command-line face of the library.
 //!
-//! * `sparsediff` (no arguments): colours a built-in suite of patterns with every applicable
-//!   method and prints colours against lower bounds and time.
+//! * `sparsediff` (no arguments) = `sparsediff suite`: colours a built-in suite of patterns
+//!   with every applicable method (colours against lower bounds and time), then compares
+//!   every probe designer on smaller instances of the same patterns.
 //! * `sparsediff color <PATTERN>`: colours one pattern (a `.mtx` file or a generator spec
-//!   such as `band:n=1000,k=3`); `--json` prints one object for scripts.
-//! * `sparsediff compare <PATTERN>`: every probe designer on one pattern.
+//!   such as `band:n=1000,k=3` or `cartpole:N=100`); `--json` prints one object for scripts.
+//! * `sparsediff compare <PATTERN>`: every probe designer on one pattern (probes, error,
+//!   design and decode time; `--plot` writes an SVG).
+//! * `sparsediff bench hessian|jacobian|banded`: a prepared sparse Hessian or Jacobian of a
+//!   benchmark problem (prepare, evaluate, verification cost), or the banded factorisation.
+//! * `sparsediff report probe-strategies`: regenerates `papers/probe-strategies.md`.
 //! * `sparsediff newton rosenbrock|bratu`: the sparse Newton, trust-region and L-BFGS
-//!   solvers on two classic problems; `sparsediff bench banded`: the banded factorisation.
+//!   solvers on two classic problems.
+//!
+//! Long runs report progress on standard error (a bar on a terminal, a line every few
+//! seconds otherwise); the JSON fields named in the issues are kept as they are.
 
 mod bench;
 mod color;
