@@ -138,3 +138,33 @@ fn cartpole_n100_matches_the_problems_crate() {
 fn cartpole_n1000_matches_the_problems_crate() {
     check(1000, 7.280844334764e+01);
 }
+
+/// The facade's generic path on the same L_A (the ScalarFunction view of
+/// [`AugmentedLagrangian`]): traced pattern, probes, tape.
+#[test]
+fn cartpole_through_the_facade_sparse_hessian() {
+    use sparsediff::{Options, SparseHessian};
+    let knots = 100;
+    let nlp = Transcribed::new(
+        cartpole::problem(knots).unwrap(),
+        Transcription::Trapezoidal,
+    )
+    .unwrap();
+    let la_ref = reference::AugmentedLagrangian::benchmark(reference::CartpoleProblem::new(knots));
+    let la = AugmentedLagrangian::new(&nlp, la_ref.lambda.clone(), la_ref.mu.clone(), la_ref.rho)
+        .unwrap();
+    let z = cartpole::eval_point(knots);
+    let want = la_ref.reference(&z).unwrap();
+    let mut h = SparseHessian::prepare(la, &z, &Options::default()).unwrap();
+    let m = h.evaluate(&z).unwrap();
+    // the traced pattern drops the structural zeros of the reference pattern: compare by
+    // entry, every reference entry (zero where the trace found none)
+    let mut err = 0.0f64;
+    for (pos, (i, j)) in want.pattern.iter().enumerate() {
+        let got = m.get(i, j).copied().unwrap_or(0.0);
+        err = err.max((got - want.hessian[pos]).abs() / want.hessian[pos].abs().max(1.0));
+    }
+    assert!(m.nnz() <= want.pattern.nnz());
+    println!("N = {knots}, facade SparseHessian: max |H − H_ref| / max(|H_ref|, 1) = {err:.1e}");
+    assert!(err <= TOL, "facade Hessian off by {err:e}");
+}
