@@ -21,10 +21,11 @@ pub enum TrajectoryError {
         /// The time step given.
         dt: f64,
     },
-    /// A state or control dimension outside what the crate supports.
+    /// A state or control dimension, or a number of path constraints, outside what the
+    /// crate supports.
     #[error("the {what} dimension {dim} is outside {min}..={max}")]
     UnsupportedDimension {
-        /// `"state"` or `"control"`.
+        /// `"state"`, `"control"` or `"path constraint"`.
         what: &'static str,
         /// The dimension the dynamics reported.
         dim: usize,
@@ -62,6 +63,17 @@ pub enum TrajectoryError {
         /// `"initial state"`, `"state lower bounds"`, `"multipliers λ"`, …
         what: &'static str,
         /// Which entry.
+        index: usize,
+        /// The value.
+        value: f64,
+    },
+    /// An evaluation at z gave NaN or an infinity (dynamics, cost or path constraints
+    /// returning NaN there).
+    #[error("{what} {index} is not finite at this z ({value})")]
+    NonFiniteValue {
+        /// `"cost"`, `"equality"` or `"inequality"`.
+        what: &'static str,
+        /// The row (0 for the cost).
         index: usize,
         /// The value.
         value: f64,

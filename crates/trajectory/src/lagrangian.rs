@@ -138,14 +138,28 @@ where
     /// `L_A(z)`, for any scalar type.
     ///
     /// # Errors
-    /// [`TrajectoryError::DimensionMismatch`] if z has the wrong length.
+    /// [`TrajectoryError::DimensionMismatch`] if z has the wrong length,
+    /// [`TrajectoryError::NonFiniteValue`] if the cost or a constraint is not finite there.
     pub fn value<D: DualNum<Primitive = f64> + Copy>(&self, z: &[D]) -> Result<D, TrajectoryError> {
+        self.value_with(z, true)
+    }
+
+    /// [`value`](Self::value), checking finiteness only if `check`.
+    fn value_with<D: DualNum<Primitive = f64> + Copy>(
+        &self,
+        z: &[D],
+        check: bool,
+    ) -> Result<D, TrajectoryError> {
         let rho = self.rho;
-        let mut total = self.nlp.cost(z)?;
-        for (c, &lambda) in self.nlp.equalities(z)?.into_iter().zip(&self.lambda) {
+        let mut total = self.nlp.cost_with(z, check)?;
+        let mut c = vec![D::zero(); self.lambda.len()];
+        self.nlp.equalities_with(z, &mut c, check)?;
+        for (c, &lambda) in c.into_iter().zip(&self.lambda) {
             total += c * lambda + c * c * (0.5 * rho);
         }
-        for (g, &mu) in self.nlp.inequalities(z)?.into_iter().zip(&self.mu) {
+        let mut g = vec![D::zero(); self.mu.len()];
+        self.nlp.inequalities_with(z, &mut g, check)?;
+        for (g, &mu) in g.into_iter().zip(&self.mu) {
             let t = g * rho + mu;
             let active = if t > 0.0 { t * t } else { D::zero() };
             total += (active - mu * mu) * (0.5 / rho);
@@ -192,7 +206,8 @@ where
 
 /// `L_A` as a scalar function of z, for the facade's `SparseHessian::prepare`. A z of the
 /// wrong length gives NaN (the trait has no error path; [`AugmentedLagrangian::value`]
-/// names the error).
+/// names the error); values are not checked for finiteness (the facade checks its
+/// results, and a check would read raw values, which its tape must then re-verify).
 impl<F, L, T, H> ScalarFunction for AugmentedLagrangian<'_, F, L, T, H>
 where
     F: Dynamics,
@@ -201,6 +216,7 @@ where
     H: PathConstraints,
 {
     fn eval<D: DualNum<Primitive = f64> + Copy>(&self, z: &[D]) -> D {
-        self.value(z).unwrap_or_else(|_| D::from(f64::NAN))
+        self.value_with(z, false)
+            .unwrap_or_else(|_| D::from(f64::NAN))
     }
 }

@@ -342,3 +342,103 @@ fn rows_too_wide_for_the_composite_jets() {
     // the staggered scheme's windows are narrower: 4 + 1 + 4 = 9, still too wide
     assert_eq!(Transcription::Staggered.window_len(4, 1), 9);
 }
+
+/// `x' = 1/x`: finite where traced, NaN-free, but infinite at x = 0.
+#[derive(Debug)]
+struct Inverse;
+impl Dynamics for Inverse {
+    fn state_dim(&self) -> usize {
+        1
+    }
+    fn control_dim(&self) -> usize {
+        1
+    }
+    fn eval<D: DualNum<Primitive = f64> + Copy>(&self, s: &[D], u: &[D], ds: &mut [D]) {
+        ds[0] = s[0].recip() + u[0];
+    }
+}
+
+#[derive(Debug)]
+struct Log;
+impl RunningCost for Log {
+    fn eval<D: DualNum<Primitive = f64> + Copy>(&self, s: &[D], _u: &[D]) -> D {
+        s[0].ln()
+    }
+}
+
+#[test]
+fn dynamics_or_costs_not_finite_at_z() {
+    let problem = Problem::new(Inverse, Log, 4, 0.1)
+        .unwrap()
+        .with_control_bounds(&[-1.0], &[1.0])
+        .unwrap();
+    let nlp = Transcribed::new(problem, Transcription::Trapezoidal).unwrap();
+    // z = (x_k, u_k): x_2 = 0
+    let z = [1.0, 0.0, 2.0, 0.0, 0.0, 0.0, 1.0, 0.0];
+    let err = nlp.equalities(&z).unwrap_err();
+    // the defects of intervals 1 and 2 touch x_2: the first is equality 1
+    assert!(
+        matches!(
+            err,
+            TrajectoryError::NonFiniteValue {
+                what: "equality",
+                index: 1,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    let err = nlp.cost(&z).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            TrajectoryError::NonFiniteValue {
+                what: "cost",
+                index: 0,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    let la = AugmentedLagrangian::new(&nlp, vec![0.0; 3], vec![0.0; 8], 1.0).unwrap();
+    assert!(matches!(
+        la.value(&z),
+        Err(TrajectoryError::NonFiniteValue { .. })
+    ));
+    // elsewhere all is well
+    let z = [1.0, 0.0, 2.0, 0.0, 3.0, 0.0, 1.0, 0.0];
+    assert!(nlp.equalities(&z).is_ok() && nlp.cost(&z).is_ok());
+}
+
+/// More path constraints per point than the stack buffers hold.
+#[derive(Debug)]
+struct ManyPaths;
+impl trajectory::PathConstraints for ManyPaths {
+    fn count(&self) -> usize {
+        trajectory::MAX_STATE_DIM + 1
+    }
+    fn eval<D: DualNum<Primitive = f64> + Copy>(&self, s: &[D], _u: &[D], h: &mut [D]) {
+        for h in h.iter_mut() {
+            *h = s[0];
+        }
+    }
+}
+
+#[test]
+fn too_many_path_constraints() {
+    let problem = Problem::new(dims(2, 1), Zero, 4, 0.1)
+        .unwrap()
+        .with_path_constraints(ManyPaths);
+    let err = Transcribed::new(problem, Transcription::Trapezoidal).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            TrajectoryError::UnsupportedDimension {
+                what: "path constraint",
+                dim: 13,
+                ..
+            }
+        ),
+        "{err}"
+    );
+}

@@ -570,8 +570,18 @@ where
     ///
     /// # Errors
     /// [`TrajectoryError::DimensionMismatch`] if z does not have [`num_vars`](Self::num_vars)
-    /// entries.
+    /// entries, [`TrajectoryError::NonFiniteValue`] if the cost is not finite there.
     pub fn cost<D: DualNum<Primitive = f64> + Copy>(&self, z: &[D]) -> Result<D, TrajectoryError> {
+        self.cost_with(z, true)
+    }
+
+    /// [`cost`](Self::cost), checking that it is finite only if `check` (a check reads the
+    /// value, which the facade's tape would have to re-verify at every evaluation).
+    pub(crate) fn cost_with<D: DualNum<Primitive = f64> + Copy>(
+        &self,
+        z: &[D],
+        check: bool,
+    ) -> Result<D, TrajectoryError> {
         self.check_z(z.len())?;
         let width = self.layout.block_width();
         let len = point_window_len(self.layout);
@@ -583,17 +593,32 @@ where
             .problem
             .terminal_cost
             .eval(&z[self.layout.state(self.layout.knots - 1)]);
+        if check {
+            check_values("cost", std::slice::from_ref(&j))?;
+        }
         Ok(j)
     }
 
     /// `c(z)` into `out`, in the row order of the [module documentation](self).
     ///
     /// # Errors
-    /// [`TrajectoryError::DimensionMismatch`] if z or `out` has the wrong length.
+    /// [`TrajectoryError::DimensionMismatch`] if z or `out` has the wrong length,
+    /// [`TrajectoryError::NonFiniteValue`] naming the first equality that is not finite
+    /// (`out` holds them all).
     pub fn equalities_into<D: DualNum<Primitive = f64> + Copy>(
         &self,
         z: &[D],
         out: &mut [D],
+    ) -> Result<(), TrajectoryError> {
+        self.equalities_with(z, out, true)
+    }
+
+    /// [`equalities_into`](Self::equalities_into), checking the values only if `check`.
+    pub(crate) fn equalities_with<D: DualNum<Primitive = f64> + Copy>(
+        &self,
+        z: &[D],
+        out: &mut [D],
+        check: bool,
     ) -> Result<(), TrajectoryError> {
         self.check_z(z.len())?;
         check_len("equality buffer", out.len(), self.num_equalities())?;
@@ -623,6 +648,9 @@ where
                 out[i + r] = z[last + r] - target;
             }
         }
+        if check {
+            check_values("equality", out)?;
+        }
         Ok(())
     }
 
@@ -643,11 +671,23 @@ where
     /// documentation](self).
     ///
     /// # Errors
-    /// [`TrajectoryError::DimensionMismatch`] if z or `out` has the wrong length.
+    /// [`TrajectoryError::DimensionMismatch`] if z or `out` has the wrong length,
+    /// [`TrajectoryError::NonFiniteValue`] naming the first inequality that is not finite
+    /// (`out` holds them all).
     pub fn inequalities_into<D: DualNum<Primitive = f64> + Copy>(
         &self,
         z: &[D],
         out: &mut [D],
+    ) -> Result<(), TrajectoryError> {
+        self.inequalities_with(z, out, true)
+    }
+
+    /// [`inequalities_into`](Self::inequalities_into), checking the values only if `check`.
+    pub(crate) fn inequalities_with<D: DualNum<Primitive = f64> + Copy>(
+        &self,
+        z: &[D],
+        out: &mut [D],
+        check: bool,
     ) -> Result<(), TrajectoryError> {
         self.check_z(z.len())?;
         check_len("inequality buffer", out.len(), self.num_inequalities())?;
@@ -669,6 +709,9 @@ where
                     i += 1;
                 }
             }
+        }
+        if check {
+            check_values("inequality", out)?;
         }
         Ok(())
     }
@@ -798,6 +841,21 @@ where
             nlp: self,
             which: Which::Constraints,
         }
+    }
+}
+
+/// [`TrajectoryError::NonFiniteValue`] for the first value whose real part is not finite.
+fn check_values<D: DualNum<Primitive = f64> + Copy>(
+    what: &'static str,
+    values: &[D],
+) -> Result<(), TrajectoryError> {
+    match values.iter().position(|v| !v.re().is_finite()) {
+        Some(index) => Err(TrajectoryError::NonFiniteValue {
+            what,
+            index,
+            value: values[index].re(),
+        }),
+        None => Ok(()),
     }
 }
 
