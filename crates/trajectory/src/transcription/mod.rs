@@ -35,7 +35,11 @@
 //! covered): a defect row lists only the variables its component of the defect touches
 //! (the cartpole's ω-defect: θ, ω, a at both knots — 6 variables, not 10). A row is
 //! evaluated from its own variables alone, the rest of its window set to zero, which is
-//! exact because the traced component does not depend on them.
+//! exact because the traced component does not depend on them. The supports hold where
+//! the user functions take the branches seen at the trace points: a function whose
+//! dependencies change with a branch far from them (`if θ > 3.0 { … a … } else { … }`)
+//! would lose the terms of the unseen branch, so write such branches with the same
+//! variables on both sides.
 
 pub mod hermite_simpson;
 pub mod staggered;
