@@ -16,7 +16,7 @@
 
 use std::f64::consts::PI;
 
-use sparsediff_ad::num_dual::DualNum;
+use sparsediff::ad::num_dual::DualNum;
 
 use crate::error::TrajectoryError;
 use crate::problem::{Dynamics, Problem, RunningCost};

@@ -1,7 +1,7 @@
 //! [`TrajectoryError`]: why a problem could not be built, transcribed or evaluated.
 
-use sparsediff_ad::trace::TraceError;
-use sparsediff_composite::CompositeError;
+use sparsediff::ad::trace::TraceError;
+use sparsediff::composite::CompositeError;
 
 /// Why a [`Problem`](crate::Problem) could not be built, a
 /// [`Transcribed`](crate::Transcribed) problem could not be made, or an evaluation was

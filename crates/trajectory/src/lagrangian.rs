@@ -5,14 +5,14 @@
 //! ```
 //!
 //! as a generic function of z ([`AugmentedLagrangian::value`], and
-//! [`ScalarFunction`](sparsediff_ad::ScalarFunction) for the facade's `SparseHessian`) and
+//! [`ScalarFunction`](sparsediff::ad::ScalarFunction) for the facade's `SparseHessian`) and
 //! as a [`CompositeHessian`]: the objective rows are the cost terms, the residuals the rows
 //! of c then g under the outer functions `λ_i·r + (ρ/2)·r²` and
 //! `(1/(2ρ))·[max(0, μ_j + ρ·r)² − μ_j²]`.
 
-use sparsediff_ad::ScalarFunction;
-use sparsediff_ad::num_dual::DualNum;
-use sparsediff_composite::{CompositeHessian, Outer};
+use sparsediff::ad::ScalarFunction;
+use sparsediff::ad::num_dual::DualNum;
+use sparsediff::composite::{CompositeHessian, Outer};
 
 use crate::error::TrajectoryError;
 use crate::problem::{Dynamics, PathConstraints, RunningCost, TerminalCost, check_len};
@@ -187,7 +187,7 @@ where
     /// # Errors
     /// [`TrajectoryError::DimensionMismatch`] if z0 has the wrong length;
     /// [`TrajectoryError::Composite`] if the composite Hessian refuses the rows (a row of
-    /// more than [`MAX_LOCAL_VARS`](sparsediff_composite::MAX_LOCAL_VARS) variables, a
+    /// more than [`MAX_LOCAL_VARS`](sparsediff::composite::MAX_LOCAL_VARS) variables, a
     /// non-finite value).
     #[allow(clippy::type_complexity)]
     pub fn composite_hessian(

@@ -12,7 +12,7 @@
 //!   g(z) ≤ 0 as generic functions of z, and as rows ([`Rows`], the
 //!   [`RowFunctions`] of a composite Hessian) whose variables give the sparsity.
 //! * [`AugmentedLagrangian`]: `L_A = J + λᵀc + (ρ/2)‖c‖² + PHR terms of g`, as a generic
-//!   function and as a [`CompositeHessian`](sparsediff_composite::CompositeHessian) — the
+//!   function and as a [`CompositeHessian`](sparsediff::composite::CompositeHessian) — the
 //!   objective of a Newton solver (`sparsediff-solve`).
 //!
 //! The cartpole swing-up of `crates/problems/spec/cartpole-swingup.md`, written with this
@@ -76,6 +76,6 @@ pub use transcription::{
 };
 
 /// The num-dual crate, re-exported: user functions are generic over `num_dual::DualNum`.
-pub use sparsediff_ad::num_dual;
+pub use sparsediff::ad::num_dual;
 /// The row trait of composite Hessians, which [`Rows`] implements.
-pub use sparsediff_composite::RowFunctions;
+pub use sparsediff::composite::RowFunctions;

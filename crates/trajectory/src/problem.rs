@@ -1,11 +1,11 @@
 //! The problem description: dynamics `s' = f(s, u)`, running and terminal costs, initial
 //! and terminal states, bounds on states and controls, path inequalities, and the grid of
 //! knots. Every user function is written once, generic over the scalar
-//! (`D: DualNum<Primitive = f64> + Copy`, like [`ScalarFunction`](sparsediff_ad::ScalarFunction)),
+//! (`D: DualNum<Primitive = f64> + Copy`, like [`ScalarFunction`](sparsediff::ad::ScalarFunction)),
 //! so that the transcriptions can evaluate it on plain numbers, on the jets of a composite
 //! Hessian, and on the sparsity tracer.
 
-use sparsediff_ad::num_dual::DualNum;
+use sparsediff::ad::num_dual::DualNum;
 
 use crate::error::TrajectoryError;
 

@@ -4,7 +4,7 @@
 //! Hessian (through the composite Hessian of [`AugmentedLagrangian`]), all to 1e-12
 //! relative.
 
-use sparsediff_composite::RowFunctions;
+use sparsediff::composite::RowFunctions;
 use sparsediff_problems::cartpole as reference;
 use trajectory::{AugmentedLagrangian, Transcribed, Transcription, cartpole};
 

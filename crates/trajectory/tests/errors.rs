@@ -1,6 +1,6 @@
 //! Every named error of the crate, from the input that causes it.
 
-use sparsediff_composite::CompositeError;
+use sparsediff::composite::CompositeError;
 use trajectory::num_dual::DualNum;
 use trajectory::{
     AugmentedLagrangian, Dynamics, Problem, RunningCost, TrajectoryError, Transcribed,
@@ -164,7 +164,7 @@ fn inconsistent_dimensions() {
     let la = AugmentedLagrangian::new(&nlp, vec![0.0; 44], vec![0.0; 40], 1.0).unwrap();
     mismatch(la.value(&z).map(|_| ()), "z", 49, 50);
     // the ScalarFunction view has no error path: NaN
-    let value: f64 = sparsediff_ad::ScalarFunction::eval(&la, &z);
+    let value: f64 = sparsediff::ad::ScalarFunction::eval(&la, &z);
     assert!(value.is_nan());
     mismatch(la.composite_hessian(&z).map(|_| ()), "z", 49, 50);
 }

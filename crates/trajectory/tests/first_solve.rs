@@ -16,7 +16,7 @@
 //! effort towards 0, and the basin reached by the time ρ is large is the one where θ first
 //! swings the other way (min θ ≈ −2.04 rad here, as the spec says of this point).
 
-use sparsediff_composite::Outer;
+use sparsediff::composite::Outer;
 use sparsediff_solve::newton::{Newton, NewtonParams};
 use trajectory::{AugmentedLagrangian, Transcribed, Transcription, cartpole};
 

@@ -12,7 +12,7 @@
 //! that couple more variables (the midpoint state carries every component of `f_k`). The
 //! interval's window of z is the two knot blocks `(s_k, u_k, s_{k+1}, u_{k+1})`.
 
-use sparsediff_ad::num_dual::DualNum;
+use sparsediff::ad::num_dual::DualNum;
 
 use crate::problem::{Dynamics, MAX_CONTROL_DIM, MAX_STATE_DIM};
 

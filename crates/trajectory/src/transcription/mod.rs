@@ -3,7 +3,7 @@
 //! inequalities `g(z) ≤ 0` (bounds and path constraints) — each as a generic function of z
 //! and as a list of *rows*, scalar functions of few entries of z
 //! ([`RowFunctions`]), the form
-//! [`CompositeHessian`](sparsediff_composite::CompositeHessian) takes.
+//! [`CompositeHessian`](sparsediff::composite::CompositeHessian) takes.
 //!
 //! # Variable layout (knot-major)
 //!
@@ -56,10 +56,10 @@ pub mod trapezoidal;
 
 use std::ops::Range;
 
-use sparsediff_ad::num_dual::DualNum;
-use sparsediff_ad::trace::{Tracer, jacobian_pattern_conservative};
-use sparsediff_composite::RowFunctions;
-use sparsediff_pattern::{Pattern, PatternError};
+use sparsediff::ad::num_dual::DualNum;
+use sparsediff::ad::trace::{Tracer, jacobian_pattern_conservative};
+use sparsediff::composite::RowFunctions;
+use sparsediff::pattern::{Pattern, PatternError};
 
 use crate::error::TrajectoryError;
 use crate::problem::{

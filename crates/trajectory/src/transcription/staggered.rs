@@ -12,7 +12,7 @@
 //! path constraints hold at the half steps. The interval's window of z is
 //! `(s_k, u_{k+1/2}, s_{k+1})`.
 
-use sparsediff_ad::num_dual::DualNum;
+use sparsediff::ad::num_dual::DualNum;
 
 use crate::problem::{Dynamics, MAX_STATE_DIM};
 

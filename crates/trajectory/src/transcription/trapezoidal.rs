@@ -7,7 +7,7 @@
 //!
 //! The interval's window of z is the two knot blocks `(s_k, u_k, s_{k+1}, u_{k+1})`.
 
-use sparsediff_ad::num_dual::DualNum;
+use sparsediff::ad::num_dual::DualNum;
 
 use crate::problem::{Dynamics, MAX_STATE_DIM};
 
