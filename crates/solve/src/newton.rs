@@ -171,6 +171,11 @@ pub struct NewtonParams {
     /// separate gradient evaluation is saved; when it is rejected, the gradient was
     /// wasted. Default true.
     pub gradient_with_full_step: bool,
+    /// Values the Armijo test compares against (Grippo, Lampariello & Lucidi 1986): a
+    /// trial is accepted when `f(x + αp) ≤ max(last M accepted values) + c₁·α·∇fᵀp`.
+    /// 1 (the default) is the monotone search; a memory of 4–8 lets Newton cross the
+    /// curved valleys of penalty functions with full steps. At least 1.
+    pub nonmonotone_memory: usize,
 }
 
 impl Default for NewtonParams {
@@ -185,6 +190,7 @@ impl Default for NewtonParams {
             max_band_fill: 2.0,
             pivot_tolerance: 1e-12,
             gradient_with_full_step: true,
+            nonmonotone_memory: 1,
         }
     }
 }
@@ -201,6 +207,13 @@ impl NewtonParams {
             });
         }
         self.line_search.check()?;
+        if self.nonmonotone_memory == 0 {
+            return Err(DriverError::InvalidParameter {
+                param: "nonmonotone_memory",
+                value: 0.0,
+                reason: "must be at least 1",
+            });
+        }
         InertiaCorrection::new(self.regularization).map_err(|e| match e {
             SolveError::InvalidParameter {
                 param,
@@ -348,6 +361,8 @@ struct Workspace {
     g_trial: Vec<f64>,
     value: f64,
     grad_inf: f64,
+    /// The last accepted values, newest last (the nonmonotone reference).
+    history: Vec<f64>,
 }
 
 impl Workspace {
@@ -360,6 +375,7 @@ impl Workspace {
             g_trial: vec![0.0; n],
             value: f64::NAN,
             grad_inf: f64::NAN,
+            history: Vec::new(),
         }
     }
 }
@@ -527,6 +543,8 @@ impl Newton {
         let (value, grad_inf) =
             gradient_at(f, &ws.x, &mut ws.g, &mut info.times, &mut info.evaluations)?;
         ws.value = value;
+        ws.history.clear();
+        ws.history.push(value);
         self.ws.grad_inf = grad_inf;
         Ok(())
     }
@@ -623,7 +641,8 @@ impl Newton {
         let mut trial_gradient: Option<f64> = None;
         let with_gradient = p.gradient_with_full_step;
         let mut calls = 0;
-        let (end, stats) = backtrack(&p.line_search, ws.value, slope, 1.0, |alpha| {
+        let reference = ws.history.iter().copied().fold(ws.value, f64::max);
+        let (end, stats) = backtrack(&p.line_search, reference, slope, 1.0, |alpha| {
             axpy_into(&mut ws.trial, &ws.x, alpha, &ws.p);
             calls += 1;
             trial_gradient = None;
@@ -669,6 +688,10 @@ impl Newton {
         std::mem::swap(&mut ws.g, &mut ws.g_trial);
         ws.value = value;
         ws.grad_inf = grad_inf;
+        if ws.history.len() >= p.nonmonotone_memory {
+            ws.history.remove(0);
+        }
+        ws.history.push(value);
         info.iterations += 1;
         Ok(NewtonStep {
             alpha,

@@ -97,4 +97,24 @@ pub enum TrajectoryError {
     /// local jets hold.
     #[error(transparent)]
     Composite(#[from] CompositeError),
+    /// A solver parameter outside its range.
+    #[error("solver parameter {param} = {value} {reason}")]
+    InvalidParameter {
+        /// The parameter's field name.
+        param: &'static str,
+        /// Its value.
+        value: f64,
+        /// The range it must be in.
+        reason: &'static str,
+    },
+    /// The Newton driver refused its parameters.
+    #[error("the Newton driver refused its parameters: {source}")]
+    Newton {
+        /// The driver's error.
+        #[source]
+        source: Box<sparsediff_solve::DriverError>,
+    },
+    /// The initial state was moved on a problem that fixes none.
+    #[error("the problem has no fixed initial state to move")]
+    NoInitialState,
 }

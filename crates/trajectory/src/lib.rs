@@ -63,6 +63,7 @@ pub mod cartpole;
 mod error;
 mod lagrangian;
 mod problem;
+pub mod solver;
 pub mod transcription;
 
 pub use error::TrajectoryError;
