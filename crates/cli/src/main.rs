@@ -27,6 +27,7 @@ mod plot;
 mod progress;
 mod report;
 mod suite;
+mod trajopt;
 
 use std::process::ExitCode;
 
@@ -56,6 +57,10 @@ enum Command {
     /// Colour the built-in suite with every applicable method (what running without
     /// arguments does).
     Suite(suite::SuiteArgs),
+    /// Solve the cartpole swing-up by augmented-Lagrangian Newton.
+    Trajopt(trajopt::TrajoptArgs),
+    /// Run the cartpole swing-up's receding-horizon controller in closed loop.
+    Mpc(trajopt::MpcArgs),
 }
 
 fn main() -> ExitCode {
@@ -67,6 +72,8 @@ fn main() -> ExitCode {
         Some(Command::Bench(args)) => bench::run(&args),
         Some(Command::Newton(args)) => newton::run(&args),
         Some(Command::Suite(args)) => suite::run(&args),
+        Some(Command::Trajopt(args)) => trajopt::run_trajopt(&args),
+        Some(Command::Mpc(args)) => trajopt::run_mpc(&args),
         None => suite::run(&suite::SuiteArgs::default()),
     };
     match result {
@@ -108,6 +115,9 @@ pub enum CliError {
     /// The composite Hessian failed (boxed: it is large).
     #[error(transparent)]
     Composite(Box<sparsediff::composite::CompositeError>),
+    /// The trajectory crate refused the problem or the solve (boxed: it is large).
+    #[error(transparent)]
+    Trajectory(Box<trajectory::TrajectoryError>),
     /// An argument is out of range.
     #[error("{0}")]
     Input(String),

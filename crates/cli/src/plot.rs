@@ -214,3 +214,144 @@ pub fn lines_svg(
     root.present().map_err(|e| plot_error(path, e))?;
     Ok(())
 }
+
+/// One panel of [`panels_svg`].
+pub struct Panel {
+    /// The panel's caption.
+    pub title: String,
+    /// Axis descriptions.
+    pub x_desc: String,
+    /// Axis descriptions.
+    pub y_desc: String,
+    /// Its lines.
+    pub series: Vec<Series>,
+    /// log10 of y.
+    pub log_y: bool,
+}
+
+/// Panels stacked vertically in one SVG, each a line chart without markers.
+pub fn panels_svg(path: &Path, panels: &[Panel]) -> Result<(), CliError> {
+    let height = 300 * panels.len().max(1) as u32;
+    let root = SVGBackend::new(path, (820, height)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| plot_error(path, e))?;
+    let areas = root.split_evenly((panels.len().max(1), 1));
+    for (panel, area) in panels.iter().zip(areas) {
+        let ty = |v: f64| {
+            if panel.log_y {
+                v.max(1e-300).log10()
+            } else {
+                v
+            }
+        };
+        let (mut x0, mut x1, mut y0, mut y1) = (
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+        );
+        for &(x, y) in panel.series.iter().flat_map(|s| s.points.iter()) {
+            let y = ty(y);
+            if x.is_finite() && y.is_finite() {
+                x0 = x0.min(x);
+                x1 = x1.max(x);
+                y0 = y0.min(y);
+                y1 = y1.max(y);
+            }
+        }
+        if !x0.is_finite() {
+            (x0, x1, y0, y1) = (0.0, 1.0, 0.0, 1.0);
+        }
+        let dy = (y1 - y0).max(1e-9) * 0.08;
+        let mut chart = ChartBuilder::on(&area)
+            .caption(&panel.title, ("sans-serif", 16))
+            .margin(10)
+            .x_label_area_size(36)
+            .y_label_area_size(60)
+            .build_cartesian_2d(x0..x1.max(x0 + 1e-9), y0 - dy..y1 + dy)
+            .map_err(|e| plot_error(path, e))?;
+        let yl = if panel.log_y {
+            format!("{} (log10)", panel.y_desc)
+        } else {
+            panel.y_desc.clone()
+        };
+        chart
+            .configure_mesh()
+            .x_desc(panel.x_desc.as_str())
+            .y_desc(yl)
+            .draw()
+            .map_err(|e| plot_error(path, e))?;
+        for (k, s) in panel.series.iter().enumerate() {
+            let color = Palette99::pick(k).to_rgba();
+            let points: Vec<(f64, f64)> = s
+                .points
+                .iter()
+                .map(|&(x, y)| (x, ty(y)))
+                .filter(|(x, y)| x.is_finite() && y.is_finite())
+                .collect();
+            chart
+                .draw_series(LineSeries::new(points, color.stroke_width(2)))
+                .map_err(|e| plot_error(path, e))?
+                .label(s.name.clone())
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2))
+                });
+        }
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .draw()
+            .map_err(|e| plot_error(path, e))?;
+    }
+    root.present().map_err(|e| plot_error(path, e))?;
+    Ok(())
+}
+
+/// A histogram of `values` (seconds, shown in µs) in `bins` equal bins.
+pub fn histogram_svg(
+    path: &Path,
+    title: &str,
+    values: &[f64],
+    bins: usize,
+) -> Result<(), CliError> {
+    let us: Vec<f64> = values.iter().map(|v| v * 1e6).collect();
+    let lo = us.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = us.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let (lo, hi) = if lo.is_finite() {
+        (lo, hi.max(lo + 1e-9))
+    } else {
+        (0.0, 1.0)
+    };
+    let bins = bins.max(1);
+    let width = (hi - lo) / bins as f64;
+    let mut counts = vec![0usize; bins];
+    for &v in &us {
+        let b = (((v - lo) / width) as usize).min(bins - 1);
+        counts[b] += 1;
+    }
+    let top = counts.iter().copied().max().unwrap_or(1).max(1);
+    let root = SVGBackend::new(path, (760, 420)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| plot_error(path, e))?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(title, ("sans-serif", 18))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(60)
+        .build_cartesian_2d(lo..hi, 0usize..top + top / 10 + 1)
+        .map_err(|e| plot_error(path, e))?;
+    chart
+        .configure_mesh()
+        .x_desc("compute time per control period (µs)")
+        .y_desc("periods")
+        .draw()
+        .map_err(|e| plot_error(path, e))?;
+    let color = Palette99::pick(0).to_rgba();
+    chart
+        .draw_series(counts.iter().enumerate().map(|(b, &c)| {
+            let x0 = lo + b as f64 * width;
+            Rectangle::new([(x0, 0), (x0 + width, c)], color.filled())
+        }))
+        .map_err(|e| plot_error(path, e))?;
+    root.present().map_err(|e| plot_error(path, e))?;
+    Ok(())
+}

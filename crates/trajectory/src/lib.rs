@@ -62,6 +62,7 @@
 pub mod cartpole;
 mod error;
 mod lagrangian;
+pub mod mpc;
 mod problem;
 pub mod solver;
 pub mod transcription;

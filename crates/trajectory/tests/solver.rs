@@ -48,7 +48,10 @@ fn swing_up_n100_reaches_a_known_kkt_point() {
         .solve(&WarmStart::from_solution(&sol), &mut ())
         .unwrap();
     assert_eq!(again.status, Status::Converged);
-    println!("warm: {} outer / {} Newton", again.info.outer_iterations, again.info.newton_iterations);
+    println!(
+        "warm: {} outer / {} Newton",
+        again.info.outer_iterations, again.info.newton_iterations
+    );
     assert!(again.info.newton_iterations <= 3);
     assert!((again.cost - sol.cost).abs() <= 1e-8 * sol.cost);
 }
@@ -89,10 +92,10 @@ fn bad_input_is_a_named_error() {
         ),
         (
             SolverParams {
-                initial_penalty: f64::NAN,
+                initial_penalty_times_dt: f64::NAN,
                 ..SolverParams::default()
             },
-            "initial_penalty",
+            "initial_penalty_times_dt",
         ),
         (
             SolverParams {

@@ -67,9 +67,13 @@ pub struct SolverParams {
     pub max_newton_iterations: usize,
     /// Most outer (multiplier) iterations. Default 50.
     pub max_outer_iterations: usize,
-    /// ρ₀ (finite, > 0). Default 3000: from the spec's guess the cartpole at N = 100
-    /// took 87 Newton iterations with it, 152–1202 with 10–1e5 and the exact Hessian.
-    pub initial_penalty: f64,
+    /// ρ₀·dt (finite, > 0): the first penalty is this over the time step. A defect is
+    /// `dt` times a rate residual and the cost a sum of `dt`-weighted terms, so
+    /// `ρ·Σc² / J` stays the same at every N when ρ ∝ 1/dt. Default 5000 (ρ₀ = 1e5 at
+    /// N = 100, 1e6 at N = 1000), chosen by a sweep on the cartpole swing-up
+    /// (`papers/cartpole-swingup.md`): 43 and 53 Newton iterations; 3000 and 10 000 took
+    /// 67/71 and 65/44, 7000 took 42/236.
+    pub initial_penalty_times_dt: f64,
     /// Factor by which ρ grows (> 1). Default 10, as the prototype.
     pub penalty_growth: f64,
     /// ρ never exceeds this; reaching it with the violation still too large ends the
@@ -83,7 +87,9 @@ pub struct SolverParams {
     /// ω shrinks by this factor per outer iteration (in (0, 1]), down to the
     /// stationarity tolerance. Default 0.1.
     pub inner_tol_factor: f64,
-    /// The nonmonotone line-search memory (≥ 1; 1 is monotone Armijo). Default 20.
+    /// The nonmonotone line-search memory (≥ 1; 1 is monotone Armijo). Default 40
+    /// (the cartpole at N = 100 / 1000: 227 / 256 Newton iterations with 10, 43 / 66 with
+    /// 20, 43 / 53 with 40).
     pub nonmonotone_memory: usize,
     /// The primal–dual Hessian model (true) or the exact Hessian of L_A (false).
     /// Default true.
@@ -100,13 +106,13 @@ impl Default for SolverParams {
             stationarity_tol: 1e-6,
             max_newton_iterations: 500,
             max_outer_iterations: 50,
-            initial_penalty: 3000.0,
+            initial_penalty_times_dt: 5000.0,
             penalty_growth: 10.0,
             max_penalty: 1e12,
             required_reduction: 0.25,
             initial_inner_tol: 1.0,
             inner_tol_factor: 0.1,
-            nonmonotone_memory: 20,
+            nonmonotone_memory: 40,
             primal_dual: true,
             newton: NewtonParams::default(),
         }
@@ -122,7 +128,7 @@ pub struct WarmStart<'s> {
     pub lambda: Option<&'s [f64]>,
     /// μ, one per inequality (zeros if `None`).
     pub mu: Option<&'s [f64]>,
-    /// ρ ([`SolverParams::initial_penalty`] if `None`).
+    /// ρ (`initial_penalty_times_dt / dt` if `None`).
     pub rho: Option<f64>,
 }
 

@@ -65,7 +65,7 @@ impl SolverParams {
     fn check(&self) -> Result<(), TrajectoryError> {
         check_positive("feasibility_tol", self.feasibility_tol)?;
         check_positive("stationarity_tol", self.stationarity_tol)?;
-        check_positive("initial_penalty", self.initial_penalty)?;
+        check_positive("initial_penalty_times_dt", self.initial_penalty_times_dt)?;
         check_positive("max_penalty", self.max_penalty)?;
         check_positive("initial_inner_tol", self.initial_inner_tol)?;
         let unit = |param, value: f64, closed: bool| {
@@ -137,7 +137,8 @@ where
         let n = nlp.num_vars();
         let (m, p) = (nlp.num_equalities(), nlp.num_inequalities());
         let z0 = vec![0.1; n];
-        let al = AlModel::new(nlp, &z0, params.initial_penalty, params.primal_dual)?;
+        let rho0 = params.initial_penalty_times_dt / nlp.problem().dt();
+        let al = AlModel::new(nlp, &z0, rho0, params.primal_dual)?;
         Ok(Solver {
             params,
             al,
@@ -269,7 +270,12 @@ where
             for (u, &g) in self.al.mu.iter_mut().zip(&self.g) {
                 *u = (*u + rho * g).max(0.0);
             }
-            if kkt.feasibility > self.params.required_reduction * previous {
+            // ρ grows only while the violation is above its tolerance and fell too little
+            // (a feasible iterate that is not yet stationary needs better multipliers,
+            // not a worse-conditioned L_A)
+            if kkt.feasibility > self.params.feasibility_tol
+                && kkt.feasibility > self.params.required_reduction * previous
+            {
                 if rho >= self.params.max_penalty {
                     break Status::PenaltyLimit;
                 }
@@ -290,6 +296,54 @@ where
             .total
             .saturating_sub(info.times.hessian + info.times.factorization + info.times.line_search);
         Ok(self.solution(status, info))
+    }
+
+    /// `steps` Newton steps on L_A from z (in place) with the current multipliers, then
+    /// one multiplier update — the receding-horizon iteration of [`Mpc`](crate::mpc::Mpc).
+    /// Allocates nothing once the buffers have grown (the first call).
+    pub(crate) fn fixed_iterations(
+        &mut self,
+        z: &mut [f64],
+        steps: usize,
+    ) -> Result<Option<sparsediff_solve::Status>, TrajectoryError> {
+        self.newton_info.regularization.clear();
+        self.al.sync_outer()?;
+        if let Err(stop) = self.newton.start(&mut self.al, z, &mut self.newton_info) {
+            return Ok(Some(stop.status));
+        }
+        self.al.nlp.equalities_with(z, &mut self.c, false)?;
+        self.initial_weights();
+        let mut failed = None;
+        for _ in 0..steps {
+            self.z_prev.copy_from_slice(z);
+            if let Err(stop) = self.newton.step(&mut self.al, &mut self.newton_info) {
+                failed = Some(stop.status);
+                break;
+            }
+            z.copy_from_slice(self.newton.x());
+            self.linearized_weights(z)?;
+        }
+        let nlp = self.al.nlp;
+        nlp.equalities_with(z, &mut self.c, false)?;
+        nlp.inequalities_with(z, &mut self.g, false)?;
+        let rho = self.al.rho;
+        for (l, (&c, &s)) in self
+            .al
+            .lambda
+            .iter_mut()
+            .zip(self.c.iter().zip(&self.al.shift))
+        {
+            *l += rho * (c + s);
+        }
+        for (u, &g) in self.al.mu.iter_mut().zip(&self.g) {
+            *u = (*u + rho * g).max(0.0);
+        }
+        Ok(failed)
+    }
+
+    /// λ, μ, ρ in force (for MPC's shift).
+    pub(crate) fn multipliers_mut(&mut self) -> (&mut [f64], &mut [f64], &mut f64) {
+        (&mut self.al.lambda, &mut self.al.mu, &mut self.al.rho)
     }
 
     /// Sets z's multipliers and penalty from the warm start, checked.
@@ -320,7 +374,9 @@ where
             }
             None => self.al.mu.fill(0.0),
         }
-        let rho = start.rho.unwrap_or(self.params.initial_penalty);
+        let rho = start
+            .rho
+            .unwrap_or(self.params.initial_penalty_times_dt / nlp.problem().dt());
         if !(rho.is_finite() && rho > 0.0) {
             return Err(TrajectoryError::InvalidPenalty { rho });
         }
@@ -361,12 +417,12 @@ where
         })
     }
 
-    /// The model's weights at an outer start: `y = λ + ρ·c̃(z)` (c current).
+    /// The model's weights at an outer start: `y = λ`, the multipliers in force — the
+    /// dual variable of the primal–dual view starts at the last estimate, not at
+    /// `λ + ρ·c(z)` (which at the spec's guess is ρ times an O(1) defect: measured, it
+    /// sent the N = 1000 swing-up past 500 Newton iterations, against 53 with `y = λ`).
     fn initial_weights(&mut self) {
-        let rho = self.al.rho;
-        for i in 0..self.c.len() {
-            self.al.y[i] = self.al.lambda[i] + rho * (self.c[i] + self.al.shift[i]);
-        }
+        self.al.y.copy_from_slice(&self.al.lambda);
     }
 
     /// `y = λ + ρ·(c̃(z_prev) + J(z_prev)·(z − z_prev))`, by one forward pass.
