@@ -60,6 +60,8 @@ pub struct Mpc<'a, F, L, T, H> {
     solver: Solver<'a, F, L, T, H>,
     params: MpcParams,
     z: Vec<f64>,
+    /// The control returned.
+    u: Vec<f64>,
     times: Vec<Duration>,
     next: usize,
     steps: usize,
@@ -117,6 +119,7 @@ where
             solver,
             params,
             z: plan.z.clone(),
+            u: vec![0.0; nlp.problem().control_dim()],
             times: vec![Duration::ZERO; params.timing_capacity],
             next: 0,
             steps: 0,
@@ -125,7 +128,8 @@ where
     }
 
     /// One control period from the measured `state`: shift, move the initial state,
-    /// Newton steps, multiplier update; returns the first control.
+    /// Newton steps, multiplier update; returns the first control, clamped into the
+    /// control bounds.
     ///
     /// # Errors
     /// [`TrajectoryError::DimensionMismatch`] / [`TrajectoryError::NonFinite`] for a bad
@@ -147,10 +151,16 @@ where
         {
             self.failures += 1;
         }
+        // the bounds hold only to the AL's tolerance after a few Newton steps: the
+        // control applied is clamped into them
+        let bounds = nlp.problem().control_bounds();
+        for (j, u) in self.u.iter_mut().enumerate() {
+            *u = self.z[layout.control(0).start + j].clamp(bounds.lower[j], bounds.upper[j]);
+        }
         self.times[self.next] = t0.elapsed();
         self.next = (self.next + 1) % self.times.len();
         self.steps += 1;
-        Ok(&self.z[layout.control(0)])
+        Ok(&self.u)
     }
 
     /// Shifts z, λ and μ one knot forward (the last knot's values repeated).
