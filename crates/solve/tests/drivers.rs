@@ -1003,3 +1003,46 @@ mod argmin_interop {
         assert!(problem.evaluations().hessians >= 1);
     }
 }
+
+#[test]
+fn nonmonotone_search_accepts_a_rise_within_its_memory_and_still_converges() {
+    // Rosenbrock, n = 10, from the alternating start: with a memory of 10 the values along
+    // the run may rise above an earlier one but never above the largest of the last 10,
+    // and the run converges like the monotone one.
+    let n = 10;
+    let params = NewtonParams {
+        nonmonotone_memory: 10,
+        ..NewtonParams::default()
+    };
+    let mut history = History::new();
+    let sol = Newton::new(params)
+        .unwrap()
+        .minimize(&mut Rosenbrock::new(n), &Rosenbrock::start(n), &mut history)
+        .unwrap();
+    assert_eq!(sol.info.status, Status::Converged);
+    let values: Vec<f64> = history.rows.iter().map(|r| r.1).collect();
+    for k in 1..values.len() {
+        let reference = values[k.saturating_sub(10)..k]
+            .iter()
+            .copied()
+            .fold(f64::NEG_INFINITY, f64::max);
+        assert!(
+            values[k] <= reference,
+            "step {k}: {} > {reference}",
+            values[k]
+        );
+    }
+    let rises = values.windows(2).filter(|w| w[1] > w[0]).count();
+    println!("{rises} rises in {} steps", values.len() - 1);
+    assert!(rises > 0, "the run never used its memory");
+    assert!(matches!(
+        Newton::new(NewtonParams {
+            nonmonotone_memory: 0,
+            ..NewtonParams::default()
+        }),
+        Err(DriverError::InvalidParameter {
+            param: "nonmonotone_memory",
+            ..
+        })
+    ));
+}
