@@ -304,7 +304,10 @@ fn rk4(s: &mut [f64; 4], a: f64, h: f64) {
 /// `sparsediff mpc …`.
 pub fn run_mpc(args: &MpcArgs) -> Result<(), CliError> {
     let MpcProblem::Cartpole(a) = &args.problem;
-    for (option, value) in [("--steps", a.steps), ("--newton-per-step", a.newton_per_step)] {
+    for (option, value) in [
+        ("--steps", a.steps),
+        ("--newton-per-step", a.newton_per_step),
+    ] {
         if value == 0 {
             return Err(CliError::Input(format!("{option} must be at least 1")));
         }

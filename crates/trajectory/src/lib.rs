@@ -14,6 +14,12 @@
 //! * [`AugmentedLagrangian`]: `L_A = J + λᵀc + (ρ/2)‖c‖² + PHR terms of g`, as a generic
 //!   function and as a [`CompositeHessian`](sparsediff::composite::CompositeHessian) — the
 //!   objective of a Newton solver (`sparsediff-solve`).
+//! * [`solver`]: the augmented-Lagrangian Newton solver — multiplier and penalty updates,
+//!   Newton steps on a primal–dual model of `∇²L_A` with the banded LDLᵀ and inertia
+//!   correction, a nonmonotone Armijo search, stopping on KKT residuals, warm starts, an
+//!   observer, the best iterate and a [`Status`](solver::Status) when it does not converge.
+//! * [`mpc`]: receding-horizon control on that solver — shifted warm starts, a fixed number
+//!   of Newton steps per period, nothing allocated per period.
 //!
 //! The cartpole swing-up of `crates/problems/spec/cartpole-swingup.md`, written with this
 //! crate, reproduces the problems crate's reference L_A, gradient and Hessian to 1e-12
