@@ -15,6 +15,9 @@ use std::f64::consts::PI;
 /// assert!((wrap(3.0 * PI + 0.1) - (-PI + 0.1)).abs() < 1e-12);
 /// ```
 pub fn wrap(angle: f64) -> f64 {
+    if angle > -PI && angle <= PI {
+        return angle; // exact inside the range: wrap is idempotent
+    }
     let two_pi = 2.0 * PI;
     // rem_euclid gives [0, 2π); shift so that the result lies in (−π, π].
     let r = (angle + PI).rem_euclid(two_pi) - PI;

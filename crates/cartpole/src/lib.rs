@@ -29,11 +29,11 @@
 #![deny(missing_docs)]
 
 pub mod angle;
-//pub mod controller;
+pub mod controller;
 mod error;
 pub mod linearize;
 pub mod lqr;
 pub mod model;
-//pub mod sim;
+pub mod sim;
 
 pub use error::{CartpoleError, Requirement};

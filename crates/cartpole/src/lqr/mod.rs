@@ -309,3 +309,9 @@ pub(crate) fn dare_residual(
 pub(crate) fn symmetrize(x: &Mat<f64>) -> Mat<f64> {
     Mat::from_fn(x.nrows(), x.ncols(), |i, j| 0.5 * (x[(i, j)] + x[(j, i)]))
 }
+
+/// Checks that `weights` are 4×4 and 1×1 with finite entries.
+pub(crate) fn check_weights(weights: &Weights) -> Result<(), CartpoleError> {
+    check_matrix("Q", weights.q.as_ref(), 4, 4)?;
+    check_matrix("R", weights.r.as_ref(), 1, 1)
+}

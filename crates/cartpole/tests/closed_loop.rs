@@ -1,0 +1,74 @@
+//! Closed-loop runs: the energy swing-up with LQR catch from hanging at rest, LQR balance
+//! from a perturbed upright, and the robustness sweep (20 % pole-length mismatch, 0.01 rad
+//! measurement noise, 20 seeds).
+
+use std::f64::consts::PI;
+
+use cartpole::controller::{EnergySwingUp, LqrBalance, SwingUpParams};
+use cartpole::lqr::Weights;
+use cartpole::model::{AccelerationCart, AccelerationParams};
+use cartpole::sim::{SimConfig, Swingup, simulate};
+
+fn nominal() -> AccelerationCart {
+    AccelerationCart::new(AccelerationParams::default()).unwrap()
+}
+
+#[test]
+fn energy_swing_up_from_hanging_at_rest_succeeds() {
+    let cart = nominal();
+    let mut c = EnergySwingUp::new(&cart, &SwingUpParams::default()).unwrap();
+    let run = simulate(&cart, &mut c, [0.0; 4], &SimConfig::default(), |_| {}).unwrap();
+    let v = Swingup::default().judge(&run);
+    assert!(v.success, "{v:?}");
+    // measured: upright from 3.45 s, max |x| = 0.50 m
+    assert!(v.time_to_upright.is_some_and(|t| t < 4.0), "{v:?}");
+    assert!(v.max_abs_x <= 0.6, "{v:?}");
+}
+
+#[test]
+fn lqr_balances_a_perturbed_upright() {
+    let cart = nominal();
+    let mut c = LqrBalance::new(&cart, &Weights::identity()).unwrap();
+    let run = simulate(
+        &cart,
+        &mut c,
+        [0.1, 0.0, PI + 0.03, 0.0],
+        &SimConfig::default(),
+        |_| {},
+    )
+    .unwrap();
+    let v = Swingup::default().judge(&run);
+    assert!(v.success && v.time_to_upright == Some(0.0), "{v:?}");
+}
+
+/// 20 seeds, the plant's pole 20 % longer (and, separately, 20 % shorter) than the
+/// controller's model, 0.01 rad of measurement noise on θ (and 0.01 m, m/s, rad/s on x, v,
+/// ω). Measured: 20/20 both ways (held upright from 3.96–4.09 s longer, 2.80–2.92 s
+/// shorter; max |x| ≤ 0.56 m); without the online estimate of 1/(2ω₀²) it was 0/20.
+#[test]
+fn robust_to_mismatch_and_noise() {
+    let controller_model = nominal();
+    for (label, frac) in [("longer", 0.2), ("shorter", -0.2)] {
+        let plant = AccelerationCart::new(AccelerationParams {
+            pole_length: 0.5 * (1.0 + frac),
+            ..AccelerationParams::default()
+        })
+        .unwrap();
+        let mut successes = 0;
+        for seed in 0..20 {
+            let mut c = EnergySwingUp::new(&controller_model, &SwingUpParams::default()).unwrap();
+            let config = SimConfig {
+                noise: [0.01; 4],
+                seed,
+                ..SimConfig::default()
+            };
+            let run = simulate(&plant, &mut c, [0.0; 4], &config, |_| {}).unwrap();
+            let v = Swingup::default().judge(&run);
+            if !v.success {
+                eprintln!("{label} seed {seed}: {v:?}");
+            }
+            successes += usize::from(v.success);
+        }
+        assert_eq!(successes, 20, "{label}: {successes}/20 (measured 20/20)");
+    }
+}
