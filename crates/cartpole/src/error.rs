@@ -33,7 +33,7 @@ pub enum CartpoleError {
         name: &'static str,
         /// Its value.
         value: f64,
-        /// Its unit (`"m"`, `"kg"`, `"1"` for dimensionless).
+        /// Its unit (`"m"`, `"kg"`, `"(dimensionless)"`).
         unit: &'static str,
         /// What it must be.
         requirement: Requirement,

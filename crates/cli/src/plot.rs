@@ -214,3 +214,58 @@ pub fn lines_svg(
     root.present().map_err(|e| plot_error(path, e))?;
     Ok(())
 }
+
+/// Panels stacked vertically sharing the x axis, one line each: `(y label, points)`.
+pub fn panels_svg(
+    path: &Path,
+    title: &str,
+    x_desc: &str,
+    panels: &[(&str, Vec<(f64, f64)>)],
+) -> Result<(), CliError> {
+    let height = 40 + 200 * panels.len().max(1) as u32;
+    let root = SVGBackend::new(path, (760, height)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| plot_error(path, e))?;
+    let root = root
+        .titled(title, ("sans-serif", 18))
+        .map_err(|e| plot_error(path, e))?;
+    let areas = root.split_evenly((panels.len().max(1), 1));
+    for (k, ((label, points), area)) in panels.iter().zip(&areas).enumerate() {
+        let (mut x0, mut x1, mut y0, mut y1) = (
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+        );
+        for &(x, y) in points.iter().filter(|p| p.0.is_finite() && p.1.is_finite()) {
+            x0 = x0.min(x);
+            x1 = x1.max(x);
+            y0 = y0.min(y);
+            y1 = y1.max(y);
+        }
+        if !x0.is_finite() {
+            (x0, x1, y0, y1) = (0.0, 1.0, 0.0, 1.0);
+        }
+        let dy = (y1 - y0).max(1e-9) * 0.08;
+        let mut chart = ChartBuilder::on(area)
+            .margin(8)
+            .x_label_area_size(if k + 1 == panels.len() { 35 } else { 20 })
+            .y_label_area_size(60)
+            .build_cartesian_2d(x0..x1.max(x0 + 1e-9), y0 - dy..y1 + dy)
+            .map_err(|e| plot_error(path, e))?;
+        let mut mesh = chart.configure_mesh();
+        mesh.y_desc(*label);
+        if k + 1 == panels.len() {
+            mesh.x_desc(x_desc);
+        }
+        mesh.draw().map_err(|e| plot_error(path, e))?;
+        let color = Palette99::pick(k).to_rgba();
+        chart
+            .draw_series(LineSeries::new(
+                points.iter().copied(),
+                color.stroke_width(2),
+            ))
+            .map_err(|e| plot_error(path, e))?;
+    }
+    root.present().map_err(|e| plot_error(path, e))?;
+    Ok(())
+}

@@ -60,7 +60,12 @@ impl SwingUpParams {
     /// [`CartpoleError::InvalidParameter`] for a non-positive gain, limit or angle, a
     /// negative centring gain, or `release_angle ≤ catch_angle`.
     pub fn validate(&self) -> Result<(), CartpoleError> {
-        check_param("energy_gain", self.energy_gain, "1", Requirement::Positive)?;
+        check_param(
+            "energy_gain",
+            self.energy_gain,
+            "(dimensionless)",
+            Requirement::Positive,
+        )?;
         check_param("max_accel", self.max_accel, "m/s^2", Requirement::Positive)?;
         check_param(
             "centering.0",

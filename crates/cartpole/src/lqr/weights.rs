@@ -51,9 +51,9 @@ impl Weights {
     pub fn diagonal(q: [f64; 4], r: f64) -> Result<Self, CartpoleError> {
         const NAMES: [&str; 4] = ["q_x", "q_v", "q_theta", "q_omega"];
         for (name, &v) in NAMES.iter().zip(&q) {
-            check_param(name, v, "1", Requirement::NonNegative)?;
+            check_param(name, v, "(dimensionless)", Requirement::NonNegative)?;
         }
-        check_param("r", r, "1", Requirement::Positive)?;
+        check_param("r", r, "(dimensionless)", Requirement::Positive)?;
         Ok(Self {
             q: Mat::from_fn(4, 4, |i, j| if i == j { q[i] } else { 0.0 }),
             r: Mat::from_fn(1, 1, |_, _| r),
@@ -87,7 +87,12 @@ impl Weights {
     ) -> Result<Self, CartpoleError> {
         check_param("track", scales.track, "m", Requirement::Positive)?;
         check_param("angle", scales.angle, "rad", Requirement::Positive)?;
-        check_param("control_scale", control_scale, "1", Requirement::Positive)?;
+        check_param(
+            "control_scale",
+            control_scale,
+            "(dimensionless)",
+            Requirement::Positive,
+        )?;
         let tau = model.characteristic_time();
         let bars = [
             scales.track,
