@@ -107,7 +107,7 @@ impl SimConfig {
             ("actuator_limit", self.actuator_limit),
             ("track_limit", self.track_limit),
         ] {
-            if !(v > 0.0) {
+            if v.is_nan() || v <= 0.0 {
                 return Err(CartpoleError::InvalidParameter {
                     name,
                     value: v,
@@ -408,12 +408,11 @@ impl Swingup {
                 streak_end[i] = f64::NEG_INFINITY;
             }
         }
-        for i in 0..n {
-            let t = run.times[i];
+        for (&t, &streak) in run.times.iter().zip(&streak_end) {
             if t > self.deadline + 1e-9 {
                 break;
             }
-            if streak_end[i] >= t + self.hold - 1e-9 && (finished || end >= t + self.hold) {
+            if streak >= t + self.hold - 1e-9 && (finished || end >= t + self.hold) {
                 time_to_upright = Some(t);
                 break;
             }

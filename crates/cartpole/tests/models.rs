@@ -25,10 +25,10 @@ fn linearisation_about_upright_matches_the_spec() {
         [0.0, 0.0, 29.43, 0.0],
     ];
     let b = [0.0, 1.0, 0.0, 3.0];
-    for i in 0..4 {
-        for j in 0..4 {
+    for (i, row) in a.iter().enumerate() {
+        for (j, &aij) in row.iter().enumerate() {
             assert!(
-                (lin.a[(i, j)] - a[i][j]).abs() <= 1e-12 * 29.43,
+                (lin.a[(i, j)] - aij).abs() <= 1e-12 * 29.43,
                 "A[{i}][{j}] = {}",
                 lin.a[(i, j)]
             );

@@ -12,7 +12,7 @@ use crate::model::{AccelerationCart, CartpoleModel};
 #[derive(Clone, Debug, PartialEq)]
 pub struct SwingUpParams {
     /// k in `a = k·g·(E − 2)·sign(ω cos θ)` (dimensionless; E is the normalised energy of
-    /// [`pole_energy`], 2 upright at rest). Large k is bang-bang pumping at
+    /// [`crate::model::pole_energy`], 2 upright at rest). Large k is bang-bang pumping at
     /// `max_accel`.
     pub energy_gain: f64,
     /// The largest acceleration the swing-up commands, m/s².

@@ -105,7 +105,7 @@ fn finish(
         .iter()
         .map(|e| e.0)
         .fold(f64::NEG_INFINITY, f64::max);
-    if !(abscissa < 0.0) {
+    if abscissa.is_nan() || abscissa >= 0.0 {
         let (re, im) = closed_loop_eigenvalues
             .last()
             .copied()
@@ -122,7 +122,7 @@ fn finish(
             },
         ));
     }
-    if !(residual <= options.residual_tolerance) {
+    if residual.is_nan() || residual > options.residual_tolerance {
         return Err(diagnose(
             a,
             b,

@@ -73,7 +73,7 @@ pub fn dare(
             break;
         }
     }
-    if !converged && !(change <= 1e-10) {
+    if !converged && (change.is_nan() || change > 1e-10) {
         return Err(diagnose(
             a,
             b,
@@ -178,7 +178,7 @@ fn finish_discrete(
         .iter()
         .map(|e| e.0.hypot(e.1))
         .fold(0.0, f64::max);
-    if !(radius < 1.0) {
+    if radius.is_nan() || radius >= 1.0 {
         return Err(diagnose(
             a,
             b,
@@ -191,7 +191,7 @@ fn finish_discrete(
             },
         ));
     }
-    if !(residual <= options.residual_tolerance) {
+    if residual.is_nan() || residual > options.residual_tolerance {
         return Err(diagnose(
             a,
             b,

@@ -1,4 +1,8 @@
 //! The 4-state, 1-control CARE on stack arrays: the fast path.
+//!
+//! Dense kernels on fixed-size arrays read as the textbook formulas with explicit
+//! indices, so `needless_range_loop` is allowed here.
+#![allow(clippy::needless_range_loop)]
 
 use super::{Lqr, RiccatiOptions};
 use crate::error::CartpoleError;
@@ -172,7 +176,7 @@ pub fn care4(
             closed_loop_bound: f64::NAN,
         });
     }
-    if !(residual <= options.residual_tolerance) {
+    if residual.is_nan() || residual > options.residual_tolerance {
         return Err(CartpoleError::ResidualTooLarge {
             residual,
             tolerance: options.residual_tolerance,
@@ -254,7 +258,7 @@ fn invert8(m: &mut M8) -> Option<f64> {
                 piv = i;
             }
         }
-        if !(best > 0.0) || !best.is_finite() {
+        if best == 0.0 || !best.is_finite() {
             return None;
         }
         perm[k] = piv;
@@ -297,7 +301,7 @@ fn invert8(m: &mut M8) -> Option<f64> {
 fn solve4(mut m: M4, mut r: M4) -> Option<M4> {
     for k in 0..4 {
         let piv = (k..4).max_by(|&i, &j| m[i][k].abs().total_cmp(&m[j][k].abs()))?;
-        if !(m[piv][k].abs() > 0.0) {
+        if m[piv][k] == 0.0 || m[piv][k].is_nan() {
             return None;
         }
         m.swap(k, piv);
@@ -365,7 +369,7 @@ fn newton_kleinman(a: &M4, g: &M4, q: &M4, p: &M4) -> Option<M4> {
     // Gaussian elimination with partial pivoting
     for k in 0..10 {
         let piv = (k..10).max_by(|&x, &y| m[x][k].abs().total_cmp(&m[y][k].abs()))?;
-        if !(m[piv][k].abs() > 0.0) {
+        if m[piv][k] == 0.0 || m[piv][k].is_nan() {
             return None;
         }
         m.swap(k, piv);
