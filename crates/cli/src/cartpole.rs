@@ -226,8 +226,8 @@ pub fn run(args: &CartpoleArgs) -> Result<(), CliError> {
 }
 
 fn plot(path: &Path, title: &str, run: &Run) -> Result<(), CliError> {
-    // at most about 500 points a line: the SVG stays small
-    let every = run.times.len().div_ceil(500).max(1);
+    // at most about 250 points a line (every 50 ms of a 10 s run): the SVG stays small
+    let every = run.times.len().div_ceil(250).max(1);
     let series = |f: &dyn Fn(&[f64; 4], f64) -> f64| -> Vec<(f64, f64)> {
         run.times
             .iter()

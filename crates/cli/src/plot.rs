@@ -253,7 +253,7 @@ pub fn panels_svg(
             .build_cartesian_2d(x0..x1.max(x0 + 1e-9), y0 - dy..y1 + dy)
             .map_err(|e| plot_error(path, e))?;
         let mut mesh = chart.configure_mesh();
-        mesh.y_desc(*label);
+        mesh.y_desc(*label).max_light_lines(0);
         if k + 1 == panels.len() {
             mesh.x_desc(x_desc);
         }
