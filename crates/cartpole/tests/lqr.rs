@@ -307,3 +307,41 @@ fn bad_weights_are_named_errors() {
         Err(CartpoleError::InvalidParameter { name: "dt", .. })
     ));
 }
+
+#[test]
+fn tvlqr_far_from_the_end_is_the_dare() {
+    use cartpole::lqr::tvlqr;
+    use cartpole::model::{AccelerationCart, AccelerationParams};
+    let cart = AccelerationCart::new(AccelerationParams::default()).unwrap();
+    let dt = 0.01;
+    // 20 s holding the upright: the slowest closed-loop mode (|λ| ≈ 0.991) has long decayed
+    let states = vec![[0.0, 0.0, std::f64::consts::PI, 0.0]; 2001];
+    let controls = vec![0.0; 2001];
+    let w = Weights::identity();
+    let tv = tvlqr(&cart, &states, &controls, dt, &w, &w.q).unwrap();
+    let (ad, bd) = discretize(a().as_ref(), b().as_ref(), dt).unwrap();
+    let steady = dare(
+        ad.as_ref(),
+        bd.as_ref(),
+        w.q.as_ref(),
+        w.r.as_ref(),
+        &RiccatiOptions::default(),
+    )
+    .unwrap();
+    for j in 0..4 {
+        assert!(
+            rel(tv.gains[0][j], steady.k[(0, j)]) < 1e-8,
+            "K[{j}]: {} vs {}",
+            tv.gains[0][j],
+            steady.k[(0, j)]
+        );
+    }
+    // bad input
+    assert!(matches!(
+        tvlqr(&cart, &states[..1], &controls[..1], dt, &w, &w.q),
+        Err(CartpoleError::TrajectoryLength {
+            states: 1,
+            controls: 1
+        })
+    ));
+}
