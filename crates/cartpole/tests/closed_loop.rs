@@ -72,3 +72,44 @@ fn robust_to_mismatch_and_noise() {
         assert_eq!(successes, 20, "{label}: {successes}/20 (measured 20/20)");
     }
 }
+
+#[test]
+fn noise_and_disturbances_are_seeded_and_kicks_are_rejected() {
+    use cartpole::sim::Kick;
+    let cart = nominal();
+    let config = |seed| SimConfig {
+        noise: [0.01; 4],
+        disturbance: 0.5,
+        kicks: vec![Kick {
+            time: 2.0,
+            delta: [0.0, 0.0, 0.0, 1.0],
+        }],
+        seed,
+        ..SimConfig::default()
+    };
+    let run = |seed| {
+        let mut c = LqrBalance::new(&cart, &Weights::identity()).unwrap();
+        simulate(&cart, &mut c, [0.0, 0.0, PI, 0.0], &config(seed), |_| {}).unwrap()
+    };
+    let (a, b, c) = (run(1), run(1), run(2));
+    assert_eq!(a.states, b.states, "same seed, same run");
+    assert_ne!(a.states, c.states, "another seed, another run");
+    // the kick (ω += 1 rad/s at 2 s) shows above the noise and disturbance, and is
+    // rejected: upright again by the end
+    let max_dev = |from: f64, to: f64| {
+        a.times
+            .iter()
+            .zip(&a.states)
+            .filter(|(t, _)| **t >= from && **t < to)
+            .map(|(_, s)| cartpole::angle::upright_error(s[2]).abs())
+            .fold(0.0, f64::max)
+    };
+    let (after, before) = (max_dev(2.0, 3.0), max_dev(1.0, 2.0));
+    assert!(after > 2.0 * before, "{after} vs {before}");
+    let last = a.states.last().unwrap();
+    assert!(
+        cartpole::angle::upright_error(last[2]).abs() < 0.05 && last[0].abs() < 0.5,
+        "{last:?}"
+    );
+    assert!(a.stopped.is_none());
+}
