@@ -1,6 +1,7 @@
 //! Controllers: one [`Controller`] trait, called once per control period with the
 //! measured state; implementations [`LqrBalance`] (hold the upright) and
-//! [`EnergySwingUp`] (Åström–Furuta energy pumping with an LQR catch).
+//! [`EnergySwingUp`] (Åström–Furuta energy pumping with an LQR catch), and
+//! [`ForceFromAcceleration`], which lets either drive the force-driven cart.
 //!
 //! The trait is what a model-predictive controller on the trajectory crate or a
 //! time-varying-LQR tracker implements too: `reset` before a run (warm starts, modes),
@@ -9,9 +10,11 @@
 //! produce a control (a solver failure) rather than a made-up number.
 
 mod energy;
+mod force;
 mod lqr_balance;
 
 pub use energy::{EnergySwingUp, Mode, SwingUpParams};
+pub use force::ForceFromAcceleration;
 pub use lqr_balance::LqrBalance;
 
 use crate::error::CartpoleError;
