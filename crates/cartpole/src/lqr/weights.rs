@@ -65,7 +65,8 @@ impl Weights {
     /// `φ̄ = angle`, `ω̄ = angle/τ` (moving a track length, or tilting by the angle scale,
     /// within one characteristic time), and `R = 1/ū²` with `ū` the control that holds the
     /// pole tilted by the angle scale: `ū = g·φ̄` for an acceleration-driven cart, and for
-    /// a force-driven one `ū = g·φ̄` times the model's `control_scale` (its total mass).
+    /// a force-driven one `ū = g·φ̄·control_scale` with `control_scale` = the total mass M + m
+    /// (pass 1 for an acceleration-driven cart).
     ///
     /// ```
     /// use cartpole::lqr::{Scales, Weights};
