@@ -12,15 +12,21 @@
 //! * `sparsediff report probe-strategies`: regenerates `papers/probe-strategies.md`.
 //! * `sparsediff newton rosenbrock|bratu`: the sparse Newton, trust-region and L-BFGS
 //!   solvers on two classic problems.
+//! * `sparsediff cartpole --controller lqr|energy`: a closed-loop cart-pole run (JSON,
+//!   an SVG of x, θ and a, a self-contained HTML animation).
+//! * `sparsediff lqr cartpole`: the LQR (CARE, or DARE with `--discrete DT`) of the spec's
+//!   linearisation.
 //!
 //! Long runs report progress on standard error (a bar on a terminal, a line every few
 //! seconds otherwise); the JSON fields named in the issues are kept as they are.
 
 mod bench;
+mod cartpole;
 mod color;
 mod compare;
 mod input;
 mod limits;
+mod lqr;
 mod newton;
 mod output;
 mod plot;
@@ -61,6 +67,10 @@ enum Command {
     Trajopt(trajopt::TrajoptArgs),
     /// Run the cartpole swing-up's receding-horizon controller in closed loop.
     Mpc(trajopt::MpcArgs),
+    /// Simulate the cart-pole under the LQR or the energy swing-up.
+    Cartpole(cartpole::CartpoleArgs),
+    /// The LQR gain, Riccati solution and closed-loop eigenvalues of a linearisation.
+    Lqr(lqr::LqrArgs),
 }
 
 fn main() -> ExitCode {
@@ -74,6 +84,8 @@ fn main() -> ExitCode {
         Some(Command::Suite(args)) => suite::run(&args),
         Some(Command::Trajopt(args)) => trajopt::run_trajopt(&args),
         Some(Command::Mpc(args)) => trajopt::run_mpc(&args),
+        Some(Command::Cartpole(args)) => cartpole::run(&args),
+        Some(Command::Lqr(args)) => lqr::run(&args),
         None => suite::run(&suite::SuiteArgs::default()),
     };
     match result {
@@ -166,6 +178,50 @@ pub enum CliError {
     NotADirectory {
         /// The output path.
         path: std::path::PathBuf,
+    },
+    /// The cartpole package refused its input (a named parameter, matrix or solver error).
+    #[error(transparent)]
+    Cartpole(#[from] ::cartpole::CartpoleError),
+    /// An option's value was refused by the cartpole package.
+    #[error("{option}: {source}")]
+    Option {
+        /// The option.
+        option: &'static str,
+        /// Why.
+        #[source]
+        source: ::cartpole::CartpoleError,
+    },
+    /// A number given on the command line is outside its range.
+    #[error("{option} = {value} is outside ({min}, {max}]")]
+    OutOfRange {
+        /// The option.
+        option: &'static str,
+        /// The value given.
+        value: f64,
+        /// Exclusive lower end.
+        min: f64,
+        /// Inclusive upper end.
+        max: f64,
+    },
+    /// A list option has the wrong number of entries.
+    #[error("{option} needs {expected} comma-separated numbers, got {given}")]
+    WrongCount {
+        /// The option.
+        option: &'static str,
+        /// Entries given.
+        given: usize,
+        /// Entries expected.
+        expected: usize,
+    },
+    /// An entry of a list option is not a number.
+    #[error("{option}: entry {index} `{text}` is not a number")]
+    NotANumber {
+        /// The option.
+        option: &'static str,
+        /// Its position (from 0).
+        index: usize,
+        /// The text given.
+        text: String,
     },
     /// An output directory cannot be created or written.
     #[error("cannot write to the directory {}: {source}", path.display())]

@@ -1,0 +1,36 @@
+//! Controllers: one [`Controller`] trait, called once per control period with the
+//! measured state; implementations [`LqrBalance`] (hold the upright) and
+//! [`EnergySwingUp`] (Åström–Furuta energy pumping with an LQR catch), and
+//! [`ForceFromAcceleration`], which lets either drive the force-driven cart.
+//!
+//! The trait is what a model-predictive controller on the trajectory crate or a
+//! time-varying-LQR tracker implements too: `reset` before a run (warm starts, modes),
+//! `control` per period with `&mut self` (so a controller keeps its workspace and its
+//! previous solution between calls and need not allocate), a named error when it cannot
+//! produce a control (a solver failure) rather than a made-up number.
+
+mod energy;
+mod force;
+mod lqr_balance;
+
+pub use energy::{EnergySwingUp, Mode, SwingUpParams};
+pub use force::ForceFromAcceleration;
+pub use lqr_balance::LqrBalance;
+
+use crate::error::CartpoleError;
+
+/// A feedback law `u = κ(t, measured state)` for the cart-pole (one control: the cart's
+/// acceleration or force, whichever the model it was designed for takes).
+pub trait Controller {
+    /// A short name (`"lqr"`, `"energy"`), for reports.
+    fn name(&self) -> &'static str;
+    /// Forgets everything learned in a previous run (modes, warm starts).
+    fn reset(&mut self);
+    /// The control at time `t` (s) from the measured state `(x, v, θ, ω)`; should not
+    /// allocate.
+    ///
+    /// # Errors
+    /// Whatever the controller cannot recover from (a failed inner solve); the simulator
+    /// stops the run and returns the error.
+    fn control(&mut self, t: f64, measured: &[f64; 4]) -> Result<f64, CartpoleError>;
+}

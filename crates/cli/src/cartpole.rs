@@ -1,0 +1,328 @@
+//! `sparsediff cartpole --controller lqr|energy`: a closed-loop run of the cartpole
+//! package's controllers on the spec's acceleration-commanded cart (L = 0.5 m,
+//! g = 9.81 m/s², |a| ≤ `--max-accel`, track |x| ≤ 1 m with end stops that end the run).
+//!
+//! * `energy`: the energy swing-up with LQR catch, from hanging at rest `(0, 0, 0, 0)`.
+//! * `lqr`: the LQR balance (the spec's Q = I, R = 1), from a small perturbation of the
+//!   upright, `(x, v, θ, ω) = (0, 0, π + 0.1, 0)` (0.1 rad off, at rest).
+//!
+//! `--noise SIGMA` adds N(0, σ²) to each of the four measured components (m, m/s, rad,
+//! rad/s; seeded by `--seed`); `--mismatch FRAC` simulates a pole of length
+//! `(1 + FRAC)·0.5 m` while the controller keeps the nominal 0.5 m. Success: upright
+//! (`|wrap(θ − π)| ≤ 0.05`) by 5 s and held for the following 5 s with |x| ≤ 1 m
+//! (`cartpole::sim::Swingup`); `time_to_upright` is the start of that held interval.
+//! `median_control_seconds` / `max_control_seconds` time the controller's calls.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use cartpole::controller::{Controller, EnergySwingUp, LqrBalance, SwingUpParams};
+use cartpole::lqr::Weights;
+use cartpole::model::{AccelerationCart, AccelerationParams};
+use cartpole::sim::{Run, SimConfig, Stop, Swingup, simulate};
+use serde::Serialize;
+
+use crate::{CliError, output};
+
+/// Longest `--duration`: one hour of simulated time (360 000 samples at 10 ms).
+pub const MAX_DURATION: f64 = 3600.0;
+
+/// The controllers of `sparsediff cartpole`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ControllerChoice {
+    /// LQR balance from a perturbed upright.
+    Lqr,
+    /// Energy swing-up with LQR catch from hanging at rest.
+    Energy,
+}
+
+/// Options of `sparsediff cartpole`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct CartpoleArgs {
+    /// The controller.
+    #[arg(long, value_enum)]
+    controller: ControllerChoice,
+    /// Simulated time, s (0 < S ≤ 3600).
+    #[arg(long, default_value_t = 10.0, allow_negative_numbers = true)]
+    duration: f64,
+    /// Standard deviation of the measurement noise on each state component.
+    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
+    noise: f64,
+    /// Relative error of the controller's pole length: the plant's pole is (1 + FRAC)·0.5 m.
+    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
+    mismatch: f64,
+    /// Seed of the noise.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Actuator limit |a|, m/s².
+    #[arg(long, default_value_t = 4.0, allow_negative_numbers = true)]
+    max_accel: f64,
+    /// Print one JSON object.
+    #[arg(long)]
+    json: bool,
+    /// Write x, θ and a against time as an SVG.
+    #[arg(long, value_name = "FILE.svg")]
+    plot: Option<PathBuf>,
+    /// Write a self-contained HTML page animating the run.
+    #[arg(long, value_name = "FILE.html")]
+    animate: Option<PathBuf>,
+}
+
+/// The JSON report (the first seven fields are the contract).
+#[derive(Debug, Serialize)]
+struct Report {
+    controller: &'static str,
+    success: bool,
+    time_to_upright: Option<f64>,
+    max_abs_x: f64,
+    final_angle_error: f64,
+    median_control_seconds: f64,
+    max_control_seconds: f64,
+    first_upright: Option<f64>,
+    track_stop_time: Option<f64>,
+    initial_state: [f64; 4],
+    duration: f64,
+    noise: f64,
+    mismatch: f64,
+    plant_pole_length: f64,
+    max_accel: f64,
+    seed: u64,
+    samples: usize,
+    gain: [f64; 4],
+    seconds: f64,
+}
+
+fn option_error(option: &'static str, source: cartpole::CartpoleError) -> CliError {
+    CliError::Option { option, source }
+}
+
+/// Runs `sparsediff cartpole`.
+pub fn run(args: &CartpoleArgs) -> Result<(), CliError> {
+    if !(args.duration > 0.0 && args.duration <= MAX_DURATION) {
+        return Err(CliError::OutOfRange {
+            option: "--duration",
+            value: args.duration,
+            min: 0.0,
+            max: MAX_DURATION,
+        });
+    }
+    for path in args.plot.iter().chain(&args.animate) {
+        output::check_file(path)?;
+    }
+    let nominal = AccelerationCart::new(AccelerationParams::default())?;
+    let plant_pole_length = 0.5 * (1.0 + args.mismatch);
+    let plant = AccelerationCart::new(AccelerationParams {
+        pole_length: plant_pole_length,
+        ..AccelerationParams::default()
+    })
+    .map_err(|e| option_error("--mismatch", e))?;
+    let config = SimConfig {
+        duration: args.duration,
+        noise: [args.noise; 4],
+        actuator_limit: args.max_accel,
+        seed: args.seed,
+        ..SimConfig::default()
+    };
+    config.validate().map_err(|e| {
+        let option = match &e {
+            cartpole::CartpoleError::InvalidParameter { name, .. } if name.starts_with("noise") => {
+                "--noise"
+            }
+            cartpole::CartpoleError::InvalidParameter {
+                name: "actuator_limit",
+                ..
+            } => "--max-accel",
+            _ => "--duration",
+        };
+        option_error(option, e)
+    })?;
+    let (mut controller, initial, gain): (Box<dyn Controller>, [f64; 4], [f64; 4]) =
+        match args.controller {
+            ControllerChoice::Lqr => {
+                let c = LqrBalance::new(&nominal, &Weights::identity())?;
+                let k = c.gain();
+                (Box::new(c), [0.0, 0.0, std::f64::consts::PI + 0.1, 0.0], k)
+            }
+            ControllerChoice::Energy => {
+                let c = EnergySwingUp::new(&nominal, &SwingUpParams::default())?;
+                let k = c.lqr().gain();
+                (Box::new(c), [0.0; 4], k)
+            }
+        };
+    let start = Instant::now();
+    let mut next_line = 1.0;
+    let run = simulate(&plant, controller.as_mut(), initial, &config, |t| {
+        let wall = start.elapsed().as_secs_f64();
+        if wall >= next_line {
+            eprintln!(
+                "cartpole: simulated {t:.0} of {:.0} s ({wall:.1} s)",
+                args.duration
+            );
+            next_line = wall.floor() + 1.0;
+        }
+    })?;
+    let seconds = start.elapsed().as_secs_f64();
+    let verdict = Swingup::default().judge(&run);
+    let mut times = run.control_seconds.clone();
+    times.sort_by(f64::total_cmp);
+    let report = Report {
+        controller: controller.name(),
+        success: verdict.success,
+        time_to_upright: verdict.time_to_upright,
+        max_abs_x: verdict.max_abs_x,
+        final_angle_error: verdict.final_angle_error,
+        median_control_seconds: times.get(times.len() / 2).copied().unwrap_or(0.0),
+        max_control_seconds: times.last().copied().unwrap_or(0.0),
+        first_upright: verdict.first_upright,
+        track_stop_time: run.stopped.map(|Stop::TrackLimit { time, .. }| time),
+        initial_state: initial,
+        duration: args.duration,
+        noise: args.noise,
+        mismatch: args.mismatch,
+        plant_pole_length,
+        max_accel: args.max_accel,
+        seed: args.seed,
+        samples: run.times.len(),
+        gain,
+        seconds,
+    };
+    if let Some(path) = &args.plot {
+        let title = format!(
+            "cartpole, {} controller{}",
+            report.controller,
+            match verdict.time_to_upright {
+                Some(t) => format!(": upright from {t:.2} s"),
+                None => ": not upright".to_string(),
+            }
+        );
+        plot(path, &title, &run)?;
+    }
+    if let Some(path) = &args.animate {
+        output::write_file(
+            path,
+            &animation_html(&run, report.controller, plant_pole_length),
+        )?;
+    }
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        output::print_json(&mut out, &report)
+    } else {
+        writeln!(
+            out,
+            "cartpole {}: {} — upright from {}, max |x| {:.3} m, final angle error {:.2e} rad, control {:.2e} s median / {:.2e} s max",
+            report.controller,
+            if report.success { "success" } else { "failure" },
+            report
+                .time_to_upright
+                .map_or("never".to_string(), |t| format!("{t:.2} s")),
+            report.max_abs_x,
+            report.final_angle_error,
+            report.median_control_seconds,
+            report.max_control_seconds
+        )
+        .map_err(CliError::stdout)
+    }
+}
+
+fn plot(path: &Path, title: &str, run: &Run) -> Result<(), CliError> {
+    // at most about 250 points a line (every 50 ms of a 10 s run): the SVG stays small
+    let every = run.times.len().div_ceil(250).max(1);
+    let series = |f: &dyn Fn(&[f64; 4], f64) -> f64| -> Vec<(f64, f64)> {
+        run.times
+            .iter()
+            .zip(run.states.iter().zip(&run.controls))
+            .step_by(every)
+            .map(|(&t, (s, &a))| (t, f(s, a)))
+            .collect()
+    };
+    let panel = |caption: &str, label: &str, points: Vec<(f64, f64)>| crate::plot::Panel {
+        title: caption.to_string(),
+        x_desc: "t (s)".into(),
+        y_desc: label.into(),
+        series: vec![crate::plot::Series {
+            name: label.into(),
+            points,
+        }],
+        log_y: false,
+    };
+    crate::plot::panels_svg(
+        path,
+        &[
+            panel(title, "x (m)", series(&|s, _| s[0])),
+            panel("", "θ (rad)", series(&|s, _| s[2])),
+            panel("", "a (m/s²)", series(&|_, a| a)),
+        ],
+    )
+}
+
+/// A self-contained page (no network): the run as JSON, an SVG drawing of cart and pole,
+/// play/pause and a time slider, in inline JavaScript.
+fn animation_html(run: &Run, controller: &str, pole_length: f64) -> String {
+    // 20 ms frames
+    let step = ((0.02
+        / (run.times.get(1).copied().unwrap_or(0.02) - run.times.first().copied().unwrap_or(0.0))
+            .max(1e-9))
+    .round() as usize)
+        .max(1);
+    let idx: Vec<usize> = (0..run.times.len()).step_by(step).collect();
+    let r = |v: f64| (v * 1e4).round() / 1e4;
+    let data = serde_json::json!({
+        "t": idx.iter().map(|&i| r(run.times[i])).collect::<Vec<_>>(),
+        "x": idx.iter().map(|&i| r(run.states[i][0])).collect::<Vec<_>>(),
+        "theta": idx.iter().map(|&i| r(run.states[i][2])).collect::<Vec<_>>(),
+        "a": idx.iter().map(|&i| r(run.controls[i])).collect::<Vec<_>>(),
+        "L": pole_length,
+        "controller": controller,
+    });
+    format!(
+        r##"<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>cartpole: {controller}</title>
+<style>body{{font-family:sans-serif;margin:1em}} svg{{border:1px solid #ccc;background:#fff}} #t{{width:600px}}</style>
+</head><body>
+<h3>cartpole, {controller} controller</h3>
+<svg id="view" width="700" height="320" viewBox="-1.75 -1.0 3.5 1.6">
+  <line x1="-1" y1="0.05" x2="1" y2="0.05" stroke="#888" stroke-width="0.01"/>
+  <line x1="-1" y1="0.0" x2="-1" y2="0.1" stroke="#c00" stroke-width="0.01"/>
+  <line x1="1" y1="0.0" x2="1" y2="0.1" stroke="#c00" stroke-width="0.01"/>
+  <rect id="cart" x="-0.1" y="-0.04" width="0.2" height="0.08" fill="#36c"/>
+  <line id="pole" x1="0" y1="0" x2="0" y2="0.5" stroke="#d70" stroke-width="0.025" stroke-linecap="round"/>
+  <text id="label" x="-1.7" y="-0.85" font-size="0.08">t = 0.00 s</text>
+</svg>
+<div><button id="play">play</button>
+<input id="t" type="range" min="0" value="0" step="1"></div>
+<script>
+const D = {data};
+const n = D.t.length, slider = document.getElementById('t'), btn = document.getElementById('play');
+slider.max = n - 1;
+function show(i) {{
+  const x = D.x[i], th = D.theta[i];
+  document.getElementById('cart').setAttribute('x', x - 0.1);
+  const pole = document.getElementById('pole');
+  // θ = 0 hangs down (SVG y grows downwards), θ = π is upright
+  pole.setAttribute('x1', x); pole.setAttribute('y1', 0);
+  pole.setAttribute('x2', x + D.L * Math.sin(th)); pole.setAttribute('y2', D.L * Math.cos(th));
+  document.getElementById('label').textContent =
+    't = ' + D.t[i].toFixed(2) + ' s   x = ' + x.toFixed(3) + ' m   θ = ' + th.toFixed(3) + ' rad   a = ' + D.a[i].toFixed(2) + ' m/s²';
+}}
+let playing = false, t0 = 0, i0 = 0;
+function frame(now) {{
+  if (!playing) return;
+  const elapsed = (now - t0) / 1000;
+  let i = i0;
+  while (i < n - 1 && D.t[i] - D.t[i0] < elapsed) i++;
+  slider.value = i; show(i);
+  if (i >= n - 1) {{ playing = false; btn.textContent = 'play'; return; }}
+  requestAnimationFrame(frame);
+}}
+btn.onclick = () => {{
+  playing = !playing; btn.textContent = playing ? 'pause' : 'play';
+  if (playing) {{ i0 = +slider.value >= n - 1 ? 0 : +slider.value; t0 = performance.now(); requestAnimationFrame(frame); }}
+}};
+slider.oninput = () => {{ playing = false; btn.textContent = 'play'; show(+slider.value); }};
+show(0);
+</script>
+</body></html>
+"##
+    )
+}

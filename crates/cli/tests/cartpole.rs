@@ -1,0 +1,157 @@
+//! `sparsediff cartpole` and `sparsediff lqr cartpole`: the JSON contract, the files, and
+//! named errors (exit code 2) on bad input.
+
+use std::process::{Command, Output};
+
+fn sparsediff(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_sparsediff"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+fn json(args: &[&str]) -> serde_json::Value {
+    let out = sparsediff(args);
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("one JSON object")
+}
+
+fn stderr_of(args: &[&str]) -> String {
+    let out = sparsediff(args);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{args:?} fails with 2, not a panic"
+    );
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn cartpole_energy_json_contract_and_files() {
+    let dir = std::env::temp_dir().join(format!("sparsediff-cartpole-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let svg = dir.join("run.svg");
+    let html = dir.join("run.html");
+    let v = json(&[
+        "cartpole",
+        "--controller",
+        "energy",
+        "--json",
+        "--plot",
+        svg.to_str().unwrap(),
+        "--animate",
+        html.to_str().unwrap(),
+    ]);
+    for key in [
+        "controller",
+        "success",
+        "time_to_upright",
+        "max_abs_x",
+        "final_angle_error",
+        "median_control_seconds",
+        "max_control_seconds",
+    ] {
+        assert!(v.get(key).is_some(), "missing {key} in {v}");
+    }
+    assert_eq!(v["controller"], "energy");
+    assert_eq!(v["success"], true, "{v}");
+    assert!(v["time_to_upright"].as_f64().unwrap() <= 5.0);
+    assert!(v["max_abs_x"].as_f64().unwrap() <= 1.0);
+    let svg_text = std::fs::read_to_string(&svg).unwrap();
+    assert!(svg_text.starts_with("<svg") && svg_text.len() < 100_000);
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.contains("<script>") && page.contains("const D = {"));
+    assert!(
+        !page.contains("http://") && !page.contains("https://"),
+        "self-contained"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn cartpole_lqr_and_mismatch_with_noise() {
+    let v = json(&["cartpole", "--controller", "lqr", "--json"]);
+    assert_eq!(v["controller"], "lqr");
+    assert_eq!(v["success"], true, "{v}");
+    let v = json(&[
+        "cartpole",
+        "--controller",
+        "energy",
+        "--noise",
+        "0.01",
+        "--mismatch",
+        "0.2",
+        "--seed",
+        "7",
+        "--json",
+    ]);
+    assert_eq!(v["success"], true, "{v}");
+    assert_eq!(v["plant_pole_length"], 0.6);
+}
+
+#[test]
+fn lqr_cartpole_reproduces_the_spec() {
+    let v = json(&["lqr", "cartpole", "--json", "--repeats", "5"]);
+    let k: Vec<f64> = v["K"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect();
+    let spec = [-1.0000000000, -2.1117052005, 26.7778608771, 5.0329658518];
+    for (a, b) in k.iter().zip(spec) {
+        assert!((a - b).abs() <= 1e-8 * b.abs(), "{a} vs {b}");
+    }
+    assert!((v["P"][2][2].as_f64().unwrap() - 68.2273369658).abs() < 1e-8 * 68.3);
+    assert_eq!(v["closed_loop_eigenvalues"].as_array().unwrap().len(), 4);
+    assert!(v["residual"].as_f64().unwrap() < 1e-12);
+    assert!(v["seconds"].as_f64().unwrap() > 0.0);
+    let d = json(&[
+        "lqr",
+        "cartpole",
+        "--discrete",
+        "0.01",
+        "--q",
+        "1,1,10,1",
+        "--r",
+        "0.5",
+        "--json",
+        "--repeats",
+        "3",
+    ]);
+    for e in d["closed_loop_eigenvalues"].as_array().unwrap() {
+        let (re, im) = (e[0].as_f64().unwrap(), e[1].as_f64().unwrap());
+        assert!(re.hypot(im) < 1.0);
+    }
+}
+
+#[test]
+fn bad_input_is_a_named_error() {
+    let cases: [(&[&str], &str); 8] = [
+        (
+            &["cartpole", "--controller", "energy", "--duration", "-1"],
+            "--duration",
+        ),
+        (
+            &["cartpole", "--controller", "energy", "--noise", "NaN"],
+            "--noise",
+        ),
+        (
+            &["cartpole", "--controller", "energy", "--mismatch", "-1.5"],
+            "--mismatch",
+        ),
+        (&["cartpole", "--controller", "tvlqr"], "invalid value"),
+        (&["lqr", "cartpole", "--q", "1,1,1"], "--q needs 4"),
+        (&["lqr", "cartpole", "--q", "1,-1,1,1"], "q_v"),
+        (&["lqr", "cartpole", "--discrete", "0"], "--discrete"),
+        (&["lqr", "cartpole", "--discrete", "-1"], "--discrete"),
+    ];
+    for (args, needle) in cases {
+        let e = stderr_of(args);
+        assert!(e.contains(needle), "{args:?}: {e}");
+    }
+}
