@@ -60,11 +60,13 @@
 #![deny(missing_docs)]
 
 pub mod cartpole;
+pub mod element;
 mod error;
 mod lagrangian;
 mod problem;
 pub mod transcription;
 
+pub use element::ElementHessian;
 pub use error::TrajectoryError;
 pub use lagrangian::AugmentedLagrangian;
 pub use problem::{

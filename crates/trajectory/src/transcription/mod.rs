@@ -70,9 +70,9 @@ use crate::problem::{
 /// Longest window of z a row is evaluated on (two knot blocks).
 const MAX_WINDOW: usize = 2 * (MAX_STATE_DIM + MAX_CONTROL_DIM);
 /// Random points, besides the base point, at which the sparsity is traced.
-const TRACE_POINTS: usize = 8;
+pub(crate) const TRACE_POINTS: usize = 8;
 /// Seed of those points.
-const TRACE_SEED: u64 = 0x7a11_0c0d;
+pub(crate) const TRACE_SEED: u64 = 0x7a11_0c0d;
 
 /// How the dynamics are transcribed into equalities.
 ///

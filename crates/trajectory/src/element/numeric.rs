@@ -1,0 +1,571 @@
+//! The numeric phase, per evaluation and allocation-free:
+//!
+//! 1. **elements**: every knot's outputs (f, ℓ, h) once, on second-order jets over the K
+//!    lanes when some output is curved (num-dual's `Dual2SVec<f64, K>`, K dispatched
+//!    1..=8), on f64 otherwise; the curved outputs' gradients and lower Hessians are kept;
+//! 2. **residuals**: c and g from the element values and z; `ψ`, `ψ′`, `ψ″` of each;
+//! 3. **gradient**: `Σ ψ′_i ∇r_i + ∇J`, the row gradients assembled from constants and the
+//!    shared knot Jacobians;
+//! 4. **Hessian**: the base (constant parts) copied, then at every knot the weighted
+//!    element Hessian `Σ_o w_o ∇²e_o` with `w` the outer derivatives of the defects on both
+//!    sides of the knot (and `dt` for a curved ℓ, `ψ′` for a curved path row), then
+//!    `ψ″_i ∇r_i∇r_iᵀ` for the rows that are not in the base — each added at precomputed
+//!    CSR positions of both triangles.
+
+use nalgebra::{Const, U1};
+use sparsediff::ad::num_dual::{Derivative, Dual2SVec, Dual64, HyperDual64};
+
+use super::structure::{MAX_BLOCK, MAX_OUTPUTS, Mode, NONE, RowValue, Structure, Terminal};
+use crate::error::TrajectoryError;
+use crate::problem::{Dynamics, PathConstraints, Problem, RunningCost, TerminalCost};
+
+/// The per-evaluation buffers, sized once.
+#[derive(Clone, Debug)]
+pub(crate) struct Numeric {
+    /// Element outputs: `vals[k·outputs + o]`.
+    pub vals: Vec<f64>,
+    /// Curved outputs' gradients over the lanes: `jac[(k·nc + slot)·K + lane]`.
+    pub jac: Vec<f64>,
+    /// Curved outputs' lower Hessians over the lanes: `hes[(k·nc + slot)·KK + t]`.
+    pub hes: Vec<f64>,
+    /// Residual values and outer derivatives.
+    pub r: Vec<f64>,
+    pub d1: Vec<f64>,
+    pub d2: Vec<f64>,
+    pub grad: Vec<f64>,
+    /// Hessian values (CSR order of the pattern) and the constant part.
+    pub values: Vec<f64>,
+    pub base: Vec<f64>,
+    /// The curved terminal cost's gradient (length n) and Hessian pairs.
+    pub t_grad: Vec<f64>,
+    pub t_hess: Vec<f64>,
+    pub value: f64,
+    /// The point of the stored derivatives, and what is stored there.
+    pub z: Vec<f64>,
+    pub stored: Stored,
+}
+
+/// What [`Numeric`] holds for the point `z`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Stored {
+    Nothing,
+    Gradient,
+    Hessian,
+}
+
+/// λ, μ, ρ.
+pub(crate) struct Multipliers<'m> {
+    pub lambda: &'m [f64],
+    pub mu: &'m [f64],
+    pub rho: f64,
+}
+
+/// Lower-triangle entries of a K×K matrix.
+const fn lower(k: usize) -> usize {
+    k * (k + 1) / 2
+}
+
+impl Numeric {
+    pub(crate) fn new(st: &Structure) -> Self {
+        let (k, nc) = (st.num_lanes(), st.curved.len());
+        let rows = st.rows.len();
+        let t_pairs = match &st.terminal {
+            Terminal::Curved { pairs, .. } => pairs.len(),
+            _ => 0,
+        };
+        Numeric {
+            vals: vec![0.0; st.knots * st.outputs],
+            jac: vec![0.0; st.knots * nc * k],
+            hes: vec![0.0; st.knots * nc * lower(k)],
+            r: vec![0.0; rows],
+            d1: vec![0.0; rows],
+            d2: vec![0.0; rows],
+            grad: vec![0.0; st.num_vars],
+            values: vec![0.0; st.pattern.nnz()],
+            base: vec![0.0; st.pattern.nnz()],
+            t_grad: vec![0.0; st.n],
+            t_hess: vec![0.0; t_pairs],
+            value: 0.0,
+            z: vec![f64::NAN; st.num_vars],
+            stored: Stored::Nothing,
+        }
+    }
+
+    /// Rebuilds the base: the quadratic ℓ's and φ's constant Hessians and `ρ·ggᵀ` of the
+    /// equality rows with a constant gradient.
+    pub(crate) fn rebuild_base(&mut self, st: &Structure, rho: f64) {
+        let base = &mut self.base;
+        base.fill(0.0);
+        if let Mode::Quadratic { hessian, .. } = &st.modes[st.n] {
+            let len = st.cost_entries.len();
+            for k in 0..st.knots {
+                for (e, &(a, c)) in st.cost_entries.iter().enumerate() {
+                    base[st.cost_pos[k * len + e] as usize] += st.dt * hessian[a * st.b + c];
+                }
+            }
+        }
+        if let Terminal::Quadratic { hessian, .. } = &st.terminal {
+            for (e, &(a, c)) in st.terminal_entries.iter().enumerate() {
+                base[st.terminal_pos[e] as usize] += hessian[a * st.n + c];
+            }
+        }
+        for i in (0..st.rows.len()).filter(|&i| st.frozen[i]) {
+            let range = st.ent_ptr[i]..st.ent_ptr[i + 1];
+            outer_product(
+                &st.ent_c[range],
+                rho,
+                &st.pair_pos[st.pair_ptr[i]..st.pair_ptr[i + 1]],
+                base,
+            );
+        }
+        self.stored = Stored::Nothing;
+    }
+}
+
+/// `values[pos] += d·g_a·g_c` over the pairs `a ≥ c` of `g`, in order (both triangles).
+#[inline]
+fn outer_product(g: &[f64], d: f64, pos: &[[u32; 2]], values: &mut [f64]) {
+    let mut q = 0;
+    for a in 0..g.len() {
+        let da = d * g[a];
+        for &gc in &g[..=a] {
+            let v = da * gc;
+            let [p0, p1] = pos[q];
+            values[p0 as usize] += v;
+            if p1 != p0 {
+                values[p1 as usize] += v;
+            }
+            q += 1;
+        }
+    }
+}
+
+/// Phase 1 on f64: the element values only.
+pub(crate) fn elements_f64<F, L, T, H>(
+    st: &Structure,
+    problem: &Problem<F, L, T, H>,
+    z: &[f64],
+    vals: &mut [f64],
+) where
+    F: Dynamics,
+    L: RunningCost,
+    T: TerminalCost,
+    H: PathConstraints,
+{
+    let (b, o) = (st.b, st.outputs);
+    for k in 0..st.knots {
+        super::structure::element_outputs(
+            problem,
+            &z[k * b..(k + 1) * b],
+            &mut vals[k * o..(k + 1) * o],
+            true,
+        );
+    }
+}
+
+/// Phase 1 on jets with K lanes: values, and the curved outputs' gradients and Hessians.
+#[allow(clippy::too_many_arguments)]
+fn elements_jets<const K: usize, F, L, T, H>(
+    st: &Structure,
+    problem: &Problem<F, L, T, H>,
+    z: &[f64],
+    vals: &mut [f64],
+    jac: &mut [f64],
+    hes: &mut [f64],
+) where
+    F: Dynamics,
+    L: RunningCost,
+    T: TerminalCost,
+    H: PathConstraints,
+{
+    let (b, n, o_len, nc) = (st.b, st.n, st.outputs, st.curved.len());
+    let kk = lower(K);
+    let zero = Dual2SVec::<f64, K>::from_re(0.0);
+    let mut x = [zero; MAX_BLOCK];
+    let mut out = [zero; MAX_OUTPUTS];
+    let seeds: [Derivative<f64, U1, Const<K>>; K] =
+        std::array::from_fn(|lane| Derivative::derivative_generic(U1, Const::<K>, lane));
+    for k in 0..st.knots {
+        let block = &z[k * b..(k + 1) * b];
+        for (x, &v) in x.iter_mut().zip(block) {
+            *x = Dual2SVec::from_re(v);
+        }
+        for (lane, &l) in st.lanes.iter().enumerate() {
+            x[l] = Dual2SVec::new(block[l], seeds[lane], Derivative::none());
+        }
+        super::structure::element_outputs(problem, &x[..b], &mut out, st.cost_curved);
+        let v = &mut vals[k * o_len..(k + 1) * o_len];
+        for (v, o) in v.iter_mut().zip(&out[..o_len]) {
+            *v = o.re;
+        }
+        if !st.cost_curved {
+            v[n] = problem.running_cost().eval(&block[..n], &block[n..b]);
+        }
+        for (slot, &o) in st.curved.iter().enumerate() {
+            let at = k * nc + slot;
+            let g = &mut jac[at * K..(at + 1) * K];
+            match &out[o].v1.0 {
+                Some(d) => {
+                    for (lane, g) in g.iter_mut().enumerate() {
+                        *g = d[lane];
+                    }
+                }
+                None => g.fill(0.0),
+            }
+            let h = &mut hes[at * kk..(at + 1) * kk];
+            match &out[o].v2.0 {
+                Some(d) => {
+                    let mut t = 0;
+                    for a in 0..K {
+                        for c in 0..=a {
+                            h[t] = d[(a, c)];
+                            t += 1;
+                        }
+                    }
+                }
+                None => h.fill(0.0),
+            }
+        }
+    }
+}
+
+/// Phase 1, dispatched on K (0: f64 only).
+pub(crate) fn elements<F, L, T, H>(
+    st: &Structure,
+    problem: &Problem<F, L, T, H>,
+    z: &[f64],
+    num: &mut Numeric,
+) where
+    F: Dynamics,
+    L: RunningCost,
+    T: TerminalCost,
+    H: PathConstraints,
+{
+    let Numeric { vals, jac, hes, .. } = num;
+    match st.num_lanes() {
+        0 => elements_f64(st, problem, z, vals),
+        1 => elements_jets::<1, _, _, _, _>(st, problem, z, vals, jac, hes),
+        2 => elements_jets::<2, _, _, _, _>(st, problem, z, vals, jac, hes),
+        3 => elements_jets::<3, _, _, _, _>(st, problem, z, vals, jac, hes),
+        4 => elements_jets::<4, _, _, _, _>(st, problem, z, vals, jac, hes),
+        5 => elements_jets::<5, _, _, _, _>(st, problem, z, vals, jac, hes),
+        6 => elements_jets::<6, _, _, _, _>(st, problem, z, vals, jac, hes),
+        7 => elements_jets::<7, _, _, _, _>(st, problem, z, vals, jac, hes),
+        _ => elements_jets::<8, _, _, _, _>(st, problem, z, vals, jac, hes),
+    }
+}
+
+/// Phase 2: residuals, their outer derivatives, and `L_A` (with the cost). Errors name
+/// the first residual (or the cost) that is not finite.
+pub(crate) fn residuals<F, L, T, H>(
+    st: &Structure,
+    problem: &Problem<F, L, T, H>,
+    z: &[f64],
+    mult: &Multipliers<'_>,
+    num: &mut Numeric,
+) -> Result<f64, TrajectoryError>
+where
+    F: Dynamics,
+    L: RunningCost,
+    T: TerminalCost,
+    H: PathConstraints,
+{
+    let (b, o_len, n) = (st.b, st.outputs, st.n);
+    let hdt = 0.5 * st.dt;
+    let rho = mult.rho;
+    let Numeric { vals, r, d1, d2, .. } = num;
+    let mut total = 0.0;
+    for (i, row) in st.rows.iter().enumerate() {
+        let value = match *row {
+            RowValue::Single { var, sign, offset } => sign * z[var as usize] + offset,
+            RowValue::Defect { k, r } => {
+                let (k, r) = (k as usize, r as usize);
+                z[(k + 1) * b + r] - z[k * b + r] - (vals[k * o_len + r] + vals[(k + 1) * o_len + r]) * hdt
+            }
+            RowValue::Path { k, j } => vals[k as usize * o_len + n + 1 + j as usize],
+        };
+        if !value.is_finite() {
+            let (what, index) = if i < st.num_eq {
+                ("equality", i)
+            } else {
+                ("inequality", i - st.num_eq)
+            };
+            return Err(TrajectoryError::NonFiniteValue { what, index, value });
+        }
+        r[i] = value;
+        let (psi, p1, p2) = if i < st.num_eq {
+            let lambda = mult.lambda[i];
+            (value * (lambda + 0.5 * rho * value), lambda + rho * value, rho)
+        } else {
+            let mu = mult.mu[i - st.num_eq];
+            let t = mu + rho * value;
+            if t > 0.0 {
+                ((t * t - mu * mu) * (0.5 / rho), t, rho)
+            } else {
+                (-mu * mu * (0.5 / rho), 0.0, 0.0)
+            }
+        };
+        total += psi;
+        d1[i] = p1;
+        d2[i] = p2;
+    }
+    let mut cost = 0.0;
+    for k in 0..st.knots {
+        cost += vals[k * o_len + n];
+    }
+    cost *= st.dt;
+    let last = (st.knots - 1) * b;
+    cost += problem.terminal_cost().eval(&z[last..last + n]);
+    if !cost.is_finite() {
+        return Err(TrajectoryError::NonFiniteValue {
+            what: "cost",
+            index: 0,
+            value: cost,
+        });
+    }
+    Ok(total + cost)
+}
+
+/// The curved terminal cost's gradient and Hessian pairs (hyper-dual passes).
+fn terminal_derivatives<T: TerminalCost>(
+    st: &Structure,
+    phi: &T,
+    z: &[f64],
+    t_grad: &mut [f64],
+    t_hess: &mut [f64],
+) {
+    let Terminal::Curved { vars, pairs, .. } = &st.terminal else {
+        return;
+    };
+    let n = st.n;
+    let s = &z[(st.knots - 1) * st.b..(st.knots - 1) * st.b + n];
+    let mut d = [Dual64::from_re(0.0); crate::problem::MAX_STATE_DIM];
+    for (d, &v) in d.iter_mut().zip(s) {
+        *d = Dual64::from_re(v);
+    }
+    t_grad.fill(0.0);
+    for &a in vars {
+        d[a].eps = 1.0;
+        t_grad[a] = phi.eval(&d[..n]).eps;
+        d[a].eps = 0.0;
+    }
+    let mut h = [HyperDual64::from_re(0.0); crate::problem::MAX_STATE_DIM];
+    for (h, &v) in h.iter_mut().zip(s) {
+        *h = HyperDual64::from_re(v);
+    }
+    for (e, &(a, c)) in pairs.iter().enumerate() {
+        h[a].eps1 = 1.0;
+        h[c].eps2 = 1.0;
+        t_hess[e] = phi.eval(&h[..n]).eps1eps2;
+        h[a].eps1 = 0.0;
+        h[c].eps2 = 0.0;
+    }
+}
+
+/// The finiteness of the knot Jacobians and Hessians: the first knot with a non-finite
+/// derivative.
+pub(crate) fn check_derivatives(st: &Structure, num: &Numeric) -> Result<(), TrajectoryError> {
+    let bad = num
+        .jac
+        .iter()
+        .chain(&num.hes)
+        .chain(&num.t_grad)
+        .chain(&num.t_hess)
+        .fold(false, |bad, v| bad | !v.is_finite());
+    if !bad {
+        return Ok(());
+    }
+    let (k, nc) = (st.num_lanes(), st.curved.len());
+    for knot in 0..st.knots {
+        let j = &num.jac[knot * nc * k..(knot + 1) * nc * k];
+        let h = &num.hes[knot * nc * lower(k)..(knot + 1) * nc * lower(k)];
+        if let Some(value) = j.iter().chain(h).copied().find(|v| !v.is_finite()) {
+            return Err(TrajectoryError::NonFiniteValue {
+                what: "derivative of the knot element",
+                index: knot,
+                value,
+            });
+        }
+    }
+    let value = num
+        .t_grad
+        .iter()
+        .chain(&num.t_hess)
+        .copied()
+        .find(|v| !v.is_finite())
+        .unwrap_or(f64::NAN);
+    Err(TrajectoryError::NonFiniteValue {
+        what: "derivative of the terminal cost",
+        index: 0,
+        value,
+    })
+}
+
+/// Phase 3: the gradient of `L_A` into `num.grad`.
+pub(crate) fn gradient<T: TerminalCost>(st: &Structure, phi: &T, z: &[f64], num: &mut Numeric) {
+    let (k_lanes, nc, b, n) = (st.num_lanes(), st.curved.len(), st.b, st.n);
+    terminal_derivatives(st, phi, z, &mut num.t_grad, &mut num.t_hess);
+    let Numeric {
+        jac, d1, grad, t_grad, ..
+    } = num;
+    grad.fill(0.0);
+    for (i, &d) in d1.iter().enumerate() {
+        if d == 0.0 {
+            continue;
+        }
+        for e in st.ent_ptr[i]..st.ent_ptr[i + 1] {
+            let j = st.ent_jac[e];
+            let mut g = st.ent_c[e];
+            if j != NONE {
+                g += st.ent_mult[e] * jac[j as usize];
+            }
+            grad[st.ent_var[e] as usize] += d * g;
+        }
+    }
+    let dt = st.dt;
+    match &st.modes[n] {
+        Mode::Curved(slot) => {
+            for k in 0..st.knots {
+                let at = (k * nc + slot) * k_lanes;
+                for &l in &st.cost_support {
+                    grad[k * b + l] += dt * jac[at + st.lane_of[l] as usize];
+                }
+            }
+        }
+        Mode::Affine(g) => {
+            for k in 0..st.knots {
+                for &l in &st.cost_support {
+                    grad[k * b + l] += dt * g[l];
+                }
+            }
+        }
+        Mode::Quadratic {
+            x_ref,
+            g_ref,
+            hessian,
+        } => {
+            for k in 0..st.knots {
+                let block = &z[k * b..(k + 1) * b];
+                for &l in &st.cost_support {
+                    let mut g = g_ref[l];
+                    for &c in &st.cost_support {
+                        g += hessian[l * b + c] * (block[c] - x_ref[c]);
+                    }
+                    grad[k * b + l] += dt * g;
+                }
+            }
+        }
+    }
+    let last = (st.knots - 1) * b;
+    match &st.terminal {
+        Terminal::Constant => {}
+        Terminal::Affine(g) => {
+            for (a, g) in g.iter().enumerate() {
+                grad[last + a] += g;
+            }
+        }
+        Terminal::Quadratic {
+            x_ref,
+            g_ref,
+            hessian,
+        } => {
+            for a in 0..n {
+                let mut g = g_ref[a];
+                for c in 0..n {
+                    g += hessian[a * n + c] * (z[last + c] - x_ref[c]);
+                }
+                grad[last + a] += g;
+            }
+        }
+        Terminal::Curved { .. } => {
+            for (a, g) in t_grad.iter().enumerate() {
+                grad[last + a] += g;
+            }
+        }
+    }
+}
+
+/// Phase 4: the Hessian values into `num.values`.
+pub(crate) fn hessian(st: &Structure, num: &mut Numeric) {
+    let (k_lanes, nc, n, p) = (st.num_lanes(), st.curved.len(), st.n, st.p);
+    let kk = lower(k_lanes);
+    let hdt = 0.5 * st.dt;
+    let Numeric {
+        jac,
+        hes,
+        d1,
+        d2,
+        values,
+        base,
+        t_hess,
+        ..
+    } = num;
+    values.copy_from_slice(base);
+    let np = st.elem_pairs.len();
+    if nc > 0 && np > 0 {
+        let mut w = [0.0; MAX_OUTPUTS];
+        let last = st.knots - 1;
+        for k in 0..st.knots {
+            for (slot, &o) in st.curved.iter().enumerate() {
+                w[slot] = if o < n {
+                    let mut s = 0.0;
+                    if k > 0 {
+                        s += d1[st.defect_start + (k - 1) * n + o];
+                    }
+                    if k < last {
+                        s += d1[st.defect_start + k * n + o];
+                    }
+                    -hdt * s
+                } else if o == n {
+                    st.dt
+                } else {
+                    let row = st.path_row[k * p + (o - n - 1)];
+                    if row == NONE { 0.0 } else { d1[row as usize] }
+                };
+            }
+            let h = &hes[k * nc * kk..(k + 1) * nc * kk];
+            let pos = &st.elem_pos[k * np..(k + 1) * np];
+            for (&t, &[p0, p1]) in st.elem_pairs.iter().zip(pos) {
+                let mut v = 0.0;
+                for (slot, w) in w[..nc].iter().enumerate() {
+                    v += w * h[slot * kk + t as usize];
+                }
+                values[p0 as usize] += v;
+                if p1 != p0 {
+                    values[p1 as usize] += v;
+                }
+            }
+        }
+    }
+    let mut g = [0.0; 2 * MAX_BLOCK + 2];
+    for &i in &st.live_rows {
+        let i = i as usize;
+        let d = d2[i];
+        if d == 0.0 {
+            continue;
+        }
+        let range = st.ent_ptr[i]..st.ent_ptr[i + 1];
+        let len = range.len();
+        for (g, e) in g.iter_mut().zip(range) {
+            let j = st.ent_jac[e];
+            *g = st.ent_c[e];
+            if j != NONE {
+                *g += st.ent_mult[e] * jac[j as usize];
+            }
+        }
+        outer_product(
+            &g[..len],
+            d,
+            &st.pair_pos[st.pair_ptr[i]..st.pair_ptr[i + 1]],
+            values,
+        );
+    }
+    if let Terminal::Curved { pos, .. } = &st.terminal {
+        for (&v, &[p0, p1]) in t_hess.iter().zip(pos) {
+            values[p0 as usize] += v;
+            if p1 != p0 {
+                values[p1 as usize] += v;
+            }
+        }
+    }
+}
