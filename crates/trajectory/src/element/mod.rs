@@ -254,7 +254,7 @@ where
     /// [`TrajectoryError::NonFiniteValue`] if a residual, the cost or a derivative of an
     /// element is not finite there ([`TrajectoryError::Composite`] on the fallback).
     pub fn evaluate(&mut self, z: &[f64]) -> Result<f64, TrajectoryError> {
-        self.run(z, Stored::Hessian)
+        self.run(z, Stored::Hessian, true)
     }
 
     /// The gradient of the last [`evaluate`](Self::evaluate) (or gradient).
@@ -274,13 +274,23 @@ where
         }
     }
 
-    fn run(&mut self, z: &[f64], want: Stored) -> Result<f64, TrajectoryError> {
+    /// Computes what `want` asks for at z; unless `force`, reuses what is stored for the
+    /// same z (a solver's `gradient(x)` then `hessian(x)` costs one element pass).
+    fn run(&mut self, z: &[f64], want: Stored, force: bool) -> Result<f64, TrajectoryError> {
         check_len("z", z.len(), self.nlp.num_vars())?;
         let problem = self.nlp.problem();
         match &mut self.engine {
             Engine::Shared(s) => {
                 let (st, num) = &mut **s;
-                if num.stored >= want && num.z == z {
+                if !force
+                    && num.stored != Stored::Nothing
+                    && num.stored >= want.min(Stored::Gradient)
+                    && num.z == z
+                {
+                    if want == Stored::Hessian && num.stored == Stored::Gradient {
+                        numeric::hessian(st, num);
+                        num.stored = Stored::Hessian;
+                    }
                     return Ok(num.value);
                 }
                 num.stored = Stored::Nothing;
@@ -331,7 +341,7 @@ where
     }
 
     fn value(&mut self, x: &[f64]) -> Result<f64, TrajectoryError> {
-        self.run(x, Stored::Nothing)
+        self.run(x, Stored::Nothing, false)
     }
 
     fn gradient(&mut self, x: &[f64], grad: &mut [f64]) -> Result<f64, TrajectoryError> {
@@ -339,7 +349,7 @@ where
         if let Engine::Composite(h, _) = &mut self.engine {
             return Ok(h.gradient(x, grad)?);
         }
-        let value = self.run(x, Stored::Gradient)?;
+        let value = self.run(x, Stored::Gradient, false)?;
         grad.copy_from_slice(self.last_gradient());
         Ok(value)
     }
@@ -353,7 +363,7 @@ where
     H: PathConstraints,
 {
     fn hessian(&mut self, x: &[f64]) -> Result<SymmetricValues<'_>, TrajectoryError> {
-        self.evaluate(x)?;
+        self.run(x, Stored::Hessian, false)?;
         Ok(SymmetricValues {
             pattern: self.pattern(),
             values: self.values(),

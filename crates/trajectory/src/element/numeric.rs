@@ -15,7 +15,7 @@
 use nalgebra::{Const, U1};
 use sparsediff::ad::num_dual::{Derivative, Dual2SVec, Dual64, HyperDual64};
 
-use super::structure::{MAX_BLOCK, MAX_OUTPUTS, Mode, NONE, RowValue, Structure, Terminal};
+use super::structure::{MAX_BLOCK, MAX_OUTPUTS, Mode, NONE, Structure, Terminal};
 use crate::error::TrajectoryError;
 use crate::problem::{Dynamics, PathConstraints, Problem, RunningCost, TerminalCost};
 
@@ -28,6 +28,8 @@ pub(crate) struct Numeric {
     pub jac: Vec<f64>,
     /// Curved outputs' lower Hessians over the lanes: `hes[(k·nc + slot)·KK + t]`.
     pub hes: Vec<f64>,
+    /// The outer weights of the curved outputs: `wc[k·nc + slot]`.
+    pub wc: Vec<f64>,
     /// Residual values and outer derivatives.
     pub r: Vec<f64>,
     pub d1: Vec<f64>,
@@ -77,6 +79,7 @@ impl Numeric {
             vals: vec![0.0; st.knots * st.outputs],
             jac: vec![0.0; st.knots * nc * k],
             hes: vec![0.0; st.knots * nc * lower(k)],
+            wc: vec![0.0; st.knots * nc],
             r: vec![0.0; rows],
             d1: vec![0.0; rows],
             d2: vec![0.0; rows],
@@ -255,8 +258,35 @@ pub(crate) fn elements<F, L, T, H>(
     }
 }
 
-/// Phase 2: residuals, their outer derivatives, and `L_A` (with the cost). Errors name
-/// the first residual (or the cost) that is not finite.
+/// `(ψ, ψ′, ψ″)` of an equality: `λr + (ρ/2)r²`.
+#[inline]
+fn penalty(r: f64, lambda: f64, rho: f64) -> (f64, f64, f64) {
+    (r * (lambda + 0.5 * rho * r), lambda + rho * r, rho)
+}
+
+/// `(ψ, ψ′, ψ″)` of an inequality: `(1/(2ρ))·[max(0, μ + ρr)² − μ²]`.
+#[inline]
+fn inequality(r: f64, mu: f64, rho: f64) -> (f64, f64, f64) {
+    let t = mu + rho * r;
+    if t > 0.0 {
+        ((t * t - mu * mu) * (0.5 / rho), t, rho)
+    } else {
+        (-mu * mu * (0.5 / rho), 0.0, 0.0)
+    }
+}
+
+/// [`TrajectoryError::NonFiniteValue`] for residual i.
+fn non_finite(st: &Structure, i: usize, value: f64) -> TrajectoryError {
+    let (what, index) = if i < st.num_eq {
+        ("equality", i)
+    } else {
+        ("inequality", i - st.num_eq)
+    };
+    TrajectoryError::NonFiniteValue { what, index, value }
+}
+
+/// Phase 2: residuals, their outer derivatives, and `L_A` (with the cost). Errors name a
+/// residual (or the cost) that is not finite.
 pub(crate) fn residuals<F, L, T, H>(
     st: &Structure,
     problem: &Problem<F, L, T, H>,
@@ -270,44 +300,56 @@ where
     T: TerminalCost,
     H: PathConstraints,
 {
-    let (b, o_len, n) = (st.b, st.outputs, st.n);
+    let (b, o_len, n, p) = (st.b, st.outputs, st.n, st.p);
     let hdt = 0.5 * st.dt;
     let rho = mult.rho;
     let Numeric { vals, r, d1, d2, .. } = num;
     let mut total = 0.0;
-    for (i, row) in st.rows.iter().enumerate() {
-        let value = match *row {
-            RowValue::Single { var, sign, offset } => sign * z[var as usize] + offset,
-            RowValue::Defect { k, r } => {
-                let (k, r) = (k as usize, r as usize);
-                z[(k + 1) * b + r] - z[k * b + r] - (vals[k * o_len + r] + vals[(k + 1) * o_len + r]) * hdt
-            }
-            RowValue::Path { k, j } => vals[k as usize * o_len + n + 1 + j as usize],
-        };
-        if !value.is_finite() {
-            let (what, index) = if i < st.num_eq {
-                ("equality", i)
-            } else {
-                ("inequality", i - st.num_eq)
-            };
-            return Err(TrajectoryError::NonFiniteValue { what, index, value });
-        }
+    let mut set = |i: usize, value: f64, (psi, p1, p2): (f64, f64, f64)| {
         r[i] = value;
-        let (psi, p1, p2) = if i < st.num_eq {
-            let lambda = mult.lambda[i];
-            (value * (lambda + 0.5 * rho * value), lambda + rho * value, rho)
-        } else {
-            let mu = mult.mu[i - st.num_eq];
-            let t = mu + rho * value;
-            if t > 0.0 {
-                ((t * t - mu * mu) * (0.5 / rho), t, rho)
-            } else {
-                (-mu * mu * (0.5 / rho), 0.0, 0.0)
-            }
-        };
-        total += psi;
         d1[i] = p1;
         d2[i] = p2;
+        total += psi;
+    };
+    for &(i, var, sign, offset) in &st.singles {
+        let i = i as usize;
+        let value = sign * z[var as usize] + offset;
+        if !value.is_finite() {
+            return Err(non_finite(st, i, value));
+        }
+        let psi = if i < st.num_eq {
+            penalty(value, mult.lambda[i], rho)
+        } else {
+            inequality(value, mult.mu[i - st.num_eq], rho)
+        };
+        set(i, value, psi);
+    }
+    for k in 0..st.knots - 1 {
+        let (z0, z1) = (&z[k * b..k * b + n], &z[(k + 1) * b..(k + 1) * b + n]);
+        let (f0, f1) = (
+            &vals[k * o_len..k * o_len + n],
+            &vals[(k + 1) * o_len..(k + 1) * o_len + n],
+        );
+        let first = st.defect_start + k * n;
+        for c in 0..n {
+            let value = z1[c] - z0[c] - (f0[c] + f1[c]) * hdt;
+            if !value.is_finite() {
+                return Err(non_finite(st, first + c, value));
+            }
+            set(first + c, value, penalty(value, mult.lambda[first + c], rho));
+        }
+    }
+    if p > 0 {
+        for k in 0..st.knots {
+            for j in 0..p {
+                let i = st.path_row[k * p + j] as usize;
+                let value = vals[k * o_len + n + 1 + j];
+                if !value.is_finite() {
+                    return Err(non_finite(st, i, value));
+                }
+                set(i, value, inequality(value, mult.mu[i - st.num_eq], rho));
+            }
+        }
     }
     let mut cost = 0.0;
     for k in 0..st.knots {
@@ -401,60 +443,72 @@ pub(crate) fn check_derivatives(st: &Structure, num: &Numeric) -> Result<(), Tra
     })
 }
 
-/// Phase 3: the gradient of `L_A` into `num.grad`.
+/// Phase 3: the gradient of `L_A` into `num.grad`, element by element: at knot k,
+/// `Σ_o w_o ∇e_o` with the element's outer weights w (also kept for the Hessian), the
+/// state differences of the defects, then the one-variable rows and φ.
 pub(crate) fn gradient<T: TerminalCost>(st: &Structure, phi: &T, z: &[f64], num: &mut Numeric) {
-    let (k_lanes, nc, b, n) = (st.num_lanes(), st.curved.len(), st.b, st.n);
+    let (k_lanes, nc, b, n, p) = (st.num_lanes(), st.curved.len(), st.b, st.n, st.p);
+    let hdt = 0.5 * st.dt;
     terminal_derivatives(st, phi, z, &mut num.t_grad, &mut num.t_hess);
     let Numeric {
-        jac, d1, grad, t_grad, ..
+        jac,
+        wc,
+        d1,
+        grad,
+        t_grad,
+        ..
     } = num;
     grad.fill(0.0);
-    for (i, &d) in d1.iter().enumerate() {
-        if d == 0.0 {
-            continue;
+    let mut w = [0.0; MAX_OUTPUTS];
+    let last = st.knots - 1;
+    let defects = &d1[st.defect_start..st.defect_start + last * n];
+    for k in 0..st.knots {
+        let g = &mut grad[k * b..(k + 1) * b];
+        let before = if k > 0 {
+            &defects[(k - 1) * n..k * n]
+        } else {
+            &[][..]
+        };
+        let after = if k < last {
+            &defects[k * n..(k + 1) * n]
+        } else {
+            &[][..]
+        };
+        for r in 0..n {
+            let (db, da) = (
+                before.get(r).copied().unwrap_or(0.0),
+                after.get(r).copied().unwrap_or(0.0),
+            );
+            g[r] += db - da;
+            w[r] = -hdt * (db + da);
         }
-        for e in st.ent_ptr[i]..st.ent_ptr[i + 1] {
-            let j = st.ent_jac[e];
-            let mut g = st.ent_c[e];
-            if j != NONE {
-                g += st.ent_mult[e] * jac[j as usize];
+        w[n] = st.dt;
+        for j in 0..p {
+            w[n + 1 + j] = d1[st.path_row[k * p + j] as usize];
+        }
+        for &(o, l, v) in &st.affine_entries {
+            g[l as usize] += w[o as usize] * v;
+        }
+        for (slot, &o) in st.curved.iter().enumerate() {
+            let wo = w[o];
+            wc[k * nc + slot] = wo;
+            let at = (k * nc + slot) * k_lanes;
+            for (&l, &j) in st.lanes.iter().zip(&jac[at..at + k_lanes]) {
+                g[l] += wo * j;
             }
-            grad[st.ent_var[e] as usize] += d * g;
+        }
+        if !st.cost_g0.is_empty() {
+            let x = &z[k * b..(k + 1) * b];
+            for &(a, g0) in &st.cost_g0 {
+                g[a as usize] += st.dt * g0;
+            }
+            for &(a, c, h) in &st.cost_h {
+                g[a as usize] += st.dt * h * x[c as usize];
+            }
         }
     }
-    let dt = st.dt;
-    match &st.modes[n] {
-        Mode::Curved(slot) => {
-            for k in 0..st.knots {
-                let at = (k * nc + slot) * k_lanes;
-                for &l in &st.cost_support {
-                    grad[k * b + l] += dt * jac[at + st.lane_of[l] as usize];
-                }
-            }
-        }
-        Mode::Affine(g) => {
-            for k in 0..st.knots {
-                for &l in &st.cost_support {
-                    grad[k * b + l] += dt * g[l];
-                }
-            }
-        }
-        Mode::Quadratic {
-            x_ref,
-            g_ref,
-            hessian,
-        } => {
-            for k in 0..st.knots {
-                let block = &z[k * b..(k + 1) * b];
-                for &l in &st.cost_support {
-                    let mut g = g_ref[l];
-                    for &c in &st.cost_support {
-                        g += hessian[l * b + c] * (block[c] - x_ref[c]);
-                    }
-                    grad[k * b + l] += dt * g;
-                }
-            }
-        }
+    for &(i, var, sign, _) in &st.singles {
+        grad[var as usize] += d1[i as usize] * sign;
     }
     let last = (st.knots - 1) * b;
     match &st.terminal {
@@ -487,13 +541,12 @@ pub(crate) fn gradient<T: TerminalCost>(st: &Structure, phi: &T, z: &[f64], num:
 
 /// Phase 4: the Hessian values into `num.values`.
 pub(crate) fn hessian(st: &Structure, num: &mut Numeric) {
-    let (k_lanes, nc, n, p) = (st.num_lanes(), st.curved.len(), st.n, st.p);
+    let (k_lanes, nc) = (st.num_lanes(), st.curved.len());
     let kk = lower(k_lanes);
-    let hdt = 0.5 * st.dt;
     let Numeric {
         jac,
         hes,
-        d1,
+        wc,
         d2,
         values,
         base,
@@ -503,31 +556,13 @@ pub(crate) fn hessian(st: &Structure, num: &mut Numeric) {
     values.copy_from_slice(base);
     let np = st.elem_pairs.len();
     if nc > 0 && np > 0 {
-        let mut w = [0.0; MAX_OUTPUTS];
-        let last = st.knots - 1;
         for k in 0..st.knots {
-            for (slot, &o) in st.curved.iter().enumerate() {
-                w[slot] = if o < n {
-                    let mut s = 0.0;
-                    if k > 0 {
-                        s += d1[st.defect_start + (k - 1) * n + o];
-                    }
-                    if k < last {
-                        s += d1[st.defect_start + k * n + o];
-                    }
-                    -hdt * s
-                } else if o == n {
-                    st.dt
-                } else {
-                    let row = st.path_row[k * p + (o - n - 1)];
-                    if row == NONE { 0.0 } else { d1[row as usize] }
-                };
-            }
+            let w = &wc[k * nc..(k + 1) * nc];
             let h = &hes[k * nc * kk..(k + 1) * nc * kk];
             let pos = &st.elem_pos[k * np..(k + 1) * np];
             for (&t, &[p0, p1]) in st.elem_pairs.iter().zip(pos) {
                 let mut v = 0.0;
-                for (slot, w) in w[..nc].iter().enumerate() {
+                for (slot, w) in w.iter().enumerate() {
                     v += w * h[slot * kk + t as usize];
                 }
                 values[p0 as usize] += v;

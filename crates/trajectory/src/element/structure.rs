@@ -106,8 +106,6 @@ pub(crate) struct Structure {
     pub outputs: usize,
     /// Block-local variables seeded on the jet lanes (K = lanes.len()).
     pub lanes: Vec<usize>,
-    /// Lane of each block-local variable, or [`NONE`].
-    pub lane_of: Vec<u32>,
     /// The curved outputs, in slot order.
     pub curved: Vec<usize>,
     /// Mode of every output.
@@ -125,7 +123,6 @@ pub(crate) struct Structure {
     /// Row i's gradient entries are `ent_ptr[i]..ent_ptr[i+1]`: variable, constant
     /// coefficient, and an optional index into the knot Jacobians with its multiplier.
     pub ent_ptr: Vec<usize>,
-    pub ent_var: Vec<u32>,
     pub ent_c: Vec<f64>,
     pub ent_jac: Vec<u32>,
     pub ent_mult: Vec<f64>,
@@ -140,12 +137,19 @@ pub(crate) struct Structure {
     pub defect_start: usize,
     /// Residual index of path inequality j at knot k: `path_row[k·p + j]`.
     pub path_row: Vec<u32>,
+    /// The one-variable rows (boundary conditions, bounds): row, variable, sign, offset.
+    pub singles: Vec<(u32, u32, f64, f64)>,
+    /// Constant gradient entries of the affine outputs: output, block-local variable,
+    /// value.
+    pub affine_entries: Vec<(u32, u32, f64)>,
+    /// A quadratic ℓ's gradient `g0 + H·x` over its support: `g0` entries and the
+    /// entries `(a, c, H_ac)` of H, both triangles.
+    pub cost_g0: Vec<(u32, f64)>,
+    pub cost_h: Vec<(u32, u32, f64)>,
     /// CSR positions of the quadratic ℓ's Hessian entries per knot (`knots × entries`)
     /// with the local entries `(a, c)` they hold.
     pub cost_entries: Vec<(usize, usize)>,
     pub cost_pos: Vec<u32>,
-    /// Support of ℓ (block-local).
-    pub cost_support: Vec<usize>,
     /// CSR positions of the quadratic φ's Hessian entries with their local entries.
     pub terminal_entries: Vec<(usize, usize)>,
     pub terminal_pos: Vec<u32>,
@@ -601,6 +605,52 @@ impl Structure {
         if knots > 1 && defect_start == usize::MAX {
             defect_start = 0;
         }
+        // the defects are contiguous, interval-major (the numeric phase relies on it)
+        for (d, row) in rows[defect_start..defect_start + (knots - 1) * n]
+            .iter()
+            .enumerate()
+        {
+            debug_assert_eq!(
+                *row,
+                RowValue::Defect {
+                    k: (d / n) as u32,
+                    r: (d % n) as u32
+                }
+            );
+        }
+        let singles = rows
+            .iter()
+            .enumerate()
+            .filter_map(|(i, row)| match *row {
+                RowValue::Single { var, sign, offset } => Some((i as u32, var, sign, offset)),
+                _ => None,
+            })
+            .collect();
+        let mut affine_entries = Vec::new();
+        for (o, mode) in modes.iter().enumerate() {
+            if let Mode::Affine(g) = mode {
+                for &l in &supports[o] {
+                    affine_entries.push((o as u32, l as u32, g[l]));
+                }
+            }
+        }
+        let (mut cost_g0, mut cost_h) = (Vec::new(), Vec::new());
+        if let Mode::Quadratic {
+            x_ref,
+            g_ref,
+            hessian,
+        } = &modes[n]
+        {
+            for &a in &supports[n] {
+                let g0 = g_ref[a] - (0..b).map(|c| hessian[a * b + c] * x_ref[c]).sum::<f64>();
+                cost_g0.push((a as u32, g0));
+                for c in 0..b {
+                    if hessian[a * b + c] != 0.0 {
+                        cost_h.push((a as u32, c as u32, hessian[a * b + c]));
+                    }
+                }
+            }
+        }
 
         // the pattern: every residual's vars × vars (all ψ are curved), the traced Hessians
         // of the curved outputs at every knot, ℓ's and φ's
@@ -701,9 +751,7 @@ impl Structure {
             num_eq,
             outputs,
             lanes,
-            lane_of,
             curved,
-            cost_support: supports[n].clone(),
             modes,
             cost_curved,
             terminal,
@@ -711,7 +759,6 @@ impl Structure {
             elem_pos,
             rows,
             ent_ptr,
-            ent_var,
             ent_c,
             ent_jac,
             ent_mult,
@@ -721,6 +768,10 @@ impl Structure {
             live_rows,
             defect_start,
             path_row,
+            singles,
+            affine_entries,
+            cost_g0,
+            cost_h,
             cost_entries,
             cost_pos,
             terminal_entries,
