@@ -269,7 +269,7 @@ where
     /// [`pattern`](Self::pattern).
     pub fn values(&self) -> &[f64] {
         match &self.engine {
-            Engine::Shared(s) => &s.1.values,
+            Engine::Shared(s) => &s.1.values[..s.0.pattern.nnz()],
             Engine::Composite(h, _) => h.values(),
         }
     }

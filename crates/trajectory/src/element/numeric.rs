@@ -30,8 +30,7 @@ pub(crate) struct Numeric {
     pub hes: Vec<f64>,
     /// The outer weights of the curved outputs: `wc[k·nc + slot]`.
     pub wc: Vec<f64>,
-    /// Residual values and outer derivatives.
-    pub r: Vec<f64>,
+    /// Outer derivatives of the residuals.
     pub d1: Vec<f64>,
     pub d2: Vec<f64>,
     pub grad: Vec<f64>,
@@ -80,12 +79,12 @@ impl Numeric {
             jac: vec![0.0; st.knots * nc * k],
             hes: vec![0.0; st.knots * nc * lower(k)],
             wc: vec![0.0; st.knots * nc],
-            r: vec![0.0; rows],
             d1: vec![0.0; rows],
             d2: vec![0.0; rows],
             grad: vec![0.0; st.num_vars],
-            values: vec![0.0; st.pattern.nnz()],
-            base: vec![0.0; st.pattern.nnz()],
+            // one more: the scratch slot the mirror position of a diagonal entry points at
+            values: vec![0.0; st.pattern.nnz() + 1],
+            base: vec![0.0; st.pattern.nnz() + 1],
             t_grad: vec![0.0; st.n],
             t_hess: vec![0.0; t_pairs],
             value: 0.0,
@@ -125,20 +124,17 @@ impl Numeric {
     }
 }
 
-/// `values[pos] += d·g_a·g_c` over the pairs `a ≥ c` of `g`, in order (both triangles).
+/// `values[pos] += d·g_a·g_c` over the pairs `a ≥ c` of `g`, in order (both triangles;
+/// a diagonal entry's second position is the scratch slot, so there is no branch).
 #[inline]
 fn outer_product(g: &[f64], d: f64, pos: &[[u32; 2]], values: &mut [f64]) {
-    let mut q = 0;
-    for a in 0..g.len() {
-        let da = d * g[a];
-        for &gc in &g[..=a] {
+    let mut pos = pos.iter();
+    for (a, &ga) in g.iter().enumerate() {
+        let da = d * ga;
+        for (&gc, &[p0, p1]) in g[..=a].iter().zip(pos.by_ref()) {
             let v = da * gc;
-            let [p0, p1] = pos[q];
             values[p0 as usize] += v;
-            if p1 != p0 {
-                values[p1 as usize] += v;
-            }
-            q += 1;
+            values[p1 as usize] += v;
         }
     }
 }
@@ -303,10 +299,9 @@ where
     let (b, o_len, n, p) = (st.b, st.outputs, st.n, st.p);
     let hdt = 0.5 * st.dt;
     let rho = mult.rho;
-    let Numeric { vals, r, d1, d2, .. } = num;
+    let Numeric { vals, d1, d2, .. } = num;
     let mut total = 0.0;
-    let mut set = |i: usize, value: f64, (psi, p1, p2): (f64, f64, f64)| {
-        r[i] = value;
+    let mut set = |i: usize, (psi, p1, p2): (f64, f64, f64)| {
         d1[i] = p1;
         d2[i] = p2;
         total += psi;
@@ -322,7 +317,7 @@ where
         } else {
             inequality(value, mult.mu[i - st.num_eq], rho)
         };
-        set(i, value, psi);
+        set(i, psi);
     }
     for k in 0..st.knots - 1 {
         let (z0, z1) = (&z[k * b..k * b + n], &z[(k + 1) * b..(k + 1) * b + n]);
@@ -336,7 +331,7 @@ where
             if !value.is_finite() {
                 return Err(non_finite(st, first + c, value));
             }
-            set(first + c, value, penalty(value, mult.lambda[first + c], rho));
+            set(first + c, penalty(value, mult.lambda[first + c], rho));
         }
     }
     if p > 0 {
@@ -347,7 +342,7 @@ where
                 if !value.is_finite() {
                     return Err(non_finite(st, i, value));
                 }
-                set(i, value, inequality(value, mult.mu[i - st.num_eq], rho));
+                set(i, inequality(value, mult.mu[i - st.num_eq], rho));
             }
         }
     }
@@ -474,13 +469,25 @@ pub(crate) fn gradient<T: TerminalCost>(st: &Structure, phi: &T, z: &[f64], num:
         } else {
             &[][..]
         };
-        for r in 0..n {
-            let (db, da) = (
-                before.get(r).copied().unwrap_or(0.0),
-                after.get(r).copied().unwrap_or(0.0),
-            );
-            g[r] += db - da;
-            w[r] = -hdt * (db + da);
+        match (before.len(), after.len()) {
+            (0, _) => {
+                for ((g, w), &da) in g.iter_mut().zip(&mut w[..n]).zip(after) {
+                    *g -= da;
+                    *w = -hdt * da;
+                }
+            }
+            (_, 0) => {
+                for ((g, w), &db) in g.iter_mut().zip(&mut w[..n]).zip(before) {
+                    *g += db;
+                    *w = -hdt * db;
+                }
+            }
+            _ => {
+                for (((g, w), &db), &da) in g.iter_mut().zip(&mut w[..n]).zip(before).zip(after) {
+                    *g += db - da;
+                    *w = -hdt * (db + da);
+                }
+            }
         }
         w[n] = st.dt;
         for j in 0..p {
@@ -566,9 +573,7 @@ pub(crate) fn hessian(st: &Structure, num: &mut Numeric) {
                     v += w * h[slot * kk + t as usize];
                 }
                 values[p0 as usize] += v;
-                if p1 != p0 {
-                    values[p1 as usize] += v;
-                }
+                values[p1 as usize] += v;
             }
         }
     }
@@ -598,9 +603,7 @@ pub(crate) fn hessian(st: &Structure, num: &mut Numeric) {
     if let Terminal::Curved { pos, .. } = &st.terminal {
         for (&v, &[p0, p1]) in t_hess.iter().zip(pos) {
             values[p0 as usize] += v;
-            if p1 != p0 {
-                values[p1 as usize] += v;
-            }
+            values[p1 as usize] += v;
         }
     }
 }

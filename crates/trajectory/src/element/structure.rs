@@ -690,7 +690,15 @@ impl Structure {
         }
         let pattern = Pattern::from_entries(num_vars, num_vars, all)
             .map_err(|e| TrajectoryError::Composite(e.into()))?;
-        let pos2 = |i: usize, j: usize| [position(&pattern, i, j), position(&pattern, j, i)];
+        // the mirror of a diagonal entry is the scratch slot after the last entry
+        let scratch = pattern.nnz() as u32;
+        let pos2 = |i: usize, j: usize| {
+            if i == j {
+                [position(&pattern, i, j), scratch]
+            } else {
+                [position(&pattern, i, j), position(&pattern, j, i)]
+            }
+        };
 
         // scatter maps
         let elem_pairs: Vec<u32> = elem_pairs_local
