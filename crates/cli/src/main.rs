@@ -108,6 +108,9 @@ pub enum CliError {
     /// The composite Hessian failed (boxed: it is large).
     #[error(transparent)]
     Composite(Box<sparsediff::composite::CompositeError>),
+    /// The trajectory crate's element Hessian failed (boxed: it is large).
+    #[error(transparent)]
+    Trajectory(Box<trajectory::TrajectoryError>),
     /// An argument is out of range.
     #[error("{0}")]
     Input(String),
@@ -179,6 +182,12 @@ impl CliError {
             what: "standard output".to_string(),
             source,
         }
+    }
+}
+
+impl From<trajectory::TrajectoryError> for CliError {
+    fn from(e: trajectory::TrajectoryError) -> Self {
+        CliError::Trajectory(Box::new(e))
     }
 }
 
