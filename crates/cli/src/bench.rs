@@ -192,6 +192,21 @@ struct ElementTimes {
     composite_evaluate_seconds: f64,
     /// Its fastest seconds.
     composite_evaluate_min_seconds: f64,
+    /// Median seconds of each phase of an evaluation.
+    phases: ElementPhases,
+}
+
+/// The phases of an element evaluation (`trajectory::element::PhaseTimes`), median seconds.
+#[derive(Debug, Serialize)]
+struct ElementPhases {
+    /// Every knot's outputs on jets.
+    elements: f64,
+    /// Residuals, outer derivatives, L_A.
+    residuals: f64,
+    /// ∇L_A element by element.
+    gradient: f64,
+    /// Base copy, weighted element Hessians, ψ″∇r∇rᵀ.
+    hessian: f64,
 }
 
 /// What verification costs on this problem.
@@ -589,6 +604,24 @@ fn run_element(
             break;
         }
     }
+    // phase by phase: the median of each over as many profiled evaluations
+    let mut phases: Vec<trajectory::element::PhaseTimes> = Vec::with_capacity(repeats);
+    for _ in 0..repeats {
+        if let Some(p) = h.profile(x)? {
+            phases.push(p);
+        }
+    }
+    let phase = |f: fn(&trajectory::element::PhaseTimes) -> std::time::Duration| {
+        let mut t: Vec<f64> = phases.iter().map(|p| f(p).as_secs_f64()).collect();
+        t.sort_by(f64::total_cmp);
+        t.get(t.len() / 2).copied().unwrap_or(0.0)
+    };
+    let phases = ElementPhases {
+        elements: phase(|p| p.elements),
+        residuals: phase(|p| p.residuals),
+        gradient: phase(|p| p.gradient),
+        hessian: phase(|p| p.hessian),
+    };
     let stats = |t: &mut Vec<f64>| {
         t.sort_by(f64::total_cmp);
         (t[0], t[t.len() / 2])
@@ -634,6 +667,7 @@ fn run_element(
             evaluate_min_seconds: element_min,
             composite_evaluate_seconds: composite_median,
             composite_evaluate_min_seconds: composite_min,
+            phases,
         }),
     })
 }
@@ -841,6 +875,15 @@ fn print_text(out: &mut impl Write, r: &Report) -> std::io::Result<()> {
             e.evaluate_min_seconds * 1e6,
             e.composite_evaluate_seconds * 1e6,
             e.composite_evaluate_min_seconds * 1e6
+        )?;
+        writeln!(
+            out,
+            "  phases    elements {:.2} µs, residuals {:.2} µs, gradient {:.2} µs, Hessian \
+             {:.2} µs (medians)",
+            e.phases.elements * 1e6,
+            e.phases.residuals * 1e6,
+            e.phases.gradient * 1e6,
+            e.phases.hessian * 1e6
         )?;
     }
     if let Some(s) = &r.stages {

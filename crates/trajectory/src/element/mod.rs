@@ -56,6 +56,8 @@
 mod numeric;
 mod structure;
 
+use std::time::{Duration, Instant};
+
 use sparsediff::composite::{CompositeHessian, Outer};
 use sparsediff::pattern::Pattern;
 use sparsediff::pattern::objective::{SymmetricValues, ValueGradient, ValueGradientHessian};
@@ -80,6 +82,26 @@ pub enum Fallback {
         /// How many.
         lanes: usize,
     },
+}
+
+/// Where one [`ElementHessian::profile`] evaluation spent its time.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PhaseTimes {
+    /// Every knot's outputs on jets (values, lane gradients and Hessians).
+    pub elements: Duration,
+    /// Residuals, their outer derivatives and `L_A`.
+    pub residuals: Duration,
+    /// `∇L_A`, element by element (and the finiteness check of the derivatives).
+    pub gradient: Duration,
+    /// The base copied, the weighted element Hessians and the `ψ″∇r∇rᵀ` products added.
+    pub hessian: Duration,
+}
+
+impl PhaseTimes {
+    /// The sum of the phases.
+    pub fn total(&self) -> Duration {
+        self.elements + self.residuals + self.gradient + self.hessian
+    }
 }
 
 /// The composite Hessian of the transcription's rows.
@@ -255,6 +277,45 @@ where
     /// element is not finite there ([`TrajectoryError::Composite`] on the fallback).
     pub fn evaluate(&mut self, z: &[f64]) -> Result<f64, TrajectoryError> {
         self.run(z, Stored::Hessian, true)
+    }
+
+    /// One [`evaluate`](Self::evaluate) on the shared path, timed phase by phase (`None`
+    /// on the composite fallback, whose own `profile` splits its stages).
+    ///
+    /// # Errors
+    /// As [`evaluate`](Self::evaluate).
+    pub fn profile(&mut self, z: &[f64]) -> Result<Option<PhaseTimes>, TrajectoryError> {
+        check_len("z", z.len(), self.nlp.num_vars())?;
+        let problem = self.nlp.problem();
+        let Engine::Shared(s) = &mut self.engine else {
+            return Ok(None);
+        };
+        let (st, num) = &mut **s;
+        num.stored = Stored::Nothing;
+        let mult = Multipliers {
+            lambda: &self.lambda,
+            mu: &self.mu,
+            rho: self.rho,
+        };
+        let t0 = Instant::now();
+        numeric::elements(st, problem, z, num);
+        let t1 = Instant::now();
+        let value = numeric::residuals(st, problem, z, &mult, num)?;
+        let t2 = Instant::now();
+        numeric::gradient(st, problem.terminal_cost(), z, num);
+        numeric::check_derivatives(st, num)?;
+        let t3 = Instant::now();
+        numeric::hessian(st, num);
+        let t4 = Instant::now();
+        num.value = value;
+        num.z.copy_from_slice(z);
+        num.stored = Stored::Hessian;
+        Ok(Some(PhaseTimes {
+            elements: t1 - t0,
+            residuals: t2 - t1,
+            gradient: t3 - t2,
+            hessian: t4 - t3,
+        }))
     }
 
     /// The gradient of the last [`evaluate`](Self::evaluate) (or gradient).
