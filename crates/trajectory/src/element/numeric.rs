@@ -15,7 +15,7 @@
 use nalgebra::{Const, U1};
 use sparsediff::ad::num_dual::{Derivative, Dual2SVec, Dual64, HyperDual64};
 
-use super::structure::{MAX_BLOCK, MAX_OUTPUTS, Mode, NONE, Structure, Terminal};
+use super::structure::{MAX_BLOCK, MAX_OUTPUTS, Mode, Structure, Terminal};
 use crate::error::TrajectoryError;
 use crate::problem::{Dynamics, PathConstraints, Problem, RunningCost, TerminalCost};
 
@@ -76,7 +76,8 @@ impl Numeric {
         };
         Numeric {
             vals: vec![0.0; st.knots * st.outputs],
-            jac: vec![0.0; st.knots * nc * k],
+            // one more: the zero a constant gradient entry's Jacobian reference points at
+            jac: vec![0.0; st.knots * nc * k + 1],
             hes: vec![0.0; st.knots * nc * lower(k)],
             wc: vec![0.0; st.knots * nc],
             d1: vec![0.0; rows],
@@ -135,6 +136,36 @@ fn outer_product(g: &[f64], d: f64, pos: &[[u32; 2]], values: &mut [f64]) {
             let v = da * gc;
             values[p0 as usize] += v;
             values[p1 as usize] += v;
+        }
+    }
+}
+
+/// [`outer_product`] of the row gradient `c + m·jac[j]` with L entries, unrolled.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn outer_fixed<const L: usize>(
+    c: &[f64],
+    j: &[u32],
+    m: &[f64],
+    jac: &[f64],
+    d: f64,
+    pos: &[[u32; 2]],
+    values: &mut [f64],
+) {
+    let mut g = [0.0; L];
+    for a in 0..L {
+        g[a] = c[a] + m[a] * jac[j[a] as usize];
+    }
+    let pos = &pos[..L * (L + 1) / 2];
+    let mut q = 0;
+    for a in 0..L {
+        let da = d * g[a];
+        for &gc in &g[..=a] {
+            let [p0, p1] = pos[q];
+            let v = da * gc;
+            values[p0 as usize] += v;
+            values[p1 as usize] += v;
+            q += 1;
         }
     }
 }
@@ -577,7 +608,6 @@ pub(crate) fn hessian(st: &Structure, num: &mut Numeric) {
             }
         }
     }
-    let mut g = [0.0; 2 * MAX_BLOCK + 2];
     for &i in &st.live_rows {
         let i = i as usize;
         let d = d2[i];
@@ -585,20 +615,30 @@ pub(crate) fn hessian(st: &Structure, num: &mut Numeric) {
             continue;
         }
         let range = st.ent_ptr[i]..st.ent_ptr[i + 1];
-        let len = range.len();
-        for (g, e) in g.iter_mut().zip(range) {
-            let j = st.ent_jac[e];
-            *g = st.ent_c[e];
-            if j != NONE {
-                *g += st.ent_mult[e] * jac[j as usize];
+        let (c, j, m) = (
+            &st.ent_c[range.clone()],
+            &st.ent_jac[range.clone()],
+            &st.ent_mult[range],
+        );
+        let pos = &st.pair_pos[st.pair_ptr[i]..st.pair_ptr[i + 1]];
+        // rows of a few entries run unrolled
+        match c.len() {
+            1 => outer_fixed::<1>(c, j, m, jac, d, pos, values),
+            2 => outer_fixed::<2>(c, j, m, jac, d, pos, values),
+            3 => outer_fixed::<3>(c, j, m, jac, d, pos, values),
+            4 => outer_fixed::<4>(c, j, m, jac, d, pos, values),
+            5 => outer_fixed::<5>(c, j, m, jac, d, pos, values),
+            6 => outer_fixed::<6>(c, j, m, jac, d, pos, values),
+            7 => outer_fixed::<7>(c, j, m, jac, d, pos, values),
+            8 => outer_fixed::<8>(c, j, m, jac, d, pos, values),
+            len => {
+                let mut g = [0.0; 2 * MAX_BLOCK + 2];
+                for (g, ((&c, &j), &m)) in g.iter_mut().zip(c.iter().zip(j).zip(m)) {
+                    *g = c + m * jac[j as usize];
+                }
+                outer_product(&g[..len], d, pos, values);
             }
         }
-        outer_product(
-            &g[..len],
-            d,
-            &st.pair_pos[st.pair_ptr[i]..st.pair_ptr[i + 1]],
-            values,
-        );
     }
     if let Terminal::Curved { pos, .. } = &st.terminal {
         for (&v, &[p0, p1]) in t_hess.iter().zip(pos) {

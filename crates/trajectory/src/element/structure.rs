@@ -120,8 +120,9 @@ pub(crate) struct Structure {
     pub elem_pos: Vec<[u32; 2]>,
     /// Residuals (equalities then inequalities).
     pub rows: Vec<RowValue>,
-    /// Row i's gradient entries are `ent_ptr[i]..ent_ptr[i+1]`: variable, constant
-    /// coefficient, and an optional index into the knot Jacobians with its multiplier.
+    /// Row i's gradient entries are `ent_ptr[i]..ent_ptr[i+1]`: constant coefficient, an
+    /// index into the knot Jacobians and its multiplier (the zero slot after the last
+    /// Jacobian entry and 0 for a constant entry).
     pub ent_ptr: Vec<usize>,
     pub ent_c: Vec<f64>,
     pub ent_jac: Vec<u32>,
@@ -749,6 +750,14 @@ impl Structure {
             }
             other => other,
         };
+        // constant entries reference the zero after the last Jacobian entry, multiplier 0
+        let jac_zero = (knots * nc * k_lanes) as u32;
+        for (j, m) in ent_jac.iter_mut().zip(&mut ent_mult) {
+            if *j == NONE {
+                *j = jac_zero;
+                *m = 0.0;
+            }
+        }
         Ok(Ok(Structure {
             n,
             b,
