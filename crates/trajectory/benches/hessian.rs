@@ -2,7 +2,7 @@
 //! N = 100 and N = 1000, one thread: the element Hessian (knot elements shared; value and
 //! gradient computed in the same pass, included in the time) against the composite
 //! Hessian of the trajectory crate's rows and of the problems crate's hand-written rows
-//! (Hessian only). `cargo bench -p trajectory --bench hessian`; the figures are recorded
+//! (Hessian only, and Hessian then gradient as a Newton step asks). `cargo bench -p trajectory --bench hessian`; the figures are recorded
 //! in `papers/element-hessian.md`.
 
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -46,6 +46,17 @@ fn hessians(c: &mut Criterion) {
                     .evaluate(std::hint::black_box(&z))
                     .expect("evaluate")
                     .nnz()
+            })
+        });
+        // what a Newton step asks: the Hessian, then the gradient at the same point (from
+        // the rows of that evaluation)
+        let mut grad = vec![0.0; z.len()];
+        g.bench_function(format!("N{knots}-composite-handwritten-with-gradient"), |b| {
+            b.iter(|| {
+                hand_h
+                    .evaluate(std::hint::black_box(&z))
+                    .expect("evaluate");
+                hand_h.gradient(&z, &mut grad).expect("gradient")
             })
         });
     }

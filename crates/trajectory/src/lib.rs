@@ -12,8 +12,10 @@
 //!   g(z) ≤ 0 as generic functions of z, and as rows ([`Rows`], the
 //!   [`RowFunctions`] of a composite Hessian) whose variables give the sparsity.
 //! * [`AugmentedLagrangian`]: `L_A = J + λᵀc + (ρ/2)‖c‖² + PHR terms of g`, as a generic
-//!   function and as a [`CompositeHessian`](sparsediff::composite::CompositeHessian) — the
-//!   objective of a Newton solver (`sparsediff-solve`).
+//!   function, as a [`CompositeHessian`](sparsediff::composite::CompositeHessian), and as
+//!   an [`ElementHessian`] (each knot's dynamics evaluated once per evaluation and shared
+//!   between the defect rows; [`element`]) — the objective of a Newton solver
+//!   (`sparsediff-solve`).
 //!
 //! The cartpole swing-up of `crates/problems/spec/cartpole-swingup.md`, written with this
 //! crate, reproduces the problems crate's reference L_A, gradient and Hessian to 1e-12

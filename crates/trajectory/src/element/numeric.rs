@@ -9,8 +9,9 @@
 //!    at N = 1000 — the three passes pay three `sin_cos` and three evaluations of f per
 //!    knot where the vector dual pays one (`papers/element-hessian.md`);
 //! 2. **residuals**: c and g from the element values and z; `ψ`, `ψ′`, `ψ″` of each;
-//! 3. **gradient**: `Σ ψ′_i ∇r_i + ∇J`, the row gradients assembled from constants and the
-//!    shared knot Jacobians;
+//! 3. **gradient**: `Σ ψ′_i ∇r_i + ∇J` element by element — at knot k, `J_kᵀ w_k` with
+//!    the element's outer weights w (kept for the Hessian), plus the defects' state
+//!    differences, the one-variable rows and φ;
 //! 4. **Hessian**: the base (constant parts) copied, then at every knot the weighted
 //!    element Hessian `Σ_o w_o ∇²e_o` with `w` the outer derivatives of the defects on both
 //!    sides of the knot (and `dt` for a curved ℓ, `ψ′` for a curved path row), then
