@@ -27,7 +27,11 @@ fn hessians(c: &mut Criterion) {
         let z = cartpole::eval_point(knots);
         let mut element = la.element_hessian(&z).expect("element");
         g.bench_function(format!("N{knots}-element"), |b| {
-            b.iter(|| element.evaluate(std::hint::black_box(&z)).expect("evaluate"))
+            b.iter(|| {
+                element
+                    .evaluate(std::hint::black_box(&z))
+                    .expect("evaluate")
+            })
         });
         let mut composite = la.composite_hessian(&z).expect("composite");
         g.bench_function(format!("N{knots}-composite"), |b| {
@@ -38,7 +42,8 @@ fn hessians(c: &mut Criterion) {
                     .nnz()
             })
         });
-        let hand = reference::AugmentedLagrangian::benchmark(reference::CartpoleProblem::new(knots));
+        let hand =
+            reference::AugmentedLagrangian::benchmark(reference::CartpoleProblem::new(knots));
         let mut hand_h = hand.composite_hessian(&z).expect("composite");
         g.bench_function(format!("N{knots}-composite-handwritten"), |b| {
             b.iter(|| {
@@ -51,14 +56,15 @@ fn hessians(c: &mut Criterion) {
         // what a Newton step asks: the Hessian, then the gradient at the same point (from
         // the rows of that evaluation)
         let mut grad = vec![0.0; z.len()];
-        g.bench_function(format!("N{knots}-composite-handwritten-with-gradient"), |b| {
-            b.iter(|| {
-                hand_h
-                    .evaluate(std::hint::black_box(&z))
-                    .expect("evaluate");
-                hand_h.gradient(&z, &mut grad).expect("gradient")
-            })
-        });
+        g.bench_function(
+            format!("N{knots}-composite-handwritten-with-gradient"),
+            |b| {
+                b.iter(|| {
+                    hand_h.evaluate(std::hint::black_box(&z)).expect("evaluate");
+                    hand_h.gradient(&z, &mut grad).expect("gradient")
+                })
+            },
+        );
     }
     g.finish();
 }

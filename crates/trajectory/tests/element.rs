@@ -40,8 +40,11 @@ fn max_rel(got: &[f64], want: &[f64], floor: f64) -> f64 {
 
 /// The spec's table: L_A, ‖∇L_A‖₂, ‖∇²L_A‖_F, the sum of the Hessian entries.
 fn check_cartpole(knots: usize, table: [f64; 4]) {
-    let nlp = Transcribed::new(cartpole::problem(knots).unwrap(), Transcription::Trapezoidal)
-        .unwrap();
+    let nlp = Transcribed::new(
+        cartpole::problem(knots).unwrap(),
+        Transcription::Trapezoidal,
+    )
+    .unwrap();
     let la_ref = reference::AugmentedLagrangian::benchmark(reference::CartpoleProblem::new(knots));
     let la = AugmentedLagrangian::new(&nlp, la_ref.lambda.clone(), la_ref.mu.clone(), la_ref.rho)
         .unwrap();
@@ -50,9 +53,17 @@ fn check_cartpole(knots: usize, table: [f64; 4]) {
 
     let mut element = la.element_hessian(&z).unwrap();
     assert!(element.is_shared());
-    assert_eq!(element.lanes(), Some(2), "ω′ is the only curved output, in (θ, a)");
+    assert_eq!(
+        element.lanes(),
+        Some(2),
+        "ω′ is the only curved output, in (θ, a)"
+    );
     let mut composite = la.composite_hessian(&z).unwrap();
-    assert_eq!(element.pattern(), composite.pattern(), "the composite pattern");
+    assert_eq!(
+        element.pattern(),
+        composite.pattern(),
+        "the composite pattern"
+    );
     assert_eq!(element.pattern(), &want.pattern, "the reference pattern");
 
     let value = element.evaluate(&z).unwrap();
@@ -63,13 +74,16 @@ fn check_cartpole(knots: usize, table: [f64; 4]) {
     let composite_v = composite.gradient(&z, &mut composite_g).unwrap();
 
     let errors = [
-        ("L_A vs reference", (value - want.value).abs() / want.value.abs()),
-        ("L_A vs composite", (value - composite_v).abs() / composite_v.abs()),
-        ("L_A vs table", (value - table[0]).abs() / table[0]),
         (
-            "‖∇L_A‖ vs table",
-            (norm(&grad) - table[1]).abs() / table[1],
+            "L_A vs reference",
+            (value - want.value).abs() / want.value.abs(),
         ),
+        (
+            "L_A vs composite",
+            (value - composite_v).abs() / composite_v.abs(),
+        ),
+        ("L_A vs table", (value - table[0]).abs() / table[0]),
+        ("‖∇L_A‖ vs table", (norm(&grad) - table[1]).abs() / table[1]),
         (
             "‖∇²L_A‖_F vs table",
             (norm(&hessian) - table[2]).abs() / table[2],
@@ -126,7 +140,10 @@ fn check_cartpole(knots: usize, table: [f64; 4]) {
     }
     // the trait view gives the same
     let mut g2 = vec![0.0; z.len()];
-    assert_eq!(ValueGradient::gradient(&mut element, &z, &mut g2).unwrap(), value);
+    assert_eq!(
+        ValueGradient::gradient(&mut element, &z, &mut g2).unwrap(),
+        value
+    );
     assert_eq!(g2, grad);
     assert_eq!(ValueGradient::value(&mut element, &z).unwrap(), value);
     let h = ValueGradientHessian::hessian(&mut element, &z).unwrap();
@@ -162,8 +179,11 @@ fn cartpole_n1000_matches_composite_reference_and_spec() {
 #[test]
 fn cartpole_n100_matches_the_mtx_file() {
     let knots = 100;
-    let nlp = Transcribed::new(cartpole::problem(knots).unwrap(), Transcription::Trapezoidal)
-        .unwrap();
+    let nlp = Transcribed::new(
+        cartpole::problem(knots).unwrap(),
+        Transcription::Trapezoidal,
+    )
+    .unwrap();
     let la = AugmentedLagrangian::new(
         &nlp,
         vec![0.1; nlp.num_equalities()],
@@ -196,7 +216,10 @@ fn cartpole_n100_matches_the_mtx_file() {
         }
     }
     for (i, j) in file.iter() {
-        assert!(element.pattern().contains(i, j), "({i}, {j}) outside the pattern");
+        assert!(
+            element.pattern().contains(i, j),
+            "({i}, {j}) outside the pattern"
+        );
     }
     println!("N = 100 against the .mtx file: worst relative difference {worst:.1e}");
     assert!(worst <= TOL, "worst relative difference {worst:e}");
@@ -258,10 +281,7 @@ impl PathConstraints for Disc {
     }
 }
 
-fn small<L: RunningCost>(
-    cost: L,
-    knots: usize,
-) -> Problem<Pendulum, L, Final, Disc> {
+fn small<L: RunningCost>(cost: L, knots: usize) -> Problem<Pendulum, L, Final, Disc> {
     Problem::new(Pendulum, cost, knots, 0.3)
         .unwrap()
         .with_initial_state(&[0.1, 0.0])
@@ -298,7 +318,12 @@ where
     let got_v = element.gradient(z, &mut got_g).unwrap();
     let value_only = ValueGradient::value(&mut element, z).unwrap();
     let scale_v = want_v.abs().max(1.0);
-    prop_assert!((got_v - want_v).abs() <= 1e-12 * scale_v, "{} vs {}", got_v, want_v);
+    prop_assert!(
+        (got_v - want_v).abs() <= 1e-12 * scale_v,
+        "{} vs {}",
+        got_v,
+        want_v
+    );
     prop_assert!((value_only - want_v).abs() <= 1e-12 * scale_v);
     let scale_g = inf_norm(&want_g).max(1.0);
     for (i, (g, w)) in got_g.iter().zip(&want_g).enumerate() {
@@ -306,7 +331,13 @@ where
     }
     let scale_h = inf_norm(&want_h).max(1.0);
     for (q, (g, w)) in got_h.iter().zip(&want_h).enumerate() {
-        prop_assert!((g - w).abs() <= 1e-12 * scale_h, "H entry {}: {} vs {}", q, g, w);
+        prop_assert!(
+            (g - w).abs() <= 1e-12 * scale_h,
+            "H entry {}: {} vs {}",
+            q,
+            g,
+            w
+        );
     }
     Ok(())
 }
@@ -417,19 +448,30 @@ fn bad_input_is_a_named_error() {
     ));
     assert!(matches!(
         h.set_multipliers(&vec![0.1; ne], &vec![0.1; ni + 1], 3.0),
-        Err(TrajectoryError::DimensionMismatch { what: "inequality multipliers μ", .. })
+        Err(TrajectoryError::DimensionMismatch {
+            what: "inequality multipliers μ",
+            ..
+        })
     ));
     let mut nan = vec![0.1; ne];
     nan[2] = f64::NAN;
     assert!(matches!(
         h.set_multipliers(&nan, &vec![0.1; ni], 3.0),
-        Err(TrajectoryError::NonFinite { what: "equality multipliers λ", index: 2, .. })
+        Err(TrajectoryError::NonFinite {
+            what: "equality multipliers λ",
+            index: 2,
+            ..
+        })
     ));
     let mut inf = vec![0.1; ni];
     inf[1] = f64::INFINITY;
     assert!(matches!(
         h.set_multipliers(&vec![0.1; ne], &inf, 3.0),
-        Err(TrajectoryError::NonFinite { what: "inequality multipliers μ", index: 1, .. })
+        Err(TrajectoryError::NonFinite {
+            what: "inequality multipliers μ",
+            index: 1,
+            ..
+        })
     ));
     for rho in [0.0, -1.0, f64::NAN, f64::INFINITY] {
         assert!(matches!(
@@ -446,7 +488,10 @@ fn bad_input_is_a_named_error() {
     let mut g = vec![0.0; 3];
     assert!(matches!(
         h.gradient(&z, &mut g),
-        Err(TrajectoryError::DimensionMismatch { what: "gradient", .. })
+        Err(TrajectoryError::DimensionMismatch {
+            what: "gradient",
+            ..
+        })
     ));
     let mut bad = z.clone();
     bad[4] = f64::NAN;
@@ -461,8 +506,11 @@ fn bad_input_is_a_named_error() {
 #[test]
 fn evaluations_allocate_nothing() {
     let knots = 100;
-    let nlp = Transcribed::new(cartpole::problem(knots).unwrap(), Transcription::Trapezoidal)
-        .unwrap();
+    let nlp = Transcribed::new(
+        cartpole::problem(knots).unwrap(),
+        Transcription::Trapezoidal,
+    )
+    .unwrap();
     let la = AugmentedLagrangian::new(
         &nlp,
         vec![0.1; nlp.num_equalities()],

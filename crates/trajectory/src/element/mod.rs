@@ -151,7 +151,10 @@ where
     /// [`TrajectoryError::DimensionMismatch`] if z0 has the wrong length;
     /// [`TrajectoryError::Trace`] if tracing a user function fails;
     /// [`TrajectoryError::Composite`] if the composite fallback refuses the rows.
-    pub fn new(la: &AugmentedLagrangian<'a, F, L, T, H>, z0: &[f64]) -> Result<Self, TrajectoryError> {
+    pub fn new(
+        la: &AugmentedLagrangian<'a, F, L, T, H>,
+        z0: &[f64],
+    ) -> Result<Self, TrajectoryError> {
         let nlp = la.transcribed();
         check_len("z", z0.len(), nlp.num_vars())?;
         let engine = match Structure::new(nlp)? {
@@ -443,7 +446,10 @@ where
     ///
     /// # Errors
     /// As [`ElementHessian::new`].
-    pub fn element_hessian(&self, z0: &[f64]) -> Result<ElementHessian<'a, F, L, T, H>, TrajectoryError> {
+    pub fn element_hessian(
+        &self,
+        z0: &[f64],
+    ) -> Result<ElementHessian<'a, F, L, T, H>, TrajectoryError> {
         ElementHessian::new(self, z0)
     }
 }

@@ -190,7 +190,9 @@ pub(crate) fn element_outputs<D, F, L, T, H>(
         out[n] = problem.running_cost().eval(s, u);
     }
     if p > 0 {
-        problem.path_constraints().eval(s, u, &mut out[n + 1..n + 1 + p]);
+        problem
+            .path_constraints()
+            .eval(s, u, &mut out[n + 1..n + 1 + p]);
     }
 }
 
@@ -316,9 +318,9 @@ fn trace_point(len: usize) -> Vec<f64> {
 /// CSR position of `(i, j)` in `pattern` (present by construction).
 fn position(pattern: &Pattern, i: usize, j: usize) -> u32 {
     let row = pattern.row(i);
-    let at = row.binary_search(&j).unwrap_or_else(|_| {
-        unreachable!("entry ({i}, {j}) is in the pattern by construction")
-    });
+    let at = row
+        .binary_search(&j)
+        .unwrap_or_else(|_| unreachable!("entry ({i}, {j}) is in the pattern by construction"));
     (pattern.row_range(i).start + at) as u32
 }
 
@@ -348,12 +350,13 @@ impl Structure {
 
         // supports and local Hessian patterns of the outputs, traced as the rows are
         let x_ref = trace_point(b);
-        let jac = jacobian_pattern_conservative(&x_ref, TRACE_POINTS, TRACE_SEED, |x: &[Tracer]| {
-            let mut out = vec![Tracer::from(0.0); outputs];
-            element_outputs(problem, x, &mut out, true);
-            out
-        })
-        .map_err(trace_error("dynamics"))?;
+        let jac =
+            jacobian_pattern_conservative(&x_ref, TRACE_POINTS, TRACE_SEED, |x: &[Tracer]| {
+                let mut out = vec![Tracer::from(0.0); outputs];
+                element_outputs(problem, x, &mut out, true);
+                out
+            })
+            .map_err(trace_error("dynamics"))?;
         let supports: Vec<Vec<usize>> = (0..outputs).map(|o| jac.row(o).to_vec()).collect();
         let mut hess_pairs: Vec<Vec<(usize, usize)>> = Vec::with_capacity(outputs);
         for o in 0..outputs {
@@ -362,12 +365,13 @@ impl Structure {
                 _ if o == n => "running cost",
                 _ => "path constraints",
             };
-            let h = hessian_pattern_conservative(&x_ref, TRACE_POINTS, TRACE_SEED, |x: &[Tracer]| {
-                let mut out = vec![Tracer::from(0.0); outputs];
-                element_outputs(problem, x, &mut out, true);
-                out[o]
-            })
-            .map_err(trace_error(what))?;
+            let h =
+                hessian_pattern_conservative(&x_ref, TRACE_POINTS, TRACE_SEED, |x: &[Tracer]| {
+                    let mut out = vec![Tracer::from(0.0); outputs];
+                    element_outputs(problem, x, &mut out, true);
+                    out[o]
+                })
+                .map_err(trace_error(what))?;
             hess_pairs.push(h.iter().filter(|&(i, j)| i >= j).collect());
         }
 
@@ -428,12 +432,11 @@ impl Structure {
         // terminal cost
         let phi = problem.terminal_cost();
         let s_ref = trace_point(n);
-        let t_support = jacobian_pattern_conservative(&s_ref, TRACE_POINTS, TRACE_SEED, |x| {
-            vec![phi.eval(x)]
-        })
-        .map_err(trace_error("terminal cost"))?
-        .row(0)
-        .to_vec();
+        let t_support =
+            jacobian_pattern_conservative(&s_ref, TRACE_POINTS, TRACE_SEED, |x| vec![phi.eval(x)])
+                .map_err(trace_error("terminal cost"))?
+                .row(0)
+                .to_vec();
         let t_pairs: Vec<(usize, usize)> = if t_support.is_empty() {
             Vec::new()
         } else {
@@ -483,16 +486,17 @@ impl Structure {
         let mut path_row = vec![NONE; knots * p];
         let nc = curved.len();
         // the Jacobian store: knot k, curved slot s, lane l at (k·nc + s)·K + l
-        let jac_index = |k: usize, slot: usize, lane: u32| ((k * nc + slot) * k_lanes) as u32 + lane;
+        let jac_index =
+            |k: usize, slot: usize, lane: u32| ((k * nc + slot) * k_lanes) as u32 + lane;
         let problem_bounds = (problem.state_bounds(), problem.control_bounds());
         for i in 0..num_rows {
             let kind = constraints.kind(i);
             // (variable, constant, jacobian index, multiplier)
             let mut entries: Vec<(usize, f64, u32, f64)> = Vec::new();
             let add_output = |entries: &mut Vec<(usize, f64, u32, f64)>,
-                                  k: usize,
-                                  o: usize,
-                                  scale: f64| {
+                              k: usize,
+                              o: usize,
+                              scale: f64| {
                 let start = k * b;
                 match &modes[o] {
                     Mode::Affine(g) => {
@@ -535,7 +539,14 @@ impl Structure {
                 } => {
                     let var = knot * b + component;
                     let bounds = problem_bounds.0;
-                    single_bound(&mut entries, var, side, &bounds.lower, &bounds.upper, component)
+                    single_bound(
+                        &mut entries,
+                        var,
+                        side,
+                        &bounds.lower,
+                        &bounds.upper,
+                        component,
+                    )
                 }
                 RowKind::ControlBound {
                     control,
@@ -544,7 +555,14 @@ impl Structure {
                 } => {
                     let var = control * b + n + component;
                     let bounds = problem_bounds.1;
-                    single_bound(&mut entries, var, side, &bounds.lower, &bounds.upper, component)
+                    single_bound(
+                        &mut entries,
+                        var,
+                        side,
+                        &bounds.lower,
+                        &bounds.upper,
+                        component,
+                    )
                 }
                 RowKind::Defect {
                     interval,
@@ -745,7 +763,10 @@ impl Structure {
         });
         let terminal = match terminal {
             Terminal::Curved { vars, pairs, .. } => {
-                let pos = pairs.iter().map(|&(a, c)| pos2(last + a, last + c)).collect();
+                let pos = pairs
+                    .iter()
+                    .map(|&(a, c)| pos2(last + a, last + c))
+                    .collect();
                 Terminal::Curved { vars, pairs, pos }
             }
             other => other,
