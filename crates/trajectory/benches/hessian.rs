@@ -33,6 +33,13 @@ fn hessians(c: &mut Criterion) {
                     .expect("evaluate")
             })
         });
+        g.bench_function(format!("N{knots}-element-hessian-only"), |b| {
+            b.iter(|| {
+                element
+                    .evaluate_hessian(std::hint::black_box(&z))
+                    .expect("evaluate")
+            })
+        });
         let mut composite = la.composite_hessian(&z).expect("composite");
         g.bench_function(format!("N{knots}-composite"), |b| {
             b.iter(|| {

@@ -138,6 +138,9 @@ fn check_cartpole(knots: usize, table: [f64; 4]) {
             at(i, j)
         );
     }
+    // the Hessian alone gives the same values and value
+    assert_eq!(element.evaluate_hessian(&z).unwrap(), value);
+    assert_eq!(element.values(), &hessian[..]);
     // the trait view gives the same
     let mut g2 = vec![0.0; z.len()];
     assert_eq!(
@@ -317,6 +320,10 @@ where
     let mut got_g = vec![0.0; z.len()];
     let got_v = element.gradient(z, &mut got_g).unwrap();
     let value_only = ValueGradient::value(&mut element, z).unwrap();
+    // the Hessian alone: the same values
+    let hessian_only_value = element.evaluate_hessian(z).unwrap();
+    prop_assert_eq!(element.values(), &got_h[..]);
+    prop_assert!((hessian_only_value - want_v).abs() <= 1e-12 * want_v.abs().max(1.0));
     let scale_v = want_v.abs().max(1.0);
     prop_assert!(
         (got_v - want_v).abs() <= 1e-12 * scale_v,

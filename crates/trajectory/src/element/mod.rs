@@ -282,6 +282,35 @@ where
         self.run(z, Stored::Hessian, true)
     }
 
+    /// `L_A(z)` and `∇²L_A(z)` without the gradient (the phases a Hessian alone needs:
+    /// elements, residuals, Hessian): returns the value; the Hessian values are then
+    /// [`values`](Self::values), and [`last_gradient`](Self::last_gradient) is stale. For
+    /// comparisons with Hessian-only evaluations; a solver wants
+    /// [`evaluate`](Self::evaluate) or the [`ValueGradientHessian`] calls.
+    ///
+    /// # Errors
+    /// As [`evaluate`](Self::evaluate).
+    pub fn evaluate_hessian(&mut self, z: &[f64]) -> Result<f64, TrajectoryError> {
+        check_len("z", z.len(), self.nlp.num_vars())?;
+        let problem = self.nlp.problem();
+        let Engine::Shared(s) = &mut self.engine else {
+            return self.run(z, Stored::Hessian, true);
+        };
+        let (st, num) = &mut **s;
+        num.stored = Stored::Nothing;
+        let mult = Multipliers {
+            lambda: &self.lambda,
+            mu: &self.mu,
+            rho: self.rho,
+        };
+        numeric::elements(st, problem, z, num);
+        let value = numeric::residuals(st, problem, z, &mult, num)?;
+        numeric::weights(st, problem.terminal_cost(), z, num);
+        numeric::check_derivatives(st, num)?;
+        numeric::hessian(st, num);
+        Ok(value)
+    }
+
     /// One [`evaluate`](Self::evaluate) on the shared path, timed phase by phase (`None`
     /// on the composite fallback, whose own `profile` splits its stages).
     ///

@@ -475,6 +475,30 @@ pub(crate) fn check_derivatives(st: &Structure, num: &Numeric) -> Result<(), Tra
     })
 }
 
+/// Phase 3 without the gradient: only the outer weights of the curved outputs (and the
+/// curved terminal cost's derivatives) that phase 4 needs.
+pub(crate) fn weights<T: TerminalCost>(st: &Structure, phi: &T, z: &[f64], num: &mut Numeric) {
+    let (nc, n, p) = (st.curved.len(), st.n, st.p);
+    let hdt = 0.5 * st.dt;
+    terminal_derivatives(st, phi, z, &mut num.t_grad, &mut num.t_hess);
+    let Numeric { wc, d1, .. } = num;
+    let last = st.knots - 1;
+    let defects = &d1[st.defect_start..st.defect_start + last * n];
+    for k in 0..st.knots {
+        for (slot, &o) in st.curved.iter().enumerate() {
+            wc[k * nc + slot] = if o < n {
+                let before = if k > 0 { defects[(k - 1) * n + o] } else { 0.0 };
+                let after = if k < last { defects[k * n + o] } else { 0.0 };
+                -hdt * (before + after)
+            } else if o == n {
+                st.dt
+            } else {
+                d1[st.path_row[k * p + (o - n - 1)] as usize]
+            };
+        }
+    }
+}
+
 /// Phase 3: the gradient of `L_A` into `num.grad`, element by element: at knot k,
 /// `Σ_o w_o ∇e_o` with the element's outer weights w (also kept for the Hessian), the
 /// state differences of the defects, then the one-variable rows and φ.
