@@ -569,3 +569,90 @@ fn evaluations_allocate_nothing() {
     });
     assert_eq!(count, 1, "the clone only");
 }
+
+/// A double integrator (affine dynamics) under a quadratic effort: no curved output, the
+/// element pass runs on f64 (K = 0).
+#[derive(Clone, Copy, Debug)]
+struct DoubleIntegrator;
+impl Dynamics for DoubleIntegrator {
+    fn state_dim(&self) -> usize {
+        2
+    }
+    fn control_dim(&self) -> usize {
+        1
+    }
+    fn eval<D: DualNum<Primitive = f64> + Copy>(&self, s: &[D], u: &[D], ds: &mut [D]) {
+        ds[0] = s[1];
+        ds[1] = u[0];
+    }
+}
+
+/// `u²`.
+#[derive(Clone, Copy, Debug)]
+struct Effort;
+impl RunningCost for Effort {
+    fn eval<D: DualNum<Primitive = f64> + Copy>(&self, _s: &[D], u: &[D]) -> D {
+        u[0] * u[0]
+    }
+}
+
+/// No control: x′ = −x³, cost x².
+#[derive(Clone, Copy, Debug)]
+struct Cubic;
+impl Dynamics for Cubic {
+    fn state_dim(&self) -> usize {
+        1
+    }
+    fn control_dim(&self) -> usize {
+        0
+    }
+    fn eval<D: DualNum<Primitive = f64> + Copy>(&self, s: &[D], _u: &[D], ds: &mut [D]) {
+        ds[0] = -s[0] * s[0] * s[0];
+    }
+}
+#[derive(Clone, Copy, Debug)]
+struct Square;
+impl RunningCost for Square {
+    fn eval<D: DualNum<Primitive = f64> + Copy>(&self, s: &[D], _u: &[D]) -> D {
+        s[0] * s[0]
+    }
+}
+
+#[test]
+fn affine_dynamics_and_no_control_match_composite() {
+    let nlp = Transcribed::new(
+        Problem::new(DoubleIntegrator, Effort, 7, 0.2)
+            .unwrap()
+            .with_terminal_state(&[1.0, 0.0])
+            .unwrap()
+            .with_control_bounds(&[-0.5], &[0.5])
+            .unwrap(),
+        Transcription::Trapezoidal,
+    )
+    .unwrap();
+    let la = AugmentedLagrangian::new(
+        &nlp,
+        vec![0.3; nlp.num_equalities()],
+        vec![0.2; nlp.num_inequalities()],
+        4.0,
+    )
+    .unwrap();
+    let z: Vec<f64> = (0..nlp.num_vars())
+        .map(|i| (i as f64 * 0.7).sin())
+        .collect();
+    assert_eq!(la.element_hessian(&z).unwrap().lanes(), Some(0));
+    compare(&la, &z).unwrap();
+
+    let nlp = Transcribed::new(
+        Problem::new(Cubic, Square, 5, 0.1)
+            .unwrap()
+            .with_initial_state(&[1.0])
+            .unwrap(),
+        Transcription::Trapezoidal,
+    )
+    .unwrap();
+    let la = AugmentedLagrangian::new(&nlp, vec![0.3; nlp.num_equalities()], vec![], 4.0).unwrap();
+    let z = [0.9, 0.7, 0.5, 0.4, 0.35];
+    assert_eq!(la.element_hessian(&z).unwrap().lanes(), Some(1));
+    compare(&la, &z).unwrap();
+}
