@@ -192,6 +192,11 @@ struct ElementTimes {
     composite_evaluate_seconds: f64,
     /// Its fastest seconds.
     composite_evaluate_min_seconds: f64,
+    /// Median seconds of `evaluate_hessian` (value and Hessian, no gradient), alternated
+    /// in the same run.
+    hessian_only_seconds: f64,
+    /// Its fastest seconds.
+    hessian_only_min_seconds: f64,
     /// Median seconds of each phase of an evaluation.
     phases: ElementPhases,
 }
@@ -583,6 +588,7 @@ fn run_element(
     let mut composite = tla.composite_hessian(x)?;
     // alternate the two, so that both see the same machine state
     let mut element_times = Vec::new();
+    let mut hessian_only_times = Vec::new();
     let mut composite_times = Vec::new();
     let mut repeats = 0;
     let start = Instant::now();
@@ -590,6 +596,9 @@ fn run_element(
         let t = Instant::now();
         h.evaluate(std::hint::black_box(x))?;
         element_times.push(t.elapsed().as_secs_f64());
+        let t = Instant::now();
+        h.evaluate_hessian(std::hint::black_box(x))?;
+        hessian_only_times.push(t.elapsed().as_secs_f64());
         let t = Instant::now();
         composite.evaluate(std::hint::black_box(x))?;
         composite_times.push(t.elapsed().as_secs_f64());
@@ -628,6 +637,7 @@ fn run_element(
     };
     let (element_min, evaluate_seconds) = stats(&mut element_times);
     let (composite_min, composite_median) = stats(&mut composite_times);
+    let (hessian_only_min, hessian_only_median) = stats(&mut hessian_only_times);
     let mut sink = 0.0;
     let (f_eval_seconds, _) = median_time(a.repeats, || {
         sink += la.value(std::hint::black_box(x));
@@ -667,6 +677,8 @@ fn run_element(
             evaluate_min_seconds: element_min,
             composite_evaluate_seconds: composite_median,
             composite_evaluate_min_seconds: composite_min,
+            hessian_only_seconds: hessian_only_median,
+            hessian_only_min_seconds: hessian_only_min,
             phases,
         }),
     })
@@ -869,10 +881,12 @@ fn print_text(out: &mut impl Write, r: &Report) -> std::io::Result<()> {
     if let Some(e) = &r.element {
         writeln!(
             out,
-            "  element   {} lanes; evaluate min {:.3} µs; composite (same L_A, same run) median \
-             {:.3} µs, min {:.3} µs",
+            "  element   {} lanes; evaluate min {:.3} µs; Hessian without the gradient median \
+             {:.3} µs, min {:.3} µs; composite (same L_A, same run) median {:.3} µs, min {:.3} µs",
             e.lanes,
             e.evaluate_min_seconds * 1e6,
+            e.hessian_only_seconds * 1e6,
+            e.hessian_only_min_seconds * 1e6,
             e.composite_evaluate_seconds * 1e6,
             e.composite_evaluate_min_seconds * 1e6
         )?;
