@@ -74,6 +74,11 @@ enum PathArg {
     /// The composite path (cartpole only): f = φ + Σ ψ_i(r_i) row by row, with the
     /// weighted Hessian and JᵀDJ from local jets (`sparsediff::composite`).
     Composite,
+    /// The element path (cartpole only): the trajectory crate's cartpole L_A with every
+    /// knot's dynamics evaluated once and shared between the defect rows
+    /// (`trajectory::element`); value and gradient come out of the same pass and are
+    /// included in the time.
+    Element,
 }
 
 /// Probe design methods.
@@ -170,6 +175,43 @@ struct Report {
     /// Verification in force with the default options (generic path only).
     #[serde(skip_serializing_if = "Option::is_none")]
     verification: Option<Verification>,
+    /// The element path's extra figures (absent on the other paths).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    element: Option<ElementTimes>,
+}
+
+/// What `--path element` measures besides the common fields.
+#[derive(Debug, Serialize)]
+struct ElementTimes {
+    /// Jet lanes of the element pass (the curved variables of a knot).
+    lanes: usize,
+    /// Fastest `evaluate` seconds (the common `evaluate_seconds` is the median).
+    evaluate_min_seconds: f64,
+    /// Median seconds of the trajectory crate's composite Hessian of the same L_A,
+    /// alternated with the element evaluations in the same run.
+    composite_evaluate_seconds: f64,
+    /// Its fastest seconds.
+    composite_evaluate_min_seconds: f64,
+    /// Median seconds of `evaluate_hessian` (value and Hessian, no gradient), alternated
+    /// in the same run.
+    hessian_only_seconds: f64,
+    /// Its fastest seconds.
+    hessian_only_min_seconds: f64,
+    /// Median seconds of each phase of an evaluation.
+    phases: ElementPhases,
+}
+
+/// The phases of an element evaluation (`trajectory::element::PhaseTimes`), median seconds.
+#[derive(Debug, Serialize)]
+struct ElementPhases {
+    /// Every knot's outputs on jets.
+    elements: f64,
+    /// Residuals, outer derivatives, L_A.
+    residuals: f64,
+    /// ∇L_A element by element.
+    gradient: f64,
+    /// Base copy, weighted element Hessians, ψ″∇r∇rᵀ.
+    hessian: f64,
 }
 
 /// What verification costs on this problem.
@@ -417,6 +459,11 @@ fn hessian(a: &HessianArgs) -> Result<Report, CliError> {
             "--path composite needs --problem cartpole".to_string(),
         ));
     }
+    if a.path == PathArg::Element && a.problem != HessianProblem::Cartpole {
+        return Err(CliError::Input(
+            "--path element needs --problem cartpole".to_string(),
+        ));
+    }
     match a.problem {
         HessianProblem::Rosenbrock => {
             let x = eval_point(a.n);
@@ -453,6 +500,7 @@ fn hessian(a: &HessianArgs) -> Result<Report, CliError> {
             match a.path {
                 PathArg::Generic => run_hessian(a, "cartpole", la, &x, &reference, None),
                 PathArg::Composite => run_composite(a, &la, &x, &reference),
+                PathArg::Element => run_element(a, &la, &x, &reference),
             }
         }
     }
@@ -512,6 +560,127 @@ fn run_hessian<F: ScalarFunction + Clone + 'static>(
         stages: None,
         prepare_stages: Some(PrepareStages::of(info)),
         verification: Some(verification),
+        element: None,
+    })
+}
+
+/// Prepares, checks against `reference` and times the cartpole L_A Hessian on the element
+/// path (the trajectory crate's cartpole, the same λ, μ, ρ), and the trajectory crate's
+/// composite Hessian of the same L_A in the same run, alternating.
+fn run_element(
+    a: &HessianArgs,
+    la: &cartpole::AugmentedLagrangian,
+    x: &[f64],
+    reference: &(Pattern, Vec<f64>),
+) -> Result<Report, CliError> {
+    use trajectory::{Transcribed, Transcription};
+    let nlp = Transcribed::new(
+        trajectory::cartpole::problem(a.n)?,
+        Transcription::Trapezoidal,
+    )?;
+    let tla = trajectory::AugmentedLagrangian::new(&nlp, la.lambda.clone(), la.mu.clone(), la.rho)?;
+    let start = Instant::now();
+    let mut h = tla.element_hessian(x)?;
+    let prepare_seconds = start.elapsed().as_secs_f64();
+    h.evaluate(x)?;
+    let matrix = h.pattern().to_sprs_with_values(h.values().to_vec())?;
+    let error = max_rel_error(&matrix, &reference.0, &reference.1);
+    let mut composite = tla.composite_hessian(x)?;
+    // alternate the two, so that both see the same machine state
+    let mut element_times = Vec::new();
+    let mut hessian_only_times = Vec::new();
+    let mut composite_times = Vec::new();
+    let mut repeats = 0;
+    let start = Instant::now();
+    loop {
+        let t = Instant::now();
+        h.evaluate(std::hint::black_box(x))?;
+        element_times.push(t.elapsed().as_secs_f64());
+        let t = Instant::now();
+        h.evaluate_hessian(std::hint::black_box(x))?;
+        hessian_only_times.push(t.elapsed().as_secs_f64());
+        let t = Instant::now();
+        composite.evaluate(std::hint::black_box(x))?;
+        composite_times.push(t.elapsed().as_secs_f64());
+        repeats += 1;
+        let enough = if a.repeats > 0 {
+            repeats >= a.repeats
+        } else {
+            (start.elapsed().as_secs_f64() > 1.0 && repeats >= 5)
+                || repeats >= crate::limits::MAX_BENCH_REPEATS as usize
+        };
+        if enough {
+            break;
+        }
+    }
+    // phase by phase: the median of each over as many profiled evaluations
+    let mut phases: Vec<trajectory::element::PhaseTimes> = Vec::with_capacity(repeats);
+    for _ in 0..repeats {
+        if let Some(p) = h.profile(x)? {
+            phases.push(p);
+        }
+    }
+    let phase = |f: fn(&trajectory::element::PhaseTimes) -> std::time::Duration| {
+        let mut t: Vec<f64> = phases.iter().map(|p| f(p).as_secs_f64()).collect();
+        t.sort_by(f64::total_cmp);
+        t.get(t.len() / 2).copied().unwrap_or(0.0)
+    };
+    let phases = ElementPhases {
+        elements: phase(|p| p.elements),
+        residuals: phase(|p| p.residuals),
+        gradient: phase(|p| p.gradient),
+        hessian: phase(|p| p.hessian),
+    };
+    let stats = |t: &mut Vec<f64>| {
+        t.sort_by(f64::total_cmp);
+        (t[0], t[t.len() / 2])
+    };
+    let (element_min, evaluate_seconds) = stats(&mut element_times);
+    let (composite_min, composite_median) = stats(&mut composite_times);
+    let (hessian_only_min, hessian_only_median) = stats(&mut hessian_only_times);
+    let mut sink = 0.0;
+    let (f_eval_seconds, _) = median_time(a.repeats, || {
+        sink += la.value(std::hint::black_box(x));
+        Ok(())
+    })?;
+    std::hint::black_box(sink);
+    let lanes = h.lanes().unwrap_or(0);
+    Ok(Report {
+        problem: "cartpole",
+        n: a.n,
+        backend: "jets",
+        method: "element",
+        probes: lanes,
+        prepare_seconds,
+        evaluate_seconds,
+        f_eval_seconds,
+        max_rel_error: error,
+        designer: "element".to_string(),
+        variables: x.len(),
+        nnz: h.pattern().nnz(),
+        lower_bound: 0,
+        ratio_to_f_eval: evaluate_seconds / f_eval_seconds,
+        repeats,
+        path: format!(
+            "element: each knot's dynamics, running cost and path constraints once per \
+             evaluation on second-order jets of {lanes} lanes, shared between the defect \
+             rows; value and gradient in the same pass (included); the trajectory crate's \
+             composite Hessian of the same L_A in the same run: median {:.3} µs, min {:.3} µs",
+            composite_median * 1e6,
+            composite_min * 1e6
+        ),
+        stages: None,
+        prepare_stages: None,
+        verification: None,
+        element: Some(ElementTimes {
+            lanes,
+            evaluate_min_seconds: element_min,
+            composite_evaluate_seconds: composite_median,
+            composite_evaluate_min_seconds: composite_min,
+            hessian_only_seconds: hessian_only_median,
+            hessian_only_min_seconds: hessian_only_min,
+            phases,
+        }),
     })
 }
 
@@ -593,6 +762,7 @@ fn run_composite(
         stages: Some(stages),
         prepare_stages: None,
         verification: None,
+        element: None,
     })
 }
 
@@ -651,6 +821,7 @@ fn jacobian(a: &JacobianArgs) -> Result<Report, CliError> {
         stages: None,
         prepare_stages: Some(PrepareStages::of(info)),
         verification: Some(verification),
+        element: None,
     })
 }
 
@@ -705,6 +876,28 @@ fn print_text(out: &mut impl Write, r: &Report) -> std::io::Result<()> {
             v.seconds,
             100.0 * v.overhead_at_default,
             v.default_every
+        )?;
+    }
+    if let Some(e) = &r.element {
+        writeln!(
+            out,
+            "  element   {} lanes; evaluate min {:.3} µs; Hessian without the gradient median \
+             {:.3} µs, min {:.3} µs; composite (same L_A, same run) median {:.3} µs, min {:.3} µs",
+            e.lanes,
+            e.evaluate_min_seconds * 1e6,
+            e.hessian_only_seconds * 1e6,
+            e.hessian_only_min_seconds * 1e6,
+            e.composite_evaluate_seconds * 1e6,
+            e.composite_evaluate_min_seconds * 1e6
+        )?;
+        writeln!(
+            out,
+            "  phases    elements {:.2} µs, residuals {:.2} µs, gradient {:.2} µs, Hessian \
+             {:.2} µs (medians)",
+            e.phases.elements * 1e6,
+            e.phases.residuals * 1e6,
+            e.phases.gradient * 1e6,
+            e.phases.hessian * 1e6
         )?;
     }
     if let Some(s) = &r.stages {

@@ -127,7 +127,8 @@ pub enum CliError {
     /// The composite Hessian failed (boxed: it is large).
     #[error(transparent)]
     Composite(Box<sparsediff::composite::CompositeError>),
-    /// The trajectory crate refused the problem or the solve (boxed: it is large).
+    /// The trajectory crate refused the problem, the solve or the element Hessian (boxed:
+    /// it is large).
     #[error(transparent)]
     Trajectory(Box<trajectory::TrajectoryError>),
     /// An argument is out of range.
@@ -245,6 +246,12 @@ impl CliError {
             what: "standard output".to_string(),
             source,
         }
+    }
+}
+
+impl From<trajectory::TrajectoryError> for CliError {
+    fn from(e: trajectory::TrajectoryError) -> Self {
+        CliError::Trajectory(Box::new(e))
     }
 }
 

@@ -80,6 +80,29 @@ fn check_finite(what: &'static str, values: &[f64]) -> Result<(), TrajectoryErro
     }
 }
 
+/// Checks multipliers and penalty for `nlp`: lengths, finiteness, ρ finite and positive.
+pub(crate) fn check_multipliers<F, L, T, H>(
+    nlp: &Transcribed<F, L, T, H>,
+    lambda: &[f64],
+    mu: &[f64],
+    rho: f64,
+) -> Result<(), TrajectoryError>
+where
+    F: Dynamics,
+    L: RunningCost,
+    T: TerminalCost,
+    H: PathConstraints,
+{
+    check_len("equality multipliers λ", lambda.len(), nlp.num_equalities())?;
+    check_len("inequality multipliers μ", mu.len(), nlp.num_inequalities())?;
+    check_finite("equality multipliers λ", lambda)?;
+    check_finite("inequality multipliers μ", mu)?;
+    if !(rho.is_finite() && rho > 0.0) {
+        return Err(TrajectoryError::InvalidPenalty { rho });
+    }
+    Ok(())
+}
+
 impl<'a, F, L, T, H> AugmentedLagrangian<'a, F, L, T, H>
 where
     F: Dynamics,
@@ -100,13 +123,7 @@ where
         mu: Vec<f64>,
         rho: f64,
     ) -> Result<Self, TrajectoryError> {
-        check_len("equality multipliers λ", lambda.len(), nlp.num_equalities())?;
-        check_len("inequality multipliers μ", mu.len(), nlp.num_inequalities())?;
-        check_finite("equality multipliers λ", &lambda)?;
-        check_finite("inequality multipliers μ", &mu)?;
-        if !(rho.is_finite() && rho > 0.0) {
-            return Err(TrajectoryError::InvalidPenalty { rho });
-        }
+        check_multipliers(nlp, &lambda, &mu, rho)?;
         Ok(AugmentedLagrangian {
             nlp,
             lambda,

@@ -12,8 +12,10 @@
 //!   g(z) ≤ 0 as generic functions of z, and as rows ([`Rows`], the
 //!   [`RowFunctions`] of a composite Hessian) whose variables give the sparsity.
 //! * [`AugmentedLagrangian`]: `L_A = J + λᵀc + (ρ/2)‖c‖² + PHR terms of g`, as a generic
-//!   function and as a [`CompositeHessian`](sparsediff::composite::CompositeHessian) — the
-//!   objective of a Newton solver (`sparsediff-solve`).
+//!   function, as a [`CompositeHessian`](sparsediff::composite::CompositeHessian), and as
+//!   an [`ElementHessian`] (each knot's dynamics evaluated once per evaluation and shared
+//!   between the defect rows; [`element`]) — the objective of a Newton solver
+//!   (`sparsediff-solve`).
 //! * [`solver`]: the augmented-Lagrangian Newton solver — multiplier and penalty updates,
 //!   Newton steps on a primal–dual model of `∇²L_A` with the banded LDLᵀ and inertia
 //!   correction, a nonmonotone Armijo search, stopping on KKT residuals, warm starts, an
@@ -66,6 +68,7 @@
 #![deny(missing_docs)]
 
 pub mod cartpole;
+pub mod element;
 mod error;
 mod lagrangian;
 pub mod mpc;
@@ -73,6 +76,7 @@ mod problem;
 pub mod solver;
 pub mod transcription;
 
+pub use element::ElementHessian;
 pub use error::TrajectoryError;
 pub use lagrangian::AugmentedLagrangian;
 pub use problem::{
