@@ -320,6 +320,10 @@ where
     let mut got_g = vec![0.0; z.len()];
     let got_v = element.gradient(z, &mut got_g).unwrap();
     let value_only = ValueGradient::value(&mut element, z).unwrap();
+    // evaluate(): the same gradient on either path
+    element.evaluate(z).unwrap();
+    prop_assert_eq!(element.last_gradient(), &got_g[..]);
+    prop_assert_eq!(element.values(), &got_h[..]);
     // the Hessian alone: the same values
     let hessian_only_value = element.evaluate_hessian(z).unwrap();
     prop_assert_eq!(element.values(), &got_h[..]);
