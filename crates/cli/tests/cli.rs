@@ -508,3 +508,74 @@ fn output_paths_are_checked_before_any_work() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn bench_hessian_element_path_has_the_composite_fields_and_its_own() {
+    let v = json(&sparsediff(&[
+        "bench",
+        "hessian",
+        "--problem",
+        "cartpole",
+        "--n",
+        "20",
+        "--path",
+        "element",
+        "--repeats",
+        "3",
+        "--json",
+    ]));
+    for key in [
+        "problem",
+        "n",
+        "backend",
+        "method",
+        "probes",
+        "prepare_seconds",
+        "evaluate_seconds",
+        "f_eval_seconds",
+        "max_rel_error",
+        "designer",
+        "variables",
+        "nnz",
+        "lower_bound",
+        "ratio_to_f_eval",
+        "repeats",
+        "path",
+    ] {
+        assert!(v.get(key).is_some(), "missing {key} in {v}");
+    }
+    assert_eq!(v["method"], "element");
+    assert_eq!(v["variables"], 100);
+    assert!(v["max_rel_error"].as_f64().expect("a number") < 1e-12);
+    let e = &v["element"];
+    assert_eq!(e["lanes"], 2);
+    for key in [
+        "evaluate_min_seconds",
+        "hessian_only_seconds",
+        "hessian_only_min_seconds",
+        "composite_evaluate_seconds",
+        "composite_evaluate_min_seconds",
+    ] {
+        assert!(e[key].as_f64().expect("a number") > 0.0, "{key} in {e}");
+    }
+    for phase in ["elements", "residuals", "gradient", "hessian"] {
+        assert!(
+            e["phases"][phase].as_f64().is_some(),
+            "phase {phase} in {e}"
+        );
+    }
+    let err = stderr_of(&[
+        "bench",
+        "hessian",
+        "--problem",
+        "rosenbrock",
+        "--n",
+        "20",
+        "--path",
+        "element",
+    ]);
+    assert!(
+        err.contains("--path element needs --problem cartpole"),
+        "{err}"
+    );
+}

@@ -320,6 +320,10 @@ where
     let mut got_g = vec![0.0; z.len()];
     let got_v = element.gradient(z, &mut got_g).unwrap();
     let value_only = ValueGradient::value(&mut element, z).unwrap();
+    // evaluate(): the same gradient on either path
+    element.evaluate(z).unwrap();
+    prop_assert_eq!(element.last_gradient(), &got_g[..]);
+    prop_assert_eq!(element.values(), &got_h[..]);
     // the Hessian alone: the same values
     let hessian_only_value = element.evaluate_hessian(z).unwrap();
     prop_assert_eq!(element.values(), &got_h[..]);
@@ -653,6 +657,36 @@ fn affine_dynamics_and_no_control_match_composite() {
     .unwrap();
     let la = AugmentedLagrangian::new(&nlp, vec![0.3; nlp.num_equalities()], vec![], 4.0).unwrap();
     let z = [0.9, 0.7, 0.5, 0.4, 0.35];
+    assert_eq!(la.element_hessian(&z).unwrap().lanes(), Some(1));
+    compare(&la, &z).unwrap();
+}
+
+/// A constant output (the drift of a conveyor: x′ = 1) and a control that only the cost
+/// sees.
+#[derive(Clone, Copy, Debug)]
+struct Conveyor;
+impl Dynamics for Conveyor {
+    fn state_dim(&self) -> usize {
+        2
+    }
+    fn control_dim(&self) -> usize {
+        1
+    }
+    fn eval<D: DualNum<Primitive = f64> + Copy>(&self, s: &[D], _u: &[D], ds: &mut [D]) {
+        ds[0] = D::one();
+        ds[1] = s[0].sin();
+    }
+}
+
+#[test]
+fn constant_outputs_match_composite() {
+    let nlp = Transcribed::new(
+        Problem::new(Conveyor, Effort, 4, 0.5).unwrap(),
+        Transcription::Trapezoidal,
+    )
+    .unwrap();
+    let la = AugmentedLagrangian::new(&nlp, vec![0.3; nlp.num_equalities()], vec![], 2.0).unwrap();
+    let z: Vec<f64> = (0..nlp.num_vars()).map(|i| 0.1 * i as f64).collect();
     assert_eq!(la.element_hessian(&z).unwrap().lanes(), Some(1));
     compare(&la, &z).unwrap();
 }

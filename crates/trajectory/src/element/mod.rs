@@ -109,7 +109,8 @@ type Composite<'a, F, L, T, H> = CompositeHessian<Rows<'a, F, L, T, H>, Rows<'a,
 
 enum Engine<'a, F, L, T, H> {
     Shared(Box<(Structure, Numeric)>),
-    Composite(Box<Composite<'a, F, L, T, H>>, Fallback),
+    /// The composite Hessian, why, and the gradient of its last evaluation.
+    Composite(Box<Composite<'a, F, L, T, H>>, Fallback, Vec<f64>),
 }
 
 /// `L_A` of a [`Transcribed`] problem with its gradient and sparse Hessian, the knot
@@ -130,7 +131,7 @@ impl<F, L, T, H> std::fmt::Debug for ElementHessian<'_, F, L, T, H> {
         d.field("rho", &self.rho);
         match &self.engine {
             Engine::Shared(s) => d.field("lanes", &s.0.num_lanes()),
-            Engine::Composite(_, why) => d.field("fallback", why),
+            Engine::Composite(_, why, _) => d.field("fallback", why),
         };
         d.finish_non_exhaustive()
     }
@@ -168,7 +169,11 @@ where
                     Unshared::Scheme(s) => Fallback::Transcription(s),
                     Unshared::TooManyLanes(lanes) => Fallback::TooManyLanes { lanes },
                 };
-                Engine::Composite(Box::new(la.composite_hessian(z0)?), why)
+                Engine::Composite(
+                    Box::new(la.composite_hessian(z0)?),
+                    why,
+                    vec![0.0; nlp.num_vars()],
+                )
             }
         };
         Ok(ElementHessian {
@@ -206,7 +211,7 @@ where
                 }
                 num.stored = Stored::Nothing;
             }
-            Engine::Composite(h, _) => {
+            Engine::Composite(h, ..) => {
                 let outer = lambda
                     .iter()
                     .map(|&lambda| Outer::Penalty { lambda, rho })
@@ -244,7 +249,7 @@ where
     pub fn pattern(&self) -> &Pattern {
         match &self.engine {
             Engine::Shared(s) => &s.0.pattern,
-            Engine::Composite(h, _) => h.pattern(),
+            Engine::Composite(h, ..) => h.pattern(),
         }
     }
 
@@ -257,7 +262,7 @@ where
     pub fn fallback(&self) -> Option<Fallback> {
         match &self.engine {
             Engine::Shared(_) => None,
-            Engine::Composite(_, why) => Some(*why),
+            Engine::Composite(_, why, _) => Some(*why),
         }
     }
 
@@ -354,7 +359,7 @@ where
     pub fn last_gradient(&self) -> &[f64] {
         match &self.engine {
             Engine::Shared(s) => &s.1.grad,
-            Engine::Composite(..) => &[],
+            Engine::Composite(_, _, grad) => grad,
         }
     }
 
@@ -363,7 +368,7 @@ where
     pub fn values(&self) -> &[f64] {
         match &self.engine {
             Engine::Shared(s) => &s.1.values[..s.0.pattern.nnz()],
-            Engine::Composite(h, _) => h.values(),
+            Engine::Composite(h, ..) => h.values(),
         }
     }
 
@@ -408,14 +413,14 @@ where
                 num.stored = want;
                 Ok(value)
             }
-            Engine::Composite(h, _) => {
-                if want == Stored::Hessian {
+            Engine::Composite(h, _, grad) => match want {
+                Stored::Nothing => Ok(h.value(z)?),
+                Stored::Gradient => Ok(h.gradient(z, grad)?),
+                Stored::Hessian => {
                     h.evaluate(z)?;
-                    Ok(h.value(z)?)
-                } else {
-                    Ok(h.value(z)?)
+                    Ok(h.gradient(z, grad)?)
                 }
-            }
+            },
         }
     }
 }
@@ -439,9 +444,6 @@ where
 
     fn gradient(&mut self, x: &[f64], grad: &mut [f64]) -> Result<f64, TrajectoryError> {
         check_len("gradient", grad.len(), self.nlp.num_vars())?;
-        if let Engine::Composite(h, _) = &mut self.engine {
-            return Ok(h.gradient(x, grad)?);
-        }
         let value = self.run(x, Stored::Gradient, false)?;
         grad.copy_from_slice(self.last_gradient());
         Ok(value)

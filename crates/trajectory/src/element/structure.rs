@@ -360,6 +360,11 @@ impl Structure {
         let supports: Vec<Vec<usize>> = (0..outputs).map(|o| jac.row(o).to_vec()).collect();
         let mut hess_pairs: Vec<Vec<(usize, usize)>> = Vec::with_capacity(outputs);
         for o in 0..outputs {
+            if supports[o].is_empty() {
+                // a constant output: nothing to trace
+                hess_pairs.push(Vec::new());
+                continue;
+            }
             let what = match o {
                 _ if o < n => "dynamics",
                 _ if o == n => "running cost",
