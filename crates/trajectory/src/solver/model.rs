@@ -13,30 +13,29 @@
 //! spec's guess): the exact Hessian needed 152–1202 Newton iterations over the penalties
 //! tried, the model 87 at the default penalty (`papers/cartpole-swingup.md`).
 //!
-//! Both come from composite Hessians over the same rows: `exact` with the outer functions
-//! of L_A, `model` with the equality multipliers shifted so that its curvature weight is
-//! `y_i` (`Penalty { λ' = y_i − ρ·c_i(z), ρ }` has weight `λ' + ρ·c_i(z) = y_i`).
+//! Both are [`ElementHessian`]s of the same problem (each knot's dynamics evaluated once
+//! per evaluation, shared between the defect rows; the composite path inside it for the
+//! transcriptions that cannot share): `exact` with the multipliers of L_A, `model` with
+//! the equality multipliers shifted so that its curvature weight is `y_i` (the penalty
+//! `λ'·r + (ρ/2)·r²` has weight `λ' + ρ·c_i(z)`, so `λ' = y_i − ρ·c_i(z)`).
 //!
 //! A fixed initial state can be moved without re-transcribing (MPC): residual i of the
 //! initial-state rows becomes `c_i + shift_i`, which the penalty `λ·r + (ρ/2)·r²` turns
 //! into the multiplier `λ + ρ·shift` (up to a constant in the value).
 
-use sparsediff::composite::{CompositeError, CompositeHessian, Outer};
 use sparsediff::pattern::objective::{SymmetricValues, ValueGradient, ValueGradientHessian};
 
+use crate::element::ElementHessian;
 use crate::error::TrajectoryError;
+use crate::lagrangian::AugmentedLagrangian;
 use crate::problem::{Dynamics, PathConstraints, RunningCost, TerminalCost};
-use crate::transcription::{Rows, Transcribed};
-
-/// A composite Hessian over the rows of a transcribed problem.
-pub(crate) type RowsHessian<'a, F, L, T, H> =
-    CompositeHessian<Rows<'a, F, L, T, H>, Rows<'a, F, L, T, H>>;
+use crate::transcription::Transcribed;
 
 /// L_A with the primal–dual Hessian model (see the module documentation).
 pub(crate) struct AlModel<'a, F, L, T, H> {
     pub(crate) nlp: &'a Transcribed<F, L, T, H>,
-    exact: RowsHessian<'a, F, L, T, H>,
-    model: RowsHessian<'a, F, L, T, H>,
+    exact: ElementHessian<'a, F, L, T, H>,
+    model: ElementHessian<'a, F, L, T, H>,
     /// λ (equalities), μ (inequalities), ρ.
     pub(crate) lambda: Vec<f64>,
     pub(crate) mu: Vec<f64>,
@@ -49,6 +48,9 @@ pub(crate) struct AlModel<'a, F, L, T, H> {
     pub(crate) primal_dual: bool,
     /// c(z) at the last Hessian point.
     c: Vec<f64>,
+    /// λ + ρ·shift (the exact multipliers) and y − ρ·c (the model's).
+    lambda_exact: Vec<f64>,
+    lambda_model: Vec<f64>,
 }
 
 impl<'a, F, L, T, H> AlModel<'a, F, L, T, H>
@@ -65,18 +67,11 @@ where
         primal_dual: bool,
     ) -> Result<Self, TrajectoryError> {
         let (m, p) = (nlp.num_equalities(), nlp.num_inequalities());
-        let outers = || {
-            (0..m)
-                .map(|_| Outer::Penalty { lambda: 0.0, rho })
-                .chain((0..p).map(|_| Outer::Inequality { mu: 0.0, rho }))
-                .collect::<Vec<_>>()
-        };
-        let prepare =
-            || CompositeHessian::prepare(nlp.objective_rows(), nlp.constraint_rows(), outers(), z0);
+        let la = AugmentedLagrangian::new(nlp, vec![0.0; m], vec![0.0; p], rho)?;
         Ok(AlModel {
             nlp,
-            exact: prepare()?,
-            model: prepare()?,
+            exact: ElementHessian::new(&la, z0)?,
+            model: ElementHessian::new(&la, z0)?,
             lambda: vec![0.0; m],
             mu: vec![0.0; p],
             rho,
@@ -84,22 +79,26 @@ where
             y: vec![0.0; m],
             primal_dual,
             c: vec![0.0; m],
+            lambda_exact: vec![0.0; m],
+            lambda_model: vec![0.0; m],
         })
     }
 
-    /// Pushes λ, μ, ρ and the shift into the exact outer functions.
-    pub(crate) fn sync_outer(&mut self) -> Result<(), CompositeError> {
-        let m = self.lambda.len();
+    /// Pushes λ, μ, ρ and the shift into the exact L_A (and μ, ρ into the model).
+    pub(crate) fn sync_outer(&mut self) -> Result<(), TrajectoryError> {
         let rho = self.rho;
-        for i in 0..m {
-            let lambda = self.lambda[i] + rho * self.shift[i];
-            self.exact.set_outer(i, Outer::Penalty { lambda, rho })?;
+        for ((e, &l), &s) in self
+            .lambda_exact
+            .iter_mut()
+            .zip(&self.lambda)
+            .zip(&self.shift)
+        {
+            *e = l + rho * s;
         }
-        for (j, &mu) in self.mu.iter().enumerate() {
-            self.exact.set_outer(m + j, Outer::Inequality { mu, rho })?;
-            self.model.set_outer(m + j, Outer::Inequality { mu, rho })?;
-        }
-        Ok(())
+        self.exact
+            .set_multipliers(&self.lambda_exact, &self.mu, rho)?;
+        self.model
+            .set_multipliers(&self.lambda_exact, &self.mu, rho)
     }
 }
 
@@ -110,7 +109,7 @@ where
     T: TerminalCost,
     H: PathConstraints,
 {
-    type Error = CompositeError;
+    type Error = TrajectoryError;
     fn dim(&self) -> usize {
         self.nlp.num_vars()
     }
@@ -136,10 +135,11 @@ where
         let rho = self.rho;
         // c(z) for the weights; a z the rows cannot evaluate surfaces in the Hessian
         if self.nlp.equalities_with(x, &mut self.c, false).is_ok() {
-            for i in 0..self.c.len() {
-                let lambda = self.y[i] - rho * self.c[i];
-                self.model.set_outer(i, Outer::Penalty { lambda, rho })?;
+            for ((l, &y), &c) in self.lambda_model.iter_mut().zip(&self.y).zip(&self.c) {
+                *l = y - rho * c;
             }
+            self.model
+                .set_multipliers(&self.lambda_model, &self.mu, rho)?;
         }
         self.model.hessian(x)
     }
