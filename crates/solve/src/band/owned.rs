@@ -51,11 +51,22 @@ impl BandLdlt {
 
     /// Factorises `A + shift·I` (values in the pattern's order); the errors of
     /// [`BandSymbolic::ldlt_in_place`]. After an error the object holds no factor.
+    ///
+    /// A band with holes (a row's upper part shorter than the band, as the cartpole's
+    /// Hessian: 45k entries in a β = 8 band of 85k) is written into the storage first and
+    /// factorised there: the kernel's per-column checked scatter followed at once by a
+    /// vector load of the same slots cost 130 µs at n = 5000, the two passes 82 µs (a
+    /// full band: 38 µs).
     pub fn factorize(&mut self, values: &[f64], shift: f64) -> Result<Inertia> {
         self.inertia = None;
-        let f = self
-            .symbolic
-            .ldlt_in_place(values, shift, &mut self.storage, self.params)?;
+        let f = if self.symbolic.is_full_band() {
+            self.symbolic
+                .ldlt_in_place(values, shift, &mut self.storage, self.params)?
+        } else {
+            self.symbolic.fill_band(values, shift, &mut self.storage)?;
+            self.symbolic
+                .ldlt_band_in_place(&mut self.storage, self.params)?
+        };
         let inertia = f.inertia();
         self.inertia = Some(inertia);
         Ok(inertia)

@@ -236,6 +236,12 @@ impl BandSymbolic {
         Ok(())
     }
 
+    /// Whether every row's upper part fills the band (`j ..= min(j + β, n − 1)`); false
+    /// without a pattern.
+    pub(crate) fn is_full_band(&self) -> bool {
+        self.gather.as_ref().is_some_and(|g| g.full)
+    }
+
     pub(crate) fn check_values(&self, values: &[f64], shift: f64) -> Result<&Gather> {
         let g = self.gather.as_ref().ok_or(SolveError::NoPattern)?;
         check_len("values (pattern entries)", g.nnz, values.len())?;
