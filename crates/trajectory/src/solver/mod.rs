@@ -1,7 +1,13 @@
 //! The augmented-Lagrangian Newton solver of a [`Transcribed`] problem (the method of
 //! multipliers, PHR for the inequalities), with a Newton inner loop on the sparse Hessian
-//! of `L_A` from the library's composite engine, factorised by `sparsediff-solve`'s banded
-//! LDLᵀ (its symbolic analysis reused across iterations) with IPOPT's inertia correction.
+//! of `L_A` from the [`ElementHessian`](crate::ElementHessian) (each knot's dynamics once
+//! per evaluation), factorised by `sparsediff-solve`'s banded LDLᵀ (its symbolic analysis
+//! reused across iterations) with IPOPT's inertia correction.
+//!
+//! On the cartpole swing-up from the spec's guess: 43 Newton iterations and 2.7 ms at
+//! N = 100, 53 and 37–41 ms at N = 1000, both to the spec's KKT point with `|a| = 4`
+//! active (`papers/cartpole-swingup.md`, which also shows how sensitive the iteration
+//! count is to the defaults).
 //!
 //! # The iteration
 //!
