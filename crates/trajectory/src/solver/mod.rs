@@ -181,7 +181,7 @@ pub enum Status {
 /// Time per phase of a solve.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct SolveTimes {
-    /// Hessian evaluations (the composite engine).
+    /// Hessian evaluations (the element path).
     pub hessian: Duration,
     /// Factorisations (with the inertia correction) and triangular solves.
     pub factorization: Duration,
