@@ -178,7 +178,7 @@ where
         let (lambda, mu, _) = self.solver.multipliers_mut();
         let start = if has_initial { n } else { 0 };
         lambda.copy_within(start + n..start + intervals * n, start);
-        if p % blocks == 0 {
+        if p.is_multiple_of(blocks) {
             let per = p / blocks;
             mu.copy_within(per..p, 0);
         }
