@@ -1,4 +1,4 @@
-//! The augmented-Lagrangian Newton solver of a [`Transcribed`] problem (the method of
+//! The augmented-Lagrangian Newton solver of a [`Transcribed`](crate::Transcribed) problem (the method of
 //! multipliers, PHR for the inequalities), with a Newton inner loop on the sparse Hessian
 //! of `L_A` from the [`ElementHessian`](crate::ElementHessian) (each knot's dynamics once
 //! per evaluation), factorised by `sparsediff-solve`'s banded LDLᵀ (its symbolic analysis
@@ -19,8 +19,10 @@
 //! * `ρ ← growth·ρ` when the violation fell by less than
 //!   [`required_reduction`](SolverParams::required_reduction) (LANCELOT's rule).
 //!
-//! Each Newton step: the Hessian model of [`model`] (primal–dual curvature weights by
-//! default), the banded LDLᵀ of `M + δI` with the smallest δ of the inertia-correction
+//! Each Newton step: the primal–dual Hessian model `∇²J + Σ yᵢ∇²cᵢ + ρJcᵀJc + PHR terms`,
+//! whose constraint curvature is weighted by `y = λ + ρ(c(z_prev) + J(z_prev)Δz)`, the
+//! multiplier of the linearised constraints (Armand & Omheni 2017), instead of the exact
+//! Hessian's `λ + ρc(z)` ([`SolverParams::primal_dual`]), the banded LDLᵀ of `M + δI` with the smallest δ of the inertia-correction
 //! schedule, and a *nonmonotone* Armijo search on L_A (Grippo–Lampariello–Lucidi, memory
 //! [`nonmonotone_memory`](SolverParams::nonmonotone_memory)), which lets full steps cross
 //! the curved valleys of the penalty.

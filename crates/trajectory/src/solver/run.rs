@@ -164,7 +164,8 @@ where
     }
 
     /// Moves the fixed initial state to `state` without re-transcribing (for MPC; see
-    /// [`model`](super::model)).
+    /// the solver's model: the residuals of the initial-state rows are shifted, which the
+    /// penalty turns into a multiplier shift).
     ///
     /// # Errors
     /// [`TrajectoryError::NoInitialState`] if the problem fixes none,
