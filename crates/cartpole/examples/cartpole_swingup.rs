@@ -10,7 +10,7 @@ use std::f64::consts::PI;
 
 use cartpole::CartpoleError;
 use cartpole::controller::{
-    Controller, EnergySwingUp, LqrBalance, MpcController, SwingUpParams, TrackerParams,
+    Catch, Controller, EnergySwingUp, LqrBalance, MpcController, SwingUpParams, TrackerParams,
     TvlqrTracker,
 };
 use cartpole::lqr::Weights;
@@ -34,7 +34,7 @@ fn effort(run: &Run) -> f64 {
         .sum()
 }
 
-fn arg(name: &str, default: usize) -> usize {
+fn arg(name: &str, default: f64) -> f64 {
     let args: Vec<String> = std::env::args().collect();
     args.iter()
         .position(|a| a == name)
@@ -44,21 +44,30 @@ fn arg(name: &str, default: usize) -> usize {
 }
 
 fn main() -> Result<(), CartpoleError> {
-    let knots = arg("--knots", 100).max(2);
-    let newton = arg("--newton-per-step", 4).max(1);
-    let seeds = arg("--seeds", 20) as u64;
+    let knots = (arg("--knots", 100.0) as usize).max(2);
+    let newton = (arg("--newton-per-step", 4.0) as usize).max(1);
+    let seeds = arg("--seeds", 20.0) as u64;
+    let track = arg("--track", 0.95);
+    let catch = arg("--catch", 0.2);
     let nominal = cart(0.5)?;
-    let nlp = swingup::transcribed(&nominal, knots)?;
+    let nlp = swingup::transcribed_with_track(&nominal, knots, track)?;
     let mpc_params = MpcParams {
         newton_per_step: newton,
         timing_capacity: 100_000,
     };
     let mut mpc = MpcController::new(&nlp, mpc_params)?;
+    if catch > 0.0 {
+        mpc = mpc.with_catch(Catch {
+            catch_angle: catch,
+            release_angle: 2.5 * catch,
+            ..Catch::default()
+        })?;
+    }
     let mut tvlqr = TvlqrTracker::swing_up(&nominal, knots, &TrackerParams::default())?;
     let mut energy = EnergySwingUp::new(&nominal, &SwingUpParams::default())?;
     let mut lqr = LqrBalance::new(&nominal, &Weights::identity())?;
     println!(
-        "knots {knots}, Newton steps per MPC period {newton}, MPC period {:.3} s, {seeds} seeds",
+        "knots {knots}, Newton steps per MPC period {newton}, MPC period {:.3} s, MPC track bound {track} m, LQR catch below {catch} rad (0: none), {seeds} seeds",
         mpc.period()
     );
     println!(

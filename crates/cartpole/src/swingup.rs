@@ -45,13 +45,32 @@ pub const HORIZON: f64 = trajectory::cartpole::HORIZON_FACTOR;
 /// [`CartpoleError::Trajectory`] for fewer than 2 knots (the trajectory crate's
 /// `TooFewKnots`).
 pub fn problem(model: &AccelerationCart, knots: usize) -> Result<SwingupProblem, CartpoleError> {
+    problem_with_track(model, knots, TRACK)
+}
+
+/// The spec's track bound |x| ≤ 1 m.
+pub const TRACK: f64 = 1.0;
+
+/// [`problem`] with the bound `|x| ≤ track` instead of the spec's 1 m: a controller that
+/// plans with a margin (the plan of the spec touches the bound, which a plant with end
+/// stops at 1 m overshoots by a millimetre).
+///
+/// # Errors
+/// As [`problem`]; [`CartpoleError::InvalidParameter`] unless `track` is finite and
+/// positive.
+pub fn problem_with_track(
+    model: &AccelerationCart,
+    knots: usize,
+    track: f64,
+) -> Result<SwingupProblem, CartpoleError> {
+    crate::error::check_param("track", track, "m", crate::Requirement::Positive)?;
     let wrap = |e| TrajectoryFailure::wrap("swing-up problem", e);
     let inf = f64::INFINITY;
     let dt = HORIZON / knots.max(1) as f64;
     Problem::new(*model, Effort, knots, dt)
         .and_then(|p| p.with_initial_state(&[0.0, 0.0, 0.0, 0.0]))
         .and_then(|p| p.with_terminal_state(&[0.0, 0.0, PI, 0.0]))
-        .and_then(|p| p.with_state_bounds(&[-1.0, -inf, -inf, -inf], &[1.0, inf, inf, inf]))
+        .and_then(|p| p.with_state_bounds(&[-track, -inf, -inf, -inf], &[track, inf, inf, inf]))
         .and_then(|p| p.with_control_bounds(&[-4.0], &[4.0]))
         .map_err(wrap)
 }
@@ -61,8 +80,23 @@ pub fn problem(model: &AccelerationCart, knots: usize) -> Result<SwingupProblem,
 /// # Errors
 /// As [`problem`].
 pub fn transcribed(model: &AccelerationCart, knots: usize) -> Result<SwingupNlp, CartpoleError> {
-    Transcribed::new(problem(model, knots)?, Transcription::Trapezoidal)
-        .map_err(|e| TrajectoryFailure::wrap("swing-up transcription", e))
+    transcribed_with_track(model, knots, TRACK)
+}
+
+/// [`problem_with_track`] transcribed trapezoidally.
+///
+/// # Errors
+/// As [`problem_with_track`].
+pub fn transcribed_with_track(
+    model: &AccelerationCart,
+    knots: usize,
+    track: f64,
+) -> Result<SwingupNlp, CartpoleError> {
+    Transcribed::new(
+        problem_with_track(model, knots, track)?,
+        Transcription::Trapezoidal,
+    )
+    .map_err(|e| TrajectoryFailure::wrap("swing-up transcription", e))
 }
 
 /// Solves `nlp` from the spec's initial guess (`trajectory::cartpole::initial_guess`)

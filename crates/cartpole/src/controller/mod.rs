@@ -21,7 +21,7 @@ mod tvlqr;
 pub use energy::{EnergySwingUp, Mode, SwingUpParams};
 pub use force::ForceFromAcceleration;
 pub use lqr_balance::LqrBalance;
-pub use mpc::MpcController;
+pub use mpc::{Catch, MpcController};
 pub use tvlqr::{TrackerParams, TvlqrTracker};
 
 use crate::error::CartpoleError;

@@ -4,8 +4,13 @@ use trajectory::mpc::{Mpc, MpcParams, MpcTiming};
 use trajectory::solver::{Solution, Solver, SolverParams};
 use trajectory::{NoPathConstraints, NoTerminalCost};
 
-use super::Controller;
-use crate::error::{CartpoleError, TrajectoryFailure};
+use std::f64::consts::PI;
+
+use super::{Controller, LqrBalance};
+use crate::angle::upright_error;
+use crate::error::{CartpoleError, Requirement, TrajectoryFailure, check_param};
+use crate::linearize::linearize;
+use crate::lqr::{RiccatiOptions, Weights, dare, discretize};
 use crate::model::AccelerationCart;
 use crate::swingup::{self, SwingupNlp};
 
@@ -49,6 +54,37 @@ pub struct MpcController<'a> {
     /// The controller, or why the last reset could not rebuild it (reported by the next
     /// call).
     mpc: Result<CartMpc<'a>, CartpoleError>,
+    catch: Option<CatchState>,
+}
+
+/// An LQR catch near upright for [`MpcController::with_catch`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct Catch {
+    /// Hand over to the LQR when `|wrap(θ − π)|` falls below this, rad.
+    pub catch_angle: f64,
+    /// Back to the MPC when it exceeds this (> `catch_angle`), rad.
+    pub release_angle: f64,
+    /// Q and R of the LQR (a DARE at the control period, on the controller's model
+    /// linearised about the upright at rest at x = 0).
+    pub weights: Weights,
+}
+
+impl Default for Catch {
+    /// Catch below 0.2 rad, release above 0.5 rad, the spec's Q = I, R = 1.
+    fn default() -> Self {
+        Self {
+            catch_angle: 0.2,
+            release_angle: 0.5,
+            weights: Weights::identity(),
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+struct CatchState {
+    params: Catch,
+    lqr: LqrBalance,
+    active: bool,
 }
 
 impl<'a> MpcController<'a> {
@@ -78,7 +114,48 @@ impl<'a> MpcController<'a> {
             plan,
             params,
             mpc: Ok(mpc),
+            catch: None,
         })
+    }
+
+    /// Adds an LQR catch: below `catch.catch_angle` from upright the control is the
+    /// discrete LQR's (the MPC keeps planning every period, so the hand-back above
+    /// `release_angle` starts from a current plan).
+    ///
+    /// # Errors
+    /// [`CartpoleError::InvalidParameter`] for angles that are not positive or
+    /// `release_angle ≤ catch_angle`; the errors of [`dare`] (bad weights).
+    pub fn with_catch(mut self, catch: Catch) -> Result<Self, CartpoleError> {
+        check_param("catch_angle", catch.catch_angle, "rad", Requirement::Positive)?;
+        check_param(
+            "release_angle",
+            catch.release_angle - catch.catch_angle,
+            "rad (release_angle − catch_angle)",
+            Requirement::Positive,
+        )?;
+        crate::lqr::check_weights(&catch.weights)?;
+        let model = self.nlp.problem().dynamics();
+        let lin = linearize(model, &[0.0, 0.0, PI, 0.0], &[0.0])?;
+        let (ad, bd) = discretize(lin.a.as_ref(), lin.b.as_ref(), self.period())?;
+        let sol = dare(
+            ad.as_ref(),
+            bd.as_ref(),
+            catch.weights.q.as_ref(),
+            catch.weights.r.as_ref(),
+            &RiccatiOptions::default(),
+        )?;
+        let lqr = LqrBalance::from_gain(std::array::from_fn(|j| sol.k[(0, j)]))?;
+        self.catch = Some(CatchState {
+            params: catch,
+            lqr,
+            active: false,
+        });
+        Ok(self)
+    }
+
+    /// Whether the LQR catch is in control.
+    pub fn catching(&self) -> bool {
+        self.catch.as_ref().is_some_and(|c| c.active)
     }
 
     /// The control period = the knot spacing dt, s.
@@ -134,6 +211,9 @@ impl Controller for MpcController<'_> {
 
     fn reset(&mut self) {
         self.mpc = build(self.nlp, &self.plan, self.params);
+        if let Some(c) = self.catch.as_mut() {
+            c.active = false;
+        }
     }
 
     fn control(&mut self, t: f64, measured: &[f64; 4]) -> Result<f64, CartpoleError> {
@@ -141,6 +221,23 @@ impl Controller for MpcController<'_> {
         let a = mpc
             .step(measured)
             .map_err(|e| TrajectoryFailure::wrap("MPC period", e))?[0];
+        let a = match self.catch.as_mut() {
+            Some(c) => {
+                let phi = upright_error(measured[2]).abs();
+                c.active = if c.active {
+                    phi <= c.params.release_angle
+                } else {
+                    phi < c.params.catch_angle
+                };
+                if c.active {
+                    let bounds = self.nlp.problem().control_bounds();
+                    c.lqr.law(measured).clamp(bounds.lower[0], bounds.upper[0])
+                } else {
+                    a
+                }
+            }
+            None => a,
+        };
         if a.is_finite() {
             Ok(a)
         } else {
