@@ -100,7 +100,9 @@ fn main() -> Result<(), CartpoleError> {
                     ..config.clone()
                 };
                 let run = simulate(&plant, c, initial, &config, |_| {});
-                let success = run.as_ref().is_ok_and(|r| Swingup::default().judge(r).success);
+                let success = run
+                    .as_ref()
+                    .is_ok_and(|r| Swingup::default().judge(r).success);
                 if std::env::var_os("VERBOSE").is_some() && !success {
                     eprintln!(
                         "{} L{frac:+} seed {seed}: {:?}",
@@ -123,7 +125,11 @@ fn main() -> Result<(), CartpoleError> {
             secs[secs.len() - 1],
             rates[0],
             rates[1],
-            if v.success { "" } else { "  (nominal run failed)" }
+            if v.success {
+                ""
+            } else {
+                "  (nominal run failed)"
+            }
         );
     }
     Ok(())

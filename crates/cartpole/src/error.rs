@@ -142,7 +142,9 @@ pub enum CartpoleError {
         source: TrajectoryFailure,
     },
     /// The swing-up plan did not converge (a plan to track or start from must).
-    #[error("the swing-up plan with {knots} knots did not converge: {status} (violation {feasibility:e})")]
+    #[error(
+        "the swing-up plan with {knots} knots did not converge: {status} (violation {feasibility:e})"
+    )]
     PlanNotConverged {
         /// Knots of the transcription.
         knots: usize,

@@ -42,7 +42,10 @@ fn the_swingup_problem_reproduces_the_spec_at_nominal_parameters() {
     );
     // a longer pole is a different problem
     let longer = swingup::transcribed(&cart(0.6), 20).unwrap();
-    assert_ne!(longer.equalities(&z).unwrap(), theirs.equalities(&z).unwrap());
+    assert_ne!(
+        longer.equalities(&z).unwrap(),
+        theirs.equalities(&z).unwrap()
+    );
 }
 
 #[test]

@@ -14,7 +14,8 @@ use crate::lqr::{RiccatiOptions, Weights, dare, discretize};
 use crate::model::AccelerationCart;
 use crate::swingup::{self, SwingupNlp};
 
-type CartMpc<'a> = Mpc<'a, AccelerationCart, trajectory::cartpole::Effort, NoTerminalCost, NoPathConstraints>;
+type CartMpc<'a> =
+    Mpc<'a, AccelerationCart, trajectory::cartpole::Effort, NoTerminalCost, NoPathConstraints>;
 
 /// Model-predictive control of the swing-up: the trajectory crate's [`Mpc`] on the
 /// swing-up problem of the controller's own model ([`swingup::transcribed`], which may
@@ -126,7 +127,12 @@ impl<'a> MpcController<'a> {
     /// [`CartpoleError::InvalidParameter`] for angles that are not positive or
     /// `release_angle ≤ catch_angle`; the errors of [`dare`] (bad weights).
     pub fn with_catch(mut self, catch: Catch) -> Result<Self, CartpoleError> {
-        check_param("catch_angle", catch.catch_angle, "rad", Requirement::Positive)?;
+        check_param(
+            "catch_angle",
+            catch.catch_angle,
+            "rad",
+            Requirement::Positive,
+        )?;
         check_param(
             "release_angle",
             catch.release_angle - catch.catch_angle,
@@ -151,6 +157,11 @@ impl<'a> MpcController<'a> {
             active: false,
         });
         Ok(self)
+    }
+
+    /// The gain of the LQR catch (None without one).
+    pub fn catch_gain(&self) -> Option<[f64; 4]> {
+        self.catch.as_ref().map(|c| c.lqr.gain())
     }
 
     /// Whether the LQR catch is in control.
