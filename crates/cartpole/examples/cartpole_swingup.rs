@@ -47,7 +47,7 @@ fn main() -> Result<(), CartpoleError> {
     let knots = (arg("--knots", 100.0) as usize).max(2);
     let newton = (arg("--newton-per-step", 4.0) as usize).max(1);
     let seeds = arg("--seeds", 20.0) as u64;
-    let track = arg("--track", 0.95);
+    let track = arg("--track", 0.85);
     let catch = arg("--catch", 0.2);
     let nominal = cart(0.5)?;
     let nlp = swingup::transcribed_with_track(&nominal, knots, track)?;

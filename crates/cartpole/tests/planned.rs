@@ -20,7 +20,7 @@ fn cart(pole_length: f64) -> AccelerationCart {
 }
 
 /// The MPC setting of the CLI and the main job: N = 100, 4 Newton steps per period,
-/// plans with |x| ≤ 0.95 m, LQR catch below 0.2 rad.
+/// plans with |x| ≤ 0.85 m, LQR catch below 0.2 rad.
 fn mpc(nlp: &swingup::SwingupNlp) -> MpcController<'_> {
     MpcController::new(nlp, MpcParams::default())
         .unwrap()
@@ -106,7 +106,7 @@ fn bad_input_is_a_named_error() {
 #[test]
 fn mpc_swings_up_from_hanging_at_rest_and_holds() {
     let nominal = cart(0.5);
-    let nlp = swingup::transcribed_with_track(&nominal, 100, 0.95).unwrap();
+    let nlp = swingup::transcribed_with_track(&nominal, 100, 0.85).unwrap();
     let mut c = mpc(&nlp);
     let config = SimConfig {
         control_period: c.period(),
@@ -114,7 +114,7 @@ fn mpc_swings_up_from_hanging_at_rest_and_holds() {
     };
     let run = simulate(&nominal, &mut c, [0.0; 4], &config, |_| {}).unwrap();
     let v = Swingup::default().judge(&run);
-    // measured: upright from 3.85 s, max |x| 0.987 m
+    // measured: upright from 3.65 s, max |x| 0.882 m
     assert!(v.success, "{v:?}");
     assert!(v.time_to_upright.is_some_and(|t| t <= 4.0), "{v:?}");
     assert_eq!(c.failures(), 0);
@@ -152,16 +152,19 @@ fn successes(c: &mut dyn Controller, period: f64, frac: f64) -> usize {
         .count()
 }
 
-/// Measured (`examples/cartpole_swingup.rs`): 20/20 with the pole 20 % longer; 0/20 with
-/// it 20 % shorter — the cart leaves the 1 m track during the swing-up (max |x|
-/// 1.002–1.06 m) for both the MPC (4 Newton steps a period, 10 did not help) and the
+/// Measured (`examples/cartpole_swingup.rs`, `sparsediff cartpole --seed 0..19`): with
+/// noise alone 20/20; 20/20 with the pole 20 % longer; 0/20 with it 20 % shorter — the
+/// cart leaves the 1 m track during the swing-up (max |x| 1.00–1.07 m) for both the MPC
+/// (4 Newton steps a period; 10 did not help, nor planning with |x| ≤ 0.85–0.95 m) and the
 /// tracker. The energy swing-up, which estimates the pole's frequency online, succeeds
-/// 20/20 both ways.
+/// 20/20 both ways. Planning with the spec's |x| ≤ 1 m the nominal MPC run ends at the
+/// track's end stop (x = 1.001 m); with 0.95 m noise alone gave 13/20.
 #[test]
 fn mpc_under_mismatch_and_noise_as_measured() {
-    let nlp = swingup::transcribed_with_track(&cart(0.5), 100, 0.95).unwrap();
+    let nlp = swingup::transcribed_with_track(&cart(0.5), 100, 0.85).unwrap();
     let mut c = mpc(&nlp);
     let period = c.period();
+    assert_eq!(successes(&mut c, period, 0.0), 20);
     assert_eq!(successes(&mut c, period, 0.2), 20);
     assert_eq!(successes(&mut c, period, -0.2), 0);
 }
@@ -169,6 +172,7 @@ fn mpc_under_mismatch_and_noise_as_measured() {
 #[test]
 fn tvlqr_under_mismatch_and_noise_as_measured() {
     let mut c = TvlqrTracker::swing_up(&cart(0.5), 100, &TrackerParams::default()).unwrap();
+    assert_eq!(successes(&mut c, 0.01, 0.0), 20);
     assert_eq!(successes(&mut c, 0.01, 0.2), 20);
     assert_eq!(successes(&mut c, 0.01, -0.2), 0);
 }

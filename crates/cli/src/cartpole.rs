@@ -86,7 +86,7 @@ pub struct CartpoleArgs {
     #[arg(long, default_value_t = 4, value_parser = crate::limits::count(crate::trajopt::MAX_NEWTON_PER_STEP))]
     newton_per_step: usize,
     /// The MPC plans with |x| ≤ this, m (a margin inside the 1 m track).
-    #[arg(long, default_value_t = 0.95, allow_negative_numbers = true)]
+    #[arg(long, default_value_t = 0.85, allow_negative_numbers = true)]
     plan_track: f64,
     /// The MPC hands over to an LQR below this angle from upright, rad (0: no catch).
     #[arg(long, default_value_t = 0.2, allow_negative_numbers = true)]
@@ -495,7 +495,7 @@ pub struct MainJob {
 
 /// The main job's cart-pole part: solves the spec's swing-up (N = 100) with the
 /// trajectory solver, runs the MPC closed loop (4 Newton steps a period, planning with
-/// |x| ≤ 0.95 m, LQR catch below 0.2 rad) from hanging at rest for 10 s, and writes
+/// |x| ≤ 0.85 m, LQR catch below 0.2 rad) from hanging at rest for 10 s, and writes
 /// `dir/cartpole-mpc.svg` and `dir/cartpole-mpc.html`.
 pub fn main_job(dir: &Path, hessian_probes: Option<usize>) -> Result<MainJob, CliError> {
     use trajectory::solver::{Solver, SolverParams, WarmStart};
@@ -512,7 +512,7 @@ pub fn main_job(dir: &Path, hessian_probes: Option<usize>) -> Result<MainJob, Cl
         )
         .map_err(trajectory_error)?;
     let solve_seconds = clock.elapsed().as_secs_f64();
-    let nlp = swingup::transcribed_with_track(&nominal, knots, 0.95)?;
+    let nlp = swingup::transcribed_with_track(&nominal, knots, 0.85)?;
     let mut mpc = MpcController::new(&nlp, MpcParams::default())?.with_catch(Catch::default())?;
     let config = SimConfig {
         control_period: mpc.period(),

@@ -49,9 +49,10 @@ impl Default for TrackerParams {
 ///
 /// let cart = AccelerationCart::new(AccelerationParams::default())?;
 /// let mut c = TvlqrTracker::swing_up(&cart, 30, &TrackerParams::default())?;
-/// // on the plan the feedback is zero: the control is the plan's
+/// // on the plan the feedback vanishes (up to the plan's 1e-8 constraint violation):
+/// // the control is the plan's
 /// let a0 = c.control(0.0, &[0.0; 4])?;
-/// assert!((a0 - c.reference_control(0)).abs() < 1e-12);
+/// assert!((a0 - c.reference_control(0)).abs() < 1e-5);
 /// assert!(c.plan_duration() > 4.8);
 /// # Ok::<(), cartpole::CartpoleError>(())
 /// ```
