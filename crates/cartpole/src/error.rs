@@ -153,6 +153,18 @@ pub enum CartpoleError {
         /// The constraint violation it reached.
         feasibility: f64,
     },
+    /// A controller with a fixed control period was called at a different spacing.
+    #[error(
+        "{controller} was called {spacing} s after its previous call; its control period is {period} s"
+    )]
+    ControlPeriodMismatch {
+        /// The controller's name.
+        controller: &'static str,
+        /// Its control period, s.
+        period: f64,
+        /// The time since the previous call, s.
+        spacing: f64,
+    },
     /// The simulated state became non-finite (the integration diverged).
     #[error("the simulated state is not finite at t = {time} s (step too large?)")]
     Diverged {

@@ -81,6 +81,24 @@ fn bad_input_is_a_named_error() {
         c.control(0.0, &[0.0, f64::NAN, 0.0, 0.0]),
         Err(CartpoleError::Trajectory { .. })
     ));
+    // the control period is dt = 0.25 s at N = 20: a call 10 ms later is refused
+    c.reset();
+    c.control(0.0, &[0.0; 4]).unwrap();
+    assert!(matches!(
+        c.control(0.01, &[0.0; 4]),
+        Err(CartpoleError::ControlPeriodMismatch {
+            controller: "mpc",
+            ..
+        })
+    ));
+    let config = SimConfig {
+        duration: 1.0,
+        ..SimConfig::default()
+    };
+    assert!(matches!(
+        simulate(&cart(0.5), &mut c, [0.0; 4], &config, |_| {}),
+        Err(CartpoleError::ControlPeriodMismatch { .. })
+    ));
     assert!(matches!(
         TvlqrTracker::new(
             &cart(0.5),

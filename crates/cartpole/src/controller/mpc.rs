@@ -24,7 +24,8 @@ type CartMpc<'a> =
 /// * **Control period = the transcription's dt** (`5/N` s: 0.05 s at N = 100): each
 ///   call shifts the plan one knot, so the simulator must call it every
 ///   [`period`](Self::period) seconds (`SimConfig::control_period`); the time argument of
-///   [`Controller::control`] is not used.
+///   [`Controller::control`] is only checked: calls spaced otherwise are a
+///   [`CartpoleError::ControlPeriodMismatch`].
 /// * The first plan is solved at construction from the spec's initial guess
 ///   ([`swingup::plan`]); [`Controller::reset`] restarts from it (a new solver, the plan's
 ///   trajectory and multipliers as the warm start).
@@ -56,6 +57,8 @@ pub struct MpcController<'a> {
     /// call).
     mpc: Result<CartMpc<'a>, CartpoleError>,
     catch: Option<CatchState>,
+    /// Time of the previous call since the last reset.
+    last_time: Option<f64>,
 }
 
 /// An LQR catch near upright for [`MpcController::with_catch`].
@@ -116,6 +119,7 @@ impl<'a> MpcController<'a> {
             params,
             mpc: Ok(mpc),
             catch: None,
+            last_time: None,
         })
     }
 
@@ -222,12 +226,25 @@ impl Controller for MpcController<'_> {
 
     fn reset(&mut self) {
         self.mpc = build(self.nlp, &self.plan, self.params);
+        self.last_time = None;
         if let Some(c) = self.catch.as_mut() {
             c.active = false;
         }
     }
 
     fn control(&mut self, t: f64, measured: &[f64; 4]) -> Result<f64, CartpoleError> {
+        let period = self.nlp.problem().dt();
+        if let Some(previous) = self.last_time {
+            let spacing = t - previous;
+            if (spacing - period).abs() > 1e-6 * period {
+                return Err(CartpoleError::ControlPeriodMismatch {
+                    controller: "mpc",
+                    period,
+                    spacing,
+                });
+            }
+        }
+        self.last_time = Some(t);
         let mpc = self.mpc.as_mut().map_err(|e| e.clone())?;
         let a = mpc
             .step(measured)
