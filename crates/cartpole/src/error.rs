@@ -131,6 +131,40 @@ pub enum CartpoleError {
         /// The value returned.
         value: f64,
     },
+    /// The trajectory crate refused a problem or a solve (building the swing-up, the
+    /// first plan, an MPC period).
+    #[error("{context}: {source}")]
+    Trajectory {
+        /// What was being done (`"swing-up plan"`, `"MPC period"`).
+        context: &'static str,
+        /// The trajectory crate's error.
+        #[source]
+        source: TrajectoryFailure,
+    },
+    /// The swing-up plan did not converge (a plan to track or start from must).
+    #[error(
+        "the swing-up plan with {knots} knots did not converge: {status} (violation {feasibility:e})"
+    )]
+    PlanNotConverged {
+        /// Knots of the transcription.
+        knots: usize,
+        /// How the solve ended (the solver's status, as text).
+        status: String,
+        /// The constraint violation it reached.
+        feasibility: f64,
+    },
+    /// A controller with a fixed control period was called at a different spacing.
+    #[error(
+        "{controller} was called {spacing} s after its previous call; its control period is {period} s"
+    )]
+    ControlPeriodMismatch {
+        /// The controller's name.
+        controller: &'static str,
+        /// Its control period, s.
+        period: f64,
+        /// The time since the previous call, s.
+        spacing: f64,
+    },
     /// The simulated state became non-finite (the integration diverged).
     #[error("the simulated state is not finite at t = {time} s (step too large?)")]
     Diverged {
@@ -161,5 +195,38 @@ pub(crate) fn check_param(
             unit,
             requirement,
         })
+    }
+}
+
+/// A [`trajectory::TrajectoryError`], shared so that [`CartpoleError`] stays `Clone`
+/// (two are equal when they are the same error).
+#[derive(Clone, Debug)]
+pub struct TrajectoryFailure(pub std::sync::Arc<trajectory::TrajectoryError>);
+
+impl TrajectoryFailure {
+    /// Wraps `error` with what was being done.
+    pub(crate) fn wrap(context: &'static str, error: trajectory::TrajectoryError) -> CartpoleError {
+        CartpoleError::Trajectory {
+            context,
+            source: TrajectoryFailure(std::sync::Arc::new(error)),
+        }
+    }
+}
+
+impl PartialEq for TrajectoryFailure {
+    fn eq(&self, other: &Self) -> bool {
+        std::sync::Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl std::fmt::Display for TrajectoryFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for TrajectoryFailure {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0.source()
     }
 }

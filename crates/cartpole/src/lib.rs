@@ -8,8 +8,11 @@
 //! * [`linearize`]: A and B about any point by forward AD through the library.
 //! * [`lqr`]: CARE, DARE (faer), a 4×4 fast path, the zero-order-hold discretisation, a
 //!   time-varying LQR along a trajectory, Q and R scaled from the model.
-//! * [`controller`]: one [`controller::Controller`] trait; LQR balance and the
-//!   energy-based swing-up with an LQR catch.
+//! * [`controller`]: one [`controller::Controller`] trait; LQR balance, the
+//!   energy-based swing-up with an LQR catch, the planned swing-up tracked by a
+//!   time-varying LQR, and MPC on the trajectory crate.
+//! * [`swingup`]: the spec's swing-up as a trajectory-optimisation problem on this
+//!   crate's model (any parameters), its plan and its knots.
 //! * [`sim`]: RK4 closed-loop simulation with actuator and track limits, seeded
 //!   measurement noise and disturbances, and model mismatch; [`sim::Swingup`] judges a
 //!   run.
@@ -35,5 +38,6 @@ pub mod linearize;
 pub mod lqr;
 pub mod model;
 pub mod sim;
+pub mod swingup;
 
-pub use error::{CartpoleError, Requirement};
+pub use error::{CartpoleError, Requirement, TrajectoryFailure};

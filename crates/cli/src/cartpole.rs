@@ -1,10 +1,18 @@
-//! `sparsediff cartpole --controller lqr|energy`: a closed-loop run of the cartpole
+//! `sparsediff cartpole --controller lqr|energy|tvlqr|mpc`: a closed-loop run of the cartpole
 //! package's controllers on the spec's acceleration-commanded cart (L = 0.5 m,
 //! g = 9.81 m/s², |a| ≤ `--max-accel`, track |x| ≤ 1 m with end stops that end the run).
 //!
 //! * `energy`: the energy swing-up with LQR catch, from hanging at rest `(0, 0, 0, 0)`.
 //! * `lqr`: the LQR balance (the spec's Q = I, R = 1), from a small perturbation of the
 //!   upright, `(x, v, θ, ω) = (0, 0, π + 0.1, 0)` (0.1 rad off, at rest).
+//! * `tvlqr`: the trajectory crate's swing-up plan (`--knots` N, dt = 5/N) tracked by a
+//!   time-varying LQR every 10 ms, then the LQR balance, from hanging at rest.
+//! * `mpc`: the trajectory crate's receding-horizon controller (`--knots` N,
+//!   `--newton-per-step` K), one period per knot (dt = 5/N s), planning with
+//!   |x| ≤ `--plan-track` m, with an LQR catch below `--catch-angle` rad (0: none), from
+//!   hanging at rest.
+//!
+//! The controllers plan and design with the nominal pole (0.5 m).
 //!
 //! `--noise SIGMA` adds N(0, σ²) to each of the four measured components (m, m/s, rad,
 //! rad/s; seeded by `--seed`); `--mismatch FRAC` simulates a pole of length
@@ -17,16 +25,25 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use cartpole::controller::{Controller, EnergySwingUp, LqrBalance, SwingUpParams};
+use cartpole::controller::{
+    Catch, Controller, EnergySwingUp, LqrBalance, MpcController, SwingUpParams, TrackerParams,
+    TvlqrTracker,
+};
 use cartpole::lqr::Weights;
 use cartpole::model::{AccelerationCart, AccelerationParams};
 use cartpole::sim::{Run, SimConfig, Stop, Swingup, simulate};
+use cartpole::swingup;
 use serde::Serialize;
+use trajectory::mpc::MpcParams;
 
 use crate::{CliError, output};
 
 /// Longest `--duration`: one hour of simulated time (360 000 samples at 10 ms).
 pub const MAX_DURATION: f64 = 3600.0;
+
+/// Most `--knots` of the tvlqr and mpc controllers: 5000 (dt = 1 ms; an MPC period then
+/// factors a 25 000-variable system).
+pub const MAX_KNOTS: u64 = 5000;
 
 /// The controllers of `sparsediff cartpole`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -35,6 +52,10 @@ pub enum ControllerChoice {
     Lqr,
     /// Energy swing-up with LQR catch from hanging at rest.
     Energy,
+    /// The planned swing-up tracked by time-varying LQR, then LQR balance.
+    Tvlqr,
+    /// Model-predictive control on the trajectory crate (with an LQR catch).
+    Mpc,
 }
 
 /// Options of `sparsediff cartpole`.
@@ -58,6 +79,18 @@ pub struct CartpoleArgs {
     /// Actuator limit |a|, m/s².
     #[arg(long, default_value_t = 4.0, allow_negative_numbers = true)]
     max_accel: f64,
+    /// Knots of the swing-up plan (tvlqr, mpc): dt = 5/N s, the MPC's control period (≥ 2).
+    #[arg(long, default_value_t = 100, value_parser = crate::limits::count(MAX_KNOTS))]
+    knots: usize,
+    /// Newton steps per MPC period (≥ 1).
+    #[arg(long, default_value_t = 4, value_parser = crate::limits::count(crate::trajopt::MAX_NEWTON_PER_STEP))]
+    newton_per_step: usize,
+    /// The MPC plans with |x| ≤ this, m (a margin inside the 1 m track).
+    #[arg(long, default_value_t = 0.85, allow_negative_numbers = true)]
+    plan_track: f64,
+    /// The MPC hands over to an LQR below this angle from upright, rad (0: no catch).
+    #[arg(long, default_value_t = 0.2, allow_negative_numbers = true)]
+    catch_angle: f64,
     /// Print one JSON object.
     #[arg(long)]
     json: bool,
@@ -89,8 +122,14 @@ struct Report {
     max_accel: f64,
     seed: u64,
     samples: usize,
-    gain: [f64; 4],
+    gain: Option<[f64; 4]>,
     seconds: f64,
+    control_period: f64,
+    control_effort: f64,
+    knots: Option<usize>,
+    newton_per_step: Option<usize>,
+    plan_seconds: Option<f64>,
+    plan_cost: Option<f64>,
 }
 
 fn option_error(option: &'static str, source: cartpole::CartpoleError) -> CliError {
@@ -106,6 +145,31 @@ pub fn run(args: &CartpoleArgs) -> Result<(), CliError> {
             min: 0.0,
             max: MAX_DURATION,
         });
+    }
+    if args.knots < 2 {
+        return Err(CliError::Input(format!(
+            "--knots = {} must be at least 2",
+            args.knots
+        )));
+    }
+    if args.newton_per_step == 0 {
+        return Err(CliError::Input(
+            "--newton-per-step must be at least 1".to_string(),
+        ));
+    }
+    if !(args.plan_track > 0.0 && args.plan_track <= 1.0) {
+        return Err(CliError::OutOfRange {
+            option: "--plan-track",
+            value: args.plan_track,
+            min: 0.0,
+            max: 1.0,
+        });
+    }
+    if !(args.catch_angle >= 0.0 && args.catch_angle < 1.0) {
+        return Err(CliError::Input(format!(
+            "--catch-angle = {} must be in [0, 1) rad",
+            args.catch_angle
+        )));
     }
     for path in args.plot.iter().chain(&args.animate) {
         output::check_file(path)?;
@@ -137,19 +201,67 @@ pub fn run(args: &CartpoleArgs) -> Result<(), CliError> {
         };
         option_error(option, e)
     })?;
-    let (mut controller, initial, gain): (Box<dyn Controller>, [f64; 4], [f64; 4]) =
-        match args.controller {
-            ControllerChoice::Lqr => {
-                let c = LqrBalance::new(&nominal, &Weights::identity())?;
-                let k = c.gain();
-                (Box::new(c), [0.0, 0.0, std::f64::consts::PI + 0.1, 0.0], k)
+    let planned = matches!(args.controller, ControllerChoice::Mpc);
+    let mut nlp_slot = None;
+    let plan_clock = Instant::now();
+    let mut plan_cost = None;
+    let (mut controller, initial, gain, period): (
+        Box<dyn Controller + '_>,
+        [f64; 4],
+        Option<[f64; 4]>,
+        f64,
+    ) = match args.controller {
+        ControllerChoice::Lqr => {
+            let c = LqrBalance::new(&nominal, &Weights::identity())?;
+            let k = c.gain();
+            (
+                Box::new(c),
+                [0.0, 0.0, std::f64::consts::PI + 0.1, 0.0],
+                Some(k),
+                0.01,
+            )
+        }
+        ControllerChoice::Energy => {
+            let c = EnergySwingUp::new(&nominal, &SwingUpParams::default())?;
+            let k = c.lqr().gain();
+            (Box::new(c), [0.0; 4], Some(k), 0.01)
+        }
+        ControllerChoice::Tvlqr => {
+            let c = TvlqrTracker::swing_up(&nominal, args.knots, &TrackerParams::default())?;
+            let k = c.balance().gain();
+            (Box::new(c), [0.0; 4], Some(k), 0.01)
+        }
+        ControllerChoice::Mpc => {
+            let nlp = &*nlp_slot.insert(swingup::transcribed_with_track(
+                &nominal,
+                args.knots,
+                args.plan_track,
+            )?);
+            let params = MpcParams {
+                newton_per_step: args.newton_per_step,
+                timing_capacity: 1,
+            };
+            let mut c = MpcController::new(nlp, params)?;
+            plan_cost = Some(c.plan().cost);
+            if args.catch_angle > 0.0 {
+                c = c
+                    .with_catch(Catch {
+                        catch_angle: args.catch_angle,
+                        release_angle: 2.5 * args.catch_angle,
+                        ..Catch::default()
+                    })
+                    .map_err(|e| option_error("--catch-angle", e))?;
             }
-            ControllerChoice::Energy => {
-                let c = EnergySwingUp::new(&nominal, &SwingUpParams::default())?;
-                let k = c.lqr().gain();
-                (Box::new(c), [0.0; 4], k)
-            }
-        };
+            let k = c.catch_gain();
+            let period = c.period();
+            (Box::new(c), [0.0; 4], k, period)
+        }
+    };
+    let plan_seconds = plan_clock.elapsed().as_secs_f64();
+    let config = SimConfig {
+        control_period: period,
+        ..config
+    };
     let start = Instant::now();
     let mut next_line = 1.0;
     let run = simulate(&plant, controller.as_mut(), initial, &config, |t| {
@@ -186,6 +298,20 @@ pub fn run(args: &CartpoleArgs) -> Result<(), CliError> {
         samples: run.times.len(),
         gain,
         seconds,
+        control_period: period,
+        control_effort: control_effort(&run),
+        knots: matches!(
+            args.controller,
+            ControllerChoice::Tvlqr | ControllerChoice::Mpc
+        )
+        .then_some(args.knots),
+        newton_per_step: planned.then_some(args.newton_per_step),
+        plan_seconds: matches!(
+            args.controller,
+            ControllerChoice::Tvlqr | ControllerChoice::Mpc
+        )
+        .then_some(plan_seconds),
+        plan_cost,
     };
     if let Some(path) = &args.plot {
         let title = format!(
@@ -223,6 +349,15 @@ pub fn run(args: &CartpoleArgs) -> Result<(), CliError> {
         )
         .map_err(CliError::stdout)
     }
+}
+
+/// `∫a² dt` over the run (the control held over each sample interval).
+pub fn control_effort(run: &Run) -> f64 {
+    run.times
+        .windows(2)
+        .zip(&run.controls)
+        .map(|(t, a)| a * a * (t[1] - t[0]))
+        .sum()
 }
 
 fn plot(path: &Path, title: &str, run: &Run) -> Result<(), CliError> {
@@ -324,5 +459,129 @@ show(0);
 </script>
 </body></html>
 "##
+    )
+}
+
+/// What the main job (`sparsediff` with no arguments) did with the cart-pole.
+#[derive(Debug, Serialize)]
+pub struct MainJob {
+    /// Probes (colours) of the cartpole N = 100 Hessian, if the suite coloured it.
+    pub hessian_probes: Option<usize>,
+    /// Knots of the swing-up.
+    pub knots: usize,
+    /// How the swing-up solve ended.
+    pub solve_status: String,
+    /// Its wall-clock seconds.
+    pub solve_seconds: f64,
+    /// Its Newton iterations.
+    pub newton_iterations: usize,
+    /// The optimal cost.
+    pub cost: f64,
+    /// The MPC closed loop from hanging at rest succeeded (upright by 5 s, held 5 s).
+    pub success: bool,
+    /// Start of the held upright interval, s.
+    pub time_to_upright: Option<f64>,
+    /// Largest |x|, m.
+    pub max_abs_x: f64,
+    /// Median seconds of an MPC period.
+    pub median_control_seconds: f64,
+    /// Largest seconds of an MPC period.
+    pub max_control_seconds: f64,
+    /// The SVG of x, θ and a.
+    pub plot: PathBuf,
+    /// The HTML animation.
+    pub animation: PathBuf,
+}
+
+/// The main job's cart-pole part: solves the spec's swing-up (N = 100) with the
+/// trajectory solver, runs the MPC closed loop (4 Newton steps a period, planning with
+/// |x| ≤ 0.85 m, LQR catch below 0.2 rad) from hanging at rest for 10 s, and writes
+/// `dir/cartpole-mpc.svg` and `dir/cartpole-mpc.html`.
+pub fn main_job(dir: &Path, hessian_probes: Option<usize>) -> Result<MainJob, CliError> {
+    use trajectory::solver::{Solver, SolverParams, WarmStart};
+    let knots = 100;
+    let nominal = AccelerationCart::new(AccelerationParams::default())?;
+    let spec = swingup::transcribed(&nominal, knots)?;
+    let trajectory_error = |e| CliError::Trajectory(Box::new(e));
+    let clock = Instant::now();
+    let mut solver = Solver::new(&spec, SolverParams::default()).map_err(trajectory_error)?;
+    let solution = solver
+        .solve(
+            &WarmStart::primal(&trajectory::cartpole::initial_guess(knots)),
+            &mut (),
+        )
+        .map_err(trajectory_error)?;
+    let solve_seconds = clock.elapsed().as_secs_f64();
+    let nlp = swingup::transcribed_with_track(&nominal, knots, 0.85)?;
+    let mut mpc = MpcController::new(&nlp, MpcParams::default())?.with_catch(Catch::default())?;
+    let config = SimConfig {
+        control_period: mpc.period(),
+        ..SimConfig::default()
+    };
+    let run = simulate(&nominal, &mut mpc, [0.0; 4], &config, |_| {})?;
+    let verdict = Swingup::default().judge(&run);
+    let mut times = run.control_seconds.clone();
+    times.sort_by(f64::total_cmp);
+    let plot_path = dir.join("cartpole-mpc.svg");
+    let animation = dir.join("cartpole-mpc.html");
+    let title = format!(
+        "cartpole, MPC (N = {knots}, 4 Newton steps a period){}",
+        match verdict.time_to_upright {
+            Some(t) => format!(": upright from {t:.2} s"),
+            None => ": not upright".to_string(),
+        }
+    );
+    plot(&plot_path, &title, &run)?;
+    output::write_file(&animation, &animation_html(&run, "mpc", 0.5))?;
+    Ok(MainJob {
+        hessian_probes,
+        knots,
+        solve_status: format!("{:?}", solution.status),
+        solve_seconds,
+        newton_iterations: solution.info.newton_iterations,
+        cost: solution.cost,
+        success: verdict.success,
+        time_to_upright: verdict.time_to_upright,
+        max_abs_x: verdict.max_abs_x,
+        median_control_seconds: times.get(times.len() / 2).copied().unwrap_or(0.0),
+        max_control_seconds: times.last().copied().unwrap_or(0.0),
+        plot: plot_path,
+        animation,
+    })
+}
+
+/// The main job's summary lines.
+pub fn print_main_job(out: &mut impl Write, job: &MainJob) -> std::io::Result<()> {
+    writeln!(out)?;
+    writeln!(
+        out,
+        "Cart-pole, from pattern to control (`sparsediff trajopt cartpole`, `sparsediff cartpole --controller mpc`):"
+    )?;
+    writeln!(
+        out,
+        "  swing-up, N = {}: {} Hessian probes (star colouring), {} in {:.1} ms ({} Newton iterations), cost J = {:.6}",
+        job.knots,
+        job.hessian_probes
+            .map_or("-".to_string(), |p| p.to_string()),
+        job.solve_status,
+        job.solve_seconds * 1e3,
+        job.newton_iterations,
+        job.cost
+    )?;
+    writeln!(
+        out,
+        "  MPC closed loop from hanging at rest: {} — upright from {}, max |x| {:.3} m, {:.0} µs median / {:.0} µs max per period",
+        if job.success { "success" } else { "failure" },
+        job.time_to_upright
+            .map_or("never".to_string(), |t| format!("{t:.2} s")),
+        job.max_abs_x,
+        job.median_control_seconds * 1e6,
+        job.max_control_seconds * 1e6
+    )?;
+    writeln!(
+        out,
+        "  wrote {} (x, θ, a against time) and {} (animation)",
+        job.plot.display(),
+        job.animation.display()
     )
 }

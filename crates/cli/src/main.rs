@@ -2,7 +2,9 @@
 //!
 //! * `sparsediff` (no arguments) = `sparsediff suite`: colours a built-in suite of patterns
 //!   with every applicable method (colours against lower bounds and time), then compares
-//!   every probe designer on smaller instances of the same patterns.
+//!   every probe designer on smaller instances of the same patterns, then solves the
+//!   cartpole swing-up, runs the MPC closed loop from hanging at rest, prints a summary and
+//!   writes its plot and animation to `sparsediff-out/cartpole/`.
 //! * `sparsediff color <PATTERN>`: colours one pattern (a `.mtx` file or a generator spec
 //!   such as `band:n=1000,k=3` or `cartpole:N=100`); `--json` prints one object for scripts.
 //! * `sparsediff compare <PATTERN>`: every probe designer on one pattern (probes, error,
@@ -12,7 +14,7 @@
 //! * `sparsediff report probe-strategies`: regenerates `papers/probe-strategies.md`.
 //! * `sparsediff newton rosenbrock|bratu`: the sparse Newton, trust-region and L-BFGS
 //!   solvers on two classic problems.
-//! * `sparsediff cartpole --controller lqr|energy`: a closed-loop cart-pole run (JSON,
+//! * `sparsediff cartpole --controller lqr|energy|tvlqr|mpc`: a closed-loop cart-pole run (JSON,
 //!   an SVG of x, θ and a, a self-contained HTML animation).
 //! * `sparsediff lqr cartpole`: the LQR (CARE, or DARE with `--discrete DT`) of the spec's
 //!   linearisation.
@@ -67,7 +69,7 @@ enum Command {
     Trajopt(trajopt::TrajoptArgs),
     /// Run the cartpole swing-up's receding-horizon controller in closed loop.
     Mpc(trajopt::MpcArgs),
-    /// Simulate the cart-pole under the LQR or the energy swing-up.
+    /// Simulate the cart-pole under the LQR, the energy swing-up, the TVLQR tracker or MPC.
     Cartpole(cartpole::CartpoleArgs),
     /// The LQR gain, Riccati solution and closed-loop eigenvalues of a linearisation.
     Lqr(lqr::LqrArgs),

@@ -4,7 +4,9 @@
 //! then every probe designer is compared (probes, decoding error, times) on the smaller
 //! instances of the same families — the least-squares designers factor systems whose cost
 //! grows much faster than n (the half-sample solve on the 60³ grid alone takes a minute),
-//! so the full-size comparison is behind `--full-compare`.
+//! so the full-size comparison is behind `--full-compare`. Then the cart-pole, from pattern
+//! to control: the swing-up solved (N = 100), the MPC closed loop from hanging at rest, a
+//! summary, and the plot and animation written to `sparsediff-out/cartpole/` (`--out`).
 
 use std::io::Write;
 
@@ -31,6 +33,13 @@ pub struct SuiteArgs {
     /// least-squares designs on the 1e6 grid, the 60³ grid and the arrowhead dominate).
     #[arg(long)]
     pub full_compare: bool,
+    /// Skip the cart-pole (swing-up solve, MPC closed loop, plot and animation).
+    #[arg(long)]
+    pub no_cartpole: bool,
+    /// Where the cart-pole's plot and animation go (default `sparsediff-out`; the files
+    /// are written to its `cartpole/` subdirectory, created if missing).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<std::path::PathBuf>,
 }
 
 /// The whole suite report (`--json`).
@@ -38,6 +47,7 @@ pub struct SuiteArgs {
 struct SuiteJson {
     colorings: Vec<Row>,
     compare: Vec<crate::compare::CompareJson>,
+    cartpole: Option<crate::cartpole::MainJob>,
 }
 
 /// One row of the table.
@@ -81,6 +91,15 @@ fn patterns(quick: bool) -> Vec<String> {
 
 /// Runs the suite.
 pub fn run(args: &SuiteArgs) -> Result<(), CliError> {
+    let cartpole_dir = if args.no_cartpole {
+        None
+    } else {
+        let out = args
+            .out
+            .clone()
+            .unwrap_or_else(|| std::path::PathBuf::from("sparsediff-out"));
+        Some(output::prepare_dir(&out, "cartpole")?)
+    };
     let specs = patterns(args.quick);
     let mut jobs = Vec::new();
     for spec in &specs {
@@ -160,6 +179,14 @@ pub fn run(args: &SuiteArgs) -> Result<(), CliError> {
         ));
     }
     bar.finish_and_clear();
+    let probes = rows
+        .iter()
+        .find(|r| r.pattern == "cartpole:N=100" && r.method == "star")
+        .map(|r| r.colors);
+    let cartpole = cartpole_dir
+        .as_deref()
+        .map(|dir| crate::cartpole::main_job(dir, probes))
+        .transpose()?;
     let mut out = std::io::stdout().lock();
     if args.json {
         output::print_json(
@@ -167,6 +194,7 @@ pub fn run(args: &SuiteArgs) -> Result<(), CliError> {
             &SuiteJson {
                 colorings: rows.clone(),
                 compare: compared,
+                cartpole,
             },
         )?;
     } else {
@@ -182,6 +210,9 @@ pub fn run(args: &SuiteArgs) -> Result<(), CliError> {
                 writeln!(out).map_err(CliError::stdout)?;
                 crate::compare::print_text(&mut out, r).map_err(CliError::stdout)?;
             }
+        }
+        if let Some(job) = &cartpole {
+            crate::cartpole::print_main_job(&mut out, job).map_err(CliError::stdout)?;
         }
     }
     match rows.iter().find(|r| !r.valid) {

@@ -131,7 +131,27 @@ fn lqr_cartpole_reproduces_the_spec() {
 
 #[test]
 fn bad_input_is_a_named_error() {
-    let cases: [(&[&str], &str); 8] = [
+    let cases: [(&[&str], &str); 13] = [
+        (
+            &["cartpole", "--controller", "mpc", "--knots", "1"],
+            "--knots",
+        ),
+        (
+            &["cartpole", "--controller", "mpc", "--newton-per-step", "0"],
+            "--newton-per-step",
+        ),
+        (
+            &["cartpole", "--controller", "tvlqr", "--knots", "99999"],
+            "--knots",
+        ),
+        (
+            &["cartpole", "--controller", "mpc", "--plan-track", "0"],
+            "--plan-track",
+        ),
+        (
+            &["cartpole", "--controller", "mpc", "--catch-angle", "-0.1"],
+            "--catch-angle",
+        ),
         (
             &["cartpole", "--controller", "energy", "--duration", "-1"],
             "--duration",
@@ -144,7 +164,7 @@ fn bad_input_is_a_named_error() {
             &["cartpole", "--controller", "energy", "--mismatch", "-1.5"],
             "--mismatch",
         ),
-        (&["cartpole", "--controller", "tvlqr"], "invalid value"),
+        (&["cartpole", "--controller", "pid"], "invalid value"),
         (&["lqr", "cartpole", "--q", "1,1,1"], "--q needs 4"),
         (&["lqr", "cartpole", "--q", "1,-1,1,1"], "q_v"),
         (&["lqr", "cartpole", "--discrete", "0"], "--discrete"),
@@ -154,4 +174,63 @@ fn bad_input_is_a_named_error() {
         let e = stderr_of(args);
         assert!(e.contains(needle), "{args:?}: {e}");
     }
+}
+
+/// The contract fields, present for every controller.
+fn assert_contract(v: &serde_json::Value) {
+    for key in [
+        "controller",
+        "success",
+        "time_to_upright",
+        "max_abs_x",
+        "final_angle_error",
+        "median_control_seconds",
+        "max_control_seconds",
+    ] {
+        assert!(v.get(key).is_some(), "missing {key} in {v}");
+    }
+}
+
+#[test]
+fn cartpole_tvlqr_json_contract() {
+    // the default plan, N = 100 (a coarse N = 40 plan is tracked off the track's end:
+    // its piecewise-linear reference is too far from the plant's motion)
+    let v = json(&["cartpole", "--controller", "tvlqr", "--json"]);
+    assert_contract(&v);
+    assert_eq!(v["controller"], "tvlqr");
+    assert_eq!(v["success"], true, "{v}");
+    assert_eq!(v["knots"], 100);
+    assert_eq!(v["control_period"], 0.01);
+    assert!(v["control_effort"].as_f64().unwrap() > 0.0);
+}
+
+#[test]
+fn cartpole_mpc_json_contract_and_files() {
+    let dir = std::env::temp_dir().join(format!("sparsediff-mpc-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let svg = dir.join("mpc.svg");
+    // N = 40, 2 Newton steps a period, 3 s: the contract, not the swing-up
+    let v = json(&[
+        "cartpole",
+        "--controller",
+        "mpc",
+        "--knots",
+        "40",
+        "--newton-per-step",
+        "2",
+        "--duration",
+        "3",
+        "--json",
+        "--plot",
+        svg.to_str().unwrap(),
+    ]);
+    assert_contract(&v);
+    assert_eq!(v["controller"], "mpc");
+    assert_eq!(v["knots"], 40);
+    assert_eq!(v["newton_per_step"], 2);
+    assert_eq!(v["control_period"], 5.0 / 40.0);
+    assert!(v["plan_cost"].as_f64().unwrap() > 0.0);
+    assert!(v["median_control_seconds"].as_f64().unwrap() > 0.0);
+    assert!(std::fs::read_to_string(&svg).unwrap().starts_with("<svg"));
+    std::fs::remove_dir_all(&dir).ok();
 }

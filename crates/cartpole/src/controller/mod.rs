@@ -1,7 +1,10 @@
 //! Controllers: one [`Controller`] trait, called once per control period with the
 //! measured state; implementations [`LqrBalance`] (hold the upright) and
-//! [`EnergySwingUp`] (Åström–Furuta energy pumping with an LQR catch), and
-//! [`ForceFromAcceleration`], which lets either drive the force-driven cart.
+//! [`EnergySwingUp`] (Åström–Furuta energy pumping with an LQR catch),
+//! [`TvlqrTracker`] (the trajectory crate's swing-up plan tracked by a time-varying LQR,
+//! then balanced), [`MpcController`] (the trajectory crate's receding-horizon control),
+//! and [`ForceFromAcceleration`], which lets the acceleration-commanding ones drive the
+//! force-driven cart.
 //!
 //! The trait is what a model-predictive controller on the trajectory crate or a
 //! time-varying-LQR tracker implements too: `reset` before a run (warm starts, modes),
@@ -12,10 +15,14 @@
 mod energy;
 mod force;
 mod lqr_balance;
+mod mpc;
+mod tvlqr;
 
 pub use energy::{EnergySwingUp, Mode, SwingUpParams};
 pub use force::ForceFromAcceleration;
 pub use lqr_balance::LqrBalance;
+pub use mpc::{Catch, MpcController};
+pub use tvlqr::{TrackerParams, TvlqrTracker};
 
 use crate::error::CartpoleError;
 
