@@ -28,6 +28,8 @@ use trajectory::mpc::{Mpc, MpcParams};
 use trajectory::solver::{IterationRecord, Solver, SolverParams, Status, WarmStart};
 use trajectory::{Dynamics, Transcribed, Transcription, cartpole};
 
+use ::cartpole as cartpole_package;
+
 use crate::plot::{Panel, Series};
 use crate::{CliError, output};
 
@@ -284,23 +286,6 @@ where
     crate::plot::panels_svg(path, &panels)
 }
 
-/// One RK4 step of the cartpole with the control held.
-fn rk4(s: &mut [f64; 4], a: f64, h: f64) {
-    let f = |s: &[f64; 4]| {
-        let mut ds = [0.0; 4];
-        cartpole::Cartpole.eval(s, &[a], &mut ds);
-        ds
-    };
-    let add = |s: &[f64; 4], k: &[f64; 4], c: f64| std::array::from_fn(|i| s[i] + c * k[i]);
-    let k1 = f(s);
-    let k2 = f(&add(s, &k1, h / 2.0));
-    let k3 = f(&add(s, &k2, h / 2.0));
-    let k4 = f(&add(s, &k3, h));
-    for i in 0..4 {
-        s[i] += h / 6.0 * (k1[i] + 2.0 * k2[i] + 2.0 * k3[i] + k4[i]);
-    }
-}
-
 /// `sparsediff mpc …`.
 pub fn run_mpc(args: &MpcArgs) -> Result<(), CliError> {
     let MpcProblem::Cartpole(a) = &args.problem;
@@ -336,7 +321,7 @@ pub fn run_mpc(args: &MpcArgs) -> Result<(), CliError> {
     for _ in 0..a.steps {
         let u = mpc.step(&state).map_err(trajectory_error)?[0];
         for _ in 0..10 {
-            rk4(&mut state, u, dt / 10.0);
+            state = cartpole_package::sim::rk4(&cartpole::Cartpole, &state, u, dt / 10.0);
         }
         bar.inc(1);
     }

@@ -15,7 +15,9 @@ use sparsediff::ad::num_dual::DualNum;
 use sparsediff::composite::{CompositeHessian, Outer};
 
 use crate::error::TrajectoryError;
-use crate::problem::{Dynamics, PathConstraints, RunningCost, TerminalCost, check_len};
+use crate::problem::{
+    Dynamics, PathConstraints, RunningCost, TerminalCost, check_finite, check_len,
+};
 use crate::transcription::{Rows, Transcribed};
 
 /// `L_A` of a [`Transcribed`] problem for given multipliers λ (one per equality), μ (one
@@ -66,17 +68,6 @@ impl<F, L, T, H> Clone for AugmentedLagrangian<'_, F, L, T, H> {
             mu: self.mu.clone(),
             rho: self.rho,
         }
-    }
-}
-
-fn check_finite(what: &'static str, values: &[f64]) -> Result<(), TrajectoryError> {
-    match values.iter().position(|v| !v.is_finite()) {
-        Some(index) => Err(TrajectoryError::NonFinite {
-            what,
-            index,
-            value: values[index],
-        }),
-        None => Ok(()),
     }
 }
 

@@ -199,7 +199,8 @@ pub(crate) fn check_len(
     }
 }
 
-fn check_finite(what: &'static str, values: &[f64]) -> Result<(), TrajectoryError> {
+/// [`TrajectoryError::NonFinite`] naming the first entry of `values` that is not finite.
+pub(crate) fn check_finite(what: &'static str, values: &[f64]) -> Result<(), TrajectoryError> {
     match values.iter().position(|v| !v.is_finite()) {
         Some(index) => Err(TrajectoryError::NonFinite {
             what,

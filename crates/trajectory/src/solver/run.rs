@@ -9,7 +9,9 @@ use sparsediff_solve::newton::{Newton, NewtonInfo, NewtonParams};
 use super::model::AlModel;
 use super::{IterationRecord, Observer, Solution, SolveInfo, SolverParams, Status, WarmStart};
 use crate::error::TrajectoryError;
-use crate::problem::{Dynamics, PathConstraints, RunningCost, TerminalCost, check_len};
+use crate::problem::{
+    Dynamics, PathConstraints, RunningCost, TerminalCost, check_finite, check_len,
+};
 use crate::transcription::Transcribed;
 
 /// The augmented-Lagrangian Newton solver (see the [module documentation](super)). Owns
@@ -260,17 +262,7 @@ where
             }
             // multiplier and penalty updates
             let rho = self.al.rho;
-            for (l, (&c, &s)) in self
-                .al
-                .lambda
-                .iter_mut()
-                .zip(self.c.iter().zip(&self.al.shift))
-            {
-                *l += rho * (c + s);
-            }
-            for (u, &g) in self.al.mu.iter_mut().zip(&self.g) {
-                *u = (*u + rho * g).max(0.0);
-            }
+            self.update_multipliers();
             // ρ grows only while the violation is above its tolerance and fell too little
             // (a feasible iterate that is not yet stationary needs better multipliers,
             // not a worse-conditioned L_A)
@@ -327,6 +319,12 @@ where
         let nlp = self.al.nlp;
         nlp.equalities_with(z, &mut self.c, false)?;
         nlp.inequalities_with(z, &mut self.g, false)?;
+        self.update_multipliers();
+        Ok(failed)
+    }
+
+    /// `λ ← λ + ρ·c̃`, `μ ← max(0, μ + ρ·g)` from the c and g last evaluated.
+    fn update_multipliers(&mut self) {
         let rho = self.al.rho;
         for (l, (&c, &s)) in self
             .al
@@ -339,7 +337,6 @@ where
         for (u, &g) in self.al.mu.iter_mut().zip(&self.g) {
             *u = (*u + rho * g).max(0.0);
         }
-        Ok(failed)
     }
 
     /// λ, μ, ρ in force (for MPC's shift).
@@ -489,16 +486,5 @@ where
             stationarity: b.stationarity,
             info,
         }
-    }
-}
-
-fn check_finite(what: &'static str, values: &[f64]) -> Result<(), TrajectoryError> {
-    match values.iter().position(|v| !v.is_finite()) {
-        Some(index) => Err(TrajectoryError::NonFinite {
-            what,
-            index,
-            value: values[index],
-        }),
-        None => Ok(()),
     }
 }
