@@ -1,34 +1,9 @@
 //! `sparsediff cartpole` and `sparsediff lqr cartpole`: the JSON contract, the files, and
 //! named errors (exit code 2) on bad input.
 
-use std::process::{Command, Output};
+mod common;
 
-fn sparsediff(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_sparsediff"))
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
-
-fn json(args: &[&str]) -> serde_json::Value {
-    let out = sparsediff(args);
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("one JSON object")
-}
-
-fn stderr_of(args: &[&str]) -> String {
-    let out = sparsediff(args);
-    assert_eq!(
-        out.status.code(),
-        Some(2),
-        "{args:?} fails with 2, not a panic"
-    );
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
+use common::{json, stderr_of};
 
 #[test]
 fn cartpole_energy_json_contract_and_files() {
