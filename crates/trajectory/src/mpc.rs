@@ -163,6 +163,50 @@ where
         Ok(&self.u)
     }
 
+    /// Continues on `solver` — a solver of another problem with the same layout (the
+    /// same transcription of a model whose parameters were re-estimated, say): the
+    /// planned trajectory, the multipliers, the penalty, the initial state and the timing
+    /// ring carry over, so the next [`step`](Self::step) is warm-started as if nothing had
+    /// changed — except the Newton driver's memory (the last inertia-correction δ), which
+    /// starts afresh as in a new solve (it belonged to the old problem). The old solver is
+    /// dropped.
+    ///
+    /// Allocation: building `solver` allocates (its symbolic analysis); the handover
+    /// itself copies into the new solver's buffers.
+    ///
+    /// # Errors
+    /// [`TrajectoryError::DimensionMismatch`] if the problems differ in variables,
+    /// equalities or inequalities; [`TrajectoryError::NoInitialState`] if the new problem
+    /// fixes no initial state. On error `self` is unchanged.
+    pub fn replace_solver(
+        &mut self,
+        mut solver: Solver<'a, F, L, T, H>,
+    ) -> Result<(), TrajectoryError> {
+        let (old, new) = (self.solver.transcribed(), solver.transcribed());
+        crate::problem::check_len("replacement variables", new.num_vars(), old.num_vars())?;
+        crate::problem::check_len(
+            "replacement equalities",
+            new.num_equalities(),
+            old.num_equalities(),
+        )?;
+        crate::problem::check_len(
+            "replacement inequalities",
+            new.num_inequalities(),
+            old.num_inequalities(),
+        )?;
+        if new.problem().initial_state().is_none() {
+            return Err(TrajectoryError::NoInitialState);
+        }
+        crate::problem::check_len(
+            "replacement initial state",
+            new.problem().initial_state().map_or(0, <[f64]>::len),
+            old.problem().initial_state().map_or(0, <[f64]>::len),
+        )?;
+        self.solver.hand_over(&mut solver);
+        self.solver = solver;
+        Ok(())
+    }
+
     /// Shifts z, λ and μ one knot forward (the last knot's values repeated).
     fn shift(&mut self) {
         let nlp = self.solver.transcribed();

@@ -307,14 +307,18 @@ where
         self.al.nlp.equalities_with(z, &mut self.c, false)?;
         self.initial_weights();
         let mut failed = None;
-        for _ in 0..steps {
+        for step in 0..steps {
             self.z_prev.copy_from_slice(z);
             if let Err(stop) = self.newton.step(&mut self.al, &mut self.newton_info) {
                 failed = Some(stop.status);
                 break;
             }
             z.copy_from_slice(self.newton.x());
-            self.linearized_weights(z)?;
+            // the weights only shape the next step's Hessian: after the last step the next
+            // period starts again from y = λ (`initial_weights`), so they are not formed
+            if step + 1 < steps {
+                self.linearized_weights(z)?;
+            }
         }
         let nlp = self.al.nlp;
         nlp.equalities_with(z, &mut self.c, false)?;
@@ -342,6 +346,15 @@ where
     /// λ, μ, ρ in force (for MPC's shift).
     pub(crate) fn multipliers_mut(&mut self) -> (&mut [f64], &mut [f64], &mut f64) {
         (&mut self.al.lambda, &mut self.al.mu, &mut self.al.rho)
+    }
+
+    /// Copies λ, μ, ρ and the initial-state shift into `other`, a solver of a problem
+    /// with the same dimensions (checked by the caller: [`Mpc::replace_solver`](crate::mpc::Mpc::replace_solver)).
+    pub(crate) fn hand_over(&self, other: &mut Self) {
+        other.al.lambda.copy_from_slice(&self.al.lambda);
+        other.al.mu.copy_from_slice(&self.al.mu);
+        other.al.rho = self.al.rho;
+        other.al.shift.copy_from_slice(&self.al.shift);
     }
 
     /// Sets z's multipliers and penalty from the warm start, checked.
