@@ -52,6 +52,16 @@ pub enum CartpoleError {
         /// The columns expected.
         expected_cols: usize,
     },
+    /// An index past the end of what it indexes.
+    #[error("{what} index {index} is out of range (length {len})")]
+    IndexOutOfRange {
+        /// What was indexed.
+        what: &'static str,
+        /// The index given.
+        index: usize,
+        /// The length.
+        len: usize,
+    },
     /// An entry of a vector or matrix is not finite.
     #[error("{what}[{row}, {col}] = {value} is not finite")]
     NonFinite {

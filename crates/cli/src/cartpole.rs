@@ -10,9 +10,17 @@
 //! * `mpc`: the trajectory crate's receding-horizon controller (`--knots` N,
 //!   `--newton-per-step` K), one period per knot (dt = 5/N s), planning with
 //!   |x| ≤ `--plan-track` m, with an LQR catch below `--catch-angle` rad (0: none), from
-//!   hanging at rest.
+//!   hanging at rest; it estimates the pole length online and re-plans with the nearest
+//!   of a 2 % grid of lengths (`MpcController::with_adaptation`) unless `--no-adapt`.
 //!
-//! The controllers plan and design with the nominal pole (0.5 m).
+//! `--plant force` simulates the force-driven cart-pole instead (M = 1 kg, m = 0.1 kg,
+//! L = 0.5 m, cart friction 0.1 N·s/m, pivot friction 0.001 N·m·s/rad, |F| ≤
+//! `--max-force` N): the controllers still command accelerations, which
+//! `ForceFromAcceleration` turns into forces through the nominal force model's inverse
+//! dynamics; `--mismatch` changes the plant's pole length as before.
+//!
+//! The controllers plan and design with the nominal pole (0.5 m); the energy swing-up
+//! and the MPC correct it online (the JSON's `estimated_pole_length` for the MPC).
 //!
 //! `--noise SIGMA` adds N(0, σ²) to each of the four measured components (m, m/s, rad,
 //! rad/s; seeded by `--seed`); `--mismatch FRAC` simulates a pole of length
@@ -26,11 +34,11 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use cartpole::controller::{
-    Catch, Controller, EnergySwingUp, LqrBalance, MpcController, SwingUpParams, TrackerParams,
-    TvlqrTracker,
+    Catch, Controller, EnergySwingUp, ForceFromAcceleration, LengthBank, LqrBalance, MpcController,
+    SwingUpParams, TrackerParams, TvlqrTracker,
 };
 use cartpole::lqr::Weights;
-use cartpole::model::{AccelerationCart, AccelerationParams};
+use cartpole::model::{AccelerationCart, AccelerationParams, ForceCart, ForceParams};
 use cartpole::sim::{Run, SimConfig, Stop, Swingup, simulate};
 use cartpole::swingup;
 use serde::Serialize;
@@ -58,6 +66,35 @@ pub enum ControllerChoice {
     Mpc,
 }
 
+/// The simulated cart of `sparsediff cartpole`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PlantChoice {
+    /// The spec's cart, commanded by its acceleration.
+    Acceleration,
+    /// The force-driven cart-pole from its Lagrangian (masses, friction, the pole's
+    /// back-reaction), commanded by a force.
+    Force,
+}
+
+impl PlantChoice {
+    fn name(self) -> &'static str {
+        match self {
+            PlantChoice::Acceleration => "acceleration",
+            PlantChoice::Force => "force",
+        }
+    }
+}
+
+/// The force-driven cart of `--plant force` with pole length `pole_length`.
+fn force_params(pole_length: f64) -> ForceParams {
+    ForceParams {
+        pole_length,
+        cart_friction: 0.1,
+        pivot_friction: 0.001,
+        ..ForceParams::default()
+    }
+}
+
 /// Options of `sparsediff cartpole`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct CartpoleArgs {
@@ -79,6 +116,12 @@ pub struct CartpoleArgs {
     /// Actuator limit |a|, m/s².
     #[arg(long, default_value_t = 4.0, allow_negative_numbers = true)]
     max_accel: f64,
+    /// The simulated cart: the spec's acceleration-commanded one, or the force-driven one.
+    #[arg(long, value_enum, default_value_t = PlantChoice::Acceleration)]
+    plant: PlantChoice,
+    /// Actuator limit |F| of `--plant force`, N.
+    #[arg(long, default_value_t = 10.0, allow_negative_numbers = true)]
+    max_force: f64,
     /// Knots of the swing-up plan (tvlqr, mpc): dt = 5/N s, the MPC's control period (≥ 2).
     #[arg(long, default_value_t = 100, value_parser = crate::limits::count(MAX_KNOTS))]
     knots: usize,
@@ -91,6 +134,9 @@ pub struct CartpoleArgs {
     /// The MPC hands over to an LQR below this angle from upright, rad (0: no catch).
     #[arg(long, default_value_t = 0.2, allow_negative_numbers = true)]
     catch_angle: f64,
+    /// The MPC plans with the nominal pole throughout (no online length estimate).
+    #[arg(long)]
+    no_adapt: bool,
     /// Print one JSON object.
     #[arg(long)]
     json: bool,
@@ -130,7 +176,33 @@ struct Report {
     newton_per_step: Option<usize>,
     plan_seconds: Option<f64>,
     plan_cost: Option<f64>,
+    /// The MPC's pole-length estimate at the end, m (adaptation on).
+    estimated_pole_length: Option<f64>,
+    /// `acceleration` or `force`.
+    plant: &'static str,
+    /// Largest |control| applied (m/s² or N, as the plant takes).
+    max_abs_control: f64,
+    /// The pole length the MPC planned with at the end, m.
+    model_pole_length: Option<f64>,
+    /// Times the MPC switched its model.
+    model_switches: Option<usize>,
 }
+
+/// The length grid of the MPC's adaptation: 2 % steps, 40 each way (0.23–1.1 m).
+pub const BANK_RATIO: f64 = 1.02;
+/// Grid points on each side of the nominal length.
+pub const BANK_STEPS: usize = 40;
+/// The estimate's prior, in weak periods (`LengthEstimator`).
+pub const PRIOR_SAMPLES: f64 = 1.0;
+
+/// A controller that is not the MPC (boxed), the initial state, the LQR gain, the control
+/// period.
+type Built<'a> = (
+    Option<Box<dyn Controller + 'a>>,
+    [f64; 4],
+    Option<[f64; 4]>,
+    f64,
+);
 
 fn option_error(option: &'static str, source: cartpole::CartpoleError) -> CliError {
     CliError::Option { option, source }
@@ -181,10 +253,21 @@ pub fn run(args: &CartpoleArgs) -> Result<(), CliError> {
         ..AccelerationParams::default()
     })
     .map_err(|e| option_error("--mismatch", e))?;
+    let force_plant = match args.plant {
+        PlantChoice::Force => Some((
+            ForceCart::new(force_params(0.5))?,
+            ForceCart::new(force_params(plant_pole_length))
+                .map_err(|e| option_error("--mismatch", e))?,
+        )),
+        PlantChoice::Acceleration => None,
+    };
     let config = SimConfig {
         duration: args.duration,
         noise: [args.noise; 4],
-        actuator_limit: args.max_accel,
+        actuator_limit: match args.plant {
+            PlantChoice::Acceleration => args.max_accel,
+            PlantChoice::Force => args.max_force,
+        },
         seed: args.seed,
         ..SimConfig::default()
     };
@@ -196,26 +279,26 @@ pub fn run(args: &CartpoleArgs) -> Result<(), CliError> {
             cartpole::CartpoleError::InvalidParameter {
                 name: "actuator_limit",
                 ..
-            } => "--max-accel",
+            } => match args.plant {
+                PlantChoice::Acceleration => "--max-accel",
+                PlantChoice::Force => "--max-force",
+            },
             _ => "--duration",
         };
         option_error(option, e)
     })?;
     let planned = matches!(args.controller, ControllerChoice::Mpc);
     let mut nlp_slot = None;
+    let mut bank_slot = None;
+    let mut mpc_slot: Option<MpcController> = None;
     let plan_clock = Instant::now();
     let mut plan_cost = None;
-    let (mut controller, initial, gain, period): (
-        Box<dyn Controller + '_>,
-        [f64; 4],
-        Option<[f64; 4]>,
-        f64,
-    ) = match args.controller {
+    let (mut other, initial, gain, period): Built<'_> = match args.controller {
         ControllerChoice::Lqr => {
             let c = LqrBalance::new(&nominal, &Weights::identity())?;
             let k = c.gain();
             (
-                Box::new(c),
+                Some(Box::new(c)),
                 [0.0, 0.0, std::f64::consts::PI + 0.1, 0.0],
                 Some(k),
                 0.01,
@@ -224,12 +307,12 @@ pub fn run(args: &CartpoleArgs) -> Result<(), CliError> {
         ControllerChoice::Energy => {
             let c = EnergySwingUp::new(&nominal, &SwingUpParams::default())?;
             let k = c.lqr().gain();
-            (Box::new(c), [0.0; 4], Some(k), 0.01)
+            (Some(Box::new(c)), [0.0; 4], Some(k), 0.01)
         }
         ControllerChoice::Tvlqr => {
             let c = TvlqrTracker::swing_up(&nominal, args.knots, &TrackerParams::default())?;
             let k = c.balance().gain();
-            (Box::new(c), [0.0; 4], Some(k), 0.01)
+            (Some(Box::new(c)), [0.0; 4], Some(k), 0.01)
         }
         ControllerChoice::Mpc => {
             let nlp = &*nlp_slot.insert(swingup::transcribed_with_track(
@@ -252,10 +335,26 @@ pub fn run(args: &CartpoleArgs) -> Result<(), CliError> {
                     })
                     .map_err(|e| option_error("--catch-angle", e))?;
             }
+            if !args.no_adapt {
+                let bank = &*bank_slot.insert(LengthBank::new(
+                    &nominal,
+                    args.knots,
+                    args.plan_track,
+                    BANK_RATIO,
+                    BANK_STEPS,
+                )?);
+                c = c.with_adaptation(bank, PRIOR_SAMPLES)?;
+            }
             let k = c.catch_gain();
             let period = c.period();
-            (Box::new(c), [0.0; 4], k, period)
+            mpc_slot = Some(c);
+            (None, [0.0; 4], k, period)
         }
+    };
+    let controller: &mut dyn Controller = match (mpc_slot.as_mut(), other.as_mut()) {
+        (Some(mpc), _) => mpc,
+        (None, Some(c)) => c.as_mut(),
+        (None, None) => return Err(CliError::Input("no controller was built".to_string())),
     };
     let plan_seconds = plan_clock.elapsed().as_secs_f64();
     let config = SimConfig {
@@ -264,7 +363,7 @@ pub fn run(args: &CartpoleArgs) -> Result<(), CliError> {
     };
     let start = Instant::now();
     let mut next_line = 1.0;
-    let run = simulate(&plant, controller.as_mut(), initial, &config, |t| {
+    let progress = |t: f64| {
         let wall = start.elapsed().as_secs_f64();
         if wall >= next_line {
             eprintln!(
@@ -273,7 +372,14 @@ pub fn run(args: &CartpoleArgs) -> Result<(), CliError> {
             );
             next_line = wall.floor() + 1.0;
         }
-    })?;
+    };
+    let run = match &force_plant {
+        None => simulate(&plant, controller, initial, &config, progress)?,
+        Some((model, force_cart)) => {
+            let mut driven = ForceFromAcceleration::new(&mut *controller, *model);
+            simulate(force_cart, &mut driven, initial, &config, progress)?
+        }
+    };
     let seconds = start.elapsed().as_secs_f64();
     let verdict = Swingup::default().judge(&run);
     let mut times = run.control_seconds.clone();
@@ -312,6 +418,11 @@ pub fn run(args: &CartpoleArgs) -> Result<(), CliError> {
         )
         .then_some(plan_seconds),
         plan_cost,
+        estimated_pole_length: mpc_slot.as_ref().and_then(MpcController::estimated_length),
+        model_pole_length: mpc_slot.as_ref().map(MpcController::model_length),
+        model_switches: mpc_slot.as_ref().map(MpcController::switches),
+        plant: args.plant.name(),
+        max_abs_control: run.controls.iter().fold(0.0, |m: f64, a| m.max(a.abs())),
     };
     if let Some(path) = &args.plot {
         let title = format!(
@@ -513,7 +624,10 @@ pub fn main_job(dir: &Path, hessian_probes: Option<usize>) -> Result<MainJob, Cl
         .map_err(trajectory_error)?;
     let solve_seconds = clock.elapsed().as_secs_f64();
     let nlp = swingup::transcribed_with_track(&nominal, knots, 0.85)?;
-    let mut mpc = MpcController::new(&nlp, MpcParams::default())?.with_catch(Catch::default())?;
+    let bank = LengthBank::new(&nominal, knots, 0.85, BANK_RATIO, BANK_STEPS)?;
+    let mut mpc = MpcController::new(&nlp, MpcParams::default())?
+        .with_catch(Catch::default())?
+        .with_adaptation(&bank, PRIOR_SAMPLES)?;
     let config = SimConfig {
         control_period: mpc.period(),
         ..SimConfig::default()

@@ -207,5 +207,66 @@ fn cartpole_mpc_json_contract_and_files() {
     assert!(v["plan_cost"].as_f64().unwrap() > 0.0);
     assert!(v["median_control_seconds"].as_f64().unwrap() > 0.0);
     assert!(std::fs::read_to_string(&svg).unwrap().starts_with("<svg"));
+    // the length estimate is on by default and reported
+    assert!(v["estimated_pole_length"].as_f64().unwrap() > 0.0);
+    assert!(v["model_pole_length"].as_f64().unwrap() > 0.0);
+    assert!(v["model_switches"].as_u64().is_some());
     std::fs::remove_dir_all(&dir).ok();
+}
+
+/// The MPC with the pole 20 % shorter than its model and noise, the CLI's defaults: the
+/// online length estimate finds the plant's pole and the swing-up succeeds (0/20 seeds
+/// without it, `papers/cartpole.md`); `--no-adapt` keeps the nominal model.
+#[test]
+fn cartpole_mpc_adapts_to_a_shorter_pole() {
+    let base = [
+        "cartpole",
+        "--controller",
+        "mpc",
+        "--mismatch",
+        "-0.2",
+        "--noise",
+        "0.01",
+        "--json",
+    ];
+    let v = json(&base);
+    assert_eq!(v["success"], true, "{v}");
+    let estimate = v["estimated_pole_length"].as_f64().unwrap();
+    assert!((estimate / 0.4 - 1.0).abs() < 0.02, "{estimate}");
+    assert!(v["model_switches"].as_u64().unwrap() >= 1);
+    let mut fixed = base.to_vec();
+    fixed.extend(["--no-adapt", "--duration", "4"]);
+    let v = json(&fixed);
+    assert_eq!(v["model_pole_length"], 0.5);
+    assert_eq!(v["model_switches"], 0);
+    assert!(v["estimated_pole_length"].is_null());
+}
+
+/// `--plant force`: the energy swing-up drives the force-driven cart through the nominal
+/// force model's inverse dynamics, within the force limit.
+#[test]
+fn cartpole_force_plant() {
+    let v = json(&[
+        "cartpole",
+        "--controller",
+        "energy",
+        "--plant",
+        "force",
+        "--json",
+    ]);
+    assert_contract(&v);
+    assert_eq!(v["plant"], "force");
+    assert_eq!(v["success"], true, "{v}");
+    let f = v["max_abs_control"].as_f64().unwrap();
+    assert!(f > 0.0 && f <= 10.0, "{f}");
+    let e = stderr_of(&[
+        "cartpole",
+        "--controller",
+        "energy",
+        "--plant",
+        "force",
+        "--max-force",
+        "0",
+    ]);
+    assert!(e.contains("--max-force"), "{e}");
 }

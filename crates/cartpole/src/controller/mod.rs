@@ -12,12 +12,14 @@
 //! previous solution between calls and need not allocate), a named error when it cannot
 //! produce a control (a solver failure) rather than a made-up number.
 
+mod adapt;
 mod energy;
 mod force;
 mod lqr_balance;
 mod mpc;
 mod tvlqr;
 
+pub use adapt::{LengthBank, LengthEstimator, MAX_BANK_STEPS};
 pub use energy::{EnergySwingUp, Mode, SwingUpParams};
 pub use force::ForceFromAcceleration;
 pub use lqr_balance::LqrBalance;
@@ -40,4 +42,18 @@ pub trait Controller {
     /// Whatever the controller cannot recover from (a failed inner solve); the simulator
     /// stops the run and returns the error.
     fn control(&mut self, t: f64, measured: &[f64; 4]) -> Result<f64, CartpoleError>;
+}
+
+/// A borrowed controller is a controller (so wrappers such as [`ForceFromAcceleration`]
+/// can drive one the caller keeps, to read its state after a run).
+impl<C: Controller + ?Sized> Controller for &mut C {
+    fn name(&self) -> &'static str {
+        (**self).name()
+    }
+    fn reset(&mut self) {
+        (**self).reset();
+    }
+    fn control(&mut self, t: f64, measured: &[f64; 4]) -> Result<f64, CartpoleError> {
+        (**self).control(t, measured)
+    }
 }

@@ -6,7 +6,7 @@ use trajectory::{NoPathConstraints, NoTerminalCost};
 
 use std::f64::consts::PI;
 
-use super::{Controller, LqrBalance};
+use super::{Controller, LengthBank, LengthEstimator, LqrBalance};
 use crate::angle::upright_error;
 use crate::error::{CartpoleError, Requirement, TrajectoryFailure, check_param};
 use crate::linearize::linearize;
@@ -57,9 +57,28 @@ pub struct MpcController<'a> {
     /// call).
     mpc: Result<CartMpc<'a>, CartpoleError>,
     catch: Option<CatchState>,
+    adapt: Option<Adaptation<'a>>,
     /// Time of the previous call since the last reset.
     last_time: Option<f64>,
 }
+
+/// The pole-length adaptation of [`MpcController::with_adaptation`].
+struct Adaptation<'a> {
+    bank: &'a LengthBank,
+    estimator: LengthEstimator,
+    /// The bank point planned with.
+    index: usize,
+    /// The previous call's (measured state, control), for the estimate.
+    previous: Option<([f64; 4], f64)>,
+    switches: usize,
+}
+
+/// Periods observed before the first switch of model.
+const MIN_SAMPLES: usize = 2;
+/// A switch needs the estimate this many grid steps (in log length) away from the point
+/// in use: more than half a step, so that an estimate between two points does not flip
+/// between them every period (each switch builds a solver).
+const HYSTERESIS_STEPS: f64 = 0.75;
 
 /// An LQR catch near upright for [`MpcController::with_catch`].
 #[derive(Clone, Debug, PartialEq)]
@@ -119,6 +138,7 @@ impl<'a> MpcController<'a> {
             params,
             mpc: Ok(mpc),
             catch: None,
+            adapt: None,
             last_time: None,
         })
     }
@@ -144,23 +164,123 @@ impl<'a> MpcController<'a> {
             Requirement::Positive,
         )?;
         crate::lqr::check_weights(&catch.weights)?;
-        let model = self.nlp.problem().dynamics();
-        let lin = linearize(model, &[0.0, 0.0, PI, 0.0], &[0.0])?;
-        let (ad, bd) = discretize(lin.a.as_ref(), lin.b.as_ref(), self.period())?;
-        let sol = dare(
-            ad.as_ref(),
-            bd.as_ref(),
-            catch.weights.q.as_ref(),
-            catch.weights.r.as_ref(),
-            &RiccatiOptions::default(),
-        )?;
-        let lqr = LqrBalance::from_gain(std::array::from_fn(|j| sol.k[(0, j)]))?;
+        let lqr = catch_lqr(self.nlp, &catch.weights)?;
         self.catch = Some(CatchState {
             params: catch,
             lqr,
             active: false,
         });
         Ok(self)
+    }
+
+    /// Adapts the model's pole length online: every period adds the last period to a
+    /// [`LengthEstimator`] (prior: the model's length, worth `prior_samples` periods), and
+    /// when the estimate is nearer another point of `bank` (by more than
+    /// 0.75 of a grid step, after at least 2 periods), the MPC continues on that point's
+    /// problem ([`Mpc::replace_solver`]: trajectory, multipliers and penalty carried over)
+    /// and the LQR catch is redesigned for it. A switch builds a solver (allocates; about
+    /// a millisecond at N = 100), so such a period is slower; between switches nothing
+    /// changes. `bank` must be built around this controller's problem (its nominal point
+    /// the same knots, dt and model).
+    ///
+    /// # Errors
+    /// [`CartpoleError::DimensionMismatch`] if the bank's nominal problem differs from
+    /// this controller's in knots or variables, [`CartpoleError::InvalidParameter`] if
+    /// its dt or pole length differs; [`LengthEstimator::new`]'s errors.
+    pub fn with_adaptation(
+        mut self,
+        bank: &'a LengthBank,
+        prior_samples: f64,
+    ) -> Result<Self, CartpoleError> {
+        let nominal = bank.problem(bank.nominal())?;
+        let (ours, theirs) = (self.nlp.problem(), nominal.problem());
+        if ours.knots() != theirs.knots() || self.nlp.num_vars() != nominal.num_vars() {
+            return Err(CartpoleError::DimensionMismatch {
+                what: "length bank problem (knots, variables)",
+                rows: theirs.knots(),
+                cols: nominal.num_vars(),
+                expected_rows: ours.knots(),
+                expected_cols: self.nlp.num_vars(),
+            });
+        }
+        let model = *ours.dynamics().params();
+        for (name, a, b) in [
+            ("bank dt − controller dt", theirs.dt(), ours.dt()),
+            (
+                "bank pole length − controller pole length",
+                theirs.dynamics().params().pole_length,
+                model.pole_length,
+            ),
+        ] {
+            if (a - b).abs() > 1e-12 * b.abs() {
+                return Err(CartpoleError::InvalidParameter {
+                    name,
+                    value: a - b,
+                    unit: "",
+                    requirement: Requirement::Finite,
+                });
+            }
+        }
+        self.adapt = Some(Adaptation {
+            bank,
+            estimator: LengthEstimator::new(model.pole_length, model.gravity, prior_samples)?,
+            index: bank.nominal(),
+            previous: None,
+            switches: 0,
+        });
+        Ok(self)
+    }
+
+    /// The adaptation's current pole-length estimate, m (None without adaptation).
+    pub fn estimated_length(&self) -> Option<f64> {
+        self.adapt.as_ref().map(|a| a.estimator.length())
+    }
+
+    /// The pole length of the problem the MPC plans with, m.
+    pub fn model_length(&self) -> f64 {
+        match &self.adapt {
+            Some(a) => a.bank.length(a.index),
+            None => self.nlp.problem().dynamics().params().pole_length,
+        }
+    }
+
+    /// Model switches since the last reset (0 without adaptation).
+    pub fn switches(&self) -> usize {
+        self.adapt.as_ref().map_or(0, |a| a.switches)
+    }
+
+    /// Observes the last period and switches the model when the estimate moved.
+    fn adapt(&mut self, measured: &[f64; 4]) -> Result<(), CartpoleError> {
+        let period = self.period();
+        let Some(adapt) = self.adapt.as_mut() else {
+            return Ok(());
+        };
+        if let Some((before, a)) = adapt.previous {
+            adapt.estimator.observe(&before, a, measured, period);
+        }
+        let estimate = adapt.estimator.length();
+        let target = adapt.bank.nearest(estimate);
+        let steps = (estimate / adapt.bank.length(adapt.index)).ln()
+            / (adapt.bank.length(adapt.bank.nominal() + 1)
+                / adapt.bank.length(adapt.bank.nominal()))
+            .ln();
+        if target == adapt.index
+            || adapt.estimator.samples() < MIN_SAMPLES
+            || steps.abs() <= HYSTERESIS_STEPS
+        {
+            return Ok(());
+        }
+        let nlp = adapt.bank.problem(target)?;
+        let wrap = |e| TrajectoryFailure::wrap("MPC model switch", e);
+        let solver = Solver::new(nlp, SolverParams::default()).map_err(wrap)?;
+        let mpc = self.mpc.as_mut().map_err(|e| e.clone())?;
+        mpc.replace_solver(solver).map_err(wrap)?;
+        if let Some(c) = self.catch.as_mut() {
+            c.lqr = catch_lqr(nlp, &c.params.weights)?;
+        }
+        adapt.index = target;
+        adapt.switches += 1;
+        Ok(())
     }
 
     /// The gain of the LQR catch (None without one).
@@ -209,6 +329,22 @@ impl<'a> MpcController<'a> {
     }
 }
 
+/// The discrete LQR at the control period on `nlp`'s model linearised about the upright
+/// at rest at x = 0.
+fn catch_lqr(nlp: &SwingupNlp, weights: &Weights) -> Result<LqrBalance, CartpoleError> {
+    let model = nlp.problem().dynamics();
+    let lin = linearize(model, &[0.0, 0.0, PI, 0.0], &[0.0])?;
+    let (ad, bd) = discretize(lin.a.as_ref(), lin.b.as_ref(), nlp.problem().dt())?;
+    let sol = dare(
+        ad.as_ref(),
+        bd.as_ref(),
+        weights.q.as_ref(),
+        weights.r.as_ref(),
+        &RiccatiOptions::default(),
+    )?;
+    LqrBalance::from_gain(std::array::from_fn(|j| sol.k[(0, j)]))
+}
+
 fn build<'a>(
     nlp: &'a SwingupNlp,
     plan: &Solution,
@@ -227,8 +363,21 @@ impl Controller for MpcController<'_> {
     fn reset(&mut self) {
         self.mpc = build(self.nlp, &self.plan, self.params);
         self.last_time = None;
+        let adapted = self.adapt.as_ref().is_some_and(|a| a.switches > 0);
+        if let Some(a) = self.adapt.as_mut() {
+            a.estimator.reset();
+            a.index = a.bank.nominal();
+            a.previous = None;
+            a.switches = 0;
+        }
         if let Some(c) = self.catch.as_mut() {
             c.active = false;
+            if adapted {
+                // the nominal design succeeded in with_catch, so it succeeds again
+                if let Ok(lqr) = catch_lqr(self.nlp, &c.params.weights) {
+                    c.lqr = lqr;
+                }
+            }
         }
     }
 
@@ -245,6 +394,7 @@ impl Controller for MpcController<'_> {
             }
         }
         self.last_time = Some(t);
+        self.adapt(measured)?;
         let mpc = self.mpc.as_mut().map_err(|e| e.clone())?;
         let a = mpc
             .step(measured)
@@ -267,6 +417,9 @@ impl Controller for MpcController<'_> {
             None => a,
         };
         if a.is_finite() {
+            if let Some(adapt) = self.adapt.as_mut() {
+                adapt.previous = Some((*measured, a));
+            }
             Ok(a)
         } else {
             Err(CartpoleError::NonFiniteControl {
