@@ -64,7 +64,7 @@ pub(crate) fn color<'py>(
     let d = PyDict::new(py);
     d.set_item(
         "colors",
-        PyArray1::from_iter(
+        crate::array_from_iter(
             py,
             coloring
                 .colors()

@@ -108,6 +108,21 @@ pub(crate) fn mat_ref<'a>(a: &'a PyReadonlyArray2<'_, f64>) -> faer::MatRef<'a, 
     unsafe { faer::MatRef::from_raw_parts(v.as_ptr(), m, n, s[0], s[1]) }
 }
 
+/// A numpy-owned array of `v` (rust-numpy's `from_vec` makes arrays whose base is a Rust
+/// container, on which numpy refuses `flags.writeable = True`, which scipy's fancy
+/// indexing sets).
+pub(crate) fn array_from_vec<T: numpy::Element>(py: Python<'_>, v: Vec<T>) -> Bound<'_, PyArray1<T>> {
+    PyArray1::from_slice(py, &v)
+}
+
+/// [`array_from_vec`] of an iterator.
+pub(crate) fn array_from_iter<T: numpy::Element>(
+    py: Python<'_>,
+    it: impl IntoIterator<Item = T>,
+) -> Bound<'_, PyArray1<T>> {
+    array_from_vec(py, it.into_iter().collect())
+}
+
 /// A faer matrix as a new C-ordered numpy array.
 pub(crate) fn mat_to_numpy<'py>(py: Python<'py>, m: faer::MatRef<'_, f64>) -> Bound<'py, PyArray2<f64>> {
     let (rows, cols) = (m.nrows(), m.ncols());
@@ -117,7 +132,7 @@ pub(crate) fn mat_to_numpy<'py>(py: Python<'py>, m: faer::MatRef<'_, f64>) -> Bo
             data.push(m[(i, j)]);
         }
     }
-    PyArray1::from_vec(py, data)
+    crate::array_from_vec(py, data)
         .reshape([rows, cols])
         .expect("rows × cols values")
 }

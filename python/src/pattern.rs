@@ -193,19 +193,19 @@ impl PyPattern {
     /// CSR row pointers (int64, a copy).
     #[getter]
     fn indptr<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<i64>> {
-        PyArray1::from_iter(py, self.inner.row_ptr().iter().map(|&x| x as i64))
+        crate::array_from_iter(py, self.inner.row_ptr().iter().map(|&x| x as i64))
     }
 
     /// CSR column indices (int64, a copy).
     #[getter]
     fn indices<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<i64>> {
-        PyArray1::from_iter(py, self.inner.col_idx().iter().map(|&x| x as i64))
+        crate::array_from_iter(py, self.inner.col_idx().iter().map(|&x| x as i64))
     }
 
     /// Row index of every entry, in entry order (int64).
     #[getter]
     fn rows<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<i64>> {
-        PyArray1::from_iter(py, self.inner.iter().map(|(i, _)| i as i64))
+        crate::array_from_iter(py, self.inner.iter().map(|(i, _)| i as i64))
     }
 
     /// Whether the pattern is square and structurally symmetric.

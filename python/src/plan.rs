@@ -82,9 +82,9 @@ impl DesignInfo {
 /// not copy them), else int64.
 fn index_array<'py>(py: Python<'py>, v: &[usize], fits32: bool) -> Bound<'py, PyAny> {
     if fits32 {
-        PyArray1::from_iter(py, v.iter().map(|&x| x as i32)).into_any()
+        crate::array_from_iter(py, v.iter().map(|&x| x as i32)).into_any()
     } else {
-        PyArray1::from_iter(py, v.iter().map(|&x| x as i64)).into_any()
+        crate::array_from_iter(py, v.iter().map(|&x| x as i64)).into_any()
     }
 }
 
@@ -104,8 +104,14 @@ impl PyPlan {
             _ => PyPattern::new(plan.pattern().clone()),
         };
         let f = fits32(plan.pattern());
-        let indptr = index_array(py, plan.pattern().row_ptr(), f).unbind();
-        let indices = index_array(py, plan.pattern().col_idx(), f).unbind();
+        // Shared by every matrix `decode` returns: read-only, so that an in-place change of
+        // one matrix's structure (eliminate_zeros) cannot corrupt the plan's.
+        let indptr = index_array(py, plan.pattern().row_ptr(), f);
+        let indices = index_array(py, plan.pattern().col_idx(), f);
+        for a in [&indptr, &indices] {
+            a.getattr("flags")?.setattr("writeable", false)?;
+        }
+        let (indptr, indices) = (indptr.unbind(), indices.unbind());
         Ok(Self {
             plan: Arc::new(plan),
             pattern: Py::new(py, pattern)?,
@@ -214,7 +220,7 @@ fn matrix<'py>(
             let (ptr, idx, data) = m.into_raw_storage();
             csr(
                 py,
-                PyArray1::from_vec(py, data).into_any(),
+                crate::array_from_vec(py, data).into_any(),
                 index_array(py, &idx, f),
                 index_array(py, &ptr, f),
                 shape,
@@ -255,7 +261,7 @@ impl PyPlan {
     #[getter]
     fn groups<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyArray1<i64>>> {
         match self.plan.seeds() {
-            Seeds::Groups { group, .. } => Some(PyArray1::from_iter(
+            Seeds::Groups { group, .. } => Some(crate::array_from_iter(
                 py,
                 group
                     .iter()
@@ -329,7 +335,7 @@ impl PyPlan {
             Decoder::RowLeastSquares(d) => d.unrecoverable_rows().iter().map(|&r| r as i64).collect(),
             _ => Vec::new(),
         };
-        PyArray1::from_vec(py, rows)
+        crate::array_from_vec(py, rows)
     }
 
     /// A dict: designer, kind, orientation, recovery, num_probes, lower_bound, colors,
@@ -448,7 +454,7 @@ impl PyPlan {
         let d = PyDict::new(py);
         d.set_item("passed", report.passed())?;
         d.set_item("max_rel_residual", report.max_rel_residual)?;
-        d.set_item("bad_rows", PyArray1::from_iter(py, report.bad_rows.iter().map(|&r| r as i64)))?;
+        d.set_item("bad_rows", crate::array_from_iter(py, report.bad_rows.iter().map(|&r| r as i64)))?;
         d.set_item("tol", report.tol)?;
         Ok(d)
     }
@@ -537,14 +543,24 @@ fn parse_kind(kind: &str) -> PyResult<(MatrixKind, bool)> {
     }
 }
 
-fn parse_order(order: Option<&str>) -> PyResult<OrderChoice> {
-    match order {
-        None => Ok(default_orders()),
-        Some(s) if s.eq_ignore_ascii_case("best") => Ok(OrderChoice::best()),
+/// The colouring parameters of an order name (None: the designer's own default).
+fn parse_order(order: Option<&str>) -> PyResult<Option<ColoringParams>> {
+    let choice = match order {
+        None => return Ok(None),
+        Some(s) if s.eq_ignore_ascii_case("best") => OrderChoice::best(),
         Some(s) => s
             .parse::<Order>()
             .map(OrderChoice::Single)
-            .map_err(|e| raise("ValueError", &e)),
+            .map_err(|e| raise("ValueError", &e))?,
+    };
+    Ok(Some(ColoringParams::with_order(choice)))
+}
+
+/// A colouring designer with the caller's parameters, if any.
+fn colored(d: ColoredDesigner, params: &Option<ColoringParams>) -> ColoredDesigner {
+    match params {
+        Some(p) => d.with_params(p.clone()),
+        None => d,
     }
 }
 
@@ -576,7 +592,7 @@ pub(crate) fn design(
 ) -> PyResult<PyPlan> {
     let pat = to_pattern(pattern)?;
     let (k, rows) = parse_kind(kind)?;
-    let params = ColoringParams::with_order(parse_order(order)?);
+    let params = parse_order(order)?;
     let dist = parse_distribution(distribution)?;
     let geometry = pat
         .geometry
@@ -584,12 +600,12 @@ pub(crate) fn design(
     let m = method.to_ascii_lowercase();
     let designer: Box<dyn ProbeDesigner + Send + Sync> = match (m.as_str(), rows) {
         ("auto", false) => Box::new(AutoDesigner {
-            coloring: params,
+            coloring: params
+                .clone()
+                .unwrap_or_else(|| ColoringParams::with_order(default_orders())),
             geometry,
         }),
-        ("auto" | "cpr" | "cpr-row", true) => {
-            Box::new(ColoredDesigner::cpr_rows().with_params(params))
-        }
+        ("auto" | "cpr" | "cpr-row", true) => Box::new(colored(ColoredDesigner::cpr_rows(), &params)),
         (_, true) => {
             return Err(crate::value_error(format!(
                 "row plans (kind='row') are made by method 'cpr' (or 'auto'), not {method:?}"
@@ -597,15 +613,12 @@ pub(crate) fn design(
         }
         ("identity", _) => Box::new(IdentityDesigner),
         ("roll", _) => Box::new(RollDesigner),
-        ("cpr", _) => Box::new(ColoredDesigner::cpr().with_params(params)),
-        ("cpr-row", _) => Box::new(ColoredDesigner::cpr_rows().with_params(params)),
-        ("d2" | "distance2", _) => Box::new(ColoredDesigner::distance2().with_params(params)),
-        ("star", _) => Box::new(
-            ColoredDesigner::star()
-                .with_params(params)
-                .with_geometry(geometry),
-        ),
-        ("acyclic", _) => Box::new(ColoredDesigner::acyclic().with_params(params)),
+        ("cpr", _) => Box::new(colored(ColoredDesigner::cpr(), &params)),
+        ("cpr-row", _) => Box::new(colored(ColoredDesigner::cpr_rows(), &params)),
+        ("d2" | "distance2", _) => Box::new(colored(ColoredDesigner::distance2(), &params)),
+        // as `sparsediff compare` runs it (AutoDesigner gives the star colouring the geometry)
+        ("star", _) => Box::new(colored(ColoredDesigner::star(), &params)),
+        ("acyclic", _) => Box::new(colored(ColoredDesigner::acyclic(), &params)),
         ("random", _) => {
             let mut d = RandomDesigner::new().seed(seed).distribution(dist);
             if let Some(o) = oversampling {
@@ -684,7 +697,7 @@ pub(crate) fn decode_from_samples<'py>(
             Ok(bad.to_vec())
         })?
     };
-    let rows = PyArray1::from_iter(py, rows.into_iter().map(|r| r as i64));
+    let rows = crate::array_from_iter(py, rows.into_iter().map(|r| r as i64));
     Ok((out, rows, Py::new(py, pat)?))
 }
 
@@ -698,5 +711,5 @@ pub(crate) fn probe_vector<'py>(
     distribution: &str,
 ) -> PyResult<Bound<'py, PyArray1<f64>>> {
     let d = parse_distribution(distribution)?;
-    Ok(PyArray1::from_vec(py, sparsediff_probe::probe_vector(n, d, seed)))
+    Ok(crate::array_from_vec(py, sparsediff_probe::probe_vector(n, d, seed)))
 }

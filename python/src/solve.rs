@@ -52,7 +52,7 @@ fn check_rows(r: Rhs, n: usize) -> PyResult<Rhs> {
 
 fn rhs_out<'py>(py: Python<'py>, r: Rhs) -> Bound<'py, PyAny> {
     match r {
-        Rhs::Vector(v) => PyArray1::from_vec(py, v).into_any(),
+        Rhs::Vector(v) => crate::array_from_vec(py, v).into_any(),
         Rhs::Matrix(m) => crate::mat_to_numpy(py, m.as_ref()).into_any(),
     }
 }

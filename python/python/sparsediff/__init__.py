@@ -111,7 +111,8 @@ def design(
         "random", "symmetric-random", "stencil-direct", "stencil-substitution".
     order : vertex order of the colourings ("natural", "largest-first", "smallest-last",
         "incidence-degree", "dynamic-largest-first", "dsatur", "perfect-elimination",
-        "random:SEED", "best"); default: the fast orders, best of them.
+        "random:SEED", "best"); default: the designer's own (every order, best of
+        them, for a single colouring designer; the fast orders for "auto").
     seed, oversampling, probes, distribution : the random designers' settings.
 
     Returns

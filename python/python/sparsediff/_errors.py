@@ -170,11 +170,23 @@ class _Parser:
             if nxt == "(":
                 self.take()
                 items = []
+                named = {}
                 while self.peek()[1] != ")":
-                    items.append(self.value())
+                    # `Error("msg", line: 1, column: 2)`: serde_json's Debug names some fields
+                    if self.peek()[0] == "ident" and self.i + 1 < len(self.tokens) and self.tokens[self.i + 1][1] == ":":
+                        _, key = self.take()
+                        self.take(":")
+                        named[key] = self.value()
+                    else:
+                        items.append(self.value())
                     if self.peek()[1] == ",":
                         self.take()
                 self.take(")")
+                if named:
+                    out = {"variant": name, **named}
+                    if items:
+                        out["value"] = items[0] if len(items) == 1 else tuple(items)
+                    return out
                 if name == "Some" and len(items) == 1:
                     return items[0]
                 if len(items) == 1:
@@ -200,7 +212,12 @@ def parse_debug(text: str) -> Any:
 
 def _innermost(v: Any) -> Any:
     # Transparent wrappers: Pattern(Spec { .. }) -> Spec { .. }
-    while isinstance(v, dict) and set(v) == {"variant", "value"} and isinstance(v["value"], dict) and "variant" in v["value"]:
+    while (
+        isinstance(v, dict)
+        and set(v) == {"variant", "value"}
+        and isinstance(v["value"], dict)
+        and v["value"].get("variant") not in (None, "Error")  # serde_json's error: keep its wrapper
+    ):
         v = v["value"]
     return v
 

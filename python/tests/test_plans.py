@@ -1,0 +1,99 @@
+"""Plans: save/load, verification, samples the caller chose."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+import sparsediff as sd
+from conftest import random_on
+
+
+@pytest.mark.parametrize("method", ["star", "acyclic", "roll", "random", "symmetric-random", "stencil-substitution"])
+def test_save_load_round_trip(tmp_path, method):
+    spec = "band:n=40,k=2"
+    plan = sd.design(spec, method=method)
+    path = tmp_path / "plan.json"
+    plan.save(path)
+    loaded = sd.load_plan(path)
+    assert loaded.num_probes == plan.num_probes
+    assert loaded.designer == plan.designer
+    assert loaded.recovery == plan.recovery
+    np.testing.assert_array_equal(loaded.seeds, plan.seeds)
+    A = random_on(spec, seed=11)
+    B = A @ plan.seeds
+    # (a loaded random plan re-factors its least squares with pivoting: rounding differs)
+    assert abs(loaded.decode(B) - plan.decode(B)).max() <= 1e-12 * abs(A).max()
+    assert sd.Plan.from_json(plan.to_json()).num_probes == plan.num_probes
+
+
+def test_verify():
+    spec = "grid2d:nx=10,ny=10,stencil=5"
+    A = random_on(spec, seed=12)
+    plan = sd.design(spec)
+    H = plan.decode(A @ plan.seeds)
+    z = sd.probe_vector(100, seed=99)
+    report = plan.verify(H, z, A @ z)
+    assert report["passed"] and report["max_rel_residual"] < 1e-12
+    wrong = H.copy()
+    wrong.data[5] += 1.0
+    report = plan.verify(wrong, z, A @ z)
+    assert not report["passed"]
+    assert list(report["bad_rows"]) == [plan.pattern.rows[5]]
+    with pytest.raises(sd.VerifyError):
+        plan.verify(H, z[:-1], A @ z)
+
+
+def test_decode_from_samples_lists_unrecoverable_rows():
+    # rows 0..9 have 2 unknowns, row 10 has 6: with 4 samples row 10 cannot be recovered
+    rows = list(range(10)) * 2 + [10] * 6
+    cols = [i for i in range(10)] + [(i + 1) % 12 for i in range(10)] + list(range(6))
+    pattern = sd.Pattern((rows, cols), shape=(11, 12))
+    rng = np.random.default_rng(0)
+    A = sp.csr_array((rng.uniform(1, 2, pattern.nnz), pattern.indices, pattern.indptr), shape=pattern.shape)
+    S = rng.standard_normal((12, 4))
+    out = sd.decode_from_samples(pattern, S, A @ S)
+    assert list(out.unrecoverable_rows) == [10]
+    M = out.matrix
+    assert isinstance(M, sp.csr_array)
+    good = M[:10].toarray()
+    np.testing.assert_allclose(good, A[:10].toarray(), rtol=1e-10, atol=1e-12)
+    assert np.isnan(M[[10]].data).all()
+    # the plan form: decode refuses, naming the rows
+    plan = sd.Plan.from_samples(pattern, S)
+    assert list(plan.unrecoverable_rows) == [10]
+    with pytest.raises(sd.DecodeError) as e:
+        plan.decode(A @ S)
+    assert e.value.kind == "Unrecoverable" and e.value.rows == [10]
+    # enough samples: everything comes back
+    S = rng.standard_normal((12, 8))
+    out = sd.decode_from_samples(pattern, S, A @ S)
+    assert out.unrecoverable_rows.size == 0
+    assert abs(out.matrix - A).max() < 1e-10
+
+
+def test_pattern_sources_agree(tmp_path):
+    ref = sd.Pattern("band:n=12,k=2")
+    A = random_on(ref)
+    assert sd.Pattern(A) == ref
+    assert sd.Pattern(sp.coo_matrix(A)) == ref
+    assert sd.Pattern(A.toarray()) == ref
+    rows, cols = ref.rows, ref.indices
+    assert sd.Pattern((rows, cols), shape=ref.shape) == ref
+    assert sd.Pattern((list(rows), list(cols), ref.shape)) == ref
+    # duplicates and unsorted indices are merged
+    assert sd.Pattern((np.r_[rows, rows][::-1], np.r_[cols, cols][::-1]), shape=ref.shape) == ref
+    from scipy.io import mmwrite
+
+    mmwrite(str(tmp_path / "a.mtx"), sp.coo_matrix(A))
+    assert sd.Pattern(str(tmp_path / "a.mtx")) == ref
+    assert sd.Pattern(tmp_path / "a.mtx") == ref
+    assert ref.bandwidth() == (2, 2) and ref.is_symmetric()
+    assert ref.position(0, 2) == 2 and ref.position(0, 3) is None
+    assert len(ref) == ref.nnz == 54
+    # a scipy matrix is its own pattern everywhere
+    assert sd.design(A).num_probes == sd.design(ref).num_probes
+
+
+def test_explicit_zeros_are_entries():
+    A = sp.csr_array(([1.0, 0.0, 2.0], [0, 1, 1], [0, 2, 3]), shape=(2, 2))
+    assert sd.Pattern(A).nnz == 3
