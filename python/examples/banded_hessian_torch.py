@@ -128,10 +128,12 @@ def main():
             buf = np.empty(pattern.nnz)
             ours = timed(lambda: plan.decode_values(sdt.hessian_products(f, z, seeds).numpy(), out=buf), args.repeats)
             ours_csr = timed(lambda: plan.decode(sdt.hessian_products(f, z, seeds).numpy()), args.repeats)
+            ours_fwd = timed(lambda: plan.decode_values(sdt.hessian_products(f, z, seeds, "forward").numpy(), out=buf), args.repeats)
             rolled = timed(lambda: stride.decode_values(sdt.hessian_products(f, z, roll_seeds).numpy(), out=buf), args.repeats)
             print(f"  time (min / median over {args.repeats}, {args.threads} thread):")
             print(f"    sparsediff acyclic, {plan.num_probes} HVPs + decode to values  {fmt(ours)}")
             print(f"    sparsediff acyclic, {plan.num_probes} HVPs + decode to csr     {fmt(ours_csr)}")
+            print(f"    the same, HVPs by torch.func vmap(jvp(grad))  {fmt(ours_fwd)}")
             print(f"    stride probes, {stride.num_probes} HVPs + roll decode          {fmt(rolled)}")
             if knots <= args.dense_max:
                 dense = timed(lambda: torch.autograd.functional.hessian(f, z, vectorize=True), max(3, args.repeats // 5))

@@ -34,10 +34,11 @@ def x():
     return torch.linspace(-1.2, 1.3, 40, dtype=torch.float64)
 
 
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
 @pytest.mark.parametrize("method", ["auto", "acyclic", "star", "roll", "cpr", "symmetric-random", "random"])
-def test_hessian_matches_dense(x, method):
+def test_hessian_matches_dense(x, method, mode):
     plan = sd.design("band:n=40,k=2", method=method)
-    H = sdt.hessian(chain, x, plan)
+    H = sdt.hessian(chain, x, plan, mode=mode)
     ref = torch.autograd.functional.hessian(chain, x).numpy()
     assert rel(H.toarray(), ref) <= 1e-12
 
@@ -85,6 +86,15 @@ def test_sparse_hessian_object_and_newton_step(x):
     g = torch.func.grad(chain)(y).numpy()
     Hy = torch.autograd.functional.hessian(chain, y).numpy()
     np.testing.assert_allclose(Hy @ d.numpy(), -g, rtol=1e-9, atol=1e-9)
+
+
+def test_modes_agree_on_products(x):
+    S = torch.as_tensor(sd.design("band:n=40,k=2").seeds)
+    a = sdt.hessian_products(chain, x, S, "reverse")
+    b = sdt.hessian_products(chain, x, S, "forward")
+    assert torch.allclose(a, b, rtol=1e-13, atol=1e-12)
+    with pytest.raises(ValueError):
+        sdt.hessian_products(chain, x, S, "sideways")
 
 
 def test_bad_input():
