@@ -97,3 +97,41 @@ def test_pattern_sources_agree(tmp_path):
 def test_explicit_zeros_are_entries():
     A = sp.csr_array(([1.0, 0.0, 2.0], [0, 1, 1], [0, 2, 3]), shape=(2, 2))
     assert sd.Pattern(A).nnz == 3
+
+
+def test_threads_share_a_plan_with_the_gil_released():
+    from concurrent.futures import ThreadPoolExecutor
+
+    spec = "grid2d:nx=120,ny=100,stencil=5"  # large enough for decode to release the GIL
+    A = random_on(spec, seed=13)
+    plan = sd.design(spec)
+    Bs = [A @ plan.seeds * (k + 1) for k in range(8)]
+    with ThreadPoolExecutor(4) as pool:
+        out = list(pool.map(plan.decode, Bs))
+    for k, H in enumerate(out):
+        assert abs(H - (k + 1) * A).max() <= 1e-12 * (k + 1) * abs(A).max()
+    # errors raised while the GIL is released come back as exceptions
+    bad = Bs[0].copy()
+    bad[7, 0] = np.nan
+    with ThreadPoolExecutor(2) as pool:
+        fut = pool.submit(plan.decode, bad)
+        with pytest.raises(sd.DecodeError):
+            fut.result()
+    S = np.random.default_rng(0).standard_normal((plan.pattern.ncols, 6))
+    P = A @ S
+    P[3, 2] = np.inf
+    with pytest.raises(sd.DecodeError) as e:
+        sd.decode_from_samples(spec, S, P)
+    assert (e.value.row, e.value.probe) == (3, 2)
+
+
+def test_decoded_matrix_shares_read_only_indices():
+    A = random_on("band:n=30,k=2", seed=14)
+    plan = sd.design("band:n=30,k=2")
+    H = plan.decode(A @ plan.seeds)
+    assert not H.indices.flags.writeable
+    H2 = H.copy()
+    H2.data[:] = 0
+    H2.eliminate_zeros()
+    assert H2.nnz == 0
+    assert plan.decode(A @ plan.seeds).nnz == A.nnz
