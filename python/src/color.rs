@@ -1,6 +1,6 @@
 //! `color(...)`: the colourings of sparsediff-coloring, as `sparsediff color` runs them.
 
-use numpy::PyArray1;
+
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use sparsediff_coloring::{ColoringParams, Method, NEUTRAL, Order, OrderChoice, Problem};

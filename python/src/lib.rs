@@ -14,6 +14,7 @@ use numpy::{PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1, PyReadonlyArra
 use pyo3::prelude::*;
 
 mod color;
+mod optimize;
 mod pattern;
 mod plan;
 mod solve;
@@ -148,6 +149,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(plan::decode_from_samples, m)?)?;
     m.add_function(wrap_pyfunction!(plan::probe_vector, m)?)?;
     m.add_function(wrap_pyfunction!(color::color, m)?)?;
+    m.add_function(wrap_pyfunction!(optimize::minimize, m)?)?;
     m.add("DEFAULT_RANK_TOL", sparsediff_probe::decode::DEFAULT_RANK_TOL)?;
     Ok(())
 }

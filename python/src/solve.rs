@@ -1,7 +1,7 @@
 //! Factorisations of sparsediff-solve: banded LDLᵀ, sparse LDLᵀ and sparse Cholesky, each
 //! analysed once for a pattern and refactorised with new values.
 
-use numpy::{PyArray1, PyReadonlyArray1, PyReadonlyArray2};
+use numpy::{PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::prelude::*;
 use sparsediff_solve::band::{BandLdlt, BandLdltParams, BandSymbolic};
 use sparsediff_solve::sparse::{SparseCholesky, SparseLdlt, SparseLdltParams, SparseSymbolic};

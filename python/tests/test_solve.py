@@ -50,3 +50,48 @@ def test_solve_banded_decoded_hessian():
     b = np.linspace(-1, 1, A.shape[0])
     x = sd.solve_banded(H, b)
     np.testing.assert_allclose(A @ x, b, rtol=1e-9, atol=1e-10)
+
+
+def rosenbrock(x):
+    return float((100 * (x[1:] - x[:-1] ** 2) ** 2 + (1 - x[:-1]) ** 2).sum())
+
+
+def rosenbrock_grad(x):
+    g = np.zeros_like(x)
+    t = x[1:] - x[:-1] ** 2
+    g[:-1] += -400 * x[:-1] * t - 2 * (1 - x[:-1])
+    g[1:] += 200 * t
+    return g
+
+
+def rosenbrock_hess(x):
+    n = x.size
+    d = np.zeros(n)
+    d[:-1] += 1200 * x[:-1] ** 2 - 400 * x[1:] + 2
+    d[1:] += 200
+    off = -400 * x[:-1]
+    return sp.diags([off, d, off], [-1, 0, 1], format="csr")
+
+
+@pytest.mark.parametrize("method", ["newton", "trust-region"])
+def test_minimize_rosenbrock(method):
+    n = 50
+    x0 = np.full(n, -1.0)
+    x0[::2] = 1.2
+    res = sd.minimize(rosenbrock, rosenbrock_grad, rosenbrock_hess, x0, "band:n=50,k=1", method=method, max_iterations=500)
+    assert res["converged"], res["status"]
+    np.testing.assert_allclose(res["x"], np.ones(n), atol=1e-6)
+    assert res["grad_inf"] <= 1e-8
+    if method == "newton":
+        assert res["factorization"] == "band"
+
+
+def test_minimize_errors():
+    with pytest.raises(ZeroDivisionError):
+        sd.minimize(lambda x: 1 / 0, rosenbrock_grad, rosenbrock_hess, np.ones(5), "band:n=5,k=1")
+    with pytest.raises(ValueError, match="grad returned"):
+        sd.minimize(rosenbrock, lambda x: np.ones(3), rosenbrock_hess, np.zeros(5), "band:n=5,k=1")
+    with pytest.raises(ValueError, match="method"):
+        sd.minimize(rosenbrock, rosenbrock_grad, rosenbrock_hess, np.zeros(5), "band:n=5,k=1", method="bfgs")
+    with pytest.raises(sd.SolveError):
+        sd.minimize(rosenbrock, rosenbrock_grad, rosenbrock_hess, np.full(5, np.nan), "band:n=5,k=1")

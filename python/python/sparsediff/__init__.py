@@ -59,6 +59,7 @@ __all__ = [
     "SparseLDLT",
     "SparseCholesky",
     "solve_banded",
+    "minimize",
     "Coloring",
     "SampleDecode",
     "SparseDiffError",
@@ -215,3 +216,16 @@ def solve_banded(matrix: Any, b: Any, *, shift: float = 0.0, beta: Optional[int]
     f = BandLDLT(matrix, beta=beta)
     f.factorize(matrix, shift)
     return f.solve(b)
+
+
+def minimize(fun, grad, hess, x0, pattern, *, method: str = "newton", grad_tol: float = 1e-8, max_iterations: int = 200) -> dict:
+    """Minimises ``fun`` with the solver crate's drivers.
+
+    ``method="newton"``: Newton with IPOPT's inertia correction and Armijo backtracking,
+    the Hessian factorised by the banded or the sparse LDLᵀ (chosen from ``pattern``);
+    ``"trust-region"``: Steihaug-CG trust region. ``fun(x) -> float``, ``grad(x) -> array``,
+    ``hess(x)`` → the Hessian on ``pattern`` (a scipy matrix, e.g. ``plan.decode(...)``, or
+    its values in entry order). Returns a dict: x, value, status, converged, iterations,
+    grad_inf, evaluations, ... An exception raised by a callable is re-raised.
+    """
+    return _native.minimize(fun, grad, hess, x0, pattern, method=method, grad_tol=grad_tol, max_iterations=max_iterations)
