@@ -13,7 +13,9 @@ use sparsediff_probe::design::{AutoDesigner, default_orders};
 use sparsediff_probe::{ColoredDesigner, MatrixKind, ProbeDesigner};
 
 fn time(label: &str, pattern: &Pattern, designer: &dyn ProbeDesigner, repeats: usize) {
-    let plan = designer.design(pattern, MatrixKind::Symmetric).expect("design");
+    let plan = designer
+        .design(pattern, MatrixKind::Symmetric)
+        .expect("design");
     let values: Vec<f64> = pattern
         .iter()
         .map(|(i, j)| 1.0 + ((i.min(j) * 31 + i.max(j) * 17) % 101) as f64 / 101.0)

@@ -1,6 +1,5 @@
 //! `color(...)`: the colourings of sparsediff-coloring, as `sparsediff color` runs them.
 
-
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use sparsediff_coloring::{ColoringParams, Method, NEUTRAL, Order, OrderChoice, Problem};
@@ -44,7 +43,11 @@ pub(crate) fn color<'py>(
     let order = if order.eq_ignore_ascii_case("best") {
         OrderChoice::best()
     } else {
-        OrderChoice::Single(order.parse::<Order>().map_err(|e| raise("ValueError", &e))?)
+        OrderChoice::Single(
+            order
+                .parse::<Order>()
+                .map_err(|e| raise("ValueError", &e))?,
+        )
     };
     let params = ColoringParams {
         order: order.clone(),
@@ -52,15 +55,16 @@ pub(crate) fn color<'py>(
         recolor_passes: recolor,
         stop_at: None,
     };
-    let (coloring, seconds, lb, verdict) = py.detach(|| {
-        let start = std::time::Instant::now();
-        let c = sparsediff_coloring::color(&p, problem, method, &params)?;
-        let seconds = start.elapsed().as_secs_f64();
-        let lb = sparsediff_coloring::lower_bound(&p, problem, method)?;
-        let verdict = c.check(&p);
-        Ok::<_, sparsediff_coloring::ColoringError>((c, seconds, lb, verdict))
-    })
-    .map_err(|e| raise("ColoringError", &e))?;
+    let (coloring, seconds, lb, verdict) = py
+        .detach(|| {
+            let start = std::time::Instant::now();
+            let c = sparsediff_coloring::color(&p, problem, method, &params)?;
+            let seconds = start.elapsed().as_secs_f64();
+            let lb = sparsediff_coloring::lower_bound(&p, problem, method)?;
+            let verdict = c.check(&p);
+            Ok::<_, sparsediff_coloring::ColoringError>((c, seconds, lb, verdict))
+        })
+        .map_err(|e| raise("ColoringError", &e))?;
     let d = PyDict::new(py);
     d.set_item(
         "colors",

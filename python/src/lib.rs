@@ -80,7 +80,7 @@ pub(crate) fn float_matrix<'py>(
         .import("sparsediff._convert")?
         .getattr("float_matrix")?
         .call1((obj, what))?;
-    Ok(converted.extract::<PyReadonlyArray2<'py, f64>>()?)
+    converted.extract::<PyReadonlyArray2<'py, f64>>()
 }
 
 /// `obj` as a float64 vector (as [`float_matrix`]).
@@ -96,7 +96,7 @@ pub(crate) fn float_vector<'py>(
         .import("sparsediff._convert")?
         .getattr("float_vector")?
         .call1((obj, what))?;
-    Ok(converted.extract::<PyReadonlyArray1<'py, f64>>()?)
+    converted.extract::<PyReadonlyArray1<'py, f64>>()
 }
 
 /// A faer view of a numpy matrix (any strides, no copy).
@@ -112,7 +112,10 @@ pub(crate) fn mat_ref<'a>(a: &'a PyReadonlyArray2<'_, f64>) -> faer::MatRef<'a, 
 /// A numpy-owned array of `v` (rust-numpy's `from_vec` makes arrays whose base is a Rust
 /// container, on which numpy refuses `flags.writeable = True`, which scipy's fancy
 /// indexing sets).
-pub(crate) fn array_from_vec<T: numpy::Element>(py: Python<'_>, v: Vec<T>) -> Bound<'_, PyArray1<T>> {
+pub(crate) fn array_from_vec<T: numpy::Element>(
+    py: Python<'_>,
+    v: Vec<T>,
+) -> Bound<'_, PyArray1<T>> {
     PyArray1::from_slice(py, &v)
 }
 
@@ -125,7 +128,10 @@ pub(crate) fn array_from_iter<T: numpy::Element>(
 }
 
 /// A faer matrix as a new C-ordered numpy array.
-pub(crate) fn mat_to_numpy<'py>(py: Python<'py>, m: faer::MatRef<'_, f64>) -> Bound<'py, PyArray2<f64>> {
+pub(crate) fn mat_to_numpy<'py>(
+    py: Python<'py>,
+    m: faer::MatRef<'_, f64>,
+) -> Bound<'py, PyArray2<f64>> {
     let (rows, cols) = (m.nrows(), m.ncols());
     let mut data = Vec::with_capacity(rows * cols);
     for i in 0..rows {
@@ -150,6 +156,9 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(plan::probe_vector, m)?)?;
     m.add_function(wrap_pyfunction!(color::color, m)?)?;
     m.add_function(wrap_pyfunction!(optimize::minimize, m)?)?;
-    m.add("DEFAULT_RANK_TOL", sparsediff_probe::decode::DEFAULT_RANK_TOL)?;
+    m.add(
+        "DEFAULT_RANK_TOL",
+        sparsediff_probe::decode::DEFAULT_RANK_TOL,
+    )?;
     Ok(())
 }

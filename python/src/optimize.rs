@@ -32,7 +32,10 @@ fn finite_vector(obj: &Bound<'_, PyAny>, what: &str, n: usize) -> PyResult<Vec<f
     let v: PyReadonlyArray1<'_, f64> = crate::float_vector(obj, what)?;
     let s = v.as_array();
     if s.len() != n {
-        return Err(crate::value_error(format!("{what} returned {} values, expected {n}", s.len())));
+        return Err(crate::value_error(format!(
+            "{what} returned {} values, expected {n}",
+            s.len()
+        )));
     }
     Ok(s.to_vec())
 }
@@ -45,7 +48,12 @@ impl ValueGradient for PyObjective {
     }
 
     fn value(&mut self, x: &[f64]) -> Result<f64, PyErr> {
-        Python::attach(|py| self.fun.bind(py).call1((Self::x_array(py, x),))?.extract::<f64>())
+        Python::attach(|py| {
+            self.fun
+                .bind(py)
+                .call1((Self::x_array(py, x),))?
+                .extract::<f64>()
+        })
     }
 
     fn gradient(&mut self, x: &[f64], grad: &mut [f64]) -> Result<f64, PyErr> {

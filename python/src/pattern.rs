@@ -39,9 +39,7 @@ fn indices(a: &PyReadonlyArray1<'_, i64>, what: &str) -> PyResult<Vec<usize>> {
     let mut out = Vec::with_capacity(v.len());
     for (k, &x) in v.iter().enumerate() {
         if x < 0 {
-            return Err(crate::value_error(format!(
-                "{what}[{k}] = {x} is negative"
-            )));
+            return Err(crate::value_error(format!("{what}[{k}] = {x} is negative")));
         }
         out.push(x as usize);
     }
@@ -82,7 +80,11 @@ impl PyPattern {
     /// (its nonzeros) or another Pattern.
     #[new]
     #[pyo3(signature = (obj, shape=None))]
-    fn py_new(py: Python<'_>, obj: &Bound<'_, PyAny>, shape: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {
+    fn py_new(
+        py: Python<'_>,
+        obj: &Bound<'_, PyAny>,
+        shape: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
         let made = py
             .import("sparsediff._convert")?
             .getattr("to_pattern")?
@@ -265,7 +267,10 @@ impl PyPattern {
     /// Values of `matrix` (anything `Pattern` accepts with values: a scipy sparse matrix or
     /// a dense array) at this pattern's entries, in entry order; raises if the matrix has a
     /// nonzero outside the pattern or another shape.
-    fn values_of<'py>(slf: &Bound<'py, Self>, matrix: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    fn values_of<'py>(
+        slf: &Bound<'py, Self>,
+        matrix: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         slf.py()
             .import("sparsediff._convert")?
             .getattr("values_on")?
@@ -292,9 +297,7 @@ pub(crate) fn values_on<'py>(
     obj: &Bound<'py, PyAny>,
 ) -> PyResult<numpy::PyReadonlyArray1<'py, f64>> {
     let py = obj.py();
-    let is_vector = obj
-        .extract::<PyReadonlyArray1<'py, f64>>()
-        .ok();
+    let is_vector = obj.extract::<PyReadonlyArray1<'py, f64>>().ok();
     let v = match is_vector {
         Some(v) => v,
         None => {

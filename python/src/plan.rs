@@ -13,8 +13,8 @@ use sparsediff_probe::design::{AutoDesigner, Designed, Outcome, default_orders};
 use sparsediff_probe::saved::SavedPlan;
 use sparsediff_probe::{
     ColoredDesigner, Decoder, Decompression, Distribution, IdentityDesigner, MatrixKind,
-    Orientation, ProbeDesigner, ProbePlan, RandomDesigner, Recovery, RollDesigner,
-    StencilDesigner, SymmetricRandomDesigner,
+    Orientation, ProbeDesigner, ProbePlan, RandomDesigner, Recovery, RollDesigner, StencilDesigner,
+    SymmetricRandomDesigner,
 };
 
 use crate::pattern::{PyPattern, to_pattern, values_on};
@@ -332,7 +332,9 @@ impl PyPlan {
     #[getter]
     fn unrecoverable_rows<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<i64>> {
         let rows: Vec<i64> = match self.plan.decoder() {
-            Decoder::RowLeastSquares(d) => d.unrecoverable_rows().iter().map(|&r| r as i64).collect(),
+            Decoder::RowLeastSquares(d) => {
+                d.unrecoverable_rows().iter().map(|&r| r as i64).collect()
+            }
             _ => Vec::new(),
         };
         crate::array_from_vec(py, rows)
@@ -397,7 +399,9 @@ impl PyPlan {
             return self.decode_into(py, products);
         };
         let b = float_matrix(products, "products")?;
-        let mut guard = out.try_readwrite().map_err(|e| crate::value_error(format!("out: {e}")))?;
+        let mut guard = out
+            .try_readwrite()
+            .map_err(|e| crate::value_error(format!("out: {e}")))?;
         let values = guard
             .as_slice_mut()
             .map_err(|_| crate::value_error("out must be a contiguous float64 vector"))?;
@@ -422,7 +426,9 @@ impl PyPlan {
     ) -> PyResult<Bound<'py, numpy::PyArray2<f64>>> {
         let pattern = self.pattern.bind(py).get().clone();
         let v = values_on(&pattern, values)?;
-        let slice = v.as_slice().map_err(|_| crate::value_error("values must be contiguous"))?;
+        let slice = v
+            .as_slice()
+            .map_err(|_| crate::value_error("values must be contiguous"))?;
         let plan = &*self.plan;
         let b = py.detach(|| plan.exact_products(slice));
         Ok(mat_to_numpy(py, b.as_ref()))
@@ -445,16 +451,22 @@ impl PyPlan {
         let z = crate::float_vector(z, "z")?;
         let az = crate::float_vector(az, "az")?;
         let (vs, zs, azs) = (
-            v.as_slice().map_err(|_| crate::value_error("values must be contiguous"))?,
-            z.as_slice().map_err(|_| crate::value_error("z must be contiguous"))?,
-            az.as_slice().map_err(|_| crate::value_error("az must be contiguous"))?,
+            v.as_slice()
+                .map_err(|_| crate::value_error("values must be contiguous"))?,
+            z.as_slice()
+                .map_err(|_| crate::value_error("z must be contiguous"))?,
+            az.as_slice()
+                .map_err(|_| crate::value_error("az must be contiguous"))?,
         );
         let report = sparsediff_probe::verify(self.plan.pattern(), vs, zs, azs, tol)
             .map_err(|e| raise("VerifyError", &e))?;
         let d = PyDict::new(py);
         d.set_item("passed", report.passed())?;
         d.set_item("max_rel_residual", report.max_rel_residual)?;
-        d.set_item("bad_rows", crate::array_from_iter(py, report.bad_rows.iter().map(|&r| r as i64)))?;
+        d.set_item(
+            "bad_rows",
+            crate::array_from_iter(py, report.bad_rows.iter().map(|&r| r as i64)),
+        )?;
         d.set_item("tol", report.tol)?;
         Ok(d)
     }
@@ -605,7 +617,9 @@ pub(crate) fn design(
                 .unwrap_or_else(|| ColoringParams::with_order(default_orders())),
             geometry,
         }),
-        ("auto" | "cpr" | "cpr-row", true) => Box::new(colored(ColoredDesigner::cpr_rows(), &params)),
+        ("auto" | "cpr" | "cpr-row", true) => {
+            Box::new(colored(ColoredDesigner::cpr_rows(), &params))
+        }
         (_, true) => {
             return Err(crate::value_error(format!(
                 "row plans (kind='row') are made by method 'cpr' (or 'auto'), not {method:?}"
@@ -670,6 +684,13 @@ pub(crate) fn design(
     PyPlan::wrap(py, plan, Some(pat), Some(&designed))
 }
 
+/// Values, unrecoverable rows and the pattern of a decode from samples.
+type SampleDecode<'py> = (
+    Bound<'py, PyArray1<f64>>,
+    Bound<'py, PyArray1<i64>>,
+    Py<PyPattern>,
+);
+
 /// decode_from_samples(pattern, seeds, products, tol) -> (values, unrecoverable rows):
 /// per-row least squares for any seed matrix S (n×p) and products B = A·S (m×p); rows
 /// whose sample matrix is rank deficient get NaN values and are listed.
@@ -681,7 +702,7 @@ pub(crate) fn decode_from_samples<'py>(
     seeds: &Bound<'py, PyAny>,
     products: &Bound<'py, PyAny>,
     tol: f64,
-) -> PyResult<(Bound<'py, PyArray1<f64>>, Bound<'py, PyArray1<i64>>, Py<PyPattern>)> {
+) -> PyResult<SampleDecode<'py>> {
     let pat = to_pattern(pattern)?;
     let s = float_matrix(seeds, "seeds")?;
     let b = float_matrix(products, "products")?;
@@ -711,5 +732,8 @@ pub(crate) fn probe_vector<'py>(
     distribution: &str,
 ) -> PyResult<Bound<'py, PyArray1<f64>>> {
     let d = parse_distribution(distribution)?;
-    Ok(crate::array_from_vec(py, sparsediff_probe::probe_vector(n, d, seed)))
+    Ok(crate::array_from_vec(
+        py,
+        sparsediff_probe::probe_vector(n, d, seed),
+    ))
 }

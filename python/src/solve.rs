@@ -63,7 +63,11 @@ fn inertia_tuple(i: Inertia) -> (usize, usize, usize) {
 
 /// One interface over the three factorisations.
 trait Factor: Send + Sized {
-    fn build(p: &sparsediff_pattern::Pattern, beta: Option<usize>, pivot_tolerance: f64) -> PyResult<Self>;
+    fn build(
+        p: &sparsediff_pattern::Pattern,
+        beta: Option<usize>,
+        pivot_tolerance: f64,
+    ) -> PyResult<Self>;
     fn beta(&self) -> Option<usize> {
         None
     }
@@ -74,7 +78,11 @@ trait Factor: Send + Sized {
 }
 
 impl Factor for BandLdlt {
-    fn build(p: &sparsediff_pattern::Pattern, beta: Option<usize>, pivot_tolerance: f64) -> PyResult<Self> {
+    fn build(
+        p: &sparsediff_pattern::Pattern,
+        beta: Option<usize>,
+        pivot_tolerance: f64,
+    ) -> PyResult<Self> {
         check_tolerance(pivot_tolerance)?;
         let symbolic = match beta {
             Some(b) => BandSymbolic::from_pattern_with_beta(p, b),
@@ -101,7 +109,11 @@ impl Factor for BandLdlt {
 }
 
 impl Factor for SparseLdlt {
-    fn build(p: &sparsediff_pattern::Pattern, beta: Option<usize>, pivot_tolerance: f64) -> PyResult<Self> {
+    fn build(
+        p: &sparsediff_pattern::Pattern,
+        beta: Option<usize>,
+        pivot_tolerance: f64,
+    ) -> PyResult<Self> {
         no_beta(beta)?;
         check_tolerance(pivot_tolerance)?;
         SparseSymbolic::new(p)
@@ -123,7 +135,11 @@ impl Factor for SparseLdlt {
 }
 
 impl Factor for SparseCholesky {
-    fn build(p: &sparsediff_pattern::Pattern, beta: Option<usize>, _pivot_tolerance: f64) -> PyResult<Self> {
+    fn build(
+        p: &sparsediff_pattern::Pattern,
+        beta: Option<usize>,
+        _pivot_tolerance: f64,
+    ) -> PyResult<Self> {
         no_beta(beta)?;
         SparseSymbolic::new(p)
             .and_then(SparseCholesky::new)
@@ -170,7 +186,12 @@ struct Core<F: Factor> {
 }
 
 impl<F: Factor> Core<F> {
-    fn factorize(&mut self, py: Python<'_>, values: &Bound<'_, PyAny>, shift: f64) -> PyResult<Option<(usize, usize, usize)>> {
+    fn factorize(
+        &mut self,
+        py: Python<'_>,
+        values: &Bound<'_, PyAny>,
+        shift: f64,
+    ) -> PyResult<Option<(usize, usize, usize)>> {
         self.factored = false;
         self.inertia = None;
         let v = values_on(&self.pattern, values)?;
@@ -189,7 +210,11 @@ impl<F: Factor> Core<F> {
         Ok(self.inertia)
     }
 
-    fn solve<'py>(&mut self, py: Python<'py>, b: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    fn solve<'py>(
+        &mut self,
+        py: Python<'py>,
+        b: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let mut r = rhs(b, self.factor.dim())?;
         let f = &mut self.factor;
         let big = self.pattern.inner.nnz() > DETACH_WORK;
@@ -217,11 +242,23 @@ macro_rules! factor_class {
             /// pivots relative to the largest diagonal entry.
             #[new]
             #[pyo3(signature = (pattern, *, beta=None, pivot_tolerance=1e-12))]
-            fn new(py: Python<'_>, pattern: &Bound<'_, PyAny>, beta: Option<usize>, pivot_tolerance: f64) -> PyResult<Self> {
+            fn new(
+                py: Python<'_>,
+                pattern: &Bound<'_, PyAny>,
+                beta: Option<usize>,
+                pivot_tolerance: f64,
+            ) -> PyResult<Self> {
                 let pat = to_pattern(pattern)?;
                 let p = pat.inner.clone();
                 let factor = py.detach(|| <$inner as Factor>::build(&p, beta, pivot_tolerance))?;
-                Ok(Self { core: Core { pattern: pat, factor, inertia: None, factored: false } })
+                Ok(Self {
+                    core: Core {
+                        pattern: pat,
+                        factor,
+                        inertia: None,
+                        factored: false,
+                    },
+                })
             }
 
             /// Half-bandwidth β (BandLDLT), else None.
@@ -245,7 +282,11 @@ macro_rules! factor_class {
 
             /// Solves A·x = b with the current factor (b: a vector or a matrix of
             /// columns); returns x, a new array.
-            fn solve<'py>(&mut self, py: Python<'py>, b: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+            fn solve<'py>(
+                &mut self,
+                py: Python<'py>,
+                b: &Bound<'py, PyAny>,
+            ) -> PyResult<Bound<'py, PyAny>> {
                 self.core.solve(py, b)
             }
 
@@ -294,4 +335,3 @@ factor_class!(
     SparseCholesky,
     "Sparse Cholesky, AMD ordering (faer): SparseCholesky(pattern). Raises SolveError if not positive definite."
 );
-
