@@ -135,3 +135,12 @@ def test_decoded_matrix_shares_read_only_indices():
     H2.eliminate_zeros()
     assert H2.nnz == 0
     assert plan.decode(A @ plan.seeds).nnz == A.nnz
+
+
+def test_unsorted_and_duplicate_csr_input():
+    m = sp.csr_array((np.ones(5), np.array([2, 0, 0, 1, 1]), np.array([0, 3, 5])), shape=(2, 3))
+    p = sd.Pattern(m)
+    assert list(p.indptr) == [0, 2, 3] and list(p.indices) == [0, 2, 1]
+    m = sp.csr_array((np.ones(4), np.array([0, 2, 1, 1]), np.array([0, 2, 4])), shape=(2, 3))
+    p = sd.Pattern(m)
+    assert list(p.indptr) == [0, 2, 3] and list(p.indices) == [0, 2, 1]
