@@ -235,6 +235,32 @@ impl PyPattern {
         }
     }
 
+    /// Pickling: through the CSR arrays.
+    #[allow(clippy::type_complexity)]
+    fn __reduce__<'py>(
+        slf: &Bound<'py, Self>,
+    ) -> PyResult<(
+        Bound<'py, PyAny>,
+        (
+            usize,
+            usize,
+            Bound<'py, PyArray1<i64>>,
+            Bound<'py, PyArray1<i64>>,
+        ),
+    )> {
+        let py = slf.py();
+        let me = slf.get();
+        Ok((
+            slf.get_type().getattr("from_csr")?,
+            (
+                me.inner.nrows(),
+                me.inner.ncols(),
+                me.indptr(py),
+                me.indices(py),
+            ),
+        ))
+    }
+
     fn __len__(&self) -> usize {
         self.inner.nnz()
     }

@@ -527,6 +527,12 @@ impl PyPlan {
         Self::wrap(py, plan, Some(pat), None)
     }
 
+    /// Pickling: through the saved-plan JSON (custom-decoder plans cannot be pickled).
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (String,))> {
+        let text = slf.get().to_json()?;
+        Ok((slf.get_type().getattr("from_json")?, (text,)))
+    }
+
     fn __repr__(&self) -> String {
         let (m, n) = self.plan.pattern().shape();
         format!(

@@ -144,3 +144,14 @@ def test_unsorted_and_duplicate_csr_input():
     m = sp.csr_array((np.ones(4), np.array([0, 2, 1, 1]), np.array([0, 2, 4])), shape=(2, 3))
     p = sd.Pattern(m)
     assert list(p.indptr) == [0, 2, 3] and list(p.indices) == [0, 2, 1]
+
+
+def test_pickle():
+    import pickle
+
+    plan = sd.design("band:n=30,k=2", method="acyclic")
+    again = pickle.loads(pickle.dumps(plan))
+    assert again.num_probes == plan.num_probes and again.designer == plan.designer
+    np.testing.assert_array_equal(again.seeds, plan.seeds)
+    p = sd.Pattern("grid2d:nx=5,ny=4,stencil=9")
+    assert pickle.loads(pickle.dumps(p)) == p
