@@ -138,7 +138,10 @@ pub(crate) fn minimize<'py>(
                 ..NewtonParams::default()
             };
             let mut newton = Newton::new(params).map_err(driver_err)?;
-            let sol = newton.minimize(&mut f, &x0, &mut ()).map_err(driver_err)?;
+            // the GIL is released for the factorisations; the callables take it back
+            let sol = py
+                .detach(|| newton.minimize(&mut f, &x0, &mut ()))
+                .map_err(driver_err)?;
             d.set_item("x", crate::array_from_vec(py, sol.x))?;
             d.set_item("value", sol.value)?;
             d.set_item("status", sol.info.status.name())?;
@@ -158,7 +161,9 @@ pub(crate) fn minimize<'py>(
                 ..TrustRegionParams::default()
             };
             let mut tr = TrustRegion::new(params).map_err(driver_err)?;
-            let sol = tr.minimize(&mut f, &x0, &mut ()).map_err(driver_err)?;
+            let sol = py
+                .detach(|| tr.minimize(&mut f, &x0, &mut ()))
+                .map_err(driver_err)?;
             d.set_item("x", crate::array_from_vec(py, sol.x))?;
             d.set_item("value", sol.value)?;
             d.set_item("status", sol.info.status.name())?;

@@ -22,7 +22,7 @@ from typing import Any, Callable, Optional
 
 import numpy as np
 import torch
-from torch.func import grad, jvp, vjp, vmap
+from torch.func import grad, jvp, vmap
 
 from . import BandLDLT, Pattern, Plan, SparseLDLT, design
 
@@ -79,20 +79,20 @@ def hessian_products(f: Callable, x: torch.Tensor, seeds: torch.Tensor, mode: st
 
 
 def jacobian_products(f: Callable, x: torch.Tensor, seeds: torch.Tensor, orientation: str = "columns") -> torch.Tensor:
-    """J(x)·S (orientation "columns", S n×p: JVPs) or J(x)ᵀ·S ("rows", S m×p: VJPs),
-    in one vmap."""
+    """J(x)·S (orientation "columns", S n×p: JVPs in one ``torch.func.vmap``) or J(x)ᵀ·S
+    ("rows", S m×p: VJPs, one batched backward pass)."""
     if orientation == "columns":
         def push(v):
             return jvp(f, (x,), (v,))[1]
 
         return vmap(push, in_dims=1, out_dims=1)(seeds)
     if orientation == "rows":
-        _, pull = vjp(f, x)
-
-        def back(u):
-            return pull(u)[0]
-
-        return vmap(back, in_dims=1, out_dims=1)(seeds)
+        # one forward pass, one batched backward pass over the p seeds
+        xr = x.detach().requires_grad_(True)
+        with torch.enable_grad():
+            y = f(xr)
+            (back,) = torch.autograd.grad(y, xr, grad_outputs=seeds.T.contiguous(), is_grads_batched=True)
+        return back.T
     raise ValueError(f"orientation must be 'columns' or 'rows', not {orientation!r}")
 
 
