@@ -46,6 +46,11 @@ pub struct PyPlan {
     /// CSR index arrays of the full pattern, built once (shared by every decoded matrix).
     indptr: Py<PyAny>,
     indices: Py<PyAny>,
+    /// A csr_array on the full pattern, built once by scipy's constructor: `decode` copies
+    /// its attributes and swaps in the new values (`_convert.csr_like`), 0.2 µs instead of
+    /// the constructor's 14 µs. Never handed out. The lock is never held across a Python
+    /// call.
+    template: std::sync::Mutex<Option<Py<PyAny>>>,
     designed: Option<DesignInfo>,
 }
 
@@ -117,6 +122,7 @@ impl PyPlan {
             pattern: Py::new(py, pattern)?,
             indptr,
             indices,
+            template: std::sync::Mutex::new(None),
             designed: designed.map(DesignInfo::of),
         })
     }
@@ -203,13 +209,34 @@ fn matrix<'py>(
     let p = slf.plan.pattern();
     let shape = (p.nrows(), p.ncols());
     match tri {
-        None => csr(
-            py,
-            values.into_any(),
-            slf.indices.bind(py).clone(),
-            slf.indptr.bind(py).clone(),
-            shape,
-        ),
+        None => {
+            let conv = py.import("sparsediff._convert")?;
+            let cached = slf
+                .template
+                .lock()
+                .map_err(|_| crate::value_error("poisoned template lock"))?
+                .as_ref()
+                .map(|t| t.clone_ref(py));
+            let template = match cached {
+                Some(t) => t.into_bound(py),
+                None => {
+                    let t = conv.getattr("csr_template")?.call1((
+                        slf.indices.bind(py),
+                        slf.indptr.bind(py),
+                        shape,
+                    ))?;
+                    let mut slot = slf
+                        .template
+                        .lock()
+                        .map_err(|_| crate::value_error("poisoned template lock"))?;
+                    if slot.is_none() {
+                        *slot = Some(t.clone().unbind());
+                    }
+                    t
+                }
+            };
+            conv.getattr("csr_like")?.call1((template, values))
+        }
         Some(t) => {
             let v = values.readonly();
             let m = slf

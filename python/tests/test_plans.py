@@ -155,3 +155,24 @@ def test_pickle():
     np.testing.assert_array_equal(again.seeds, plan.seeds)
     p = sd.Pattern("grid2d:nx=5,ny=4,stencil=9")
     assert pickle.loads(pickle.dumps(p)) == p
+
+
+def test_decoded_matrices_are_ordinary_csr_arrays():
+    spec = "cartpole:N=10"
+    A = random_on(spec, seed=15)
+    plan = sd.design(spec, method="acyclic")
+    B = A @ plan.seeds
+    H1 = plan.decode(B)
+    H2 = plan.decode(2 * B)
+    assert type(H1) is sp.csr_array and H1.format == "csr"
+    assert H1.data is not H2.data
+    assert abs(2 * H1 - H2).max() <= 1e-12 * abs(H2).max()
+    x = np.linspace(0, 1, A.shape[0])
+    np.testing.assert_allclose(H1 @ x, A @ x, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(H1.toarray(), A.toarray(), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(H1.T.toarray(), A.toarray().T, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(H1[3:7, 2:9].toarray(), A.toarray()[3:7, 2:9], rtol=1e-12, atol=1e-14)
+    assert H1.shape == A.shape and H1.nnz == A.nnz and H1.has_canonical_format
+    assert "sparse array" in repr(H1)
+    H1.data[:] = 0.0  # the values are the caller's: a later decode is unaffected
+    assert abs(plan.decode(B) - A).max() <= 1e-12 * abs(A).max()
