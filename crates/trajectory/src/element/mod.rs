@@ -316,6 +316,59 @@ where
         Ok(value)
     }
 
+    /// [`evaluate_hessian`](Self::evaluate_hessian) taking the element derivatives from
+    /// `donor` — an `ElementHessian` of the same problem (other multipliers) whose last
+    /// gradient or Hessian evaluation was at this z — instead of evaluating the elements
+    /// again: they do not depend on the multipliers. The solver's primal–dual model uses
+    /// it (its Hessian is taken where the exact L_A's gradient was just evaluated), which
+    /// saves the element pass, the largest phase. Falls back to evaluating them when
+    /// `donor` holds nothing for z or is not on the shared path.
+    ///
+    /// # Errors
+    /// As [`evaluate`](Self::evaluate).
+    pub(crate) fn evaluate_hessian_sharing(
+        &mut self,
+        z: &[f64],
+        donor: &Self,
+    ) -> Result<f64, TrajectoryError> {
+        let donated = match &donor.engine {
+            Engine::Shared(d) => {
+                let num = &d.1;
+                (num.stored >= Stored::Gradient && num.z == z).then_some(num)
+            }
+            Engine::Composite(..) => None,
+        };
+        let Some(from) = donated else {
+            return self.evaluate_hessian(z);
+        };
+        check_len("z", z.len(), self.nlp.num_vars())?;
+        let problem = self.nlp.problem();
+        let Engine::Shared(s) = &mut self.engine else {
+            return self.run(z, Stored::Hessian, true);
+        };
+        let (st, num) = &mut **s;
+        if num.vals.len() != from.vals.len()
+            || num.jac.len() != from.jac.len()
+            || num.hes.len() != from.hes.len()
+        {
+            return self.evaluate_hessian(z);
+        }
+        num.stored = Stored::Nothing;
+        num.vals.copy_from_slice(&from.vals);
+        num.jac.copy_from_slice(&from.jac);
+        num.hes.copy_from_slice(&from.hes);
+        let mult = Multipliers {
+            lambda: &self.lambda,
+            mu: &self.mu,
+            rho: self.rho,
+        };
+        let value = numeric::residuals(st, problem, z, &mult, num)?;
+        numeric::weights(st, problem.terminal_cost(), z, num);
+        numeric::check_derivatives(st, num)?;
+        numeric::hessian(st, num);
+        Ok(value)
+    }
+
     /// One [`evaluate`](Self::evaluate) on the shared path, timed phase by phase (`None`
     /// on the composite fallback, whose own `profile` splits its stages).
     ///

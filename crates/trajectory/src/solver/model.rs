@@ -141,6 +141,12 @@ where
             self.model
                 .set_multipliers(&self.lambda_model, &self.mu, rho)?;
         }
-        self.model.hessian(x)
+        // the elements are those of the exact L_A, whose gradient the driver has just
+        // taken at x: shared, not evaluated again
+        self.model.evaluate_hessian_sharing(x, &self.exact)?;
+        Ok(SymmetricValues {
+            pattern: self.model.pattern(),
+            values: self.model.values(),
+        })
     }
 }
