@@ -40,13 +40,48 @@ use crate::model::ForceCart;
 pub struct ForceFromAcceleration<C> {
     inner: C,
     model: ForceCart,
+    /// The inner controller is asked every `every`-th call; its acceleration is held in
+    /// between while the force is recomputed at every call.
+    every: usize,
+    calls: usize,
+    held: f64,
 }
 
 impl<C: Controller> ForceFromAcceleration<C> {
     /// `inner`'s accelerations turned into forces on `model` (the controller's nominal
     /// force-driven model; the simulated plant may differ).
     pub fn new(inner: C, model: ForceCart) -> Self {
-        Self { inner, model }
+        Self {
+            inner,
+            model,
+            every: 1,
+            calls: 0,
+            held: 0.0,
+        }
+    }
+
+    /// Asks the inner controller only every `every`-th call and holds its acceleration
+    /// in between, recomputing the force for it at every call. For an inner controller
+    /// with a long period (the MPC's 50 ms at N = 100): a force held over the whole
+    /// period does not hold the acceleration — the pole's back-reaction changes as it
+    /// swings — so the wrapper runs at a short period (`every` times the inner one's
+    /// rate) and keeps the commanded acceleration there. The simulator's control period
+    /// is then the inner period divided by `every`, and the inner controller sees the
+    /// times of its own calls only.
+    ///
+    /// # Errors
+    /// [`CartpoleError::InvalidParameter`] for `every` = 0.
+    pub fn every(mut self, every: usize) -> Result<Self, CartpoleError> {
+        if every == 0 {
+            return Err(CartpoleError::InvalidParameter {
+                name: "every",
+                value: 0.0,
+                unit: "calls",
+                requirement: crate::Requirement::Positive,
+            });
+        }
+        self.every = every;
+        Ok(self)
     }
 
     /// The wrapped controller.
@@ -74,11 +109,15 @@ impl<C: Controller> Controller for ForceFromAcceleration<C> {
 
     fn reset(&mut self) {
         self.inner.reset();
+        self.calls = 0;
     }
 
     fn control(&mut self, t: f64, measured: &[f64; 4]) -> Result<f64, CartpoleError> {
-        let a = self.inner.control(t, measured)?;
-        let f = self.force_for(measured, a);
+        if self.calls.is_multiple_of(self.every) {
+            self.held = self.inner.control(t, measured)?;
+        }
+        self.calls += 1;
+        let f = self.force_for(measured, self.held);
         if f.is_finite() {
             Ok(f)
         } else {
