@@ -507,7 +507,7 @@ fn hessian(a: &HessianArgs) -> Result<Report, CliError> {
 }
 
 /// Prepares, checks against `reference` and times one Hessian problem.
-fn run_hessian<F: ScalarFunction + Clone + 'static>(
+fn run_hessian<F: ScalarFunction + Clone + Send + Sync + 'static>(
     a: &HessianArgs,
     problem: &'static str,
     f: F,

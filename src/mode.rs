@@ -1,0 +1,245 @@
+//! Which products a Jacobian is recovered from: J·S by JVPs (column plans) or Jᵀ·S by VJPs
+//! (row plans), chosen by [`JacobianMode`] and reported in
+//! [`RecoveryInfo::mode`](crate::RecoveryInfo::mode) and
+//! [`RecoveryInfo::modes`](crate::RecoveryInfo::modes).
+//!
+//! Under [`JacobianMode::Auto`] `prepare` designs a plan of every mode the backend can run
+//! (a column plan with the options' [`Strategy`](crate::Strategy), a row plan with CPR on
+//! the rows) and keeps the cheapest, a product counted at its mode's relative cost
+//! ([`VJP_RELATIVE_COST`] for a VJP, 1 for a JVP). The candidates are a list, so that a
+//! further mode (a bidirectional plan, J·S and Jᵀ·T together) is one more entry.
+
+use sparsediff_pattern::Pattern;
+use sparsediff_probe::design::{Designed, SharedDesigner};
+use sparsediff_probe::{ColoredDesigner, MatrixKind, Orientation};
+use std::sync::Arc;
+
+use crate::error::SparseError;
+use crate::options::{Options, Strategy};
+
+/// The cost of one vector-Jacobian product (a lane of the tape's reverse sweep) relative to
+/// one Jacobian-vector product of the default backend (a forward lane), per product, at
+/// equal probe counts.
+///
+/// Measured on the benchmark Jacobians with the same probe count in both modes
+/// (`sparsediff bench jacobian --problem tridiagonal --n N --mode columns|rows
+/// --backend auto`, 3 products either way; 2-core shared Xeon, median of the run): see
+/// `papers/ad-backends.md`, "Row plans". A row plan is chosen when
+/// `row products × VJP_RELATIVE_COST < column products`, so on ties and near-ties (within
+/// this factor) the column plan and its forward lanes are kept: a row plan is only taken
+/// when it needs clearly fewer products, as on a dense row (2 against n).
+pub const VJP_RELATIVE_COST: f64 = 2.0;
+
+/// Which products `prepare` may recover a Jacobian from ([`Options::jacobian_mode`]).
+/// Hessians ignore it (their plans are always H·S).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum JacobianMode {
+    /// Every mode the backend can run (rows need VJPs: the tape, built for the row plan
+    /// when [`BackendChoice::Auto`](crate::BackendChoice::Auto) chose forward lanes), the
+    /// cheapest by [`VJP_RELATIVE_COST`]. Row plans are considered under
+    /// [`Strategy::Auto`](crate::Strategy::Auto) only: another strategy names a column
+    /// designer.
+    #[default]
+    Auto,
+    /// Column plans (J·S, JVPs) only: the strategy's designer, as before row plans existed.
+    Columns,
+    /// Row plans (Jᵀ·S, VJPs) only: CPR on the rows. A backend without VJPs (forward lanes,
+    /// finite differences, closures) is [`SparseError::NeedsVjp`].
+    Rows,
+}
+
+/// The mode of a plan: what its products are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Mode {
+    /// A·S (JVPs for Jacobians, HVPs for Hessians).
+    Columns,
+    /// Aᵀ·S (VJPs).
+    Rows,
+}
+
+impl Mode {
+    /// `column` or `row` (as the CLI's JSON reports it).
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Columns => "column",
+            Mode::Rows => "row",
+        }
+    }
+
+    /// The mode of a plan's orientation.
+    pub fn of(orientation: Orientation) -> Self {
+        match orientation {
+            Orientation::Columns => Mode::Columns,
+            Orientation::Rows => Mode::Rows,
+        }
+    }
+
+    /// The cost of one product of this mode, in JVPs.
+    pub fn relative_cost(self) -> f64 {
+        match self {
+            Mode::Columns => 1.0,
+            Mode::Rows => VJP_RELATIVE_COST,
+        }
+    }
+}
+
+impl std::fmt::Display for Mode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// One mode `prepare` considered (see [`RecoveryInfo::modes`](crate::RecoveryInfo::modes)).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModeCandidate {
+    /// The mode.
+    pub mode: Mode,
+    /// The designer of its plan (`None` when it was not designed).
+    pub designer: Option<String>,
+    /// Products per evaluation of its plan (`None` when it was not designed).
+    pub products: Option<usize>,
+    /// Products times the mode's [`relative cost`](Mode::relative_cost): what the choice
+    /// compares (`None` when it was not designed).
+    pub cost: Option<f64>,
+    /// Why it was not designed (e.g. the backend computes no VJPs).
+    pub skipped: Option<&'static str>,
+}
+
+/// A designed plan of one mode: what the choice compares.
+pub(crate) struct Candidate {
+    pub(crate) mode: Mode,
+    pub(crate) designed: Designed,
+    pub(crate) cost: f64,
+}
+
+impl Candidate {
+    fn report(&self) -> ModeCandidate {
+        ModeCandidate {
+            mode: self.mode,
+            designer: Some(self.designed.plan.designer().to_string()),
+            products: Some(self.designed.plan.num_probes()),
+            cost: Some(self.cost),
+            skipped: None,
+        }
+    }
+}
+
+/// The designer of row plans: CPR on the rows with the options' colouring parameters.
+fn row_designer(options: &Options) -> SharedDesigner {
+    Arc::new(ColoredDesigner::cpr_rows().with_params(options.coloring.clone()))
+}
+
+/// The chosen plan, the design report of every designer tried (all modes, in order) and
+/// the modes considered.
+pub(crate) struct Choice {
+    pub(crate) designed: Designed,
+    pub(crate) mode: Mode,
+    pub(crate) modes: Vec<ModeCandidate>,
+    /// Time of every design (all modes).
+    pub(crate) time: std::time::Duration,
+}
+
+/// Designs the plan of `mode` (the options' strategy for columns; row CPR for rows).
+pub(crate) fn design_mode(
+    mode: Mode,
+    pattern: &Pattern,
+    kind: MatrixKind,
+    options: &Options,
+) -> Result<Designed, SparseError> {
+    let designer = match mode {
+        Mode::Columns => options
+            .strategy
+            .designer(&options.coloring, options.geometry),
+        Mode::Rows => row_designer(options),
+    };
+    Ok(designer.design_report(pattern, kind)?)
+}
+
+/// Designs every mode that `options.jacobian_mode` allows and the backend can run
+/// (`no_vjp`: the name of a backend that computes no VJPs and cannot be replaced by the
+/// tape; `None` when VJPs are available), and keeps
+/// the cheapest (ties: the earlier, columns first). Hessians: the column plan only.
+pub(crate) fn choose(
+    pattern: &Pattern,
+    kind: MatrixKind,
+    options: &Options,
+    no_vjp: Option<&'static str>,
+) -> Result<Choice, SparseError> {
+    let wanted: &[Mode] = match (kind, options.jacobian_mode) {
+        (MatrixKind::Symmetric, _) | (_, JacobianMode::Columns) => &[Mode::Columns],
+        (_, JacobianMode::Rows) => &[Mode::Rows],
+        (_, JacobianMode::Auto) if options.strategy == Strategy::Auto => {
+            &[Mode::Columns, Mode::Rows]
+        }
+        (_, JacobianMode::Auto) => &[Mode::Columns],
+    };
+    let mut modes = Vec::with_capacity(wanted.len());
+    let mut candidates: Vec<Candidate> = Vec::with_capacity(wanted.len());
+    let mut first_error = None;
+    for &mode in wanted {
+        if mode == Mode::Rows
+            && let Some(backend) = no_vjp
+        {
+            if options.jacobian_mode == JacobianMode::Rows {
+                return Err(SparseError::NeedsVjp { backend });
+            }
+            modes.push(ModeCandidate {
+                mode,
+                designer: None,
+                products: None,
+                cost: None,
+                skipped: Some("the backend computes no VJPs"),
+            });
+            continue;
+        }
+        match design_mode(mode, pattern, kind, options) {
+            Ok(designed) => {
+                let cost = designed.plan.num_probes() as f64 * mode.relative_cost();
+                let c = Candidate {
+                    mode,
+                    designed,
+                    cost,
+                };
+                modes.push(c.report());
+                candidates.push(c);
+            }
+            // A mode that cannot be designed loses; the error is reported when none can.
+            Err(e) => {
+                modes.push(ModeCandidate {
+                    mode,
+                    designer: None,
+                    products: None,
+                    cost: None,
+                    skipped: Some("its designer failed"),
+                });
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    let mut best: Option<Candidate> = None;
+    let mut tried = Vec::new();
+    let mut time = std::time::Duration::ZERO;
+    for c in candidates {
+        tried.extend(c.designed.candidates.iter().cloned());
+        time += c.designed.time;
+        if best.as_ref().is_none_or(|b| c.cost < b.cost) {
+            best = Some(c);
+        }
+    }
+    let Some(best) = best else {
+        // Only reachable with an error: `wanted` is never empty, and a skipped row mode
+        // under `Auto` always comes with the column mode.
+        return Err(first_error.unwrap_or(SparseError::NeedsVjp {
+            backend: no_vjp.unwrap_or("given"),
+        }));
+    };
+    let mut designed = best.designed;
+    designed.candidates = tried;
+    Ok(Choice {
+        mode: best.mode,
+        designed,
+        modes,
+        time,
+    })
+}
