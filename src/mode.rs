@@ -102,8 +102,12 @@ pub struct ModeCandidate {
     /// Products times the mode's [`relative cost`](Mode::relative_cost): what the choice
     /// compares (`None` when it was not designed).
     pub cost: Option<f64>,
-    /// Why it was not designed (e.g. the backend computes no VJPs).
+    /// Why it was not designed (the backend computes no VJPs; its lower bound cannot beat
+    /// the chosen plan; its designer failed).
     pub skipped: Option<&'static str>,
+    /// No exact plan of this mode needs fewer products: the largest row of the pattern for
+    /// columns, the largest column for rows.
+    pub lower_bound: usize,
 }
 
 /// A designed plan of one mode: what the choice compares.
@@ -114,13 +118,14 @@ pub(crate) struct Candidate {
 }
 
 impl Candidate {
-    fn report(&self) -> ModeCandidate {
+    fn report(&self, lower_bound: usize) -> ModeCandidate {
         ModeCandidate {
             mode: self.mode,
             designer: Some(self.designed.plan.designer().to_string()),
             products: Some(self.designed.plan.num_probes()),
             cost: Some(self.cost),
             skipped: None,
+            lower_bound,
         }
     }
 }
@@ -156,10 +161,22 @@ pub(crate) fn design_mode(
     Ok(designer.design_report(pattern, kind)?)
 }
 
+/// No exact plan of `mode` needs fewer products than this on `pattern`: the largest row
+/// for column plans (its entries need distinct probes), the largest column for row plans.
+pub(crate) fn mode_lower_bound(mode: Mode, pattern: &Pattern) -> usize {
+    match mode {
+        Mode::Columns => pattern.row_stats().max,
+        Mode::Rows => pattern.col_stats().max,
+    }
+}
+
 /// Designs every mode that `options.jacobian_mode` allows and the backend can run
 /// (`no_vjp`: the name of a backend that computes no VJPs and cannot be replaced by the
-/// tape; `None` when VJPs are available), and keeps
-/// the cheapest (ties: the earlier, columns first). Hessians: the column plan only.
+/// tape; `None` when VJPs are available), and keeps the cheapest (ties: columns). Modes
+/// are designed in the order of their weighted lower bounds, and a mode whose bound
+/// cannot beat the best plan so far is not designed (a dense row makes column CPR cost
+/// O(n²) to colour, for n products that a 2-product row plan beats). Hessians: the
+/// column plan only.
 pub(crate) fn choose(
     pattern: &Pattern,
     kind: MatrixKind,
@@ -174,72 +191,92 @@ pub(crate) fn choose(
         }
         (_, JacobianMode::Auto) => &[Mode::Columns],
     };
-    let mut modes = Vec::with_capacity(wanted.len());
-    let mut candidates: Vec<Candidate> = Vec::with_capacity(wanted.len());
+    if options.jacobian_mode == JacobianMode::Rows
+        && kind == MatrixKind::General
+        && let Some(backend) = no_vjp
+    {
+        return Err(SparseError::NeedsVjp { backend });
+    }
+    // (preference, mode, weighted bound), cheapest bound first; ties keep the preference.
+    let mut order: Vec<(usize, Mode, f64)> = wanted
+        .iter()
+        .enumerate()
+        .map(|(rank, &mode)| {
+            let bound = if wanted.len() > 1 {
+                mode_lower_bound(mode, pattern) as f64 * mode.relative_cost()
+            } else {
+                0.0
+            };
+            (rank, mode, bound)
+        })
+        .collect();
+    order.sort_by(|a, b| a.2.total_cmp(&b.2).then(a.0.cmp(&b.0)));
+    let mut reports: Vec<(usize, ModeCandidate)> = Vec::with_capacity(wanted.len());
+    let mut best: Option<(usize, Candidate)> = None;
+    let mut tried = Vec::new();
+    let mut time = std::time::Duration::ZERO;
     let mut first_error = None;
-    for &mode in wanted {
-        if mode == Mode::Rows
-            && let Some(backend) = no_vjp
+    let not_designed = |mode, why| ModeCandidate {
+        mode,
+        designer: None,
+        products: None,
+        cost: None,
+        skipped: Some(why),
+        lower_bound: mode_lower_bound(mode, pattern),
+    };
+    for (rank, mode, bound) in order {
+        if mode == Mode::Rows && no_vjp.is_some() {
+            reports.push((rank, not_designed(mode, "the backend computes no VJPs")));
+            continue;
+        }
+        if let Some((best_rank, b)) = &best
+            && (bound > b.cost || (bound == b.cost && rank > *best_rank))
         {
-            if options.jacobian_mode == JacobianMode::Rows {
-                return Err(SparseError::NeedsVjp { backend });
-            }
-            modes.push(ModeCandidate {
-                mode,
-                designer: None,
-                products: None,
-                cost: None,
-                skipped: Some("the backend computes no VJPs"),
-            });
+            reports.push((
+                rank,
+                not_designed(mode, "its lower bound cannot beat the chosen plan"),
+            ));
             continue;
         }
         match design_mode(mode, pattern, kind, options) {
             Ok(designed) => {
                 let cost = designed.plan.num_probes() as f64 * mode.relative_cost();
+                time += designed.time;
+                tried.extend(designed.candidates.iter().cloned());
                 let c = Candidate {
                     mode,
                     designed,
                     cost,
                 };
-                modes.push(c.report());
-                candidates.push(c);
+                reports.push((rank, c.report(mode_lower_bound(mode, pattern))));
+                let better = best
+                    .as_ref()
+                    .is_none_or(|(r, b)| c.cost < b.cost || (c.cost == b.cost && rank < *r));
+                if better {
+                    best = Some((rank, c));
+                }
             }
-            // A mode that cannot be designed loses; the error is reported when none can.
+            // A mode that cannot be designed loses; the error is returned when none can.
             Err(e) => {
-                modes.push(ModeCandidate {
-                    mode,
-                    designer: None,
-                    products: None,
-                    cost: None,
-                    skipped: Some("its designer failed"),
-                });
+                reports.push((rank, not_designed(mode, "its designer failed")));
                 first_error.get_or_insert(e);
             }
         }
     }
-    let mut best: Option<Candidate> = None;
-    let mut tried = Vec::new();
-    let mut time = std::time::Duration::ZERO;
-    for c in candidates {
-        tried.extend(c.designed.candidates.iter().cloned());
-        time += c.designed.time;
-        if best.as_ref().is_none_or(|b| c.cost < b.cost) {
-            best = Some(c);
-        }
-    }
-    let Some(best) = best else {
-        // Only reachable with an error: `wanted` is never empty, and a skipped row mode
-        // under `Auto` always comes with the column mode.
+    let Some((_, best)) = best else {
+        // `wanted` is never empty, and a row mode skipped for want of VJPs under `Auto`
+        // always comes with the column mode: only a designer's error gets here.
         return Err(first_error.unwrap_or(SparseError::NeedsVjp {
             backend: no_vjp.unwrap_or("given"),
         }));
     };
+    reports.sort_by_key(|r| r.0);
     let mut designed = best.designed;
     designed.candidates = tried;
     Ok(Choice {
         mode: best.mode,
         designed,
-        modes,
+        modes: reports.into_iter().map(|r| r.1).collect(),
         time,
     })
 }

@@ -380,6 +380,7 @@ impl<'f, B: Products> Recovery<'f, B> {
                     products: Some(plan.num_probes()),
                     cost: Some(plan.num_probes() as f64 * mode.relative_cost()),
                     skipped: None,
+                    lower_bound: mode::mode_lower_bound(mode, plan.pattern()),
                 }];
                 (plan, candidates, None, "plan", mode, modes)
             }

@@ -104,10 +104,16 @@ fn the_dense_row_takes_two_products_chosen_automatically() {
         "Auto builds the tape for the row plan"
     );
     assert_eq!(info.designer, "cpr-row");
+    // the column plan needs ≥ n products (row 0): not even designed (its colouring is O(n²))
     let columns = info.modes.iter().find(|c| c.mode == Mode::Columns).unwrap();
-    assert_eq!(columns.products, Some(n));
+    assert_eq!((columns.products, columns.lower_bound), (None, n));
+    assert!(columns.skipped.is_some());
     let rows = info.modes.iter().find(|c| c.mode == Mode::Rows).unwrap();
-    assert_eq!(rows.products, Some(2));
+    assert_eq!((rows.products, rows.lower_bound), (Some(2), 2));
+    assert_eq!(rows.cost, Some(2.0 * sparsediff::VJP_RELATIVE_COST));
+    // forced columns: n products
+    let c = SparseJacobian::prepare(DenseRow, &x0, &verified(JacobianMode::Columns)).unwrap();
+    assert_eq!((c.info().mode, c.info().probes), (Mode::Columns, n));
     // correct values, at x0 and elsewhere, every evaluation verified
     j.set_verify(Verify::Every(1)).unwrap();
     for shift in [0.0, -1.3, 2.1] {
@@ -165,8 +171,13 @@ fn the_arrow_keeps_the_column_plan_when_both_need_n() {
     let info = j.info();
     assert_eq!(info.mode, Mode::Columns);
     assert_eq!(info.backend, "forward");
-    let products: Vec<Option<usize>> = info.modes.iter().map(|c| c.products).collect();
-    assert_eq!(products, [Some(n), Some(n)]);
+    let products: Vec<(Option<usize>, usize)> = info
+        .modes
+        .iter()
+        .map(|c| (c.products, c.lower_bound))
+        .collect();
+    // rows: n VJPs at least, which cannot beat n JVPs
+    assert_eq!(products, [(Some(n), n), (None, n)]);
     // forced rows: n products, the tape, same values
     let mut r = SparseJacobian::prepare(Arrow, &x0, &verified(JacobianMode::Rows)).unwrap();
     assert_eq!((r.info().mode, r.info().probes), (Mode::Rows, n));
@@ -209,7 +220,9 @@ fn a_tie_keeps_columns_and_forward_lanes() {
         .iter()
         .find(|c| c.mode == Mode::Rows)
         .unwrap();
-    assert_eq!(rows.products, Some(3));
+    assert_eq!((rows.products, rows.lower_bound), (None, 3));
+    let rows = SparseJacobian::prepare(Chain, &point(100), &verified(JacobianMode::Rows)).unwrap();
+    assert_eq!((rows.info().mode, rows.info().probes), (Mode::Rows, 3));
 }
 
 #[test]
