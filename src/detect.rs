@@ -101,10 +101,8 @@ pub trait SparsityDetector: std::fmt::Debug + Send + Sync {
     }
 }
 
-/// A shareable detector, as [`Options::detector`](crate::Options::detector) holds it
-/// (`Send + Sync`, so that options and the evaluators that keep them can move between
-/// threads).
-pub type Detector = Arc<dyn SparsityDetector + Send + Sync>;
+/// A shareable detector, as [`Options::detector`](crate::Options::detector) holds it.
+pub type Detector = Arc<dyn SparsityDetector>;
 
 /// Traces the function at x0: the local pattern, valid where the function takes x0's
 /// branches (see [`sparsediff_ad::trace`]).

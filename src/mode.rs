@@ -18,17 +18,29 @@ use crate::error::SparseError;
 use crate::options::{Options, Strategy};
 
 /// The cost of one vector-Jacobian product (a lane of the tape's reverse sweep) relative to
-/// one Jacobian-vector product of the default backend (a forward lane), per product, at
-/// equal probe counts.
+/// one Jacobian-vector product of the default backend (a forward lane).
 ///
-/// Measured on the benchmark Jacobians with the same probe count in both modes
-/// (`sparsediff bench jacobian --problem tridiagonal --n N --mode columns|rows
-/// --backend auto`, 3 products either way; 2-core shared Xeon, median of the run): see
-/// `papers/ad-backends.md`, "Row plans". A row plan is chosen when
-/// `row products × VJP_RELATIVE_COST < column products`, so on ties and near-ties (within
-/// this factor) the column plan and its forward lanes are kept: a row plan is only taken
-/// when it needs clearly fewer products, as on a dense row (2 against n).
-pub const VJP_RELATIVE_COST: f64 = 2.0;
+/// A constant, measured once rather than at every `prepare`: timing both blocks at x0
+/// would build the tape and run up to n forward lanes even when the counts alone decide
+/// (2 against n on a dense row). Measured with the same probe count in both modes, release,
+/// 2-core shared Xeon, fastest `evaluate` of 3 interleaved runs of
+/// `sparsediff bench jacobian --problem P --n N --mode columns|rows --json` (the tape's VJPs
+/// over forward lanes' JVPs, decoding included):
+///
+/// | problem | n | products | JVPs (forward) | VJPs (tape) | ratio |
+/// |---|---:|---:|---:|---:|---:|
+/// | tridiagonal | 10⁴ | 3 | 0.156 ms | 0.412 ms | 2.6 |
+/// | tridiagonal | 10⁵ | 3 | 2.26 ms | 5.72 ms | 2.5 |
+/// | arrow | 300 | 300 | 0.182 ms | 0.573 ms | 3.2 |
+/// | arrow | 3000 | 3000 | 115 ms | 256 ms | 2.2 |
+///
+/// (`papers/ad-backends.md`, "Row plans".) A row plan is chosen when
+/// `row products × VJP_RELATIVE_COST < column products`: on ties and near-ties the column
+/// plan and its forward lanes are kept, and a row plan is taken when it needs clearly fewer
+/// products, as on a dense row (2 against n). With a forced tape both modes run on the tape,
+/// whose JVPs cost less than its VJPs too (tridiagonal 10⁴: 0.297 ms against 0.412 ms), so
+/// the same rule errs towards columns there.
+pub const VJP_RELATIVE_COST: f64 = 2.5;
 
 /// Which products `prepare` may recover a Jacobian from ([`Options::jacobian_mode`]).
 /// Hessians ignore it (their plans are always H·S).

@@ -263,7 +263,7 @@ impl Options {
     }
 
     /// Default options with this detector.
-    pub fn with_detector(detector: impl SparsityDetector + Send + Sync + 'static) -> Self {
+    pub fn with_detector(detector: impl SparsityDetector + 'static) -> Self {
         Self {
             detector: Arc::new(detector),
             ..Self::default()
