@@ -52,6 +52,25 @@ fn check_verify(verify: Verify) -> Result<(), SparseError> {
     Ok(())
 }
 
+/// Refuses a plan whose product buffer (rows × probes) would exceed
+/// [`MAX_DENSE_ENTRIES`](sparsediff_probe::MAX_DENSE_ENTRIES) values (2 GiB) — e.g. a
+/// column plan of a Jacobian with a dense row at n = 10⁵, 10⁵ × 10⁵ — with a named error
+/// instead of an allocation that aborts.
+fn check_products(plan: &ProbePlan) -> Result<(), SparseError> {
+    let (rows, probes) = plan.products_shape();
+    let limit = sparsediff_probe::MAX_DENSE_ENTRIES;
+    if rows.checked_mul(probes).is_none_or(|len| len > limit) {
+        return Err(sparsediff_probe::DesignError::DenseTooLarge {
+            what: "the products",
+            rows,
+            probes: probes as u128,
+            limit,
+        }
+        .into());
+    }
+    Ok(())
+}
+
 /// What the recovery engine needs of a backend: Hessian and Jacobian backends alike.
 pub(crate) trait Products {
     fn name(&self) -> &'static str;
@@ -465,6 +484,7 @@ impl<'f, B: Products> Recovery<'f, B> {
             || status.reads_values;
         let verifier = Verifier::new(options.verify, tol, n, rows, periodic);
         let outputs = backend.outputs();
+        check_products(&plan)?;
         let engine = Engine::new(plan);
         times.setup = start.elapsed();
         let plan = &engine.plan;
@@ -697,6 +717,7 @@ impl<'f, B: Products> Recovery<'f, B> {
         }
         let union = current.union(&traced)?;
         let report = mode::design_mode(self.mode, &union, self.backend.kind(), &self.options)?;
+        check_products(&report.plan)?;
         let candidates = report.candidates;
         self.engine = Engine::new(Arc::new(report.plan));
         let plan = &self.engine.plan;

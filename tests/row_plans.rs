@@ -459,3 +459,23 @@ fn a_prepared_jacobian_and_hessian_move_to_another_thread() {
             .is_empty()
     );
 }
+
+#[test]
+fn a_plan_whose_products_would_not_fit_is_a_named_error() {
+    // 20 000 columns of 20 000 products: 4·10⁸ values, above MAX_DENSE_ENTRIES
+    let n = 20_000;
+    let x0 = point(n);
+    let options = Options {
+        jacobian_mode: JacobianMode::Columns,
+        ..Options::default()
+    };
+    let err = SparseJacobian::prepare(Arrow, &x0, &options).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            SparseError::Design(sparsediff::probe::DesignError::DenseTooLarge { rows, probes, .. })
+                if rows == n && probes == n as u128
+        ),
+        "{err}"
+    );
+}
