@@ -6,8 +6,16 @@
 //! Under [`JacobianMode::Auto`] `prepare` designs a plan of every mode the backend can run
 //! (a column plan with the options' [`Strategy`](crate::Strategy), a row plan with CPR on
 //! the rows) and keeps the cheapest, a product counted at its mode's relative cost
-//! ([`VJP_RELATIVE_COST`] for a VJP, 1 for a JVP). The candidates are a list, so that a
-//! further mode (a bidirectional plan, J·S and Jᵀ·T together) is one more entry.
+//! ([`VJP_RELATIVE_COST`] for a VJP, 1 for a JVP). Modes are designed cheapest lower bound
+//! first, and a mode whose bound cannot beat the best plan so far is not designed.
+//!
+//! Adding a mode (a bidirectional plan: J·S and Jᵀ·T from one colouring of both sides) is
+//! one variant of [`Mode`] (non-exhaustive) and one arm in each of `Mode::relative_cost`
+//! (its cost: JVPs plus `VJP_RELATIVE_COST` × VJPs, so the cost would become a function of
+//! the plan's two probe counts), `mode_lower_bound`, `design_mode` (its designer) and the
+//! `wanted` list of `choose`; the recovery engine then needs the products of its
+//! orientation from the backend (`Products::compressed`), and the tape check of `prepare`
+//! (which backends can run it) one more case.
 
 use sparsediff_pattern::Pattern;
 use sparsediff_probe::design::{Designed, SharedDesigner};
@@ -132,7 +140,7 @@ pub(crate) struct Candidate {
 impl Candidate {
     fn report(&self, lower_bound: usize) -> ModeCandidate {
         ModeCandidate {
-            mode: self.mode,
+            mode: Mode::of(self.designed.plan.orientation()),
             designer: Some(self.designed.plan.designer().to_string()),
             products: Some(self.designed.plan.num_probes()),
             cost: Some(self.cost),
@@ -151,6 +159,7 @@ fn row_designer(options: &Options) -> SharedDesigner {
 /// the modes considered.
 pub(crate) struct Choice {
     pub(crate) designed: Designed,
+    /// Whose designer made the plan (see [`design_mode`]).
     pub(crate) mode: Mode,
     pub(crate) modes: Vec<ModeCandidate>,
     /// Time of every design (all modes).
@@ -252,7 +261,9 @@ pub(crate) fn choose(
         }
         match design_mode(mode, pattern, kind, options) {
             Ok(designed) => {
-                let cost = designed.plan.num_probes() as f64 * mode.relative_cost();
+                // The products decide the cost (a custom designer may return a row plan).
+                let products = Mode::of(designed.plan.orientation());
+                let cost = designed.plan.num_probes() as f64 * products.relative_cost();
                 time += designed.time;
                 tried.extend(designed.candidates.iter().cloned());
                 let c = Candidate {

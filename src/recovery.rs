@@ -344,8 +344,9 @@ pub(crate) struct Recovery<'f, B> {
     hooks: Option<Hooks<'f>>,
     /// Strategy, colouring and geometry for re-designs.
     options: Options,
-    /// The mode of the plan (re-designs keep it).
-    mode: Mode,
+    /// Whose designer re-designs the plan after a branch change: the strategy's
+    /// ([`Mode::Columns`]) or row CPR ([`Mode::Rows`]); re-designs keep it.
+    family: Mode,
     /// The pattern must not be widened (given by the caller, or a given plan).
     fixed: bool,
     policy: OnBranchChange,
@@ -383,7 +384,7 @@ impl<'f, B: Products> Recovery<'f, B> {
         let kind = backend.kind();
         // A backend without VJPs that cannot be replaced by the tape (row plans need VJPs).
         let no_vjp = (!backend.supports_rows() && tape.is_none()).then(|| backend.name());
-        let (plan, candidates, detected, detection, mode, modes) = match plan {
+        let (plan, candidates, detected, detection, family, modes) = match plan {
             Some(plan) => {
                 let candidates = vec![Candidate {
                     designer: "plan",
@@ -444,6 +445,8 @@ impl<'f, B: Products> Recovery<'f, B> {
                 )
             }
         };
+        // What the plan's products are (a custom designer may return a row plan too).
+        let mode = Mode::of(plan.orientation());
         if mode == Mode::Rows && !backend.supports_rows() {
             match (&tape, x0) {
                 (Some(make), Some(x0)) => {
@@ -515,7 +518,7 @@ impl<'f, B: Products> Recovery<'f, B> {
             verifier,
             hooks,
             options: options.clone(),
-            mode,
+            family,
             fixed,
             policy: options.on_branch_change,
             scale: vec![0.0; n],
@@ -716,7 +719,7 @@ impl<'f, B: Products> Recovery<'f, B> {
             });
         }
         let union = current.union(&traced)?;
-        let report = mode::design_mode(self.mode, &union, self.backend.kind(), &self.options)?;
+        let report = mode::design_mode(self.family, &union, self.backend.kind(), &self.options)?;
         check_products(&report.plan)?;
         let candidates = report.candidates;
         self.engine = Engine::new(Arc::new(report.plan));

@@ -479,3 +479,40 @@ fn a_plan_whose_products_would_not_fit_is_a_named_error() {
         "{err}"
     );
 }
+
+#[test]
+fn a_custom_designer_of_row_plans_is_reported_and_served_as_rows() {
+    use std::sync::Arc;
+    let x0 = point(25);
+    let rows: sparsediff::probe::design::SharedDesigner =
+        Arc::new(sparsediff::probe::ColoredDesigner::cpr_rows());
+    // with the function under Auto: the tape is built for it
+    let mut j = SparseJacobian::prepare(
+        DenseRow,
+        &x0,
+        &Options {
+            verify: Verify::Every(1),
+            ..Options::with_strategy(Designs::Custom(Arc::clone(&rows)))
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        (j.info().mode, j.info().probes, j.info().backend),
+        (Mode::Rows, 2, "tape")
+    );
+    let got = j.evaluate(&x0).unwrap().matrix().clone();
+    assert!(
+        sparsediff::testing::mismatches(&dense_row_jacobian(&x0), &got, Tolerance::default())
+            .is_empty()
+    );
+    // on forward lanes: a named error, not a failing product at the first evaluation
+    let options = Options {
+        backend: BackendChoice::Forward,
+        ..Options::with_strategy(Designs::Custom(rows))
+    };
+    let err = SparseJacobian::prepare(DenseRow, &x0, &options).unwrap_err();
+    assert!(
+        matches!(err, SparseError::NeedsVjp { backend: "forward" }),
+        "{err}"
+    );
+}
