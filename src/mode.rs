@@ -4,7 +4,7 @@
 //! [`RecoveryInfo::modes`](crate::RecoveryInfo::modes).
 //!
 //! Under [`JacobianMode::Auto`] `prepare` designs a plan of every mode the backend can run
-//! (a column plan with the options' [`Strategy`](crate::Strategy), a row plan with CPR on
+//! (a column plan with the options' [`Strategy`], a row plan with CPR on
 //! the rows) and keeps the cheapest, a product counted at its mode's relative cost
 //! ([`VJP_RELATIVE_COST`] for a VJP, 1 for a JVP). Modes are designed cheapest lower bound
 //! first, and a mode whose bound cannot beat the best plan so far is not designed.
@@ -57,7 +57,7 @@ pub enum JacobianMode {
     /// Every mode the backend can run (rows need VJPs: the tape, built for the row plan
     /// when [`BackendChoice::Auto`](crate::BackendChoice::Auto) chose forward lanes), the
     /// cheapest by [`VJP_RELATIVE_COST`]. Row plans are considered under
-    /// [`Strategy::Auto`](crate::Strategy::Auto) only: another strategy names a column
+    /// [`Strategy::Auto`] only: another strategy names a column
     /// designer.
     #[default]
     Auto,
