@@ -13,7 +13,10 @@ use sparsediff_problems::tridiagonal::Tridiagonal;
 use sparsediff_problems::{eval_point, rosenbrock, tridiagonal};
 
 /// A prepared Hessian and its point.
-fn prepared<F: ScalarFunction + 'static>(f: F, x: Vec<f64>) -> (SparseHessian<'static>, Vec<f64>) {
+fn prepared<F: ScalarFunction + Send + Sync + 'static>(
+    f: F,
+    x: Vec<f64>,
+) -> (SparseHessian<'static>, Vec<f64>) {
     (
         SparseHessian::prepare(f, &x, &Options::default()).expect("prepare"),
         x,

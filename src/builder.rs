@@ -16,8 +16,7 @@ use crate::options::{BackendChoice, Options};
 use crate::recovery::{Hooks, Parts, Products, Recovery};
 
 /// Builds the backend of a function at x0 for a [`BackendChoice`].
-pub(crate) type MakeBackend<'f, B> =
-    Box<dyn FnOnce(&[f64], BackendChoice) -> Result<Box<B>, SparseError> + 'f>;
+pub(crate) type MakeBackend<'f, B> = crate::recovery::MakeBackend<'f, Box<B>>;
 
 /// The pieces at hand for an evaluator of backend kind `B` (`dyn HessianBackend` or
 /// `dyn JacobianBackend`): use it as [`HessianBuilder`](crate::HessianBuilder) or
@@ -104,9 +103,14 @@ where
         });
     }
     let start = Instant::now();
-    let backend = match (backend, make) {
-        (Some(b), _) => b,
-        (None, Some(make)) => make(point.ok_or(SparseError::NeedsPoint)?, options.backend)?,
+    let (backend, tape) = match (backend, make) {
+        (Some(b), _) => (b, None),
+        (None, Some(make)) => {
+            let b = make(point.ok_or(SparseError::NeedsPoint)?, options.backend)?;
+            // Under `Auto` the tape may replace the default backend when a row plan wins.
+            let tape = (options.backend == BackendChoice::Auto).then_some(make);
+            (b, tape)
+        }
         (None, None) => {
             return Err(SparseError::NeedsFunction {
                 what: "building a backend",
@@ -118,6 +122,7 @@ where
         hooks,
         plan,
         backend_time: start.elapsed(),
+        tape,
     };
     Recovery::prepare(parts, point, options)
 }

@@ -71,6 +71,13 @@ pub struct RecoveryInfo {
     pub candidates: Vec<Candidate>,
     /// The backend (`tape`, `forward`, `fd`, `closure`, a user's backend's name).
     pub backend: &'static str,
+    /// The products of the plan: [`Mode::Columns`](crate::Mode::Columns) (J·S by JVPs,
+    /// H·S by HVPs) or [`Mode::Rows`](crate::Mode::Rows) (Jᵀ·S by VJPs).
+    pub mode: crate::Mode,
+    /// Every mode `prepare` considered, with its products and weighted cost (see
+    /// [`JacobianMode`](crate::JacobianMode)); one entry for Hessians and for a plan given
+    /// to the builder.
+    pub modes: Vec<crate::ModeCandidate>,
     /// The detector that found the pattern (`traced`, `conservative`, `given`, a user's
     /// detector's name; `plan` for a plan given to the builder).
     pub detection: &'static str,

@@ -123,6 +123,17 @@ pub enum SparseError {
         /// Columns of the derivative (inputs).
         expected_cols: usize,
     },
+    /// A row plan (Jᵀ·S) was asked for — [`JacobianMode::Rows`](crate::JacobianMode::Rows),
+    /// or a plan of rows given to the builder — and the backend computes no vector-Jacobian
+    /// products (forward lanes, finite differences, closures). The tape does
+    /// ([`BackendChoice::Tape`](crate::BackendChoice::Tape), or `Auto` with a function).
+    #[error(
+        "a row plan needs vector-Jacobian products, and the {backend} backend computes none (use the tape)"
+    )]
+    NeedsVjp {
+        /// The backend.
+        backend: &'static str,
+    },
     /// An option is out of range.
     #[error("option {option} is out of range: {reason}")]
     InvalidOption {

@@ -28,8 +28,13 @@ use crate::recovery::{Hooks, Recovery};
 /// than at prepare re-trace the pattern (and re-design the probes when it grew), and
 /// evaluations are verified as [`Verify`](crate::Verify) says (by default the first, and
 /// periodically whenever the pattern may not hold at every x).
+///
+/// `SparseHessian` is `Send` (the function must be `Send + Sync`, a caller's backend
+/// `Send`): a prepared evaluator can move to another thread. A function holding an `Rc`
+/// or a `RefCell` shared with the caller cannot be prepared; share data through `&` (the
+/// function may borrow it: `'f`) or `Arc`.
 pub struct SparseHessian<'f> {
-    recovery: Recovery<'f, Box<dyn HessianBackend + 'f>>,
+    recovery: Recovery<'f, Box<dyn HessianBackend + Send + 'f>>,
 }
 
 impl std::fmt::Debug for SparseHessian<'_> {
@@ -67,13 +72,13 @@ impl std::fmt::Debug for SparseHessian<'_> {
 /// assert_eq!(g.evaluate(&x0)?.nnz(), 100 + 2 * 99);
 /// # Ok::<(), sparsediff::SparseError>(())
 /// ```
-pub type HessianBuilder<'x, 'f> = Builder<'x, 'f, dyn HessianBackend + 'f>;
+pub type HessianBuilder<'x, 'f> = Builder<'x, 'f, dyn HessianBackend + Send + 'f>;
 
 impl<'f> HessianBuilder<'_, 'f> {
     /// The function: with it come the default backend of
     /// [`Options::backend`](crate::Options::backend), tracing (detection and re-checks at
     /// branch changes) and plain evaluations (checks of a recording).
-    pub fn function<F: ScalarFunction + 'f>(mut self, f: F) -> Self {
+    pub fn function<F: ScalarFunction + Send + Sync + 'f>(mut self, f: F) -> Self {
         let f = Arc::new(f);
         let (g, t) = (Arc::clone(&f), Arc::clone(&f));
         self.hooks = Some(Hooks {
@@ -81,7 +86,8 @@ impl<'f> HessianBuilder<'_, 'f> {
             plain: Box::new(move |x, out| out[0] = g.eval(x)),
         });
         self.make = Some(Box::new(
-            move |x0, choice| -> Result<Box<dyn HessianBackend + 'f>, SparseError> {
+            move |x0, choice| -> Result<Box<dyn HessianBackend + Send + 'f>, SparseError> {
+                let f = Arc::clone(&f);
                 Ok(match choice {
                     BackendChoice::Auto | BackendChoice::Tape => Box::new(TapeHessian::new(f, x0)?),
                     BackendChoice::FiniteDifferences => {
@@ -133,7 +139,7 @@ impl<'f> SparseHessian<'f> {
     /// assert_eq!(m.get(1, 1), Some(&(1200.0 * 0.25 - 400.0 * 0.5 + 2.0 + 200.0)));
     /// # Ok::<(), sparsediff::SparseError>(())
     /// ```
-    pub fn prepare<F: ScalarFunction + 'f>(
+    pub fn prepare<F: ScalarFunction + Send + Sync + 'f>(
         f: F,
         x0: &[f64],
         options: &Options,
@@ -150,7 +156,7 @@ impl<'f> SparseHessian<'f> {
     /// replaced by [`GivenPattern`]): the function is not known here, so it is never
     /// traced, and verification runs periodically under [`Verify::Auto`](crate::Verify::Auto).
     pub fn with_backend(
-        backend: Box<dyn HessianBackend + 'f>,
+        backend: Box<dyn HessianBackend + Send + 'f>,
         pattern: Pattern,
         options: &Options,
     ) -> Result<Self, SparseError> {
@@ -165,7 +171,7 @@ impl<'f> SparseHessian<'f> {
     /// [`shared_plan`](Self::shared_plan) of another), with the verification options of
     /// `options`.
     pub fn with_plan(
-        backend: Box<dyn HessianBackend + 'f>,
+        backend: Box<dyn HessianBackend + Send + 'f>,
         plan: impl Into<Arc<ProbePlan>>,
         options: &Options,
     ) -> Result<Self, SparseError> {

@@ -21,14 +21,26 @@ use crate::evaluation::Evaluation;
 use crate::options::{BackendChoice, Options};
 use crate::recovery::{Hooks, Recovery};
 
-/// A prepared sparse Jacobian: `evaluate(x)` computes the compressed products (J·S, or Jᵀ·S
-/// for row plans) in one backend call and decodes them into a CSR matrix owned by this
-/// value.
+/// A prepared sparse Jacobian: `evaluate(x)` computes the compressed products (J·S by
+/// JVPs for a column plan, Jᵀ·S by VJPs for a row plan) in one backend call and decodes
+/// them into a CSR matrix owned by this value.
+///
+/// `prepare` designs a column plan (the options' [`Strategy`](crate::Strategy): column CPR
+/// and the closed-form stencil and roll designs under `Auto`) and, under
+/// [`Strategy::Auto`](crate::Strategy::Auto) with a backend that can compute VJPs (the
+/// tape, which `BackendChoice::Auto` builds for it), a row plan (CPR on the rows); it keeps
+/// the one with the fewest products, a VJP counted as
+/// [`VJP_RELATIVE_COST`](crate::VJP_RELATIVE_COST) JVPs (see [`JacobianMode`](crate::JacobianMode);
+/// `info().mode` and `info().modes` report the choice). Forward lanes, finite differences
+/// and closures compute no VJPs: with them the plan is a column plan.
+///
+/// `SparseJacobian` is `Send` (the function must be `Send + Sync`): a prepared evaluator
+/// can move to another thread.
 ///
 /// Like [`SparseHessian`](crate::SparseHessian) it follows branch changes and verifies
 /// evaluations as [`Verify`](crate::Verify) says.
 pub struct SparseJacobian<'f> {
-    recovery: Recovery<'f, Box<dyn JacobianBackend + 'f>>,
+    recovery: Recovery<'f, Box<dyn JacobianBackend + Send + 'f>>,
 }
 
 impl std::fmt::Debug for SparseJacobian<'_> {
@@ -48,13 +60,13 @@ fn traced<F: VectorFunction>(f: &F, m: usize, x: &[Tracer]) -> Vec<Tracer> {
 
 /// Builds a [`SparseJacobian`] from the pieces at hand (see
 /// [`HessianBuilder`](crate::HessianBuilder)).
-pub type JacobianBuilder<'x, 'f> = Builder<'x, 'f, dyn JacobianBackend + 'f>;
+pub type JacobianBuilder<'x, 'f> = Builder<'x, 'f, dyn JacobianBackend + Send + 'f>;
 
 impl<'f> JacobianBuilder<'_, 'f> {
     /// The function: with it come the default backend of
     /// [`Options::backend`](crate::Options::backend) (forward lanes), tracing and plain
     /// evaluations.
-    pub fn function<F: VectorFunction + 'f>(mut self, f: F) -> Self {
+    pub fn function<F: VectorFunction + Send + Sync + 'f>(mut self, f: F) -> Self {
         let f = Arc::new(f);
         let (g, t) = (Arc::clone(&f), Arc::clone(&f));
         self.hooks = Some(Hooks {
@@ -65,8 +77,9 @@ impl<'f> JacobianBuilder<'_, 'f> {
             plain: Box::new(move |x, out| g.eval(x, out)),
         });
         self.make = Some(Box::new(
-            move |x0, choice| -> Result<Box<dyn JacobianBackend + 'f>, SparseError> {
+            move |x0, choice| -> Result<Box<dyn JacobianBackend + Send + 'f>, SparseError> {
                 let (n, m) = (x0.len(), f.num_outputs(x0.len()));
+                let f = Arc::clone(&f);
                 Ok(match choice {
                     BackendChoice::Auto | BackendChoice::Forward => {
                         Box::new(ForwardJacobian::anchored(f, x0)?)
@@ -97,13 +110,15 @@ impl<'f> JacobianBuilder<'_, 'f> {
 
 impl<'f> SparseJacobian<'f> {
     /// Prepares the Jacobian of `f` around `x0`: finds the pattern (traced at x0 unless the
-    /// options say otherwise), designs the probes (column CPR and closed-form designs by
-    /// default), and builds the backend (forward lanes by default). The same as
+    /// options say otherwise), designs the probes (by default column CPR and the closed-form
+    /// designs, and CPR on the rows; the cheapest wins, see [`JacobianMode`](crate::JacobianMode)),
+    /// and builds the backend (by default forward lanes for a column plan, the tape for a
+    /// row plan). The same as
     /// `SparseJacobian::builder().function(f).point(x0).build(options)`.
     ///
     /// ```
     /// use sparsediff::num_dual::DualNum;
-    /// use sparsediff::{Options, SparseJacobian, VectorFunction};
+    /// use sparsediff::{Mode, Options, SparseJacobian, VectorFunction};
     ///
     /// /// F_i = x_i² − x_{i+1}.
     /// struct Chain;
@@ -116,10 +131,27 @@ impl<'f> SparseJacobian<'f> {
     /// let x0 = vec![2.0; 100];
     /// let mut j = SparseJacobian::prepare(Chain, &x0, &Options::default())?;
     /// assert_eq!(j.info().probes, 2);
+    /// assert_eq!(j.info().mode, Mode::Columns); // 2 JVPs, forward lanes
     /// assert_eq!(j.evaluate(&x0)?.get(3, 3), Some(&4.0));
+    ///
+    /// /// F₀ = Σ x, Fᵢ = xᵢ³: a dense first row. Columns need n JVPs, rows 2 VJPs.
+    /// struct DenseRow;
+    /// impl VectorFunction for DenseRow {
+    ///     fn num_outputs(&self, n: usize) -> usize { n }
+    ///     fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &[D], out: &mut [D]) {
+    ///         out[0] = x.iter().copied().sum();
+    ///         for i in 1..x.len() { out[i] = x[i].powi(3); }
+    ///     }
+    /// }
+    /// let mut j = SparseJacobian::prepare(DenseRow, &x0, &Options::default())?;
+    /// assert_eq!((j.info().mode, j.info().probes, j.info().backend), (Mode::Rows, 2, "tape"));
+    /// // the column plan needs ≥ 100 products (row 0): it was not even designed
+    /// assert_eq!((j.info().modes[0].lower_bound, j.info().modes[0].products), (100, None));
+    /// assert_eq!(j.evaluate(&x0)?.get(0, 7), Some(&1.0));
+    /// assert_eq!(j.evaluate(&x0)?.get(7, 7), Some(&12.0));
     /// # Ok::<(), sparsediff::SparseError>(())
     /// ```
-    pub fn prepare<F: VectorFunction + 'f>(
+    pub fn prepare<F: VectorFunction + Send + Sync + 'f>(
         f: F,
         x0: &[f64],
         options: &Options,
@@ -135,7 +167,7 @@ impl<'f> SparseJacobian<'f> {
     /// Prepares with a backend and a pattern the caller knows (the options' detector is
     /// replaced by [`GivenPattern`]).
     pub fn with_backend(
-        backend: Box<dyn JacobianBackend + 'f>,
+        backend: Box<dyn JacobianBackend + Send + 'f>,
         pattern: Pattern,
         options: &Options,
     ) -> Result<Self, SparseError> {
@@ -148,7 +180,7 @@ impl<'f> SparseJacobian<'f> {
 
     /// Uses an existing plan, with the verification options of `options`.
     pub fn with_plan(
-        backend: Box<dyn JacobianBackend + 'f>,
+        backend: Box<dyn JacobianBackend + Send + 'f>,
         plan: impl Into<Arc<ProbePlan>>,
         options: &Options,
     ) -> Result<Self, SparseError> {

@@ -12,11 +12,13 @@ use sparsediff_probe::{
 };
 
 use crate::detect::{Detector, GivenPattern, SparsityDetector, Traced};
+use crate::mode::JacobianMode;
 
 /// Which backend computes the products for a function given to `prepare`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum BackendChoice {
-    /// Hessians: the tape (forward-over-reverse lanes); Jacobians: forward lanes.
+    /// Hessians: the tape (forward-over-reverse lanes); Jacobians: forward lanes for a
+    /// column plan, the tape when a row plan wins ([`JacobianMode::Auto`]).
     #[default]
     Auto,
     /// The reverse tape: HVPs in one lane sweep; JVPs by forward lanes, VJPs by reverse
@@ -174,6 +176,9 @@ pub struct Options {
     /// What `evaluate` does when the function takes other branches than the prepared
     /// pattern was traced on. Default: [`OnBranchChange::Adapt`].
     pub on_branch_change: OnBranchChange,
+    /// Which products a Jacobian is recovered from: column plans (JVPs), row plans (VJPs)
+    /// or the cheaper of both. Default: [`JacobianMode::Auto`]. Hessians ignore it.
+    pub jacobian_mode: JacobianMode,
 }
 
 /// The first evaluation and then every [`DEFAULT_VERIFY_EVERY`]-th are verified under
@@ -238,6 +243,7 @@ impl Default for Options {
             verify: Verify::Auto,
             verify_tolerance: None,
             on_branch_change: OnBranchChange::Adapt,
+            jacobian_mode: JacobianMode::Auto,
         }
     }
 }

@@ -32,7 +32,8 @@ use sparsediff_probe::{MatrixKind, Orientation, ProbePlan};
 use crate::detect::{Detected, FunctionAccess};
 use crate::engine::{Engine, PrepareTimes, RecoveryInfo};
 use crate::error::SparseError;
-use crate::options::{OnBranchChange, Options, Verify};
+use crate::mode::{self, Mode, ModeCandidate};
+use crate::options::{BackendChoice, OnBranchChange, Options, Verify};
 use crate::verify::Verifier;
 
 /// Relative difference between a tape's value and a plain evaluation above which the
@@ -47,6 +48,25 @@ fn check_verify(verify: Verify) -> Result<(), SparseError> {
             option: "verify",
             reason: "Verify::Every(k) needs k ≥ 1",
         });
+    }
+    Ok(())
+}
+
+/// Refuses a plan whose product buffer (rows × probes) would exceed
+/// [`MAX_DENSE_ENTRIES`](sparsediff_probe::MAX_DENSE_ENTRIES) values (2 GiB) — e.g. a
+/// column plan of a Jacobian with a dense row at n = 10⁵, 10⁵ × 10⁵ — with a named error
+/// instead of an allocation that aborts.
+fn check_products(plan: &ProbePlan) -> Result<(), SparseError> {
+    let (rows, probes) = plan.products_shape();
+    let limit = sparsediff_probe::MAX_DENSE_ENTRIES;
+    if rows.checked_mul(probes).is_none_or(|len| len > limit) {
+        return Err(sparsediff_probe::DesignError::DenseTooLarge {
+            what: "the products",
+            rows,
+            probes: probes as u128,
+            limit,
+        }
+        .into());
     }
     Ok(())
 }
@@ -89,9 +109,11 @@ pub(crate) trait Products {
     /// The backend's own value(s) at x (a tape's replay).
     fn values(&mut self, x: &[f64], out: &mut [f64]) -> Result<(), AdError>;
     fn verify_tolerance(&self) -> f64;
+    /// Whether the backend computes the products of row plans (Aᵀ·S).
+    fn supports_rows(&self) -> bool;
 }
 
-impl Products for Box<dyn HessianBackend + '_> {
+impl Products for Box<dyn HessianBackend + Send + '_> {
     fn name(&self) -> &'static str {
         (**self).name()
     }
@@ -152,9 +174,13 @@ impl Products for Box<dyn HessianBackend + '_> {
     fn verify_tolerance(&self) -> f64 {
         (**self).verify_tolerance()
     }
+    fn supports_rows(&self) -> bool {
+        // H is symmetric: Hᵀ·S = H·S, but symmetric plans are column plans.
+        false
+    }
 }
 
-impl Products for Box<dyn JacobianBackend + '_> {
+impl Products for Box<dyn JacobianBackend + Send + '_> {
     fn name(&self) -> &'static str {
         (**self).name()
     }
@@ -217,12 +243,19 @@ impl Products for Box<dyn JacobianBackend + '_> {
     fn verify_tolerance(&self) -> f64 {
         (**self).verify_tolerance()
     }
+    fn supports_rows(&self) -> bool {
+        self.supports_vjp()
+    }
 }
 
 /// The pattern at x, as prepare found it (traced locally).
-pub(crate) type TraceAt<'f> = Box<dyn Fn(&[f64]) -> Result<(Pattern, TraceInfo), SparseError> + 'f>;
+pub(crate) type TraceAt<'f> =
+    Box<dyn Fn(&[f64]) -> Result<(Pattern, TraceInfo), SparseError> + Send + 'f>;
 /// The user's function on plain `f64` (writes its outputs; the buffer is zeroed first).
-pub(crate) type PlainAt<'f> = Box<dyn Fn(&[f64], &mut [f64]) + 'f>;
+pub(crate) type PlainAt<'f> = Box<dyn Fn(&[f64], &mut [f64]) + Send + 'f>;
+/// Builds the function's backend at x0 for a [`BackendChoice`].
+pub(crate) type MakeBackend<'f, B> =
+    Box<dyn Fn(&[f64], BackendChoice) -> Result<B, SparseError> + 'f>;
 
 /// What the engine can do with the user's function itself (when `prepare` was given one).
 pub(crate) struct Hooks<'f> {
@@ -239,6 +272,9 @@ pub(crate) struct Parts<'f, B> {
     pub(crate) plan: Option<Arc<ProbePlan>>,
     /// Time spent building the backend.
     pub(crate) backend_time: Duration,
+    /// Builds the tape at x0 in place of a backend without VJPs when a row plan wins
+    /// (given when the backend is the function's under `BackendChoice::Auto`).
+    pub(crate) tape: Option<MakeBackend<'f, B>>,
 }
 
 /// The function as a detector sees it: traces through the hooks, products through the
@@ -308,6 +344,9 @@ pub(crate) struct Recovery<'f, B> {
     hooks: Option<Hooks<'f>>,
     /// Strategy, colouring and geometry for re-designs.
     options: Options,
+    /// Whose designer re-designs the plan after a branch change: the strategy's
+    /// ([`Mode::Columns`]) or row CPR ([`Mode::Rows`]); re-designs keep it.
+    family: Mode,
     /// The pattern must not be widened (given by the caller, or a given plan).
     fixed: bool,
     policy: OnBranchChange,
@@ -334,6 +373,7 @@ impl<'f, B: Products> Recovery<'f, B> {
             hooks,
             plan,
             backend_time,
+            tape,
         } = parts;
         check_verify(options.verify)?;
         let mut times = PrepareTimes {
@@ -342,7 +382,9 @@ impl<'f, B: Products> Recovery<'f, B> {
         };
         let (rows, n) = backend.shape();
         let kind = backend.kind();
-        let (plan, candidates, detected, detection) = match plan {
+        // A backend without VJPs that cannot be replaced by the tape (row plans need VJPs).
+        let no_vjp = (!backend.supports_rows() && tape.is_none()).then(|| backend.name());
+        let (plan, candidates, detected, detection, family, modes) = match plan {
             Some(plan) => {
                 let candidates = vec![Candidate {
                     designer: "plan",
@@ -351,7 +393,16 @@ impl<'f, B: Products> Recovery<'f, B> {
                     },
                     time: Duration::ZERO,
                 }];
-                (plan, candidates, None, "plan")
+                let mode = Mode::of(plan.orientation());
+                let modes = vec![ModeCandidate {
+                    mode,
+                    designer: Some(plan.designer().to_string()),
+                    products: Some(plan.num_probes()),
+                    cost: Some(plan.num_probes() as f64 * mode.relative_cost()),
+                    skipped: None,
+                    lower_bound: mode::mode_lower_bound(mode, plan.pattern()),
+                }];
+                (plan, candidates, None, "plan", mode, modes)
             }
             None => {
                 let x0 = match x0 {
@@ -381,20 +432,35 @@ impl<'f, B: Products> Recovery<'f, B> {
                         expected_cols: n,
                     });
                 }
-                let designer = options
-                    .strategy
-                    .designer(&options.coloring, options.geometry);
-                let report = designer.design_report(&detected.pattern, kind)?;
-                times.design = report.time;
-                let plan = Arc::new(report.plan);
+                let choice = mode::choose(&detected.pattern, kind, options, no_vjp)?;
+                times.design = choice.time;
+                let plan = Arc::new(choice.designed.plan);
                 (
                     plan,
-                    report.candidates,
+                    choice.designed.candidates,
                     Some(detected),
                     options.detector.name(),
+                    choice.mode,
+                    choice.modes,
                 )
             }
         };
+        // What the plan's products are (a custom designer may return a row plan too).
+        let mode = Mode::of(plan.orientation());
+        if mode == Mode::Rows && !backend.supports_rows() {
+            match (&tape, x0) {
+                (Some(make), Some(x0)) => {
+                    let start = Instant::now();
+                    backend = make(x0, BackendChoice::Tape)?;
+                    times.backend += start.elapsed();
+                }
+                _ => {
+                    return Err(SparseError::NeedsVjp {
+                        backend: backend.name(),
+                    });
+                }
+            }
+        }
         if plan.pattern().shape() != (rows, n) || plan.kind() != kind {
             return Err(SparseError::PatternShape {
                 rows: plan.pattern().nrows(),
@@ -421,6 +487,7 @@ impl<'f, B: Products> Recovery<'f, B> {
             || status.reads_values;
         let verifier = Verifier::new(options.verify, tol, n, rows, periodic);
         let outputs = backend.outputs();
+        check_products(&plan)?;
         let engine = Engine::new(plan);
         times.setup = start.elapsed();
         let plan = &engine.plan;
@@ -431,6 +498,8 @@ impl<'f, B: Products> Recovery<'f, B> {
             designer: plan.designer().to_string(),
             candidates,
             backend: backend.name(),
+            mode,
+            modes,
             detection,
             shape: (rows, n, plan.pattern().nnz()),
             prepare: times,
@@ -449,6 +518,7 @@ impl<'f, B: Products> Recovery<'f, B> {
             verifier,
             hooks,
             options: options.clone(),
+            family,
             fixed,
             policy: options.on_branch_change,
             scale: vec![0.0; n],
@@ -649,11 +719,8 @@ impl<'f, B: Products> Recovery<'f, B> {
             });
         }
         let union = current.union(&traced)?;
-        let designer = self
-            .options
-            .strategy
-            .designer(&self.options.coloring, self.options.geometry);
-        let report = designer.design_report(&union, self.backend.kind())?;
+        let report = mode::design_mode(self.family, &union, self.backend.kind(), &self.options)?;
+        check_products(&report.plan)?;
         let candidates = report.candidates;
         self.engine = Engine::new(Arc::new(report.plan));
         let plan = &self.engine.plan;

@@ -104,7 +104,7 @@ pub fn mismatches(expected: &CsMat<f64>, got: &CsMat<f64>, tol: Tolerance) -> Ve
 
 /// Recovers the Hessian of `f` at `x` (traced pattern, automatic probes, tape) and lists
 /// the entries where it differs from the hand-written `hessian`.
-pub fn hessian_mismatches<F: ScalarFunction + Clone + 'static>(
+pub fn hessian_mismatches<F: ScalarFunction + Clone + Send + Sync + 'static>(
     f: &F,
     hessian: &CsMat<f64>,
     x: &[f64],
@@ -116,13 +116,25 @@ pub fn hessian_mismatches<F: ScalarFunction + Clone + 'static>(
 }
 
 /// Like [`hessian_mismatches`] for Jacobians.
-pub fn jacobian_mismatches<F: VectorFunction + Clone + 'static>(
+pub fn jacobian_mismatches<F: VectorFunction + Clone + Send + Sync + 'static>(
     f: &F,
     jacobian: &CsMat<f64>,
     x: &[f64],
     tol: Tolerance,
 ) -> Result<Vec<Mismatch>, SparseError> {
-    let mut j = SparseJacobian::prepare(f.clone(), x, &Options::default())?;
+    jacobian_mismatches_with(f, jacobian, x, tol, &Options::default())
+}
+
+/// Like [`jacobian_mismatches`] with options of the caller's (a [`JacobianMode`](crate::JacobianMode),
+/// a backend, a verification policy): prepared at `x`, evaluated there.
+pub fn jacobian_mismatches_with<F: VectorFunction + Clone + Send + Sync + 'static>(
+    f: &F,
+    jacobian: &CsMat<f64>,
+    x: &[f64],
+    tol: Tolerance,
+    options: &Options,
+) -> Result<Vec<Mismatch>, SparseError> {
+    let mut j = SparseJacobian::prepare(f.clone(), x, options)?;
     let got = j.evaluate(x)?.clone();
     Ok(mismatches(&jacobian.to_csr(), &got, tol))
 }
@@ -148,7 +160,7 @@ fn report(what: &str, m: &[Mismatch]) -> String {
 /// Panics (naming the first differing entries) unless the hand-written `hessian` equals the
 /// Hessian sparsediff recovers at `x`.
 #[track_caller]
-pub fn assert_hessian_matches<F: ScalarFunction + Clone + 'static>(
+pub fn assert_hessian_matches<F: ScalarFunction + Clone + Send + Sync + 'static>(
     f: &F,
     hessian: &CsMat<f64>,
     x: &[f64],
@@ -163,7 +175,7 @@ pub fn assert_hessian_matches<F: ScalarFunction + Clone + 'static>(
 /// Panics (naming the first differing entries) unless the hand-written `jacobian` equals
 /// the Jacobian sparsediff recovers at `x`.
 #[track_caller]
-pub fn assert_jacobian_matches<F: VectorFunction + Clone + 'static>(
+pub fn assert_jacobian_matches<F: VectorFunction + Clone + Send + Sync + 'static>(
     f: &F,
     jacobian: &CsMat<f64>,
     x: &[f64],

@@ -65,7 +65,7 @@ fn a_wrong_hand_written_hessian_is_reported() {
 }
 
 /// Recovered Hessian of `f` at `x` with the given options, compared with a reference.
-fn hessian_error<F: ScalarFunction + Clone + 'static>(
+fn hessian_error<F: ScalarFunction + Clone + Send + Sync + 'static>(
     f: &F,
     x: &[f64],
     options: &Options,

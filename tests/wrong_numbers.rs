@@ -772,7 +772,7 @@ fn a_pattern_missing_one_entry_is_caught_on_the_first_evaluation() {
         let outcome = if via_backend {
             let tape =
                 TapeHessian::new(f.clone(), &x).map_err(|e| TestCaseError::fail(e.to_string()))?;
-            let backend: Box<dyn HessianBackend> = Box::new(tape);
+            let backend: Box<dyn HessianBackend + Send> = Box::new(tape);
             SparseHessian::with_backend(backend, given, &options)
                 .and_then(|mut h| h.evaluate(&x).map(|_| ()))
         } else {

@@ -10,12 +10,14 @@ use sparsediff::composite::StageTimes;
 use sparsediff::pattern::Pattern;
 use sparsediff::probe::Geometry;
 use sparsediff::{
-    BackendChoice, DEFAULT_VERIFY_EVERY, Options, PrepareTimes, RecoveryInfo, ScalarFunction,
-    SparseError, SparseHessian, SparseJacobian, Strategy, Verify,
+    BackendChoice, DEFAULT_VERIFY_EVERY, JacobianMode, Options, PrepareTimes, RecoveryInfo,
+    ScalarFunction, SparseError, SparseHessian, SparseJacobian, Strategy, VectorFunction, Verify,
 };
 use sparsediff_problems::rosenbrock::Rosenbrock;
 use sparsediff_problems::tridiagonal::Tridiagonal;
-use sparsediff_problems::{cartpole, eval_point, grid_energy::GridEnergy, rosenbrock, tridiagonal};
+use sparsediff_problems::{
+    arrow, cartpole, dense_row, eval_point, grid_energy::GridEnergy, rosenbrock, tridiagonal,
+};
 use sprs::CsMat;
 
 use crate::{CliError, output};
@@ -31,7 +33,7 @@ pub struct BenchArgs {
 enum Which {
     /// A sparse Hessian: rosenbrock, grid2d or cartpole.
     Hessian(HessianArgs),
-    /// A sparse Jacobian: tridiagonal.
+    /// A sparse Jacobian: tridiagonal, dense-row or arrow.
     Jacobian(JacobianArgs),
     /// The banded Cholesky of a seeded SPD band: median factor and solve seconds.
     Banded(crate::newton::BandedArgs),
@@ -53,11 +55,40 @@ enum HessianProblem {
 enum JacobianProblem {
     /// F_i = x_{i+1}² − x_i x_{i−1} + sin x_i.
     Tridiagonal,
+    /// F_0 = Σ x_j, F_i = x_i³ (i ≥ 1): a dense first row (columns need n products, rows 2).
+    DenseRow,
+    /// F_0 = Σ x_j², F_i = x_0 x_i + x_i² (i ≥ 1): dense first row and column (columns and
+    /// rows each need n products).
+    Arrow,
+}
+
+impl JacobianProblem {
+    fn name(self) -> &'static str {
+        match self {
+            JacobianProblem::Tridiagonal => "tridiagonal",
+            JacobianProblem::DenseRow => "dense-row",
+            JacobianProblem::Arrow => "arrow",
+        }
+    }
+}
+
+/// Which products a Jacobian is recovered from (`sparsediff::JacobianMode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum ModeArg {
+    /// The cheaper of column and row plans (a VJP counted at `VJP_RELATIVE_COST` JVPs).
+    Auto,
+    /// Column plans (J·S, JVPs) only.
+    Columns,
+    /// Row plans (Jᵀ·S, VJPs; needs the tape) only.
+    Rows,
 }
 
 /// Backends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum Backend {
+    /// The library's default: the tape for Hessians; forward lanes for a column plan of a
+    /// Jacobian, the tape for a row plan.
+    Auto,
     /// Reverse tape (HVPs by forward-over-reverse lanes).
     Tape,
     /// Forward lanes (Jacobians).
@@ -132,9 +163,12 @@ struct JacobianArgs {
     /// Variables.
     #[arg(long)]
     n: usize,
-    /// The backend.
-    #[arg(long, value_enum, default_value = "forward")]
+    /// The backend (`auto`: forward lanes for a column plan, the tape for a row plan).
+    #[arg(long, value_enum, default_value = "auto")]
     backend: Backend,
+    /// Column plans, row plans, or the cheaper (row plans need the tape: `auto` or `tape`).
+    #[arg(long, value_enum, default_value = "auto")]
+    mode: ModeArg,
     /// The probe design.
     #[arg(long, value_enum, default_value = "auto")]
     method: MethodArg,
@@ -178,6 +212,29 @@ struct Report {
     /// The element path's extra figures (absent on the other paths).
     #[serde(skip_serializing_if = "Option::is_none")]
     element: Option<ElementTimes>,
+    /// Jacobians: the products of the chosen plan, `column` (J·S) or `row` (Jᵀ·S).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mode: Option<&'static str>,
+    /// Jacobians: every mode `prepare` considered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    modes: Option<Vec<ModeReport>>,
+}
+
+/// One mode `prepare` considered (`sparsediff::ModeCandidate`).
+#[derive(Debug, Serialize)]
+struct ModeReport {
+    mode: &'static str,
+    /// Products of its plan (absent when it was not designed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    products: Option<usize>,
+    /// Products times the mode's relative cost (what the choice compares).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cost: Option<f64>,
+    /// Why it was not designed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    skipped: Option<&'static str>,
+    /// No plan of this mode needs fewer products.
+    lower_bound: usize,
 }
 
 /// What `--path element` measures besides the common fields.
@@ -401,6 +458,7 @@ fn strategy(method: MethodArg) -> Strategy {
 
 fn backend_choice(b: Backend) -> BackendChoice {
     match b {
+        Backend::Auto => BackendChoice::Auto,
         Backend::Tape => BackendChoice::Tape,
         Backend::Forward => BackendChoice::Forward,
         Backend::Fd => BackendChoice::FiniteDifferences,
@@ -420,6 +478,7 @@ fn method_name(m: MethodArg) -> &'static str {
 
 fn backend_name(b: Backend) -> &'static str {
     match b {
+        Backend::Auto => "auto",
         Backend::Tape => "tape",
         Backend::Forward => "forward",
         Backend::Fd => "fd",
@@ -507,7 +566,7 @@ fn hessian(a: &HessianArgs) -> Result<Report, CliError> {
 }
 
 /// Prepares, checks against `reference` and times one Hessian problem.
-fn run_hessian<F: ScalarFunction + Clone + 'static>(
+fn run_hessian<F: ScalarFunction + Clone + Send + Sync + 'static>(
     a: &HessianArgs,
     problem: &'static str,
     f: F,
@@ -561,6 +620,8 @@ fn run_hessian<F: ScalarFunction + Clone + 'static>(
         prepare_stages: Some(PrepareStages::of(info)),
         verification: Some(verification),
         element: None,
+        mode: None,
+        modes: None,
     })
 }
 
@@ -681,6 +742,8 @@ fn run_element(
             hessian_only_min_seconds: hessian_only_min,
             phases,
         }),
+        mode: None,
+        modes: None,
     })
 }
 
@@ -763,6 +826,8 @@ fn run_composite(
         prepare_stages: None,
         verification: None,
         element: None,
+        mode: None,
+        modes: None,
     })
 }
 
@@ -775,33 +840,80 @@ fn jacobian(a: &JacobianArgs) -> Result<Report, CliError> {
     }
     crate::limits::bench_n(a.n, 1)?;
     let x = eval_point(a.n);
-    let pattern = tridiagonal::jacobian_pattern(a.n)?;
-    let values = tridiagonal::jacobian_values(&x);
+    match a.problem {
+        JacobianProblem::Tridiagonal => run_jacobian(
+            a,
+            Tridiagonal,
+            &x,
+            (
+                tridiagonal::jacobian_pattern(a.n)?,
+                tridiagonal::jacobian_values(&x),
+            ),
+            tridiagonal::value_into::<f64>,
+        ),
+        JacobianProblem::DenseRow => run_jacobian(
+            a,
+            dense_row::DenseRow,
+            &x,
+            (
+                dense_row::jacobian_pattern(a.n)?,
+                dense_row::jacobian_values(&x),
+            ),
+            dense_row::value_into::<f64>,
+        ),
+        JacobianProblem::Arrow => run_jacobian(
+            a,
+            arrow::Arrow,
+            &x,
+            (arrow::jacobian_pattern(a.n)?, arrow::jacobian_values(&x)),
+            arrow::value_into::<f64>,
+        ),
+    }
+}
+
+fn jacobian_mode(m: ModeArg) -> JacobianMode {
+    match m {
+        ModeArg::Auto => JacobianMode::Auto,
+        ModeArg::Columns => JacobianMode::Columns,
+        ModeArg::Rows => JacobianMode::Rows,
+    }
+}
+
+/// Prepares, checks against the analytic `reference` and times one Jacobian problem.
+fn run_jacobian<F: VectorFunction + Send + Sync + 'static>(
+    a: &JacobianArgs,
+    f: F,
+    x: &[f64],
+    reference: (Pattern, Vec<f64>),
+    value_into: fn(&[f64], &mut [f64]),
+) -> Result<Report, CliError> {
     let options = Options {
         strategy: strategy(a.method),
         backend: backend_choice(a.backend),
+        jacobian_mode: jacobian_mode(a.mode),
         ..Options::default()
     };
     let start = Instant::now();
-    let mut j = SparseJacobian::prepare(Tridiagonal, &x, &options)?;
+    let mut j = SparseJacobian::prepare(f, x, &options)?;
     let prepare_seconds = start.elapsed().as_secs_f64();
-    let error = max_rel_error(j.evaluate(&x)?.matrix(), &pattern, &values);
+    let error = max_rel_error(j.evaluate(x)?.matrix(), &reference.0, &reference.1);
     let (evaluate_seconds, repeats) = median_time(a.repeats, || {
-        j.evaluate(&x)?;
+        j.evaluate(x)?;
         Ok(())
     })?;
     let mut y = vec![0.0; a.n];
     let (f_eval_seconds, _) = median_time(a.repeats, || {
-        tridiagonal::value_into(std::hint::black_box(&x), &mut y);
+        value_into(std::hint::black_box(x), &mut y);
         std::hint::black_box(&y);
         Ok(())
     })?;
-    let verification = verification(&mut j, &x, a.repeats)?;
+    let verification = verification(&mut j, x, a.repeats)?;
     let info = j.info();
     Ok(Report {
-        problem: "tridiagonal",
+        problem: a.problem.name(),
         n: a.n,
-        backend: backend_name(a.backend),
+        // the backend that computes the products (`auto` resolves to forward or tape)
+        backend: info.backend,
         method: method_name(a.method),
         probes: info.probes,
         prepare_seconds,
@@ -815,13 +927,33 @@ fn jacobian(a: &JacobianArgs) -> Result<Report, CliError> {
         ratio_to_f_eval: evaluate_seconds / f_eval_seconds,
         repeats,
         path: format!(
-            "{} backend, {} lanes, {} decoding",
-            info.backend, info.probes, info.designer
+            "{} backend, {} {} products, {} decoding",
+            info.backend,
+            info.probes,
+            if info.mode == sparsediff::Mode::Rows {
+                "VJP"
+            } else {
+                "JVP"
+            },
+            info.designer
         ),
         stages: None,
         prepare_stages: Some(PrepareStages::of(info)),
         verification: Some(verification),
         element: None,
+        mode: Some(info.mode.name()),
+        modes: Some(
+            info.modes
+                .iter()
+                .map(|c| ModeReport {
+                    mode: c.mode.name(),
+                    products: c.products,
+                    cost: c.cost,
+                    skipped: c.skipped,
+                    lower_bound: c.lower_bound,
+                })
+                .collect(),
+        ),
     })
 }
 
@@ -836,6 +968,22 @@ fn print_text(out: &mut impl Write, r: &Report) -> std::io::Result<()> {
         "  design    {} ({} probes, lower bound {}), {} backend",
         r.designer, r.probes, r.lower_bound, r.backend
     )?;
+    if let (Some(mode), Some(modes)) = (r.mode, &r.modes) {
+        let considered: Vec<String> = modes
+            .iter()
+            .map(|m| match (m.products, m.skipped) {
+                (Some(p), _) => format!("{} {p} products", m.mode),
+                (None, Some(why)) => {
+                    format!(
+                        "{} ≥ {} products, not designed: {why}",
+                        m.mode, m.lower_bound
+                    )
+                }
+                (None, None) => format!("{} not designed", m.mode),
+            })
+            .collect();
+        writeln!(out, "  mode      {mode} ({})", considered.join(", "))?;
+    }
     writeln!(out, "  prepare   {:.6} s", r.prepare_seconds)?;
     if let Some(p) = &r.prepare_stages {
         let designers: Vec<String> = p

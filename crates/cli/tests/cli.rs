@@ -351,6 +351,8 @@ fn counts_beyond_their_maximum_are_refused_before_any_work() {
         (["hessian", "--problem", "grid2d"], "8388608"),
         (["hessian", "--problem", "cartpole"], "1677721"),
         (["jacobian", "--problem", "tridiagonal"], "8388608"),
+        (["jacobian", "--problem", "dense-row"], "8388608"),
+        (["jacobian", "--problem", "arrow"], "8388608"),
     ] {
         for n in ["18446744073709551615", "1000000000000"] {
             let mut all = vec!["bench"];
@@ -578,4 +580,98 @@ fn bench_hessian_element_path_has_the_composite_fields_and_its_own() {
         err.contains("--path element needs --problem cartpole"),
         "{err}"
     );
+}
+
+/// The common fields of `bench jacobian --json`, and the `mode` field.
+fn bench_jacobian(problem: &str, n: &str, extra: &[&str]) -> serde_json::Value {
+    let mut args = vec![
+        "bench",
+        "jacobian",
+        "--problem",
+        problem,
+        "--n",
+        n,
+        "--repeats",
+        "3",
+        "--json",
+    ];
+    args.extend(extra);
+    let v = json(&sparsediff(&args));
+    for key in [
+        "problem",
+        "n",
+        "backend",
+        "method",
+        "probes",
+        "prepare_seconds",
+        "evaluate_seconds",
+        "f_eval_seconds",
+        "max_rel_error",
+        "designer",
+        "variables",
+        "nnz",
+        "lower_bound",
+        "ratio_to_f_eval",
+        "repeats",
+        "path",
+        "mode",
+        "modes",
+    ] {
+        assert!(v.get(key).is_some(), "missing {key} in {v}");
+    }
+    assert_eq!(v["problem"], problem);
+    assert!(
+        v["max_rel_error"].as_f64().expect("a number") < 1e-12,
+        "{args:?}: {v}"
+    );
+    v
+}
+
+#[test]
+fn bench_jacobian_dense_row_takes_a_row_plan_of_two_products() {
+    let v = bench_jacobian("dense-row", "300", &[]);
+    assert_eq!(v["mode"], "row");
+    assert_eq!(v["probes"], 2);
+    assert_eq!(v["backend"], "tape");
+    assert_eq!(v["designer"], "cpr-row");
+    assert_eq!(v["nnz"], 300 + 299);
+    let modes = v["modes"].as_array().expect("an array");
+    assert_eq!(modes[0]["mode"], "column");
+    assert_eq!(modes[0]["lower_bound"], 300);
+    assert!(modes[0]["skipped"].is_string(), "{v}");
+    assert_eq!(modes[1]["mode"], "row");
+    assert_eq!(modes[1]["products"], 2);
+    // forward lanes compute no VJPs: the column plan, and the row mode reported as skipped
+    let v = bench_jacobian("dense-row", "40", &["--backend", "forward"]);
+    assert_eq!((&v["mode"], &v["probes"]), (&"column".into(), &40.into()));
+    assert!(v["modes"][1]["skipped"].is_string(), "{v}");
+    // rows asked for on forward lanes: a named error, exit code 2
+    let e = stderr_of(&[
+        "bench",
+        "jacobian",
+        "--problem",
+        "dense-row",
+        "--n",
+        "40",
+        "--backend",
+        "forward",
+        "--mode",
+        "rows",
+    ]);
+    assert!(e.contains("vector-Jacobian products"), "{e}");
+}
+
+#[test]
+fn bench_jacobian_arrow_and_tridiagonal_keep_column_plans() {
+    let v = bench_jacobian("arrow", "60", &[]);
+    assert_eq!((&v["mode"], &v["probes"]), (&"column".into(), &60.into()));
+    assert_eq!(v["backend"], "forward");
+    assert_eq!(v["nnz"], 60 + 2 * 59);
+    let v = bench_jacobian("arrow", "60", &["--mode", "rows"]);
+    assert_eq!((&v["mode"], &v["probes"]), (&"row".into(), &60.into()));
+    assert_eq!(v["backend"], "tape");
+    let v = bench_jacobian("tridiagonal", "100", &[]);
+    assert_eq!((&v["mode"], &v["probes"]), (&"column".into(), &3.into()));
+    let v = bench_jacobian("tridiagonal", "100", &["--mode", "rows"]);
+    assert_eq!((&v["mode"], &v["probes"]), (&"row".into(), &3.into()));
 }

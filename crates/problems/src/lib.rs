@@ -14,6 +14,8 @@
 //! * [`rosenbrock`]: the chained Rosenbrock function (tridiagonal Hessian);
 //! * [`grid_energy`]: a quartic edge energy on an s×s grid (5-point Hessian);
 //! * [`tridiagonal`]: a vector function with a tridiagonal Jacobian;
+//! * [`dense_row`] and [`arrow`]: vector functions with a dense first row (and, for the
+//!   arrow, a dense first column), where column designs need n products;
 //! * [`cartpole`]: the cartpole swing-up by trapezoidal transcription and its augmented
 //!   Lagrangian, with a reference Hessian and the row-by-row composite structure.
 //!
@@ -39,7 +41,9 @@
 use num_dual::DualNum;
 use sparsediff_pattern::{Pattern, PatternError};
 
+pub mod arrow;
 pub mod cartpole;
+pub mod dense_row;
 pub mod grid_energy;
 pub mod rosenbrock;
 pub mod tridiagonal;

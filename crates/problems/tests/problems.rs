@@ -16,7 +16,7 @@ use sparsediff_problems::cartpole::{
     self, AugmentedLagrangian, Bound, CartpoleProblem, MAX_ROW_VARS, Reference, RowKind,
 };
 use sparsediff_problems::grid_energy::GridEnergy;
-use sparsediff_problems::{eval_point, rosenbrock, tridiagonal};
+use sparsediff_problems::{arrow, dense_row, eval_point, rosenbrock, tridiagonal};
 
 // ---------------------------------------------------------------------------------------
 // num-dual helpers
@@ -208,6 +208,69 @@ fn tridiagonal_matches_num_dual() {
         &tridiagonal::jacobian_values(&x),
         &jac,
     );
+}
+
+#[test]
+fn dense_row_and_arrow_match_num_dual() {
+    const N: usize = 7;
+    let x = eval_point(N);
+    let (f, jac) = nd_jacobian::<N>(dense_row::value, &x);
+    let values: Vec<f64> = dense_row::value(&x);
+    assert_close("F[0]", values[0], x.iter().sum(), 1e-15);
+    for i in 1..N {
+        assert_close(&format!("F[{i}]"), values[i], x[i].powi(3), 1e-15);
+    }
+    for i in 0..N {
+        assert_close(&format!("F[{i}] on duals"), f[i], values[i], 1e-15);
+    }
+    let pattern = dense_row::jacobian_pattern(N).unwrap();
+    assert_eq!(pattern.nnz(), 2 * N - 1);
+    assert_sparse_eq_dense(
+        "dense-row Jacobian",
+        &pattern,
+        &dense_row::jacobian_values(&x),
+        &jac,
+    );
+    let (f, jac) = nd_jacobian::<N>(arrow::value, &x);
+    let values: Vec<f64> = arrow::value(&x);
+    assert_close("F[0]", values[0], x.iter().map(|v| v * v).sum(), 1e-15);
+    for i in 1..N {
+        assert_close(
+            &format!("F[{i}]"),
+            values[i],
+            x[0] * x[i] + x[i] * x[i],
+            1e-15,
+        );
+    }
+    for i in 0..N {
+        assert_close(&format!("F[{i}] on duals"), f[i], values[i], 1e-15);
+    }
+    let pattern = arrow::jacobian_pattern(N).unwrap();
+    assert_eq!(pattern.nnz(), 3 * N - 2);
+    assert_sparse_eq_dense(
+        "arrow Jacobian",
+        &pattern,
+        &arrow::jacobian_values(&x),
+        &jac,
+    );
+    for n in 0..4 {
+        let x = eval_point(n);
+        for (p, v) in [
+            (
+                dense_row::jacobian_pattern(n).unwrap(),
+                dense_row::jacobian_values(&x),
+            ),
+            (
+                arrow::jacobian_pattern(n).unwrap(),
+                arrow::jacobian_values(&x),
+            ),
+        ] {
+            assert_eq!(p.shape(), (n, n));
+            assert_eq!(v.len(), p.nnz());
+        }
+        assert_eq!(dense_row::value(&x).len(), n);
+        assert_eq!(arrow::value(&x).len(), n);
+    }
 }
 
 #[test]

@@ -156,6 +156,12 @@ pub trait JacobianBackend {
             operation: "vector-Jacobian products",
         })
     }
+    /// Whether [`vjp_block`](Self::vjp_block) computes Jᵀ·S (row plans need it). Default:
+    /// false, matching the default `vjp_block`, which returns [`AdError::Unsupported`]; a
+    /// backend that overrides `vjp_block` overrides this too.
+    fn supports_vjp(&self) -> bool {
+        false
+    }
     /// J·D·S into `out` for a diagonal scaling D = diag(d) of the inputs that the backend
     /// chooses at x, returning d — or J·S, returning `None`. Finite differences give every
     /// column its own step d_j (scaled to |x_j|), which a single step per probe cannot:

@@ -9,7 +9,7 @@ use crate::function::{ScalarFunction, VectorFunction};
 use crate::tape::{Recorded, TapeError, TapeVar};
 
 /// The user function as the tape records it.
-type Boxed<'f> = Box<dyn Fn(&[TapeVar]) -> Vec<TapeVar> + 'f>;
+type Boxed<'f> = Box<dyn Fn(&[TapeVar]) -> Vec<TapeVar> + Send + 'f>;
 
 /// What a recording has seen of the function's branches.
 fn status(rec: &Recorded<Boxed<'_>>) -> BranchStatus {
@@ -30,7 +30,7 @@ struct ScalarTape<'f> {
 }
 
 impl<'f> ScalarTape<'f> {
-    fn new<F: ScalarFunction + 'f>(f: F, x0: &[f64]) -> Result<Self, AdError> {
+    fn new<F: ScalarFunction + Send + 'f>(f: F, x0: &[f64]) -> Result<Self, AdError> {
         let boxed: Boxed<'f> = Box::new(move |x: &[TapeVar]| vec![f.eval(x)]);
         Ok(Self {
             rec: Recorded::new(boxed, x0)?,
@@ -75,7 +75,7 @@ impl std::fmt::Debug for TapeHessian<'_> {
 
 impl<'f> TapeHessian<'f> {
     /// Records `f` at `x0`.
-    pub fn new<F: ScalarFunction + 'f>(f: F, x0: &[f64]) -> Result<Self, AdError> {
+    pub fn new<F: ScalarFunction + Send + 'f>(f: F, x0: &[f64]) -> Result<Self, AdError> {
         Ok(Self {
             tape: ScalarTape::new(f, x0)?,
             n: x0.len(),
@@ -146,7 +146,7 @@ impl std::fmt::Debug for TapeJacobian<'_> {
 
 impl<'f> TapeJacobian<'f> {
     /// Records `f` at `x0`.
-    pub fn new<F: VectorFunction + 'f>(f: F, x0: &[f64]) -> Result<Self, AdError> {
+    pub fn new<F: VectorFunction + Send + 'f>(f: F, x0: &[f64]) -> Result<Self, AdError> {
         let n = x0.len();
         let m = f.num_outputs(n);
         let boxed: Boxed<'f> = Box::new(move |x: &[TapeVar]| {
@@ -212,6 +212,11 @@ impl JacobianBackend for TapeJacobian<'_> {
         let dirs = dense_directions(seeds, self.m, &mut self.dense);
         Ok(self.rec.vjp_block(x, dirs, out)?)
     }
+
+    fn supports_vjp(&self) -> bool {
+        true
+    }
+
     fn branches(&self) -> BranchStatus {
         status(&self.rec)
     }
@@ -245,7 +250,7 @@ impl std::fmt::Debug for TapeGradientDifferences<'_> {
 
 impl<'f> TapeGradientDifferences<'f> {
     /// Records `f` at `x0`.
-    pub fn new<F: ScalarFunction + 'f>(f: F, x0: &[f64]) -> Result<Self, AdError> {
+    pub fn new<F: ScalarFunction + Send + 'f>(f: F, x0: &[f64]) -> Result<Self, AdError> {
         let n = x0.len();
         let tape = ScalarTape::new(f, x0)?;
         // gradients run the general program: compile it at prepare

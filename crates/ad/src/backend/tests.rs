@@ -162,3 +162,26 @@ fn bad_lengths_and_values_are_errors() {
     let source = std::error::Error::source(&err).expect("the cause is the source");
     assert_eq!(source.to_string(), "no GPU on device 3");
 }
+
+fn assert_send<T: Send>() {}
+
+/// Every backend the facade boxes is `Send` for a `Send` function, so that prepared
+/// evaluators can move to another thread.
+#[test]
+fn backends_are_send() {
+    assert_send::<TapeHessian<'static>>();
+    assert_send::<TapeGradientDifferences<'static>>();
+    assert_send::<TapeJacobian<'static>>();
+    assert_send::<ForwardJacobian<Tridiagonal>>();
+    assert_send::<ForwardJacobian<std::sync::Arc<Tridiagonal>>>();
+    assert_send::<FiniteDifferenceJacobian<fn(&[f64], &mut [f64])>>();
+}
+
+#[test]
+fn only_the_tape_computes_vjps() {
+    let x = [0.5, -0.3, 1.2, 0.7];
+    let tape = TapeJacobian::new(Tridiagonal, &x).unwrap();
+    assert!(tape.supports_vjp());
+    let fwd = ForwardJacobian::anchored(Tridiagonal, &x).unwrap();
+    assert!(!fwd.supports_vjp());
+}
