@@ -25,6 +25,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod bidirectional;
 pub mod compare;
 pub mod decode;
 pub mod design;
@@ -39,6 +40,7 @@ pub mod saved;
 pub mod testing;
 pub mod verify;
 
+pub use bidirectional::{BidirectionalDecoder, BidirectionalDesigner, BidirectionalPlan};
 pub use decode::{Decode, Decoder, RowLeastSquaresDecoder, SymmetricLeastSquaresDecoder};
 pub use design::{
     ColoredDesigner, Decompression, Geometry, GivenColoring, IdentityDesigner, RollDesigner,
@@ -46,7 +48,7 @@ pub use design::{
 };
 pub use design::{Distribution, RandomDesigner, SymmetricRandomDesigner, random_seeds};
 pub use diagonal::{ExactDiagonal, Hutchinson, hutchinson_errors};
-pub use error::{DecodeError, DesignError, Inapplicable};
+pub use error::{DecodeError, DesignError, Inapplicable, ProductBlock};
 pub use output::Triangle;
 pub use plan::{MAX_DENSE_ENTRIES, MatrixKind, Orientation, ProbeDesigner, ProbePlan, Recovery};
 pub use products::exact_products;
