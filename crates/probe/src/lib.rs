@@ -5,6 +5,11 @@
 //! products B = A·S (p JVPs or HVPs, or Aᵀ·S for row probes) by any means, and
 //! [`ProbePlan::decode`] turns B back into the matrix values without allocating.
 //!
+//! Jacobians can also be recovered from JVPs and VJPs together: a
+//! [`BidirectionalDesigner`] makes a [`BidirectionalPlan`] with two seed matrices (columns
+//! Sc, rows Sr) and decodes J from J·Sc and Jᵀ·Sr ([`bidirectional`]; `compare` runs it as
+//! `bidirectional-star` and `bidirectional-acyclic`).
+//!
 //! ```
 //! use sparsediff_pattern::generators;
 //! use sparsediff_probe::{ColoredDesigner, MatrixKind, ProbeDesigner};
