@@ -37,7 +37,7 @@
 //! Every candidate's recovery is rebuilt and checked from its colours
 //! ([`BiRecovery::from_colors`]) before it is kept.
 
-use std::collections::{BinaryHeap, VecDeque};
+use std::collections::VecDeque;
 use std::time::Instant;
 
 use sparsediff_pattern::Pattern;
@@ -706,7 +706,8 @@ pub(crate) fn augmented(pattern: &Pattern, t_ptr: &[usize], t_entry: &[u32]) -> 
 }
 
 /// Greedy vertex cover of the bipartite graph (largest remaining degree first; ties to
-/// columns or rows, then by index): the rank at which each vertex (columns 0..n, rows
+/// columns or rows, then to the vertex most recently reached at that degree, lowest index
+/// first at the start): the rank at which each vertex (columns 0..n, rows
 /// n..n+m) entered the cover, `NONE` if it did not.
 fn greedy_cover(
     pattern: &Pattern,
@@ -723,34 +724,43 @@ fn greedy_cover(
         .map(|j| t_ptr[j + 1] - t_ptr[j])
         .chain((0..m).map(|i| pattern.row_nnz(i)))
         .collect();
-    let side = |v: usize| u8::from((v < n) == prefer_columns);
-    let mut heap: BinaryHeap<(usize, u8, std::cmp::Reverse<usize>)> = (0..n + m)
-        .filter(|&v| deg[v] > 0)
-        .map(|v| (deg[v], side(v), std::cmp::Reverse(v)))
-        .collect();
+    // Lazy degree buckets, one set per side (the preferred side is popped first); a vertex
+    // is pushed again at its new degree, stale entries are skipped. O(entries).
+    let preferred = |v: usize| usize::from((v < n) == prefer_columns);
+    let dmax = deg.iter().copied().max().unwrap_or(0);
+    let mut buckets: [Vec<Vec<u32>>; 2] = [vec![Vec::new(); dmax + 1], vec![Vec::new(); dmax + 1]];
+    for v in (0..n + m).rev() {
+        buckets[preferred(v)][deg[v]].push(v as u32);
+    }
     let mut rank = vec![NONE; n + m];
     let mut next = 0u32;
-    while let Some((d, _, std::cmp::Reverse(v))) = heap.pop() {
-        if rank[v] != NONE || d != deg[v] || d == 0 {
+    let mut d = dmax;
+    while d > 0 {
+        let Some(v) = buckets[1][d].pop().or_else(|| buckets[0][d].pop()) else {
+            d -= 1;
+            continue;
+        };
+        let v = v as usize;
+        if rank[v] != NONE || deg[v] != d {
             continue;
         }
         rank[v] = next;
         next += 1;
-        let lower = |w: usize, deg: &mut Vec<usize>, heap: &mut BinaryHeap<_>| {
+        let mut lower = |w: usize| {
             if rank[w] == NONE {
                 deg[w] -= 1;
                 if deg[w] > 0 {
-                    heap.push((deg[w], side(w), std::cmp::Reverse(w)));
+                    buckets[preferred(w)][deg[w]].push(w as u32);
                 }
             }
         };
         if v < n {
             for &k in &t_entry[t_ptr[v]..t_ptr[v + 1]] {
-                lower(n + row_of[k as usize] as usize, &mut deg, &mut heap);
+                lower(n + row_of[k as usize] as usize);
             }
         } else {
             for &j in pattern.row(v - n) {
-                lower(j, &mut deg, &mut heap);
+                lower(j);
             }
         }
     }
