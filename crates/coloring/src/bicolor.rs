@@ -363,6 +363,12 @@ pub(crate) fn transpose_entries(pattern: &Pattern) -> (Vec<usize>, Vec<u32>) {
     (ptr, entry)
 }
 
+/// Column colours and row colours.
+type SideColors = (Vec<usize>, Vec<usize>);
+
+/// The best candidate so far: strategy, order, colours of both sides, recovery.
+type Best = Option<(BiStrategy, Order, Vec<usize>, Vec<usize>, BiRecovery)>;
+
 /// What one (strategy, order) reached.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct BiOutcome {
@@ -517,17 +523,17 @@ pub fn color_bidirectional(
     };
     let direct = method != Method::Acyclic;
     let mut tried = Vec::new();
-    let mut best: Option<(BiStrategy, Order, Vec<usize>, Vec<usize>, BiRecovery)> = None;
-    let total = |b: &Option<(BiStrategy, Order, Vec<usize>, Vec<usize>, BiRecovery)>| {
+    let mut best: Best = None;
+    let total = |b: &Best| {
         b.as_ref()
             .map_or(usize::MAX, |x| x.4.num_column_colors + x.4.num_row_colors)
     };
-    let done = |b: &Option<_>| params.stop_at.is_some_and(|s| total(b) <= s);
+    let done = |b: &Best| params.stop_at.is_some_and(|s| total(b) <= s);
     let consider = |strategy: BiStrategy,
                     order: Order,
                     start: Instant,
-                    colors: Option<(Vec<usize>, Vec<usize>)>,
-                    best: &mut Option<_>,
+                    colors: Option<SideColors>,
+                    best: &mut Best,
                     tried: &mut Vec<BiOutcome>| {
         let kept = colors.and_then(|(c, r)| {
             let rec = BiRecovery::from_colors(pattern, &c, &r, direct);
@@ -890,7 +896,7 @@ fn augmented_bicolor(
     method: Method,
     order: Order,
     cap: u32,
-) -> Result<Option<(Vec<usize>, Vec<usize>)>, ColoringError> {
+) -> Result<Option<SideColors>, ColoringError> {
     let o = vertex_order(g, order)?;
     let color = match method {
         Method::Acyclic => acyclic::acyclic_coloring_capped(g, &o, cap).map(|(c, _)| c),

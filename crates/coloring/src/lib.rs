@@ -74,6 +74,11 @@ use crate::postprocess::{NEUTRAL_U32, postprocess_acyclic, postprocess_star};
 
 /// Colours `pattern` for `problem` with `method`, trying the order(s) of `params`.
 ///
+/// For [`Problem::Bidirectional`] this runs [`color_bidirectional`]; the result's
+/// [`colors`](Coloring::colors) then cover the n columns and the m rows (row colours
+/// numbered after the column colours) and [`Coloring::bicoloring`] holds both sides and
+/// the recovery.
+///
 /// Errors: a zero dimension or no entries ([`ColoringError::EmptyDimension`],
 /// [`ColoringError::NoEntries`]), a method that does not apply to the problem, a
 /// rectangular or asymmetric pattern for a symmetric problem (naming an entry without
