@@ -112,6 +112,19 @@ struct ColorReport {
     /// columns, rows).
     #[serde(skip_serializing_if = "Option::is_none")]
     strategy: Option<String>,
+    /// Bidirectional only: every (strategy, order) tried; `tried` merges them per order
+    /// (the cover strategies report the largest-first order they use).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    strategies: Option<Vec<StrategyTried>>,
+}
+
+#[derive(Debug, Serialize)]
+struct StrategyTried {
+    strategy: String,
+    order: String,
+    /// `null` when the strategy was abandoned or skipped.
+    colors: Option<usize>,
+    seconds: f64,
 }
 
 /// Runs `sparsediff color`.
@@ -196,6 +209,17 @@ pub fn run(args: &ColorArgs) -> Result<(), CliError> {
         column_colors: coloring.bicoloring().map(|b| b.num_column_colors()),
         row_colors: coloring.bicoloring().map(|b| b.num_row_colors()),
         strategy: coloring.bicoloring().map(|b| b.strategy().to_string()),
+        strategies: coloring.bicoloring().map(|b| {
+            b.tried()
+                .iter()
+                .map(|t| StrategyTried {
+                    strategy: t.strategy.to_string(),
+                    order: t.order.to_string(),
+                    colors: t.colors,
+                    seconds: t.seconds,
+                })
+                .collect()
+        }),
     };
     let mut out = std::io::stdout().lock();
     if args.json {

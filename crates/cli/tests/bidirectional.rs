@@ -46,6 +46,13 @@ fn color_bidirectional_json_keeps_the_contract_and_adds_both_sides() {
         );
         assert_eq!(v["colors"].as_u64().unwrap(), c + r);
         assert!(c + r <= 3, "{v}");
+        let strategies = v["strategies"].as_array().unwrap();
+        assert!(
+            strategies
+                .iter()
+                .any(|t| t["strategy"] == v["strategy"] && t["colors"].as_u64() == Some(c + r)),
+            "{v}"
+        );
     }
     // The default method of the bidirectional problem is star; a file works too.
     let v = json(&[
@@ -76,6 +83,7 @@ fn color_bidirectional_json_keeps_the_contract_and_adds_both_sides() {
     // The other problems do not gain the bidirectional fields.
     let v = json(&["color", "band:n=50,k=2", "--json"]);
     assert!(v.get("column_colors").is_none() && v.get("row_colors").is_none());
+    assert!(v.get("strategies").is_none());
 }
 
 #[test]
