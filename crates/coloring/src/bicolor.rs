@@ -167,8 +167,9 @@ impl BiRecovery {
     /// colours (one per row), [`NEUTRAL`] meaning in no probe. With `direct`, every entry
     /// must be readable alone from one product (a star bicolouring); otherwise
     /// single-unknown equations are peeled until every entry is known (an acyclic
-    /// bicolouring). Fails naming the first entry that cannot be recovered, or a colour
-    /// vector of the wrong length. O(entries).
+    /// bicolouring). Fails naming the first entry that cannot be recovered, a colour
+    /// vector of the wrong length, or a colour not below its side's vertex count
+    /// ([`Violation::ColorOutOfRange`]). O(entries).
     ///
     /// ```
     /// use sparsediff_coloring::{BiRecovery, NEUTRAL};
@@ -197,6 +198,19 @@ impl BiRecovery {
                 return Err(Violation::WrongLength {
                     len: colors.len(),
                     expected,
+                });
+            }
+        }
+        for (colors, limit) in [(column_colors, n), (row_colors, m)] {
+            if let Some((vertex, &color)) = colors
+                .iter()
+                .enumerate()
+                .find(|&(_, &c)| c != NEUTRAL && c >= limit)
+            {
+                return Err(Violation::ColorOutOfRange {
+                    vertex,
+                    color,
+                    limit,
                 });
             }
         }
@@ -536,6 +550,9 @@ pub fn color_bidirectional(
                     best: &mut Best,
                     tried: &mut Vec<BiOutcome>| {
         let kept = colors.and_then(|(c, r)| {
+            // Renumbered per side first: raw colours of [0 Jᵀ; J 0] may exceed one side's
+            // vertex count.
+            let (c, r) = (compact(c).0, compact(r).0);
             let rec = BiRecovery::from_colors(pattern, &c, &r, direct);
             debug_assert!(rec.is_ok(), "{strategy}: {rec:?}");
             rec.ok().map(|rec| (c, r, rec))

@@ -101,6 +101,17 @@ pub enum Violation {
         /// Column.
         col: usize,
     },
+    /// A colour is not below the number of vertices it colours (no colouring needs more;
+    /// checked before anything is sized by the colours).
+    #[error("vertex {vertex} has colour {color}, but colours must be below {limit}")]
+    ColorOutOfRange {
+        /// The vertex.
+        vertex: usize,
+        /// Its colour.
+        color: usize,
+        /// The number of vertices of its kind.
+        limit: usize,
+    },
     /// A symmetric check was given a pattern that is not square and symmetric.
     #[error("the pattern is not symmetric: entry ({row}, {col}) has no mirror")]
     NotSymmetric {

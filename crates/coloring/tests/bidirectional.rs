@@ -238,6 +238,15 @@ fn bad_requests_are_named() {
         Problem::Bidirectional
     );
     assert!(color(&p, Problem::Bidirectional, Method::Acyclic, &params).is_ok());
+    // Colours beyond the vertex count are refused before anything is sized by them.
+    assert!(matches!(
+        BiRecovery::from_colors(&p, &[usize::MAX - 1; 10], &[NEUTRAL; 20], false),
+        Err(check::Violation::ColorOutOfRange {
+            vertex: 0,
+            limit: 10,
+            ..
+        })
+    ));
     // Recovery from a wrong-length colouring is refused by name.
     assert!(matches!(
         BiRecovery::from_colors(&p, &[0; 3], &[NEUTRAL; 20], true),
@@ -278,8 +287,9 @@ proptest! {
             let v = (s >> 33) % (k + 1);
             if v == k { NEUTRAL } else { v as usize }
         };
-        let cols: Vec<usize> = (0..p.ncols()).map(|_| next(3)).collect();
-        let rows: Vec<usize> = (0..p.nrows()).map(|_| next(3)).collect();
+        // Colours below each side's vertex count (larger ones are refused by name).
+        let cols: Vec<usize> = (0..p.ncols()).map(|_| next(3.min(p.ncols() as u64))).collect();
+        let rows: Vec<usize> = (0..p.nrows()).map(|_| next(3.min(p.nrows() as u64))).collect();
         prop_assert_eq!(
             BiRecovery::from_colors(&p, &cols, &rows, true).is_ok(),
             check::bidirectional_direct(&p, &cols, &rows).is_ok()

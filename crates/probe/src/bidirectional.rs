@@ -199,8 +199,8 @@ impl BidirectionalPlan {
             violation,
         };
         let direct = method == Method::Star;
-        // Validate lengths before renumbering (from_colors names a wrong length).
-        BiRecovery::from_colors(pattern, column_colors, row_colors, direct).map_err(invalid)?;
+        // Renumbered first (any colour values are accepted); lengths are checked by
+        // `BiRecovery::from_colors`.
         let (cols, pc) = compact(column_colors);
         let (rows, pr) = compact(row_colors);
         let recovery = BiRecovery::from_colors(pattern, &cols, &rows, direct).map_err(invalid)?;

@@ -166,6 +166,18 @@ fn bad_products_and_colourings_are_named() {
         plan.decode(b.as_ref(), c.as_ref(), &mut got[1..]),
         Err(DecodeError::ValuesLength { .. })
     ));
+    // Huge colour values are renumbered, not allocated for.
+    let mut huge = vec![usize::MAX - 1; 20];
+    huge[0] = 7;
+    // Column 0 alone, the others together, every row in one VJP: J[0, j] = C[j] − J[j, j].
+    let q = BidirectionalPlan::from_colors(&p, &huge, &[3; 20], Method::Acyclic).unwrap();
+    assert_eq!((q.num_column_probes(), q.num_row_probes()), (2, 1));
+    assert!(!q.decoder().is_direct());
+    round_trip("huge colour values", &p, &q, 2);
+    assert!(matches!(
+        BidirectionalPlan::from_colors(&p, &huge, &[3; 20], Method::Star),
+        Err(DesignError::InvalidColoring { .. })
+    ));
     // Colourings that cannot recover, or of the wrong length, or a one-sided method.
     assert!(matches!(
         BidirectionalPlan::from_colors(&p, &[0; 20], &[NEUTRAL; 20], Method::Acyclic),
