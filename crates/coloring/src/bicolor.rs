@@ -654,13 +654,42 @@ pub fn color_bidirectional(
         );
     }
 
-    let (strategy, order, column_colors, row_colors, recovery) =
-        best.ok_or(ColoringError::NoOrders)?;
-    let (column_colors, num_column_colors) = compact(column_colors);
-    let (row_colors, num_row_colors) = compact(row_colors);
-    // Recovery indices follow the compacted colours.
-    let recovery =
-        BiRecovery::from_colors(pattern, &column_colors, &row_colors, direct).unwrap_or(recovery);
+    let (strategy, order, cols, rows, recovery) = best.ok_or(ColoringError::NoOrders)?;
+    // Classes the recovery never reads (a vertex probed on both sides, read on one) cost a
+    // product for nothing: neutral. Only equations of those classes change, and none is
+    // used, so the recovery stays valid; it is rebuilt on the renumbered colours.
+    let (mut col_read, mut row_read) = (vec![false; cols.len()], vec![false; rows.len()]);
+    for s in &recovery.source {
+        match *s {
+            BiSource::Jvp { color, .. } => col_read[color] = true,
+            BiSource::Vjp { color, .. } => row_read[color] = true,
+        }
+    }
+    let keep = |colors: &[usize], read: &[bool]| -> Vec<usize> {
+        colors
+            .iter()
+            .map(|&c| if c != NEUTRAL && read[c] { c } else { NEUTRAL })
+            .collect()
+    };
+    let (column_colors, num_column_colors) = compact(keep(&cols, &col_read));
+    let (row_colors, num_row_colors) = compact(keep(&rows, &row_read));
+    let rebuilt = BiRecovery::from_colors(pattern, &column_colors, &row_colors, direct);
+    debug_assert!(rebuilt.is_ok(), "{rebuilt:?}");
+    let (column_colors, row_colors, num_column_colors, num_row_colors, recovery) = match rebuilt {
+        Ok(r) => (
+            column_colors,
+            row_colors,
+            num_column_colors,
+            num_row_colors,
+            r,
+        ),
+        // Not reached (see above); the candidate as it was checked otherwise.
+        Err(_) => {
+            let (c, pc) = compact(cols);
+            let (r, pr) = compact(rows);
+            (c, r, pc, pr, recovery)
+        }
+    };
     Ok(Bicoloring {
         method,
         strategy,
