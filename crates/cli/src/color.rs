@@ -21,10 +21,13 @@ pub struct ColorArgs {
     /// `random:m=..,n=..,density=..,seed=..[,symmetric=true]`, `cartpole:N=100`,
     /// `builtin:lp_ken_11`.
     pub pattern: String,
-    /// column | row | symmetric [default: symmetric for symmetric patterns, else column].
+    /// column | row | symmetric | bidirectional [default: symmetric for symmetric patterns,
+    /// else column]. `bidirectional` colours columns (JVPs) and rows (VJPs) together;
+    /// `colors` is then their sum, also reported as `column_colors` and `row_colors`.
     #[arg(long)]
     pub problem: Option<Problem>,
-    /// cpr | distance1 | d2 | star | acyclic [default: cpr, or star for symmetric].
+    /// cpr | distance1 | d2 | star | acyclic [default: cpr, or star for symmetric and
+    /// bidirectional]. Bidirectional takes star (direct) or acyclic (substitution).
     #[arg(long)]
     pub method: Option<Method>,
     /// natural | largest-first | smallest-last | incidence-degree | dynamic-largest-first |
@@ -34,7 +37,9 @@ pub struct ColorArgs {
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
-    /// Write the colouring to FILE, one colour per line (-1 for the neutral colour).
+    /// Write the colouring to FILE, one colour per line (-1 for the neutral colour); for
+    /// `bidirectional`, the n columns then the m rows, row colours numbered after the
+    /// column colours.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
     /// Write the coloured graph to FILE in Graphviz DOT format (small patterns).
@@ -97,6 +102,29 @@ struct ColorReport {
     violation: Option<String>,
     check_seconds: f64,
     tried: Vec<Tried>,
+    /// Bidirectional only: column colours (JVPs).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    column_colors: Option<usize>,
+    /// Bidirectional only: row colours (VJPs).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    row_colors: Option<usize>,
+    /// Bidirectional only: the strategy that won (cover-columns, cover-rows, augmented,
+    /// columns, rows).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    strategy: Option<String>,
+    /// Bidirectional only: every (strategy, order) tried; `tried` merges them per order
+    /// (the cover strategies report the largest-first order they use).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    strategies: Option<Vec<StrategyTried>>,
+}
+
+#[derive(Debug, Serialize)]
+struct StrategyTried {
+    strategy: String,
+    order: String,
+    /// `null` when the strategy was abandoned or skipped.
+    colors: Option<usize>,
+    seconds: f64,
 }
 
 /// Runs `sparsediff color`.
@@ -116,7 +144,7 @@ pub fn run(args: &ColorArgs) -> Result<(), CliError> {
         symmetrized = true;
     }
     let method = args.method.unwrap_or(match problem {
-        Problem::Symmetric => Method::Star,
+        Problem::Symmetric | Problem::Bidirectional => Method::Star,
         _ => Method::Cpr,
     });
     let params = ColoringParams {
@@ -178,6 +206,20 @@ pub fn run(args: &ColorArgs) -> Result<(), CliError> {
                 seconds: t.seconds,
             })
             .collect(),
+        column_colors: coloring.bicoloring().map(|b| b.num_column_colors()),
+        row_colors: coloring.bicoloring().map(|b| b.num_row_colors()),
+        strategy: coloring.bicoloring().map(|b| b.strategy().to_string()),
+        strategies: coloring.bicoloring().map(|b| {
+            b.tried()
+                .iter()
+                .map(|t| StrategyTried {
+                    strategy: t.strategy.to_string(),
+                    order: t.order.to_string(),
+                    colors: t.colors,
+                    seconds: t.seconds,
+                })
+                .collect()
+        }),
     };
     let mut out = std::io::stdout().lock();
     if args.json {
@@ -231,6 +273,13 @@ fn print_text(out: &mut impl Write, r: &ColorReport) -> std::io::Result<()> {
             ""
         }
     )?;
+    if let (Some(c), Some(rw)) = (r.column_colors, r.row_colors) {
+        writeln!(
+            out,
+            "bidirection  {c} column colours (JVPs) + {rw} row colours (VJPs), strategy {}",
+            r.strategy.as_deref().unwrap_or("?")
+        )?;
+    }
     if r.postprocessed {
         writeln!(out, "neutral      {} vertices in no probe", r.neutral)?;
     }

@@ -154,7 +154,8 @@ pub fn run(args: &CompareArgs) -> Result<(), CliError> {
             geometry,
             ..opts.clone()
         })
-        .len(),
+        .len()
+            + sparsediff_probe::compare::bidirectional_designers().len(),
     );
     let report = compare_pattern(&args.pattern, &pattern, geometry, &opts, &bar);
     bar.finish_and_clear();

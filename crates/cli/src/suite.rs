@@ -135,6 +135,7 @@ pub fn run(args: &SuiteArgs) -> Result<(), CliError> {
             ..CompareOptions::default()
         })
         .len()
+            + sparsediff_probe::compare::bidirectional_designers().len()
     };
     let total: usize = jobs.iter().map(|(_, _, m, _)| m.len()).sum::<usize>()
         + compare_jobs

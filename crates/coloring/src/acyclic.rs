@@ -190,6 +190,15 @@ pub(crate) fn check_proper(g: &AdjacencyGraph, colors: &[usize]) -> Result<(), V
 
 /// Acyclic-colours `g` greedily in `order`; returns colours and the tree set.
 pub(crate) fn acyclic_coloring(g: &AdjacencyGraph, order: &[usize]) -> (Vec<u32>, TreeSet) {
+    acyclic_coloring_capped(g, order, u32::MAX).expect("no colour reaches u32::MAX")
+}
+
+/// [`acyclic_coloring`], abandoned (`None`) as soon as a vertex needs colour `cap` or more.
+pub(crate) fn acyclic_coloring_capped(
+    g: &AdjacencyGraph,
+    order: &[usize],
+    cap: u32,
+) -> Option<(Vec<u32>, TreeSet)> {
     let n = g.n();
     let ne = g.num_edges();
     let mut color = vec![UNCOLORED; n];
@@ -230,6 +239,9 @@ pub(crate) fn acyclic_coloring(g: &AdjacencyGraph, order: &[usize]) -> (Vec<u32>
             }
         }
         let cv = first_allowed(&forbidden, stamp);
+        if cv >= cap {
+            return None;
+        }
         color[v] = cv;
         // Grow two-coloured stars centred at v: edges to neighbours of one colour join.
         for (w, e_vw) in g.neighbors_with_edges(v) {
@@ -274,7 +286,7 @@ pub(crate) fn acyclic_coloring(g: &AdjacencyGraph, order: &[usize]) -> (Vec<u32>
         .collect();
     drop(tree_of_root);
     let trees = build_trees(g, &tree_of_edge, num_trees);
-    (color, trees)
+    Some((color, trees))
 }
 
 /// Groups edges by tree (`tree_of_edge`, ids `0..num_trees`) and orders each tree's edges

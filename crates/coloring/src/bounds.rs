@@ -1,6 +1,8 @@
 //! Lower bounds on the number of colours: no colouring of the problem can use fewer.
 //!
 //! * column problem: the most entries in a row (those columns pairwise conflict);
+//! * bidirectional: 2 when some entry shares its row and its column with other entries
+//!   (one product of either kind cannot separate them), else 1;
 //! * row problem: the most entries in a column;
 //! * distance-2 on a symmetric pattern: the largest closed neighbourhood;
 //! * distance-1, star and acyclic: the size of a clique found greedily. On a full band of
@@ -35,6 +37,7 @@ pub(crate) fn lower_bound(
     g: Option<&AdjacencyGraph>,
 ) -> usize {
     match (problem, method) {
+        (Problem::Bidirectional, _) => crate::bicolor::lower_bound(pattern),
         (Problem::Row, _) => pattern.col_stats().max,
         (Problem::Column, _) | (Problem::Symmetric, Method::Cpr) => pattern.row_stats().max,
         (Problem::Symmetric, Method::Distance2) => (0..pattern.nrows())

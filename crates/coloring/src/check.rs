@@ -14,6 +14,8 @@
 //! | [`acyclic`] | distance-1 and no two-coloured cycle | substitution |
 //! | [`symmetrically_orthogonal`] | every entry readable from B (neutral colours allowed) | direct with symmetry |
 //! | [`substitutable`] | every entry found by peeling single-unknown equations (neutral allowed) | substitution |
+//! | [`bidirectional_direct`] | every entry of J alone of its colour in its row (among column colours) or in its column (among row colours) | direct, J·Sc and Jᵀ·Sr |
+//! | [`bidirectional_substitutable`] | every entry of J found by peeling the equations of J·Sc and Jᵀ·Sr | substitution, J·Sc and Jᵀ·Sr |
 
 use std::collections::HashMap;
 
@@ -98,6 +100,17 @@ pub enum Violation {
         row: usize,
         /// Column.
         col: usize,
+    },
+    /// A colour is not below the number of vertices it colours (no colouring needs more;
+    /// checked before anything is sized by the colours).
+    #[error("vertex {vertex} has colour {color}, but colours must be below {limit}")]
+    ColorOutOfRange {
+        /// The vertex.
+        vertex: usize,
+        /// Its colour.
+        color: usize,
+        /// The number of vertices of its kind.
+        limit: usize,
     },
     /// A symmetric check was given a pattern that is not square and symmetric.
     #[error("the pattern is not symmetric: entry ({row}, {col}) has no mirror")]
@@ -385,6 +398,106 @@ pub fn substitutable(p: &Pattern, colors: &[usize]) -> Check {
     }
 }
 
+/// Column and row colour vectors of the right lengths for J (m×n).
+fn bi_lengths(j: &Pattern, column_colors: &[usize], row_colors: &[usize]) -> Check {
+    length(column_colors, j.ncols())?;
+    length(row_colors, j.nrows())
+}
+
+/// A bicolouring of J recovers every entry directly: J[i, j] is (J·Sc)[i, colour(j)] when
+/// column j has a colour that no other column of row i has, or (Jᵀ·Sr)[j, colour(i)] when
+/// row i has a colour that no other row of column j has ([`NEUTRAL`]: in no probe).
+pub fn bidirectional_direct(j: &Pattern, column_colors: &[usize], row_colors: &[usize]) -> Check {
+    bi_lengths(j, column_colors, row_colors)?;
+    let jt = j.transpose();
+    let mut in_row = HashMap::new();
+    let mut in_col = HashMap::new();
+    for i in 0..j.nrows() {
+        color_counts(j, column_colors, i, &mut in_row);
+        for &c in j.row(i) {
+            let by_column =
+                column_colors[c] != NEUTRAL && in_row.get(&column_colors[c]) == Some(&1);
+            if by_column {
+                continue;
+            }
+            color_counts(&jt, row_colors, c, &mut in_col);
+            let by_row = row_colors[i] != NEUTRAL && in_col.get(&row_colors[i]) == Some(&1);
+            if !by_row {
+                return Err(Violation::Unrecoverable { row: i, col: c });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A bicolouring of J recovers every entry by substitution: every (J·Sc)[i, c] is an
+/// equation in the entries of row i whose column has colour c, every (Jᵀ·Sr)[j, r] one in
+/// the entries of column j whose row has colour r; equations with a single unknown left are
+/// solved until none is ([`NEUTRAL`]: in no probe).
+pub fn bidirectional_substitutable(
+    j: &Pattern,
+    column_colors: &[usize],
+    row_colors: &[usize],
+) -> Check {
+    bi_lengths(j, column_colors, row_colors)?;
+    // Equation keys: (false, row, column colour) and (true, column, row colour).
+    let mut unknowns: HashMap<(bool, usize, usize), Vec<(usize, usize)>> = HashMap::new();
+    for (r, c) in j.iter() {
+        if column_colors[c] != NEUTRAL {
+            unknowns
+                .entry((false, r, column_colors[c]))
+                .or_default()
+                .push((r, c));
+        }
+        if row_colors[r] != NEUTRAL {
+            unknowns
+                .entry((true, c, row_colors[r]))
+                .or_default()
+                .push((r, c));
+        }
+    }
+    let mut known: HashMap<(usize, usize), bool> = j.iter().map(|e| (e, false)).collect();
+    let mut left: HashMap<(bool, usize, usize), usize> =
+        unknowns.iter().map(|(k, v)| (*k, v.len())).collect();
+    let mut ready: Vec<(bool, usize, usize)> = left
+        .iter()
+        .filter(|&(_, &n)| n == 1)
+        .map(|(k, _)| *k)
+        .collect();
+    ready.sort_unstable();
+    while let Some(eq) = ready.pop() {
+        let Some(&e) = unknowns[&eq].iter().find(|e| !known[e]) else {
+            continue;
+        };
+        known.insert(e, true);
+        let (r, c) = e;
+        let mut touch = |key: (bool, usize, usize)| {
+            if let Some(n) = left.get_mut(&key) {
+                *n -= 1;
+                if *n == 1 {
+                    ready.push(key);
+                }
+            }
+        };
+        if column_colors[c] != NEUTRAL {
+            touch((false, r, column_colors[c]));
+        }
+        if row_colors[r] != NEUTRAL {
+            touch((true, c, row_colors[r]));
+        }
+    }
+    let mut missing: Vec<(usize, usize)> = known
+        .into_iter()
+        .filter(|&(_, k)| !k)
+        .map(|(e, _)| e)
+        .collect();
+    missing.sort_unstable();
+    match missing.first() {
+        Some(&(row, col)) => Err(Violation::Unrecoverable { row, col }),
+        None => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -433,6 +546,44 @@ mod tests {
             structurally_orthogonal_rows(&path, &[0, 1]),
             Err(Violation::WrongLength { .. })
         ));
+    }
+
+    #[test]
+    fn bidirectional_checkers() {
+        // Arrowhead 5×5: column 0 alone, the other columns together, row 0 alone.
+        let arrow = generators::arrowhead(5, 1).unwrap();
+        let cols = [0, 1, 1, 1, 1];
+        let rows = [0, NEUTRAL, NEUTRAL, NEUTRAL, NEUTRAL];
+        assert!(bidirectional_direct(&arrow, &cols, &rows).is_ok());
+        assert!(bidirectional_substitutable(&arrow, &cols, &rows).is_ok());
+        // Without the row probe, row 0's entries (0, j ≥ 1) share one column colour.
+        assert!(matches!(
+            bidirectional_direct(&arrow, &cols, &[NEUTRAL; 5]),
+            Err(Violation::Unrecoverable { row: 0, .. })
+        ));
+        assert!(bidirectional_substitutable(&arrow, &cols, &[NEUTRAL; 5]).is_err());
+        assert!(matches!(
+            bidirectional_direct(&arrow, &cols, &[0; 4]),
+            Err(Violation::WrongLength {
+                len: 4,
+                expected: 5
+            })
+        ));
+        let tri = generators::band(3, 1, 1).unwrap(); // rows {0,1}, {0,1,2}, {1,2}
+        // Columns 0 and 2 share a colour, so row 1's entries (1, 0), (1, 2) are read
+        // through row 1's probe.
+        assert!(bidirectional_direct(&tri, &[0, 1, 0], &[NEUTRAL, 0, NEUTRAL]).is_ok());
+        assert!(bidirectional_direct(&tri, &[0, 1, 0], &[NEUTRAL; 3]).is_err());
+        // One probe of all columns, rows 0 and 2 in one row probe: J00 and J22 are read
+        // directly, J01 and J21 by substitution, row 1's three entries stay unknown.
+        let cols = [0, 0, 0];
+        let rows = [0, NEUTRAL, 0];
+        assert!(bidirectional_direct(&tri, &cols, &rows).is_err());
+        assert!(bidirectional_substitutable(&tri, &cols, &rows).is_err());
+        // With row 1 in a second row probe everything follows, but not directly.
+        let rows = [0, 1, 0];
+        assert!(bidirectional_direct(&tri, &cols, &rows).is_err());
+        assert!(bidirectional_substitutable(&tri, &cols, &rows).is_ok());
     }
 
     #[test]

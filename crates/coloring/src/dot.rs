@@ -68,12 +68,17 @@ fn fill(c: usize) -> String {
 }
 
 /// Graphviz DOT text of a coloured graph: the adjacency graph for symmetric problems, the
-/// column (or row) intersection graph otherwise. Each node is labelled `vertex:colour`.
+/// column (or row) intersection graph for one-sided problems, the graph of [0 Jᵀ; J 0]
+/// (columns 0..n, then rows) for the bidirectional problem. Each node is labelled `vertex:colour`.
 pub fn to_dot(pattern: &Pattern, coloring: &Coloring) -> String {
     let graph = match coloring.problem() {
         Problem::Symmetric => adjacency_graph(pattern),
         Problem::Column => column_intersection_graph(pattern),
         Problem::Row => column_intersection_graph(&pattern.transpose()),
+        Problem::Bidirectional => {
+            let (ptr, entry) = crate::bicolor::transpose_entries(pattern);
+            adjacency_graph(&crate::bicolor::augmented(pattern, &ptr, &entry))
+        }
     };
     let colors = coloring.colors();
     let mut out = String::new();

@@ -14,6 +14,8 @@
 //! | Hessian, HVPs | [`Problem::Symmetric`] | [`Method::Star`] | direct | 2β+1 |
 //! | Hessian, HVPs | [`Problem::Symmetric`] | [`Method::Acyclic`] | substitution | β+1 |
 //! | Hessian diagonal only | [`Problem::Symmetric`] | [`Method::Distance1`] | direct | β+1 |
+//! | Jacobian, JVPs and VJPs | [`Problem::Bidirectional`] | [`Method::Star`] | direct | ≤ 2β+1 (JVPs + VJPs) |
+//! | Jacobian, JVPs and VJPs | [`Problem::Bidirectional`] | [`Method::Acyclic`] | substitution | ≤ 2β+1 (JVPs + VJPs) |
 //!
 //! Colourings are computed directly on CSR arrays (no column intersection graph is built),
 //! are deterministic (the same input and order give the same colours on every run and
@@ -36,6 +38,7 @@
 #![deny(missing_docs)]
 
 mod acyclic;
+mod bicolor;
 mod bounds;
 pub mod check;
 mod dot;
@@ -53,6 +56,9 @@ use std::time::Instant;
 use sparsediff_pattern::Pattern;
 
 pub use acyclic::TreeSet;
+pub use bicolor::{
+    AUGMENTED_BUDGET, BiOutcome, BiRecovery, BiSource, BiStrategy, Bicoloring, color_bidirectional,
+};
 pub use bounds::{greedy_clique, grid_star_bound};
 pub use dot::{adjacency_graph, column_intersection_graph, to_dot};
 pub use error::ColoringError;
@@ -68,6 +74,11 @@ use crate::postprocess::{NEUTRAL_U32, postprocess_acyclic, postprocess_star};
 
 /// Colours `pattern` for `problem` with `method`, trying the order(s) of `params`.
 ///
+/// For [`Problem::Bidirectional`] this runs [`color_bidirectional`]; the result's
+/// [`colors`](Coloring::colors) then cover the n columns and the m rows (row colours
+/// numbered after the column colours) and [`Coloring::bicoloring`] holds both sides and
+/// the recovery.
+///
 /// Errors: a zero dimension or no entries ([`ColoringError::EmptyDimension`],
 /// [`ColoringError::NoEntries`]), a method that does not apply to the problem, a
 /// rectangular or asymmetric pattern for a symmetric problem (naming an entry without
@@ -81,6 +92,39 @@ pub fn color(
     validate(pattern, problem, method)?;
     let orders = orders_of(params)?;
     match (problem, method) {
+        (Problem::Bidirectional, _) => {
+            let b = color_bidirectional(pattern, method, params)?;
+            // One outcome per order: the fewest colours over the strategies, their time.
+            let mut tried: Vec<OrderOutcome> = Vec::new();
+            for t in b.tried() {
+                match tried.iter_mut().find(|o| o.order == t.order) {
+                    Some(o) => {
+                        o.seconds += t.seconds;
+                        o.colors = match (o.colors, t.colors) {
+                            (Some(a), Some(c)) => Some(a.min(c)),
+                            (a, c) => a.or(c),
+                        };
+                    }
+                    None => tried.push(OrderOutcome {
+                        order: t.order,
+                        colors: t.colors,
+                        seconds: t.seconds,
+                    }),
+                }
+            }
+            Ok(Coloring {
+                problem,
+                method,
+                order: b.order(),
+                colors: b.joint_colors(),
+                num_colors: b.num_colors(),
+                stars: None,
+                trees: None,
+                tried,
+                postprocessed: true,
+                bicoloring: Some(Box::new(b)),
+            })
+        }
         (Problem::Column, _) => {
             // A symmetric pattern is its own transpose: skip building one.
             let b = if graph::check_symmetric(pattern, method).is_ok() {
@@ -310,6 +354,7 @@ fn distance2_family(
         trees: None,
         tried,
         postprocessed: false,
+        bicoloring: None,
     })
 }
 
@@ -377,5 +422,6 @@ fn symmetric_family(
         trees,
         tried,
         postprocessed,
+        bicoloring: None,
     })
 }

@@ -16,6 +16,11 @@ pub enum Problem {
     /// Colour the vertices of the adjacency graph of a symmetric n×n matrix (Hessians):
     /// the compressed matrix is H·S (HVPs), and symmetry may be exploited.
     Symmetric,
+    /// Colour columns and rows of a general m×n matrix together (bicolouring of
+    /// [0 Jᵀ; J 0]): the compressed matrices are J·Sc (JVPs) and Jᵀ·Sr (VJPs), and each
+    /// entry is recovered from either ([`Method::Star`]: directly, [`Method::Acyclic`]: by
+    /// substitution). See [`color_bidirectional`](crate::color_bidirectional).
+    Bidirectional,
 }
 
 /// The colouring algorithm, which fixes how the matrix is recovered from the products.
@@ -154,6 +159,7 @@ impl Problem {
     pub fn methods(self) -> &'static [Method] {
         match self {
             Problem::Column | Problem::Row => &[Method::Cpr],
+            Problem::Bidirectional => &[Method::Star, Method::Acyclic],
             Problem::Symmetric => &[
                 Method::Cpr,
                 Method::Distance1,
@@ -207,6 +213,7 @@ names!(Problem, "problem",
     Problem::Column => "column" | "columns" | "jacobian-column",
     Problem::Row => "row" | "rows" | "jacobian-row",
     Problem::Symmetric => "symmetric" | "hessian",
+    Problem::Bidirectional => "bidirectional" | "bicoloring" | "bicolouring" | "mixed",
 );
 names!(Method, "method",
     Method::Cpr => "cpr" | "distance2-bipartite",
@@ -303,7 +310,12 @@ mod tests {
 
     #[test]
     fn names_round_trip() {
-        for p in [Problem::Column, Problem::Row, Problem::Symmetric] {
+        for p in [
+            Problem::Column,
+            Problem::Row,
+            Problem::Symmetric,
+            Problem::Bidirectional,
+        ] {
             assert_eq!(p.name().parse::<Problem>().unwrap(), p);
         }
         for m in [
@@ -331,5 +343,10 @@ mod tests {
         assert!(Problem::Column.accepts(Method::Cpr));
         assert!(!Problem::Column.accepts(Method::Star));
         assert!(Problem::Symmetric.accepts(Method::Acyclic));
+        assert!(Problem::Bidirectional.accepts(Method::Star));
+        assert!(Problem::Bidirectional.accepts(Method::Acyclic));
+        for m in [Method::Cpr, Method::Distance1, Method::Distance2] {
+            assert!(!Problem::Bidirectional.accepts(m));
+        }
     }
 }

@@ -3,6 +3,7 @@
 use sparsediff_pattern::Pattern;
 
 use crate::acyclic::TreeSet;
+use crate::bicolor::Bicoloring;
 use crate::check::{self, Violation};
 use crate::problem::{Method, Order, Problem};
 use crate::star::StarSet;
@@ -37,6 +38,7 @@ pub struct Coloring {
     pub(crate) trees: Option<TreeSet>,
     pub(crate) tried: Vec<OrderOutcome>,
     pub(crate) postprocessed: bool,
+    pub(crate) bicoloring: Option<Box<Bicoloring>>,
 }
 
 impl Coloring {
@@ -80,6 +82,14 @@ impl Coloring {
         &self.tried
     }
 
+    /// The bidirectional colouring (problem [`Problem::Bidirectional`] only): column and
+    /// row colours separately, and the recovery. [`colors`](Self::colors) then lists the
+    /// columns' colours followed by the rows', row colours shifted by the number of column
+    /// colours, so that each colour is one product ([`Bicoloring::joint_colors`]).
+    pub fn bicoloring(&self) -> Option<&Bicoloring> {
+        self.bicoloring.as_deref()
+    }
+
     /// Whether neutral-colour post-processing was applied.
     pub fn is_postprocessed(&self) -> bool {
         self.postprocessed
@@ -103,8 +113,12 @@ impl Coloring {
 
     /// Checks this colouring against `pattern` with the independent checker of its method:
     /// structural orthogonality (CPR), distance-1/2, star or acyclic, or, after
-    /// post-processing, decodability (symmetric orthogonality, substitution).
+    /// post-processing, decodability (symmetric orthogonality, substitution); for a
+    /// bicolouring, [`Bicoloring::check`].
     pub fn check(&self, pattern: &Pattern) -> Result<(), Violation> {
+        if let Some(b) = &self.bicoloring {
+            return b.check(pattern);
+        }
         match self.method {
             Method::Cpr if self.problem == Problem::Row => {
                 check::structurally_orthogonal_rows(pattern, &self.colors)

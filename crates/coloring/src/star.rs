@@ -125,6 +125,15 @@ impl StarSet {
 
 /// Star-colours `g` greedily in `order`; returns colours and the star set.
 pub(crate) fn star_coloring(g: &AdjacencyGraph, order: &[usize]) -> (Vec<u32>, StarSet) {
+    star_coloring_capped(g, order, u32::MAX).expect("no colour reaches u32::MAX")
+}
+
+/// [`star_coloring`], abandoned (`None`) as soon as a vertex needs colour `cap` or more.
+pub(crate) fn star_coloring_capped(
+    g: &AdjacencyGraph,
+    order: &[usize],
+    cap: u32,
+) -> Option<(Vec<u32>, StarSet)> {
     let n = g.n();
     let mut color = vec![UNCOLORED; n];
     let mut forbidden = vec![0u32; n + 1];
@@ -178,6 +187,9 @@ pub(crate) fn star_coloring(g: &AdjacencyGraph, order: &[usize]) -> (Vec<u32>, S
             }
         }
         color[v] = first_allowed(&forbidden, stamp);
+        if color[v] >= cap {
+            return None;
+        }
         update_stars(g, v, stamp, &color, &first_neighbor, &mut star, &mut hub);
     }
 
@@ -197,7 +209,7 @@ pub(crate) fn star_coloring(g: &AdjacencyGraph, order: &[usize]) -> (Vec<u32>, S
         })
         .collect();
     let num_stars = hub.len();
-    (
+    Some((
         color,
         StarSet {
             edges,
@@ -205,7 +217,7 @@ pub(crate) fn star_coloring(g: &AdjacencyGraph, order: &[usize]) -> (Vec<u32>, S
             hub: edge_hub,
             num_stars,
         },
-    )
+    ))
 }
 
 /// Attaches every edge between the newly coloured `v` and a coloured neighbour to a star.

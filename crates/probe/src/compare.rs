@@ -9,6 +9,7 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution as _, StandardNormal};
 use sparsediff_pattern::Pattern;
 
+use crate::bidirectional::BidirectionalDesigner;
 use crate::design::{
     ColoredDesigner, Decompression, Geometry, IdentityDesigner, RandomDesigner, RollDesigner,
     StencilDesigner, SymmetricRandomDesigner,
@@ -124,6 +125,7 @@ pub fn designers(opts: &CompareOptions) -> Vec<Box<dyn ProbeDesigner>> {
         )));
     }
     d.push(Box::new(ColoredDesigner::cpr()));
+    d.push(Box::new(ColoredDesigner::cpr_rows()));
     d.push(Box::new(ColoredDesigner::star()));
     d.push(Box::new(ColoredDesigner::acyclic()));
     let mut random = RandomDesigner::new().seed(opts.seed);
@@ -137,8 +139,19 @@ pub fn designers(opts: &CompareOptions) -> Vec<Box<dyn ProbeDesigner>> {
     d
 }
 
+/// The bidirectional designers that `compare` runs after [`designers`]
+/// (`bidirectional-star`, `bidirectional-acyclic`): their plans have two product blocks,
+/// so they are not [`ProbeDesigner`]s.
+pub fn bidirectional_designers() -> Vec<BidirectionalDesigner> {
+    vec![
+        BidirectionalDesigner::star(),
+        BidirectionalDesigner::acyclic(),
+    ]
+}
+
 /// Runs every designer on `pattern` with seeded random values; `progress` is called with
-/// each designer's name before it runs.
+/// each designer's name before it runs. A bidirectional designer's probes are its JVPs plus
+/// its VJPs.
 pub fn compare(
     pattern: &Pattern,
     opts: &CompareOptions,
@@ -150,13 +163,79 @@ pub fn compare(
         MatrixKind::General
     };
     let values = random_values(pattern, opts.seed, kind == MatrixKind::Symmetric);
-    designers(opts)
+    let mut out: Vec<DesignerOutcome> = designers(opts)
         .iter()
         .map(|d| {
             progress(d.name());
             run_one(d.as_ref(), pattern, kind, &values, opts)
         })
-        .collect()
+        .collect();
+    for d in bidirectional_designers() {
+        progress(d.name());
+        out.push(run_bidirectional(&d, pattern, &values, opts));
+    }
+    out
+}
+
+fn run_bidirectional(
+    d: &BidirectionalDesigner,
+    pattern: &Pattern,
+    values: &[f64],
+    opts: &CompareOptions,
+) -> DesignerOutcome {
+    let mut out = DesignerOutcome {
+        designer: d.name(),
+        probes: None,
+        lower_bound: d.lower_bound(pattern),
+        max_rel_error: None,
+        design_seconds: 0.0,
+        decode_seconds: 0.0,
+        note: None,
+    };
+    let start = Instant::now();
+    let plan = d.design(pattern);
+    out.design_seconds = start.elapsed().as_secs_f64();
+    let plan = match plan {
+        Ok(p) => p,
+        Err(e) => {
+            out.note = Some(e.to_string());
+            return out;
+        }
+    };
+    out.probes = Some(plan.num_probes());
+    let ((m, pc), (n, pr)) = (plan.column_products_shape(), plan.row_products_shape());
+    if m.saturating_mul(pc).saturating_add(n.saturating_mul(pr)) > opts.max_product_entries {
+        out.note = Some(format!(
+            "not run: the products would be {m}×{pc} and {n}×{pr}"
+        ));
+        return out;
+    }
+    let (mut b, mut c) = plan.exact_products(values);
+    if opts.noise > 0.0 {
+        let mut rng = ChaCha8Rng::seed_from_u64(opts.seed ^ 0x0062_6964_6972);
+        for x in [&mut b, &mut c] {
+            for j in 0..x.ncols() {
+                for i in 0..x.nrows() {
+                    let z: f64 = StandardNormal.sample(&mut rng);
+                    x[(i, j)] += opts.noise * z;
+                }
+            }
+        }
+    }
+    let mut got = vec![0.0; pattern.nnz()];
+    let mut best = f64::INFINITY;
+    for _ in 0..opts.decode_repeats.max(1) {
+        let start = Instant::now();
+        let r = plan.decode(b.as_ref(), c.as_ref(), &mut got);
+        best = best.min(start.elapsed().as_secs_f64());
+        if let Err(e) = r {
+            out.note = Some(e.to_string());
+            return out;
+        }
+    }
+    out.decode_seconds = best;
+    out.max_rel_error = Some(max_rel_error(&got, values));
+    out
 }
 
 fn run_one(
@@ -264,6 +343,9 @@ mod tests {
         assert_eq!(probes("stencil-direct"), Some(5));
         assert_eq!(probes("stencil-substitution"), Some(3));
         assert_eq!(probes("acyclic"), Some(3));
+        assert_eq!(probes("cpr-row"), Some(5));
+        assert!(probes("bidirectional-star").unwrap() <= 5);
+        assert!(probes("bidirectional-acyclic").unwrap() <= 5);
         for o in &r {
             assert!(o.max_rel_error.unwrap() <= 1e-12, "{o:?}");
         }
@@ -299,6 +381,8 @@ mod tests {
             assert!(o.note.as_deref().unwrap().starts_with("not run: at least"));
         }
         assert_eq!(get("star").probes, Some(2));
+        assert_eq!(get("bidirectional-star").probes, Some(3));
+        assert!(get("bidirectional-star").max_rel_error.unwrap() <= 1e-12);
         assert!(get("star").max_rel_error.unwrap() <= 1e-12);
     }
 }

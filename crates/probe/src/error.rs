@@ -207,6 +207,24 @@ impl DesignError {
     }
 }
 
+/// The two product blocks of a bidirectional plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ProductBlock {
+    /// B = J·Sc (m × column probes): JVPs.
+    Jvp,
+    /// C = Jᵀ·Sr (n × row probes): VJPs.
+    Vjp,
+}
+
+impl std::fmt::Display for ProductBlock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ProductBlock::Jvp => "JVP (J·Sc)",
+            ProductBlock::Vjp => "VJP (Jᵀ·Sr)",
+        })
+    }
+}
+
 /// Why products could not be decoded. Nothing is ever decoded silently wrong: a wrong shape
 /// or a non-finite product is an error, and least-squares decoders report rows they cannot
 /// recover.
@@ -242,6 +260,32 @@ pub enum DecodeError {
         len: usize,
         /// Entries of the pattern.
         expected: usize,
+    },
+    /// One block of a bidirectional plan's products has the wrong shape.
+    #[error("the {block} products are {rows}×{cols}, expected {expected_rows}×{expected_cols}")]
+    BlockShape {
+        /// Which block.
+        block: ProductBlock,
+        /// Rows given.
+        rows: usize,
+        /// Columns given.
+        cols: usize,
+        /// Rows expected.
+        expected_rows: usize,
+        /// Columns (probes) expected.
+        expected_cols: usize,
+    },
+    /// A product of one block of a bidirectional plan is NaN or infinite.
+    #[error("{block} product ({row}, {probe}) is not finite ({value})")]
+    BlockNonFinite {
+        /// Which block.
+        block: ProductBlock,
+        /// Row of the block.
+        row: usize,
+        /// Probe (column of the block).
+        probe: usize,
+        /// The value.
+        value: f64,
     },
     /// Some rows could not be recovered (least squares with a rank-deficient sample
     /// matrix); their values are set to NaN.

@@ -5,6 +5,11 @@
 //! products B = A·S (p JVPs or HVPs, or Aᵀ·S for row probes) by any means, and
 //! [`ProbePlan::decode`] turns B back into the matrix values without allocating.
 //!
+//! Jacobians can also be recovered from JVPs and VJPs together: a
+//! [`BidirectionalDesigner`] makes a [`BidirectionalPlan`] with two seed matrices (columns
+//! Sc, rows Sr) and decodes J from J·Sc and Jᵀ·Sr ([`bidirectional`]; `compare` runs it as
+//! `bidirectional-star` and `bidirectional-acyclic`).
+//!
 //! ```
 //! use sparsediff_pattern::generators;
 //! use sparsediff_probe::{ColoredDesigner, MatrixKind, ProbeDesigner};
@@ -25,6 +30,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod bidirectional;
 pub mod compare;
 pub mod decode;
 pub mod design;
@@ -39,6 +45,7 @@ pub mod saved;
 pub mod testing;
 pub mod verify;
 
+pub use bidirectional::{BidirectionalDecoder, BidirectionalDesigner, BidirectionalPlan};
 pub use decode::{Decode, Decoder, RowLeastSquaresDecoder, SymmetricLeastSquaresDecoder};
 pub use design::{
     ColoredDesigner, Decompression, Geometry, GivenColoring, IdentityDesigner, RollDesigner,
@@ -46,7 +53,7 @@ pub use design::{
 };
 pub use design::{Distribution, RandomDesigner, SymmetricRandomDesigner, random_seeds};
 pub use diagonal::{ExactDiagonal, Hutchinson, hutchinson_errors};
-pub use error::{DecodeError, DesignError, Inapplicable};
+pub use error::{DecodeError, DesignError, Inapplicable, ProductBlock};
 pub use output::Triangle;
 pub use plan::{MAX_DENSE_ENTRIES, MatrixKind, Orientation, ProbeDesigner, ProbePlan, Recovery};
 pub use products::exact_products;
