@@ -183,10 +183,29 @@ def test_probe_counts_match_cli_compare(cli, spec):
     for d in report["designers"]:
         if d["probes"] is None:
             continue
+        if d["designer"].startswith("bidirectional-"):
+            # bidirectional plans (J·Sc and Jᵀ·Sr) are a plan type of their own that the
+            # Python API does not offer yet; their colourings are compared below
+            continue
         ours = sd.design(spec, "symmetric", d["designer"])
         assert ours.num_probes == d["probes"], (spec, d)
         checked += 1
     assert checked >= 4
+
+
+@pytest.mark.parametrize("spec", CLI_SPECS)
+@pytest.mark.parametrize("method", ["star", "acyclic"])
+def test_bidirectional_colors_match_cli_color(cli, spec, method):
+    out = subprocess.run(
+        [cli, "color", spec, "--json", "--method", method, "--problem", "bidirectional"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    report = json.loads(out.stdout)
+    ours = sd.color(spec, problem="bidirectional", method=method)
+    assert ours.num_colors == report["colors"] == report["column_colors"] + report["row_colors"]
+    assert ours.valid and report["valid"]
 
 
 @pytest.mark.parametrize("spec", CLI_SPECS)
