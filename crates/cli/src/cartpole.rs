@@ -195,14 +195,31 @@ pub const BANK_STEPS: usize = 40;
 /// The estimate's prior, in weak periods (`LengthEstimator`).
 pub const PRIOR_SAMPLES: f64 = 1.0;
 
-/// A controller that is not the MPC (boxed), the initial state, the LQR gain, the control
-/// period.
-type Built<'a> = (
-    Option<Box<dyn Controller + 'a>>,
-    [f64; 4],
-    Option<[f64; 4]>,
-    f64,
-);
+/// The controller built: the MPC kept by type (its adaptation is reported after the run),
+/// the others boxed.
+enum Chosen<'a> {
+    Mpc(Box<MpcController<'a>>),
+    Other(Box<dyn Controller + 'a>),
+}
+
+impl<'a> Chosen<'a> {
+    fn controller(&mut self) -> &mut (dyn Controller + 'a) {
+        match self {
+            Chosen::Mpc(c) => c.as_mut(),
+            Chosen::Other(c) => c.as_mut(),
+        }
+    }
+
+    fn mpc(&self) -> Option<&MpcController<'a>> {
+        match self {
+            Chosen::Mpc(c) => Some(c),
+            Chosen::Other(_) => None,
+        }
+    }
+}
+
+/// The controller, the initial state, the LQR gain, the control period.
+type Built<'a> = (Chosen<'a>, [f64; 4], Option<[f64; 4]>, f64);
 
 fn option_error(option: &'static str, source: cartpole::CartpoleError) -> CliError {
     CliError::Option { option, source }
@@ -290,15 +307,14 @@ pub fn run(args: &CartpoleArgs) -> Result<(), CliError> {
     let planned = matches!(args.controller, ControllerChoice::Mpc);
     let mut nlp_slot = None;
     let mut bank_slot = None;
-    let mut mpc_slot: Option<MpcController> = None;
     let plan_clock = Instant::now();
     let mut plan_cost = None;
-    let (mut other, initial, gain, period): Built<'_> = match args.controller {
+    let (mut chosen, initial, gain, period): Built<'_> = match args.controller {
         ControllerChoice::Lqr => {
             let c = LqrBalance::new(&nominal, &Weights::identity())?;
             let k = c.gain();
             (
-                Some(Box::new(c)),
+                Chosen::Other(Box::new(c)),
                 [0.0, 0.0, std::f64::consts::PI + 0.1, 0.0],
                 Some(k),
                 0.01,
@@ -307,12 +323,12 @@ pub fn run(args: &CartpoleArgs) -> Result<(), CliError> {
         ControllerChoice::Energy => {
             let c = EnergySwingUp::new(&nominal, &SwingUpParams::default())?;
             let k = c.lqr().gain();
-            (Some(Box::new(c)), [0.0; 4], Some(k), 0.01)
+            (Chosen::Other(Box::new(c)), [0.0; 4], Some(k), 0.01)
         }
         ControllerChoice::Tvlqr => {
             let c = TvlqrTracker::swing_up(&nominal, args.knots, &TrackerParams::default())?;
             let k = c.balance().gain();
-            (Some(Box::new(c)), [0.0; 4], Some(k), 0.01)
+            (Chosen::Other(Box::new(c)), [0.0; 4], Some(k), 0.01)
         }
         ControllerChoice::Mpc => {
             let nlp = &*nlp_slot.insert(swingup::transcribed_with_track(
@@ -347,15 +363,10 @@ pub fn run(args: &CartpoleArgs) -> Result<(), CliError> {
             }
             let k = c.catch_gain();
             let period = c.period();
-            mpc_slot = Some(c);
-            (None, [0.0; 4], k, period)
+            (Chosen::Mpc(Box::new(c)), [0.0; 4], k, period)
         }
     };
-    let controller: &mut dyn Controller = match (mpc_slot.as_mut(), other.as_mut()) {
-        (Some(mpc), _) => mpc,
-        (None, Some(c)) => c.as_mut(),
-        (None, None) => return Err(CliError::Input("no controller was built".to_string())),
-    };
+    let controller = chosen.controller();
     let plan_seconds = plan_clock.elapsed().as_secs_f64();
     let config = SimConfig {
         control_period: period,
@@ -432,9 +443,9 @@ pub fn run(args: &CartpoleArgs) -> Result<(), CliError> {
         )
         .then_some(plan_seconds),
         plan_cost,
-        estimated_pole_length: mpc_slot.as_ref().and_then(MpcController::estimated_length),
-        model_pole_length: mpc_slot.as_ref().map(MpcController::model_length),
-        model_switches: mpc_slot.as_ref().map(MpcController::switches),
+        estimated_pole_length: chosen.mpc().and_then(MpcController::estimated_length),
+        model_pole_length: chosen.mpc().map(MpcController::model_length),
+        model_switches: chosen.mpc().map(MpcController::switches),
         plant: args.plant.name(),
         max_abs_control: run.controls.iter().fold(0.0, |m: f64, a| m.max(a.abs())),
     };

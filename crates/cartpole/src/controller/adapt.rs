@@ -94,6 +94,11 @@ impl LengthBank {
         self.steps
     }
 
+    /// The ratio between neighbouring lengths.
+    pub fn ratio(&self) -> f64 {
+        self.ratio
+    }
+
     /// The pole length of point `i`, m.
     pub fn length(&self, i: usize) -> f64 {
         self.params.pole_length * self.ratio.powi(i as i32 - self.steps as i32)

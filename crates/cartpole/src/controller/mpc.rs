@@ -106,7 +106,10 @@ impl Default for Catch {
 #[derive(Clone, Debug)]
 struct CatchState {
     params: Catch,
+    /// The LQR in use (redesigned at a model switch) and the nominal model's, which a
+    /// reset restores.
     lqr: LqrBalance,
+    nominal: LqrBalance,
     active: bool,
 }
 
@@ -167,6 +170,7 @@ impl<'a> MpcController<'a> {
         let lqr = catch_lqr(self.nlp, &catch.weights)?;
         self.catch = Some(CatchState {
             params: catch,
+            nominal: lqr.clone(),
             lqr,
             active: false,
         });
@@ -260,10 +264,7 @@ impl<'a> MpcController<'a> {
         }
         let estimate = adapt.estimator.length();
         let target = adapt.bank.nearest(estimate);
-        let steps = (estimate / adapt.bank.length(adapt.index)).ln()
-            / (adapt.bank.length(adapt.bank.nominal() + 1)
-                / adapt.bank.length(adapt.bank.nominal()))
-            .ln();
+        let steps = (estimate / adapt.bank.length(adapt.index)).ln() / adapt.bank.ratio().ln();
         if target == adapt.index
             || adapt.estimator.samples() < MIN_SAMPLES
             || steps.abs() <= HYSTERESIS_STEPS
@@ -363,7 +364,6 @@ impl Controller for MpcController<'_> {
     fn reset(&mut self) {
         self.mpc = build(self.nlp, &self.plan, self.params);
         self.last_time = None;
-        let adapted = self.adapt.as_ref().is_some_and(|a| a.switches > 0);
         if let Some(a) = self.adapt.as_mut() {
             a.estimator.reset();
             a.index = a.bank.nominal();
@@ -372,12 +372,7 @@ impl Controller for MpcController<'_> {
         }
         if let Some(c) = self.catch.as_mut() {
             c.active = false;
-            if adapted {
-                // the nominal design succeeded in with_catch, so it succeeds again
-                if let Ok(lqr) = catch_lqr(self.nlp, &c.params.weights) {
-                    c.lqr = lqr;
-                }
-            }
+            c.lqr = c.nominal.clone();
         }
     }
 

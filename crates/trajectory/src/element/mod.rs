@@ -296,24 +296,7 @@ where
     /// # Errors
     /// As [`evaluate`](Self::evaluate).
     pub fn evaluate_hessian(&mut self, z: &[f64]) -> Result<f64, TrajectoryError> {
-        check_len("z", z.len(), self.nlp.num_vars())?;
-        let problem = self.nlp.problem();
-        let Engine::Shared(s) = &mut self.engine else {
-            return self.run(z, Stored::Hessian, true);
-        };
-        let (st, num) = &mut **s;
-        num.stored = Stored::Nothing;
-        let mult = Multipliers {
-            lambda: &self.lambda,
-            mu: &self.mu,
-            rho: self.rho,
-        };
-        numeric::elements(st, problem, z, num);
-        let value = numeric::residuals(st, problem, z, &mult, num)?;
-        numeric::weights(st, problem.terminal_cost(), z, num);
-        numeric::check_derivatives(st, num)?;
-        numeric::hessian(st, num);
-        Ok(value)
+        self.hessian_phases(z, None)
     }
 
     /// [`evaluate_hessian`](Self::evaluate_hessian) taking the element derivatives from
@@ -332,31 +315,37 @@ where
         donor: &Self,
     ) -> Result<f64, TrajectoryError> {
         let donated = match &donor.engine {
-            Engine::Shared(d) => {
-                let num = &d.1;
-                (num.stored >= Stored::Gradient && num.z == z).then_some(num)
-            }
+            Engine::Shared(d) => Some(&d.1).filter(|n| n.stored >= Stored::Gradient && n.z == z),
             Engine::Composite(..) => None,
         };
-        let Some(from) = donated else {
-            return self.evaluate_hessian(z);
-        };
+        self.hessian_phases(z, donated)
+    }
+
+    /// The phases a Hessian alone needs: the elements (copied from `donated` when given
+    /// and of the same shape, else evaluated), residuals, weights, Hessian.
+    fn hessian_phases(
+        &mut self,
+        z: &[f64],
+        donated: Option<&Numeric>,
+    ) -> Result<f64, TrajectoryError> {
         check_len("z", z.len(), self.nlp.num_vars())?;
         let problem = self.nlp.problem();
         let Engine::Shared(s) = &mut self.engine else {
             return self.run(z, Stored::Hessian, true);
         };
         let (st, num) = &mut **s;
-        if num.vals.len() != from.vals.len()
-            || num.jac.len() != from.jac.len()
-            || num.hes.len() != from.hes.len()
-        {
-            return self.evaluate_hessian(z);
-        }
         num.stored = Stored::Nothing;
-        num.vals.copy_from_slice(&from.vals);
-        num.jac.copy_from_slice(&from.jac);
-        num.hes.copy_from_slice(&from.hes);
+        match donated.filter(|d| {
+            (d.vals.len(), d.jac.len(), d.hes.len())
+                == (num.vals.len(), num.jac.len(), num.hes.len())
+        }) {
+            Some(d) => {
+                num.vals.copy_from_slice(&d.vals);
+                num.jac.copy_from_slice(&d.jac);
+                num.hes.copy_from_slice(&d.hes);
+            }
+            None => numeric::elements(st, problem, z, num),
+        }
         let mult = Multipliers {
             lambda: &self.lambda,
             mu: &self.mu,
