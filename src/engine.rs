@@ -6,11 +6,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use faer::MatRef;
-use sparsediff_probe::ProbePlan;
+use sparsediff_pattern::Pattern;
 use sparsediff_probe::design::Candidate;
+use sparsediff_probe::{BidirectionalPlan, MatrixKind, ProbePlan};
 use sprs::CsMat;
 
 use crate::error::SparseError;
+use crate::mode::Mode;
 
 /// Where `prepare` spent its time (wall clock, one thread).
 ///
@@ -105,17 +107,108 @@ pub struct RecoveryInfo {
     pub redesigns: usize,
 }
 
+/// The plan an engine decodes with: one product direction (A·S or Aᵀ·S), or both (a
+/// Jacobian's bidirectional plan: J·Sc by JVPs and Jᵀ·Sr by VJPs).
+#[derive(Debug, Clone)]
+pub(crate) enum EnginePlan {
+    Single(Arc<ProbePlan>),
+    Both(Arc<BidirectionalPlan>),
+}
+
+impl EnginePlan {
+    pub(crate) fn pattern(&self) -> &Pattern {
+        match self {
+            EnginePlan::Single(p) => p.pattern(),
+            EnginePlan::Both(p) => p.pattern(),
+        }
+    }
+
+    /// Products per evaluation (JVPs and VJPs together for a bidirectional plan).
+    pub(crate) fn num_probes(&self) -> usize {
+        match self {
+            EnginePlan::Single(p) => p.num_probes(),
+            EnginePlan::Both(p) => p.num_probes(),
+        }
+    }
+
+    pub(crate) fn lower_bound(&self) -> usize {
+        match self {
+            EnginePlan::Single(p) => p.lower_bound(),
+            EnginePlan::Both(p) => p.lower_bound(),
+        }
+    }
+
+    pub(crate) fn colors(&self) -> Option<usize> {
+        match self {
+            EnginePlan::Single(p) => p.colors(),
+            EnginePlan::Both(p) => Some(p.num_probes()),
+        }
+    }
+
+    pub(crate) fn designer(&self) -> &str {
+        match self {
+            EnginePlan::Single(p) => p.designer(),
+            EnginePlan::Both(p) => p.designer(),
+        }
+    }
+
+    /// Symmetric (a Hessian's plans) or general.
+    pub(crate) fn kind(&self) -> MatrixKind {
+        match self {
+            EnginePlan::Single(p) => p.kind(),
+            EnginePlan::Both(_) => MatrixKind::General,
+        }
+    }
+
+    /// What the products are.
+    pub(crate) fn mode(&self) -> Mode {
+        match self {
+            EnginePlan::Single(p) => Mode::of(p.orientation()),
+            EnginePlan::Both(_) => Mode::Bidirectional,
+        }
+    }
+
+    /// Shapes (rows × probes) of the product blocks: the plan's, and the VJP block of a
+    /// bidirectional plan (0 × 0 otherwise).
+    pub(crate) fn products_shapes(&self) -> [(usize, usize); 2] {
+        match self {
+            EnginePlan::Single(p) => [p.products_shape(), (0, 0)],
+            EnginePlan::Both(p) => [p.column_products_shape(), p.row_products_shape()],
+        }
+    }
+
+    /// The single-direction plan, if it is one.
+    pub(crate) fn single(&self) -> Option<&Arc<ProbePlan>> {
+        match self {
+            EnginePlan::Single(p) => Some(p),
+            EnginePlan::Both(_) => None,
+        }
+    }
+
+    /// The bidirectional plan, if it is one.
+    pub(crate) fn both(&self) -> Option<&Arc<BidirectionalPlan>> {
+        match self {
+            EnginePlan::Single(_) => None,
+            EnginePlan::Both(p) => Some(p),
+        }
+    }
+}
+
 /// Plan (with its seeds), products and the recovered matrix.
 #[derive(Debug, Clone)]
 pub(crate) struct Engine {
-    pub(crate) plan: Arc<ProbePlan>,
+    pub(crate) plan: EnginePlan,
+    /// The plan's products: A·S (columns), Aᵀ·S (rows), or the JVP block J·Sc of a
+    /// bidirectional plan.
     pub(crate) products: Vec<f64>,
+    /// The VJP block Jᵀ·Sr of a bidirectional plan (empty otherwise).
+    pub(crate) row_products: Vec<f64>,
     pub(crate) matrix: CsMat<f64>,
 }
 
 impl Engine {
-    pub(crate) fn new(plan: Arc<ProbePlan>) -> Self {
-        let (rows, p) = plan.products_shape();
+    pub(crate) fn new(plan: EnginePlan) -> Self {
+        let [(rows, p), (rows2, p2)] = plan.products_shapes();
         let nnz = plan.pattern().nnz();
         let matrix = plan
             .pattern()
@@ -123,16 +216,23 @@ impl Engine {
             .expect("one value per entry by construction");
         Self {
             products: vec![0.0; rows * p],
+            row_products: vec![0.0; rows2 * p2],
             matrix,
             plan,
         }
     }
 
-    /// Decodes `products` into the matrix's values (no allocation).
+    /// Decodes the products into the matrix's values (no allocation).
     pub(crate) fn decode(&mut self) -> Result<(), SparseError> {
-        let (rows, p) = self.plan.products_shape();
+        let [(rows, p), (rows2, p2)] = self.plan.products_shapes();
         let b = MatRef::from_row_major_slice(&self.products, rows, p);
-        self.plan.decode(b, self.matrix.data_mut())?;
+        match &self.plan {
+            EnginePlan::Single(plan) => plan.decode(b, self.matrix.data_mut())?,
+            EnginePlan::Both(plan) => {
+                let c = MatRef::from_row_major_slice(&self.row_products, rows2, p2);
+                plan.decode(b, c, self.matrix.data_mut())?
+            }
+        }
         Ok(())
     }
 }

@@ -181,7 +181,7 @@ impl<'f> SparseHessian<'f> {
     /// The plan, shareable: several evaluators (one per thread) can decode with one plan
     /// ([`HessianBuilder::plan`]); it is immutable and `Send + Sync`.
     pub fn shared_plan(&self) -> Arc<ProbePlan> {
-        Arc::clone(&self.recovery.engine.plan)
+        Arc::clone(self.single_plan())
     }
 
     /// The Hessian at `x` (CSR, both triangles, the pattern's order). Allocates nothing
@@ -268,12 +268,22 @@ impl<'f> SparseHessian<'f> {
 
     /// The probe plan.
     pub fn plan(&self) -> &ProbePlan {
-        &self.recovery.engine.plan
+        self.single_plan()
     }
 
     /// Probes, bound, designer, backend, detection, verification and branch counts.
     pub fn info(&self) -> &RecoveryInfo {
         &self.recovery.info
+    }
+
+    /// The plan: a Hessian's plans are always single-direction (H·S), both at prepare and
+    /// after a re-design (whose family is the column plan's).
+    fn single_plan(&self) -> &Arc<ProbePlan> {
+        self.recovery
+            .engine
+            .plan
+            .single()
+            .expect("a Hessian's plan is a column plan")
     }
 }
 

@@ -10,7 +10,7 @@ use sparsediff_ad::{
     VectorFunction,
 };
 use sparsediff_pattern::Pattern;
-use sparsediff_probe::ProbePlan;
+use sparsediff_probe::{BidirectionalPlan, ProbePlan};
 use sprs::CsMat;
 
 use crate::builder::Builder;
@@ -22,17 +22,41 @@ use crate::options::{BackendChoice, Options};
 use crate::recovery::{Hooks, Recovery};
 
 /// A prepared sparse Jacobian: `evaluate(x)` computes the compressed products (J·S by
-/// JVPs for a column plan, Jᵀ·S by VJPs for a row plan) in one backend call and decodes
-/// them into a CSR matrix owned by this value.
+/// JVPs for a column plan, Jᵀ·S by VJPs for a row plan, both blocks for a bidirectional
+/// plan) and decodes them into a CSR matrix owned by this value.
 ///
 /// `prepare` designs a column plan (the options' [`Strategy`](crate::Strategy): column CPR
 /// and the closed-form stencil and roll designs under `Auto`) and, under
 /// [`Strategy::Auto`](crate::Strategy::Auto) with a backend that can compute VJPs (the
-/// tape, which `BackendChoice::Auto` builds for it), a row plan (CPR on the rows); it keeps
-/// the one with the fewest products, a VJP counted as
-/// [`VJP_RELATIVE_COST`](crate::VJP_RELATIVE_COST) JVPs (see [`JacobianMode`](crate::JacobianMode);
-/// `info().mode` and `info().modes` report the choice). Forward lanes, finite differences
-/// and closures compute no VJPs: with them the plan is a column plan.
+/// tape, which `BackendChoice::Auto` builds for it), a row plan (CPR on the rows) and,
+/// where both sides have dense lines, a bidirectional plan (star bicolouring; see
+/// [`BIDIRECTIONAL_GATE`](crate::BIDIRECTIONAL_GATE)); it keeps the one with the fewest
+/// products, a VJP counted as [`VJP_RELATIVE_COST`](crate::VJP_RELATIVE_COST) JVPs (see
+/// [`JacobianMode`](crate::JacobianMode); `info().mode` and `info().modes` report the
+/// choice). Forward lanes, finite differences and closures compute no VJPs: with them the
+/// plan is a column plan.
+///
+/// ```
+/// use sparsediff::num_dual::DualNum;
+/// use sparsediff::{Mode, Options, SparseJacobian, VectorFunction};
+///
+/// /// F₀ = Σ xᵢ², Fᵢ = x₀·xᵢ (dense first row and column: n JVPs or n VJPs).
+/// struct Arrow;
+/// impl VectorFunction for Arrow {
+///     fn num_outputs(&self, n: usize) -> usize { n }
+///     fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &[D], out: &mut [D]) {
+///         out[0] = x.iter().map(|v| *v * *v).sum();
+///         for i in 1..x.len() { out[i] = x[0] * x[i]; }
+///     }
+/// }
+/// let x0 = vec![0.5; 1000];
+/// let mut j = SparseJacobian::prepare(Arrow, &x0, &Options::default())?;
+/// assert_eq!(j.info().mode, Mode::Bidirectional);
+/// let plan = j.bidirectional_plan().expect("a bidirectional plan");
+/// assert!(plan.num_probes() <= 3); // JVPs + VJPs, against 1000 either way alone
+/// assert_eq!(j.evaluate(&x0)?.get(0, 999), Some(&1.0));
+/// # Ok::<(), sparsediff::SparseError>(())
+/// ```
 ///
 /// `SparseJacobian` is `Send` (the function must be `Send + Sync`): a prepared evaluator
 /// can move to another thread.
@@ -187,9 +211,11 @@ impl<'f> SparseJacobian<'f> {
         Self::builder().backend(backend).plan(plan).build(options)
     }
 
-    /// The plan, shareable between evaluators (immutable, `Send + Sync`).
-    pub fn shared_plan(&self) -> Arc<ProbePlan> {
-        Arc::clone(&self.recovery.engine.plan)
+    /// The plan, shareable between evaluators (immutable, `Send + Sync`); `None` for a
+    /// bidirectional plan ([`bidirectional_plan`](Self::bidirectional_plan)), which a
+    /// builder does not take yet.
+    pub fn shared_plan(&self) -> Option<Arc<ProbePlan>> {
+        self.recovery.engine.plan.single().cloned()
     }
 
     /// The Jacobian at `x` (CSR, the pattern's order). Allocates nothing after the first
@@ -229,9 +255,16 @@ impl<'f> SparseJacobian<'f> {
         self.recovery.set_verify(verify)
     }
 
-    /// The probe plan.
-    pub fn plan(&self) -> &ProbePlan {
-        &self.recovery.engine.plan
+    /// The probe plan of a column or row plan; `None` when the plan is bidirectional
+    /// ([`bidirectional_plan`](Self::bidirectional_plan)).
+    pub fn plan(&self) -> Option<&ProbePlan> {
+        self.recovery.engine.plan.single().map(|p| &**p)
+    }
+
+    /// The bidirectional plan (J·Sc by JVPs and Jᵀ·Sr by VJPs), when `prepare` chose one
+    /// ([`JacobianMode`](crate::JacobianMode)); `None` for a column or row plan.
+    pub fn bidirectional_plan(&self) -> Option<&BidirectionalPlan> {
+        self.recovery.engine.plan.both().map(|p| &**p)
     }
 
     /// Probes, bound, designer, backend, detection, verification and branch counts.

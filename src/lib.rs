@@ -94,7 +94,7 @@ pub use hessian::HessianBuilder;
 pub use hessian::SparseHessian;
 pub use jacobian::JacobianBuilder;
 pub use jacobian::SparseJacobian;
-pub use mode::{JacobianMode, Mode, ModeCandidate, VJP_RELATIVE_COST};
+pub use mode::{BIDIRECTIONAL_GATE, JacobianMode, Mode, ModeCandidate, VJP_RELATIVE_COST};
 pub use options::{BackendChoice, DEFAULT_VERIFY_EVERY, OnBranchChange, Options, Strategy, Verify};
 pub use sparsediff_ad::{ScalarExt, ScalarFunction, VectorFunction};
 pub use sparsediff_probe::design::default_orders;

@@ -30,7 +30,7 @@ use sparsediff_probe::design::{Candidate, Outcome};
 use sparsediff_probe::{MatrixKind, Orientation, ProbePlan};
 
 use crate::detect::{Detected, FunctionAccess};
-use crate::engine::{Engine, PrepareTimes, RecoveryInfo};
+use crate::engine::{Engine, EnginePlan, PrepareTimes, RecoveryInfo};
 use crate::error::SparseError;
 use crate::mode::{self, Mode, ModeCandidate};
 use crate::options::{BackendChoice, OnBranchChange, Options, Verify};
@@ -56,19 +56,45 @@ fn check_verify(verify: Verify) -> Result<(), SparseError> {
 /// [`MAX_DENSE_ENTRIES`](sparsediff_probe::MAX_DENSE_ENTRIES) values (2 GiB) — e.g. a
 /// column plan of a Jacobian with a dense row at n = 10⁵, 10⁵ × 10⁵ — with a named error
 /// instead of an allocation that aborts.
-fn check_products(plan: &ProbePlan) -> Result<(), SparseError> {
-    let (rows, probes) = plan.products_shape();
+fn check_products(plan: &EnginePlan) -> Result<(), SparseError> {
     let limit = sparsediff_probe::MAX_DENSE_ENTRIES;
-    if rows.checked_mul(probes).is_none_or(|len| len > limit) {
-        return Err(sparsediff_probe::DesignError::DenseTooLarge {
-            what: "the products",
-            rows,
-            probes: probes as u128,
-            limit,
+    for (rows, probes) in plan.products_shapes() {
+        if rows.checked_mul(probes).is_none_or(|len| len > limit) {
+            return Err(sparsediff_probe::DesignError::DenseTooLarge {
+                what: "the products",
+                rows,
+                probes: probes as u128,
+                limit,
+            }
+            .into());
         }
-        .into());
     }
     Ok(())
+}
+
+/// The compressed products of the engine's plan at x (both blocks of a bidirectional plan,
+/// unscaled; a block of no probes is not computed), and the input scaling used, if any.
+fn compressed_products<'b, B: Products>(
+    backend: &'b mut B,
+    e: &mut Engine,
+    x: &[f64],
+) -> Result<Option<&'b [f64]>, AdError> {
+    match &e.plan {
+        EnginePlan::Single(plan) => {
+            backend.compressed(x, plan.seeds().block(), plan.orientation(), &mut e.products)
+        }
+        EnginePlan::Both(plan) => {
+            if plan.num_column_probes() > 0 {
+                let seeds = plan.column_seeds().block();
+                backend.unscaled(x, seeds, Orientation::Columns, &mut e.products)?;
+            }
+            if plan.num_row_probes() > 0 {
+                let seeds = plan.row_seeds().block();
+                backend.unscaled(x, seeds, Orientation::Rows, &mut e.row_products)?;
+            }
+            Ok(None)
+        }
+    }
 }
 
 /// What the recovery engine needs of a backend: Hessian and Jacobian backends alike.
@@ -96,6 +122,15 @@ pub(crate) trait Products {
         probes: usize,
         out: &mut [f64],
     ) -> Result<Option<&[f64]>, AdError>;
+    /// The compressed products for `orientation`, never scaled (a bidirectional plan
+    /// combines both blocks, so neither may carry a per-input scaling).
+    fn unscaled(
+        &mut self,
+        x: &[f64],
+        seeds: SeedBlock<'_>,
+        orientation: Orientation,
+        out: &mut [f64],
+    ) -> Result<(), AdError>;
     /// Products along dense directions, unscaled (what detectors see).
     fn plain(
         &mut self,
@@ -134,6 +169,15 @@ impl Products for Box<dyn HessianBackend + Send + '_> {
         out: &mut [f64],
     ) -> Result<Option<&[f64]>, AdError> {
         self.hvp_block_scaled(x, seeds, out)
+    }
+    fn unscaled(
+        &mut self,
+        x: &[f64],
+        seeds: SeedBlock<'_>,
+        _orientation: Orientation,
+        out: &mut [f64],
+    ) -> Result<(), AdError> {
+        self.hvp_block(x, seeds, out)
     }
     fn along(
         &mut self,
@@ -203,6 +247,18 @@ impl Products for Box<dyn JacobianBackend + Send + '_> {
         match orientation {
             Orientation::Columns => self.jvp_block_scaled(x, seeds, out),
             Orientation::Rows => self.vjp_block(x, seeds, out).map(|()| None),
+        }
+    }
+    fn unscaled(
+        &mut self,
+        x: &[f64],
+        seeds: SeedBlock<'_>,
+        orientation: Orientation,
+        out: &mut [f64],
+    ) -> Result<(), AdError> {
+        match orientation {
+            Orientation::Columns => self.jvp_block(x, seeds, out),
+            Orientation::Rows => self.vjp_block(x, seeds, out),
         }
     }
     fn along(
@@ -394,15 +450,27 @@ impl<'f, B: Products> Recovery<'f, B> {
                     time: Duration::ZERO,
                 }];
                 let mode = Mode::of(plan.orientation());
+                let split = match mode {
+                    Mode::Rows => (0, plan.num_probes()),
+                    _ => (plan.num_probes(), 0),
+                };
                 let modes = vec![ModeCandidate {
                     mode,
                     designer: Some(plan.designer().to_string()),
                     products: Some(plan.num_probes()),
+                    split: Some(split),
                     cost: Some(plan.num_probes() as f64 * mode.relative_cost()),
                     skipped: None,
                     lower_bound: mode::mode_lower_bound(mode, plan.pattern()),
                 }];
-                (plan, candidates, None, "plan", mode, modes)
+                (
+                    EnginePlan::Single(plan),
+                    candidates,
+                    None,
+                    "plan",
+                    mode,
+                    modes,
+                )
             }
             None => {
                 let x0 = match x0 {
@@ -434,10 +502,9 @@ impl<'f, B: Products> Recovery<'f, B> {
                 }
                 let choice = mode::choose(&detected.pattern, kind, options, no_vjp)?;
                 times.design = choice.time;
-                let plan = Arc::new(choice.designed.plan);
                 (
-                    plan,
-                    choice.designed.candidates,
+                    choice.plan,
+                    choice.candidates,
                     Some(detected),
                     options.detector.name(),
                     choice.mode,
@@ -446,8 +513,8 @@ impl<'f, B: Products> Recovery<'f, B> {
             }
         };
         // What the plan's products are (a custom designer may return a row plan too).
-        let mode = Mode::of(plan.orientation());
-        if mode == Mode::Rows && !backend.supports_rows() {
+        let mode = plan.mode();
+        if mode != Mode::Columns && !backend.supports_rows() {
             match (&tape, x0) {
                 (Some(make), Some(x0)) => {
                     let start = Instant::now();
@@ -538,13 +605,7 @@ impl<'f, B: Products> Recovery<'f, B> {
     /// first `evaluate` allocates nothing. Branches seen here are x0's own (not changes).
     fn warm_up(&mut self, x0: &[f64]) -> Result<(), SparseError> {
         let start = Instant::now();
-        let e = &mut self.engine;
-        self.backend.compressed(
-            x0,
-            e.plan.seeds().block(),
-            e.plan.orientation(),
-            &mut e.products,
-        )?;
+        compressed_products(&mut self.backend, &mut self.engine, x0)?;
         self.seen_changes = self.backend.branches().changes;
         self.info.prepare.setup += start.elapsed();
         Ok(())
@@ -613,13 +674,7 @@ impl<'f, B: Products> Recovery<'f, B> {
     /// Compressed products (re-designing after a branch change), then decoding.
     fn products(&mut self, x: &[f64], pass: &mut Pass) -> Result<(), SparseError> {
         loop {
-            let e = &mut self.engine;
-            let scale = self.backend.compressed(
-                x,
-                e.plan.seeds().block(),
-                e.plan.orientation(),
-                &mut e.products,
-            )?;
+            let scale = compressed_products(&mut self.backend, &mut self.engine, x)?;
             self.scaled = scale.is_some();
             if let Some(d) = scale {
                 self.scale.copy_from_slice(d);
@@ -720,9 +775,10 @@ impl<'f, B: Products> Recovery<'f, B> {
         }
         let union = current.union(&traced)?;
         let report = mode::design_mode(self.family, &union, self.backend.kind(), &self.options)?;
-        check_products(&report.plan)?;
-        let candidates = report.candidates;
-        self.engine = Engine::new(Arc::new(report.plan));
+        let candidates = report.candidates();
+        let plan = report.into_plan();
+        check_products(&plan)?;
+        self.engine = Engine::new(plan);
         let plan = &self.engine.plan;
         let info = &mut self.info;
         info.probes = plan.num_probes();

@@ -138,6 +138,7 @@ fn row_mode_through_the_harness_at_several_points() {
                 JacobianMode::Auto,
                 JacobianMode::Rows,
                 JacobianMode::Columns,
+                JacobianMode::Bidirectional,
             ] {
                 let options = verified(mode);
                 let m = jacobian_mismatches_with(
@@ -164,20 +165,40 @@ fn row_mode_through_the_harness_at_several_points() {
 }
 
 #[test]
-fn the_arrow_keeps_the_column_plan_when_both_need_n() {
+fn the_arrow_takes_a_bidirectional_plan_where_both_sides_need_n() {
     let n = 50;
     let x0 = point(n);
-    let j = SparseJacobian::prepare(Arrow, &x0, &Options::default()).unwrap();
+    let mut j = SparseJacobian::prepare(Arrow, &x0, &verified(JacobianMode::Auto)).unwrap();
     let info = j.info();
-    assert_eq!(info.mode, Mode::Columns);
-    assert_eq!(info.backend, "forward");
-    let products: Vec<(Option<usize>, usize)> = info
+    assert_eq!((info.mode, info.probes), (Mode::Bidirectional, 3));
+    assert_eq!(info.backend, "tape", "VJPs need the tape");
+    type Considered = (Mode, Option<usize>, Option<(usize, usize)>, usize);
+    let products: Vec<Considered> = info
         .modes
         .iter()
-        .map(|c| (c.products, c.lower_bound))
+        .map(|c| (c.mode, c.products, c.split, c.lower_bound))
         .collect();
-    // rows: n VJPs at least, which cannot beat n JVPs
-    assert_eq!(products, [(Some(n), n), (None, n)]);
+    // rows: n VJPs at least, which cannot beat n JVPs; bidirectional: 2 JVPs + 1 VJP
+    assert_eq!(
+        products,
+        [
+            (Mode::Columns, Some(n), Some((n, 0)), n),
+            (Mode::Rows, None, None, n),
+            (Mode::Bidirectional, Some(3), Some((2, 1)), 2)
+        ]
+    );
+    assert_eq!(
+        info.modes[2].cost,
+        Some(2.0 + sparsediff::VJP_RELATIVE_COST)
+    );
+    let plan = j.bidirectional_plan().unwrap();
+    assert_eq!((plan.num_column_probes(), plan.num_row_probes()), (2, 1));
+    assert!(j.plan().is_none() && j.shared_plan().is_none());
+    let got = j.evaluate(&x0).unwrap().matrix().clone();
+    assert!(
+        sparsediff::testing::mismatches(&arrow_jacobian(&x0), &got, Tolerance::default())
+            .is_empty()
+    );
     // forced rows: n products, the tape, same values
     let mut r = SparseJacobian::prepare(Arrow, &x0, &verified(JacobianMode::Rows)).unwrap();
     assert_eq!((r.info().mode, r.info().probes), (Mode::Rows, n));
@@ -274,8 +295,12 @@ fn a_row_plan_given_with_a_forward_backend_is_a_named_error() {
     let rows = SparseJacobian::prepare(DenseRow, &x0, &Options::default()).unwrap();
     assert_eq!(rows.info().mode, Mode::Rows);
     let forward = sparsediff::ad::ForwardJacobian::anchored(DenseRow, &x0).unwrap();
-    let err = SparseJacobian::with_plan(Box::new(forward), rows.shared_plan(), &Options::default())
-        .unwrap_err();
+    let err = SparseJacobian::with_plan(
+        Box::new(forward),
+        rows.shared_plan().unwrap(),
+        &Options::default(),
+    )
+    .unwrap_err();
     assert!(
         matches!(err, SparseError::NeedsVjp { backend: "forward" }),
         "{err}"
@@ -284,7 +309,7 @@ fn a_row_plan_given_with_a_forward_backend_is_a_named_error() {
     let mut j = SparseJacobian::builder()
         .function(DenseRow)
         .point(&x0)
-        .plan(rows.shared_plan())
+        .plan(rows.shared_plan().unwrap())
         .build(&Options::default())
         .unwrap();
     assert_eq!((j.info().mode, j.info().backend), (Mode::Rows, "tape"));
@@ -344,7 +369,10 @@ fn a_row_plan_follows_a_branch_change_and_stays_a_row_plan() {
     let got = j.evaluate(&x).unwrap().matrix().clone();
     assert_eq!(j.info().redesigns, 1);
     assert_eq!(j.info().mode, Mode::Rows);
-    assert_eq!(j.plan().orientation(), sparsediff::probe::Orientation::Rows);
+    assert_eq!(
+        j.plan().map(|p| p.orientation()),
+        Some(sparsediff::probe::Orientation::Rows)
+    );
     // rows i ≥ 1 of the union pattern: (i, i−1) = xᵢ, (i, i) = x_{i−1} (the other branch's
     // 3xᵢ² entry is structurally there but zero on this side)
     for i in 1..n {

@@ -102,7 +102,7 @@ impl VectorFunction for Chain {
 fn jacobian_plans_are_shared_too() {
     let x0 = vec![0.7; 500];
     let first = SparseJacobian::prepare(Chain, &x0, &Options::default()).unwrap();
-    let plan = first.shared_plan();
+    let plan = first.shared_plan().expect("a column plan");
     std::thread::scope(|s| {
         for _ in 0..2 {
             let (plan, x0) = (Arc::clone(&plan), &x0);

@@ -75,12 +75,16 @@ impl JacobianProblem {
 /// Which products a Jacobian is recovered from (`sparsediff::JacobianMode`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum ModeArg {
-    /// The cheaper of column and row plans (a VJP counted at `VJP_RELATIVE_COST` JVPs).
+    /// The cheapest of column, row and (when it may pay) bidirectional plans (a VJP counted
+    /// at `VJP_RELATIVE_COST` JVPs).
     Auto,
     /// Column plans (J·S, JVPs) only.
     Columns,
     /// Row plans (Jᵀ·S, VJPs; needs the tape) only.
     Rows,
+    /// Bidirectional plans (J·Sc by JVPs and Jᵀ·Sr by VJPs, star bicolouring; needs the
+    /// tape) only.
+    Bidirectional,
 }
 
 /// Backends.
@@ -212,7 +216,8 @@ struct Report {
     /// The element path's extra figures (absent on the other paths).
     #[serde(skip_serializing_if = "Option::is_none")]
     element: Option<ElementTimes>,
-    /// Jacobians: the products of the chosen plan, `column` (J·S) or `row` (Jᵀ·S).
+    /// Jacobians: the products of the chosen plan, `column` (J·S), `row` (Jᵀ·S) or
+    /// `bidirectional` (both).
     #[serde(skip_serializing_if = "Option::is_none")]
     mode: Option<&'static str>,
     /// Jacobians: every mode `prepare` considered.
@@ -227,6 +232,12 @@ struct ModeReport {
     /// Products of its plan (absent when it was not designed).
     #[serde(skip_serializing_if = "Option::is_none")]
     products: Option<usize>,
+    /// Its JVPs and VJPs (absent when it was not designed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    jvps: Option<usize>,
+    /// (absent when it was not designed)
+    #[serde(skip_serializing_if = "Option::is_none")]
+    vjps: Option<usize>,
     /// Products times the mode's relative cost (what the choice compares).
     #[serde(skip_serializing_if = "Option::is_none")]
     cost: Option<f64>,
@@ -876,6 +887,7 @@ fn jacobian_mode(m: ModeArg) -> JacobianMode {
         ModeArg::Auto => JacobianMode::Auto,
         ModeArg::Columns => JacobianMode::Columns,
         ModeArg::Rows => JacobianMode::Rows,
+        ModeArg::Bidirectional => JacobianMode::Bidirectional,
     }
 }
 
@@ -930,10 +942,10 @@ fn run_jacobian<F: VectorFunction + Send + Sync + 'static>(
             "{} backend, {} {} products, {} decoding",
             info.backend,
             info.probes,
-            if info.mode == sparsediff::Mode::Rows {
-                "VJP"
-            } else {
-                "JVP"
+            match info.mode {
+                sparsediff::Mode::Rows => "VJP",
+                sparsediff::Mode::Columns => "JVP",
+                _ => "JVP and VJP",
             },
             info.designer
         ),
@@ -948,6 +960,8 @@ fn run_jacobian<F: VectorFunction + Send + Sync + 'static>(
                 .map(|c| ModeReport {
                     mode: c.mode.name(),
                     products: c.products,
+                    jvps: c.split.map(|s| s.0),
+                    vjps: c.split.map(|s| s.1),
                     cost: c.cost,
                     skipped: c.skipped,
                     lower_bound: c.lower_bound,

@@ -662,16 +662,37 @@ fn bench_jacobian_dense_row_takes_a_row_plan_of_two_products() {
 }
 
 #[test]
-fn bench_jacobian_arrow_and_tridiagonal_keep_column_plans() {
+fn bench_jacobian_arrow_goes_bidirectional_and_tridiagonal_keeps_columns() {
     let v = bench_jacobian("arrow", "60", &[]);
+    assert_eq!(
+        (&v["mode"], &v["probes"]),
+        (&"bidirectional".into(), &3.into())
+    );
+    assert_eq!(v["backend"], "tape");
+    assert_eq!(v["designer"], "bidirectional-star");
+    assert_eq!(v["nnz"], 60 + 2 * 59);
+    let modes = v["modes"].as_array().expect("an array");
+    assert_eq!(modes[2]["mode"], "bidirectional");
+    assert_eq!(
+        (&modes[2]["jvps"], &modes[2]["vjps"]),
+        (&2.into(), &1.into())
+    );
+    assert_eq!(
+        (&modes[0]["jvps"], &modes[0]["vjps"]),
+        (&60.into(), &0.into())
+    );
+    let v = bench_jacobian("arrow", "60", &["--mode", "columns"]);
     assert_eq!((&v["mode"], &v["probes"]), (&"column".into(), &60.into()));
     assert_eq!(v["backend"], "forward");
-    assert_eq!(v["nnz"], 60 + 2 * 59);
     let v = bench_jacobian("arrow", "60", &["--mode", "rows"]);
     assert_eq!((&v["mode"], &v["probes"]), (&"row".into(), &60.into()));
     assert_eq!(v["backend"], "tape");
     let v = bench_jacobian("tridiagonal", "100", &[]);
     assert_eq!((&v["mode"], &v["probes"]), (&"column".into(), &3.into()));
+    assert!(v["modes"][2]["skipped"].is_string(), "{v}");
     let v = bench_jacobian("tridiagonal", "100", &["--mode", "rows"]);
     assert_eq!((&v["mode"], &v["probes"]), (&"row".into(), &3.into()));
+    let v = bench_jacobian("tridiagonal", "100", &["--mode", "bidirectional"]);
+    assert_eq!(v["mode"], "bidirectional");
+    assert!(v["max_rel_error"].as_f64().unwrap() < 1e-12, "{v}");
 }
