@@ -71,6 +71,7 @@ pub use sprs;
 
 mod builder;
 pub mod detect;
+mod diagonal;
 mod engine;
 mod error;
 mod evaluation;
@@ -87,6 +88,7 @@ mod verify;
 pub use builder::Builder;
 pub use composite::{CompositeHessian, Outer, RowFunctions};
 pub use detect::{Conservative, GivenPattern, SparsityDetector, Traced};
+pub use diagonal::{DiagonalInfo, DiagonalMethod, MAX_HUTCHINSON_PROBES, SparseDiagonal};
 pub use engine::{PrepareTimes, RecoveryInfo};
 pub use error::SparseError;
 pub use evaluation::Evaluation;
