@@ -276,6 +276,43 @@ impl<'f> SparseHessian<'f> {
         &self.recovery.info
     }
 
+    /// A faer CSC layout of the matrix or one triangle (`Triangle::Lower` for a symmetric factorisation), filled by
+    /// [`evaluate_into`](Self::evaluate_into) without allocating (see
+    /// [`FaerOutput`](crate::FaerOutput)). Holds the last evaluated values.
+    pub fn faer_output(
+        &self,
+        triangle: sparsediff_probe::Triangle,
+    ) -> Result<crate::FaerOutput, SparseError> {
+        let mut out =
+            crate::FaerOutput::new(self.pattern(), triangle, self.recovery.info.redesigns)?;
+        out.fill(self.values());
+        Ok(out)
+    }
+
+    /// Evaluates at `x` (as [`evaluate`](Self::evaluate)) and writes the values into `out`
+    /// without allocating. If a branch change re-designed the plan since `out` was laid
+    /// out, `out` is laid out again for the new pattern (this allocates, and
+    /// [`FaerOutput::rebuilt`](crate::FaerOutput::rebuilt) says so).
+    pub fn evaluate_into(
+        &mut self,
+        x: &[f64],
+        out: &mut crate::FaerOutput,
+    ) -> Result<(), SparseError> {
+        self.recovery.evaluate(x)?;
+        let generation = self.recovery.info.redesigns;
+        if out.generation != generation {
+            out.replace(crate::FaerOutput::new(
+                self.pattern(),
+                out.triangle(),
+                generation,
+            )?);
+        } else {
+            out.mark_unchanged();
+        }
+        out.fill(self.values());
+        Ok(())
+    }
+
     /// The plan: a Hessian's plans are always single-direction (H·S), both at prepare and
     /// after a re-design (whose family is the column plan's).
     fn single_plan(&self) -> &Arc<ProbePlan> {

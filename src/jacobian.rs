@@ -271,4 +271,41 @@ impl<'f> SparseJacobian<'f> {
     pub fn info(&self) -> &RecoveryInfo {
         &self.recovery.info
     }
+
+    /// A faer CSC layout of the matrix or one triangle (`Triangle::Full` for a Jacobian; the triangles are for square ones), filled by
+    /// [`evaluate_into`](Self::evaluate_into) without allocating (see
+    /// [`FaerOutput`](crate::FaerOutput)). Holds the last evaluated values.
+    pub fn faer_output(
+        &self,
+        triangle: sparsediff_probe::Triangle,
+    ) -> Result<crate::FaerOutput, SparseError> {
+        let mut out =
+            crate::FaerOutput::new(self.pattern(), triangle, self.recovery.info.redesigns)?;
+        out.fill(self.values());
+        Ok(out)
+    }
+
+    /// Evaluates at `x` (as [`evaluate`](Self::evaluate)) and writes the values into `out`
+    /// without allocating. If a branch change re-designed the plan since `out` was laid
+    /// out, `out` is laid out again for the new pattern (this allocates, and
+    /// [`FaerOutput::rebuilt`](crate::FaerOutput::rebuilt) says so).
+    pub fn evaluate_into(
+        &mut self,
+        x: &[f64],
+        out: &mut crate::FaerOutput,
+    ) -> Result<(), SparseError> {
+        self.recovery.evaluate(x)?;
+        let generation = self.recovery.info.redesigns;
+        if out.generation != generation {
+            out.replace(crate::FaerOutput::new(
+                self.pattern(),
+                out.triangle(),
+                generation,
+            )?);
+        } else {
+            out.mark_unchanged();
+        }
+        out.fill(self.values());
+        Ok(())
+    }
 }

@@ -80,6 +80,7 @@ mod jacobian;
 pub mod mode;
 mod objective;
 mod options;
+mod output;
 mod recovery;
 #[cfg(feature = "proptest")]
 pub mod testing;
@@ -98,6 +99,7 @@ pub use jacobian::JacobianBuilder;
 pub use jacobian::SparseJacobian;
 pub use mode::{BIDIRECTIONAL_GATE, JacobianMode, Mode, ModeCandidate, VJP_RELATIVE_COST};
 pub use options::{BackendChoice, DEFAULT_VERIFY_EVERY, OnBranchChange, Options, Strategy, Verify};
+pub use output::FaerOutput;
 pub use sparsediff_ad::{ScalarExt, ScalarFunction, VectorFunction};
 pub use sparsediff_probe::design::default_orders;
 pub use sparsediff_probe::design::{Candidate, Outcome};

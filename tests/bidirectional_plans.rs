@@ -192,8 +192,16 @@ fn a_branch_change_is_redesigned_bidirectionally() {
     let x0 = point(n);
     let mut j = SparseJacobian::prepare(BranchyArrow, &x0, &verified(JacobianMode::Auto)).unwrap();
     assert_eq!(j.info().mode, Mode::Bidirectional);
+    let mut out = j.faer_output(sparsediff::probe::Triangle::Full).unwrap();
+    let before = out.matrix().compute_nnz();
     let mut x = x0.clone();
     x[0] = -0.4;
+    // the faer layout follows the widened pattern, and says it was laid out again
+    j.evaluate_into(&x, &mut out).unwrap();
+    assert!(out.rebuilt());
+    assert_eq!(out.matrix().compute_nnz(), before + n - 2);
+    j.evaluate_into(&x, &mut out).unwrap();
+    assert!(!out.rebuilt());
     let got = j.evaluate(&x).unwrap().matrix().clone();
     assert_eq!(j.info().redesigns, 1);
     assert_eq!(j.info().mode, Mode::Bidirectional);

@@ -457,4 +457,52 @@ fn evaluate_allocates_nothing_on_the_default_path() {
     let (ok, n) = ALLOC.count(|| hg.evaluate(&xg).is_ok());
     assert!(ok);
     assert_eq!(n, 0, "SparseHessian::evaluate allocated (grid energy)");
+    // faer outputs: laid out once, refilled without allocating
+    let mut lower = h.faer_output(sparsediff::probe::Triangle::Lower).unwrap();
+    let mut full = j.faer_output(sparsediff::probe::Triangle::Full).unwrap();
+    for y in [&elsewhere, &x] {
+        let (ok, n) = ALLOC.count(|| h.evaluate_into(y, &mut lower).is_ok());
+        assert!(ok && !lower.rebuilt());
+        assert_eq!(n, 0, "SparseHessian::evaluate_into allocated");
+        let (ok, n) = ALLOC.count(|| j.evaluate_into(y, &mut full).is_ok());
+        assert!(ok);
+        assert_eq!(n, 0, "SparseJacobian::evaluate_into allocated");
+    }
+}
+
+#[test]
+fn faer_outputs_hold_the_evaluated_matrix() {
+    use sparsediff::probe::Triangle;
+    let x = eval_point(50);
+    let mut h = SparseHessian::prepare(Rosenbrock, &x, &Options::default()).unwrap();
+    let mut j = SparseJacobian::prepare(Tridiagonal, &x, &Options::default()).unwrap();
+    let mut outs: Vec<_> = [Triangle::Full, Triangle::Lower, Triangle::Upper]
+        .into_iter()
+        .map(|t| h.faer_output(t).unwrap())
+        .collect();
+    let mut jf = j.faer_output(Triangle::Full).unwrap();
+    let y: Vec<f64> = x.iter().map(|v| 1.5 * v - 0.2).collect();
+    for out in &mut outs {
+        h.evaluate_into(&y, out).unwrap();
+    }
+    j.evaluate_into(&y, &mut jf).unwrap();
+    let m = h.matrix().clone();
+    for (i, row) in m.outer_iterator().enumerate() {
+        for (col, &v) in row.iter() {
+            assert_eq!(outs[0].get(i, col), Some(v));
+            assert_eq!(outs[1].get(i, col), (col <= i).then_some(v));
+            assert_eq!(outs[2].get(i, col), (col >= i).then_some(v));
+        }
+    }
+    assert_eq!(outs[0].matrix().compute_nnz(), m.nnz());
+    assert_eq!(
+        outs[1].matrix().compute_nnz() + outs[2].matrix().compute_nnz(),
+        m.nnz() + 50
+    );
+    let jm = j.matrix().clone();
+    for (i, row) in jm.outer_iterator().enumerate() {
+        for (col, &v) in row.iter() {
+            assert_eq!(jf.get(i, col), Some(v));
+        }
+    }
 }
