@@ -82,6 +82,7 @@ mod objective;
 mod options;
 mod output;
 mod recovery;
+mod samples;
 #[cfg(feature = "proptest")]
 pub mod testing;
 mod verify;
@@ -100,6 +101,7 @@ pub use jacobian::SparseJacobian;
 pub use mode::{BIDIRECTIONAL_GATE, JacobianMode, Mode, ModeCandidate, VJP_RELATIVE_COST};
 pub use options::{BackendChoice, DEFAULT_VERIFY_EVERY, OnBranchChange, Options, Strategy, Verify};
 pub use output::FaerOutput;
+pub use samples::{Recovered, recover_from_samples};
 pub use sparsediff_ad::{ScalarExt, ScalarFunction, VectorFunction};
 pub use sparsediff_probe::design::default_orders;
 pub use sparsediff_probe::design::{Candidate, Outcome};
