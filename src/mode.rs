@@ -15,11 +15,13 @@
 //! CPR colouring (`papers/colorings.md`, "Bidirectional colourings"), and it beats the
 //! better one-sided plan by a wide margin only when both sides have dense lines (the
 //! arrowhead: 2 JVPs + 1 VJP against n), by one product or none elsewhere (bands, FEM
-//! patterns). So under `Auto` it is designed last, and only when the best one-sided plan
-//! costs more than [`BIDIRECTIONAL_GATE`] × (mean entries per row + mean entries per
-//! column): a one-sided plan far above what a typical line needs is the sign of a dense
-//! line that a bicolouring can read from the other side. [`JacobianMode::Bidirectional`]
-//! designs it unconditionally.
+//! patterns). So under `Auto` it is designed only when the best one-sided plan costs more
+//! than [`BIDIRECTIONAL_GATE`] × (mean entries per row + mean entries per column): a
+//! one-sided plan far above what a typical line needs is the sign of a dense line that a
+//! bicolouring can read from the other side. It is designed first when the one-sided
+//! lower bounds alone pass that gate (its cheap plan then spares their O(n²) colourings of
+//! the dense lines), last otherwise. [`JacobianMode::Bidirectional`] designs it
+//! unconditionally.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -322,8 +324,8 @@ fn bidirectional_may_pay(pattern: &Pattern, best_cost: f64) -> bool {
 /// columns, rows, bidirectional). The one-sided modes are designed in the order of their
 /// weighted lower bounds, and a mode whose bound cannot beat the best plan so far is not
 /// designed (a dense row makes column CPR cost O(n²) to colour, for n products that a
-/// 2-product row plan beats); the bidirectional mode comes last, behind its gate (module
-/// docs). Hessians: the column plan only.
+/// 2-product row plan beats); the bidirectional mode comes first or last, behind its gate
+/// (module docs). Hessians: the column plan only.
 pub(crate) fn choose(
     pattern: &Pattern,
     kind: MatrixKind,
@@ -362,9 +364,21 @@ pub(crate) fn choose(
             (rank, mode, bound)
         })
         .collect();
+    // When even the one-sided lower bounds pass the gate (dense lines on both sides: the
+    // arrowhead), the bicolouring goes first, and its plan's cost then spares the O(n²)
+    // one-sided colourings of those dense lines (their bounds cannot beat it).
+    let one_sided_bound = order
+        .iter()
+        .filter(|o| o.1 != Mode::Bidirectional)
+        .map(|o| o.2)
+        .fold(f64::INFINITY, f64::min);
+    let bidirectional_first = wanted.len() > 1 && bidirectional_may_pay(pattern, one_sided_bound);
     order.sort_by(|a, b| {
-        (a.1 == Mode::Bidirectional)
-            .cmp(&(b.1 == Mode::Bidirectional))
+        let late = |o: &(usize, Mode, f64)| o.1 == Mode::Bidirectional && !bidirectional_first;
+        let early = |o: &(usize, Mode, f64)| o.1 == Mode::Bidirectional && bidirectional_first;
+        late(a)
+            .cmp(&late(b))
+            .then(early(b).cmp(&early(a)))
             .then(a.2.total_cmp(&b.2))
             .then(a.0.cmp(&b.0))
     });

@@ -677,10 +677,9 @@ fn bench_jacobian_arrow_goes_bidirectional_and_tridiagonal_keeps_columns() {
         (&modes[2]["jvps"], &modes[2]["vjps"]),
         (&2.into(), &1.into())
     );
-    assert_eq!(
-        (&modes[0]["jvps"], &modes[0]["vjps"]),
-        (&60.into(), &0.into())
-    );
+    // designed first; the column plan's bound (60) cannot beat 3 products
+    assert!(modes[0]["skipped"].is_string(), "{v}");
+    assert_eq!(modes[0]["lower_bound"], 60);
     let v = bench_jacobian("arrow", "60", &["--mode", "columns"]);
     assert_eq!((&v["mode"], &v["probes"]), (&"column".into(), &60.into()));
     assert_eq!(v["backend"], "forward");
