@@ -379,7 +379,7 @@ fn stencil_designs_hit_the_optimum() {
 #[test]
 fn block_band_designs_hit_the_optimum() {
     use sparsediff_probe::design::AutoDesigner;
-    use sparsediff_probe::design::{Candidate, Outcome};
+    use sparsediff_probe::design::{Candidate, Outcome, Skip};
     for (block, k) in [(1, 1), (2, 1), (3, 2), (5, 1), (6, 0), (4, 3)] {
         let p = generators::block_band(40, block, k, k).unwrap();
         let g = Geometry::block_band(block, k, k).unwrap();
@@ -423,6 +423,15 @@ fn block_band_designs_hit_the_optimum() {
             !matches!(star, Some(Outcome::Designed { probes }) if probes < (k + 1) * block),
             "{what}: {star:?}"
         );
+        // The closed form meets the exact bound, so the acyclic colouring is not run.
+        let acyclic = auto.candidates.iter().find(|c| c.designer == "acyclic");
+        assert!(
+            matches!(
+                acyclic.map(|c| &c.outcome),
+                Some(Outcome::Skipped(Skip::MeetsBound { .. }))
+            ),
+            "{what}: {acyclic:?}"
+        );
     }
     // Asymmetric block bands: the direct design has the largest row, (l+u+1)·b, and Auto
     // picks it for Jacobians.
@@ -443,6 +452,17 @@ fn block_band_designs_hit_the_optimum() {
             .unwrap();
         assert_eq!(auto.plan.designer(), "stencil-direct");
         assert_eq!(auto.plan.num_probes(), (lower + upper + 1) * block);
+        // It runs first and meets the bound: CPR and roll are skipped.
+        for name in ["cpr", "roll"] {
+            let c = auto.candidates.iter().find(|c| c.designer == name);
+            assert!(
+                matches!(
+                    c.map(|c| &c.outcome),
+                    Some(Outcome::Skipped(Skip::MeetsBound { .. }))
+                ),
+                "{name}: {c:?}"
+            );
+        }
     }
 }
 
