@@ -160,7 +160,10 @@ impl Geometry {
         if contiguous {
             // A full band: row 0 is 0..=β.
             let beta = row0.len().checked_sub(1)?;
-            if beta >= 1 && same(generators::band(n, beta, beta)) {
+            if beta >= 1
+                && band_nnz(n, beta, beta) == Some(pattern.nnz())
+                && same(generators::band(n, beta, beta))
+            {
                 return Some(Geometry::Band { beta: Some(beta) });
             }
             if let Some(g) = Self::infer_block_band(pattern)
@@ -169,6 +172,9 @@ impl Geometry {
                     lower,
                     upper,
                 } = g
+                && band_nnz(n / block, lower, upper)
+                    .and_then(|pairs| pairs.checked_mul(block.checked_mul(block)?))
+                    == Some(pattern.nnz())
                 && same(generators::block_band(n / block, block, lower, upper))
             {
                 return Some(g);
@@ -259,4 +265,13 @@ impl Geometry {
             Geometry::Grid3d { nx, ny, nz } => nx.saturating_mul(ny).saturating_mul(nz),
         }
     }
+}
+
+/// Entries of the n×n band with `lower` and `upper` half-bandwidths (both below n), so
+/// that a candidate whose count differs is refused before it is regenerated (a dense first
+/// row would otherwise regenerate a dense n×n band). `None` on overflow.
+fn band_nnz(n: usize, lower: usize, upper: usize) -> Option<usize> {
+    let (n, l, u) = (n as u128, lower as u128, upper as u128);
+    let total = n * (l + u + 1) - l * (l + 1) / 2 - u * (u + 1) / 2;
+    usize::try_from(total).ok()
 }

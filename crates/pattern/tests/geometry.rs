@@ -130,6 +130,17 @@ fn overlaps_resolve_as_documented() {
 }
 
 #[test]
+fn a_dense_first_row_is_refused_without_regenerating_a_dense_band() {
+    // Row 0 of the arrowhead is full: read as a band of β = n − 1 it would regenerate
+    // n² ≈ 1.2·10⁸ entries (the generator reserves n·(2n − 1) ≈ 2.4·10⁸, 1.9 GB, just
+    // under its limit) before comparing; the entry count refuses it first.
+    let arrow = generators::arrowhead(11_000, 1).unwrap();
+    let start = std::time::Instant::now();
+    assert_eq!(Geometry::infer(&arrow), None);
+    assert!(start.elapsed().as_secs() < 5, "{:?}", start.elapsed());
+}
+
+#[test]
 fn specs_carry_the_block_band_geometry() {
     let spec: PatternSpec = "block_band:nblocks=10,block=3,lower=1,upper=2"
         .parse()
