@@ -15,17 +15,19 @@
 //!
 //! The block band formulas are the band's applied to the block index, with the b columns
 //! of a block told apart by j mod b (the block band is the band of block half-bandwidths
-//! with every vertex blown up into a clique of b). Both are optimal whenever there are at
-//! least l+u+1 (direct) or k+1 (substitution) blocks; fewer blocks use fewer colours
-//! (the unused residues are compacted away), and then the pattern is dense:
+//! with every vertex blown up into a clique of b). Both are optimal:
 //! - direct: columns of blocks J < J' share a row exactly when J' − J ≤ l+u, so equal
 //!   colours (same j mod b, block indices l+u+1 or more apart) never share a row; the
-//!   block row of l+u+1 dense blocks has (l+u+1)·b entries, the lower bound;
+//!   block row of l+u+1 dense blocks has (l+u+1)·b entries, the lower bound. With fewer
+//!   than l+u+1 blocks (N of them) every column gets its own colour, N·b, and some block
+//!   row is then full: still the largest row;
 //! - substitution (l = u = k): two colour classes with the same block residue meet only
 //!   inside one block (an edge per block: a matching), with different block residues they
 //!   span a copy of the scalar band's two classes of j mod (k+1), a forest; so the
-//!   colouring is acyclic, and k+1 consecutive diagonal blocks form a clique of (k+1)·b
-//!   vertices, the lower bound.
+//!   colouring is acyclic, and k+1 consecutive diagonal blocks (there are at least k+1
+//!   blocks, as k < N) form a clique of (k+1)·b vertices, the lower bound. With l ≠ u the
+//!   formula takes k = max(l, u), the symmetric block band around the pattern; a
+//!   symmetric recovery refuses an asymmetric pattern anyway.
 //!
 //! On block bands numbered as generated, greedy colourings in the fast deterministic
 //! orders reach the same counts (distance-2 (l+u+1)·b, acyclic (k+1)·b), the
