@@ -517,16 +517,55 @@ fn block_band_geometries_that_do_not_fit_are_refused() {
         let values = values_on(&chain, 4);
         check_plan("wide block band", &wide, &values, 1e-12);
     }
-    // Substitution needs a symmetric matrix.
+    // Substitution needs a symmetric matrix, and a symmetric pattern.
     let asym = generators::block_band(10, 2, 0, 1).unwrap();
+    let subst = StencilDesigner::new(bb(2, 0, 1), Decompression::Substitution);
     assert!(matches!(
-        StencilDesigner::new(bb(2, 0, 1), Decompression::Substitution)
-            .design(&asym, MatrixKind::General),
+        subst.design(&asym, MatrixKind::General),
         Err(DesignError::NotApplicable {
             reason: Inapplicable::NeedsSymmetric,
             ..
         })
     ));
+    assert!(subst.design(&asym, MatrixKind::Symmetric).is_err());
+    // Auto with a geometry that does not fit: the closed forms fail with their named
+    // errors in the report, and a colouring designs the plan.
+    use sparsediff_probe::design::{AutoDesigner, Outcome};
+    let auto = AutoDesigner {
+        geometry: Some(bb(4, 1, 1)),
+        ..AutoDesigner::default()
+    }
+    .design_report(&chain, MatrixKind::Symmetric)
+    .unwrap();
+    check_plan(
+        "auto, wrong geometry",
+        &auto.plan,
+        &values_on(&chain, 5),
+        1e-12,
+    );
+    assert_eq!(
+        (auto.plan.num_probes(), auto.plan.designer()),
+        (10, "acyclic")
+    );
+    let failed = |report: &sparsediff_probe::design::Designed, name: &str| {
+        let c = report.candidates.iter().find(|c| c.designer == name);
+        assert!(
+            matches!(
+                c.map(|c| &c.outcome),
+                Some(Outcome::Failed(e)) if matches!(**e, DesignError::InvalidColoring { .. })
+            ),
+            "{name}: {c:?}"
+        );
+    };
+    failed(&auto, "stencil-substitution");
+    let auto = AutoDesigner {
+        geometry: Some(bb(4, 1, 1)),
+        ..AutoDesigner::default()
+    }
+    .design_report(&chain, MatrixKind::General)
+    .unwrap();
+    assert_eq!((auto.plan.num_probes(), auto.plan.designer()), (15, "cpr"));
+    failed(&auto, "stencil-direct");
 }
 
 #[test]
