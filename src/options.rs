@@ -61,7 +61,7 @@ pub enum Strategy {
     Star,
     /// Acyclic colouring (substitution; Hessians).
     Acyclic,
-    /// Closed-form design for a band or stencil.
+    /// Closed-form design for a band, block band or stencil.
     Stencil(Geometry, Decompression),
     /// Random probes with per-row least squares (`oversampling` extra probes).
     Random {
@@ -161,9 +161,9 @@ pub struct Options {
     pub backend: BackendChoice,
     /// Colouring parameters of the colouring designers. Default: [`default_orders`].
     pub coloring: ColoringParams,
-    /// Geometry of a band or stencil, for closed-form designs under [`Strategy::Auto`].
-    /// `None` (the default): inferred when the pattern is exactly a full band or a
-    /// standard stencil ([`Geometry::infer`]); every closed-form design is checked against
+    /// Geometry of a band, block band or stencil, for closed-form designs under
+    /// [`Strategy::Auto`]. `None` (the default): inferred when the pattern is exactly a
+    /// full band, a block band or a standard stencil ([`Geometry::infer`]); every closed-form design is checked against
     /// the pattern, so a geometry that does not fit is rejected, never trusted.
     pub geometry: Option<Geometry>,
     /// When an evaluation is checked with one extra product along a fresh random

@@ -17,7 +17,7 @@ use crate::pattern_err;
 #[derive(Clone)]
 pub struct PyPattern {
     pub(crate) inner: Arc<Pattern>,
-    /// The closed-form geometry of a generated band or grid (stencil designers).
+    /// The closed-form geometry of a generated band, block band or grid (stencil designers).
     pub(crate) geometry: Option<Geometry>,
     /// The spec it was generated from, if any.
     pub(crate) spec: Option<String>,

@@ -691,7 +691,7 @@ pub(crate) fn design(
                 return Err(raise(
                     "DesignError",
                     &format!(
-                        "designer `{m}` needs a band or grid geometry: generate the pattern from a spec (band:, grid2d:, grid3d:) or give an exact full band / standard stencil"
+                        "designer `{m}` needs a band or grid geometry: generate the pattern from a spec (band:, block_band:, grid2d:, grid3d:) or give an exact full band / block band / standard stencil"
                     ),
                 ));
             };

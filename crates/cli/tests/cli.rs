@@ -298,6 +298,42 @@ fn compare_json_has_the_contract_fields() {
 }
 
 #[test]
+fn compare_runs_the_block_band_closed_forms() {
+    // A block_band spec carries its geometry: the closed forms reach the largest row
+    // (l+u+1)·b and the clique (k+1)·b, and decode exactly.
+    let v = json(&sparsediff(&[
+        "compare",
+        "block_band:nblocks=20,block=3,k=1",
+        "--json",
+    ]));
+    let designers = v["designers"].as_array().unwrap();
+    let designer = |name: &str| {
+        designers
+            .iter()
+            .find(|d| d["designer"] == name)
+            .unwrap_or_else(|| panic!("{name} missing"))
+    };
+    for (name, probes) in [("stencil-direct", 9), ("stencil-substitution", 6)] {
+        let d = designer(name);
+        assert_eq!(d["probes"].as_u64(), Some(probes), "{d}");
+        assert_eq!(d["lower_bound"].as_u64(), Some(probes), "{d}");
+        assert!(d["max_rel_error"].as_f64().unwrap() <= 1e-12, "{d}");
+    }
+    // Asymmetric: direct only (substitution needs a symmetric matrix).
+    let v = json(&sparsediff(&[
+        "compare",
+        "block_band:nblocks=20,block=2,lower=0,upper=2",
+        "--json",
+    ]));
+    let designers = v["designers"].as_array().unwrap();
+    let direct = designers
+        .iter()
+        .find(|d| d["designer"] == "stencil-direct")
+        .unwrap();
+    assert_eq!(direct["probes"].as_u64(), Some(6), "{direct}");
+}
+
+#[test]
 fn compare_writes_csv_markdown_and_a_plot() {
     let out = sparsediff(&["compare", "cartpole:N=20", "--csv"]);
     assert!(out.status.success());

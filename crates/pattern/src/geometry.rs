@@ -1,8 +1,9 @@
-//! The geometry of a band or stencil pattern, next to the [`PatternSpec`]s that generate
-//! them: what the closed-form probe designs (`sparsediff_probe::StencilDesigner`) are
-//! written for, taken from a spec ([`Geometry::of_spec`]) or recognised in a pattern
-//! ([`Geometry::infer`]).
+//! The geometry of a band, block band or stencil pattern, next to the [`PatternSpec`]s
+//! that generate them: what the closed-form probe designs
+//! (`sparsediff_probe::StencilDesigner`) are written for, taken from a spec
+//! ([`Geometry::of_spec`]) or recognised in a pattern ([`Geometry::infer`]).
 
+use crate::error::{PatternError, Result};
 use crate::generators::{self, Stencil2d};
 use crate::{Pattern, PatternSpec};
 
@@ -13,6 +14,22 @@ pub enum Geometry {
     Band {
         /// Half-bandwidth, or `None` for the pattern's.
         beta: Option<usize>,
+    },
+    /// A block band ([`generators::block_band`]): dense `block`×`block` blocks, block
+    /// (I, J) present when `I - lower <= J <= I + upper`; column j lies in block
+    /// J = j / `block`. Half-bandwidths are counted in blocks, and kept apart (not one `k`)
+    /// because the direct design needs `lower + upper + 1` block colours, which is fewer
+    /// than `2·max + 1` on an asymmetric band. With `block` = 1 it is a scalar band with
+    /// lower and upper half-bandwidths (what [`Geometry::infer`] gives an asymmetric band).
+    /// Build it with [`Geometry::block_band`] to have `block` = 0 refused up front; the
+    /// designers refuse it too.
+    BlockBand {
+        /// Block size (rows and columns of a block), at least 1.
+        block: usize,
+        /// Block subdiagonals.
+        lower: usize,
+        /// Block superdiagonals.
+        upper: usize,
     },
     /// An nx×ny grid, vertex (i, j) = i + nx·j.
     Grid2d {
@@ -35,11 +52,53 @@ pub enum Geometry {
 }
 
 impl Geometry {
-    /// The geometry of a generator spec, if it has one (bands, grids).
+    /// A block band geometry; errors: `block` = 0
+    /// ([`PatternError::InvalidParameter`] naming `block`).
+    ///
+    /// ```
+    /// use sparsediff_pattern::{Geometry, PatternError};
+    ///
+    /// let g = Geometry::block_band(5, 1, 1)?;
+    /// assert_eq!(g, Geometry::BlockBand { block: 5, lower: 1, upper: 1 });
+    /// assert!(matches!(
+    ///     Geometry::block_band(0, 1, 1),
+    ///     Err(PatternError::InvalidParameter { param: "block", .. })
+    /// ));
+    /// # Ok::<(), PatternError>(())
+    /// ```
+    pub fn block_band(block: usize, lower: usize, upper: usize) -> Result<Geometry> {
+        if block == 0 {
+            return Err(PatternError::InvalidParameter {
+                generator: "block_band",
+                param: "block",
+                value: block.to_string(),
+                reason: "must be at least 1",
+            });
+        }
+        Ok(Geometry::BlockBand {
+            block,
+            lower,
+            upper,
+        })
+    }
+
+    /// The geometry of a generator spec, if it has one (bands, block bands, grids). A
+    /// `block_band` spec gives [`Geometry::BlockBand`] for every block size (block 1
+    /// included: the spec's lower and upper half-bandwidths are kept).
     pub fn of_spec(spec: &PatternSpec) -> Option<Geometry> {
         match *spec {
             PatternSpec::Band { lower, upper, .. } => Some(Geometry::Band {
                 beta: Some(lower.max(upper)),
+            }),
+            PatternSpec::BlockBand {
+                block,
+                lower,
+                upper,
+                ..
+            } => Some(Geometry::BlockBand {
+                block,
+                lower,
+                upper,
             }),
             PatternSpec::Grid2d { nx, ny, stencil } => Some(Geometry::Grid2d { nx, ny, stencil }),
             PatternSpec::Grid3d { nx, ny, nz } => Some(Geometry::Grid3d { nx, ny, nz }),
@@ -47,12 +106,28 @@ impl Geometry {
         }
     }
 
-    /// The geometry of a pattern that *is* a full band or a standard stencil (the 2-D
-    /// 5- and 9-point, the 3-D 7-point, vertices numbered as the generators do), found
-    /// from the first row and confirmed by regenerating the whole pattern and comparing.
-    /// `None` for anything else. Traced Hessians of grid and chain problems are such
-    /// patterns; with the geometry known, the closed-form designs reach the optimum where
-    /// greedy colouring may not (the 5-point grid: 3 colours for substitution, greedy 4).
+    /// The geometry of a pattern that *is* a full band, a block band or a standard stencil
+    /// (the 2-D 5- and 9-point, the 3-D 7-point, vertices numbered as the generators do),
+    /// found from the first and last rows and confirmed by regenerating the whole pattern
+    /// and comparing. `None` for anything else. Traced Hessians of grid and chain problems
+    /// are such patterns; with the geometry known, the closed-form designs reach the
+    /// optimum where greedy colouring may not (the 5-point grid: 3 colours for
+    /// substitution, greedy 4).
+    ///
+    /// Where two readings fit, the more specific wins:
+    /// - a symmetric scalar band (and a dense square pattern) is [`Geometry::Band`], never
+    ///   a block band of block 1 (same colour counts, and the band's designs keep their
+    ///   names in reports); an *asymmetric* scalar band is a [`Geometry::BlockBand`] of
+    ///   block 1 with its own lower and upper half-bandwidths (its direct design then needs
+    ///   lower + upper + 1 colours);
+    /// - the diagonal is neither (nothing to design: every colouring has one colour), but
+    ///   a block diagonal (block ≥ 2, lower = upper = 0) is a block band;
+    /// - a block band's block size is the largest that fits: the leading rows equal to
+    ///   row 0 (or the trailing rows equal to the last row, when row 0 is full). A block
+    ///   band of block 2b is never read as one of block b;
+    /// - the 9-point grid two points wide *is* the block band of block 2, k = 1, and is
+    ///   inferred as the block band: its substitution design needs 4 colours (the clique
+    ///   of two blocks), the grid's formula 5.
     ///
     /// ```
     /// use sparsediff_pattern::generators::{self, Stencil2d};
@@ -65,6 +140,11 @@ impl Geometry {
     /// );
     /// let band = generators::band(100, 2, 2)?;
     /// assert_eq!(Geometry::infer(&band), Some(Geometry::Band { beta: Some(2) }));
+    /// let chain = generators::block_band(20, 4, 1, 2)?;
+    /// assert_eq!(
+    ///     Geometry::infer(&chain),
+    ///     Some(Geometry::BlockBand { block: 4, lower: 1, upper: 2 })
+    /// );
     /// assert_eq!(Geometry::infer(&generators::arrowhead(50, 1)?), None);
     /// # Ok::<(), sparsediff_pattern::PatternError>(())
     /// ```
@@ -73,10 +153,33 @@ impl Geometry {
         if n < 2 || !pattern.is_square() {
             return None;
         }
-        let same = |other: crate::Result<Pattern>| {
-            other.is_ok_and(|o| o.nnz() == pattern.nnz() && &o == pattern)
-        };
+        let same =
+            |other: Result<Pattern>| other.is_ok_and(|o| o.nnz() == pattern.nnz() && &o == pattern);
         let row0 = pattern.row(0);
+        let contiguous = row0.iter().enumerate().all(|(k, &j)| k == j);
+        if contiguous {
+            // A full band: row 0 is 0..=β.
+            let beta = row0.len().checked_sub(1)?;
+            if beta >= 1
+                && band_nnz(n, beta, beta) == Some(pattern.nnz())
+                && same(generators::band(n, beta, beta))
+            {
+                return Some(Geometry::Band { beta: Some(beta) });
+            }
+            if let Some(g) = Self::infer_block_band(pattern)
+                && let Geometry::BlockBand {
+                    block,
+                    lower,
+                    upper,
+                } = g
+                && band_nnz(n / block, lower, upper)
+                    .and_then(|pairs| pairs.checked_mul(block.checked_mul(block)?))
+                    == Some(pattern.nnz())
+                && same(generators::block_band(n / block, block, lower, upper))
+            {
+                return Some(g);
+            }
+        }
         let candidate = match *row0 {
             [0, 1, nx] if nx > 1 && n.is_multiple_of(nx) => Some(Geometry::Grid2d {
                 nx,
@@ -101,27 +204,74 @@ impl Geometry {
             }
             _ => None,
         };
-        let confirmed = candidate.filter(|g| match *g {
+        candidate.filter(|g| match *g {
             Geometry::Grid2d { nx, ny, stencil } => same(generators::grid2d(nx, ny, stencil)),
             Geometry::Grid3d { nx, ny, nz } => same(generators::grid3d(nx, ny, nz)),
-            Geometry::Band { .. } => false,
-        });
-        if confirmed.is_some() {
-            return confirmed;
-        }
-        // A full band: row 0 is 0..=β.
-        let beta = row0.len().checked_sub(1)?;
-        let contiguous = row0.iter().enumerate().all(|(k, &j)| k == j);
-        (beta >= 1 && contiguous && same(generators::band(n, beta, beta)))
-            .then_some(Geometry::Band { beta: Some(beta) })
+            Geometry::Band { .. } | Geometry::BlockBand { .. } => false,
+        })
     }
 
-    /// The vertices the geometry describes (a band: the pattern's columns).
+    /// The block band candidate of a square pattern whose row 0 is `0..w`, read from the
+    /// first and last rows (not yet confirmed): the block size is the run of leading rows
+    /// equal to row 0 (below a full row 0: the run of trailing rows equal to the last
+    /// row), the upper half-bandwidth `w / block - 1`, the lower one from where the last
+    /// row starts. `None` when the sizes do not divide or the pattern is dense.
+    fn infer_block_band(pattern: &Pattern) -> Option<Geometry> {
+        let n = pattern.nrows();
+        let w = pattern.row(0).len();
+        let last = pattern.row(n - 1);
+        let start = *last.first()?;
+        if last.len() != n - start || last.iter().enumerate().any(|(k, &j)| j != start + k) {
+            return None;
+        }
+        let run = |rows: &mut dyn Iterator<Item = usize>, like: usize| {
+            let first = pattern.row(like);
+            rows.take_while(|&i| pattern.row(i) == first).count()
+        };
+        let block = if w < n {
+            run(&mut (0..n), 0)
+        } else if start > 0 {
+            run(&mut (0..n).rev(), n - 1)
+        } else {
+            return None; // dense: a band
+        };
+        if block == 0
+            || !n.is_multiple_of(block)
+            || !w.is_multiple_of(block)
+            || !start.is_multiple_of(block)
+        {
+            return None;
+        }
+        let nblocks = n / block;
+        let upper = (w / block).checked_sub(1)?;
+        let lower = (nblocks - 1).checked_sub(start / block)?;
+        if block == 1 && lower == upper {
+            // A symmetric scalar band is a `Band` (tried first); what is left is the
+            // diagonal, which is no band (as before block bands were inferred).
+            return None;
+        }
+        Some(Geometry::BlockBand {
+            block,
+            lower,
+            upper,
+        })
+    }
+
+    /// The vertices the geometry describes (a band or block band: the pattern's columns).
     pub fn vertices(&self, pattern: &Pattern) -> usize {
         match *self {
-            Geometry::Band { .. } => pattern.ncols(),
+            Geometry::Band { .. } | Geometry::BlockBand { .. } => pattern.ncols(),
             Geometry::Grid2d { nx, ny, .. } => nx.saturating_mul(ny),
             Geometry::Grid3d { nx, ny, nz } => nx.saturating_mul(ny).saturating_mul(nz),
         }
     }
+}
+
+/// Entries of the n×n band with `lower` and `upper` half-bandwidths (both below n), so
+/// that a candidate whose count differs is refused before it is regenerated (a dense first
+/// row would otherwise regenerate a dense n×n band). `None` on overflow.
+fn band_nnz(n: usize, lower: usize, upper: usize) -> Option<usize> {
+    let (n, l, u) = (n as u128, lower as u128, upper as u128);
+    let total = n * (l + u + 1) - l * (l + 1) / 2 - u * (u + 1) / 2;
+    usize::try_from(total).ok()
 }

@@ -45,6 +45,15 @@ pub enum Inapplicable {
         /// Columns of the pattern.
         cols: usize,
     },
+    /// A block band geometry whose blocks do not tile the pattern's columns (a block of 0,
+    /// or a column count that is not a multiple of the block).
+    #[error("blocks of {block} columns do not tile the {cols} columns of the pattern")]
+    BlockMismatch {
+        /// The geometry's block size.
+        block: usize,
+        /// Columns of the pattern.
+        cols: usize,
+    },
     /// Distance-1 colourings recover the diagonal only.
     #[error("distance-1 colourings recover only the diagonal (see the diagonal module)")]
     DiagonalOnly,

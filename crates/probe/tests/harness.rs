@@ -58,6 +58,24 @@ fn suite() -> Vec<Case> {
             }),
         },
         Case {
+            name: "block band 30×4 k=1",
+            pattern: generators::block_band(30, 4, 1, 1).unwrap(),
+            geometry: Some(Geometry::BlockBand {
+                block: 4,
+                lower: 1,
+                upper: 1,
+            }),
+        },
+        Case {
+            name: "block band 15×3 l=1 u=2",
+            pattern: generators::block_band(15, 3, 1, 2).unwrap(),
+            geometry: Some(Geometry::BlockBand {
+                block: 3,
+                lower: 1,
+                upper: 2,
+            }),
+        },
+        Case {
             name: "arrow 50",
             pattern: generators::arrowhead(50, 2).unwrap(),
             geometry: None,
@@ -139,9 +157,10 @@ fn every_designer_recovers_every_pattern() {
             decoded += 1;
         }
     }
-    // 9 symmetric patterns × 7 designers, 3 general ones × 4 (no symmetric designers), and
-    // both stencil designs on the 4 patterns with a geometry.
-    assert_eq!(decoded, 9 * 7 + 3 * 4 + 4 * 2);
+    // 10 symmetric patterns × 7 designers, 4 general ones × 4 (no symmetric designers),
+    // both stencil designs on the 5 symmetric patterns with a geometry and the direct one
+    // on the general block band.
+    assert_eq!(decoded, 10 * 7 + 4 * 4 + 5 * 2 + 1);
 }
 
 #[test]
@@ -358,6 +377,198 @@ fn stencil_designs_hit_the_optimum() {
 }
 
 #[test]
+fn block_band_designs_hit_the_optimum() {
+    use sparsediff_probe::design::AutoDesigner;
+    use sparsediff_probe::design::{Candidate, Outcome, Skip};
+    for (block, k) in [(1, 1), (2, 1), (3, 2), (5, 1), (6, 0), (4, 3)] {
+        let p = generators::block_band(40, block, k, k).unwrap();
+        let g = Geometry::block_band(block, k, k).unwrap();
+        let d = StencilDesigner::new(g, Decompression::Direct)
+            .design(&p, MatrixKind::Symmetric)
+            .unwrap();
+        let s = StencilDesigner::new(g, Decompression::Substitution)
+            .design(&p, MatrixKind::Symmetric)
+            .unwrap();
+        let what = format!("block {block} k {k}");
+        assert_eq!(
+            (d.num_probes(), s.num_probes()),
+            ((2 * k + 1) * block, (k + 1) * block),
+            "{what}"
+        );
+        // Both meet their family's bound: the largest row, the clique of k+1 blocks.
+        assert_eq!(
+            (d.lower_bound(), s.lower_bound()),
+            ((2 * k + 1) * block, (k + 1) * block),
+            "{what}"
+        );
+        // Auto infers the geometry and picks the closed form (ties go to it: it is listed
+        // before the colourings).
+        let auto = AutoDesigner::default()
+            .design_report(&p, MatrixKind::Symmetric)
+            .unwrap();
+        assert_eq!(auto.plan.num_probes(), (k + 1) * block, "{what}");
+        // Block diagonal (k = 0): direct and substitution tie, direct is preferred.
+        let name = if k == 0 {
+            "stencil-direct"
+        } else {
+            "stencil-substitution"
+        };
+        assert_eq!(auto.plan.designer(), name, "{what}");
+        let star = auto
+            .candidates
+            .iter()
+            .find(|c: &&Candidate| c.designer == "star")
+            .map(|c| c.outcome.clone());
+        assert!(
+            !matches!(star, Some(Outcome::Designed { probes }) if probes < (k + 1) * block),
+            "{what}: {star:?}"
+        );
+        // The closed form meets the exact bound, so the acyclic colouring is not run.
+        let acyclic = auto.candidates.iter().find(|c| c.designer == "acyclic");
+        assert!(
+            matches!(
+                acyclic.map(|c| &c.outcome),
+                Some(Outcome::Skipped(Skip::MeetsBound { .. }))
+            ),
+            "{what}: {acyclic:?}"
+        );
+    }
+    // Asymmetric block bands: the direct design has the largest row, (l+u+1)·b, and Auto
+    // picks it for Jacobians.
+    for (block, lower, upper) in [(3, 1, 2), (2, 0, 3), (4, 2, 0), (1, 1, 3)] {
+        let p = generators::block_band(25, block, lower, upper).unwrap();
+        let g = Geometry::BlockBand {
+            block,
+            lower,
+            upper,
+        };
+        let d = StencilDesigner::new(g, Decompression::Direct)
+            .design(&p, MatrixKind::General)
+            .unwrap();
+        assert_eq!(d.num_probes(), (lower + upper + 1) * block);
+        assert_eq!(d.lower_bound(), d.num_probes());
+        let auto = AutoDesigner::default()
+            .design_report(&p, MatrixKind::General)
+            .unwrap();
+        assert_eq!(auto.plan.designer(), "stencil-direct");
+        assert_eq!(auto.plan.num_probes(), (lower + upper + 1) * block);
+        // It runs first and meets the bound: CPR and roll are skipped.
+        for name in ["cpr", "roll"] {
+            let c = auto.candidates.iter().find(|c| c.designer == name);
+            assert!(
+                matches!(
+                    c.map(|c| &c.outcome),
+                    Some(Outcome::Skipped(Skip::MeetsBound { .. }))
+                ),
+                "{name}: {c:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn block_band_geometries_that_do_not_fit_are_refused() {
+    use sparsediff_coloring::check::Violation;
+    use sparsediff_probe::Inapplicable;
+    let chain = generators::block_band(12, 5, 1, 1).unwrap();
+    let design = |g: Geometry, dec: Decompression| {
+        StencilDesigner::new(g, dec).design(&chain, MatrixKind::Symmetric)
+    };
+    let bb = |block, lower, upper| Geometry::BlockBand {
+        block,
+        lower,
+        upper,
+    };
+    for dec in [Decompression::Direct, Decompression::Substitution] {
+        // Blocks that do not tile the 60 columns: 0 (no division by zero) and 7.
+        for block in [0, 7] {
+            let err = design(bb(block, 1, 1), dec).unwrap_err();
+            assert!(
+                matches!(
+                    err,
+                    DesignError::NotApplicable {
+                        reason: Inapplicable::BlockMismatch { block: b, cols: 60 },
+                        ..
+                    } if b == block
+                ),
+                "{block}: {err:?}"
+            );
+            assert!(err.to_string().contains("do not tile"), "{err}");
+        }
+        // Blocks too small, or too few block diagonals: the colouring is refused by the
+        // checker, never turned into a wrong plan.
+        for g in [bb(4, 1, 1), bb(5, 0, 0), bb(2, 2, 2), bb(1, 1, 1)] {
+            let err = design(g, dec).unwrap_err();
+            assert!(
+                matches!(
+                    err,
+                    DesignError::InvalidColoring {
+                        violation: Violation::SharedLine { .. }
+                            | Violation::Adjacent { .. }
+                            | Violation::TwoColoredCycle { .. },
+                        ..
+                    }
+                ),
+                "{g:?} {dec:?}: {err:?}"
+            );
+        }
+        // A wider geometry than the pattern is valid, only not optimal.
+        let wide = design(bb(5, 2, 2), dec).unwrap();
+        let values = values_on(&chain, 4);
+        check_plan("wide block band", &wide, &values, 1e-12);
+    }
+    // Substitution needs a symmetric matrix, and a symmetric pattern.
+    let asym = generators::block_band(10, 2, 0, 1).unwrap();
+    let subst = StencilDesigner::new(bb(2, 0, 1), Decompression::Substitution);
+    assert!(matches!(
+        subst.design(&asym, MatrixKind::General),
+        Err(DesignError::NotApplicable {
+            reason: Inapplicable::NeedsSymmetric,
+            ..
+        })
+    ));
+    assert!(subst.design(&asym, MatrixKind::Symmetric).is_err());
+    // Auto with a geometry that does not fit: the closed forms fail with their named
+    // errors in the report, and a colouring designs the plan.
+    use sparsediff_probe::design::{AutoDesigner, Outcome};
+    let auto = AutoDesigner {
+        geometry: Some(bb(4, 1, 1)),
+        ..AutoDesigner::default()
+    }
+    .design_report(&chain, MatrixKind::Symmetric)
+    .unwrap();
+    check_plan(
+        "auto, wrong geometry",
+        &auto.plan,
+        &values_on(&chain, 5),
+        1e-12,
+    );
+    assert_eq!(
+        (auto.plan.num_probes(), auto.plan.designer()),
+        (10, "acyclic")
+    );
+    let failed = |report: &sparsediff_probe::design::Designed, name: &str| {
+        let c = report.candidates.iter().find(|c| c.designer == name);
+        assert!(
+            matches!(
+                c.map(|c| &c.outcome),
+                Some(Outcome::Failed(e)) if matches!(**e, DesignError::InvalidColoring { .. })
+            ),
+            "{name}: {c:?}"
+        );
+    };
+    failed(&auto, "stencil-substitution");
+    let auto = AutoDesigner {
+        geometry: Some(bb(4, 1, 1)),
+        ..AutoDesigner::default()
+    }
+    .design_report(&chain, MatrixKind::General)
+    .unwrap();
+    assert_eq!((auto.plan.num_probes(), auto.plan.designer()), (15, "cpr"));
+    failed(&auto, "stencil-direct");
+}
+
+#[test]
 fn every_decoder_rejects_bad_products() {
     use sparsediff_probe::DecodeError;
     let p = block_chain(10);
@@ -439,8 +650,65 @@ mod prop {
         );
     }
 
+    /// Block band shapes: (nblocks, block, lower, upper), half-bandwidths below nblocks.
+    fn block_band_shapes() -> impl Strategy<Value = (usize, usize, usize, usize)> {
+        (1usize..=14, 1usize..=5).prop_flat_map(|(nblocks, block)| {
+            (
+                Just(nblocks),
+                Just(block),
+                0..nblocks.min(4),
+                0..nblocks.min(4),
+            )
+        })
+    }
+
     proptest! {
         #![proptest_config(testing::config(64))]
+
+        /// The block band closed forms recover a random matrix on a random block band to
+        /// 1e-12: direct on Jacobians (any lower, upper) and Hessians, substitution on
+        /// Hessians (lower = upper), given the geometry or inferring it; the colour counts
+        /// are the formulas' (fewer when there are fewer blocks than block diagonals).
+        #[test]
+        fn block_band_designs_round_trip(
+            (nblocks, block, lower, upper) in block_band_shapes(),
+            symmetric in any::<bool>(),
+            seed in any::<u64>(),
+        ) {
+            let upper = if symmetric { lower } else { upper };
+            let p = generators::block_band(nblocks, block, lower, upper).unwrap();
+            let kind = if symmetric { MatrixKind::Symmetric } else { MatrixKind::General };
+            let g = Geometry::block_band(block, lower, upper).unwrap();
+            let values = values_on(&p, seed);
+            let what = format!("block_band({nblocks}, {block}, {lower}, {upper}) {kind:?}");
+            let direct = StencilDesigner::new(g, Decompression::Direct).design(&p, kind)
+                .map_err(|e| TestCaseError::fail(format!("{what} direct: {e}")))?;
+            check_plan(&format!("{what} direct"), &direct, &values, 1e-12);
+            prop_assert_eq!(direct.num_probes(), nblocks.min(lower + upper + 1) * block);
+            prop_assert_eq!(direct.num_probes(), direct.lower_bound());
+            let subst = StencilDesigner::new(g, Decompression::Substitution).design(&p, kind);
+            if symmetric {
+                let subst = subst
+                    .map_err(|e| TestCaseError::fail(format!("{what} substitution: {e}")))?;
+                check_plan(&format!("{what} substitution"), &subst, &values, 1e-12);
+                prop_assert_eq!(subst.num_probes(), nblocks.min(lower + 1) * block);
+            } else {
+                prop_assert!(
+                    matches!(subst, Err(DesignError::NotApplicable { .. })),
+                    "{}: {:?}", what, subst.map(|p| p.num_probes())
+                );
+            }
+            // Auto (geometry inferred or not): exact, never more than the closed forms.
+            let auto = sparsediff_probe::design::AutoDesigner::default().design(&p, kind)
+                .map_err(|e| TestCaseError::fail(format!("{what} auto: {e}")))?;
+            check_plan(&format!("{what} auto"), &auto, &values, 1e-12);
+            let best = if symmetric {
+                nblocks.min(lower + 1) * block
+            } else {
+                direct.num_probes()
+            };
+            prop_assert!(auto.num_probes() <= best, "{}: auto {}", what, auto.num_probes());
+        }
 
         /// Every applicable designer recovers a random matrix on a random pattern (1e-12
         /// direct and substitution, 1e-10 least squares), and decoding twice is identical.

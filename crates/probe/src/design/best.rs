@@ -293,7 +293,7 @@ impl ProbeDesigner for BestOf {
 }
 
 /// The exact designers in order of preference for ties (direct recovery first): a
-/// closed-form stencil design when a geometry is given or inferred
+/// closed-form band, block band or stencil design when a geometry is given or inferred
 /// ([`Geometry::infer`]), star and acyclic colourings (symmetric matrices), column CPR, the
 /// banded roll. What `Strategy::Auto` of the facade designs with.
 ///
@@ -306,14 +306,21 @@ impl ProbeDesigner for BestOf {
 /// let report = AutoDesigner::default().design_report(&grid, MatrixKind::Symmetric)?;
 /// assert_eq!(report.plan.num_probes(), 3); // the closed-form substitution design
 /// assert_eq!(report.plan.designer(), "stencil-substitution");
+///
+/// // A chain of 5×5 blocks: inferred as a block band, the closed form has the clique's
+/// // 10 colours (star colouring needs more).
+/// let chain = generators::block_band(40, 5, 1, 1)?;
+/// let report = AutoDesigner::default().design_report(&chain, MatrixKind::Symmetric)?;
+/// assert_eq!(report.plan.num_probes(), 10);
+/// assert_eq!(report.plan.designer(), "stencil-substitution");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone)]
 pub struct AutoDesigner {
     /// Colouring parameters of the colouring designers.
     pub coloring: ColoringParams,
-    /// A band or stencil geometry; `None`: inferred from the pattern when it is exactly a
-    /// full band or a standard stencil.
+    /// A band, block band or stencil geometry; `None`: inferred from the pattern when it
+    /// is exactly a full band, a block band or a standard stencil.
     pub geometry: Option<Geometry>,
 }
 

@@ -10,6 +10,10 @@
 //! | [`GivenColoring`] | `given` | the caller's colouring, checked for its recovery | direct or substitution |
 //! | [`RandomDesigner`] | `random` | 2β+1 + oversampling (default 2) | per-row least squares |
 //! | [`SymmetricRandomDesigner`] | `symmetric-random` (half-sample) | β+1 + oversampling (default 1) | global least squares over the lower triangle |
+//!
+//! On a block band of blocks of b with l, u block diagonals (k = l = u for Hessians),
+//! [`StencilDesigner`] with `Geometry::BlockBand` needs (l+u+1)·b probes directly and
+//! (k+1)·b by substitution, both optimal (see its module's table).
 
 mod best;
 mod colored;

@@ -1,15 +1,40 @@
-//! Closed-form designs that are optimal by construction for bands and stencils. Each is
-//! checked against the actual pattern by the independent checkers; none is trusted.
+//! Closed-form designs that are optimal by construction for bands, block bands and
+//! stencils. Each is checked against the actual pattern by the independent checkers; none
+//! is trusted.
 //!
 //! | geometry | direct (colours) | substitution (colours) |
 //! |---|---|---|
 //! | band, half-bandwidth β | j mod (2β+1) | j mod (β+1) |
+//! | block band, blocks of b, half-bandwidths l, u in blocks, column j in block J = ⌊j/b⌋ | (J mod (l+u+1))·b + j mod b: (l+u+1)·b | (J mod (k+1))·b + j mod b, k = max(l, u): (k+1)·b |
 //! | 2-D 5-point, vertex (i, j) | (i + 2j) mod 5 | (i + 2j) mod 3 |
 //! | 2-D 9-point | (i mod 3) + 3 (j mod 3) | (i + 2j) mod 5 |
 //! | 3-D 7-point, vertex (i, j, k) | (i + 2j + 3k) mod 7 | (i + 2j + 3k) mod 4 |
 //!
 //! Direct designs are distance-2 colourings (no two columns of a colour share a row), so
 //! they need no symmetry; substitution designs are acyclic colourings of a symmetric pattern.
+//!
+//! The block band formulas are the band's applied to the block index, with the b columns
+//! of a block told apart by j mod b (the block band is the band of block half-bandwidths
+//! with every vertex blown up into a clique of b). Both are optimal:
+//! - direct: columns of blocks J < J' share a row exactly when J' − J ≤ l+u, so equal
+//!   colours (same j mod b, block indices l+u+1 or more apart) never share a row; the
+//!   block row of l+u+1 dense blocks has (l+u+1)·b entries, the lower bound. With fewer
+//!   than l+u+1 blocks (N of them) every column gets its own colour, N·b, and some block
+//!   row is then full: still the largest row;
+//! - substitution (l = u = k): two colour classes with the same block residue meet only
+//!   inside one block (an edge per block: a matching), with different block residues they
+//!   span a copy of the scalar band's two classes of j mod (k+1), a forest; so the
+//!   colouring is acyclic, and k+1 consecutive diagonal blocks (there are at least k+1
+//!   blocks, as k < N) form a clique of (k+1)·b vertices, the lower bound. With l ≠ u the
+//!   formula takes k = max(l, u), the symmetric block band around the pattern; a
+//!   symmetric recovery refuses an asymmetric pattern anyway.
+//!
+//! On block bands numbered as generated, greedy colourings in the fast deterministic
+//! orders reach the same counts (distance-2 (l+u+1)·b, acyclic (k+1)·b), the
+//! dynamic-largest-first and random orders do not, and star colouring stays at
+//! (2k+1)·b (`papers/colorings.md` has the counts). What the closed forms add is
+//! certainty without a search: they meet the exact lower bound, so `AutoDesigner`, which
+//! lists them first, skips the colourings.
 
 use sparsediff_coloring::check::structurally_orthogonal_columns;
 use sparsediff_coloring::{AdjacencyGraph, Method, Problem, TreeSet, lower_bound};
@@ -30,7 +55,22 @@ pub enum Decompression {
     Substitution,
 }
 
-/// A closed-form design for a band or stencil.
+/// A closed-form design for a band, block band or stencil.
+///
+/// ```
+/// use sparsediff_pattern::generators;
+/// use sparsediff_probe::{Decompression, Geometry, MatrixKind, ProbeDesigner, StencilDesigner};
+///
+/// // 12 dense 5×5 blocks, each coupled to its neighbours (a chain of stages).
+/// let chain = generators::block_band(12, 5, 1, 1)?;
+/// let g = Geometry::block_band(5, 1, 1)?;
+/// let direct = StencilDesigner::new(g, Decompression::Direct).design(&chain, MatrixKind::General)?;
+/// assert_eq!(direct.num_probes(), 15); // (l+u+1)·b, the largest row
+/// let subst = StencilDesigner::new(g, Decompression::Substitution)
+///     .design(&chain, MatrixKind::Symmetric)?;
+/// assert_eq!(subst.num_probes(), 10); // (k+1)·b, the clique of two blocks
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct StencilDesigner {
     /// The geometry.
@@ -48,10 +88,25 @@ impl StencilDesigner {
         }
     }
 
-    /// The colour of every vertex, before compaction.
+    /// The colour of every vertex, before compaction. A block band's block is at least 1
+    /// here (checked by [`ProbeDesigner::design`] before).
     fn raw_colors(&self, pattern: &Pattern) -> Vec<usize> {
         let direct = self.decompression == Decompression::Direct;
         match self.geometry {
+            Geometry::BlockBand {
+                block,
+                lower,
+                upper,
+            } => {
+                let m = if direct {
+                    lower.saturating_add(upper).saturating_add(1)
+                } else {
+                    lower.max(upper).saturating_add(1)
+                };
+                (0..pattern.ncols())
+                    .map(|j| ((j / block) % m) * block + j % block)
+                    .collect()
+            }
             Geometry::Band { beta } => {
                 let (l, u) = pattern.bandwidth();
                 let beta = beta.unwrap_or(l.max(u));
@@ -124,13 +179,27 @@ impl ProbeDesigner for StencilDesigner {
         check_pattern(self.name(), pattern)?;
         let n = self.geometry.vertices(pattern);
         if n != pattern.ncols()
-            || (!matches!(self.geometry, Geometry::Band { .. }) && !pattern.is_square())
+            || (!matches!(
+                self.geometry,
+                Geometry::Band { .. } | Geometry::BlockBand { .. }
+            ) && !pattern.is_square())
         {
             return Err(DesignError::NotApplicable {
                 designer: self.name(),
                 reason: Inapplicable::GeometryMismatch {
                     vertices: n,
                     rows: pattern.nrows(),
+                    cols: pattern.ncols(),
+                },
+            });
+        }
+        if let Geometry::BlockBand { block, .. } = self.geometry
+            && (block == 0 || !pattern.ncols().is_multiple_of(block))
+        {
+            return Err(DesignError::NotApplicable {
+                designer: self.name(),
+                reason: Inapplicable::BlockMismatch {
+                    block,
                     cols: pattern.ncols(),
                 },
             });
