@@ -235,8 +235,8 @@ fn loops_whose_trip_count_depends_on_the_inputs_exhaust_the_budget() {
         let mut v = x[0];
         let mut acc = x[1];
         while v > 1.0 {
-            v = v * 0.5;
-            acc = acc * x[1];
+            v *= 0.5;
+            acc *= x[1];
         }
         acc + v
     };
