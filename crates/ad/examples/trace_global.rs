@@ -54,7 +54,11 @@ fn main() {
         eprintln!("N must be a positive integer; {usage}");
         std::process::exit(2);
     };
-    let reps = args.get(4).and_then(|r| r.parse::<usize>().ok()).unwrap_or(5).max(1);
+    let reps = args
+        .get(4)
+        .and_then(|r| r.parse::<usize>().ok())
+        .unwrap_or(5)
+        .max(1);
     let s = (n as f64).sqrt().round() as usize;
     let n = if problem == "grid" { s * s } else { n };
     let x: Vec<f64> = (0..n).map(|i| 0.5 + 0.3 * (0.7 * i as f64).sin()).collect();
