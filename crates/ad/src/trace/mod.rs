@@ -42,7 +42,8 @@
 //! both are 0 the pattern is valid wherever `f` is twice differentiable.
 //! The `*_conservative` functions union the patterns at x0 and at seeded random
 //! perturbations of it (see [`perturbed_points`]); the `*_union` functions at points of the
-//! caller's choice.
+//! caller's choice; the `*_global` functions over every control-flow path, a pattern valid
+//! at every x (see [Global patterns](#global-patterns)).
 //!
 //! # Global patterns
 //!
