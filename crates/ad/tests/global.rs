@@ -248,6 +248,29 @@ fn loops_whose_trip_count_depends_on_the_inputs_exhaust_the_budget() {
 }
 
 #[test]
+fn loops_that_only_end_by_forced_answers_do_not_hang() {
+    // At x1 = -1, k = 0.5 and the loop ends; once a forced answer makes k = 2 it would
+    // double forever by its values. Past the budget comparisons answer at random, so the
+    // run ends and the budget error comes back.
+    let f = |x: &[Tracer]| {
+        let mut k = if x[1] > 0.0 {
+            x[0] - x[0] + 2.0
+        } else {
+            x[0] - x[0] + 0.5
+        };
+        while k > 1.0 {
+            k *= 2.0;
+        }
+        k * x[2]
+    };
+    let e = jacobian_pattern_global_with_info(&[1.0, -1.0, 1.0], 16, |x| vec![f(x)]).unwrap_err();
+    assert!(
+        matches!(e, TraceError::TooManyPaths { limit: 16, .. }),
+        "{e:?}"
+    );
+}
+
+#[test]
 fn raw_value_reads_are_refused() {
     let f = |x: &[Tracer]| if x[0].re() > 0.0 { x[0] * x[1] } else { x[2] };
     let e = hessian_pattern_global(&[1.0, 2.0, 3.0], f).unwrap_err();

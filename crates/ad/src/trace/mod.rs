@@ -72,10 +72,11 @@
 //!   a loop whose trip count depends on the inputs has unboundedly many. A budget of paths
 //!   ([`DEFAULT_MAX_PATHS`], or the `*_global_with_info` argument) bounds the work:
 //!   beyond it the trace fails with [`TraceError::TooManyPaths`] (give the pattern, or use
-//!   a local or conservative detection). A run is also stopped from recording more
-//!   decisions than the budget (its paths could not fit); it still runs to its end by the
-//!   values, so a function that does not terminate from the values a forced path leaves
-//!   it with does not terminate here either.
+//!   a local or conservative detection). A run records at most as many decisions as the
+//!   budget (its paths could not fit otherwise); past that, its comparisons answer at
+//!   random, so that a loop the values of a forced path would never end (a counter
+//!   forced to grow) ends and the error comes back. A loop that no answer of its
+//!   comparisons ends (one on constants, or on raw values) does not end here either.
 //! * A raw value read (`t.re()`) on a value that depends on the inputs cannot be seen nor
 //!   forced: the global trace fails with [`TraceError::ValueReadInGlobalTrace`] rather
 //!   than return a pattern that might be local only.

@@ -166,7 +166,15 @@ impl Steering {
         if self.taken.len() < self.limit {
             self.taken.push((answer, arity));
         } else {
+            // Past the budget the trace fails whatever the run does. Answering at random
+            // (seeded by the comparison's number) ends a loop that the values left by a
+            // forced path would never end, as long as some answer of a comparison in it
+            // exits: the run ends, and the error comes back.
             self.overflow = true;
+            let mut z = (k as u64).wrapping_add(0x9E37_79B9_7F4A_7C15);
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            answer = ((z ^ (z >> 31)) % u64::from(arity)) as u8;
         }
         question.outcome(answer)
     }
