@@ -1,9 +1,22 @@
 //! Where the pattern comes from: the [`SparsityDetector`] seam and the built-in detectors
-//! ([`Traced`], [`Conservative`], [`GivenPattern`]).
+//! ([`Traced`], [`Global`], [`Conservative`], [`GivenPattern`]).
 //!
-//! A detector sees the function through [`FunctionAccess`]: a trace of its local pattern
-//! at any point (when the function itself was given to `prepare`) and products of the
-//! backend along any directions. A detector of your own plugs into
+//! | detector | `info().detection` | the pattern holds | cost |
+//! |---|---|---|---|
+//! | [`Traced`] (default) | `traced` | where the function takes x0's branches (everywhere if it compares no values of its inputs) | one run on tracers |
+//! | [`Global`] | `global` | at every x: the union over every control-flow path | one run per path (one without comparisons); a budget of paths |
+//! | [`Conservative`] | `conservative` | near x0, with high probability | 1 + `points` runs |
+//! | [`GivenPattern`] | `given` | as the caller says (never widened) | none |
+//!
+//! The local trace stays the default because it is tighter: a function with branches
+//! has the pattern of the branch it takes, and `evaluate` re-traces when it takes
+//! another. [`Global`] suits callers that need one pattern for every x (a solver with a
+//! symbolic factorisation): no re-trace, no re-design, at the price of the entries of
+//! branches not taken.
+//!
+//! A detector sees the function through [`FunctionAccess`]: a trace of its local or global
+//! pattern (when the function itself was given to `prepare`) and products of the backend
+//! along any directions. A detector of your own plugs into
 //! [`Options::detector`](crate::Options::detector):
 //!
 //! ```
@@ -46,7 +59,7 @@
 
 use std::sync::Arc;
 
-use sparsediff_ad::trace::{CONSERVATIVE_RADIUS, TraceInfo, perturbed_points};
+use sparsediff_ad::trace::{CONSERVATIVE_RADIUS, DEFAULT_MAX_PATHS, TraceInfo, perturbed_points};
 use sparsediff_pattern::Pattern;
 use sparsediff_probe::MatrixKind;
 
@@ -61,6 +74,20 @@ pub trait FunctionAccess {
     /// The local pattern at x and what the trace saw, by running the function on tracers.
     /// [`SparseError::NeedsFunction`] when only a backend was given.
     fn trace(&mut self, x: &[f64]) -> Result<(Pattern, TraceInfo), SparseError>;
+    /// The pattern valid at every x and what the trace saw, by running the function once
+    /// per control-flow path (at most `max_paths`), starting from x's branches (see
+    /// [`hessian_pattern_global`](sparsediff_ad::trace::hessian_pattern_global)).
+    /// Default (for accesses of your own): [`SparseError::NeedsFunction`].
+    fn trace_global(
+        &mut self,
+        x: &[f64],
+        max_paths: usize,
+    ) -> Result<(Pattern, TraceInfo), SparseError> {
+        let _ = (x, max_paths);
+        Err(SparseError::NeedsFunction {
+            what: "tracing the global pattern",
+        })
+    }
     /// Products A·V along `probes` dense directions (n×probes row-major) into `out`
     /// (rows×probes row-major): Hessian- or Jacobian-vector products of the backend.
     fn products(
@@ -78,8 +105,9 @@ pub struct Detected {
     /// The pattern (both triangles for a Hessian).
     pub pattern: Pattern,
     /// The pattern holds at every x where the function is twice differentiable (a trace
-    /// that saw no comparison and no raw value read). False: it may not, and verification
-    /// runs periodically under [`Verify::Auto`](crate::Verify::Auto).
+    /// that saw no comparison and no raw value read, or a global trace): branch changes
+    /// need no re-trace. False: it may not, and verification runs periodically under
+    /// [`Verify::Auto`](crate::Verify::Auto).
     pub holds_everywhere: bool,
     /// The pattern must not be widened when the function takes other branches (a pattern
     /// the caller gave): entries outside it are
@@ -119,6 +147,69 @@ impl SparsityDetector for Traced {
         Ok(Detected {
             pattern,
             holds_everywhere: !info.may_branch(),
+            fixed: false,
+        })
+    }
+}
+
+/// The pattern valid at every x: the union of the patterns of every control-flow path of
+/// the function, each comparison of values that depend on the inputs taking each of its
+/// outcomes (the global tracer of SparseConnectivityTracer.jl takes both sides of a
+/// branch the same way). See [`sparsediff_ad::trace`] (section "Global patterns").
+///
+/// `holds_everywhere` is true, so evaluations are not periodically verified for the
+/// pattern's sake and a branch change needs no re-trace (`info().retraces` stays 0; the
+/// backend still follows the branch). A function with more than `max_paths` paths fails
+/// with [`TraceError::TooManyPaths`](sparsediff_ad::TraceError::TooManyPaths), one that
+/// reads raw values (`x.re()`) with
+/// [`TraceError::ValueReadInGlobalTrace`](sparsediff_ad::TraceError::ValueReadInGlobalTrace):
+/// give the pattern ([`GivenPattern`]) or use [`Traced`] or [`Conservative`] then.
+///
+/// ```
+/// use sparsediff::num_dual::DualNum;
+/// use sparsediff::{Global, Options, ScalarFunction, SparseHessian};
+///
+/// /// x0·x1 if x0 > 0, x2² otherwise.
+/// struct Branchy;
+/// impl ScalarFunction for Branchy {
+///     fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &[D]) -> D {
+///         if x[0] > D::from(0.0) { x[0] * x[1] } else { x[2] * x[2] }
+///     }
+/// }
+/// let mut h = SparseHessian::prepare(Branchy, &[5.0, 1.0, 2.0], &Options::with_detector(Global::default()))?;
+/// assert_eq!(h.info().detection, "global");
+/// assert_eq!(h.pattern().nnz(), 3); // (0, 1), (1, 0) and (2, 2): both sides
+/// // on the other branch: no re-trace, no re-design
+/// let m = h.evaluate(&[-5.0, 1.0, 2.0])?;
+/// assert_eq!((m.get(2, 2), m.get(0, 1)), (Some(&2.0), Some(&0.0)));
+/// assert_eq!(h.info().retraces, 0);
+/// # Ok::<(), sparsediff::SparseError>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Global {
+    /// The budget of control-flow paths (runs of the function).
+    pub max_paths: usize,
+}
+
+impl Default for Global {
+    /// A budget of [`DEFAULT_MAX_PATHS`] paths.
+    fn default() -> Self {
+        Global {
+            max_paths: DEFAULT_MAX_PATHS,
+        }
+    }
+}
+
+impl SparsityDetector for Global {
+    fn name(&self) -> &'static str {
+        "global"
+    }
+
+    fn detect(&self, f: &mut dyn FunctionAccess, x0: &[f64]) -> Result<Detected, SparseError> {
+        let (pattern, _) = f.trace_global(x0, self.max_paths)?;
+        Ok(Detected {
+            pattern,
+            holds_everywhere: true,
             fixed: false,
         })
     }

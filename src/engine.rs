@@ -80,8 +80,8 @@ pub struct RecoveryInfo {
     /// [`JacobianMode`](crate::JacobianMode)); one entry for Hessians and for a plan given
     /// to the builder.
     pub modes: Vec<crate::ModeCandidate>,
-    /// The detector that found the pattern (`traced`, `conservative`, `given`, a user's
-    /// detector's name; `plan` for a plan given to the builder).
+    /// The detector that found the pattern (`traced`, `global`, `conservative`, `given`, a
+    /// user's detector's name; `plan` for a plan given to the builder).
     pub detection: &'static str,
     /// Rows, columns and entries of the pattern.
     pub shape: (usize, usize, usize),

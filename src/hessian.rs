@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use sparsediff_ad::trace::hessian_pattern_with_info;
+use sparsediff_ad::trace::{hessian_pattern_global_with_info, hessian_pattern_with_info};
 use sparsediff_ad::{
     AdError, HessianBackend, ScalarFunction, TapeGradientDifferences, TapeHessian,
 };
@@ -80,9 +80,14 @@ impl<'f> HessianBuilder<'_, 'f> {
     /// branch changes) and plain evaluations (checks of a recording).
     pub fn function<F: ScalarFunction + Send + Sync + 'f>(mut self, f: F) -> Self {
         let f = Arc::new(f);
-        let (g, t) = (Arc::clone(&f), Arc::clone(&f));
+        let (g, t, u) = (Arc::clone(&f), Arc::clone(&f), Arc::clone(&f));
         self.hooks = Some(Hooks {
             trace: Box::new(move |x| Ok(hessian_pattern_with_info(x, |v| t.eval(v))?)),
+            trace_global: Box::new(move |x, max_paths| {
+                Ok(hessian_pattern_global_with_info(x, max_paths, |v| {
+                    u.eval(v)
+                })?)
+            }),
             plain: Box::new(move |x, out| out[0] = g.eval(x)),
         });
         self.make = Some(Box::new(

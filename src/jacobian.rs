@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use sparsediff_ad::trace::jacobian_pattern_with_info;
+use sparsediff_ad::trace::{jacobian_pattern_global_with_info, jacobian_pattern_with_info};
 use sparsediff_ad::{
     Differences, FiniteDifferenceJacobian, ForwardJacobian, JacobianBackend, TapeJacobian, Tracer,
     VectorFunction,
@@ -92,11 +92,17 @@ impl<'f> JacobianBuilder<'_, 'f> {
     /// evaluations.
     pub fn function<F: VectorFunction + Send + Sync + 'f>(mut self, f: F) -> Self {
         let f = Arc::new(f);
-        let (g, t) = (Arc::clone(&f), Arc::clone(&f));
+        let (g, t, u) = (Arc::clone(&f), Arc::clone(&f), Arc::clone(&f));
         self.hooks = Some(Hooks {
             trace: Box::new(move |x| {
                 let m = t.num_outputs(x.len());
                 Ok(jacobian_pattern_with_info(x, |v| traced(&*t, m, v))?)
+            }),
+            trace_global: Box::new(move |x, max_paths| {
+                let m = u.num_outputs(x.len());
+                Ok(jacobian_pattern_global_with_info(x, max_paths, |v| {
+                    traced(&*u, m, v)
+                })?)
             }),
             plain: Box::new(move |x, out| g.eval(x, out)),
         });

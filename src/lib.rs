@@ -89,7 +89,7 @@ mod verify;
 
 pub use builder::Builder;
 pub use composite::{CompositeHessian, Outer, RowFunctions};
-pub use detect::{Conservative, GivenPattern, SparsityDetector, Traced};
+pub use detect::{Conservative, GivenPattern, Global, SparsityDetector, Traced};
 pub use diagonal::{DiagonalInfo, DiagonalMethod, MAX_HUTCHINSON_PROBES, SparseDiagonal};
 pub use engine::{PrepareTimes, RecoveryInfo};
 pub use error::SparseError;

@@ -152,6 +152,7 @@ impl Strategy {
 #[derive(Debug, Clone)]
 pub struct Options {
     /// Where the pattern comes from. Default: [`Traced`] (the local pattern at x0); also
+    /// [`Global`](crate::detect::Global) (valid at every x),
     /// [`Conservative`](crate::detect::Conservative),
     /// [`GivenPattern`](crate::detect::GivenPattern) or a detector of your own.
     pub detector: Detector,
@@ -228,7 +229,9 @@ pub enum OnBranchChange {
     Adapt,
     /// Return [`SparseError::BranchChanged`](crate::SparseError::BranchChanged) with the
     /// comparison that changed (for callers that must keep one pattern, e.g. a solver with
-    /// a symbolic factorisation it cannot redo).
+    /// a symbolic factorisation it cannot redo). A pattern that holds everywhere (the
+    /// [`Global`](crate::detect::Global) detector) is kept at every branch, so branch
+    /// changes are followed without an error (and counted in `info().branch_changes`).
     Error,
 }
 

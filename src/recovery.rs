@@ -307,6 +307,9 @@ impl Products for Box<dyn JacobianBackend + Send + '_> {
 /// The pattern at x, as prepare found it (traced locally).
 pub(crate) type TraceAt<'f> =
     Box<dyn Fn(&[f64]) -> Result<(Pattern, TraceInfo), SparseError> + Send + 'f>;
+/// The pattern valid at every x, found by the global trace from x with a budget of paths.
+pub(crate) type TraceGlobalAt<'f> =
+    Box<dyn Fn(&[f64], usize) -> Result<(Pattern, TraceInfo), SparseError> + Send + 'f>;
 /// The user's function on plain `f64` (writes its outputs; the buffer is zeroed first).
 pub(crate) type PlainAt<'f> = Box<dyn Fn(&[f64], &mut [f64]) + Send + 'f>;
 /// Builds the function's backend at x0 for a [`BackendChoice`].
@@ -316,6 +319,7 @@ pub(crate) type MakeBackend<'f, B> =
 /// What the engine can do with the user's function itself (when `prepare` was given one).
 pub(crate) struct Hooks<'f> {
     pub(crate) trace: TraceAt<'f>,
+    pub(crate) trace_global: TraceGlobalAt<'f>,
     pub(crate) plain: PlainAt<'f>,
 }
 
@@ -354,6 +358,19 @@ impl<B: Products> FunctionAccess for Access<'_, '_, B> {
             Some(h) => (h.trace)(x),
             None => Err(SparseError::NeedsFunction {
                 what: "tracing the pattern",
+            }),
+        }
+    }
+
+    fn trace_global(
+        &mut self,
+        x: &[f64],
+        max_paths: usize,
+    ) -> Result<(Pattern, TraceInfo), SparseError> {
+        match self.hooks {
+            Some(h) => (h.trace_global)(x, max_paths),
+            None => Err(SparseError::NeedsFunction {
+                what: "tracing the global pattern",
             }),
         }
     }
@@ -405,6 +422,9 @@ pub(crate) struct Recovery<'f, B> {
     family: Mode,
     /// The pattern must not be widened (given by the caller, or a given plan).
     fixed: bool,
+    /// The detector vouched for the pattern at every x (a global trace, or a trace without
+    /// comparisons): branch changes need no re-trace.
+    holds_everywhere: bool,
     policy: OnBranchChange,
     /// Branch changes of the backend already handled.
     seen_changes: usize,
@@ -548,6 +568,7 @@ impl<'f, B: Products> Recovery<'f, B> {
         }
         let status = backend.branches();
         let fixed = detected.as_ref().is_none_or(|d: &Detected| d.fixed);
+        let holds_everywhere = detected.as_ref().is_some_and(|d| d.holds_everywhere);
         // The pattern may not hold at every x: check periodically (Verify::Auto).
         let periodic = hooks.is_none()
             || detected.as_ref().is_none_or(|d| !d.holds_everywhere)
@@ -587,6 +608,7 @@ impl<'f, B: Products> Recovery<'f, B> {
             options: options.clone(),
             family,
             fixed,
+            holds_everywhere,
             policy: options.on_branch_change,
             scale: vec![0.0; n],
             scaled: false,
@@ -683,6 +705,11 @@ impl<'f, B: Products> Recovery<'f, B> {
             if status.changes != self.seen_changes {
                 self.seen_changes = status.changes;
                 self.info.branch_changes += 1;
+                if self.holds_everywhere {
+                    // The pattern holds on every branch (global detection): the backend
+                    // followed the branch (the tape re-recorded), nothing to re-trace.
+                    break;
+                }
                 if self.policy == OnBranchChange::Error {
                     return Err(SparseError::BranchChanged {
                         comparison: status.last_changed_comparison,

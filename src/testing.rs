@@ -110,7 +110,20 @@ pub fn hessian_mismatches<F: ScalarFunction + Clone + Send + Sync + 'static>(
     x: &[f64],
     tol: Tolerance,
 ) -> Result<Vec<Mismatch>, SparseError> {
-    let mut h = SparseHessian::prepare(f.clone(), x, &Options::default())?;
+    hessian_mismatches_with(f, hessian, x, tol, &Options::default())
+}
+
+/// Like [`hessian_mismatches`] with options of the caller's (a detector such as
+/// [`Global`](crate::Global), a backend, a verification policy): prepared at `x`,
+/// evaluated there.
+pub fn hessian_mismatches_with<F: ScalarFunction + Clone + Send + Sync + 'static>(
+    f: &F,
+    hessian: &CsMat<f64>,
+    x: &[f64],
+    tol: Tolerance,
+    options: &Options,
+) -> Result<Vec<Mismatch>, SparseError> {
+    let mut h = SparseHessian::prepare(f.clone(), x, options)?;
     let got = h.evaluate(x)?.clone();
     Ok(mismatches(&hessian.to_csr(), &got, tol))
 }

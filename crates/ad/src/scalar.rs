@@ -26,6 +26,25 @@ pub trait Elementary: Copy + 'static {
     /// is the right-hand side if it is a scalar of this type, `rhs` its value, `outcome` the
     /// result. A tape records it to detect that a replay takes another branch.
     fn observe_comparison(self, other: Option<Self>, rhs: f64, outcome: Option<Ordering>);
+    /// Decides a comparison user code makes: `question` is what it asks (`<`, `==`,
+    /// `partial_cmp`, ...), `natural` the outcome of comparing the values, and the
+    /// ordering returned is what the comparison reports (the operator then tests it:
+    /// `<` is `Some(Less)`, ...). The default observes the comparison
+    /// ([`observe_comparison`](Self::observe_comparison)) and returns `natural`; the
+    /// sparsity tracer's global mode returns forced outcomes instead, to run every side of
+    /// a branch (see [`trace`](crate::trace)).
+    #[inline(always)]
+    fn decide_comparison(
+        self,
+        other: Option<Self>,
+        rhs: f64,
+        question: Comparison,
+        natural: Option<Ordering>,
+    ) -> Option<Ordering> {
+        let _ = question;
+        self.observe_comparison(other, rhs, natural);
+        natural
+    }
     /// Told when user code reads the raw value through `DualNum::re()`. A branch on a raw
     /// value (`if x.re() > 0.0`) is invisible to [`observe_comparison`](Self::observe_comparison),
     /// so scalars that follow branches (the tape, the tracer, forward lanes) note that the
@@ -33,6 +52,76 @@ pub trait Elementary: Copy + 'static {
     /// Default: nothing.
     #[inline(always)]
     fn observe_value_read(self) {}
+}
+
+/// What a comparison of scalars asks, and so how many different answers it can get:
+/// two for the operators (`<`, `<=`, `>`, `>=`, `==`; `!=` is `!(==)`), three for
+/// `partial_cmp` called directly.
+///
+/// ```
+/// use std::cmp::Ordering;
+/// use sparsediff_ad::scalar::Comparison;
+/// assert_eq!(Comparison::Lt.answers(), 2);
+/// assert_eq!(Comparison::Lt.answer(Some(Ordering::Less)), 1); // true
+/// assert_eq!(Comparison::Lt.answer(None), 0); // NaN: false, as for f64
+/// // an ordering that gives answer k
+/// assert_eq!(Comparison::Ge.answer(Comparison::Ge.outcome(1)), 1);
+/// assert_eq!(Comparison::PartialCmp.outcome(2), Some(Ordering::Greater));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Comparison {
+    /// `a < b`.
+    Lt,
+    /// `a <= b`.
+    Le,
+    /// `a > b`.
+    Gt,
+    /// `a >= b`.
+    Ge,
+    /// `a == b` (and `a != b`, its negation).
+    Eq,
+    /// `a.partial_cmp(&b)`: less, equal or greater.
+    PartialCmp,
+}
+
+impl Comparison {
+    /// How many different answers the comparison can get: 2 (false, true) or 3 (less,
+    /// equal, greater).
+    pub fn answers(self) -> u8 {
+        match self {
+            Comparison::PartialCmp => 3,
+            _ => 2,
+        }
+    }
+
+    /// The answer an ordering gives: 0 (false) or 1 (true) for the operators, 0/1/2 (less,
+    /// equal, greater) for `partial_cmp`. `None` (a NaN) gives 0: false for the operators,
+    /// as for `f64`, and less for `partial_cmp`.
+    pub fn answer(self, ordering: Option<Ordering>) -> u8 {
+        use Ordering::{Equal, Greater, Less};
+        let truth = match (self, ordering) {
+            (_, None) => false,
+            (Comparison::Lt, Some(o)) => o == Less,
+            (Comparison::Le, Some(o)) => o != Greater,
+            (Comparison::Gt, Some(o)) => o == Greater,
+            (Comparison::Ge, Some(o)) => o != Less,
+            (Comparison::Eq, Some(o)) => o == Equal,
+            (Comparison::PartialCmp, Some(o)) => return (o as i8 + 1) as u8,
+        };
+        u8::from(truth)
+    }
+
+    /// An ordering that gives `answer` (taken modulo [`answers`](Self::answers)).
+    pub fn outcome(self, answer: u8) -> Option<Ordering> {
+        use Ordering::{Equal, Greater, Less};
+        let truth = answer % self.answers() == 1;
+        Some(match self {
+            Comparison::Lt | Comparison::Le => [Greater, Less][usize::from(truth)],
+            Comparison::Gt | Comparison::Ge => [Less, Greater][usize::from(truth)],
+            Comparison::Eq => [Less, Equal][usize::from(truth)],
+            Comparison::PartialCmp => [Less, Equal, Greater][usize::from(answer % 3)],
+        })
+    }
 }
 
 /// Implements `num_dual::DualNum` (and everything it requires) for a type implementing
@@ -84,7 +173,7 @@ macro_rules! impl_dual_num {
         const _: () = {
             use ::std::cmp::Ordering;
             use ::std::ops::*;
-            use $crate::scalar::{Binary, Elementary, Unary};
+            use $crate::scalar::{Binary, Comparison, Elementary, Unary};
 
             impl<$($g)*> ::std::fmt::Display for $t where $($w)* {
                 #[$a]
@@ -97,32 +186,83 @@ macro_rules! impl_dual_num {
                 #[$a]
                 fn eq(&self, other: &Self) -> bool {
                     let o = self.value().partial_cmp(&other.value());
-                    self.observe_comparison(Some(*other), other.value(), o);
-                    o == Some(Ordering::Equal)
+                    self.decide_comparison(Some(*other), other.value(), Comparison::Eq, o)
+                        == Some(Ordering::Equal)
                 }
             }
             impl<$($g)*> PartialEq<f64> for $t where $($w)* {
                 #[$a]
                 fn eq(&self, other: &f64) -> bool {
                     let o = self.value().partial_cmp(other);
-                    self.observe_comparison(None, *other, o);
-                    o == Some(Ordering::Equal)
+                    self.decide_comparison(None, *other, Comparison::Eq, o) == Some(Ordering::Equal)
                 }
             }
             impl<$($g)*> PartialOrd for $t where $($w)* {
                 #[$a]
                 fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
                     let o = self.value().partial_cmp(&other.value());
-                    self.observe_comparison(Some(*other), other.value(), o);
-                    o
+                    self.decide_comparison(Some(*other), other.value(), Comparison::PartialCmp, o)
+                }
+                #[$a]
+                fn lt(&self, other: &Self) -> bool {
+                    let o = self.value().partial_cmp(&other.value());
+                    self.decide_comparison(Some(*other), other.value(), Comparison::Lt, o)
+                        == Some(Ordering::Less)
+                }
+                #[$a]
+                fn le(&self, other: &Self) -> bool {
+                    let o = self.value().partial_cmp(&other.value());
+                    matches!(
+                        self.decide_comparison(Some(*other), other.value(), Comparison::Le, o),
+                        Some(Ordering::Less | Ordering::Equal)
+                    )
+                }
+                #[$a]
+                fn gt(&self, other: &Self) -> bool {
+                    let o = self.value().partial_cmp(&other.value());
+                    self.decide_comparison(Some(*other), other.value(), Comparison::Gt, o)
+                        == Some(Ordering::Greater)
+                }
+                #[$a]
+                fn ge(&self, other: &Self) -> bool {
+                    let o = self.value().partial_cmp(&other.value());
+                    matches!(
+                        self.decide_comparison(Some(*other), other.value(), Comparison::Ge, o),
+                        Some(Ordering::Greater | Ordering::Equal)
+                    )
                 }
             }
             impl<$($g)*> PartialOrd<f64> for $t where $($w)* {
                 #[$a]
                 fn partial_cmp(&self, other: &f64) -> Option<Ordering> {
                     let o = self.value().partial_cmp(other);
-                    self.observe_comparison(None, *other, o);
-                    o
+                    self.decide_comparison(None, *other, Comparison::PartialCmp, o)
+                }
+                #[$a]
+                fn lt(&self, other: &f64) -> bool {
+                    let o = self.value().partial_cmp(other);
+                    self.decide_comparison(None, *other, Comparison::Lt, o) == Some(Ordering::Less)
+                }
+                #[$a]
+                fn le(&self, other: &f64) -> bool {
+                    let o = self.value().partial_cmp(other);
+                    matches!(
+                        self.decide_comparison(None, *other, Comparison::Le, o),
+                        Some(Ordering::Less | Ordering::Equal)
+                    )
+                }
+                #[$a]
+                fn gt(&self, other: &f64) -> bool {
+                    let o = self.value().partial_cmp(other);
+                    self.decide_comparison(None, *other, Comparison::Gt, o) == Some(Ordering::Greater)
+                }
+                #[$a]
+                fn ge(&self, other: &f64) -> bool {
+                    let o = self.value().partial_cmp(other);
+                    matches!(
+                        self.decide_comparison(None, *other, Comparison::Ge, o),
+                        Some(Ordering::Greater | Ordering::Equal)
+                    )
                 }
             }
 

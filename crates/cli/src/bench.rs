@@ -7,11 +7,13 @@ use std::time::Instant;
 
 use serde::Serialize;
 use sparsediff::composite::StageTimes;
+use sparsediff::detect::Detector;
 use sparsediff::pattern::Pattern;
 use sparsediff::probe::Geometry;
 use sparsediff::{
-    BackendChoice, DEFAULT_VERIFY_EVERY, JacobianMode, Options, PrepareTimes, RecoveryInfo,
-    ScalarFunction, SparseError, SparseHessian, SparseJacobian, Strategy, VectorFunction, Verify,
+    BackendChoice, Conservative, DEFAULT_VERIFY_EVERY, Global, JacobianMode, Options, PrepareTimes,
+    RecoveryInfo, ScalarFunction, SparseError, SparseHessian, SparseJacobian, Strategy, Traced,
+    VectorFunction, Verify,
 };
 use sparsediff_problems::rosenbrock::Rosenbrock;
 use sparsediff_problems::tridiagonal::Tridiagonal;
@@ -19,6 +21,7 @@ use sparsediff_problems::{
     arrow, cartpole, dense_row, eval_point, grid_energy::GridEnergy, rosenbrock, tridiagonal,
 };
 use sprs::CsMat;
+use std::sync::Arc;
 
 use crate::{CliError, output};
 
@@ -87,6 +90,40 @@ enum ModeArg {
     Bidirectional,
 }
 
+/// How the pattern is detected on the generic path (`sparsediff::detect`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum DetectionArg {
+    /// The local trace at x (the library's default, `Traced`): valid where the function
+    /// takes x's branches, re-traced when it takes others.
+    Local,
+    /// The global trace (`Global`): valid at every x, the union over every control-flow
+    /// path (one run per path, at most 256).
+    Global,
+    /// The union of local traces at x and 16 seeded perturbations of it (`Conservative`).
+    Conservative,
+}
+
+impl DetectionArg {
+    fn name(self) -> &'static str {
+        match self {
+            DetectionArg::Local => "local",
+            DetectionArg::Global => "global",
+            DetectionArg::Conservative => "conservative",
+        }
+    }
+
+    fn detector(self) -> Detector {
+        match self {
+            DetectionArg::Local => Arc::new(Traced),
+            DetectionArg::Global => Arc::new(Global::default()),
+            DetectionArg::Conservative => Arc::new(Conservative {
+                points: 16,
+                seed: 0,
+            }),
+        }
+    }
+}
+
 /// Backends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum Backend {
@@ -150,6 +187,9 @@ struct HessianArgs {
     /// The generic path, or the composite one (cartpole; ignores --backend and --method).
     #[arg(long, value_enum, default_value = "generic")]
     path: PathArg,
+    /// How the pattern is detected (generic path only).
+    #[arg(long, value_enum, default_value = "local")]
+    detection: DetectionArg,
     /// Print one JSON object.
     #[arg(long)]
     json: bool,
@@ -173,6 +213,9 @@ struct JacobianArgs {
     /// Column plans, row plans, or the cheaper (row plans need the tape: `auto` or `tape`).
     #[arg(long, value_enum, default_value = "auto")]
     mode: ModeArg,
+    /// How the pattern is detected.
+    #[arg(long, value_enum, default_value = "local")]
+    detection: DetectionArg,
     /// The probe design.
     #[arg(long, value_enum, default_value = "auto")]
     method: MethodArg,
@@ -223,6 +266,10 @@ struct Report {
     /// Jacobians: every mode `prepare` considered.
     #[serde(skip_serializing_if = "Option::is_none")]
     modes: Option<Vec<ModeReport>>,
+    /// How the pattern was detected (`--detection`: local, global, conservative; absent on
+    /// the composite and element paths, which detect nothing).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    detection: Option<&'static str>,
 }
 
 /// One mode `prepare` considered (`sparsediff::ModeCandidate`).
@@ -534,6 +581,11 @@ fn hessian(a: &HessianArgs) -> Result<Report, CliError> {
             "--path element needs --problem cartpole".to_string(),
         ));
     }
+    if a.path != PathArg::Generic && a.detection != DetectionArg::Local {
+        return Err(CliError::Input(
+            "--detection applies to the generic path (--path generic) only".to_string(),
+        ));
+    }
     match a.problem {
         HessianProblem::Rosenbrock => {
             let x = eval_point(a.n);
@@ -586,6 +638,7 @@ fn run_hessian<F: ScalarFunction + Clone + Send + Sync + 'static>(
     geometry: Option<Geometry>,
 ) -> Result<Report, CliError> {
     let options = Options {
+        detector: a.detection.detector(),
         strategy: strategy(a.method),
         backend: backend_choice(a.backend),
         geometry,
@@ -633,6 +686,7 @@ fn run_hessian<F: ScalarFunction + Clone + Send + Sync + 'static>(
         element: None,
         mode: None,
         modes: None,
+        detection: Some(a.detection.name()),
     })
 }
 
@@ -755,6 +809,7 @@ fn run_element(
         }),
         mode: None,
         modes: None,
+        detection: None,
     })
 }
 
@@ -839,6 +894,7 @@ fn run_composite(
         element: None,
         mode: None,
         modes: None,
+        detection: None,
     })
 }
 
@@ -900,6 +956,7 @@ fn run_jacobian<F: VectorFunction + Send + Sync + 'static>(
     value_into: fn(&[f64], &mut [f64]),
 ) -> Result<Report, CliError> {
     let options = Options {
+        detector: a.detection.detector(),
         strategy: strategy(a.method),
         backend: backend_choice(a.backend),
         jacobian_mode: jacobian_mode(a.mode),
@@ -968,6 +1025,7 @@ fn run_jacobian<F: VectorFunction + Send + Sync + 'static>(
                 })
                 .collect(),
         ),
+        detection: Some(a.detection.name()),
     })
 }
 
@@ -997,6 +1055,9 @@ fn print_text(out: &mut impl Write, r: &Report) -> std::io::Result<()> {
             })
             .collect();
         writeln!(out, "  mode      {mode} ({})", considered.join(", "))?;
+    }
+    if let Some(d) = r.detection {
+        writeln!(out, "  detection {d}")?;
     }
     writeln!(out, "  prepare   {:.6} s", r.prepare_seconds)?;
     if let Some(p) = &r.prepare_stages {

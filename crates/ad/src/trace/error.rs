@@ -71,7 +71,8 @@ pub enum TraceError {
         /// Length of this point.
         found: usize,
     },
-    /// A vector function returned a different number of outputs at two points.
+    /// A vector function returned a different number of outputs at two points (or on
+    /// two control-flow paths of a global trace: `point` is then the path).
     #[error("the function returned {found} outputs at point {point}, {expected} at point 0")]
     OutputCountChanged {
         /// The offending point.
@@ -89,6 +90,57 @@ pub enum TraceError {
     AtPoint {
         /// Index of the point (for conservative tracing 0 is x0, 1.. the perturbations).
         point: usize,
+        /// What went wrong there.
+        #[source]
+        source: Box<TraceError>,
+    },
+    /// A global trace needs more control-flow paths than its budget: the function makes
+    /// too many comparisons of values that depend on the inputs (each one doubles the
+    /// paths), or loops a number of times that depends on them. Give the pattern
+    /// (`GivenPattern` in the facade), use a local or conservative detection, or raise
+    /// the budget.
+    #[error(
+        "global tracing needs more than {limit} control-flow paths (stopped after {explored}); \
+         give the pattern, use local or conservative detection, or raise the path budget"
+    )]
+    TooManyPaths {
+        /// Paths traced (or started) when the budget ran out.
+        explored: usize,
+        /// The budget.
+        limit: usize,
+    },
+    /// The function read raw values of its inputs (`DualNum::re()`) in a global trace:
+    /// a branch on such a value cannot be seen nor forced, so no pattern valid for every
+    /// x can be vouched for. Compare scalars instead (`x > D::from(0.0)`), or use a local
+    /// or conservative detection.
+    #[error(
+        "the function read {reads} raw value(s) of its inputs (re()) on control-flow path \
+         {path}: a global pattern cannot be vouched for; compare scalars instead"
+    )]
+    ValueReadInGlobalTrace {
+        /// The path (0-based, in the order traced) on which it happened.
+        path: usize,
+        /// Raw value reads on that path.
+        reads: usize,
+    },
+    /// Run again with the same forced decisions, the function asked another question at
+    /// a comparison (or made fewer comparisons): it does not branch only on its inputs
+    /// (randomness, global state), so its paths cannot be enumerated.
+    #[error(
+        "on control-flow path {path}, comparison {comparison} differs from the run that \
+         forced it: the function is not deterministic"
+    )]
+    PathsDiverged {
+        /// The path.
+        path: usize,
+        /// The comparison (0-based, among those involving the inputs).
+        comparison: usize,
+    },
+    /// Tracing failed on one of the control-flow paths of a global trace.
+    #[error("on control-flow path {path}: {source}")]
+    AtPath {
+        /// The path (0-based, in the order traced; path 0 follows x0's branches).
+        path: usize,
         /// What went wrong there.
         #[source]
         source: Box<TraceError>,

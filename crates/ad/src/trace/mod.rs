@@ -42,7 +42,50 @@
 //! both are 0 the pattern is valid wherever `f` is twice differentiable.
 //! The `*_conservative` functions union the patterns at x0 and at seeded random
 //! perturbations of it (see [`perturbed_points`]); the `*_union` functions at points of the
-//! caller's choice.
+//! caller's choice; the `*_global` functions over every control-flow path, a pattern valid
+//! at every x (see [Global patterns](#global-patterns)).
+//!
+//! # Global patterns
+//!
+//! The `*_global` functions ([`hessian_pattern_global`], [`jacobian_pattern_global`]) give
+//! a pattern valid at **every** x: the union of the patterns of every control-flow path of
+//! `f`, as the global tracer of SparseConnectivityTracer.jl does by taking both sides of
+//! every comparison. Rust code (`if a > b {..} else {..}`) cannot run both sides in one
+//! pass, so the paths are enumerated: the function runs once per path, in a depth-first
+//! search over the decision tree of its comparisons.
+//!
+//! * Each comparison of values that depend on the inputs is a decision with two answers
+//!   (`<`, `<=`, `>`, `>=`, `==`; `!=` is the negation of `==`) or three (`partial_cmp`
+//!   called directly: less, equal, greater). Run k forces the answers of its first
+//!   comparisons (a prefix of the previous path with the deepest decision that has an
+//!   unexplored answer moved to that answer), and answers the rest by the values, as a
+//!   local trace does (NaN: false, as for `f64`; `partial_cmp` answers less). Path 0 is
+//!   therefore the local trace at x; the others cover the rest of the tree. Comparisons of
+//!   constants (no input involved) keep their value semantics.
+//! * Since every answer of every comparison is taken, the union does not depend on x (x
+//!   only orders the search) and holds wherever `f` is differentiable. It over-approximates
+//!   where paths are infeasible (`if x0 > 1 {..}` nested in `if x0 < 0 {..}` is traced
+//!   too), as SCT's global patterns do.
+//! * After a forced answer values are those of a branch the point does not take, so they
+//!   are meaningless: non-finite outputs and comparisons with NaN are not errors here.
+//! * The number of paths can grow exponentially (n independent `max(xᵢ, 0)` make 2ⁿ), and
+//!   a loop whose trip count depends on the inputs has unboundedly many. A budget of paths
+//!   ([`DEFAULT_MAX_PATHS`], or the `*_global_with_info` argument) bounds the work:
+//!   beyond it the trace fails with [`TraceError::TooManyPaths`] (give the pattern, or use
+//!   a local or conservative detection). A run records at most as many decisions as the
+//!   budget (its paths could not fit otherwise); past that, its comparisons answer at
+//!   random, so that a loop the values of a forced path would never end (a counter
+//!   forced to grow) ends and the error comes back. A loop that no answer of its
+//!   comparisons ends (one on constants, or on raw values) does not end here either.
+//! * A raw value read (`t.re()`) on a value that depends on the inputs cannot be seen nor
+//!   forced: the global trace fails with [`TraceError::ValueReadInGlobalTrace`] rather
+//!   than return a pattern that might be local only.
+//! * A function must branch on its inputs only: a run that asks another question at a
+//!   forced comparison than the run that forced it is [`TraceError::PathsDiverged`].
+//!
+//! A function without comparisons of its inputs (Rosenbrock, stencil energies) takes one
+//! run: the global trace costs what the local one does. [`TraceInfo::paths`] reports the
+//! paths traced.
 //!
 //! # What is computed, exactly
 //!
@@ -113,16 +156,21 @@
 //! traced function itself propagates, and ends the trace.
 
 mod error;
+mod global;
 mod sets;
 mod tracer;
 
 pub use error::TraceError;
+pub use global::{
+    DEFAULT_MAX_PATHS, hessian_pattern_global, hessian_pattern_global_with_info,
+    jacobian_pattern_global, jacobian_pattern_global_with_info,
+};
 pub use tracer::Tracer;
 
 use sparsediff_pattern::{MAX_DIM, Pattern};
 
 use crate::scalar::Elementary;
-use tracer::{NONE, Recording, Session};
+use tracer::{NONE, Recording, Session, Steering};
 
 /// What a trace saw.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -142,6 +190,9 @@ pub struct TraceInfo {
     /// Raw value reads (`DualNum::re()`) of values that depend on the inputs: a branch on
     /// such a value is followed but cannot be seen, so the pattern may hold at x only.
     pub value_reads: usize,
+    /// Control-flow paths traced: 1 for a local trace; for a global one (see
+    /// [`hessian_pattern_global`]) every path of the decision tree of its comparisons.
+    pub paths: usize,
 }
 
 impl TraceInfo {
@@ -171,14 +222,15 @@ fn check_point(x: &[f64]) -> Result<(), TraceError> {
     Ok(())
 }
 
-/// Runs `f` on tracers for `x`.
+/// Runs `f` on tracers for `x` (steered by forced decisions in a global trace).
 fn run<R>(
     x: &[f64],
     hessian: bool,
+    steering: Option<Steering>,
     f: impl FnOnce(&[Tracer]) -> R,
 ) -> Result<(Recording, R), TraceError> {
     check_point(x)?;
-    let (session, epoch) = Session::begin(x.len(), hessian)?;
+    let (session, epoch) = Session::begin(x.len(), hessian, steering)?;
     let inputs: Vec<Tracer> = x
         .iter()
         .enumerate()
@@ -196,6 +248,11 @@ fn output_handle(rec: &Recording, output: usize, y: &Tracer) -> Result<u32, Trac
     if !value.is_finite() {
         return Err(TraceError::NonFiniteOutput { output, value });
     }
+    trace_handle(rec, y)
+}
+
+/// The handle of a value, checked to be of this trace (its value is not looked at).
+fn trace_handle(rec: &Recording, y: &Tracer) -> Result<u32, TraceError> {
     if y.id() == NONE {
         Ok(NONE)
     } else if y.epoch() == rec.epoch {
@@ -243,7 +300,7 @@ pub fn jacobian_pattern_with_info<F>(x: &[f64], f: F) -> Result<(Pattern, TraceI
 where
     F: FnOnce(&[Tracer]) -> Vec<Tracer>,
 {
-    let (rec, ys) = run(x, false, f)?;
+    let (rec, ys) = run(x, false, None, f)?;
     if ys.is_empty() {
         return Err(TraceError::NoOutputs);
     }
@@ -262,6 +319,7 @@ where
         second_order_records: 0,
         comparisons: rec.comparisons,
         value_reads: rec.value_reads,
+        paths: 1,
     };
     Ok((pattern, info))
 }
@@ -292,7 +350,7 @@ pub fn hessian_pattern_with_info<F>(x: &[f64], f: F) -> Result<(Pattern, TraceIn
 where
     F: FnOnce(&[Tracer]) -> Tracer,
 {
-    let (rec, y) = run(x, true, f)?;
+    let (rec, y) = run(x, true, None, f)?;
     let handle = output_handle(&rec, 0, &y)?;
     check_comparisons(&rec)?;
     let (pattern, records) = sets::hessian(&rec, handle)?;
@@ -303,6 +361,7 @@ where
         second_order_records: records,
         comparisons: rec.comparisons,
         value_reads: rec.value_reads,
+        paths: 1,
     };
     Ok((pattern, info))
 }

@@ -12,7 +12,7 @@ use std::marker::PhantomData;
 use std::sync::atomic::{AtomicU32, Ordering as AtomicOrdering};
 
 use crate::op::{Binary, Curvature, Unary};
-use crate::scalar::Elementary;
+use crate::scalar::{Comparison, Elementary};
 
 use super::error::TraceError;
 
@@ -128,6 +128,58 @@ impl Tracer {
     }
 }
 
+/// The forced decisions of one run of a global trace (see [`super::global`]): the
+/// comparisons that involve the inputs answer as forced on a prefix of the run, by their
+/// values after it.
+#[derive(Debug, Default)]
+pub(crate) struct Steering {
+    /// Answer and number of answers of the first comparisons, forced.
+    pub(crate) forced: Vec<(u8, u8)>,
+    /// Every decision of this run (answer, number of answers), the forced ones first.
+    pub(crate) taken: Vec<(u8, u8)>,
+    /// Decisions recorded at most (beyond, the run goes on by values, unrecorded).
+    pub(crate) limit: usize,
+    /// More than `limit` decisions were needed.
+    pub(crate) overflow: bool,
+    /// The first forced comparison that asked another question than on the path that
+    /// forced it (the function is not deterministic).
+    pub(crate) diverged: Option<usize>,
+}
+
+impl Steering {
+    /// The answer to comparison number `k` of the run, as an ordering that gives it.
+    fn decide(
+        &mut self,
+        k: usize,
+        question: Comparison,
+        natural: Option<Ordering>,
+    ) -> Option<Ordering> {
+        let arity = question.answers();
+        let mut answer = question.answer(natural);
+        if let Some(&(forced, forced_arity)) = self.forced.get(k) {
+            if forced_arity == arity {
+                answer = forced;
+            } else if self.diverged.is_none() {
+                self.diverged = Some(k);
+            }
+        }
+        if self.taken.len() < self.limit {
+            self.taken.push((answer, arity));
+        } else {
+            // Past the budget the trace fails whatever the run does. Answering at random
+            // (seeded by the comparison's number) ends a loop that the values left by a
+            // forced path would never end, as long as some answer of a comparison in it
+            // exits: the run ends, and the error comes back.
+            self.overflow = true;
+            let mut z = (k as u64).wrapping_add(0x9E37_79B9_7F4A_7C15);
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            answer = ((z ^ (z >> 31)) % u64::from(arity)) as u8;
+        }
+        question.outcome(answer)
+    }
+}
+
 /// The recording state of one thread.
 struct Arena {
     /// Id of the running trace; 0 when no trace is active.
@@ -146,6 +198,8 @@ struct Arena {
     nan_comparison: Option<usize>,
     /// Raw value reads (`re()`) of non-constant tracers.
     value_reads: usize,
+    /// Forced decisions (global traces only).
+    steering: Option<Steering>,
 }
 
 impl Arena {
@@ -159,6 +213,7 @@ impl Arena {
         comparisons: 0,
         nan_comparison: None,
         value_reads: 0,
+        steering: None,
     };
 
     /// The handle of `t` in this trace, or [`NONE`] for constants and foreign tracers
@@ -304,20 +359,39 @@ impl Elementary for Tracer {
     }
 
     fn observe_comparison(self, other: Option<Self>, rhs: f64, outcome: Option<Ordering>) {
+        self.decide_comparison(other, rhs, Comparison::PartialCmp, outcome);
+    }
+
+    fn decide_comparison(
+        self,
+        other: Option<Self>,
+        rhs: f64,
+        question: Comparison,
+        natural: Option<Ordering>,
+    ) -> Option<Ordering> {
         let _ = rhs;
         // Only comparisons that involve the inputs can make the pattern depend on x.
         let variable = self.id != NONE || other.is_some_and(|o| o.id != NONE);
-        let _ = ARENA.try_with(|arena| {
-            let mut arena = arena.borrow_mut();
-            if arena.epoch != 0 {
-                if outcome.is_none() && arena.nan_comparison.is_none() {
+        ARENA
+            .try_with(|arena| {
+                let mut arena = arena.borrow_mut();
+                if arena.epoch == 0 {
+                    return natural;
+                }
+                if natural.is_none() && arena.nan_comparison.is_none() {
                     arena.nan_comparison = Some(arena.comparisons);
                 }
-                if variable {
-                    arena.comparisons += 1;
+                if !variable {
+                    return natural;
                 }
-            }
-        });
+                let k = arena.comparisons;
+                arena.comparisons += 1;
+                match arena.steering.as_mut() {
+                    Some(steering) => steering.decide(k, question, natural),
+                    None => natural,
+                }
+            })
+            .unwrap_or(natural)
     }
 
     fn observe_value_read(self) {
@@ -344,6 +418,8 @@ pub(crate) struct Recording {
     /// Index of the first comparison that involved a NaN.
     pub(crate) nan_comparison: Option<usize>,
     pub(crate) value_reads: usize,
+    /// The decisions of a global run.
+    pub(crate) steering: Option<Steering>,
 }
 
 /// An active trace on this thread; dropping it (also on unwinding out of the user's
@@ -354,7 +430,11 @@ pub(crate) struct Session {
 
 impl Session {
     /// Starts a trace with `n` inputs; `Err(AlreadyActive)` if one is running.
-    pub(crate) fn begin(n: usize, hessian: bool) -> Result<(Session, u32), TraceError> {
+    pub(crate) fn begin(
+        n: usize,
+        hessian: bool,
+        steering: Option<Steering>,
+    ) -> Result<(Session, u32), TraceError> {
         debug_assert!(n < MAX_NODES);
         ARENA.with(|arena| {
             let mut arena = arena.borrow_mut();
@@ -366,6 +446,7 @@ impl Session {
                 epoch,
                 n: n as u32,
                 hessian,
+                steering,
                 ..Arena::INACTIVE
             };
             Ok((
@@ -400,6 +481,7 @@ impl Session {
             comparisons: arena.comparisons,
             nan_comparison: arena.nan_comparison,
             value_reads: arena.value_reads,
+            steering: arena.steering,
         })
     }
 }
