@@ -95,7 +95,9 @@ pub use hessian::SparseHessian;
 pub use jacobian::JacobianBuilder;
 pub use jacobian::SparseJacobian;
 pub use mode::{JacobianMode, Mode, ModeCandidate, VJP_RELATIVE_COST};
-pub use options::{BackendChoice, DEFAULT_VERIFY_EVERY, OnBranchChange, Options, Strategy, Verify};
+pub use options::{
+    BackendChoice, DEFAULT_VERIFY_EVERY, MAX_THREADS, OnBranchChange, Options, Strategy, Verify,
+};
 pub use sparsediff_ad::{ScalarExt, ScalarFunction, VectorFunction};
 pub use sparsediff_probe::design::default_orders;
 pub use sparsediff_probe::design::{Candidate, Outcome};

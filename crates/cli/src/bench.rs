@@ -146,6 +146,11 @@ struct HessianArgs {
     /// The generic path, or the composite one (cartpole; ignores --backend and --method).
     #[arg(long, value_enum, default_value = "generic")]
     path: PathArg,
+    /// Threads of `evaluate` (`sparsediff::Options::threads`): 1 to 256. The tape's Hessian
+    /// sweeps of large programs of local terms run in row blocks on that many threads; the
+    /// values do not depend on it.
+    #[arg(long, default_value_t = 1, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=sparsediff::MAX_THREADS as u64))]
+    threads: usize,
     /// Print one JSON object.
     #[arg(long)]
     json: bool,
@@ -172,6 +177,11 @@ struct JacobianArgs {
     /// The probe design.
     #[arg(long, value_enum, default_value = "auto")]
     method: MethodArg,
+    /// Threads of `evaluate` (`sparsediff::Options::threads`): 1 to 256. The tape's Hessian
+    /// sweeps of large programs of local terms run in row blocks on that many threads; the
+    /// values do not depend on it.
+    #[arg(long, default_value_t = 1, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=sparsediff::MAX_THREADS as u64))]
+    threads: usize,
     /// Print one JSON object.
     #[arg(long)]
     json: bool,
@@ -218,6 +228,12 @@ struct Report {
     /// Jacobians: every mode `prepare` considered.
     #[serde(skip_serializing_if = "Option::is_none")]
     modes: Option<Vec<ModeReport>>,
+    /// `--threads`, as given.
+    threads: usize,
+    /// Threads the products could run on: `threads` when the backend took the pool (the
+    /// tape's Hessian sweeps; those of small programs still run on one), else 1 (Jacobian
+    /// backends, the composite and element paths).
+    threads_used: usize,
 }
 
 /// One mode `prepare` considered (`sparsediff::ModeCandidate`).
@@ -578,6 +594,7 @@ fn run_hessian<F: ScalarFunction + Clone + Send + Sync + 'static>(
         strategy: strategy(a.method),
         backend: backend_choice(a.backend),
         geometry,
+        threads: a.threads,
         ..Options::default()
     };
     let start = Instant::now();
@@ -622,6 +639,8 @@ fn run_hessian<F: ScalarFunction + Clone + Send + Sync + 'static>(
         element: None,
         mode: None,
         modes: None,
+        threads: a.threads,
+        threads_used: info.threads,
     })
 }
 
@@ -744,6 +763,8 @@ fn run_element(
         }),
         mode: None,
         modes: None,
+        threads: a.threads,
+        threads_used: 1,
     })
 }
 
@@ -828,6 +849,8 @@ fn run_composite(
         element: None,
         mode: None,
         modes: None,
+        threads: a.threads,
+        threads_used: 1,
     })
 }
 
@@ -891,6 +914,7 @@ fn run_jacobian<F: VectorFunction + Send + Sync + 'static>(
         strategy: strategy(a.method),
         backend: backend_choice(a.backend),
         jacobian_mode: jacobian_mode(a.mode),
+        threads: a.threads,
         ..Options::default()
     };
     let start = Instant::now();
@@ -954,6 +978,8 @@ fn run_jacobian<F: VectorFunction + Send + Sync + 'static>(
                 })
                 .collect(),
         ),
+        threads: a.threads,
+        threads_used: info.threads,
     })
 }
 
