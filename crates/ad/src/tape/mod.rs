@@ -814,13 +814,6 @@ impl Tape {
                 outputs: self.num_outputs(),
             });
         };
-        // The blocks load only the groups of the inputs they read: check them all here.
-        if let Dirs::Groups(group) = dirs
-            && group.iter().any(|&g| g != usize::MAX && g >= p)
-        {
-            out.fill(f64::NAN);
-            return Err(group_out_of_range(group, p));
-        }
         self.split_ws
             .resize_with(split.chunks.len(), ChunkWorkspace::default);
         let pool = self.pool.as_deref();
@@ -843,9 +836,15 @@ impl Tape {
                     value = v;
                     suspect |= bad;
                 }
-                Err(b) => {
+                Err(stop) => {
                     out.fill(f64::NAN);
-                    return Err(broken(b));
+                    return Err(match (stop, dirs) {
+                        (Stop::Broken(b), _) => broken(b),
+                        (Stop::Group, Dirs::Groups(group)) => group_out_of_range(group, p),
+                        (Stop::Group, Dirs::Dense(_)) => {
+                            unreachable!("dense directions have no groups")
+                        }
+                    });
                 }
             }
             c0 += w;
@@ -998,13 +997,16 @@ struct SplitArgs<'a> {
 const SUM_ROWS: usize = 1 << 12;
 
 /// Lanes `c0..c0 + P` of a split HVP sweep: every row block's sweep (in parallel on the
-/// pool), then each input's adjoint-tangent as the sum of the blocks' partials in block
-/// order. Returns the output value and whether a product may be non-finite.
+/// pool), then each input's adjoint-tangent from the blocks' partials in block order (the
+/// first block that reads an input copies its partial, later ones add theirs; the blocks'
+/// input ranges are monotone, see `segmented/split.rs`), checking the groups and looking
+/// for non-finite values in the same pass. Returns the output value and whether a product
+/// may be non-finite.
 fn split_lanes<const P: usize>(
     a: &SplitArgs<'_>,
     wss: &mut [ChunkWorkspace],
     out: &mut [f64],
-) -> Result<(f64, bool), sweep::Broken> {
+) -> Result<(f64, bool), Stop> {
     let (seg, p, c0) = (a.seg, a.p, a.c0);
     let sweep_block = |(c, cw): (&segmented::Chunk, &mut ChunkWorkspace)| {
         let (nl, ns) = (c.prog.n, c.prog.nslots);
@@ -1047,52 +1049,79 @@ fn split_lanes<const P: usize>(
     for cw in wss.iter() {
         match cw.result {
             Some(Ok(v)) => acc += v,
-            Some(Err(b)) => return Err(b),
+            Some(Err(b)) => return Err(Stop::Broken(b)),
             None => unreachable!("every block ran"),
         }
     }
     let value = seg.output_value(a.x) + acc;
     let wss = &*wss;
-    let sum_rows = |(t, rows): (usize, &mut [f64])| -> bool {
+    // Rows j0..j1 of `out`: (any non-finite value, any group out of range).
+    let sum_rows = |(t, rows): (usize, &mut [f64])| -> (bool, bool) {
         let j0 = t * SUM_ROWS;
         let j1 = j0 + rows.len() / p;
-        for j in j0..j1 {
-            rows[(j - j0) * p + c0..(j - j0) * p + c0 + P].fill(0.0);
-        }
+        let lanes = |j: usize| (j - j0) * p + c0..(j - j0) * p + c0 + P;
+        // rows j0..covered are written
+        let mut covered = j0;
         for (c, cw) in chunks.iter().zip(wss) {
             let (lo, hi) = (c.lo.max(j0), c.hi.min(j1));
+            if lo >= hi {
+                continue;
+            }
             let adt = &cw.ws.adt;
-            for j in lo..hi {
-                let dst = &mut rows[(j - j0) * p + c0..(j - j0) * p + c0 + P];
+            for j in covered..lo {
+                let r = lanes(j);
+                rows[r].fill(0.0);
+            }
+            covered = covered.max(lo);
+            for j in lo..covered.min(hi) {
+                let r = lanes(j);
                 let src = &adt[(j - c.lo) * P..(j - c.lo) * P + P];
-                for l in 0..P {
-                    dst[l] += src[l];
+                for (d, s) in rows[r].iter_mut().zip(src) {
+                    *d += s;
                 }
             }
+            for j in covered.max(lo)..hi {
+                let r = lanes(j);
+                rows[r].copy_from_slice(&adt[(j - c.lo) * P..(j - c.lo) * P + P]);
+            }
+            covered = covered.max(hi);
+        }
+        for j in covered..j1 {
+            let r = lanes(j);
+            rows[r].fill(0.0);
         }
         let mut bad = 0u64;
         for j in j0..j1 {
-            for &v in &rows[(j - j0) * p + c0..(j - j0) * p + c0 + P] {
+            let r = lanes(j);
+            for &v in &rows[r] {
                 bad |= u64::from(v.to_bits() & EXPONENT == EXPONENT);
             }
         }
-        bad != 0
+        let group = match a.dirs {
+            Dirs::Groups(g) if c0 == 0 => g[j0..j1].iter().any(|&g| g != usize::MAX && g >= p),
+            _ => false,
+        };
+        (bad != 0, group)
     };
     let rows = &mut out[..seg.n * p];
-    let bad = match a.pool {
+    let or = |x: (bool, bool), y: (bool, bool)| (x.0 | y.0, x.1 | y.1);
+    let (bad, group) = match a.pool {
         Some(pool) => pool.install(|| {
             use rayon::prelude::*;
             rows.par_chunks_mut(SUM_ROWS * p)
                 .enumerate()
                 .map(sum_rows)
-                .reduce(|| false, |x, y| x | y)
+                .reduce(|| (false, false), or)
         }),
         None => rows
             .chunks_mut(SUM_ROWS * p)
             .enumerate()
             .map(sum_rows)
-            .fold(false, |x, y| x | y),
+            .fold((false, false), or),
     };
+    if group {
+        return Err(Stop::Group);
+    }
     Ok((value, bad))
 }
 

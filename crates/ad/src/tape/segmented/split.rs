@@ -15,10 +15,12 @@
 //! sweep only at inputs read by two chunks (there the serial running sum is regrouped).
 //!
 //! **When.** Only programs of at least two chunks are split, and only when the chunks'
-//! input ranges are narrow (row blocks of a sum of local terms: Rosenbrock, stencils,
-//! trajectories): their lengths may add up to at most twice the number of inputs plus a
-//! chunk. A program whose chunks each read inputs across the whole range (or a guard that
-//! reads a value of an earlier chunk) is not split; it runs the serial sweep.
+//! input ranges are narrow and move forward (row blocks of a sum of local terms in order:
+//! Rosenbrock, stencils, trajectories): their lengths may add up to at most twice the
+//! number of inputs plus a chunk, and neither end of a range may move back. A program whose
+//! chunks read inputs across the whole range, or out of order (a wrap-around term at the
+//! end), or a guard that reads a value of an earlier chunk, is not split: it runs the
+//! serial sweep.
 
 use super::flag::EAGER;
 use super::{SIns, Segmented};
@@ -219,6 +221,19 @@ impl Split {
             });
         }
         if total > 2 * n + CHUNK_INS {
+            return None;
+        }
+        // Monotone ranges (lo and hi never decrease, empty blocks aside): the summation
+        // copies the first partial of an input and adds the others.
+        let ranges: Vec<(usize, usize)> = chunks
+            .iter()
+            .filter(|c| c.lo < c.hi)
+            .map(|c| (c.lo, c.hi))
+            .collect();
+        if ranges
+            .windows(2)
+            .any(|w| w[1].0 < w[0].0 || w[1].1 < w[0].1)
+        {
             return None;
         }
         Some(Split { chunks })

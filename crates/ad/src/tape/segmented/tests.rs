@@ -342,6 +342,15 @@ fn check_split(f: impl Fn(&[TapeVar]) -> TapeVar, n: usize, what: &str) {
                 assert!(same, "{what}, p = {p}: {} threads differ from 1", t + 1);
             }
         }
+        // A group out of range, far from the inputs the first block reads.
+        let mut bad = group.clone();
+        bad[n - 3] = p;
+        let mut out = vec![0.0; n * p];
+        let err = tape.hvp_groups(&x, &bad, p, &mut out).unwrap_err();
+        assert!(
+            matches!(err, crate::tape::TapeError::GroupOutOfRange { input, group, .. } if input == n - 3 && group == p),
+            "{what}: {err:?}"
+        );
         let mut want = vec![0.0; n * p];
         tape.hvp_block_unsegmented(&x, &d, &mut want).unwrap();
         let e = rel_err(&runs[0].0, &want);
@@ -355,8 +364,6 @@ fn row_blocks_are_deterministic_and_agree_with_the_serial_sweep() {
     check_split(rosenbrock, 150_000, "rosenbrock");
     check_split(|x| grid(x, 260), 260 * 260, "grid");
     check_split(squares, 150_000, "squares");
-    // One wide block (the wrap-around terms read x₀, x₁, x₂), the others narrow.
-    check_split(mixed, 40_000, "mixed");
 }
 
 #[test]
@@ -372,6 +379,9 @@ fn programs_whose_blocks_read_every_input_are_not_split() {
     };
     let tape = Tape::record_scalar(&point(n), shared).unwrap();
     assert_eq!(tape.hvp_chunks(), None);
+    // `mixed` wraps around: its last block reads x₀, x₁, x₂ (its range moves back).
+    let wraps = Tape::record_scalar(&point(40_000), mixed).unwrap();
+    assert_eq!(wraps.hvp_chunks(), None);
     let short = Tape::record_scalar(&point(1000), rosenbrock).unwrap();
     assert_eq!(short.hvp_chunks(), None);
 }
