@@ -654,7 +654,7 @@ impl<'f, B: Products> Recovery<'f, B> {
     ) -> Result<usize, SparseError> {
         let n = self.backend.shape().1;
         let nnz = self.engine.plan.pattern().nnz();
-        let k = if n == 0 { 0 } else { xs.len() / n };
+        let k = xs.len().checked_div(n).unwrap_or(0);
         for (what, len, expected) in [("xs", xs.len(), k * n), ("values", values.len(), k * nnz)] {
             if len != expected {
                 return Err(SparseError::WrongLength {
