@@ -979,6 +979,8 @@ impl<'a> Dirs<'a> {
 struct ChunkWorkspace {
     ws: Workspace,
     result: Option<Result<f64, sweep::Broken>>,
+    /// One more than the largest group of the block's inputs (`load_dirs`).
+    largest: usize,
 }
 
 /// What the row blocks of one lane chunk read.
@@ -999,8 +1001,8 @@ const SUM_ROWS: usize = 1 << 12;
 /// Lanes `c0..c0 + P` of a split HVP sweep: every row block's sweep (in parallel on the
 /// pool), then each input's adjoint-tangent from the blocks' partials in block order (the
 /// first block that reads an input copies its partial, later ones add theirs; the blocks'
-/// input ranges are monotone, see `segmented/split.rs`), checking the groups and looking
-/// for non-finite values in the same pass. Returns the output value and whether a product
+/// input ranges are monotone, see `segmented/split.rs`), looking for non-finite values
+/// and checking the groups of inputs that no block reads in the same pass. Returns the output value and whether a product
 /// may be non-finite.
 fn split_lanes<const P: usize>(
     a: &SplitArgs<'_>,
@@ -1017,7 +1019,7 @@ fn split_lanes<const P: usize>(
         ensure(&mut ws.adt, ns * P);
         ensure(&mut ws.stack, seg.stack_len(P));
         ws.val[..nl].copy_from_slice(&a.x[c.lo..c.hi]);
-        load_dirs::<P>(&mut ws.tan, nl, a.dirs.rows(c.lo, c.hi, p), p, c0);
+        cw.largest = load_dirs::<P>(&mut ws.tan, nl, a.dirs.rows(c.lo, c.hi, p), p, c0);
         ws.adj[nl..ns].fill(0.0);
         ws.adt[..ns * P].fill(0.0);
         let r = c.prog.sweep::<P>(
@@ -1044,7 +1046,12 @@ fn split_lanes<const P: usize>(
         }),
         None => chunks.iter().zip(wss.iter_mut()).for_each(sweep_block),
     }
-    // The first failing guard in program order; the seeded values in block order.
+    // Groups out of range among the inputs the blocks read (the others are checked by
+    // the summation); then the first failing guard in program order; the seeded values in
+    // block order.
+    if wss.iter().any(|cw| cw.largest > p) {
+        return Err(Stop::Group);
+    }
     let mut acc = 0.0;
     for cw in wss.iter() {
         match cw.result {
@@ -1055,11 +1062,18 @@ fn split_lanes<const P: usize>(
     }
     let value = seg.output_value(a.x) + acc;
     let wss = &*wss;
-    // Rows j0..j1 of `out`: (any non-finite value, any group out of range).
+    // Rows j0..j1 of `out`: (any non-finite value, any group out of range among the inputs
+    // no block reads).
     let sum_rows = |(t, rows): (usize, &mut [f64])| -> (bool, bool) {
         let j0 = t * SUM_ROWS;
         let j1 = j0 + rows.len() / p;
         let lanes = |j: usize| (j - j0) * p + c0..(j - j0) * p + c0 + P;
+        let mut group = false;
+        let mut unread = |j: usize| {
+            if let Dirs::Groups(g) = a.dirs {
+                group |= c0 == 0 && g[j] != usize::MAX && g[j] >= p;
+            }
+        };
         // rows j0..covered are written
         let mut covered = j0;
         for (c, cw) in chunks.iter().zip(wss) {
@@ -1071,6 +1085,7 @@ fn split_lanes<const P: usize>(
             for j in covered..lo {
                 let r = lanes(j);
                 rows[r].fill(0.0);
+                unread(j);
             }
             covered = covered.max(lo);
             for j in lo..covered.min(hi) {
@@ -1089,6 +1104,7 @@ fn split_lanes<const P: usize>(
         for j in covered..j1 {
             let r = lanes(j);
             rows[r].fill(0.0);
+            unread(j);
         }
         let mut bad = 0u64;
         for j in j0..j1 {
@@ -1097,10 +1113,6 @@ fn split_lanes<const P: usize>(
                 bad |= u64::from(v.to_bits() & EXPONENT == EXPONENT);
             }
         }
-        let group = match a.dirs {
-            Dirs::Groups(g) if c0 == 0 => g[j0..j1].iter().any(|&g| g != usize::MAX && g >= p),
-            _ => false,
-        };
         (bad != 0, group)
     };
     let rows = &mut out[..seg.n * p];

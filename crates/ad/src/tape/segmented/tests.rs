@@ -385,3 +385,21 @@ fn programs_whose_blocks_read_every_input_are_not_split() {
     let short = Tape::record_scalar(&point(1000), rosenbrock).unwrap();
     assert_eq!(short.hvp_chunks(), None);
 }
+
+#[test]
+fn split_sweeps_check_the_groups_of_inputs_no_block_reads() {
+    // The last input is not read: its group is checked by the summation pass.
+    let n = 150_000;
+    let mut tape = Tape::record_scalar(&point(n), |x| rosenbrock(&x[..n - 1])).unwrap();
+    assert!(tape.hvp_chunks().is_some());
+    let mut group: Vec<usize> = (0..n).map(|j| j % 2).collect();
+    let mut out = vec![0.0; 2 * n];
+    tape.hvp_groups(&point(n), &group, 2, &mut out).unwrap();
+    assert_eq!(&out[2 * (n - 1)..], &[0.0, 0.0]);
+    group[n - 1] = 7;
+    let err = tape.hvp_groups(&point(n), &group, 2, &mut out).unwrap_err();
+    assert!(
+        matches!(err, crate::tape::TapeError::GroupOutOfRange { input, group: 7, .. } if input == n - 1),
+        "{err:?}"
+    );
+}
