@@ -105,6 +105,9 @@ pub struct RecoveryInfo {
     /// How often the plan was re-designed for a pattern widened by another branch (the
     /// matrix's pattern changed; `evaluate` allocated).
     pub redesigns: usize,
+    /// Threads the backend's products may run on: [`Options::threads`](crate::Options::threads)
+    /// when the backend takes a pool (the tape's Hessian sweeps), otherwise 1.
+    pub threads: usize,
 }
 
 /// The plan an engine decodes with: one product direction (A·S or Aᵀ·S), or both (a

@@ -142,6 +142,25 @@ pub enum SparseError {
         /// What is required of it.
         reason: &'static str,
     },
+    /// [`Options::threads`](crate::Options::threads) is 0 or above
+    /// [`MAX_THREADS`](crate::MAX_THREADS).
+    #[error("threads = {threads}: give 1 to {max}")]
+    InvalidThreads {
+        /// The count given.
+        threads: usize,
+        /// The largest allowed.
+        max: usize,
+    },
+    /// The thread pool of [`Options::threads`](crate::Options::threads) could not be
+    /// built (the system refused to spawn its threads).
+    #[error("could not start a pool of {threads} threads: {source}")]
+    ThreadPool {
+        /// The threads asked for.
+        threads: usize,
+        /// Why.
+        #[source]
+        source: rayon::ThreadPoolBuildError,
+    },
     /// The composite Hessian failed (boxed: it is large).
     #[error(transparent)]
     Composite(Box<sparsediff_composite::CompositeError>),

@@ -203,6 +203,44 @@ impl<'f> SparseHessian<'f> {
         ))
     }
 
+    /// Evaluates the Hessian at k points in turn: `xs` holds them back to back (k·n, so k
+    /// is `xs.len() / n`), and `values` receives each Hessian's values in the pattern's
+    /// order, back to back (k·nnz, `nnz = self.pattern().nnz()`). Returns k. The values
+    /// are exactly those of `evaluate` at each point in the same order (verification
+    /// counts on); nothing is allocated. Each evaluation uses the
+    /// [`threads`](crate::Options::threads) of `prepare`; to evaluate points on several
+    /// evaluators at once, prepare one per thread with [`with_plan`](Self::with_plan) and
+    /// [`shared_plan`](Self::shared_plan) (the plan is designed once).
+    ///
+    /// Errors: lengths that are not k·n and k·nnz; every error of `evaluate` (the first
+    /// stops the batch, earlier points' values are written); a pattern that grew at a branch
+    /// change during the batch ([`SparseError::WrongLength`] naming the new length).
+    ///
+    /// ```
+    /// use sparsediff::num_dual::DualNum;
+    /// use sparsediff::{Options, ScalarFunction, SparseHessian};
+    ///
+    /// struct Chain;
+    /// impl ScalarFunction for Chain {
+    ///     fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &[D]) -> D {
+    ///         x.windows(2).map(|w| (w[0] * w[1]).sin()).sum()
+    ///     }
+    /// }
+    /// let n = 50;
+    /// let mut h = SparseHessian::prepare(Chain, &vec![0.3; n], &Options::default())?;
+    /// let nnz = h.pattern().nnz();
+    /// let xs: Vec<f64> = (0..3 * n).map(|i| (i as f64 * 0.1).cos()).collect();
+    /// let mut values = vec![0.0; 3 * nnz];
+    /// assert_eq!(h.evaluate_batch(&xs, &mut values)?, 3);
+    /// for (x, v) in xs.chunks(n).zip(values.chunks(nnz)) {
+    ///     assert_eq!(h.evaluate(x)?.matrix().data(), v);
+    /// }
+    /// # Ok::<(), sparsediff::SparseError>(())
+    /// ```
+    pub fn evaluate_batch(&mut self, xs: &[f64], values: &mut [f64]) -> Result<usize, SparseError> {
+        self.recovery.evaluate_batch(xs, values)
+    }
+
     /// f(x), through the backend.
     pub fn value(&mut self, x: &[f64]) -> Result<f64, SparseError> {
         Ok(self.recovery.backend.value(x)?)

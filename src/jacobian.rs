@@ -235,6 +235,12 @@ impl<'f> SparseJacobian<'f> {
         ))
     }
 
+    /// Evaluates the Jacobian at k points in turn into `values` (k·nnz), as
+    /// [`SparseHessian::evaluate_batch`](crate::SparseHessian::evaluate_batch); returns k.
+    pub fn evaluate_batch(&mut self, xs: &[f64], values: &mut [f64]) -> Result<usize, SparseError> {
+        self.recovery.evaluate_batch(xs, values)
+    }
+
     /// F(x) into `out`, through the backend.
     pub fn value(&mut self, x: &[f64], out: &mut [f64]) -> Result<(), SparseError> {
         Ok(self.recovery.backend.value(x, out)?)

@@ -99,7 +99,9 @@ pub use hessian::SparseHessian;
 pub use jacobian::JacobianBuilder;
 pub use jacobian::SparseJacobian;
 pub use mode::{BIDIRECTIONAL_GATE, JacobianMode, Mode, ModeCandidate, VJP_RELATIVE_COST};
-pub use options::{BackendChoice, DEFAULT_VERIFY_EVERY, OnBranchChange, Options, Strategy, Verify};
+pub use options::{
+    BackendChoice, DEFAULT_VERIFY_EVERY, MAX_THREADS, OnBranchChange, Options, Strategy, Verify,
+};
 pub use output::FaerOutput;
 pub use samples::{Recovered, recover_from_samples};
 pub use sparsediff_ad::{ScalarExt, ScalarFunction, VectorFunction};

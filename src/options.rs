@@ -180,7 +180,30 @@ pub struct Options {
     /// Which products a Jacobian is recovered from: column plans (JVPs), row plans (VJPs)
     /// or the cheaper of both. Default: [`JacobianMode::Auto`]. Hessians ignore it.
     pub jacobian_mode: JacobianMode,
+    /// Threads of `evaluate`, 1 to [`MAX_THREADS`]. Default: 1 (the caller's thread; no
+    /// pool is built, and nothing changes for a caller who already runs one evaluator per
+    /// core). Set it to [`std::thread::available_parallelism`] to use the machine.
+    ///
+    /// With more than one, `prepare` builds a dedicated rayon pool of that many threads,
+    /// owned by the prepared object (never rayon's global pool, which the caller may use).
+    /// What runs on it: the row blocks of the tape's Hessian sweeps
+    /// ([`Tape::hvp_chunks`](sparsediff_ad::tape::Tape::hvp_chunks)), which exist only for
+    /// programs of at least 2·2¹⁶ replayed instructions made of local terms (the 1e5 and
+    /// larger Rosenbrock and grid Hessians); smaller or global problems, other backends and
+    /// Jacobians run on the caller's thread whatever this says. Decoding stays serial (the
+    /// substitution decoders of the benchmark plans are one dependency chain).
+    ///
+    /// **Deterministic.** The row blocks depend on the program alone and their partial
+    /// sums are added in block order, so the values are bit for bit the same for every
+    /// thread count (the one-thread run sweeps the same blocks one after another).
+    ///
+    /// 0 or more than [`MAX_THREADS`] is [`SparseError::InvalidThreads`](crate::SparseError::InvalidThreads).
+    pub threads: usize,
 }
+
+/// The largest [`Options::threads`]: far above the cores of any machine this runs on, low
+/// enough that a mistyped count does not spawn thousands of threads.
+pub const MAX_THREADS: usize = 256;
 
 /// The first evaluation and then every [`DEFAULT_VERIFY_EVERY`]-th are verified under
 /// [`Verify::Auto`] when the pattern may not hold at every x. One verification costs one
@@ -247,6 +270,7 @@ impl Default for Options {
             verify_tolerance: None,
             on_branch_change: OnBranchChange::Adapt,
             jacobian_mode: JacobianMode::Auto,
+            threads: 1,
         }
     }
 }

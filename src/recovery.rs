@@ -97,6 +97,26 @@ fn compressed_products<'b, B: Products>(
     }
 }
 
+/// The pool of [`Options::threads`]: `None` for one thread (the caller's), else a
+/// dedicated rayon pool (never the global one, which the caller may be using).
+fn thread_pool(threads: usize) -> Result<Option<Arc<rayon::ThreadPool>>, SparseError> {
+    if threads == 0 || threads > crate::options::MAX_THREADS {
+        return Err(SparseError::InvalidThreads {
+            threads,
+            max: crate::options::MAX_THREADS,
+        });
+    }
+    if threads == 1 {
+        return Ok(None);
+    }
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .thread_name(|i| format!("sparsediff-{i}"))
+        .build()
+        .map(|pool| Some(Arc::new(pool)))
+        .map_err(|source| SparseError::ThreadPool { threads, source })
+}
+
 /// What the recovery engine needs of a backend: Hessian and Jacobian backends alike.
 pub(crate) trait Products {
     fn name(&self) -> &'static str;
@@ -146,6 +166,8 @@ pub(crate) trait Products {
     fn verify_tolerance(&self) -> f64;
     /// Whether the backend computes the products of row plans (Aᵀ·S).
     fn supports_rows(&self) -> bool;
+    /// Hands the backend the pool of [`Options::threads`]; whether it uses it.
+    fn set_pool(&mut self, pool: Option<Arc<rayon::ThreadPool>>) -> bool;
 }
 
 impl Products for Box<dyn HessianBackend + Send + '_> {
@@ -221,6 +243,9 @@ impl Products for Box<dyn HessianBackend + Send + '_> {
     fn supports_rows(&self) -> bool {
         // H is symmetric: Hᵀ·S = H·S, but symmetric plans are column plans.
         false
+    }
+    fn set_pool(&mut self, pool: Option<Arc<rayon::ThreadPool>>) -> bool {
+        (**self).set_pool(pool)
     }
 }
 
@@ -301,6 +326,10 @@ impl Products for Box<dyn JacobianBackend + Send + '_> {
     }
     fn supports_rows(&self) -> bool {
         self.supports_vjp()
+    }
+    fn set_pool(&mut self, _pool: Option<Arc<rayon::ThreadPool>>) -> bool {
+        // Jacobian products run on the caller's thread.
+        false
     }
 }
 
@@ -452,6 +481,7 @@ impl<'f, B: Products> Recovery<'f, B> {
             tape,
         } = parts;
         check_verify(options.verify)?;
+        let pool = thread_pool(options.threads)?;
         let mut times = PrepareTimes {
             backend: backend_time,
             ..PrepareTimes::default()
@@ -557,6 +587,10 @@ impl<'f, B: Products> Recovery<'f, B> {
             });
         }
         let start = Instant::now();
+        let threads = match pool {
+            Some(pool) if backend.set_pool(Some(Arc::clone(&pool))) => pool.current_num_threads(),
+            _ => 1,
+        };
         let tol = options
             .verify_tolerance
             .unwrap_or_else(|| backend.verify_tolerance());
@@ -598,6 +632,7 @@ impl<'f, B: Products> Recovery<'f, B> {
             branch_changes: 0,
             retraces: 0,
             redesigns: 0,
+            threads,
         };
         let mut recovery = Self {
             seen_changes: status.changes,
@@ -691,6 +726,46 @@ impl<'f, B: Products> Recovery<'f, B> {
         }
         self.unscale();
         Ok(())
+    }
+
+    /// Evaluates at each point of `xs` (k points of n, back to back) in turn, copying each
+    /// matrix's values into the next `nnz` of `values` (k·nnz); returns k.
+    pub(crate) fn evaluate_batch(
+        &mut self,
+        xs: &[f64],
+        values: &mut [f64],
+    ) -> Result<usize, SparseError> {
+        let n = self.backend.shape().1;
+        let nnz = self.engine.plan.pattern().nnz();
+        let k = xs.len().checked_div(n).unwrap_or(0);
+        for (what, len, expected) in [("xs", xs.len(), k * n), ("values", values.len(), k * nnz)] {
+            if len != expected {
+                return Err(SparseError::WrongLength {
+                    what,
+                    len,
+                    expected,
+                });
+            }
+        }
+        if nnz == 0 {
+            for x in xs.chunks_exact(n.max(1)) {
+                self.evaluate(x)?;
+            }
+            return Ok(k);
+        }
+        for (x, out) in xs.chunks_exact(n).zip(values.chunks_exact_mut(nnz)) {
+            self.evaluate(x)?;
+            let now = self.engine.matrix.data();
+            if now.len() != nnz {
+                return Err(SparseError::WrongLength {
+                    what: "values (the pattern grew at a branch change)",
+                    len: values.len(),
+                    expected: k * now.len(),
+                });
+            }
+            out.copy_from_slice(now);
+        }
+        Ok(k)
     }
 
     /// Compressed products (re-designing after a branch change), then decoding.

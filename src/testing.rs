@@ -152,6 +152,50 @@ pub fn jacobian_mismatches_with<F: VectorFunction + Clone + Send + Sync + 'stati
     Ok(mismatches(&jacobian.to_csr(), &got, tol))
 }
 
+/// Prepares the Hessian of `f` at `x` once per thread count in `threads`
+/// ([`Options::threads`], the other options as given), evaluates it at `x` and panics
+/// unless every run's values are bit for bit the first's; returns those values (the
+/// pattern's order).
+#[track_caller]
+pub fn assert_threads_agree<F: ScalarFunction + Clone + Send + Sync + 'static>(
+    f: &F,
+    x: &[f64],
+    threads: &[usize],
+    options: &Options,
+) -> Vec<f64> {
+    let mut first: Option<Vec<f64>> = None;
+    for &t in threads {
+        let options = Options {
+            threads: t,
+            ..options.clone()
+        };
+        let mut h = SparseHessian::prepare(f.clone(), x, &options)
+            .unwrap_or_else(|e| panic!("prepare with {t} threads failed: {e}"));
+        let values = h
+            .evaluate(x)
+            .unwrap_or_else(|e| panic!("evaluate with {t} threads failed: {e}"))
+            .matrix()
+            .data()
+            .to_vec();
+        match &first {
+            None => first = Some(values),
+            Some(want) => {
+                let differ = values
+                    .iter()
+                    .zip(want)
+                    .position(|(a, b)| a.to_bits() != b.to_bits());
+                if let Some(k) = differ {
+                    panic!(
+                        "{t} threads: value {k} is {:e}, {} threads gave {:e}",
+                        values[k], threads[0], want[k]
+                    );
+                }
+            }
+        }
+    }
+    first.unwrap_or_default()
+}
+
 fn report(what: &str, m: &[Mismatch]) -> String {
     let first: Vec<String> = m
         .iter()

@@ -190,6 +190,11 @@ struct HessianArgs {
     /// How the pattern is detected (generic path only).
     #[arg(long, value_enum, default_value = "local")]
     detection: DetectionArg,
+    /// Threads of `evaluate` (`sparsediff::Options::threads`): 1 to 256. The tape's Hessian
+    /// sweeps of large programs of local terms run in row blocks on that many threads; the
+    /// values do not depend on it.
+    #[arg(long, default_value_t = 1, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=sparsediff::MAX_THREADS as u64))]
+    threads: usize,
     /// Print one JSON object.
     #[arg(long)]
     json: bool,
@@ -219,6 +224,11 @@ struct JacobianArgs {
     /// The probe design.
     #[arg(long, value_enum, default_value = "auto")]
     method: MethodArg,
+    /// Threads of `evaluate` (`sparsediff::Options::threads`): 1 to 256. The tape's Hessian
+    /// sweeps of large programs of local terms run in row blocks on that many threads; the
+    /// values do not depend on it.
+    #[arg(long, default_value_t = 1, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=sparsediff::MAX_THREADS as u64))]
+    threads: usize,
     /// Print one JSON object.
     #[arg(long)]
     json: bool,
@@ -270,6 +280,12 @@ struct Report {
     /// the composite and element paths, which detect nothing).
     #[serde(skip_serializing_if = "Option::is_none")]
     detection: Option<&'static str>,
+    /// `--threads`, as given.
+    threads: usize,
+    /// Threads the products could run on: `threads` when the backend took the pool (the
+    /// tape's Hessian sweeps; those of small programs still run on one), else 1 (Jacobian
+    /// backends, the composite and element paths).
+    threads_used: usize,
 }
 
 /// One mode `prepare` considered (`sparsediff::ModeCandidate`).
@@ -642,6 +658,7 @@ fn run_hessian<F: ScalarFunction + Clone + Send + Sync + 'static>(
         strategy: strategy(a.method),
         backend: backend_choice(a.backend),
         geometry,
+        threads: a.threads,
         ..Options::default()
     };
     let start = Instant::now();
@@ -687,6 +704,8 @@ fn run_hessian<F: ScalarFunction + Clone + Send + Sync + 'static>(
         mode: None,
         modes: None,
         detection: Some(a.detection.name()),
+        threads: a.threads,
+        threads_used: info.threads,
     })
 }
 
@@ -810,6 +829,8 @@ fn run_element(
         mode: None,
         modes: None,
         detection: None,
+        threads: a.threads,
+        threads_used: 1,
     })
 }
 
@@ -895,6 +916,8 @@ fn run_composite(
         mode: None,
         modes: None,
         detection: None,
+        threads: a.threads,
+        threads_used: 1,
     })
 }
 
@@ -960,6 +983,7 @@ fn run_jacobian<F: VectorFunction + Send + Sync + 'static>(
         strategy: strategy(a.method),
         backend: backend_choice(a.backend),
         jacobian_mode: jacobian_mode(a.mode),
+        threads: a.threads,
         ..Options::default()
     };
     let start = Instant::now();
@@ -1026,6 +1050,8 @@ fn run_jacobian<F: VectorFunction + Send + Sync + 'static>(
                 .collect(),
         ),
         detection: Some(a.detection.name()),
+        threads: a.threads,
+        threads_used: info.threads,
     })
 }
 

@@ -731,3 +731,50 @@ fn bench_jacobian_arrow_goes_bidirectional_and_tridiagonal_keeps_columns() {
     assert_eq!(v["mode"], "bidirectional");
     assert!(v["max_rel_error"].as_f64().unwrap() < 1e-12, "{v}");
 }
+
+#[test]
+fn bench_threads_is_reported_and_bounded() {
+    // Rosenbrock at 1.5e5 variables: the tape's sweeps run in row blocks on the pool.
+    let v = json(&sparsediff(&[
+        "bench",
+        "hessian",
+        "--problem",
+        "rosenbrock",
+        "--n",
+        "150000",
+        "--threads",
+        "2",
+        "--repeats",
+        "2",
+        "--json",
+    ]));
+    assert_eq!(v["threads"], 2, "{v}");
+    assert_eq!(v["threads_used"], 2, "{v}");
+    assert!(
+        v["max_rel_error"].as_f64().expect("a number") < 1e-12,
+        "{v}"
+    );
+    // Jacobian products run on the caller's thread.
+    let v = bench_jacobian("tridiagonal", "200", &["--threads", "2"]);
+    assert_eq!(v["threads"], 2, "{v}");
+    assert_eq!(v["threads_used"], 1, "{v}");
+    // 1 when not given.
+    let v = bench_jacobian("tridiagonal", "200", &[]);
+    assert_eq!(v["threads"], 1, "{v}");
+    for bad in ["0", "257"] {
+        let e = stderr_of(&[
+            "bench",
+            "hessian",
+            "--problem",
+            "rosenbrock",
+            "--n",
+            "20",
+            "--threads",
+            bad,
+        ]);
+        assert!(
+            e.contains("--threads") && e.contains("1..=256"),
+            "{bad}: {e}"
+        );
+    }
+}

@@ -232,6 +232,13 @@ pub trait HessianBackend {
     fn branches(&self) -> BranchStatus {
         BranchStatus::BLIND
     }
+    /// The thread pool on which the backend may run parts of its products (the tape: the
+    /// row blocks of its sweeps, [`Tape::hvp_chunks`](crate::tape::Tape::hvp_chunks));
+    /// `None`: the caller's thread. Products must not depend on it, bit for bit. Returns
+    /// whether the backend uses the pool. Default: it does not.
+    fn set_pool(&mut self, _pool: Option<std::sync::Arc<rayon::ThreadPool>>) -> bool {
+        false
+    }
     /// Records the function anew at x, for a backend that replays a recording (returns
     /// whether it did). Default: nothing to re-record.
     fn rerecord(&mut self, _x: &[f64]) -> Result<bool, AdError> {

@@ -122,6 +122,11 @@ impl HessianBackend for TapeHessian<'_> {
         status(&self.tape.rec)
     }
 
+    fn set_pool(&mut self, pool: Option<std::sync::Arc<rayon::ThreadPool>>) -> bool {
+        self.tape.rec.set_pool(pool);
+        true
+    }
+
     fn rerecord(&mut self, x: &[f64]) -> Result<bool, AdError> {
         self.tape.rerecord(x)
     }

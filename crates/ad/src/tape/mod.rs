@@ -113,14 +113,14 @@ mod sweep;
 mod var;
 
 use std::cmp::Ordering;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 pub use recorded::Recorded;
 pub use var::TapeVar;
 
 use crate::op::{Binary, Unary};
 use program::{Code, Guard, Program};
-use segmented::Segmented;
+use segmented::{Segmented, Split};
 use sweep::{MAX_LANES, Workspace, ensure, with_lanes};
 use var::ActiveRecording;
 
@@ -298,7 +298,14 @@ pub struct Tape {
     prog: OnceLock<Program>,
     /// The program of Hessian-vector sweeps (scalar functions only).
     seg: Option<Segmented>,
+    /// That program cut into row blocks (large programs of local terms only; see
+    /// [`Tape::hvp_chunks`]).
+    split: Option<Split>,
     ws: Workspace,
+    /// Buffers of the row blocks' sweeps, one per block.
+    split_ws: Vec<ChunkWorkspace>,
+    /// Where the row blocks run: `None` on the caller's thread, one after another.
+    pool: Option<Arc<rayon::ThreadPool>>,
 }
 
 impl std::fmt::Debug for Tape {
@@ -315,6 +322,8 @@ impl std::fmt::Debug for Tape {
                 "hvp_segments",
                 &self.seg.as_ref().map(|s| s.bounds.len() - 1),
             )
+            .field("hvp_chunks", &self.hvp_chunks())
+            .field("threads", &self.threads())
             .finish_non_exhaustive()
     }
 }
@@ -394,6 +403,7 @@ impl Tape {
                 &rec.guards,
             )
         });
+        let split = seg.as_ref().and_then(Split::new);
         Ok(Tape {
             n: rec.n,
             code: rec.code,
@@ -404,7 +414,10 @@ impl Tape {
             value_reads: rec.value_reads,
             prog: OnceLock::new(),
             seg,
+            split,
             ws: Workspace::default(),
+            split_ws: Vec::new(),
+            pool: None,
         })
     }
 
@@ -460,6 +473,55 @@ impl Tape {
     /// `None` for a vector function.
     pub fn hvp_replay_len(&self) -> Option<usize> {
         self.seg.as_ref().map(|s| s.ins.len())
+    }
+
+    /// Number of row blocks the Hessian-vector sweeps are cut into: `Some(k)` (k ≥ 2) when
+    /// the program is long enough (at least 2·2¹⁶ replayed instructions) and its blocks read
+    /// narrow ranges of inputs (a sum of local terms: Rosenbrock, stencils); `None`
+    /// otherwise (one serial sweep).
+    ///
+    /// The cut depends on the program alone, so the products are bit for bit the same
+    /// whether the blocks run on one thread or on the pool of [`set_pool`](Self::set_pool);
+    /// they can differ in the last bits from the uncut sweep at inputs that two blocks
+    /// read (their partial sums are added block by block).
+    pub fn hvp_chunks(&self) -> Option<usize> {
+        self.split.as_ref().map(|s| s.chunks.len())
+    }
+
+    /// Runs the row blocks of Hessian-vector sweeps ([`hvp_chunks`](Self::hvp_chunks)) on
+    /// `pool`, or on the caller's thread with `None` (the default). The results do not
+    /// depend on it. A program that is not cut ignores the pool.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use sparsediff_ad::tape::Tape;
+    ///
+    /// // Chained Rosenbrock on 2·10⁵ variables: cut into row blocks.
+    /// let x = vec![0.5; 200_000];
+    /// let f = |x: &[sparsediff_ad::tape::TapeVar]| {
+    ///     x.windows(2)
+    ///         .map(|w| (w[1] - w[0] * w[0]) * (w[1] - w[0] * w[0]) * 100.0 + (w[0] - 1.0) * (w[0] - 1.0))
+    ///         .fold(sparsediff_ad::tape::TapeVar::from(0.0), |s, t| s + t)
+    /// };
+    /// let mut tape = Tape::record_scalar(&x, f).unwrap();
+    /// assert!(tape.hvp_chunks().is_some());
+    /// let group: Vec<usize> = (0..x.len()).map(|j| j % 2).collect();
+    /// let mut one = vec![0.0; 2 * x.len()];
+    /// tape.hvp_groups(&x, &group, 2, &mut one).unwrap();
+    /// let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
+    /// tape.set_pool(Some(Arc::new(pool)));
+    /// assert_eq!(tape.threads(), 2);
+    /// let mut two = vec![0.0; 2 * x.len()];
+    /// tape.hvp_groups(&x, &group, 2, &mut two).unwrap();
+    /// assert!(one.iter().zip(&two).all(|(a, b)| a.to_bits() == b.to_bits()));
+    /// ```
+    pub fn set_pool(&mut self, pool: Option<Arc<rayon::ThreadPool>>) {
+        self.pool = pool;
+    }
+
+    /// The threads that run the row blocks: the pool's, or 1.
+    pub fn threads(&self) -> usize {
+        self.pool.as_ref().map_or(1, |p| p.current_num_threads())
     }
 
     /// Number of storage slots of a replay (inputs plus the most temporaries alive at once).
@@ -694,6 +756,9 @@ impl Tape {
         p: usize,
         out: &mut [f64],
     ) -> Result<(), TapeError> {
+        if self.split.is_some() {
+            return self.hvp_split(x, dirs, p, out);
+        }
         // the segmented program sizes the buffers it needs (`seg_chunk`)
         self.load_inputs(x, self.n)?;
         let Some(seg) = &self.seg else {
@@ -708,6 +773,65 @@ impl Tape {
             let w = (p - c0).min(MAX_LANES);
             let r = with_lanes!(w, seg_chunk(seg, &mut self.ws, dirs, p, c0, out));
             match r {
+                Ok((v, bad)) => {
+                    value = v;
+                    suspect |= bad;
+                }
+                Err(stop) => {
+                    out.fill(f64::NAN);
+                    return Err(match (stop, dirs) {
+                        (Stop::Broken(b), _) => broken(b),
+                        (Stop::Group, Dirs::Groups(group)) => group_out_of_range(group, p),
+                        (Stop::Group, Dirs::Dense(_)) => {
+                            unreachable!("dense directions have no groups")
+                        }
+                    });
+                }
+            }
+            c0 += w;
+        }
+        if !value.is_finite() {
+            return Err(TapeError::NonFinite {
+                location: Location::Output { output: 0 },
+                value,
+            });
+        }
+        if suspect { hvp_finite(out, p) } else { Ok(()) }
+    }
+
+    /// The HVP sweeps of [`Tape::hvp_dirs`] by row blocks ([`Tape::hvp_chunks`]), on the
+    /// pool if there is one.
+    fn hvp_split(
+        &mut self,
+        x: &[f64],
+        dirs: Dirs<'_>,
+        p: usize,
+        out: &mut [f64],
+    ) -> Result<(), TapeError> {
+        check_len(Buffer::Inputs, x.len(), self.n)?;
+        let (Some(seg), Some(split)) = (&self.seg, &self.split) else {
+            return Err(TapeError::NotScalar {
+                outputs: self.num_outputs(),
+            });
+        };
+        self.split_ws
+            .resize_with(split.chunks.len(), ChunkWorkspace::default);
+        let pool = self.pool.as_deref();
+        let mut value = 0.0;
+        let mut suspect = false;
+        let mut c0 = 0;
+        while c0 < p {
+            let w = (p - c0).min(MAX_LANES);
+            let args = SplitArgs {
+                seg,
+                split,
+                x,
+                dirs,
+                p,
+                c0,
+                pool,
+            };
+            match with_lanes!(w, split_lanes(&args, &mut self.split_ws, out)) {
                 Ok((v, bad)) => {
                     value = v;
                     suspect |= bad;
@@ -837,6 +961,180 @@ enum Dirs<'a> {
     Dense(&'a [f64]),
     /// Lane of each input (0/1 directions).
     Groups(&'a [usize]),
+}
+
+impl<'a> Dirs<'a> {
+    /// The directions of inputs `lo..hi` (`p` lanes).
+    fn rows(self, lo: usize, hi: usize, p: usize) -> Dirs<'a> {
+        match self {
+            Dirs::Dense(d) => Dirs::Dense(&d[lo * p..hi * p]),
+            Dirs::Groups(g) => Dirs::Groups(&g[lo..hi]),
+        }
+    }
+}
+
+/// The buffers of one row block's sweep and its outcome: the sum of its seeded values, or
+/// the guard that failed.
+#[derive(Debug, Clone, Default)]
+struct ChunkWorkspace {
+    ws: Workspace,
+    result: Option<Result<f64, sweep::Broken>>,
+    /// One more than the largest group of the block's inputs (`load_dirs`).
+    largest: usize,
+}
+
+/// What the row blocks of one lane chunk read.
+struct SplitArgs<'a> {
+    seg: &'a Segmented,
+    split: &'a Split,
+    x: &'a [f64],
+    dirs: Dirs<'a>,
+    p: usize,
+    c0: usize,
+    pool: Option<&'a rayon::ThreadPool>,
+}
+
+/// Rows of the products that one task of the summation writes (a fixed number: the sums
+/// do not depend on it, only the tasks do).
+const SUM_ROWS: usize = 1 << 12;
+
+/// Lanes `c0..c0 + P` of a split HVP sweep: every row block's sweep (in parallel on the
+/// pool), then each input's adjoint-tangent from the blocks' partials in block order (the
+/// first block that reads an input copies its partial, later ones add theirs; the blocks'
+/// input ranges are monotone, see `segmented/split.rs`), looking for non-finite values
+/// and checking the groups of inputs that no block reads in the same pass. Returns the output value and whether a product
+/// may be non-finite.
+fn split_lanes<const P: usize>(
+    a: &SplitArgs<'_>,
+    wss: &mut [ChunkWorkspace],
+    out: &mut [f64],
+) -> Result<(f64, bool), Stop> {
+    let (seg, p, c0) = (a.seg, a.p, a.c0);
+    let sweep_block = |(c, cw): (&segmented::Chunk, &mut ChunkWorkspace)| {
+        let (nl, ns) = (c.prog.n, c.prog.nslots);
+        let ws = &mut cw.ws;
+        ensure(&mut ws.val, ns);
+        ensure(&mut ws.tan, ns * P);
+        ensure(&mut ws.adj, ns);
+        ensure(&mut ws.adt, ns * P);
+        ensure(&mut ws.stack, seg.stack_len(P));
+        ws.val[..nl].copy_from_slice(&a.x[c.lo..c.hi]);
+        cw.largest = load_dirs::<P>(&mut ws.tan, nl, a.dirs.rows(c.lo, c.hi, p), p, c0);
+        ws.adj[nl..ns].fill(0.0);
+        ws.adt[..ns * P].fill(0.0);
+        let r = c.prog.sweep::<P>(
+            &seg.consts,
+            &mut ws.val,
+            &mut ws.tan,
+            &mut ws.adj[..ns],
+            &mut ws.adt[..ns * P],
+            &mut ws.stack,
+        );
+        cw.result = Some(r.map_err(|mut b| {
+            b.guard += c.guard0;
+            b
+        }));
+    };
+    let chunks = &a.split.chunks;
+    match a.pool {
+        Some(pool) => pool.install(|| {
+            use rayon::prelude::*;
+            chunks
+                .par_iter()
+                .zip(wss.par_iter_mut())
+                .for_each(sweep_block)
+        }),
+        None => chunks.iter().zip(wss.iter_mut()).for_each(sweep_block),
+    }
+    // Groups out of range among the inputs the blocks read (the others are checked by
+    // the summation); then the first failing guard in program order; the seeded values in
+    // block order.
+    if wss.iter().any(|cw| cw.largest > p) {
+        return Err(Stop::Group);
+    }
+    let mut acc = 0.0;
+    for cw in wss.iter() {
+        match cw.result {
+            Some(Ok(v)) => acc += v,
+            Some(Err(b)) => return Err(Stop::Broken(b)),
+            None => unreachable!("every block ran"),
+        }
+    }
+    let value = seg.output_value(a.x) + acc;
+    let wss = &*wss;
+    // Rows j0..j1 of `out`: (any non-finite value, any group out of range among the inputs
+    // no block reads).
+    let sum_rows = |(t, rows): (usize, &mut [f64])| -> (bool, bool) {
+        let j0 = t * SUM_ROWS;
+        let j1 = j0 + rows.len() / p;
+        let lanes = |j: usize| (j - j0) * p + c0..(j - j0) * p + c0 + P;
+        let mut group = false;
+        let mut unread = |j: usize| {
+            if let Dirs::Groups(g) = a.dirs {
+                group |= c0 == 0 && g[j] != usize::MAX && g[j] >= p;
+            }
+        };
+        // rows j0..covered are written
+        let mut covered = j0;
+        for (c, cw) in chunks.iter().zip(wss) {
+            let (lo, hi) = (c.lo.max(j0), c.hi.min(j1));
+            if lo >= hi {
+                continue;
+            }
+            let adt = &cw.ws.adt;
+            for j in covered..lo {
+                let r = lanes(j);
+                rows[r].fill(0.0);
+                unread(j);
+            }
+            covered = covered.max(lo);
+            for j in lo..covered.min(hi) {
+                let r = lanes(j);
+                let src = &adt[(j - c.lo) * P..(j - c.lo) * P + P];
+                for (d, s) in rows[r].iter_mut().zip(src) {
+                    *d += s;
+                }
+            }
+            for j in covered.max(lo)..hi {
+                let r = lanes(j);
+                rows[r].copy_from_slice(&adt[(j - c.lo) * P..(j - c.lo) * P + P]);
+            }
+            covered = covered.max(hi);
+        }
+        for j in covered..j1 {
+            let r = lanes(j);
+            rows[r].fill(0.0);
+            unread(j);
+        }
+        let mut bad = 0u64;
+        for j in j0..j1 {
+            let r = lanes(j);
+            for &v in &rows[r] {
+                bad |= u64::from(v.to_bits() & EXPONENT == EXPONENT);
+            }
+        }
+        (bad != 0, group)
+    };
+    let rows = &mut out[..seg.n * p];
+    let or = |x: (bool, bool), y: (bool, bool)| (x.0 | y.0, x.1 | y.1);
+    let (bad, group) = match a.pool {
+        Some(pool) => pool.install(|| {
+            use rayon::prelude::*;
+            rows.par_chunks_mut(SUM_ROWS * p)
+                .enumerate()
+                .map(sum_rows)
+                .reduce(|| (false, false), or)
+        }),
+        None => rows
+            .chunks_mut(SUM_ROWS * p)
+            .enumerate()
+            .map(sum_rows)
+            .fold((false, false), or),
+    };
+    if group {
+        return Err(Stop::Group);
+    }
+    Ok((value, bad))
 }
 
 /// Writes lanes `c0..c0+P` of the directions into the input tangent slots. Returns one

@@ -54,6 +54,11 @@ where
         &self.tape
     }
 
+    /// [`Tape::set_pool`], kept across re-recordings.
+    pub fn set_pool(&mut self, pool: Option<std::sync::Arc<rayon::ThreadPool>>) {
+        self.tape.set_pool(pool);
+    }
+
     /// How many times a changed branch made this re-record.
     pub fn rerecordings(&self) -> usize {
         self.rerecordings
@@ -73,6 +78,8 @@ where
         let general = self.tape.prog.get().is_some();
         let mut tape = Tape::record(x, &self.f)?;
         tape.ws = std::mem::take(&mut self.tape.ws);
+        tape.split_ws = std::mem::take(&mut self.tape.split_ws);
+        tape.pool = self.tape.pool.take();
         if general {
             tape.compile_general();
         }

@@ -661,6 +661,7 @@ impl Segmented {
             n,
             nslots: nslots as usize,
             ins,
+            consts_len: pool.consts.len(),
             consts: pool.consts,
             bounds,
             reversed,
@@ -678,8 +679,8 @@ impl Segmented {
     /// names is below `nslots`, every constant it reads is in the pool, and no segment
     /// pushes more than `first_len` first-order and `q_len` second-order values per lane.
     /// A failure is a bug of `compile`.
-    fn validate(&self) {
-        let (ns, nc) = (self.nslots, self.consts.len());
+    pub(super) fn validate(&self) {
+        let (ns, nc) = (self.nslots, self.consts_len);
         assert!(self.n <= ns, "inputs beyond the slots");
         for w in self.bounds.windows(2) {
             assert!(

@@ -43,7 +43,10 @@
 
 use super::program::{Code, Guard};
 
+pub(crate) use split::{Chunk, Split};
+
 mod compile;
+mod split;
 mod sweep;
 #[cfg(test)]
 mod tests;
@@ -99,8 +102,12 @@ pub(crate) struct Segmented {
     pub(crate) nslots: usize,
     /// The instructions, in recording order.
     pub(crate) ins: Vec<SIns>,
-    /// Constants (deduplicated).
+    /// Constants (deduplicated); empty in a chunk of a [`Split`] program, which reads its
+    /// parent's.
     pub(crate) consts: Vec<f64>,
+    /// The length of the constant pool the instructions index (`consts.len()`, or the
+    /// parent's for a chunk).
+    pub(crate) consts_len: usize,
     /// Segment boundaries: segment s is `ins[bounds[s]..bounds[s + 1]]`.
     pub(crate) bounds: Vec<u32>,
     /// Whether segment s has instructions that are not eager (a reverse sweep).

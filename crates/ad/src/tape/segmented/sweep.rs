@@ -23,6 +23,31 @@ impl Segmented {
         adt: &mut [f64],
         stack: &mut [f64],
     ) -> Result<f64, Broken> {
+        let acc = self.sweep::<P>(&self.consts, val, tan, adj, adt, stack)?;
+        Ok(self.output_value(val) + acc)
+    }
+
+    /// The output value's part that no instruction computes: the constant and the inputs
+    /// read by folded instructions (inputs' values in `val[..n]`).
+    pub(crate) fn output_value(&self, val: &[f64]) -> f64 {
+        let mut value = self.constant;
+        for &(j, w) in &self.input_seeds {
+            value += w * val[j as usize];
+        }
+        value
+    }
+
+    /// The sweeps of [`hvp`](Self::hvp) with the constants `consts` (a chunk's program
+    /// reads its parent's pool, see `split.rs`); returns the sum of the seeded values.
+    pub(crate) fn sweep<const P: usize>(
+        &self,
+        consts: &[f64],
+        val: &mut [f64],
+        tan: &mut [f64],
+        adj: &mut [f64],
+        adt: &mut [f64],
+        stack: &mut [f64],
+    ) -> Result<f64, Broken> {
         // The sweeps index these without bounds checks.
         let ns = self.nslots;
         assert!(
@@ -30,13 +55,14 @@ impl Segmented {
                 && tan.len() >= ns * P
                 && adj.len() >= ns
                 && adt.len() >= ns * P
-                && stack.len() >= self.stack_len(P),
+                && stack.len() >= self.stack_len(P)
+                && consts.len() >= self.consts_len,
             "segmented sweep buffers too short"
         );
         let mut acc = 0.0;
         let mut g = 0;
         let mut st = State {
-            consts: &self.consts,
+            consts,
             val,
             tan,
             adj,
@@ -64,11 +90,7 @@ impl Segmented {
             check(&self.guards[g], g, st.val)?;
             g += 1;
         }
-        let mut value = self.constant;
-        for &(j, w) in &self.input_seeds {
-            value += w * st.val[j as usize];
-        }
-        Ok(value + acc)
+        Ok(acc)
     }
 }
 

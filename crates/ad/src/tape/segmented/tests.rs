@@ -300,3 +300,106 @@ fn fused_values_are_the_recorded_ones() {
         );
     }
 }
+
+/// Row blocks: bit for bit the same products on 1, 2 and 3 threads, and the uncut replay's
+/// within 1e-14 (relative to the block's largest entry).
+fn check_split(f: impl Fn(&[TapeVar]) -> TapeVar, n: usize, what: &str) {
+    use std::sync::Arc;
+    let mut tape = Tape::record_scalar(&point(n), f).unwrap();
+    let chunks = tape.hvp_chunks();
+    assert!(chunks.is_some_and(|k| k >= 2), "{what}: {chunks:?}");
+    let pools: Vec<Option<Arc<rayon::ThreadPool>>> = [1, 2, 3]
+        .map(|t| {
+            (t > 1).then(|| {
+                Arc::new(
+                    rayon::ThreadPoolBuilder::new()
+                        .num_threads(t)
+                        .build()
+                        .unwrap(),
+                )
+            })
+        })
+        .into();
+    for (p, seed) in [(1, 1u64), (3, 3), (9, 6)] {
+        let x: Vec<f64> = randoms(n, seed + 40)
+            .iter()
+            .map(|v| 0.5 * v + 0.6)
+            .collect();
+        let d = randoms(n * p, seed);
+        let group: Vec<usize> = (0..n).map(|j| (j * 7 + j / 3) % p).collect();
+        let mut runs = Vec::new();
+        for pool in &pools {
+            tape.set_pool(pool.clone());
+            let mut dense = vec![0.0; n * p];
+            tape.hvp_block(&x, &d, &mut dense).unwrap();
+            let mut groups = vec![0.0; n * p];
+            tape.hvp_groups(&x, &group, p, &mut groups).unwrap();
+            runs.push((dense, groups));
+        }
+        for (t, r) in runs.iter().enumerate().skip(1) {
+            for (a, b) in [(&r.0, &runs[0].0), (&r.1, &runs[0].1)] {
+                let same = a.iter().zip(b).all(|(u, v)| u.to_bits() == v.to_bits());
+                assert!(same, "{what}, p = {p}: {} threads differ from 1", t + 1);
+            }
+        }
+        // A group out of range, far from the inputs the first block reads.
+        let mut bad = group.clone();
+        bad[n - 3] = p;
+        let mut out = vec![0.0; n * p];
+        let err = tape.hvp_groups(&x, &bad, p, &mut out).unwrap_err();
+        assert!(
+            matches!(err, crate::tape::TapeError::GroupOutOfRange { input, group, .. } if input == n - 3 && group == p),
+            "{what}: {err:?}"
+        );
+        let mut want = vec![0.0; n * p];
+        tape.hvp_block_unsegmented(&x, &d, &mut want).unwrap();
+        let e = rel_err(&runs[0].0, &want);
+        assert!(e <= 1e-14, "{what}, p = {p}: relative error {e:e}");
+    }
+    tape.set_pool(None);
+}
+
+#[test]
+fn row_blocks_are_deterministic_and_agree_with_the_serial_sweep() {
+    check_split(rosenbrock, 150_000, "rosenbrock");
+    check_split(|x| grid(x, 260), 260 * 260, "grid");
+    check_split(squares, 150_000, "squares");
+}
+
+#[test]
+fn programs_whose_blocks_read_every_input_are_not_split() {
+    // Every term reads x₀: every block's input range starts at 0.
+    let n = 400_000;
+    let shared = |x: &[TapeVar]| {
+        let mut f = TapeVar::from(0.0);
+        for v in &x[1..] {
+            f += (*v * x[0]).sin();
+        }
+        f
+    };
+    let tape = Tape::record_scalar(&point(n), shared).unwrap();
+    assert_eq!(tape.hvp_chunks(), None);
+    // `mixed` wraps around: its last block reads x₀, x₁, x₂ (its range moves back).
+    let wraps = Tape::record_scalar(&point(40_000), mixed).unwrap();
+    assert_eq!(wraps.hvp_chunks(), None);
+    let short = Tape::record_scalar(&point(1000), rosenbrock).unwrap();
+    assert_eq!(short.hvp_chunks(), None);
+}
+
+#[test]
+fn split_sweeps_check_the_groups_of_inputs_no_block_reads() {
+    // The last input is not read: its group is checked by the summation pass.
+    let n = 150_000;
+    let mut tape = Tape::record_scalar(&point(n), |x| rosenbrock(&x[..n - 1])).unwrap();
+    assert!(tape.hvp_chunks().is_some());
+    let mut group: Vec<usize> = (0..n).map(|j| j % 2).collect();
+    let mut out = vec![0.0; 2 * n];
+    tape.hvp_groups(&point(n), &group, 2, &mut out).unwrap();
+    assert_eq!(&out[2 * (n - 1)..], &[0.0, 0.0]);
+    group[n - 1] = 7;
+    let err = tape.hvp_groups(&point(n), &group, 2, &mut out).unwrap_err();
+    assert!(
+        matches!(err, crate::tape::TapeError::GroupOutOfRange { input, group: 7, .. } if input == n - 1),
+        "{err:?}"
+    );
+}
