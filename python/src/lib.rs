@@ -13,6 +13,7 @@ use std::fmt::{Debug, Display};
 use numpy::{PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::prelude::*;
 
+mod bidirectional;
 mod color;
 mod optimize;
 mod pattern;
@@ -148,10 +149,12 @@ pub(crate) fn mat_to_numpy<'py>(
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<pattern::PyPattern>()?;
     m.add_class::<plan::PyPlan>()?;
+    m.add_class::<bidirectional::PyBidirectionalPlan>()?;
     m.add_class::<solve::PyBandLdlt>()?;
     m.add_class::<solve::PySparseLdlt>()?;
     m.add_class::<solve::PySparseCholesky>()?;
     m.add_function(wrap_pyfunction!(plan::design, m)?)?;
+    m.add_function(wrap_pyfunction!(bidirectional::design_bidirectional, m)?)?;
     m.add_function(wrap_pyfunction!(plan::decode_from_samples, m)?)?;
     m.add_function(wrap_pyfunction!(plan::probe_vector, m)?)?;
     m.add_function(wrap_pyfunction!(color::color, m)?)?;

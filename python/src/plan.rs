@@ -85,7 +85,7 @@ impl DesignInfo {
 
 /// CSR index arrays for scipy: int32 when they fit (scipy's own choice, so that it does
 /// not copy them), else int64.
-fn index_array<'py>(py: Python<'py>, v: &[usize], fits32: bool) -> Bound<'py, PyAny> {
+pub(crate) fn index_array<'py>(py: Python<'py>, v: &[usize], fits32: bool) -> Bound<'py, PyAny> {
     if fits32 {
         crate::array_from_iter(py, v.iter().map(|&x| x as i32)).into_any()
     } else {
@@ -93,7 +93,7 @@ fn index_array<'py>(py: Python<'py>, v: &[usize], fits32: bool) -> Bound<'py, Py
     }
 }
 
-fn fits32(p: &sparsediff_pattern::Pattern) -> bool {
+pub(crate) fn fits32(p: &sparsediff_pattern::Pattern) -> bool {
     p.nnz() < i32::MAX as usize && p.nrows() < i32::MAX as usize && p.ncols() < i32::MAX as usize
 }
 
@@ -150,6 +150,42 @@ impl PyPlan {
             .map_err(decode_err)?;
         }
         Ok(out)
+    }
+}
+
+/// A seed matrix as a dense float64 array (one column per probe).
+pub(crate) fn seeds_array<'py>(py: Python<'py>, s: &Seeds) -> Bound<'py, numpy::PyArray2<f64>> {
+    match s {
+        Seeds::Groups { group, num_probes } => {
+            let n = group.len();
+            let p = *num_probes;
+            let out = numpy::PyArray2::<f64>::zeros(py, [n, p], false);
+            {
+                let mut g = out.readwrite();
+                let data = g.as_slice_mut().expect("new C array");
+                for (j, &c) in group.iter().enumerate() {
+                    if c != NEUTRAL {
+                        data[j * p + c] = 1.0;
+                    }
+                }
+            }
+            out
+        }
+        _ => mat_to_numpy(py, s.to_dense().as_ref()),
+    }
+}
+
+/// The probe of every column (row) of group seeds, -1 for the neutral group; None for
+/// dense seeds.
+pub(crate) fn groups_array<'py>(py: Python<'py>, s: &Seeds) -> Option<Bound<'py, PyArray1<i64>>> {
+    match s {
+        Seeds::Groups { group, .. } => Some(crate::array_from_iter(
+            py,
+            group
+                .iter()
+                .map(|&c| if c == NEUTRAL { -1 } else { c as i64 }),
+        )),
+        _ => None,
     }
 }
 
@@ -262,40 +298,14 @@ impl PyPlan {
     /// plans): multiply by it to get the products.
     #[getter]
     fn seeds<'py>(&self, py: Python<'py>) -> Bound<'py, numpy::PyArray2<f64>> {
-        let s = self.plan.seeds();
-        match s {
-            Seeds::Groups { group, num_probes } => {
-                let n = group.len();
-                let p = *num_probes;
-                let out = numpy::PyArray2::<f64>::zeros(py, [n, p], false);
-                {
-                    let mut g = out.readwrite();
-                    let data = g.as_slice_mut().expect("new C array");
-                    for (j, &c) in group.iter().enumerate() {
-                        if c != NEUTRAL {
-                            data[j * p + c] = 1.0;
-                        }
-                    }
-                }
-                out
-            }
-            _ => mat_to_numpy(py, s.to_dense().as_ref()),
-        }
+        seeds_array(py, self.plan.seeds())
     }
 
     /// For plans made from a colouring: the probe (colour) of every column (row for row
     /// plans), -1 for columns in no probe; None for dense seeds.
     #[getter]
     fn groups<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyArray1<i64>>> {
-        match self.plan.seeds() {
-            Seeds::Groups { group, .. } => Some(crate::array_from_iter(
-                py,
-                group
-                    .iter()
-                    .map(|&c| if c == NEUTRAL { -1 } else { c as i64 }),
-            )),
-            _ => None,
-        }
+        groups_array(py, self.plan.seeds())
     }
 
     /// Number of products p.
@@ -589,7 +599,7 @@ fn parse_kind(kind: &str) -> PyResult<(MatrixKind, bool)> {
 }
 
 /// The colouring parameters of an order name (None: the designer's own default).
-fn parse_order(order: Option<&str>) -> PyResult<Option<ColoringParams>> {
+pub(crate) fn parse_order(order: Option<&str>) -> PyResult<Option<ColoringParams>> {
     let choice = match order {
         None => return Ok(None),
         Some(s) if s.eq_ignore_ascii_case("best") => OrderChoice::best(),

@@ -184,8 +184,9 @@ def test_probe_counts_match_cli_compare(cli, spec):
         if d["probes"] is None:
             continue
         if d["designer"].startswith("bidirectional-"):
-            # bidirectional plans (J·Sc and Jᵀ·Sr) are a plan type of their own that the
-            # Python API does not offer yet; their colourings are compared below
+            # a plan type of its own (J·Sc and Jᵀ·Sr): BidirectionalPlan
+            ours = sd.design_bidirectional(spec, d["designer"])
+            assert ours.num_probes == d["probes"], (spec, d)
             continue
         ours = sd.design(spec, "symmetric", d["designer"])
         assert ours.num_probes == d["probes"], (spec, d)

@@ -72,3 +72,21 @@ def test_bad_input():
         sdj.hessian(chain, jnp.ones(40, dtype=jnp.int32), sd.design("band:n=40,k=1"))
     with pytest.raises(sd.DecodeError):
         sdj.hessian(lambda x: jnp.sqrt(x).sum(), -jnp.ones(40), sd.design("band:n=40,k=2"))
+
+
+def arrow_residuals(x):
+    return jnp.concatenate([x.sum().reshape(1), x[1:] ** 3 + x[0] * x[1:]])
+
+
+@pytest.mark.parametrize("jit", [False, True])
+def test_bidirectional_jacobian_matches_jacfwd(jit):
+    x = jnp.linspace(-1.0, 1.0, 120)
+    dense = np.asarray(jax.jacfwd(arrow_residuals)(x))
+    plan = sd.design(sd.Pattern(dense != 0), "bidirectional")
+    assert plan.num_probes <= 3
+    J = sdj.jacobian(arrow_residuals, x, plan, jit=jit)
+    assert rel(J.toarray(), dense) <= 1e-13
+    sj = sdj.SparseJacobian(arrow_residuals, plan)
+    b, c = sj.products(x)
+    assert b.shape == plan.column_products_shape and c.shape == plan.row_products_shape
+    assert rel(sdj.jacobian(arrow_residuals, x, kind="bidirectional").toarray(), dense) <= 1e-13

@@ -108,3 +108,26 @@ def test_bad_input():
     with pytest.raises(sd.DecodeError) as e:
         sdt.hessian(lambda x: (x.sqrt()).sum(), -torch.ones(40, dtype=torch.float64), plan)
     assert e.value.kind == "NonFinite"
+
+
+def arrow_residuals(x):
+    # F0 = Σ x (a dense row), Fi = x_i³ + x_0·x_i (a dense column): n JVPs or n VJPs alone
+    return torch.cat([x.sum().reshape(1), x[1:] ** 3 + x[0] * x[1:]])
+
+
+def test_bidirectional_jacobian_matches_dense():
+    n = 120
+    x = torch.linspace(-1, 1, n, dtype=torch.float64)
+    dense = torch.autograd.functional.jacobian(arrow_residuals, x).numpy()
+    pattern = sd.Pattern(dense != 0)
+    plan = sd.design(pattern, "bidirectional")
+    assert plan.num_probes <= 3
+    J = sdt.jacobian(arrow_residuals, x, plan)
+    assert rel(J.toarray(), dense) <= 1e-13
+    # detected pattern, designed as bidirectional
+    J2 = sdt.jacobian(arrow_residuals, x, kind="bidirectional")
+    assert rel(J2.toarray(), dense) <= 1e-13
+    B, C = sdt.bidirectional_products(arrow_residuals, x, plan)
+    assert B.shape == plan.column_products_shape and C.shape == plan.row_products_shape
+    with pytest.raises(ValueError, match="variables"):
+        sdt.jacobian(arrow_residuals, x[:-1], plan)

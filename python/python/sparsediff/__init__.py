@@ -39,6 +39,7 @@ from ._errors import (
 
 Pattern = _native.Pattern
 Plan = _native.Plan
+BidirectionalPlan = _native.BidirectionalPlan
 BandLDLT = _native.BandLDLT
 SparseLDLT = _native.SparseLDLT
 SparseCholesky = _native.SparseCholesky
@@ -50,7 +51,9 @@ __version__ = "0.1.0"
 __all__ = [
     "Pattern",
     "Plan",
+    "BidirectionalPlan",
     "design",
+    "design_bidirectional",
     "color",
     "decode_from_samples",
     "load_plan",
@@ -106,7 +109,9 @@ def design(
     ----------
     pattern : Pattern, scipy sparse matrix/array, spec string, .mtx path, or (rows, cols, shape)
     kind : "symmetric" (a Hessian: products H·S), "column" (a Jacobian, products J·S:
-        JVPs) or "row" (a Jacobian, products Jᵀ·S: VJPs).
+        JVPs), "row" (a Jacobian, products Jᵀ·S: VJPs) or "bidirectional" (a Jacobian,
+        some JVPs and some VJPs: returns a ``BidirectionalPlan``, see
+        ``design_bidirectional``; ``method`` is then "auto", "star" or "acyclic").
     method : "auto" (the fewest probes among the exact designers, direct recovery
         preferred), "identity", "roll", "cpr", "cpr-row", "d2", "star", "acyclic",
         "random", "symmetric-random", "stencil-direct", "stencil-substitution".
@@ -121,6 +126,8 @@ def design(
     Plan with ``.seeds`` (n×p float64), ``.num_probes``, ``.lower_bound``, ``.info`` and
     ``.decode(products, triangle=None)``.
     """
+    if isinstance(kind, str) and kind.lower() == "bidirectional":
+        return design_bidirectional(pattern, method, order=order)
     return _native.design(
         pattern,
         kind,
@@ -131,6 +138,24 @@ def design(
         probes=probes,
         distribution=distribution,
     )
+
+
+def design_bidirectional(pattern: Any, method: str = "auto", *, order: Optional[str] = None) -> BidirectionalPlan:
+    """A Jacobian plan taking some products as JVPs and some as VJPs (Coleman–Verma
+    bicolouring): on a Jacobian with a dense row *and* a dense column (an arrowhead), 3
+    products where JVPs alone or VJPs alone need n.
+
+    ``method``: "star" (every entry read from one product), "acyclic" (fewer products,
+    recovered by substitution) or "auto" (both; the fewer products, a tie to star).
+    ``order``: the colourings' vertex order, as for ``design`` (default: the best of every
+    order).
+
+    Returns a ``BidirectionalPlan``: compute ``B = J @ plan.column_seeds`` (m×pc, JVPs) and
+    ``C = J.T @ plan.row_seeds`` (n×pr, VJPs), then ``plan.decode(B, C)`` →
+    ``scipy.sparse.csr_array`` (None for a block of no products). Not picklable: design it
+    again (the colouring is deterministic).
+    """
+    return _native.design_bidirectional(pattern, method, order=order)
 
 
 Coloring = namedtuple(

@@ -1,6 +1,6 @@
 # Type stubs of the PyO3 extension (python/src/*.rs); see sparsediff/__init__.py for docs.
 from os import PathLike
-from typing import Any, Optional, Tuple, Union
+from typing import Any, Dict, Optional, Tuple, Union
 
 import numpy as np
 import numpy.typing as npt
@@ -83,6 +83,34 @@ class Plan:
     @staticmethod
     def from_samples(pattern: _PatternLike, seeds: npt.ArrayLike, tol: float = ..., kind: str = "column") -> Plan: ...
 
+class BidirectionalPlan:
+    column_seeds: npt.NDArray[np.float64]
+    row_seeds: npt.NDArray[np.float64]
+    column_groups: Optional[npt.NDArray[np.int64]]
+    row_groups: Optional[npt.NDArray[np.int64]]
+    num_column_probes: int
+    num_row_probes: int
+    num_probes: int
+    lower_bound: int
+    designer: str
+    kind: str
+    recovery: str
+    strategy: Optional[str]
+    column_products_shape: Tuple[int, int]
+    row_products_shape: Tuple[int, int]
+    pattern: Pattern
+    info: Dict[str, Any]
+    def decode(self, jvp: Optional[npt.ArrayLike], vjp: Optional[npt.ArrayLike]) -> Any: ...
+    def decode_values(
+        self,
+        jvp: Optional[npt.ArrayLike],
+        vjp: Optional[npt.ArrayLike],
+        out: Optional[npt.NDArray[np.float64]] = None,
+    ) -> npt.NDArray[np.float64]: ...
+    def exact_products(
+        self, values: Any
+    ) -> Tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...
+
 class _Factorization:
     def __init__(self, pattern: _PatternLike, *, beta: Optional[int] = None, pivot_tolerance: float = 1e-12) -> None: ...
     def factorize(self, values: Any, shift: float = 0.0) -> Optional[_Inertia]: ...
@@ -113,6 +141,9 @@ def design(
     probes: Optional[int] = None,
     distribution: str = "gaussian",
 ) -> Plan: ...
+def design_bidirectional(
+    pattern: _PatternLike, method: str = "auto", *, order: Optional[str] = None
+) -> BidirectionalPlan: ...
 def decode_from_samples(
     pattern: _PatternLike, seeds: npt.ArrayLike, products: npt.ArrayLike, tol: float = ...
 ) -> Tuple[npt.NDArray[np.float64], npt.NDArray[np.int64], Pattern]: ...

@@ -23,7 +23,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from . import Pattern, Plan, design
+from . import BidirectionalPlan, Pattern, Plan, design
 
 __all__ = [
     "hessian",
@@ -114,7 +114,7 @@ def jacobian_pattern(f: Callable, x, *, points: int = 3, seed: int = 0) -> Patte
 
 
 def _plan(plan, detect, kind, method) -> Plan:
-    if isinstance(plan, Plan):
+    if isinstance(plan, (Plan, BidirectionalPlan)):
         return plan
     if plan is None:
         plan = detect()
@@ -145,22 +145,38 @@ class SparseHessian:
 
 
 class SparseJacobian:
-    """A prepared sparse Jacobian (column plans: JVPs; row plans: VJPs), jitted products."""
+    """A prepared sparse Jacobian (column plans: JVPs; row plans: VJPs; a
+    ``BidirectionalPlan``: both, ``products`` then returns the pair), jitted products."""
 
-    def __init__(self, f: Callable, plan: Any, *, method: str = "auto", jit: bool = True):
+    def __init__(self, f: Callable, plan: Any, *, method: str = "auto", kind: str = "column", jit: bool = True):
         self.f = f
-        self.plan = plan if isinstance(plan, Plan) else design(plan, "column", method)
-        self.seeds = jnp.asarray(self.plan.seeds)
-        orientation = self.plan.orientation
-        fn = lambda x, s: jacobian_products(f, x, s, orientation)  # noqa: E731
+        self.plan = plan if isinstance(plan, (Plan, BidirectionalPlan)) else design(plan, kind, method)
+        if isinstance(self.plan, BidirectionalPlan):
+            self.seeds = (jnp.asarray(self.plan.column_seeds), jnp.asarray(self.plan.row_seeds))
+            with_jvps = self.plan.num_column_probes > 0
+            with_vjps = self.plan.num_row_probes > 0
+
+            def fn(x, s):
+                b = jacobian_products(f, x, s[0], "columns") if with_jvps else None
+                c = jacobian_products(f, x, s[1], "rows") if with_vjps else None
+                return b, c
+        else:
+            self.seeds = jnp.asarray(self.plan.seeds)
+            orientation = self.plan.orientation
+            fn = lambda x, s: jacobian_products(f, x, s, orientation)  # noqa: E731
         self._products = jax.jit(fn) if jit else fn
 
     def products(self, x):
         x = _check_x(x)
         _check_plan(self.plan, x)
+        if isinstance(self.seeds, tuple):
+            return self._products(x, tuple(s.astype(x.dtype) for s in self.seeds))
         return self._products(x, self.seeds.astype(x.dtype))
 
     def __call__(self, x):
+        if isinstance(self.plan, BidirectionalPlan):
+            b, c = self.products(x)
+            return self.plan.decode(None if b is None else np.asarray(b), None if c is None else np.asarray(c))
         return self.plan.decode(np.asarray(self.products(x)))
 
 
@@ -173,8 +189,10 @@ def hessian(f: Callable, x, plan: Optional[Any] = None, *, method: str = "auto",
     return SparseHessian(f, plan, jit=jit)(x, triangle=triangle)
 
 
-def jacobian(f: Callable, x, plan: Optional[Any] = None, *, method: str = "auto", jit: bool = False):
-    """The sparse Jacobian of vector-valued ``f`` at ``x`` (csr_array)."""
+def jacobian(f: Callable, x, plan: Optional[Any] = None, *, method: str = "auto", kind: str = "column", jit: bool = False):
+    """The sparse Jacobian of vector-valued ``f`` at ``x`` (csr_array). ``plan``: a Plan, a
+    ``BidirectionalPlan``, a pattern designed as ``kind`` ("column", "row" or
+    "bidirectional"), or None (detected by probing)."""
     x = _check_x(x)
-    plan = _plan(plan, lambda: jacobian_pattern(f, x), "column", method)
+    plan = _plan(plan, lambda: jacobian_pattern(f, x), kind, method)
     return SparseJacobian(f, plan, jit=jit)(x)

@@ -24,13 +24,14 @@ import numpy as np
 import torch
 from torch.func import grad, jvp, vmap
 
-from . import BandLDLT, Pattern, Plan, SparseLDLT, design
+from . import BandLDLT, BidirectionalPlan, Pattern, Plan, SparseLDLT, design
 
 __all__ = [
     "hessian",
     "jacobian",
     "hessian_products",
     "jacobian_products",
+    "bidirectional_products",
     "hessian_pattern",
     "jacobian_pattern",
     "SparseHessian",
@@ -170,17 +171,40 @@ def hessian(
     return plan.decode(_numpy(B), triangle=triangle)
 
 
-def jacobian(f: Callable, x: torch.Tensor, plan: Optional[Any] = None, *, method: str = "auto"):
+def jacobian(f: Callable, x: torch.Tensor, plan: Optional[Any] = None, *, method: str = "auto", kind: str = "column"):
     """The sparse Jacobian of vector-valued ``f`` at ``x`` as a ``scipy.sparse.csr_array``
-    (column plans: JVPs; row plans, ``design(p, kind="row")``: VJPs)."""
+    (column plans: JVPs; row plans, ``design(p, kind="row")``: VJPs; a
+    ``BidirectionalPlan``: its JVPs in one vmap and its VJPs in one batched backward pass).
+    ``kind`` is what a pattern (or the detected one) is designed as: "column", "row" or
+    "bidirectional"."""
     x = _check_x(x)
-    plan = _plan(plan, lambda: jacobian_pattern(f, x), "column", method)
+    plan = _plan(plan, lambda: jacobian_pattern(f, x), kind, method)
+    if isinstance(plan, BidirectionalPlan):
+        return plan.decode(*bidirectional_products(f, x, plan))
     B = jacobian_products(f, x, _seeds(plan, x), plan.orientation)
     return plan.decode(_numpy(B))
 
 
+def bidirectional_products(f: Callable, x: torch.Tensor, plan: BidirectionalPlan):
+    """The two blocks of a ``BidirectionalPlan`` as numpy arrays: J·Sc (JVPs) and Jᵀ·Sr
+    (VJPs); None for a block of no products."""
+    m, n = plan.pattern.nrows, plan.pattern.ncols
+    if n != x.shape[0]:
+        raise ValueError(f"the plan is for {n} variables, x has {x.shape[0]}")
+    B = C = None
+    if plan.num_column_probes > 0:
+        sc = torch.as_tensor(plan.column_seeds, dtype=x.dtype, device=x.device)
+        B = _numpy(jacobian_products(f, x, sc, "columns"))
+    if plan.num_row_probes > 0:
+        sr = torch.as_tensor(plan.row_seeds, dtype=x.dtype, device=x.device)
+        C = _numpy(jacobian_products(f, x, sr, "rows"))
+    if B is not None and B.shape[0] != m or C is not None and C.shape[0] != n:
+        raise ValueError(f"f(x) does not match the plan's {m}×{n} pattern")
+    return B, C
+
+
 def _plan(plan, detect, kind, method) -> Plan:
-    if isinstance(plan, Plan):
+    if isinstance(plan, (Plan, BidirectionalPlan)):
         return plan
     if plan is None:
         plan = detect()
