@@ -11,6 +11,8 @@ use std::time::Instant;
 
 use sparsediff_probe::ProbePlan;
 
+use crate::engine::EnginePlan;
+
 use crate::error::SparseError;
 use crate::options::{BackendChoice, Options};
 use crate::recovery::{Hooks, Parts, Products, Recovery};
@@ -26,7 +28,7 @@ pub struct Builder<'x, 'f, B: ?Sized> {
     pub(crate) hooks: Option<Hooks<'f>>,
     pub(crate) make: Option<MakeBackend<'f, B>>,
     pub(crate) backend: Option<Box<B>>,
-    pub(crate) plan: Option<Arc<ProbePlan>>,
+    pub(crate) plan: Option<EnginePlan>,
 }
 
 impl<B: ?Sized> Default for Builder<'_, '_, B> {
@@ -66,7 +68,7 @@ impl<'x, 'f, B: ?Sized> Builder<'x, 'f, B> {
     /// A plan to use as it is (from `shared_plan` of another evaluator, or loaded): no
     /// detection, no design; its pattern is never widened.
     pub fn plan(mut self, plan: impl Into<Arc<ProbePlan>>) -> Self {
-        self.plan = Some(plan.into());
+        self.plan = Some(EnginePlan::Single(plan.into()));
         self
     }
 

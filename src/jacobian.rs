@@ -130,6 +130,47 @@ impl<'f> JacobianBuilder<'_, 'f> {
         self
     }
 
+    /// A bidirectional plan to use as it is (from
+    /// [`SparseJacobian::bidirectional_plan`] of another evaluator, or designed with
+    /// [`BidirectionalDesigner`](sparsediff_probe::BidirectionalDesigner)): no detection,
+    /// no design, its pattern never widened. Its VJPs need a backend that computes them;
+    /// the function's default backend is replaced by the tape, a caller's backend without
+    /// VJPs is [`SparseError::NeedsVjp`]. Replaces a [`plan`](Self::plan) given before.
+    ///
+    /// ```
+    /// use sparsediff::num_dual::DualNum;
+    /// use sparsediff::{Mode, Options, SparseJacobian, VectorFunction};
+    /// use sparsediff::probe::BidirectionalDesigner;
+    ///
+    /// /// F₀ = Σ x (a dense row), Fᵢ = xᵢ³ + x₀·xᵢ (a dense column).
+    /// struct Arrow;
+    /// impl VectorFunction for Arrow {
+    ///     fn num_outputs(&self, n: usize) -> usize { n }
+    ///     fn eval<D: DualNum<Primitive = f64> + Copy>(&self, x: &[D], out: &mut [D]) {
+    ///         out[0] = x.iter().copied().sum();
+    ///         for i in 1..x.len() { out[i] = x[i].powi(3) + x[0] * x[i]; }
+    ///     }
+    /// }
+    /// let x0 = vec![0.5; 200];
+    /// let first = SparseJacobian::prepare(Arrow, &x0, &Options::default())?;
+    /// let pattern = first.pattern().clone();
+    /// let plan = BidirectionalDesigner::star().design(&pattern)?;
+    /// let mut j = SparseJacobian::builder()
+    ///     .function(Arrow)
+    ///     .point(&x0)
+    ///     .bidirectional_plan(plan)
+    ///     .build(&Options::default())?;
+    /// assert_eq!(j.info().mode, Mode::Bidirectional);
+    /// assert!(j.info().probes <= 3);
+    /// assert_eq!(j.evaluate(&x0)?.get(5, 0), Some(&0.5)); // ∂F₅/∂x₀ = x₅
+    /// assert_eq!(j.evaluate(&x0)?.get(5, 5), Some(&1.25)); // 3·x₅² + x₀
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn bidirectional_plan(mut self, plan: impl Into<Arc<BidirectionalPlan>>) -> Self {
+        self.plan = Some(crate::engine::EnginePlan::Both(plan.into()));
+        self
+    }
+
     /// Builds (see [`HessianBuilder::build`](crate::HessianBuilder::build)).
     pub fn build(self, options: &Options) -> Result<SparseJacobian<'f>, SparseError> {
         Ok(SparseJacobian {
@@ -218,8 +259,7 @@ impl<'f> SparseJacobian<'f> {
     }
 
     /// The plan, shareable between evaluators (immutable, `Send + Sync`); `None` for a
-    /// bidirectional plan ([`bidirectional_plan`](Self::bidirectional_plan)), which a
-    /// builder does not take yet.
+    /// bidirectional plan ([`shared_bidirectional_plan`](Self::shared_bidirectional_plan)).
     pub fn shared_plan(&self) -> Option<Arc<ProbePlan>> {
         self.recovery.engine.plan.single().cloned()
     }
@@ -277,6 +317,13 @@ impl<'f> SparseJacobian<'f> {
     /// ([`JacobianMode`](crate::JacobianMode)); `None` for a column or row plan.
     pub fn bidirectional_plan(&self) -> Option<&BidirectionalPlan> {
         self.recovery.engine.plan.both().map(|p| &**p)
+    }
+
+    /// The bidirectional plan, shareable between evaluators (give it to another builder's
+    /// [`bidirectional_plan`](JacobianBuilder::bidirectional_plan)); `None` for a one-sided
+    /// plan ([`shared_plan`](Self::shared_plan)).
+    pub fn shared_bidirectional_plan(&self) -> Option<Arc<BidirectionalPlan>> {
+        self.recovery.engine.plan.both().cloned()
     }
 
     /// Probes, bound, designer, backend, detection, verification and branch counts.

@@ -27,7 +27,7 @@ use sparsediff_ad::trace::TraceInfo;
 use sparsediff_ad::{AdError, BranchStatus, HessianBackend, JacobianBackend, SeedBlock};
 use sparsediff_pattern::Pattern;
 use sparsediff_probe::design::{Candidate, Outcome};
-use sparsediff_probe::{MatrixKind, Orientation, ProbePlan};
+use sparsediff_probe::{MatrixKind, Orientation};
 
 use crate::detect::{Detected, FunctionAccess};
 use crate::engine::{Engine, EnginePlan, PrepareTimes, RecoveryInfo};
@@ -358,7 +358,7 @@ pub(crate) struct Parts<'f, B> {
     /// The user's function, when it was given.
     pub(crate) hooks: Option<Hooks<'f>>,
     /// A plan to use as it is (no detection, no design).
-    pub(crate) plan: Option<Arc<ProbePlan>>,
+    pub(crate) plan: Option<EnginePlan>,
     /// Time spent building the backend.
     pub(crate) backend_time: Duration,
     /// Builds the tape at x0 in place of a backend without VJPs when a row plan wins
@@ -499,28 +499,22 @@ impl<'f, B: Products> Recovery<'f, B> {
                     },
                     time: Duration::ZERO,
                 }];
-                let mode = Mode::of(plan.orientation());
-                let split = match mode {
-                    Mode::Rows => (0, plan.num_probes()),
-                    _ => (plan.num_probes(), 0),
+                let mode = plan.mode();
+                let split = match &plan {
+                    EnginePlan::Both(p) => (p.num_column_probes(), p.num_row_probes()),
+                    EnginePlan::Single(_) if mode == Mode::Rows => (0, plan.num_probes()),
+                    EnginePlan::Single(_) => (plan.num_probes(), 0),
                 };
                 let modes = vec![ModeCandidate {
                     mode,
                     designer: Some(plan.designer().to_string()),
                     products: Some(plan.num_probes()),
                     split: Some(split),
-                    cost: Some(plan.num_probes() as f64 * mode.relative_cost()),
+                    cost: Some(split.0 as f64 + split.1 as f64 * Mode::Rows.relative_cost()),
                     skipped: None,
                     lower_bound: mode::mode_lower_bound(mode, plan.pattern()),
                 }];
-                (
-                    EnginePlan::Single(plan),
-                    candidates,
-                    None,
-                    "plan",
-                    mode,
-                    modes,
-                )
+                (plan, candidates, None, "plan", mode, modes)
             }
             None => {
                 let x0 = match x0 {

@@ -222,3 +222,75 @@ fn a_branch_change_is_redesigned_bidirectionally() {
         }
     }
 }
+
+/// A bidirectional plan handed to a builder is used as it is: shared with a second
+/// evaluator, the same values; the function's forward-lane default gives way to the tape.
+#[test]
+fn a_given_bidirectional_plan_is_shared() {
+    let pattern = sparsediff::pattern::generators::arrowhead(150, 1).unwrap();
+    let f = OnPattern::new(&pattern);
+    let x = point(150);
+    let first = SparseJacobian::prepare(f.clone(), &x, &verified(JacobianMode::Auto)).unwrap();
+    assert_eq!(first.info().mode, Mode::Bidirectional);
+    assert!(first.shared_plan().is_none());
+    let plan = first.shared_bidirectional_plan().unwrap();
+    let mut second = SparseJacobian::builder()
+        .function(f.clone())
+        .point(&x)
+        .bidirectional_plan(plan.clone())
+        .build(&verified(JacobianMode::Auto))
+        .unwrap();
+    let info = second.info();
+    assert_eq!(
+        (info.mode, info.detection, info.backend),
+        (Mode::Bidirectional, "plan", "tape")
+    );
+    assert_eq!(
+        info.modes[0].split,
+        Some((plan.num_column_probes(), plan.num_row_probes()))
+    );
+    assert!(std::sync::Arc::ptr_eq(
+        &plan,
+        &second.shared_bidirectional_plan().unwrap()
+    ));
+    let got = second.evaluate(&x).unwrap().matrix().clone();
+    assert!(mismatches(&f.jacobian(&pattern, &x), &got, Tolerance::default()).is_empty());
+}
+
+/// A given bidirectional plan is never widened: the branch that adds entries is an error
+/// naming the first missing entry; a caller's backend without VJPs is refused.
+#[test]
+fn a_given_bidirectional_plan_is_never_widened() {
+    let n = 30;
+    let x0 = point(n);
+    let first = SparseJacobian::prepare(BranchyArrow, &x0, &verified(JacobianMode::Auto)).unwrap();
+    let plan = first.shared_bidirectional_plan().unwrap();
+    let mut j = SparseJacobian::builder()
+        .function(BranchyArrow)
+        .point(&x0)
+        .bidirectional_plan(plan.clone())
+        .build(&verified(JacobianMode::Auto))
+        .unwrap();
+    j.evaluate(&x0).unwrap();
+    let mut x = x0.clone();
+    x[0] = -0.4;
+    let err = j.evaluate(&x).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            SparseError::PatternMissesEntries { row: 2, col: 1, .. }
+        ),
+        "{err}"
+    );
+    let options = Options {
+        backend: BackendChoice::Forward,
+        ..verified(JacobianMode::Auto)
+    };
+    let err = SparseJacobian::builder()
+        .function(BranchyArrow)
+        .point(&x0)
+        .bidirectional_plan(plan)
+        .build(&options)
+        .unwrap_err();
+    assert!(matches!(err, SparseError::NeedsVjp { .. }), "{err}");
+}
