@@ -8,7 +8,7 @@ use std::time::Duration;
 use faer::MatRef;
 use sparsediff_pattern::Pattern;
 use sparsediff_probe::design::Candidate;
-use sparsediff_probe::{BidirectionalPlan, MatrixKind, ProbePlan};
+use sparsediff_probe::{BidirectionalPlan, Decoder, MatrixKind, ProbePlan};
 use sprs::CsMat;
 
 use crate::error::SparseError;
@@ -97,6 +97,13 @@ pub struct RecoveryInfo {
     pub evaluations: usize,
     /// Verification products made so far.
     pub verifications: usize,
+    /// For oversampled least-squares plans ([`Strategy::Random`](crate::Strategy::Random)
+    /// with `oversampling > 0`): the last evaluation's max relative residual, max over rows
+    /// of ‖Mᵢxᵢ − bᵢ‖ / ‖bᵢ‖ (`sparsediff_probe::decode::RowLeastSquaresDecoder::residuals`).
+    /// Above the verification tolerance it makes that evaluation verify itself (so a
+    /// pattern that misses entries is re-traced or refused at once, not at the next
+    /// periodic check). `None` for every other plan.
+    pub max_relative_residual: Option<f64>,
     /// How often the function took other branches than at the previous evaluation (seen by
     /// the backend, or by comparing a recording with a plain evaluation).
     pub branch_changes: usize,
@@ -207,6 +214,9 @@ pub(crate) struct Engine {
     /// The VJP block Jᵀ·Sr of a bidirectional plan (empty otherwise).
     pub(crate) row_products: Vec<f64>,
     pub(crate) matrix: CsMat<f64>,
+    /// Per-row least-squares residuals of an oversampled random plan (see
+    /// [`Engine::residual`]); empty for every other plan.
+    pub(crate) residuals: Vec<f64>,
 }
 
 impl Engine {
@@ -217,12 +227,60 @@ impl Engine {
             .pattern()
             .to_sprs_with_values(vec![0.0; nnz])
             .expect("one value per entry by construction");
+        // Residuals carry information only where a row has fewer entries than probes.
+        let residuals = match plan.single().map(|p| p.decoder()) {
+            Some(Decoder::RowLeastSquares(_)) if plan.pattern().row_stats().max < p => {
+                vec![0.0; rows]
+            }
+            _ => Vec::new(),
+        };
         Self {
             products: vec![0.0; rows * p],
             row_products: vec![0.0; rows2 * p2],
             matrix,
             plan,
+            residuals,
         }
+    }
+
+    /// For an oversampled least-squares plan (random probes, more of them than the longest
+    /// row): max over rows of ‖Mᵢxᵢ − bᵢ‖ / ‖bᵢ‖ after [`decode`](Self::decode), how much of
+    /// the products the recovered entries leave unexplained. Rounding level with exact
+    /// products on the right pattern; far above it, the pattern misses entries (or the
+    /// products are noisy). `None` for every other plan. Allocates nothing.
+    pub(crate) fn residual(&mut self) -> Result<Option<f64>, SparseError> {
+        if self.residuals.is_empty() {
+            return Ok(None);
+        }
+        let EnginePlan::Single(plan) = &self.plan else {
+            return Ok(None);
+        };
+        let Decoder::RowLeastSquares(d) = plan.decoder() else {
+            return Ok(None);
+        };
+        let (rows, p) = plan.products_shape();
+        let b = MatRef::from_row_major_slice(&self.products, rows, p);
+        d.residuals(b, self.matrix.data(), &mut self.residuals)?;
+        let mut worst: f64 = 0.0;
+        for (i, &r) in self.residuals.iter().enumerate() {
+            if r.is_nan() {
+                continue; // an unrecoverable row: the decode reported it
+            }
+            let norm = self.products[i * p..(i + 1) * p]
+                .iter()
+                .map(|v| v * v)
+                .sum::<f64>()
+                .sqrt();
+            let rel = if norm > 0.0 {
+                r / norm
+            } else if r > 0.0 {
+                f64::INFINITY
+            } else {
+                0.0
+            };
+            worst = worst.max(rel);
+        }
+        Ok(Some(worst))
     }
 
     /// Decodes the products into the matrix's values (no allocation).

@@ -623,6 +623,7 @@ impl<'f, B: Products> Recovery<'f, B> {
             verify_tolerance: tol,
             evaluations: 0,
             verifications: 0,
+            max_relative_residual: None,
             branch_changes: 0,
             retraces: 0,
             redesigns: 0,
@@ -695,7 +696,14 @@ impl<'f, B: Products> Recovery<'f, B> {
         self.products(x, &mut pass)?;
         let status = self.backend.branches();
         let checks = !self.verifier.is_off();
-        let mut verify = self.verifier.due(self.info.evaluations) || pass.force_verify;
+        // An oversampled least-squares plan checks itself: a residual above the tolerance
+        // (the pattern misses entries, or the products are noisy) is verified at once.
+        let unexplained = self
+            .info
+            .max_relative_residual
+            .is_some_and(|r| r.is_nan() || r > self.verifier.tol);
+        let mut verify =
+            self.verifier.due(self.info.evaluations) || pass.force_verify || unexplained;
         if checks && status.reads_values {
             if status.replays_recording && self.hooks.is_some() {
                 if self.recording_differs(x)? {
@@ -805,7 +813,9 @@ impl<'f, B: Products> Recovery<'f, B> {
                 row.iter_mut().for_each(|v| *v *= d);
             }
         }
-        self.engine.decode()
+        self.engine.decode()?;
+        self.info.max_relative_residual = self.engine.residual()?;
+        Ok(())
     }
 
     /// Divides scaled values by the scale: (i, j) by dᵢ·dⱼ (symmetric) or dⱼ.

@@ -506,3 +506,86 @@ fn faer_outputs_hold_the_evaluated_matrix() {
         }
     }
 }
+
+/// f = Σ xᵢ⁴ + Σ xᵢ²·xᵢ₊₁²: tridiagonal, with off-diagonal entries 4·xᵢ·xᵢ₊₁ that vanish
+/// where x = 0.
+fn coupled(x: &[f64]) -> f64 {
+    x.iter().map(|v| v.powi(4)).sum::<f64>()
+        + x.windows(2).map(|w| (w[0] * w[1]).powi(2)).sum::<f64>()
+}
+
+fn coupled_gradient(x: &[f64], g: &mut [f64]) {
+    let n = x.len();
+    for i in 0..n {
+        g[i] = 4.0 * x[i].powi(3);
+        if i > 0 {
+            g[i] += 2.0 * x[i] * x[i - 1] * x[i - 1];
+        }
+        if i + 1 < n {
+            g[i] += 2.0 * x[i] * x[i + 1] * x[i + 1];
+        }
+    }
+}
+
+#[test]
+fn oversampled_random_plans_report_their_residual_and_check_themselves() {
+    let n = 24;
+    let fd = || FiniteDifferenceHessian::new(coupled, coupled_gradient, n, Differences::Central);
+    let random = |pattern: &sparsediff::Pattern, verify| Options {
+        detector: std::sync::Arc::new(GivenPattern(pattern.clone())),
+        strategy: Strategy::Random { oversampling: 3 },
+        verify,
+        ..Options::default()
+    };
+    let x: Vec<f64> = (0..n).map(|i| 0.5 + 0.1 * i as f64).collect();
+    // The right pattern: the residual is at the level of the differences' error, and only
+    // the first evaluation is verified.
+    let band = generators::band(n, 1, 1).unwrap();
+    let mut h = SparseHessian::with_backend(
+        Box::new(fd()),
+        band.clone(),
+        &random(&band, Verify::Every(1000)),
+    )
+    .unwrap();
+    for _ in 0..3 {
+        h.evaluate(&x).unwrap();
+        let r = h.info().max_relative_residual.unwrap();
+        assert!(r < 1e-6, "{r}");
+    }
+    assert_eq!(h.info().verifications, 1);
+    // A declared diagonal: right at x = (1, 0, 1, 0, …), where every coupling xᵢ·xᵢ₊₁
+    // vanishes (the first evaluation verifies and passes); then the coupling appears. The periodic check is 999 evaluations away, but the residual
+    // makes this evaluation verify itself, and the verification refuses it.
+    let diagonal = sparsediff::Pattern::identity(n).unwrap();
+    let mut h = SparseHessian::with_backend(
+        Box::new(fd()),
+        diagonal.clone(),
+        &random(&diagonal, Verify::Every(1000)),
+    )
+    .unwrap();
+    let alternating: Vec<f64> = (0..n).map(|i| ((i + 1) % 2) as f64).collect();
+    h.evaluate(&alternating).unwrap();
+    assert!(h.info().max_relative_residual.unwrap() < 1e-6);
+    let err = h.evaluate(&x).unwrap_err();
+    assert!(
+        matches!(err, SparseError::VerificationFailed { .. }),
+        "{err}"
+    );
+    assert_eq!(h.info().verifications, 2);
+    assert!(h.info().max_relative_residual.unwrap() > 1e-3);
+    // Verification off: the values come back (its documented risk) and the residual
+    // still says they cannot be trusted.
+    let mut h = SparseHessian::with_backend(
+        Box::new(fd()),
+        diagonal.clone(),
+        &random(&diagonal, Verify::Off),
+    )
+    .unwrap();
+    h.evaluate(&x).unwrap();
+    assert!(h.info().max_relative_residual.unwrap() > 1e-3);
+    // Exact designs carry no residual.
+    let mut h =
+        SparseHessian::with_backend(Box::new(fd()), band.clone(), &Options::default()).unwrap();
+    h.evaluate(&x).unwrap();
+    assert_eq!(h.info().max_relative_residual, None);
+}

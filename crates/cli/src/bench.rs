@@ -286,6 +286,10 @@ struct Report {
     /// tape's Hessian sweeps; those of small programs still run on one), else 1 (Jacobian
     /// backends, the composite and element paths).
     threads_used: usize,
+    /// Oversampled random plans (`--method random`): the last evaluation's max relative
+    /// least-squares residual (`RecoveryInfo::max_relative_residual`); absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_relative_residual: Option<f64>,
 }
 
 /// One mode `prepare` considered (`sparsediff::ModeCandidate`).
@@ -706,6 +710,7 @@ fn run_hessian<F: ScalarFunction + Clone + Send + Sync + 'static>(
         detection: Some(a.detection.name()),
         threads: a.threads,
         threads_used: info.threads,
+        max_relative_residual: info.max_relative_residual,
     })
 }
 
@@ -831,6 +836,7 @@ fn run_element(
         detection: None,
         threads: a.threads,
         threads_used: 1,
+        max_relative_residual: None,
     })
 }
 
@@ -918,6 +924,7 @@ fn run_composite(
         detection: None,
         threads: a.threads,
         threads_used: 1,
+        max_relative_residual: None,
     })
 }
 
@@ -1052,6 +1059,7 @@ fn run_jacobian<F: VectorFunction + Send + Sync + 'static>(
         detection: Some(a.detection.name()),
         threads: a.threads,
         threads_used: info.threads,
+        max_relative_residual: info.max_relative_residual,
     })
 }
 
