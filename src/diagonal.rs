@@ -54,11 +54,7 @@ use crate::error::SparseError;
 use crate::options::Options;
 use crate::recovery::TraceAt;
 
-/// At most this many Hutchinson probes (the error decays like 1/√k: 10⁴ probes give about
-/// 1 % of the off-diagonal row norm; beyond, the exact method is cheaper on any sparse
-/// Hessian). The products also have to fit in
-/// [`MAX_DENSE_ENTRIES`] values (n × k).
-pub const MAX_HUTCHINSON_PROBES: usize = 10_000;
+pub use sparsediff_probe::MAX_HUTCHINSON_PROBES;
 
 /// How [`SparseDiagonal`] gets the diagonal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -262,7 +258,7 @@ impl<'f> SparseDiagonal<'f> {
             Design::Exact { colors, .. } => colors.decode(b, &mut self.diagonal)?,
             Design::Hutchinson(h) => {
                 h.estimate(b, &mut self.diagonal)?;
-                standard_errors(h, &self.products, &self.diagonal, &mut self.errors);
+                h.standard_errors(b, &self.diagonal, &mut self.errors)?;
             }
         }
         Ok(&self.diagonal)
@@ -328,30 +324,5 @@ impl<'f> SparseDiagonal<'f> {
     /// Method, probes, exactness and counts.
     pub fn info(&self) -> &DiagonalInfo {
         &self.info
-    }
-}
-
-/// The standard error of each Hutchinson mean from the spread of its k samples.
-fn standard_errors(h: &Hutchinson, products: &[f64], mean: &[f64], out: &mut [f64]) {
-    let Some(z) = h.seeds().as_mat() else {
-        return;
-    };
-    let k = h.num_probes();
-    if k < 2 {
-        out.fill(f64::INFINITY);
-        return;
-    }
-    let scale = 1.0 / (k as f64 * (k - 1) as f64);
-    for (i, (e, &m)) in out.iter_mut().zip(mean).enumerate() {
-        let row = &products[i * k..(i + 1) * k];
-        let ss: f64 = row
-            .iter()
-            .enumerate()
-            .map(|(c, &b)| {
-                let d = z[(i, c)] * b - m;
-                d * d
-            })
-            .sum();
-        *e = (ss * scale).sqrt();
     }
 }

@@ -15,6 +15,7 @@ use pyo3::prelude::*;
 
 mod bidirectional;
 mod color;
+mod diagonal;
 mod optimize;
 mod pattern;
 mod plan;
@@ -150,11 +151,13 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<pattern::PyPattern>()?;
     m.add_class::<plan::PyPlan>()?;
     m.add_class::<bidirectional::PyBidirectionalPlan>()?;
+    m.add_class::<diagonal::PyDiagonalPlan>()?;
     m.add_class::<solve::PyBandLdlt>()?;
     m.add_class::<solve::PySparseLdlt>()?;
     m.add_class::<solve::PySparseCholesky>()?;
     m.add_function(wrap_pyfunction!(plan::design, m)?)?;
     m.add_function(wrap_pyfunction!(bidirectional::design_bidirectional, m)?)?;
+    m.add_function(wrap_pyfunction!(diagonal::design_diagonal, m)?)?;
     m.add_function(wrap_pyfunction!(plan::decode_from_samples, m)?)?;
     m.add_function(wrap_pyfunction!(plan::probe_vector, m)?)?;
     m.add_function(wrap_pyfunction!(color::color, m)?)?;

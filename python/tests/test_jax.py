@@ -90,3 +90,11 @@ def test_bidirectional_jacobian_matches_jacfwd(jit):
     b, c = sj.products(x)
     assert b.shape == plan.column_products_shape and c.shape == plan.row_products_shape
     assert rel(sdj.jacobian(arrow_residuals, x, kind="bidirectional").toarray(), dense) <= 1e-13
+
+
+def test_hessian_diagonal_matches_jax_hessian():
+    x = jnp.asarray(X)
+    dense = np.diag(np.asarray(jax.hessian(chain)(x)))
+    assert rel(sdj.hessian_diagonal(chain, x), dense) <= 1e-12
+    d, e = sdj.hessian_diagonal(chain, x, method="hutchinson", probes=2000, with_errors=True)
+    assert np.abs((d - dense) / e).max() < 5.5

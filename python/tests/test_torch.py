@@ -131,3 +131,20 @@ def test_bidirectional_jacobian_matches_dense():
     assert B.shape == plan.column_products_shape and C.shape == plan.row_products_shape
     with pytest.raises(ValueError, match="variables"):
         sdt.jacobian(arrow_residuals, x[:-1], plan)
+
+
+@pytest.mark.parametrize("method", ["exact", "hutchinson"])
+def test_hessian_diagonal_matches_dense(method):
+    x = torch.linspace(-0.8, 0.9, 40, dtype=torch.float64)
+    dense = torch.autograd.functional.hessian(chain, x).numpy()
+    if method == "exact":
+        d = sdt.hessian_diagonal(chain, x)  # pattern detected, 3 HVPs
+        assert rel(d, np.diag(dense)) <= 1e-12
+        plan = sd.design_diagonal("band:n=40,k=2")
+        assert plan.num_probes == 3
+        assert rel(sdt.hessian_diagonal(chain, x, plan), np.diag(dense)) <= 1e-12
+    else:
+        d, e = sdt.hessian_diagonal(chain, x, method="hutchinson", probes=2000, with_errors=True)
+        assert np.abs((d - np.diag(dense)) / e).max() < 5.5
+    with pytest.raises(ValueError, match="variables"):
+        sdt.hessian_diagonal(chain, x[:-1], sd.design_diagonal("band:n=40,k=2"))

@@ -52,7 +52,7 @@ pub use design::{
     StencilDesigner,
 };
 pub use design::{Distribution, RandomDesigner, SymmetricRandomDesigner, random_seeds};
-pub use diagonal::{ExactDiagonal, Hutchinson, hutchinson_errors};
+pub use diagonal::{ExactDiagonal, Hutchinson, MAX_HUTCHINSON_PROBES, hutchinson_errors};
 pub use error::{DecodeError, DesignError, Inapplicable, ProductBlock};
 pub use output::Triangle;
 pub use plan::{MAX_DENSE_ENTRIES, MatrixKind, Orientation, ProbeDesigner, ProbePlan, Recovery};

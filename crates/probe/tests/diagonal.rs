@@ -6,8 +6,8 @@ use sparsediff_pattern::generators::{self, Stencil2d};
 use sparsediff_pattern::testing::{block_chain, shipped};
 use sparsediff_probe::testing::values_on;
 use sparsediff_probe::{
-    DecodeError, DesignError, ExactDiagonal, Hutchinson, Orientation, Seeds, exact_products,
-    hutchinson_errors,
+    DecodeError, DesignError, ExactDiagonal, Hutchinson, MAX_HUTCHINSON_PROBES, Orientation, Seeds,
+    exact_products, hutchinson_errors,
 };
 
 fn diagonal_of(pattern: &Pattern, values: &[f64]) -> Vec<f64> {
@@ -179,6 +179,18 @@ fn hutchinson_rejects_bad_input() {
         Hutchinson::new(0, 3, 1),
         Err(DesignError::Parameter { name: "n", .. })
     ));
+    assert!(matches!(
+        Hutchinson::new(10, MAX_HUTCHINSON_PROBES + 1, 1),
+        Err(DesignError::Parameter { name: "p", .. })
+    ));
+    // 10⁶ × 10⁴ probe entries (80 GB) are refused before anything is allocated
+    assert!(matches!(
+        Hutchinson::new(1_000_000, MAX_HUTCHINSON_PROBES, 1),
+        Err(DesignError::DenseTooLarge {
+            rows: 1_000_000,
+            ..
+        })
+    ));
     let h = Hutchinson::new(10, 3, 1).unwrap();
     let mut d = vec![0.0; 10];
     assert!(matches!(
@@ -207,5 +219,37 @@ fn hutchinson_rejects_bad_input() {
     assert!(matches!(
         hutchinson_errors(&generators::random(4, 5, 0.5, 0).unwrap(), &[], &[1], 0),
         Err(DesignError::NotApplicable { .. })
+    ));
+}
+
+#[test]
+fn hutchinson_standard_errors_follow_the_spread_of_the_samples() {
+    let p = generators::band(200, 2, 2).unwrap();
+    let values = values_on(&p, 5);
+    let truth = diagonal_of(&p, &values);
+    let h = Hutchinson::new(200, 300, 7).unwrap();
+    let b = exact_products(&p, &values, h.seeds(), Orientation::Columns);
+    let (mut mean, mut err) = (vec![0.0; 200], vec![0.0; 200]);
+    h.estimate(b.as_ref(), &mut mean).unwrap();
+    h.standard_errors(b.as_ref(), &mean, &mut err).unwrap();
+    let z: Vec<f64> = mean
+        .iter()
+        .zip(&truth)
+        .zip(&err)
+        .map(|((m, t), e)| (m - t) / e)
+        .collect();
+    assert!(err.iter().all(|&e| e > 0.0));
+    assert!(z.iter().all(|v| v.abs() < 5.5), "{z:?}");
+    let sd = (z.iter().map(|v| v * v).sum::<f64>() / z.len() as f64).sqrt();
+    assert!((0.6..1.4).contains(&sd), "{sd}");
+    // one probe: no spread to measure
+    let one = Hutchinson::new(200, 1, 7).unwrap();
+    let b1 = exact_products(&p, &values, one.seeds(), Orientation::Columns);
+    one.estimate(b1.as_ref(), &mut mean).unwrap();
+    one.standard_errors(b1.as_ref(), &mean, &mut err).unwrap();
+    assert!(err.iter().all(|e| e.is_infinite()));
+    assert!(matches!(
+        h.standard_errors(b.as_ref(), &mean[..10], &mut err),
+        Err(DecodeError::ValuesLength { len: 10, .. })
     ));
 }

@@ -40,6 +40,7 @@ from ._errors import (
 Pattern = _native.Pattern
 Plan = _native.Plan
 BidirectionalPlan = _native.BidirectionalPlan
+DiagonalPlan = _native.DiagonalPlan
 BandLDLT = _native.BandLDLT
 SparseLDLT = _native.SparseLDLT
 SparseCholesky = _native.SparseCholesky
@@ -54,6 +55,8 @@ __all__ = [
     "BidirectionalPlan",
     "design",
     "design_bidirectional",
+    "DiagonalPlan",
+    "design_diagonal",
     "color",
     "decode_from_samples",
     "load_plan",
@@ -156,6 +159,30 @@ def design_bidirectional(pattern: Any, method: str = "auto", *, order: Optional[
     again (the colouring is deterministic).
     """
     return _native.design_bidirectional(pattern, method, order=order)
+
+
+def design_diagonal(
+    pattern: Any = None,
+    method: str = "exact",
+    *,
+    n: Optional[int] = None,
+    probes: Optional[int] = None,
+    seed: int = 0,
+    order: Optional[str] = None,
+) -> DiagonalPlan:
+    """Probes for the diagonal of a Hessian alone.
+
+    ``method="exact"``: a distance-1 colouring of ``pattern`` (no two neighbours share a
+    probe), so row i of H·s_{colour(i)} is H[i, i] itself: β + 1 products on a band of
+    half-bandwidth β, whatever n. ``method="hutchinson"``: ``probes`` Rademacher vectors z
+    and diag ≈ mean of z ⊙ (H·z), unbiased, error ∝ 1/√probes, no pattern needed (``n``
+    or a pattern gives the length; 1 ≤ probes ≤ 10 000).
+
+    Returns a ``DiagonalPlan``: compute ``B = H @ plan.seeds`` (n×p), then
+    ``plan.decode(B)`` → the diagonal, or ``plan.decode_with_errors(B)`` → (diagonal,
+    standard errors; zeros for the exact method).
+    """
+    return _native.design_diagonal(pattern, method, n=n, probes=probes, seed=seed, order=order)
 
 
 Coloring = namedtuple(

@@ -111,6 +111,19 @@ class BidirectionalPlan:
         self, values: Any
     ) -> Tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...
 
+class DiagonalPlan:
+    seeds: npt.NDArray[np.float64]
+    num_probes: int
+    n: int
+    method: str
+    exact: bool
+    products_shape: Tuple[int, int]
+    info: Dict[str, Any]
+    def decode(self, products: npt.ArrayLike) -> npt.NDArray[np.float64]: ...
+    def decode_with_errors(
+        self, products: npt.ArrayLike
+    ) -> Tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...
+
 class _Factorization:
     def __init__(self, pattern: _PatternLike, *, beta: Optional[int] = None, pivot_tolerance: float = 1e-12) -> None: ...
     def factorize(self, values: Any, shift: float = 0.0) -> Optional[_Inertia]: ...
@@ -144,6 +157,15 @@ def design(
 def design_bidirectional(
     pattern: _PatternLike, method: str = "auto", *, order: Optional[str] = None
 ) -> BidirectionalPlan: ...
+def design_diagonal(
+    pattern: Optional[_PatternLike] = None,
+    method: str = "exact",
+    *,
+    n: Optional[int] = None,
+    probes: Optional[int] = None,
+    seed: int = 0,
+    order: Optional[str] = None,
+) -> DiagonalPlan: ...
 def decode_from_samples(
     pattern: _PatternLike, seeds: npt.ArrayLike, products: npt.ArrayLike, tol: float = ...
 ) -> Tuple[npt.NDArray[np.float64], npt.NDArray[np.int64], Pattern]: ...

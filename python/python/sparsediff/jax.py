@@ -23,12 +23,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from . import BidirectionalPlan, Pattern, Plan, design
+from . import BidirectionalPlan, DiagonalPlan, Pattern, Plan, design, design_diagonal
 
 __all__ = [
     "hessian",
     "jacobian",
     "hessian_products",
+    "hessian_diagonal",
     "jacobian_products",
     "hessian_pattern",
     "jacobian_pattern",
@@ -111,6 +112,29 @@ def jacobian_pattern(f: Callable, x, *, points: int = 3, seed: int = 0) -> Patte
         here = np.asarray(jacobian_products(f, y, eye)) != 0
         nz = here if nz is None else nz | here
     return Pattern(nz)
+
+
+def hessian_diagonal(
+    f: Callable,
+    x,
+    plan: Optional[Any] = None,
+    *,
+    method: str = "exact",
+    probes: Optional[int] = None,
+    seed: int = 0,
+    with_errors: bool = False,
+):
+    """The diagonal of the Hessian of scalar ``f`` at ``x`` (numpy) from a ``DiagonalPlan``
+    (its HVPs vmapped); as ``sparsediff.torch.hessian_diagonal``."""
+    x = _check_x(x)
+    if not isinstance(plan, DiagonalPlan):
+        if plan is None and method == "exact":
+            plan = hessian_pattern(f, x)
+        plan = design_diagonal(plan, method, n=x.shape[0], probes=probes, seed=seed)
+    if plan.n != x.shape[0]:
+        raise ValueError(f"the plan is for {plan.n} variables, x has {x.shape[0]}")
+    B = np.asarray(hessian_products(f, x, jnp.asarray(plan.seeds, dtype=x.dtype)))
+    return plan.decode_with_errors(B) if with_errors else plan.decode(B)
 
 
 def _plan(plan, detect, kind, method) -> Plan:

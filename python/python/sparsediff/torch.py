@@ -24,7 +24,7 @@ import numpy as np
 import torch
 from torch.func import grad, jvp, vmap
 
-from . import BandLDLT, BidirectionalPlan, Pattern, Plan, SparseLDLT, design
+from . import BandLDLT, BidirectionalPlan, DiagonalPlan, Pattern, Plan, SparseLDLT, design, design_diagonal
 
 __all__ = [
     "hessian",
@@ -32,6 +32,7 @@ __all__ = [
     "hessian_products",
     "jacobian_products",
     "bidirectional_products",
+    "hessian_diagonal",
     "hessian_pattern",
     "jacobian_pattern",
     "SparseHessian",
@@ -201,6 +202,34 @@ def bidirectional_products(f: Callable, x: torch.Tensor, plan: BidirectionalPlan
     if B is not None and B.shape[0] != m or C is not None and C.shape[0] != n:
         raise ValueError(f"f(x) does not match the plan's {m}×{n} pattern")
     return B, C
+
+
+def hessian_diagonal(
+    f: Callable,
+    x: torch.Tensor,
+    plan: Optional[Any] = None,
+    *,
+    method: str = "exact",
+    probes: Optional[int] = None,
+    seed: int = 0,
+    with_errors: bool = False,
+    mode: str = "reverse",
+):
+    """The diagonal of the Hessian of scalar ``f`` at ``x`` (numpy), from a ``DiagonalPlan``
+    (all its HVPs in one batched call). ``plan``: a DiagonalPlan, a pattern (designed with
+    ``method``), or None: ``method="exact"`` detects the pattern by probing first (n ≤
+    ``MAX_DETECT_N``), ``method="hutchinson"`` needs only ``probes``. ``with_errors=True``
+    returns (diagonal, standard errors)."""
+    x = _check_x(x)
+    if not isinstance(plan, DiagonalPlan):
+        if plan is None and method == "exact":
+            plan = hessian_pattern(f, x, mode=mode)
+        plan = design_diagonal(plan, method, n=x.shape[0], probes=probes, seed=seed)
+    if plan.n != x.shape[0]:
+        raise ValueError(f"the plan is for {plan.n} variables, x has {x.shape[0]}")
+    seeds = torch.as_tensor(plan.seeds, dtype=x.dtype, device=x.device)
+    B = _numpy(hessian_products(f, x, seeds, mode))
+    return plan.decode_with_errors(B) if with_errors else plan.decode(B)
 
 
 def _plan(plan, detect, kind, method) -> Plan:
