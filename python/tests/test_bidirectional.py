@@ -101,6 +101,8 @@ def test_bad_blocks_are_named_decode_errors():
     assert e.value.kind == "BlockNonFinite" and (e.value.row, e.value.probe) == (5, 0)
     with pytest.raises(sd.DecodeError):
         plan.decode(np.ones((m, pc)), None)  # the VJP block is not empty
+    with pytest.raises(ValueError, match="probes"):
+        sd.design(arrowhead(10), "bidirectional", probes=4)
     with pytest.raises(ValueError, match="bidirectional method"):
         sd.design_bidirectional(arrowhead(10), "cpr")
     with pytest.raises(ValueError, match="out"):

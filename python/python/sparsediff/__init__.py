@@ -130,6 +130,11 @@ def design(
     ``.decode(products, triangle=None)``.
     """
     if isinstance(kind, str) and kind.lower() == "bidirectional":
+        random_settings = {"seed": seed != 0, "oversampling": oversampling is not None,
+                           "probes": probes is not None, "distribution": distribution != "gaussian"}
+        given = [name for name, set_ in random_settings.items() if set_]
+        if given:
+            raise ValueError(f"{', '.join(given)}: random designers' settings, not for kind='bidirectional'")
         return design_bidirectional(pattern, method, order=order)
     return _native.design(
         pattern,
