@@ -9,6 +9,7 @@ use serde::Serialize;
 use sparsediff_coloring::{
     ColoringParams, Method, NEUTRAL, Order, OrderChoice, Problem, color, lower_bound, to_dot,
 };
+use sparsediff_pattern::{MtxSymmetry, write_matrix_market_file};
 
 use crate::{CliError, input, limits, output};
 
@@ -55,6 +56,11 @@ pub struct ColorArgs {
     /// Colour A ∪ Aᵀ when a symmetric problem is given an asymmetric pattern.
     #[arg(long)]
     pub symmetrize: bool,
+    /// Write the pattern coloured (after `--symmetrize`) to FILE as a Matrix Market
+    /// `pattern` file: the lower triangle when it is symmetric, every entry otherwise.
+    /// Written before colouring; e.g. inputs for other colouring tools.
+    #[arg(long, value_name = "FILE")]
+    pub write_mtx: Option<PathBuf>,
 }
 
 /// Parses `best` or one order name.
@@ -129,7 +135,7 @@ struct StrategyTried {
 
 /// Runs `sparsediff color`.
 pub fn run(args: &ColorArgs) -> Result<(), CliError> {
-    for path in [&args.out, &args.dot].into_iter().flatten() {
+    for path in [&args.out, &args.dot, &args.write_mtx].into_iter().flatten() {
         output::check_file(path)?;
     }
     let mut pattern = input::load(&args.pattern)?;
@@ -142,6 +148,14 @@ pub fn run(args: &ColorArgs) -> Result<(), CliError> {
     if problem == Problem::Symmetric && args.symmetrize && !pattern.is_symmetric() {
         pattern = pattern.symmetrize()?;
         symmetrized = true;
+    }
+    if let Some(path) = &args.write_mtx {
+        let symmetry = if pattern.is_symmetric() {
+            MtxSymmetry::Symmetric
+        } else {
+            MtxSymmetry::General
+        };
+        write_matrix_market_file(path, &pattern, None, symmetry)?;
     }
     let method = args.method.unwrap_or(match problem {
         Problem::Symmetric | Problem::Bidirectional => Method::Star,
