@@ -97,6 +97,15 @@ impl<'a> Bipartite<'a> {
 /// transpose: visiting rows in order, the mirror (w, v) of each lower entry (v, w) must be
 /// row w's next unmatched entry above the diagonal. The error names an entry without mirror.
 pub fn check_symmetric(pattern: &Pattern, method: Method) -> Result<(), ColoringError> {
+    check_symmetric_diagonal(pattern, method).map(|_| ())
+}
+
+/// [`check_symmetric`], also telling whether every diagonal entry is present (read off the
+/// same pass: the entry just before a row's first entry above the diagonal).
+pub(crate) fn check_symmetric_diagonal(
+    pattern: &Pattern,
+    method: Method,
+) -> Result<bool, ColoringError> {
     let n = pattern.nrows();
     if !pattern.is_square() {
         return Err(ColoringError::NotSquare {
@@ -110,6 +119,7 @@ pub fn check_symmetric(pattern: &Pattern, method: Method) -> Result<(), Coloring
     let mut cursor: Vec<usize> = (0..n)
         .map(|w| ptr[w] + pattern.row(w).partition_point(|&j| j <= w))
         .collect();
+    let full_diagonal = (0..n).all(|w| cursor[w] > ptr[w] && idx[cursor[w] - 1] == w);
     for v in 0..n {
         for &w in pattern.row(v).iter().take_while(|&&w| w < v) {
             let (c, end) = (cursor[w], ptr[w + 1]);
@@ -133,7 +143,7 @@ pub fn check_symmetric(pattern: &Pattern, method: Method) -> Result<(), Coloring
             row: w,
             col: idx[cursor[w]],
         }),
-        None => Ok(()),
+        None => Ok(full_diagonal),
     }
 }
 
