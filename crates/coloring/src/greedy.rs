@@ -54,12 +54,13 @@ pub(crate) fn distance2_closed(
     idx: &[usize],
     order: impl Iterator<Item = usize>,
 ) -> Vec<u32> {
-    // Colour c is stored as c + 1 while colouring (0: none yet; zeroed memory, which the
-    // allocator hands out untouched), shifted back at the end.
-    let mut color = vec![0u32; ptr.len() - 1];
-    // forbidden[c + 1] == stamp ⇔ colour c is taken by a conflict of the current vertex
-    // (slot 0 is the dummy that uncoloured vertices mark); the last slot is always free
-    // (one more than the colours used so far).
+    // Colours 0-based from the start (no shifting pass at the end: measured 6-7 % faster
+    // on the 1e6 grid and band, one colouring per process, than storing c + 1 in zeroed
+    // memory and shifting back).
+    let mut color = vec![UNCOLORED; ptr.len() - 1];
+    // forbidden[c + 1] == stamp ⇔ colour c is taken by a conflict of the current vertex;
+    // uncoloured vertices (UNCOLORED + 1 wraps to 0) mark the dummy slot 0; the last slot is
+    // always free (one more than the colours used so far).
     let mut forbidden: Vec<u32> = vec![0, 0];
     for (k, v) in order.enumerate() {
         let stamp = k as u32 + 1;
@@ -70,17 +71,14 @@ pub(crate) fn distance2_closed(
                 continue;
             }
             for &w in &idx[ptr[u]..ptr[u + 1]] {
-                marks[color[w] as usize] = stamp;
+                marks[color[w].wrapping_add(1) as usize] = stamp;
             }
         }
-        let c = 1 + first_allowed(&marks[1..], stamp);
-        if c as usize + 1 == forbidden.len() {
+        let c = first_allowed(&marks[1..], stamp);
+        if c as usize + 2 == forbidden.len() {
             forbidden.push(0);
         }
         color[v] = c;
-    }
-    for c in &mut color {
-        *c -= 1;
     }
     color
 }
