@@ -93,6 +93,50 @@ impl<'a> Bipartite<'a> {
     }
 }
 
+/// A square symmetric pattern with its full diagonal, copied into `u32` CSR: the conflict
+/// graph of distance-2 colouring ([`Bipartite::symmetric`] of the same pattern) at half
+/// the bytes per entry, for the orders that visit it in scattered sequence.
+#[derive(Debug, Clone)]
+pub(crate) struct ClosedCsr {
+    ptr: Vec<u32>,
+    idx: Vec<u32>,
+}
+
+impl ClosedCsr {
+    /// The copy, or `None` when the entries do not fit `u32` offsets.
+    pub(crate) fn new(p: &Pattern) -> Option<Self> {
+        u32::try_from(p.nnz()).ok()?;
+        Some(Self {
+            ptr: p.row_ptr().iter().map(|&k| k as u32).collect(),
+            idx: p.col_idx().iter().map(|&j| j as u32).collect(),
+        })
+    }
+
+    /// Number of vertices.
+    #[inline]
+    pub(crate) fn n(&self) -> usize {
+        self.ptr.len() - 1
+    }
+
+    /// The row offsets.
+    #[inline]
+    pub(crate) fn ptr(&self) -> &[u32] {
+        &self.ptr
+    }
+
+    /// The column indices, row after row.
+    #[inline]
+    pub(crate) fn idx(&self) -> &[u32] {
+        &self.idx
+    }
+
+    /// Row `v` (its diagonal entry included).
+    #[inline]
+    pub(crate) fn row(&self, v: usize) -> &[u32] {
+        &self.idx[self.ptr[v] as usize..self.ptr[v + 1] as usize]
+    }
+}
+
 /// Checks that `pattern` is square and symmetric in one pass without allocating a
 /// transpose: visiting rows in order, the mirror (w, v) of each lower entry (v, w) must be
 /// row w's next unmatched entry above the diagonal. The error names an entry without mirror.

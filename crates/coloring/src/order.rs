@@ -12,7 +12,7 @@ use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::error::ColoringError;
-use crate::graph::{AdjacencyGraph, Bipartite};
+use crate::graph::{AdjacencyGraph, Bipartite, ClosedCsr};
 use crate::problem::Order;
 
 /// Most (vertex, colour ≥ 64) pairs DSATUR may remember (about 1 GiB); beyond that the
@@ -92,6 +92,43 @@ impl ConflictGraph for Bipartite<'_> {
                 for &u in self.nets(v) {
                     for &w in self.on_net(u) {
                         d += u32::from(seen.insert(w));
+                    }
+                }
+                d
+            })
+            .collect()
+    }
+}
+
+impl ConflictGraph for ClosedCsr {
+    fn n(&self) -> usize {
+        ClosedCsr::n(self)
+    }
+
+    /// The conflicts of [`Bipartite::symmetric`] of the pattern in the same sequence (row
+    /// `v`, then the row of each of its entries), so the orders are the same.
+    #[inline]
+    fn for_each_conflict(&self, v: usize, seen: &mut Marker, mut f: impl FnMut(usize)) {
+        seen.clear();
+        seen.insert(v);
+        for &u in self.row(v) {
+            for &w in self.row(u as usize) {
+                if seen.insert(w as usize) {
+                    f(w as usize);
+                }
+            }
+        }
+    }
+
+    fn degrees(&self, seen: &mut Marker) -> Vec<u32> {
+        (0..ClosedCsr::n(self))
+            .map(|v| {
+                seen.clear();
+                seen.insert(v);
+                let mut d = 0u32;
+                for &u in self.row(v) {
+                    for &w in self.row(u as usize) {
+                        d += u32::from(seen.insert(w as usize));
                     }
                 }
                 d
