@@ -9,6 +9,7 @@ use serde::Serialize;
 use sparsediff_coloring::{
     ColoringParams, Method, NEUTRAL, Order, OrderChoice, Problem, color, lower_bound, to_dot,
 };
+use sparsediff_pattern::{MtxSymmetry, write_matrix_market_file};
 
 use crate::{CliError, input, limits, output};
 
@@ -55,6 +56,11 @@ pub struct ColorArgs {
     /// Colour A ∪ Aᵀ when a symmetric problem is given an asymmetric pattern.
     #[arg(long)]
     pub symmetrize: bool,
+    /// Write the pattern coloured (after `--symmetrize`) to FILE as a Matrix Market
+    /// `pattern` file: the lower triangle when it is symmetric, every entry otherwise.
+    /// Written before colouring; e.g. inputs for other colouring tools.
+    #[arg(long, value_name = "FILE")]
+    pub write_mtx: Option<PathBuf>,
 }
 
 /// Parses `best` or one order name.
@@ -78,7 +84,11 @@ struct Tried {
     order: String,
     /// `null` when the order was skipped as too expensive for this pattern.
     colors: Option<usize>,
+    /// Ordering and colouring.
     seconds: f64,
+    /// Of `seconds`, the ordering alone (`null` when not measured apart; 0 for the natural
+    /// order of a distance-2 colouring, which visits 0..n without building an order).
+    order_seconds: Option<f64>,
 }
 
 /// The JSON report (the first ten fields are the public contract).
@@ -129,7 +139,10 @@ struct StrategyTried {
 
 /// Runs `sparsediff color`.
 pub fn run(args: &ColorArgs) -> Result<(), CliError> {
-    for path in [&args.out, &args.dot].into_iter().flatten() {
+    for path in [&args.out, &args.dot, &args.write_mtx]
+        .into_iter()
+        .flatten()
+    {
         output::check_file(path)?;
     }
     let mut pattern = input::load(&args.pattern)?;
@@ -142,6 +155,14 @@ pub fn run(args: &ColorArgs) -> Result<(), CliError> {
     if problem == Problem::Symmetric && args.symmetrize && !pattern.is_symmetric() {
         pattern = pattern.symmetrize()?;
         symmetrized = true;
+    }
+    if let Some(path) = &args.write_mtx {
+        let symmetry = if pattern.is_symmetric() {
+            MtxSymmetry::Symmetric
+        } else {
+            MtxSymmetry::General
+        };
+        write_matrix_market_file(path, &pattern, None, symmetry)?;
     }
     let method = args.method.unwrap_or(match problem {
         Problem::Symmetric | Problem::Bidirectional => Method::Star,
@@ -204,6 +225,7 @@ pub fn run(args: &ColorArgs) -> Result<(), CliError> {
                 order: t.order.to_string(),
                 colors: t.colors,
                 seconds: t.seconds,
+                order_seconds: t.order_seconds,
             })
             .collect(),
         column_colors: coloring.bicoloring().map(|b| b.num_column_colors()),

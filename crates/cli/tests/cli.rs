@@ -805,3 +805,47 @@ fn bench_reports_the_residual_of_random_plans_only() {
     ]));
     assert!(v.get("max_relative_residual").is_none(), "{v}");
 }
+
+#[test]
+fn color_writes_the_pattern_and_times_the_order_apart() {
+    let dir = temp_dir("write-mtx");
+    let mtx = dir.join("cartpole.mtx");
+    let mtx = mtx.to_str().unwrap();
+    let spec = "cartpole:N=10";
+    let from_spec = json(&sparsediff(&[
+        "color",
+        spec,
+        "--problem",
+        "symmetric",
+        "--method",
+        "d2",
+        "--order",
+        "smallest-last",
+        "--write-mtx",
+        mtx,
+        "--json",
+    ]));
+    let text = std::fs::read_to_string(mtx).unwrap();
+    assert!(text.starts_with("%%MatrixMarket matrix coordinate pattern symmetric"));
+    // The file is the pattern: the same colouring from it.
+    let from_file = json(&sparsediff(&[
+        "color",
+        mtx,
+        "--problem",
+        "symmetric",
+        "--method",
+        "d2",
+        "--order",
+        "smallest-last",
+        "--json",
+    ]));
+    assert_eq!(from_file["nnz"], from_spec["nnz"]);
+    assert_eq!(from_file["colors"], from_spec["colors"]);
+    let t = &from_spec["tried"][0];
+    let (total, order) = (
+        t["seconds"].as_f64().unwrap(),
+        t["order_seconds"].as_f64().unwrap(),
+    );
+    assert!((0.0..=total).contains(&order), "{t}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -93,10 +93,63 @@ impl<'a> Bipartite<'a> {
     }
 }
 
+/// A square symmetric pattern with its full diagonal, copied into `u32` CSR: the conflict
+/// graph of distance-2 colouring ([`Bipartite::symmetric`] of the same pattern) at half
+/// the bytes per entry, for the orders that visit it in scattered sequence.
+#[derive(Debug, Clone)]
+pub(crate) struct ClosedCsr {
+    ptr: Vec<u32>,
+    idx: Vec<u32>,
+}
+
+impl ClosedCsr {
+    /// The copy, or `None` when the entries do not fit `u32` offsets.
+    pub(crate) fn new(p: &Pattern) -> Option<Self> {
+        u32::try_from(p.nnz()).ok()?;
+        Some(Self {
+            ptr: p.row_ptr().iter().map(|&k| k as u32).collect(),
+            idx: p.col_idx().iter().map(|&j| j as u32).collect(),
+        })
+    }
+
+    /// Number of vertices.
+    #[inline]
+    pub(crate) fn n(&self) -> usize {
+        self.ptr.len() - 1
+    }
+
+    /// The row offsets.
+    #[inline]
+    pub(crate) fn ptr(&self) -> &[u32] {
+        &self.ptr
+    }
+
+    /// The column indices, row after row.
+    #[inline]
+    pub(crate) fn idx(&self) -> &[u32] {
+        &self.idx
+    }
+
+    /// Row `v` (its diagonal entry included).
+    #[inline]
+    pub(crate) fn row(&self, v: usize) -> &[u32] {
+        &self.idx[self.ptr[v] as usize..self.ptr[v + 1] as usize]
+    }
+}
+
 /// Checks that `pattern` is square and symmetric in one pass without allocating a
 /// transpose: visiting rows in order, the mirror (w, v) of each lower entry (v, w) must be
 /// row w's next unmatched entry above the diagonal. The error names an entry without mirror.
 pub fn check_symmetric(pattern: &Pattern, method: Method) -> Result<(), ColoringError> {
+    check_symmetric_diagonal(pattern, method).map(|_| ())
+}
+
+/// [`check_symmetric`], also telling whether every diagonal entry is present (read off the
+/// same pass: the entry just before a row's first entry above the diagonal).
+pub(crate) fn check_symmetric_diagonal(
+    pattern: &Pattern,
+    method: Method,
+) -> Result<bool, ColoringError> {
     let n = pattern.nrows();
     if !pattern.is_square() {
         return Err(ColoringError::NotSquare {
@@ -110,6 +163,7 @@ pub fn check_symmetric(pattern: &Pattern, method: Method) -> Result<(), Coloring
     let mut cursor: Vec<usize> = (0..n)
         .map(|w| ptr[w] + pattern.row(w).partition_point(|&j| j <= w))
         .collect();
+    let full_diagonal = (0..n).all(|w| cursor[w] > ptr[w] && idx[cursor[w] - 1] == w);
     for v in 0..n {
         for &w in pattern.row(v).iter().take_while(|&&w| w < v) {
             let (c, end) = (cursor[w], ptr[w + 1]);
@@ -133,7 +187,7 @@ pub fn check_symmetric(pattern: &Pattern, method: Method) -> Result<(), Coloring
             row: w,
             col: idx[cursor[w]],
         }),
-        None => Ok(()),
+        None => Ok(full_diagonal),
     }
 }
 

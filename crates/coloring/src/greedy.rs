@@ -39,6 +39,71 @@ pub(crate) fn partial_distance2(b: &Bipartite<'_>, order: &[usize]) -> Vec<u32> 
     color
 }
 
+/// A CSR index: `usize` (a pattern's own arrays) or `u32` (its `ClosedCsr` copy).
+pub(crate) trait Ix: Copy {
+    /// The index as `usize`.
+    fn ix(self) -> usize;
+}
+
+impl Ix for usize {
+    #[inline]
+    fn ix(self) -> usize {
+        self
+    }
+}
+
+impl Ix for u32 {
+    #[inline]
+    fn ix(self) -> usize {
+        self as usize
+    }
+}
+
+/// Distance-2 colouring of a square symmetric pattern given as CSR (`ptr`, `idx`) whose
+/// every row holds its diagonal entry, visiting the vertices in `order` (a permutation of
+/// `0..n`).
+///
+/// The same colouring as [`partial_distance2`] on [`Bipartite::symmetric`] of the pattern in
+/// the same order, with less work: because row `u` holds `u`, the rows of v's neighbours
+/// `u ≠ v` already list every vertex at distance 1 and 2 from `v`, so row `v` itself is not
+/// scanned (deg·(deg+1) visits instead of (deg+1)²: ColPack's count). Marking needs no
+/// branch (uncoloured vertices mark a dummy slot), and the forbidden stamps grow with the
+/// colours used instead of taking n slots.
+pub(crate) fn distance2_closed<I: Ix>(
+    ptr: &[I],
+    idx: &[I],
+    order: impl Iterator<Item = usize>,
+) -> Vec<u32> {
+    // Colours 0-based from the start (no shifting pass at the end: measured 6-7 % faster
+    // on the 1e6 grid and band, one colouring per process, than storing c + 1 in zeroed
+    // memory and shifting back).
+    let mut color = vec![UNCOLORED; ptr.len() - 1];
+    // forbidden[c + 1] == stamp ⇔ colour c is taken by a conflict of the current vertex;
+    // uncoloured vertices (UNCOLORED + 1 wraps to 0) mark the dummy slot 0; the last slot is
+    // always free (one more than the colours used so far).
+    let mut forbidden: Vec<u32> = vec![0, 0];
+    for (k, v) in order.enumerate() {
+        let stamp = k as u32 + 1;
+        // A slice, not the vector: its length stays in a register in the inner loop.
+        let marks = forbidden.as_mut_slice();
+        for &u in &idx[ptr[v].ix()..ptr[v + 1].ix()] {
+            let u = u.ix();
+            if u == v {
+                continue;
+            }
+            for &w in &idx[ptr[u].ix()..ptr[u + 1].ix()] {
+                marks[color[w.ix()].wrapping_add(1) as usize] = stamp;
+            }
+        }
+        let c = first_allowed(&marks[1..], stamp);
+        if c as usize + 2 == forbidden.len() {
+            forbidden.push(0);
+        }
+        color[v] = c;
+    }
+    color
+}
+
 /// Distance-1 colouring of the adjacency graph.
 pub(crate) fn distance1(g: &AdjacencyGraph, order: &[usize]) -> Vec<u32> {
     let n = g.n();
@@ -118,6 +183,52 @@ mod tests {
         let p = Pattern::from_entries(2, 3, [(0, 0), (1, 0)]).unwrap();
         let b = Bipartite::columns(&p);
         assert_eq!(partial_distance2(&b, &[0, 1, 2]), vec![0, 0, 0]);
+    }
+
+    #[test]
+    fn closed_distance2_is_partial_distance2_on_the_closed_pattern() {
+        use crate::order::vertex_order;
+        use crate::problem::Order;
+        use sparsediff_pattern::generators::Stencil2d;
+        let patterns = [
+            generators::band(40, 2, 2).unwrap(),
+            generators::grid2d(9, 7, Stencil2d::FivePoint).unwrap(),
+            generators::grid2d(6, 8, Stencil2d::NinePoint).unwrap(),
+            generators::random_symmetric(60, 0.08, 3)
+                .unwrap()
+                .with_diagonal(),
+        ];
+        let orders = [
+            Order::Natural,
+            Order::LargestFirst,
+            Order::SmallestLast,
+            Order::IncidenceDegree,
+            Order::DynamicLargestFirst,
+            Order::Dsatur,
+            Order::PerfectElimination,
+            Order::Random(5),
+        ];
+        for p in &patterns {
+            assert!(p.has_full_diagonal());
+            let b = Bipartite::symmetric(p);
+            let csr = crate::graph::ClosedCsr::new(p).unwrap();
+            for order in orders {
+                let o = vertex_order(&b, order).unwrap();
+                let expected = partial_distance2(&b, &o);
+                assert_eq!(
+                    distance2_closed(p.row_ptr(), p.col_idx(), o.iter().copied()),
+                    expected,
+                    "{order}"
+                );
+                // The u32 copy walks the same sequence: the same order, the same colouring.
+                assert_eq!(vertex_order(&csr, order).unwrap(), o, "{order}");
+                assert_eq!(
+                    distance2_closed(csr.ptr(), csr.idx(), o.iter().copied()),
+                    expected,
+                    "{order}"
+                );
+            }
+        }
     }
 
     #[test]

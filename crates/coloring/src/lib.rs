@@ -109,6 +109,7 @@ pub fn color(
                         order: t.order,
                         colors: t.colors,
                         seconds: t.seconds,
+                        order_seconds: None,
                     }),
                 }
             }
@@ -148,16 +149,16 @@ pub fn color(
             )
         }
         (Problem::Symmetric, Method::Distance2) => {
-            graph::check_symmetric(pattern, method)?;
+            let full_diagonal = graph::check_symmetric_diagonal(pattern, method)?;
             // Distance-2 = CPR on the pattern with its diagonal (copied only if missing).
             let closed;
-            let p = if pattern.has_full_diagonal() {
+            let p = if full_diagonal {
                 pattern
             } else {
                 closed = pattern.with_diagonal();
                 &closed
             };
-            distance2_family(&Bipartite::symmetric(p), problem, method, orders, params)
+            distance2_closed_family(p, orders, params)
         }
         (Problem::Symmetric, _) => {
             let g = AdjacencyGraph::new(pattern, method)?;
@@ -276,11 +277,12 @@ fn to_public(color: Vec<u32>) -> Vec<usize> {
 
 /// Runs `colorize` for each order and keeps the first colouring with the fewest colours.
 /// Orders that are too expensive for the pattern are skipped (and reported); if every order
-/// is, the last such error is returned.
+/// is, the last such error is returned. `colorize` computes the order with [`timed_order`],
+/// which records the ordering time apart.
 fn best_of<T>(
     orders: &[Order],
     stop_at: Option<usize>,
-    mut colorize: impl FnMut(Order) -> Result<(Vec<u32>, T), ColoringError>,
+    mut colorize: impl FnMut(Order, &mut f64) -> Result<(Vec<u32>, T), ColoringError>,
 ) -> Result<(Order, Vec<u32>, T, Vec<OrderOutcome>), ColoringError> {
     let mut tried = Vec::with_capacity(orders.len());
     let mut best: Option<(Order, Vec<u32>, T)> = None;
@@ -292,7 +294,8 @@ fn best_of<T>(
             break;
         }
         let start = Instant::now();
-        let outcome = colorize(order);
+        let mut order_seconds = 0.0;
+        let outcome = colorize(order, &mut order_seconds);
         let seconds = start.elapsed().as_secs_f64();
         match outcome {
             Ok((color, extra)) => {
@@ -301,6 +304,7 @@ fn best_of<T>(
                     order,
                     colors: Some(k),
                     seconds,
+                    order_seconds: Some(order_seconds),
                 });
                 if best.as_ref().is_none_or(|(_, b, _)| k < num_colors(b)) {
                     best = Some((order, color, extra));
@@ -311,6 +315,7 @@ fn best_of<T>(
                     order,
                     colors: None,
                     seconds,
+                    order_seconds: Some(order_seconds),
                 });
                 skipped = Some(e);
             }
@@ -323,6 +328,78 @@ fn best_of<T>(
     }
 }
 
+/// [`vertex_order`], its time stored in `seconds`.
+fn timed_order(
+    g: &impl order::ConflictGraph,
+    order: Order,
+    seconds: &mut f64,
+) -> Result<Vec<usize>, ColoringError> {
+    let start = Instant::now();
+    let o = vertex_order(g, order);
+    *seconds = start.elapsed().as_secs_f64();
+    o
+}
+
+/// Distance-2 colouring of a symmetric pattern with its full diagonal
+/// ([`greedy::distance2_closed`]), then optional iterated greedy: the same colourings as
+/// [`distance2_family`] on [`Bipartite::symmetric`]`(p)`. The natural order is not built
+/// (the colouring visits `0..n` on the pattern itself, one sequential pass); every other
+/// order is computed, and coloured in, on the `u32` copy [`graph::ClosedCsr`] (built once,
+/// timed with the first order that needs it): their visits jump, and half the bytes per
+/// entry pays for the copy there (1e6 grid, β = 5 band, cartpole; not on a tridiagonal
+/// band, where the copy costs about what it saves, papers/colorings.md).
+fn distance2_closed_family(
+    p: &Pattern,
+    orders: &[Order],
+    params: &ColoringParams,
+) -> Result<Coloring, ColoringError> {
+    let (ptr, idx) = (p.row_ptr(), p.col_idx());
+    let mut csr: Option<graph::ClosedCsr> = None;
+    let (order, color, (), tried) = best_of(orders, params.stop_at, |order, order_seconds| {
+        let mut color = if order == Order::Natural {
+            greedy::distance2_closed(ptr, idx, 0..p.nrows())
+        } else {
+            // The u32 copy is built once, timed with the first order that needs it.
+            let start = Instant::now();
+            if csr.is_none() {
+                csr = graph::ClosedCsr::new(p);
+            }
+            let o = match &csr {
+                Some(g) => vertex_order(g, order),
+                None => vertex_order(&Bipartite::symmetric(p), order),
+            }?;
+            *order_seconds = start.elapsed().as_secs_f64();
+            match &csr {
+                Some(g) => greedy::distance2_closed(g.ptr(), g.idx(), o.into_iter()),
+                None => greedy::distance2_closed(ptr, idx, o.into_iter()),
+            }
+        };
+        for pass in 0..params.recolor_passes {
+            let next = greedy::distance2_closed(
+                ptr,
+                idx,
+                class_order(&color, &recolor_class_order(&color, pass)).into_iter(),
+            );
+            debug_assert!(num_colors(&next) <= num_colors(&color));
+            color = next;
+        }
+        Ok((color, ()))
+    })?;
+    let num_colors = num_colors(&color);
+    Ok(Coloring {
+        problem: Problem::Symmetric,
+        method: Method::Distance2,
+        order,
+        colors: to_public(color),
+        num_colors,
+        stars: None,
+        trees: None,
+        tried,
+        postprocessed: false,
+        bicoloring: None,
+    })
+}
+
 /// CPR / distance-2: greedy partial distance-2 colouring, then optional iterated greedy.
 fn distance2_family(
     b: &Bipartite<'_>,
@@ -331,8 +408,8 @@ fn distance2_family(
     orders: &[Order],
     params: &ColoringParams,
 ) -> Result<Coloring, ColoringError> {
-    let (order, color, (), tried) = best_of(orders, params.stop_at, |order| {
-        let mut color = greedy::partial_distance2(b, &vertex_order(b, order)?);
+    let (order, color, (), tried) = best_of(orders, params.stop_at, |order, order_seconds| {
+        let mut color = greedy::partial_distance2(b, &timed_order(b, order, order_seconds)?);
         for pass in 0..params.recolor_passes {
             let next = greedy::partial_distance2(
                 b,
@@ -371,29 +448,30 @@ fn symmetric_family(
     orders: &[Order],
     params: &ColoringParams,
 ) -> Result<Coloring, ColoringError> {
-    let (order, mut color, structure, tried) = best_of(orders, params.stop_at, |order| {
-        let o = vertex_order(g, order)?;
-        Ok(match method {
-            Method::Star => {
-                let (c, s) = star::star_coloring(g, &o);
-                (c, Structure::Stars(s))
-            }
-            Method::Acyclic => {
-                let (c, t) = acyclic::acyclic_coloring(g, &o);
-                (c, Structure::Trees(t))
-            }
-            _ => {
-                let mut color = greedy::distance1(g, &o);
-                for pass in 0..params.recolor_passes {
-                    color = greedy::distance1(
-                        g,
-                        &class_order(&color, &recolor_class_order(&color, pass)),
-                    );
+    let (order, mut color, structure, tried) =
+        best_of(orders, params.stop_at, |order, order_seconds| {
+            let o = timed_order(g, order, order_seconds)?;
+            Ok(match method {
+                Method::Star => {
+                    let (c, s) = star::star_coloring(g, &o);
+                    (c, Structure::Stars(s))
                 }
-                (color, Structure::None)
-            }
-        })
-    })?;
+                Method::Acyclic => {
+                    let (c, t) = acyclic::acyclic_coloring(g, &o);
+                    (c, Structure::Trees(t))
+                }
+                _ => {
+                    let mut color = greedy::distance1(g, &o);
+                    for pass in 0..params.recolor_passes {
+                        color = greedy::distance1(
+                            g,
+                            &class_order(&color, &recolor_class_order(&color, pass)),
+                        );
+                    }
+                    (color, Structure::None)
+                }
+            })
+        })?;
     let (mut stars, mut trees) = (None, None);
     let postprocessed = params.postprocess && matches!(method, Method::Star | Method::Acyclic);
     match structure {

@@ -12,7 +12,7 @@ use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::error::ColoringError;
-use crate::graph::{AdjacencyGraph, Bipartite};
+use crate::graph::{AdjacencyGraph, Bipartite, ClosedCsr};
 use crate::problem::Order;
 
 /// Most (vertex, colour ≥ 64) pairs DSATUR may remember (about 1 GiB); beyond that the
@@ -58,8 +58,9 @@ pub(crate) trait ConflictGraph {
     fn n(&self) -> usize;
     /// Calls `f` once for every vertex conflicting with `v` (never `v` itself).
     fn for_each_conflict(&self, v: usize, seen: &mut Marker, f: impl FnMut(usize));
-    /// Number of vertices conflicting with each vertex.
-    fn degrees(&self) -> Vec<usize>;
+    /// Number of vertices conflicting with each vertex (`seen`: a marker over the n
+    /// vertices, as scratch).
+    fn degrees(&self, seen: &mut Marker) -> Vec<u32>;
 }
 
 impl ConflictGraph for Bipartite<'_> {
@@ -80,8 +81,59 @@ impl ConflictGraph for Bipartite<'_> {
         }
     }
 
-    fn degrees(&self) -> Vec<usize> {
-        self.distance2_degrees()
+    fn degrees(&self, seen: &mut Marker) -> Vec<u32> {
+        // `distance2_degrees` in u32 on the caller's marker (no n-word scratch of its
+        // own), counting first visits without a branch.
+        (0..Bipartite::n(self))
+            .map(|v| {
+                seen.clear();
+                seen.insert(v);
+                let mut d = 0u32;
+                for &u in self.nets(v) {
+                    for &w in self.on_net(u) {
+                        d += u32::from(seen.insert(w));
+                    }
+                }
+                d
+            })
+            .collect()
+    }
+}
+
+impl ConflictGraph for ClosedCsr {
+    fn n(&self) -> usize {
+        ClosedCsr::n(self)
+    }
+
+    /// The conflicts of [`Bipartite::symmetric`] of the pattern in the same sequence (row
+    /// `v`, then the row of each of its entries), so the orders are the same.
+    #[inline]
+    fn for_each_conflict(&self, v: usize, seen: &mut Marker, mut f: impl FnMut(usize)) {
+        seen.clear();
+        seen.insert(v);
+        for &u in self.row(v) {
+            for &w in self.row(u as usize) {
+                if seen.insert(w as usize) {
+                    f(w as usize);
+                }
+            }
+        }
+    }
+
+    fn degrees(&self, seen: &mut Marker) -> Vec<u32> {
+        (0..ClosedCsr::n(self))
+            .map(|v| {
+                seen.clear();
+                seen.insert(v);
+                let mut d = 0u32;
+                for &u in self.row(v) {
+                    for &w in self.row(u as usize) {
+                        d += u32::from(seen.insert(w as usize));
+                    }
+                }
+                d
+            })
+            .collect()
     }
 }
 
@@ -97,9 +149,9 @@ impl ConflictGraph for AdjacencyGraph {
         }
     }
 
-    fn degrees(&self) -> Vec<usize> {
+    fn degrees(&self, _seen: &mut Marker) -> Vec<u32> {
         (0..AdjacencyGraph::n(self))
-            .map(|v| self.degree(v))
+            .map(|v| self.degree(v) as u32)
             .collect()
     }
 }
@@ -113,7 +165,7 @@ pub(crate) fn vertex_order(
     Ok(match order {
         Order::Natural => (0..g.n()).collect(),
         Order::Random(seed) => random_order(g.n(), seed),
-        Order::LargestFirst => largest_first(&g.degrees()),
+        Order::LargestFirst => largest_first(&g.degrees(&mut Marker::new(g.n()))),
         Order::SmallestLast => dynamic(g, Dynamic::SmallestLast),
         Order::IncidenceDegree => dynamic(g, Dynamic::IncidenceDegree),
         Order::DynamicLargestFirst => dynamic(g, Dynamic::DynamicLargestFirst),
@@ -133,19 +185,20 @@ fn random_order(n: usize, seed: u64) -> Vec<usize> {
 }
 
 /// Stable counting sort by decreasing degree (ties keep increasing index).
-fn largest_first(deg: &[usize]) -> Vec<usize> {
-    let dmax = deg.iter().copied().max().unwrap_or(0);
+fn largest_first(deg: &[u32]) -> Vec<usize> {
+    let dmax = deg.iter().copied().max().unwrap_or(0) as usize;
     let mut start = vec![0usize; dmax + 2];
     for &d in deg {
-        start[dmax - d + 1] += 1;
+        start[dmax - d as usize + 1] += 1;
     }
     for k in 0..=dmax {
         start[k + 1] += start[k];
     }
     let mut out = vec![0usize; deg.len()];
     for (v, &d) in deg.iter().enumerate() {
-        out[start[dmax - d]] = v;
-        start[dmax - d] += 1;
+        let k = dmax - d as usize;
+        out[start[k]] = v;
+        start[k] += 1;
     }
     out
 }
@@ -175,7 +228,12 @@ const ORDERED: u32 = u32::MAX;
 
 impl Buckets {
     fn new(degree: Vec<u32>, dmax: usize, vertices: impl Iterator<Item = usize>) -> Self {
-        let mut buckets = vec![Vec::new(); dmax + 1];
+        // Each bucket sized for its initial vertices: no regrowth while filling.
+        let mut count = vec![0usize; dmax + 1];
+        for &d in &degree {
+            count[d as usize] += 1;
+        }
+        let mut buckets: Vec<Vec<u32>> = count.iter().map(|&c| Vec::with_capacity(c)).collect();
         let mut position = vec![0u32; degree.len()];
         for v in vertices {
             let b = &mut buckets[degree[v] as usize];
@@ -213,21 +271,18 @@ impl Buckets {
 
 fn dynamic(g: &impl ConflictGraph, kind: Dynamic) -> Vec<usize> {
     let n = g.n();
-    let full = g.degrees();
-    let dmax = full.iter().copied().max().unwrap_or(0);
+    // One marker for the degrees and the walks; the degrees become the buckets' own.
+    let mut seen = Marker::new(n);
+    let full = g.degrees(&mut seen);
+    let dmax = full.iter().copied().max().unwrap_or(0) as usize;
     let start_at_zero = matches!(kind, Dynamic::IncidenceDegree | Dynamic::MaximumCardinality);
-    let degree: Vec<u32> = if start_at_zero {
-        vec![0; n]
-    } else {
-        full.iter().map(|&d| d as u32).collect()
-    };
+    let degree: Vec<u32> = if start_at_zero { vec![0; n] } else { full };
     let mut buckets = if kind == Dynamic::MaximumCardinality {
         // Popping from the end then favours low indices.
         Buckets::new(degree, dmax, (0..n).rev())
     } else {
         Buckets::new(degree, dmax, 0..n)
     };
-    let mut seen = Marker::new(n);
     let mut order = vec![0usize; n];
     let mut last_degree = if kind == Dynamic::SmallestLast {
         0
@@ -271,7 +326,8 @@ fn dynamic(g: &impl ConflictGraph, kind: Dynamic) -> Vec<usize> {
 /// Returns the visit order; greedy colouring in this order reproduces DSATUR's colouring.
 fn dsatur(g: &impl ConflictGraph, limit: usize) -> Result<Vec<usize>, ColoringError> {
     let n = g.n();
-    let degree = g.degrees();
+    let mut seen = Marker::new(n);
+    let degree = g.degrees(&mut seen);
     let mut color = vec![u32::MAX; n];
     let mut saturation = vec![0u32; n];
     // Colours < 64 seen by a vertex as bits; larger colours in a set.
@@ -282,8 +338,7 @@ fn dsatur(g: &impl ConflictGraph, limit: usize) -> Result<Vec<usize>, ColoringEr
             | ((deg.min(0xFFFF) as u64) << 32)
             | u64::from(!(v as u32))
     };
-    let mut heap: BinaryHeap<u64> = (0..n).map(|v| key(0, degree[v], v)).collect();
-    let mut seen = Marker::new(n);
+    let mut heap: BinaryHeap<u64> = (0..n).map(|v| key(0, degree[v] as usize, v)).collect();
     let mut forbidden: Vec<usize> = Vec::new();
     let mut order = Vec::with_capacity(n);
     let mut too_many = false;
@@ -329,7 +384,7 @@ fn dsatur(g: &impl ConflictGraph, limit: usize) -> Result<Vec<usize>, ColoringEr
             too_many |= seen_high.len() > limit;
             if fresh {
                 saturation[w] += 1;
-                heap.push(key(saturation[w], degree[w], w));
+                heap.push(key(saturation[w], degree[w] as usize, w));
             }
         });
     }

@@ -23,6 +23,9 @@ pub struct OrderOutcome {
     pub colors: Option<usize>,
     /// Time to compute the order and colour in it, in seconds.
     pub seconds: f64,
+    /// Of [`seconds`](Self::seconds), the time spent computing the order (`None` where it
+    /// is not measured apart: bidirectional colourings).
+    pub order_seconds: Option<f64>,
 }
 
 /// A colouring with everything recovery needs: the colour of each vertex (column, row or
