@@ -37,7 +37,9 @@
 //! lists them first, skips the colourings.
 
 use sparsediff_coloring::check::structurally_orthogonal_columns;
-use sparsediff_coloring::{AdjacencyGraph, Method, Problem, TreeSet, lower_bound};
+use sparsediff_coloring::{
+    AdjacencyGraph, Method, Problem, TreeSet, lower_bound, lower_bound_graph,
+};
 pub use sparsediff_pattern::Geometry;
 use sparsediff_pattern::Pattern;
 use sparsediff_pattern::generators::Stencil2d;
@@ -225,7 +227,7 @@ impl ProbeDesigner for StencilDesigner {
                 }
                 let g = AdjacencyGraph::new(pattern, Method::Acyclic)?;
                 let trees = TreeSet::from_colors(&g, &colors).map_err(invalid)?;
-                let lb = lower_bound(pattern, Problem::Symmetric, Method::Acyclic)?;
+                let lb = lower_bound_graph(pattern, &g, Method::Acyclic);
                 plan_from_colors(
                     self.name(),
                     kind,
