@@ -303,6 +303,18 @@ pub trait ProbeDesigner {
         None
     }
 
+    /// [`lower_bound`](Self::lower_bound) from colouring bounds that a combinator
+    /// ([`BestOf`](crate::design::BestOf)) computes once for all its members (each star or
+    /// acyclic bound builds the adjacency graph). Default: `lower_bound` on the bounds'
+    /// pattern; the colouring and closed-form designers take the shared bounds.
+    fn lower_bound_shared(
+        &self,
+        bounds: &crate::design::SharedBounds<'_>,
+        kind: MatrixKind,
+    ) -> Option<usize> {
+        self.lower_bound(bounds.pattern(), kind)
+    }
+
     /// Designs and reports how: every designer tried, with its outcome and time.
     /// Default: this designer as the one candidate; combinators
     /// ([`BestOf`](crate::design::BestOf)) report their members.

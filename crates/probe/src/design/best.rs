@@ -126,11 +126,82 @@ pub fn design_single(
 /// No exact design of `kind` can use fewer probes than this on `pattern`: a clique of the
 /// adjacency graph (Hessians), the largest row (column designs of Jacobians).
 pub fn exact_lower_bound(pattern: &Pattern, kind: MatrixKind) -> usize {
-    match kind {
-        MatrixKind::Symmetric => {
-            lower_bound(pattern, Problem::Symmetric, Method::Acyclic).unwrap_or(0)
+    SharedBounds::new(pattern).exact(kind)
+}
+
+/// Which colouring bound: the problem and the method.
+type BoundKey = (Problem, Method);
+
+/// The colouring lower bounds of one pattern (`sparsediff_coloring::lower_bound`), each
+/// computed once and shared by the members of a [`BestOf`]: on the 1e6 grid Hessian the
+/// acyclic bound was otherwise computed three times (the exact bound, the acyclic and the
+/// stencil-substitution designers), each with its own adjacency graph of 5e6 entries.
+///
+/// ```
+/// use sparsediff_coloring::{Method, Problem, lower_bound};
+/// use sparsediff_pattern::generators::{grid2d, Stencil2d};
+/// use std::sync::Arc;
+/// use sparsediff_probe::design::{BestOf, SharedBounds};
+/// use sparsediff_probe::{ColoredDesigner, MatrixKind, ProbeDesigner};
+///
+/// let grid = grid2d(30, 20, Stencil2d::FivePoint)?;
+/// let bounds = SharedBounds::new(&grid);
+/// let acyclic = lower_bound(&grid, Problem::Symmetric, Method::Acyclic)?;
+/// assert_eq!(bounds.coloring(Problem::Symmetric, Method::Acyclic), Some(acyclic));
+/// assert_eq!(bounds.exact(MatrixKind::Symmetric), acyclic); // the same, not recomputed
+/// // a combinator's bound is the same through shared bounds or without them
+/// let best = BestOf::new(vec![
+///     Arc::new(ColoredDesigner::star()),
+///     Arc::new(ColoredDesigner::acyclic()),
+/// ]);
+/// assert_eq!(best.lower_bound_shared(&bounds, MatrixKind::Symmetric), Some(3));
+/// assert_eq!(best.lower_bound(&grid, MatrixKind::Symmetric), Some(3));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug)]
+pub struct SharedBounds<'p> {
+    pattern: &'p Pattern,
+    computed: std::cell::RefCell<Vec<(BoundKey, Option<usize>)>>,
+}
+
+impl<'p> SharedBounds<'p> {
+    /// No bound computed yet.
+    pub fn new(pattern: &'p Pattern) -> Self {
+        Self {
+            pattern,
+            computed: std::cell::RefCell::new(Vec::new()),
         }
-        MatrixKind::General => pattern.row_stats().max,
+    }
+
+    /// The pattern the bounds are of.
+    pub fn pattern(&self) -> &'p Pattern {
+        self.pattern
+    }
+
+    /// `sparsediff_coloring::lower_bound(pattern, problem, method)`, computed on first
+    /// use; `None` where the colouring does not apply.
+    pub fn coloring(&self, problem: Problem, method: Method) -> Option<usize> {
+        if let Some(&(_, b)) = self
+            .computed
+            .borrow()
+            .iter()
+            .find(|(key, _)| *key == (problem, method))
+        {
+            return b;
+        }
+        let b = lower_bound(self.pattern, problem, method).ok();
+        self.computed.borrow_mut().push(((problem, method), b));
+        b
+    }
+
+    /// [`exact_lower_bound`] of the pattern.
+    pub fn exact(&self, kind: MatrixKind) -> usize {
+        match kind {
+            MatrixKind::Symmetric => self
+                .coloring(Problem::Symmetric, Method::Acyclic)
+                .unwrap_or(0),
+            MatrixKind::General => self.pattern.row_stats().max,
+        }
     }
 }
 
@@ -189,16 +260,21 @@ impl ProbeDesigner for BestOf {
 
     /// The smallest of the members' bounds, when every member knows one.
     fn lower_bound(&self, pattern: &Pattern, kind: MatrixKind) -> Option<usize> {
+        self.lower_bound_shared(&SharedBounds::new(pattern), kind)
+    }
+
+    fn lower_bound_shared(&self, bounds: &SharedBounds<'_>, kind: MatrixKind) -> Option<usize> {
         self.designers
             .iter()
-            .map(|d| d.lower_bound(pattern, kind))
+            .map(|d| d.lower_bound_shared(bounds, kind))
             .try_fold(usize::MAX, |m, b| b.map(|b| m.min(b)))
             .filter(|&b| b != usize::MAX)
     }
 
     fn design_report(&self, pattern: &Pattern, kind: MatrixKind) -> Result<Designed, DesignError> {
         let start = Instant::now();
-        let bound = exact_lower_bound(pattern, kind);
+        let bounds = SharedBounds::new(pattern);
+        let bound = bounds.exact(kind);
         // Members run in the order of their own lower bounds (a member that can reach few
         // probes first, so that the others can be skipped), but the list order stays the
         // preference: on equal probes the earlier member wins, so an earlier member is
@@ -207,7 +283,7 @@ impl ProbeDesigner for BestOf {
         let owns: Vec<Option<usize>> = self
             .designers
             .iter()
-            .map(|d| d.lower_bound(pattern, kind))
+            .map(|d| d.lower_bound_shared(&bounds, kind))
             .collect();
         let mut order: Vec<usize> = (0..self.designers.len()).collect();
         order.sort_by_key(|&i| owns[i].unwrap_or(usize::MAX));

@@ -110,6 +110,15 @@ impl ProbeDesigner for ColoredDesigner {
     /// The colouring lower bound of the method (see `sparsediff_coloring::lower_bound`);
     /// `None` where the designer does not apply.
     fn lower_bound(&self, pattern: &Pattern, kind: MatrixKind) -> Option<usize> {
+        self.lower_bound_shared(&crate::design::SharedBounds::new(pattern), kind)
+    }
+
+    fn lower_bound_shared(
+        &self,
+        bounds: &crate::design::SharedBounds<'_>,
+        kind: MatrixKind,
+    ) -> Option<usize> {
+        let pattern = bounds.pattern();
         let problem = match (self.method, self.orientation) {
             (Method::Cpr, Orientation::Columns) => Problem::Column,
             (Method::Cpr, Orientation::Rows) => Problem::Row,
@@ -117,7 +126,7 @@ impl ProbeDesigner for ColoredDesigner {
             _ if kind != MatrixKind::Symmetric => return None,
             _ => Problem::Symmetric,
         };
-        let bound = lower_bound(pattern, problem, self.method).ok()?;
+        let bound = bounds.coloring(problem, self.method)?;
         let grid = match (self.method, self.geometry) {
             (Method::Star, Some(Geometry::Grid2d { nx, .. } | Geometry::Grid3d { nx, .. })) => {
                 grid_star_bound(pattern, nx)

@@ -26,8 +26,8 @@ mod stencil;
 mod symmetric_random;
 
 pub use best::{
-    AutoDesigner, BestOf, Candidate, Designed, Outcome, SharedDesigner, Skip, default_orders,
-    design_single, exact_lower_bound,
+    AutoDesigner, BestOf, Candidate, Designed, Outcome, SharedBounds, SharedDesigner, Skip,
+    default_orders, design_single, exact_lower_bound,
 };
 pub use colored::ColoredDesigner;
 pub use given::GivenColoring;

@@ -37,9 +37,7 @@
 //! lists them first, skips the colourings.
 
 use sparsediff_coloring::check::structurally_orthogonal_columns;
-use sparsediff_coloring::{
-    AdjacencyGraph, Method, Problem, TreeSet, lower_bound, lower_bound_graph,
-};
+use sparsediff_coloring::{AdjacencyGraph, Method, Problem, TreeSet, lower_bound_graph};
 pub use sparsediff_pattern::Geometry;
 use sparsediff_pattern::Pattern;
 use sparsediff_pattern::generators::Stencil2d;
@@ -168,10 +166,18 @@ impl ProbeDesigner for StencilDesigner {
     ///
     /// [`BestOf`]: crate::design::BestOf
     fn lower_bound(&self, pattern: &Pattern, kind: MatrixKind) -> Option<usize> {
+        self.lower_bound_shared(&crate::design::SharedBounds::new(pattern), kind)
+    }
+
+    fn lower_bound_shared(
+        &self,
+        bounds: &crate::design::SharedBounds<'_>,
+        kind: MatrixKind,
+    ) -> Option<usize> {
         match self.decompression {
-            Decompression::Direct => Some(pattern.row_stats().max),
+            Decompression::Direct => Some(bounds.pattern().row_stats().max),
             Decompression::Substitution if kind == MatrixKind::Symmetric => {
-                lower_bound(pattern, Problem::Symmetric, Method::Acyclic).ok()
+                bounds.coloring(Problem::Symmetric, Method::Acyclic)
             }
             Decompression::Substitution => None,
         }
