@@ -96,13 +96,8 @@ where
         backend,
         plan,
     } = builder;
-    if let Some(x0) = point
-        && let Some(index) = sparsediff_pattern::first_non_finite(x0)
-    {
-        return Err(SparseError::NonFiniteInput {
-            index,
-            value: x0[index],
-        });
+    if let Some(x0) = point {
+        crate::error::check_finite_input(x0)?;
     }
     let start = Instant::now();
     let (backend, tape) = match (backend, make) {

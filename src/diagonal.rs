@@ -158,12 +158,7 @@ impl<'f> SparseDiagonal<'f> {
                 expected: 1,
             });
         }
-        if let Some(index) = sparsediff_pattern::first_non_finite(x0) {
-            return Err(SparseError::NonFiniteInput {
-                index,
-                value: x0[index],
-            });
-        }
+        crate::error::check_finite_input(x0)?;
         if let DiagonalMethod::Hutchinson { probes, .. } = method
             && !(1..=MAX_HUTCHINSON_PROBES).contains(&probes)
         {
@@ -230,19 +225,7 @@ impl<'f> SparseDiagonal<'f> {
     /// non-finite input, non-finite products, a trace error at a branch change.
     pub fn evaluate(&mut self, x: &[f64]) -> Result<&[f64], SparseError> {
         let n = self.diagonal.len();
-        if x.len() != n {
-            return Err(SparseError::WrongLength {
-                what: "x",
-                len: x.len(),
-                expected: n,
-            });
-        }
-        if let Some(index) = sparsediff_pattern::first_non_finite(x) {
-            return Err(SparseError::NonFiniteInput {
-                index,
-                value: x[index],
-            });
-        }
+        crate::error::check_point(x, n)?;
         self.info.evaluations += 1;
         self.products(x)?;
         if let Design::Exact { retrace_always, .. } = &self.design {

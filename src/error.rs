@@ -174,3 +174,26 @@ impl From<sparsediff_composite::CompositeError> for SparseError {
         SparseError::Composite(Box::new(e))
     }
 }
+
+/// `Err(NonFiniteInput)` naming the first NaN or ±∞ of the input `x`.
+pub(crate) fn check_finite_input(x: &[f64]) -> Result<(), SparseError> {
+    match sparsediff_pattern::first_non_finite(x) {
+        Some(index) => Err(SparseError::NonFiniteInput {
+            index,
+            value: x[index],
+        }),
+        None => Ok(()),
+    }
+}
+
+/// The point `x` of an evaluation: `n` values (`WrongLength` naming "x"), all finite.
+pub(crate) fn check_point(x: &[f64], n: usize) -> Result<(), SparseError> {
+    if x.len() != n {
+        return Err(SparseError::WrongLength {
+            what: "x",
+            len: x.len(),
+            expected: n,
+        });
+    }
+    check_finite_input(x)
+}

@@ -326,10 +326,7 @@ impl<'f> SparseHessian<'f> {
         &self,
         triangle: sparsediff_probe::Triangle,
     ) -> Result<crate::FaerOutput, SparseError> {
-        let mut out =
-            crate::FaerOutput::new(self.pattern(), triangle, self.recovery.info.redesigns)?;
-        out.fill(self.values());
-        Ok(out)
+        self.recovery.faer_output(triangle)
     }
 
     /// Evaluates at `x` (as [`evaluate`](Self::evaluate)) and writes the values into `out`
@@ -341,19 +338,7 @@ impl<'f> SparseHessian<'f> {
         x: &[f64],
         out: &mut crate::FaerOutput,
     ) -> Result<(), SparseError> {
-        self.recovery.evaluate(x)?;
-        let generation = self.recovery.info.redesigns;
-        if out.generation != generation {
-            out.replace(crate::FaerOutput::new(
-                self.pattern(),
-                out.triangle(),
-                generation,
-            )?);
-        } else {
-            out.mark_unchanged();
-        }
-        out.fill(self.values());
-        Ok(())
+        self.recovery.evaluate_into(x, out)
     }
 
     /// The plan: a Hessian's plans are always single-direction (H·S), both at prepare and

@@ -338,10 +338,7 @@ impl<'f> SparseJacobian<'f> {
         &self,
         triangle: sparsediff_probe::Triangle,
     ) -> Result<crate::FaerOutput, SparseError> {
-        let mut out =
-            crate::FaerOutput::new(self.pattern(), triangle, self.recovery.info.redesigns)?;
-        out.fill(self.values());
-        Ok(out)
+        self.recovery.faer_output(triangle)
     }
 
     /// Evaluates at `x` (as [`evaluate`](Self::evaluate)) and writes the values into `out`
@@ -353,18 +350,6 @@ impl<'f> SparseJacobian<'f> {
         x: &[f64],
         out: &mut crate::FaerOutput,
     ) -> Result<(), SparseError> {
-        self.recovery.evaluate(x)?;
-        let generation = self.recovery.info.redesigns;
-        if out.generation != generation {
-            out.replace(crate::FaerOutput::new(
-                self.pattern(),
-                out.triangle(),
-                generation,
-            )?);
-        } else {
-            out.mark_unchanged();
-        }
-        out.fill(self.values());
-        Ok(())
+        self.recovery.evaluate_into(x, out)
     }
 }

@@ -46,18 +46,14 @@ pub struct FaerOutput {
     gather: Vec<usize>,
     /// The evaluator's re-design count when this layout was made (a re-design changes the
     /// pattern, and the layout is made again).
-    pub(crate) generation: usize,
+    generation: usize,
     rebuilt: bool,
 }
 
 impl FaerOutput {
     /// The layout of `triangle` of `pattern` (whose values are in the pattern's order),
     /// at re-design count `generation`.
-    pub(crate) fn new(
-        pattern: &Pattern,
-        triangle: Triangle,
-        generation: usize,
-    ) -> Result<Self, SparseError> {
+    fn new(pattern: &Pattern, triangle: Triangle, generation: usize) -> Result<Self, SparseError> {
         let keeps = |i: usize, j: usize| match triangle {
             Triangle::Full => true,
             Triangle::Lower => j <= i,
@@ -88,23 +84,45 @@ impl FaerOutput {
     }
 
     /// Copies the evaluator's `values` into the stored entries (no allocation).
-    pub(crate) fn fill(&mut self, values: &[f64]) {
+    fn fill(&mut self, values: &[f64]) {
         let out = self.matrix.val_mut();
         for (v, &k) in out.iter_mut().zip(&self.gather) {
             *v = values[k];
         }
     }
 
-    /// Made again for a new pattern: `rebuilt()` is true until the next fill without one.
-    pub(crate) fn replace(&mut self, new: FaerOutput) {
-        *self = FaerOutput {
-            rebuilt: true,
-            ..new
-        };
+    /// The layout of `triangle` of an evaluator's matrix (`pattern`, `values`) at re-design
+    /// count `generation`, filled.
+    pub(crate) fn of(
+        pattern: &Pattern,
+        values: &[f64],
+        triangle: Triangle,
+        generation: usize,
+    ) -> Result<Self, SparseError> {
+        let mut out = Self::new(pattern, triangle, generation)?;
+        out.fill(values);
+        Ok(out)
     }
 
-    pub(crate) fn mark_unchanged(&mut self) {
-        self.rebuilt = false;
+    /// Refilled after an evaluation; laid out again first if a re-design (a new
+    /// `generation`) changed the pattern since, and then `rebuilt()` is true until the
+    /// next refresh without one.
+    pub(crate) fn refresh(
+        &mut self,
+        pattern: &Pattern,
+        values: &[f64],
+        generation: usize,
+    ) -> Result<(), SparseError> {
+        if self.generation != generation {
+            *self = FaerOutput {
+                rebuilt: true,
+                ..Self::new(pattern, self.triangle, generation)?
+            };
+        } else {
+            self.rebuilt = false;
+        }
+        self.fill(values);
+        Ok(())
     }
 
     /// The matrix (CSC), as of the last `evaluate_into`.

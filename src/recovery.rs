@@ -133,7 +133,7 @@ pub(crate) trait Products {
         orientation: Orientation,
         out: &mut [f64],
     ) -> Result<Option<&[f64]>, AdError>;
-    /// Products along `probes` dense directions (n×probes row-major), scaled as
+    /// Products along `probes` dense directions (n×probes row-major, A·Z), scaled as
     /// [`compressed`](Self::compressed).
     fn along(
         &mut self,
@@ -141,7 +141,13 @@ pub(crate) trait Products {
         dirs: &[f64],
         probes: usize,
         out: &mut [f64],
-    ) -> Result<Option<&[f64]>, AdError>;
+    ) -> Result<Option<&[f64]>, AdError> {
+        let seeds = SeedBlock::Dense {
+            values: dirs,
+            probes,
+        };
+        self.compressed(x, seeds, Orientation::Columns, out)
+    }
     /// The compressed products for `orientation`, never scaled (a bidirectional plan
     /// combines both blocks, so neither may carry a per-input scaling).
     fn unscaled(
@@ -151,14 +157,20 @@ pub(crate) trait Products {
         orientation: Orientation,
         out: &mut [f64],
     ) -> Result<(), AdError>;
-    /// Products along dense directions, unscaled (what detectors see).
+    /// Products along dense directions (A·Z), unscaled (what detectors see).
     fn plain(
         &mut self,
         x: &[f64],
         dirs: &[f64],
         probes: usize,
         out: &mut [f64],
-    ) -> Result<(), AdError>;
+    ) -> Result<(), AdError> {
+        let seeds = SeedBlock::Dense {
+            values: dirs,
+            probes,
+        };
+        self.unscaled(x, seeds, Orientation::Columns, out)
+    }
     fn branches(&self) -> BranchStatus;
     fn rerecord(&mut self, x: &[f64]) -> Result<bool, AdError>;
     /// The backend's own value(s) at x (a tape's replay).
@@ -199,32 +211,6 @@ impl Products for Box<dyn HessianBackend + Send + '_> {
         _orientation: Orientation,
         out: &mut [f64],
     ) -> Result<(), AdError> {
-        self.hvp_block(x, seeds, out)
-    }
-    fn along(
-        &mut self,
-        x: &[f64],
-        dirs: &[f64],
-        probes: usize,
-        out: &mut [f64],
-    ) -> Result<Option<&[f64]>, AdError> {
-        let seeds = SeedBlock::Dense {
-            values: dirs,
-            probes,
-        };
-        self.hvp_block_scaled(x, seeds, out)
-    }
-    fn plain(
-        &mut self,
-        x: &[f64],
-        dirs: &[f64],
-        probes: usize,
-        out: &mut [f64],
-    ) -> Result<(), AdError> {
-        let seeds = SeedBlock::Dense {
-            values: dirs,
-            probes,
-        };
         self.hvp_block(x, seeds, out)
     }
     fn branches(&self) -> BranchStatus {
@@ -285,32 +271,6 @@ impl Products for Box<dyn JacobianBackend + Send + '_> {
             Orientation::Columns => self.jvp_block(x, seeds, out),
             Orientation::Rows => self.vjp_block(x, seeds, out),
         }
-    }
-    fn along(
-        &mut self,
-        x: &[f64],
-        dirs: &[f64],
-        probes: usize,
-        out: &mut [f64],
-    ) -> Result<Option<&[f64]>, AdError> {
-        let seeds = SeedBlock::Dense {
-            values: dirs,
-            probes,
-        };
-        self.jvp_block_scaled(x, seeds, out)
-    }
-    fn plain(
-        &mut self,
-        x: &[f64],
-        dirs: &[f64],
-        probes: usize,
-        out: &mut [f64],
-    ) -> Result<(), AdError> {
-        let seeds = SeedBlock::Dense {
-            values: dirs,
-            probes,
-        };
-        self.jvp_block(x, seeds, out)
     }
     fn branches(&self) -> BranchStatus {
         (**self).branches()
@@ -678,19 +638,7 @@ impl<'f, B: Products> Recovery<'f, B> {
     /// Evaluates at x into the engine's matrix (see the module docs for the steps).
     pub(crate) fn evaluate(&mut self, x: &[f64]) -> Result<(), SparseError> {
         let n = self.backend.shape().1;
-        if x.len() != n {
-            return Err(SparseError::WrongLength {
-                what: "x",
-                len: x.len(),
-                expected: n,
-            });
-        }
-        if let Some(index) = sparsediff_pattern::first_non_finite(x) {
-            return Err(SparseError::NonFiniteInput {
-                index,
-                value: x[index],
-            });
-        }
+        crate::error::check_point(x, n)?;
         self.info.evaluations += 1;
         let mut pass = Pass::default();
         self.products(x, &mut pass)?;
@@ -728,6 +676,31 @@ impl<'f, B: Products> Recovery<'f, B> {
         }
         self.unscale();
         Ok(())
+    }
+
+    /// A faer layout of the current matrix, or one triangle ([`crate::FaerOutput`]).
+    pub(crate) fn faer_output(
+        &self,
+        triangle: sparsediff_probe::Triangle,
+    ) -> Result<crate::FaerOutput, SparseError> {
+        let e = &self.engine;
+        crate::FaerOutput::of(
+            e.plan.pattern(),
+            e.matrix.data(),
+            triangle,
+            self.info.redesigns,
+        )
+    }
+
+    /// [`evaluate`](Self::evaluate), then `out` refilled (laid out again after a re-design).
+    pub(crate) fn evaluate_into(
+        &mut self,
+        x: &[f64],
+        out: &mut crate::FaerOutput,
+    ) -> Result<(), SparseError> {
+        self.evaluate(x)?;
+        let e = &self.engine;
+        out.refresh(e.plan.pattern(), e.matrix.data(), self.info.redesigns)
     }
 
     /// Evaluates at each point of `xs` (k points of n, back to back) in turn, copying each

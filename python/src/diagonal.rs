@@ -30,6 +30,35 @@ pub struct PyDiagonalPlan {
 }
 
 impl PyDiagonalPlan {
+    /// The diagonal and, when `with_errors` (else left zero), Hutchinson's standard errors.
+    fn decode_into<'py>(
+        &self,
+        py: Python<'py>,
+        products: &Bound<'py, PyAny>,
+        with_errors: bool,
+    ) -> PyResult<WithErrors<'py>> {
+        let b = float_matrix(products, "products")?;
+        let view = mat_ref(&b);
+        let diag = PyArray1::<f64>::zeros(py, self.n, false);
+        let errors = PyArray1::<f64>::zeros(py, if with_errors { self.n } else { 0 }, false);
+        {
+            let mut d = diag.readwrite();
+            let d = d.as_slice_mut().expect("a new contiguous array");
+            match &self.design {
+                Design::Exact(x) => x.decode(view, d).map_err(decode_err)?,
+                Design::Hutchinson(h) => {
+                    h.estimate(view, d).map_err(decode_err)?;
+                    if with_errors {
+                        let mut e = errors.readwrite();
+                        let e = e.as_slice_mut().expect("a new contiguous array");
+                        h.standard_errors(view, d, e).map_err(decode_err)?;
+                    }
+                }
+            }
+        }
+        Ok((diag, errors))
+    }
+
     fn probes(&self) -> usize {
         match &self.design {
             Design::Exact(d) => d.num_probes(),
@@ -100,7 +129,7 @@ impl PyDiagonalPlan {
         py: Python<'py>,
         products: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyArray1<f64>>> {
-        Ok(self.decode_with_errors(py, products)?.0)
+        Ok(self.decode_into(py, products, false)?.0)
     }
 
     /// (diagonal, standard errors): the errors are zero for the exact method, and for
@@ -110,24 +139,7 @@ impl PyDiagonalPlan {
         py: Python<'py>,
         products: &Bound<'py, PyAny>,
     ) -> PyResult<WithErrors<'py>> {
-        let b = float_matrix(products, "products")?;
-        let view = mat_ref(&b);
-        let diag = PyArray1::<f64>::zeros(py, self.n, false);
-        let errors = PyArray1::<f64>::zeros(py, self.n, false);
-        {
-            let mut d = diag.readwrite();
-            let d = d.as_slice_mut().expect("a new contiguous array");
-            let mut e = errors.readwrite();
-            let e = e.as_slice_mut().expect("a new contiguous array");
-            match &self.design {
-                Design::Exact(x) => x.decode(view, d).map_err(decode_err)?,
-                Design::Hutchinson(h) => {
-                    h.estimate(view, d).map_err(decode_err)?;
-                    h.standard_errors(view, d, e).map_err(decode_err)?;
-                }
-            }
-        }
-        Ok((diag, errors))
+        self.decode_into(py, products, true)
     }
 
     fn __repr__(&self) -> String {

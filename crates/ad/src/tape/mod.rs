@@ -766,37 +766,10 @@ impl Tape {
                 outputs: self.num_outputs(),
             });
         };
-        let mut value = 0.0;
-        let mut suspect = false;
-        let mut c0 = 0;
-        while c0 < p {
-            let w = (p - c0).min(MAX_LANES);
-            let r = with_lanes!(w, seg_chunk(seg, &mut self.ws, dirs, p, c0, out));
-            match r {
-                Ok((v, bad)) => {
-                    value = v;
-                    suspect |= bad;
-                }
-                Err(stop) => {
-                    out.fill(f64::NAN);
-                    return Err(match (stop, dirs) {
-                        (Stop::Broken(b), _) => broken(b),
-                        (Stop::Group, Dirs::Groups(group)) => group_out_of_range(group, p),
-                        (Stop::Group, Dirs::Dense(_)) => {
-                            unreachable!("dense directions have no groups")
-                        }
-                    });
-                }
-            }
-            c0 += w;
-        }
-        if !value.is_finite() {
-            return Err(TapeError::NonFinite {
-                location: Location::Output { output: 0 },
-                value,
-            });
-        }
-        if suspect { hvp_finite(out, p) } else { Ok(()) }
+        let ws = &mut self.ws;
+        lane_chunks(dirs, p, out, |w, c0, out| {
+            with_lanes!(w, seg_chunk(seg, ws, dirs, p, c0, out))
+        })
     }
 
     /// The HVP sweeps of [`Tape::hvp_dirs`] by row blocks ([`Tape::hvp_chunks`]), on the
@@ -817,11 +790,8 @@ impl Tape {
         self.split_ws
             .resize_with(split.chunks.len(), ChunkWorkspace::default);
         let pool = self.pool.as_deref();
-        let mut value = 0.0;
-        let mut suspect = false;
-        let mut c0 = 0;
-        while c0 < p {
-            let w = (p - c0).min(MAX_LANES);
+        let ws = &mut self.split_ws;
+        lane_chunks(dirs, p, out, |w, c0, out| {
             let args = SplitArgs {
                 seg,
                 split,
@@ -831,31 +801,8 @@ impl Tape {
                 c0,
                 pool,
             };
-            match with_lanes!(w, split_lanes(&args, &mut self.split_ws, out)) {
-                Ok((v, bad)) => {
-                    value = v;
-                    suspect |= bad;
-                }
-                Err(stop) => {
-                    out.fill(f64::NAN);
-                    return Err(match (stop, dirs) {
-                        (Stop::Broken(b), _) => broken(b),
-                        (Stop::Group, Dirs::Groups(group)) => group_out_of_range(group, p),
-                        (Stop::Group, Dirs::Dense(_)) => {
-                            unreachable!("dense directions have no groups")
-                        }
-                    });
-                }
-            }
-            c0 += w;
-        }
-        if !value.is_finite() {
-            return Err(TapeError::NonFinite {
-                location: Location::Output { output: 0 },
-                value,
-            });
-        }
-        if suspect { hvp_finite(out, p) } else { Ok(()) }
+            with_lanes!(w, split_lanes(&args, ws, out))
+        })
     }
 
     /// [`Tape::hvp_block`] by the general program (one forward and one reverse sweep over
@@ -1169,6 +1116,48 @@ fn load_dirs<const P: usize>(
             largest
         }
     }
+}
+
+/// The p HVP directions in chunks of at most [`MAX_LANES`] lanes, each swept by
+/// `chunk(width, first lane, out)`, which returns f(x) and whether a product may be
+/// non-finite. The first stop fills `out` with NaN and becomes the error; then f(x) and
+/// (if a chunk suspects one) the products are checked.
+fn lane_chunks(
+    dirs: Dirs<'_>,
+    p: usize,
+    out: &mut [f64],
+    mut chunk: impl FnMut(usize, usize, &mut [f64]) -> Result<(f64, bool), Stop>,
+) -> Result<(), TapeError> {
+    let mut value = 0.0;
+    let mut suspect = false;
+    let mut c0 = 0;
+    while c0 < p {
+        let w = (p - c0).min(MAX_LANES);
+        match chunk(w, c0, out) {
+            Ok((v, bad)) => {
+                value = v;
+                suspect |= bad;
+            }
+            Err(stop) => {
+                out.fill(f64::NAN);
+                return Err(match (stop, dirs) {
+                    (Stop::Broken(b), _) => broken(b),
+                    (Stop::Group, Dirs::Groups(group)) => group_out_of_range(group, p),
+                    (Stop::Group, Dirs::Dense(_)) => {
+                        unreachable!("dense directions have no groups")
+                    }
+                });
+            }
+        }
+        c0 += w;
+    }
+    if !value.is_finite() {
+        return Err(TapeError::NonFinite {
+            location: Location::Output { output: 0 },
+            value,
+        });
+    }
+    if suspect { hvp_finite(out, p) } else { Ok(()) }
 }
 
 /// Why a chunk of HVP lanes stopped.

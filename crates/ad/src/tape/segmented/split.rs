@@ -104,34 +104,30 @@ impl Split {
             }
             let guards = &seg.guards[g0..g];
             let (mut lo, mut hi) = (usize::MAX, 0usize);
-            let mut input = |s: usize| {
-                lo = lo.min(s);
-                hi = hi.max(s + 1);
+            // The slots the chunk reads: inputs (the chunk's input range grows), and
+            // temporaries the chunk wrote before (otherwise it is not self-contained).
+            let mut reads = |slots: &mut dyn Iterator<Item = u32>, written: &[u32]| {
+                for v in slots.map(|v| v as usize) {
+                    if v < n {
+                        lo = lo.min(v);
+                        hi = hi.max(v + 1);
+                    } else if written[v - n] != stamp {
+                        return false;
+                    }
+                }
+                true
             };
-            // Inputs read, and temporaries read only after the chunk wrote them.
             let mut gi = 0;
             for (p, i) in seg.ins[s..e].iter().enumerate() {
                 while gi < guards.len() && (guards[gi].pos as usize) <= s + p {
-                    for op in [guards[gi].lhs, guards[gi].rhs] {
-                        if let Operand::Node(v) = op {
-                            let v = v as usize;
-                            if v < n {
-                                input(v);
-                            } else if written[v - n] != stamp {
-                                return None;
-                            }
-                        }
+                    if !reads(&mut guard_nodes(&guards[gi]), &written) {
+                        return None;
                     }
                     gi += 1;
                 }
                 let args = slot_args(i);
-                for v in [i.a, i.b].into_iter().take(args) {
-                    let v = v as usize;
-                    if v < n {
-                        input(v);
-                    } else if written[v - n] != stamp {
-                        return None;
-                    }
+                if !reads(&mut [i.a, i.b].into_iter().take(args), &written) {
+                    return None;
                 }
                 if i.flags & EAGER == 0 {
                     let d = i.dst as usize;
@@ -141,17 +137,8 @@ impl Split {
                     written[d - n] = stamp;
                 }
             }
-            for gd in &guards[gi..] {
-                for op in [gd.lhs, gd.rhs] {
-                    if let Operand::Node(v) = op {
-                        let v = v as usize;
-                        if v < n {
-                            input(v);
-                        } else if written[v - n] != stamp {
-                            return None;
-                        }
-                    }
-                }
+            if !reads(&mut guards[gi..].iter().flat_map(guard_nodes), &written) {
+                return None;
             }
             if lo > hi {
                 (lo, hi) = (0, 0);
@@ -238,4 +225,12 @@ impl Split {
         }
         Some(Split { chunks })
     }
+}
+
+/// The slots a guard compares (its operands that are not constants).
+fn guard_nodes(gd: &Guard) -> impl Iterator<Item = u32> + use<> {
+    [gd.lhs, gd.rhs].into_iter().filter_map(|op| match op {
+        Operand::Node(v) => Some(v),
+        _ => None,
+    })
 }
