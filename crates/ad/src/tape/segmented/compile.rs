@@ -43,6 +43,26 @@ fn fusable_unary(c: Code) -> bool {
     c.arity() == 1 && !linear_code(c) && c != Code::Fused && c != Code::Const
 }
 
+/// Facts about a recorded node while compiling, one bit each.
+mod node {
+    /// Read by a live instruction, a guard or the output.
+    pub(super) const LIVE: u8 = 1;
+    /// Some consumer is kept (not folded) or a guard reads it: its adjoint is not a
+    /// constant.
+    pub(super) const HELD: u8 = 2;
+    /// Read by a folded instruction (or the output itself): `adjc` holds its weight.
+    pub(super) const SEEDED: u8 = 4;
+    /// Live and not folded (inputs: never).
+    pub(super) const KEPT: u8 = 8;
+    /// Absorbed into a fused consumer.
+    pub(super) const ABSORBED: u8 = 16;
+    /// Upstream of a second-order term (see `Program`).
+    pub(super) const CURVED: u8 = 32;
+    /// Used at least once; `REUSED`: at least twice.
+    pub(super) const USED: u8 = 64;
+    pub(super) const REUSED: u8 = 128;
+}
+
 /// A linear argument `α·a [+ β·b] [+ γ]`, evaluated left to right.
 #[derive(Debug, Clone, Copy)]
 struct Lin {
@@ -202,52 +222,53 @@ impl Segmented {
         let nodes = n + code.len();
         let at = |k: usize| lower(code[k], args[k], consts[k]);
         let out = output as usize;
-        // Liveness and use counts (by live instructions, guards and the output).
-        let mut live = vec![false; nodes];
-        let mut uses = vec![0u32; nodes];
-        live[out] = true;
-        uses[out] += 1;
-        let mut ca = vec![true; nodes];
+        // One byte of facts per node (`node::*`; one array instead of seven keeps the
+        // 9e6-node recordings of 1e6-variable functions to a sixth of the fresh pages).
+        let mut fl = vec![0u8; nodes];
+        let add_use = |f: &mut u8| {
+            *f |= if *f & node::USED != 0 {
+                node::REUSED
+            } else {
+                node::USED
+            }
+        };
+        fl[out] |= node::LIVE;
+        add_use(&mut fl[out]);
         for g in guards {
             for op in [g.lhs, g.rhs] {
                 if let Operand::Node(v) = op {
-                    live[v as usize] = true;
-                    uses[v as usize] = uses[v as usize].saturating_add(1);
+                    let f = &mut fl[v as usize];
+                    *f |= node::LIVE;
+                    add_use(f);
                     // Guard operands keep their values.
-                    ca[v as usize] = false;
+                    *f |= node::HELD;
                 }
             }
         }
-        for k in (0..code.len()).rev() {
-            if live[n + k] {
-                let (c, a, _) = at(k);
-                for &a in &a[..c.arity()] {
-                    live[a as usize] = true;
-                    uses[a as usize] = uses[a as usize].saturating_add(1);
-                }
-            }
-        }
-        // Constant adjoints, from the output backwards. `ca[v]`: every consumer so far is
-        // folded; `adjc[v]`: the adjoint through folded consumers; `seeded[v]`: read by a
-        // folded instruction (or the output itself).
+        // Liveness, use counts and constant adjoints in one pass from the output backwards
+        // (every consumer of a node comes after it, so its facts are final when it is
+        // reached). Without `HELD` every consumer of a node so far is folded; `adjc[v]`: the adjoint through folded consumers; `SEEDED`: read by a
+        // folded instruction (or the output itself); `KEPT`: live and not folded.
         let mut adjc = vec![0.0f64; nodes];
-        let mut seeded = vec![false; nodes];
         adjc[out] = 1.0;
-        seeded[out] = true;
-        // `kept[v]`: live and not folded (inputs: false).
-        let mut kept = vec![false; nodes];
+        fl[out] |= node::SEEDED;
         let mut constant = 0.0;
         for k in (0..code.len()).rev() {
             let v = n + k;
-            if !live[v] {
+            if fl[v] & node::LIVE == 0 {
                 continue;
             }
             let (c, [a, b], cst) = at(k);
-            if ca[v] && foldable(c) {
+            for &x in &[a, b][..c.arity()] {
+                let f = &mut fl[x as usize];
+                *f |= node::LIVE;
+                add_use(f);
+            }
+            if fl[v] & node::HELD == 0 && foldable(c) {
                 let w = adjc[v];
                 let mut to = |x: u32, s: f64| {
                     adjc[x as usize] += s;
-                    seeded[x as usize] = true;
+                    fl[x as usize] |= node::SEEDED;
                 };
                 match c {
                     Code::Const => constant += w * cst,
@@ -272,24 +293,25 @@ impl Segmented {
                     _ => unreachable!("not foldable"),
                 }
             } else {
-                kept[v] = true;
-                for &a in &[a, b][..c.arity()] {
-                    ca[a as usize] = false;
+                fl[v] |= node::KEPT;
+                for &x in &[a, b][..c.arity()] {
+                    fl[x as usize] |= node::HELD;
                 }
             }
         }
         let input_seeds: Vec<(u32, f64)> = (0..n)
-            .filter(|&j| seeded[j] && live[j])
+            .filter(|&j| fl[j] & (node::SEEDED | node::LIVE) == node::SEEDED | node::LIVE)
             .map(|j| (j as u32, adjc[j]))
             .collect();
-        drop(live);
+        let kept = |fl: &[u8], v: usize| fl[v] & node::KEPT != 0;
+        let once = |fl: &[u8], v: usize| fl[v] & (node::USED | node::REUSED) == node::USED;
+        let absorbed = |fl: &[u8], v: usize| fl[v] & node::ABSORBED != 0;
 
         // Fusion, consumers first: a kept node used once by a kept unary operation is
         // absorbed into it (as its inner operation or into its linear argument).
-        let mut absorbed = vec![false; nodes];
-        let linable = |v: u32, absorbed: &[bool]| -> bool {
+        let linable = |v: u32, fl: &[u8]| -> bool {
             let v = v as usize;
-            v >= n && kept[v] && !absorbed[v] && uses[v] == 1 && linear_code(at(v - n).0)
+            v >= n && kept(fl, v) && !absorbed(fl, v) && once(fl, v) && linear_code(at(v - n).0)
         };
         // The linear argument that node `v` is, absorbing single-use linear nodes.
         fn linear(
@@ -356,7 +378,7 @@ impl Segmented {
         let mut fused: Vec<Fused> = Vec::new();
         for k in (0..code.len()).rev() {
             let v = n + k;
-            if !kept[v] || absorbed[v] {
+            if !kept(&fl, v) || absorbed(&fl, v) {
                 continue;
             }
             let (c, [a, _], cst) = at(k);
@@ -364,32 +386,32 @@ impl Segmented {
             if fusable_unary(c) {
                 let (mut u1, mut c1, mut u2, mut c2, mut arg) = (c, cst, Code::Const, 0.0, a);
                 let ai = a as usize;
-                if ai >= n && kept[ai] && uses[ai] == 1 && fusable_unary(at(ai - n).0) {
+                if ai >= n && kept(&fl, ai) && once(&fl, ai) && fusable_unary(at(ai - n).0) {
                     let (ci, [aa, _], cc) = at(ai - n);
-                    absorbed[ai] = true;
+                    fl[ai] |= node::ABSORBED;
                     (u1, c1, u2, c2, arg) = (ci, cc, c, cst, aa);
                 }
-                let mut lin = linear(arg, MAX_ABSORB, n, &at, &|x| linable(x, &absorbed));
+                let mut lin = linear(arg, MAX_ABSORB, n, &at, &|x| linable(x, &fl));
                 for &x in &lin.absorbed[..lin.nabs] {
-                    absorbed[x as usize] = true;
+                    fl[x as usize] |= node::ABSORBED;
                 }
                 // A term's node that is a unary operation used only here: its operation.
                 for t in 0..lin.len {
                     let x = lin.terms[t].0 as usize;
                     if x >= n
-                        && kept[x]
-                        && !absorbed[x]
-                        && uses[x] == 1
+                        && kept(&fl, x)
+                        && !absorbed(&fl, x)
+                        && once(&fl, x)
                         && fusable_unary(at(x - n).0)
                     {
                         let (ci, [ai, _], cc) = at(x - n);
-                        absorbed[x] = true;
+                        fl[x] |= node::ABSORBED;
                         lin.terms[t].0 = ai;
                         lin.inner[t] = (ci, cc);
                     }
                 }
                 if u2 != Code::Const || !lin.is_bare() {
-                    let s0 = usize::from(seeded[v]);
+                    let s0 = usize::from(fl[v] & node::SEEDED != 0);
                     let mut block = [adjc[v]; 8];
                     block[s0..s0 + 7].copy_from_slice(&[
                         lin.terms[0].1,
@@ -422,8 +444,6 @@ impl Segmented {
             roots.push((k as u32, fi));
         }
         roots.reverse();
-        drop(absorbed);
-        drop(uses);
         let len = roots.len();
         // The node arguments of root p.
         let root_args = |p: usize| -> ([u32; 2], usize) {
@@ -447,13 +467,12 @@ impl Segmented {
         }
         // Curved nodes (see `Program`) and nodes whose adjoint is read (upstream of a
         // second-order term).
-        let mut curved = vec![false; nodes];
         for p in (0..len).rev() {
             let v = n + roots[p].0 as usize;
-            if curved[v] || root_full(p) {
+            if fl[v] & node::CURVED != 0 || root_full(p) {
                 let (a, m) = root_args(p);
                 for &a in &a[..m] {
-                    curved[a as usize] = true;
+                    fl[a as usize] |= node::CURVED;
                 }
             }
         }
@@ -500,7 +519,7 @@ impl Segmented {
                 continue;
             }
             for p in s..e {
-                if ca[n + roots[p].0 as usize] {
+                if fl[n + roots[p].0 as usize] & node::HELD == 0 {
                     eager[p] = true;
                     let (a, m) = root_args(p);
                     for &x in &a[..m] {
@@ -512,7 +531,6 @@ impl Segmented {
                 }
             }
         }
-        drop(ca);
         let pos_at = |rec_pos: usize| -> u32 {
             roots.partition_point(|&(k, _)| (k as usize) < rec_pos) as u32
         };
@@ -578,10 +596,10 @@ impl Segmented {
                 d
             };
             let mut flags = 0;
-            if curved[v] {
+            if fl[v] & node::CURVED != 0 {
                 flags |= CURVED;
             }
-            if seeded[v] {
+            if fl[v] & node::SEEDED != 0 {
                 flags |= SEEDED;
             }
             if eager[p] {
@@ -647,7 +665,7 @@ impl Segmented {
             first_len = first_len.max(seg_first);
             q_len = q_len.max(seg_q);
             let mut instr = instr;
-            if fi == NONE && seeded[v] {
+            if fi == NONE && fl[v] & node::SEEDED != 0 {
                 instr.c = pool.block(&[adjc[v]]);
             }
             ins.push(instr);
