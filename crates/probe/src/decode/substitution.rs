@@ -17,6 +17,17 @@
 //! streams 36 MB of tables besides the products. (The same closed form for wider bands
 //! was measured slower than the general sweep: its reads of entries written a row or two
 //! earlier stall on store forwarding, and it is not used.)
+//!
+//! **5-point grids.** When the pattern is the full 5-point stencil of an nx×ny grid
+//! (nx, ny ≥ 2, vertex v = i + nx·j) coloured (i + 2j) mod 3 — the closed-form stencil
+//! design — the east and south neighbours of a vertex of colour c have colour c + 1 and
+//! the west and north ones c − 1 (mod 3). So with h(v) = H[v, v+1] and w(v) = H[v, v+nx],
+//! B[v, c+1] = h(v) + w(v − nx) and B[v, c−1] = h(v − 1) + w(v), and in natural order
+//! h(v) = B[v, c+1] − w(v − nx), w(v) = B[v, c−1] − h(v − 1) (absent terms are 0): one sweep
+//! in memory order, h(v − 1) in a register and w(v − nx) read back from row v, with no
+//! tables at all ([`Sweep::Grid5`]). (Every two colour classes span staircase paths along
+//! which i + j only grows, so the colouring is acyclic; [`full_grid5`] checks the pattern
+//! and the colours entry by entry, so nothing of this is taken on trust.)
 
 use std::collections::BinaryHeap;
 
@@ -63,6 +74,49 @@ enum Sweep {
     },
     /// A full tridiagonal pattern coloured `j mod 2`.
     Tridiagonal,
+    /// The full 5-point stencil of an nx×ny grid coloured (i + 2j) mod 3.
+    Grid5 { nx: usize, ny: usize },
+}
+
+/// The grid `(nx, ny)` when `pattern` is exactly the 5-point stencil of an nx×ny grid
+/// (nx, ny ≥ 2, vertex i + nx·j, every row sorted) and `colors` are (i + 2j) mod 3; `None`
+/// otherwise. O(nnz).
+pub(crate) fn full_grid5(pattern: &Pattern, colors: &[usize]) -> Option<(usize, usize)> {
+    let n = pattern.nrows();
+    if n < 4 || pattern.ncols() != n || colors.len() != n {
+        return None;
+    }
+    // Row 0 is [0, 1, nx].
+    let nx = match pattern.row(0) {
+        &[0, 1, nx] if nx >= 2 => nx,
+        _ => return None,
+    };
+    if !n.is_multiple_of(nx) {
+        return None;
+    }
+    let ny = n / nx;
+    if ny < 2 || pattern.nnz() != 5 * n - 2 * nx - 2 * ny {
+        return None;
+    }
+    let mut row = [0usize; 5];
+    let ok = (0..n).all(|v| {
+        let (i, j) = (v % nx, v / nx);
+        let mut len = 0;
+        for (keep, u) in [
+            (j > 0, v.wrapping_sub(nx)),
+            (i > 0, v.wrapping_sub(1)),
+            (true, v),
+            (i + 1 < nx, v + 1),
+            (j + 1 < ny, v + nx),
+        ] {
+            if keep {
+                row[len] = u;
+                len += 1;
+            }
+        }
+        pattern.row(v) == &row[..len] && colors[v] == (i + 2 * j) % 3
+    });
+    ok.then_some((nx, ny))
 }
 
 /// Whether `pattern` is a full n×n tridiagonal band (n ≥ 2) coloured `j mod 2`.
@@ -97,9 +151,23 @@ impl SubstitutionDecoder {
                 nnz: pattern.nnz(),
                 sweep: Sweep::Tridiagonal,
             }
+        } else if let Some(grid) = Self::grid5(pattern, colors, probes) {
+            grid
         } else {
             Self::along_trees(pattern, g, trees, colors, probes)
         }
+    }
+
+    /// The closed form of a full 5-point stencil coloured (i + 2j) mod 3 ([`full_grid5`]);
+    /// `None` for any other pattern or colouring. Needs no graph and no trees.
+    pub(crate) fn grid5(pattern: &Pattern, colors: &[usize], probes: usize) -> Option<Self> {
+        let (nx, ny) = full_grid5(pattern, colors)?;
+        (probes >= 3).then(|| Self {
+            n: pattern.nrows(),
+            probes,
+            nnz: pattern.nnz(),
+            sweep: Sweep::Grid5 { nx, ny },
+        })
     }
 
     /// The general decoder: the steps of every tree in one dependency-respecting order.
@@ -284,6 +352,53 @@ fn decode_tridiagonal(b: &ProductsView<'_>, n: usize, values: &mut [f64]) {
     values[0] = b.at(0, 0);
 }
 
+/// Substitution on the full 5-point stencil of an nx×ny grid coloured (i + 2j) mod 3 (see
+/// the module docs): one sweep in natural order. Row v holds, sorted, its south (j > 0),
+/// west (i > 0), diagonal, east (i < nx−1) and north (j < ny−1) entries; `pos` is where
+/// row v starts and `up` where row v + nx starts.
+fn decode_grid5(b: &ProductsView<'_>, nx: usize, ny: usize, values: &mut [f64]) {
+    let row_len = |i: usize, j: usize| {
+        1 + usize::from(j > 0)
+            + usize::from(i > 0)
+            + usize::from(i + 1 < nx)
+            + usize::from(j + 1 < ny)
+    };
+    let mut pos = 0usize;
+    // Rows 0..nx (grid row 0) have no south entry.
+    let mut up: usize = (0..nx).map(|i| row_len(i, 0)).sum();
+    for j in 0..ny {
+        let (south, north) = (j > 0, j + 1 < ny);
+        let mut west = 0.0; // h(v − 1)
+        let mut c = (2 * j) % 3;
+        for i in 0..nx {
+            let v = i + nx * j;
+            let len = row_len(i, j);
+            let (c_plus, c_minus) = ((c + 1) % 3, (c + 2) % 3);
+            let s = usize::from(south);
+            // w(v − nx) = H[v, v − nx], written as row v's first entry by vertex v − nx.
+            let w_south = if south { values[pos] } else { 0.0 };
+            let d = pos + s + usize::from(i > 0);
+            values[d] = b.at(v, c);
+            if north {
+                // w(v) = B[v, c−1] − h(v − 1); `west` is still h(v − 1) (0 at i = 0).
+                let w = b.at(v, c_minus) - west;
+                values[pos + len - 1] = w;
+                values[up] = w;
+                up += row_len(i, j + 1);
+            }
+            if i + 1 < nx {
+                let h = b.at(v, c_plus) - w_south;
+                values[d + 1] = h;
+                // H[v + 1, v]: row v + 1 starts at pos + len, after its south entry.
+                values[pos + len + s] = h;
+                west = h;
+            }
+            pos += len;
+            c = c_plus;
+        }
+    }
+}
+
 impl Decode for SubstitutionDecoder {
     fn products_shape(&self) -> (usize, usize) {
         (self.n, self.probes)
@@ -299,6 +414,7 @@ impl Decode for SubstitutionDecoder {
                 child_pos,
             } => decode_trees(&b, diagonal, steps, child_pos, values),
             Sweep::Tridiagonal => decode_tridiagonal(&b, self.n, values),
+            Sweep::Grid5 { nx, ny } => decode_grid5(&b, *nx, *ny, values),
         }
         Ok(())
     }
@@ -425,5 +541,75 @@ mod tests {
         assert!(matches!(d.sweep, Sweep::Trees { .. }));
         let (got, want) = decode(&mut d, &holed, &colors, false);
         assert_close(&got, &want, "holed");
+    }
+
+    fn grid5_colors(nx: usize, ny: usize) -> Vec<usize> {
+        (0..nx * ny).map(|v| (v % nx + 2 * (v / nx)) % 3).collect()
+    }
+
+    #[test]
+    fn five_point_grids_decode_in_closed_form_as_along_the_trees() {
+        use sparsediff_pattern::generators::Stencil2d;
+        for (nx, ny) in [
+            (2, 2),
+            (2, 5),
+            (5, 2),
+            (3, 3),
+            (7, 4),
+            (4, 7),
+            (30, 17),
+            (1, 9),
+        ] {
+            let p = generators::grid2d(nx, ny, Stencil2d::FivePoint).unwrap();
+            let colors = grid5_colors(nx, ny);
+            let (mut closed, mut trees) = decoders(&p, &colors);
+            let expect_closed = nx >= 2 && ny >= 2;
+            assert_eq!(
+                matches!(closed.sweep, Sweep::Grid5 { .. }),
+                expect_closed,
+                "{nx}×{ny}"
+            );
+            assert_eq!(super::full_grid5(&p, &colors).is_some(), expect_closed);
+            for column_major in [false, true] {
+                let (got, want) = decode(&mut closed, &p, &colors, column_major);
+                assert_close(&got, &want, &format!("closed form, {nx}×{ny}"));
+                let (again, _) = decode(&mut trees, &p, &colors, column_major);
+                assert_close(&again, &want, &format!("trees, {nx}×{ny}"));
+            }
+        }
+    }
+
+    #[test]
+    fn the_grid_closed_form_needs_the_full_stencil_and_its_colouring() {
+        use sparsediff_pattern::generators::Stencil2d;
+        let (nx, ny) = (6, 5);
+        let p = generators::grid2d(nx, ny, Stencil2d::FivePoint).unwrap();
+        // Another acyclic colouring of the same grid: (i + 2j + 1) mod 3.
+        let shifted: Vec<usize> = grid5_colors(nx, ny).iter().map(|c| (c + 1) % 3).collect();
+        assert!(super::full_grid5(&p, &shifted).is_none());
+        let (mut d, _) = decoders(&p, &shifted);
+        assert!(matches!(d.sweep, Sweep::Trees { .. }));
+        let (got, want) = decode(&mut d, &p, &shifted, false);
+        assert_close(&got, &want, "shifted colours");
+        // The stencil with one coupling missing decodes along the trees.
+        let colors = grid5_colors(nx, ny);
+        let (mut rows, mut cols) = (Vec::new(), Vec::new());
+        for i in 0..p.nrows() {
+            for &j in p.row(i) {
+                if (i, j) != (8, 14) && (i, j) != (14, 8) {
+                    rows.push(i);
+                    cols.push(j);
+                }
+            }
+        }
+        let holed = Pattern::from_triplets(p.nrows(), p.ncols(), &rows, &cols).unwrap();
+        assert!(super::full_grid5(&holed, &colors).is_none());
+        let (mut d, _) = decoders(&holed, &colors);
+        assert!(matches!(d.sweep, Sweep::Trees { .. }));
+        let (got, want) = decode(&mut d, &holed, &colors, false);
+        assert_close(&got, &want, "holed grid");
+        // The 9-point stencil is not the 5-point one.
+        let nine = generators::grid2d(nx, ny, Stencil2d::NinePoint).unwrap();
+        assert!(super::full_grid5(&nine, &colors).is_none());
     }
 }

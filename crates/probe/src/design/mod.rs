@@ -57,6 +57,8 @@ pub(crate) enum Structure<'a> {
     Star(&'a AdjacencyGraph, &'a StarSet),
     /// Acyclic colouring: substitution along the trees.
     Trees(&'a AdjacencyGraph, &'a TreeSet),
+    /// Substitution by a decoder already built (a closed form that needs no trees).
+    Substitution(SubstitutionDecoder),
 }
 
 /// Refuses a colour that is not below `limit` ([`sparsediff_coloring::NEUTRAL`] aside): a
@@ -116,6 +118,11 @@ pub(crate) fn plan_from_colors(
         ),
         Structure::Trees(g, trees) => (
             Decoder::Substitution(SubstitutionDecoder::new(pattern, g, trees, colors, k)),
+            Orientation::Columns,
+            Recovery::Substitution,
+        ),
+        Structure::Substitution(decoder) => (
+            Decoder::Substitution(decoder),
             Orientation::Columns,
             Recovery::Substitution,
         ),
