@@ -144,29 +144,36 @@ impl SubstitutionDecoder {
         colors: &[usize],
         probes: usize,
     ) -> Self {
-        if full_tridiagonal(pattern, colors) {
-            Self {
-                n: pattern.nrows(),
-                probes,
-                nnz: pattern.nnz(),
-                sweep: Sweep::Tridiagonal,
-            }
-        } else if let Some(grid) = Self::grid5(pattern, colors, probes) {
-            grid
-        } else {
-            Self::along_trees(pattern, g, trees, colors, probes)
+        match Self::closed_form(pattern, colors, probes) {
+            Some((d, _)) => d,
+            None => Self::along_trees(pattern, g, trees, colors, probes),
         }
     }
 
-    /// The closed form of a full 5-point stencil coloured (i + 2j) mod 3 ([`full_grid5`]);
-    /// `None` for any other pattern or colouring. Needs no graph and no trees.
-    pub(crate) fn grid5(pattern: &Pattern, colors: &[usize], probes: usize) -> Option<Self> {
-        let (nx, ny) = full_grid5(pattern, colors)?;
-        (probes >= 3).then(|| Self {
-            n: pattern.nrows(),
-            probes,
-            nnz: pattern.nnz(),
-            sweep: Sweep::Grid5 { nx, ny },
+    /// A closed-form decoder, with the acyclic colouring lower bound of the pattern, when
+    /// `pattern` and `colors` are a full tridiagonal band coloured j mod 2 (bound 2: a path
+    /// with an edge) or a full 5-point stencil coloured (i + 2j) mod 3 ([`full_grid5`];
+    /// bound 3: it has 4-cycles); `None` otherwise. Both are checked entry by entry and
+    /// need no graph and no trees: the closed-form stencil designs use them to skip both.
+    pub(crate) fn closed_form(
+        pattern: &Pattern,
+        colors: &[usize],
+        probes: usize,
+    ) -> Option<(Self, usize)> {
+        let (sweep, bound) = if full_tridiagonal(pattern, colors) {
+            (Sweep::Tridiagonal, 2)
+        } else {
+            let (nx, ny) = full_grid5(pattern, colors)?;
+            (Sweep::Grid5 { nx, ny }, 3)
+        };
+        (probes >= bound).then(|| {
+            let d = Self {
+                n: pattern.nrows(),
+                probes,
+                nnz: pattern.nnz(),
+                sweep,
+            };
+            (d, bound)
         })
     }
 

@@ -5,7 +5,10 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use sparsediff_coloring::{ColoringParams, Method, Order, OrderChoice, Problem, lower_bound};
+use sparsediff_coloring::{
+    AdjacencyGraph, ColoringParams, Method, Order, OrderChoice, Problem, lower_bound,
+    lower_bound_graph,
+};
 use sparsediff_pattern::Pattern;
 
 use super::{ColoredDesigner, Decompression, Geometry, RollDesigner, StencilDesigner};
@@ -162,6 +165,10 @@ type BoundKey = (Problem, Method);
 pub struct SharedBounds<'p> {
     pattern: &'p Pattern,
     computed: std::cell::RefCell<Vec<(BoundKey, Option<usize>)>>,
+    /// The adjacency graph of the symmetric bounds (distance-1, star, acyclic), built on
+    /// first use: its structure does not depend on the method, so one serves all three
+    /// (`None` inside: the pattern has none, e.g. it is not symmetric).
+    graph: std::cell::OnceCell<Option<AdjacencyGraph>>,
 }
 
 impl<'p> SharedBounds<'p> {
@@ -170,6 +177,7 @@ impl<'p> SharedBounds<'p> {
         Self {
             pattern,
             computed: std::cell::RefCell::new(Vec::new()),
+            graph: std::cell::OnceCell::new(),
         }
     }
 
@@ -189,7 +197,23 @@ impl<'p> SharedBounds<'p> {
         {
             return b;
         }
-        let b = lower_bound(self.pattern, problem, method).ok();
+        let on_graph = problem == Problem::Symmetric
+            && matches!(method, Method::Distance1 | Method::Star | Method::Acyclic);
+        let b = if on_graph {
+            // `lower_bound`'s checks (entries, square; the graph checks symmetry), then the
+            // one shared graph.
+            let p = self.pattern;
+            (p.nnz() > 0 && p.is_square())
+                .then(|| {
+                    self.graph
+                        .get_or_init(|| AdjacencyGraph::new(p, method).ok())
+                        .as_ref()
+                        .map(|g| lower_bound_graph(p, g, method))
+                })
+                .flatten()
+        } else {
+            lower_bound(self.pattern, problem, method).ok()
+        };
         self.computed.borrow_mut().push(((problem, method), b));
         b
     }

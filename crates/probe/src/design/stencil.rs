@@ -232,26 +232,21 @@ impl ProbeDesigner for StencilDesigner {
                         reason: Inapplicable::NeedsSymmetric,
                     });
                 }
-                // The full 5-point stencil coloured (i + 2j) mod 3, checked entry by entry,
-                // is acyclic by construction (`decode::substitution` has the argument) and
-                // decodes in closed form: no graph, no trees. Its 4-cycles need 3 colours,
-                // so 3 is also its lower bound. (On the 1e6 grid the graph, the trees and
-                // their order took 0.64–0.72 s of a 2.3 s `prepare`.)
-                if matches!(
-                    self.geometry,
-                    Geometry::Grid2d {
-                        stencil: Stencil2d::FivePoint,
-                        ..
-                    }
-                ) && let Some(d) = SubstitutionDecoder::grid5(pattern, &colors, 3)
-                {
+                // A full tridiagonal band coloured j mod 2 and the full 5-point stencil
+                // coloured (i + 2j) mod 3, checked entry by entry, are acyclic by
+                // construction (`decode::substitution` has the argument) and decode in
+                // closed form: no graph, no trees, and their bound is known. (On the 1e6
+                // grid the graph, the trees and their order took 0.64–0.72 s of a 2.3 s
+                // `prepare`.)
+                let k = colors.iter().max().map_or(0, |&c| c + 1);
+                if let Some((d, bound)) = SubstitutionDecoder::closed_form(pattern, &colors, k) {
                     return plan_from_colors(
                         self.name(),
                         kind,
                         pattern,
                         &colors,
                         Structure::Substitution(d),
-                        3,
+                        bound,
                     );
                 }
                 let g = AdjacencyGraph::new(pattern, Method::Acyclic)?;
