@@ -1,6 +1,11 @@
 //! Closed-form designs that are optimal by construction for bands, block bands and
-//! stencils. Each is checked against the actual pattern by the independent checkers; none
-//! is trusted.
+//! stencils. Each is checked against the actual pattern; none is trusted. Most are checked
+//! by the independent checkers (structural orthogonality, the trees of an acyclic
+//! colouring); two substitution designs are instead checked entry by entry to be exactly
+//! the pattern they are proven for — a full tridiagonal band coloured j mod 2 and the full
+//! 5-point stencil coloured (i + 2j) mod 3 (`decode::substitution` gives the argument) —
+//! and then decode in closed form with no graph and no trees (on the 1e6 grid this took
+//! the design from 0.83 s to 0.18 s).
 //!
 //! | geometry | direct (colours) | substitution (colours) |
 //! |---|---|---|
