@@ -250,7 +250,7 @@ impl Program {
             if !live[n + k] {
                 continue;
             }
-            for &v in &dying[start[p]..start[p + 1]] {
+            for &v in &dying[start[p] as usize..start[p + 1] as usize] {
                 free.push(slot[v as usize]);
             }
             let dst = free.pop().unwrap_or_else(|| {
@@ -299,8 +299,10 @@ pub(crate) fn push_const(consts: &mut Vec<f64>, c: f64) -> u32 {
 /// The entries dying at each position, as buckets: the `v` with `last[v] = p` are
 /// `dying[start[p]..start[p + 1]]`, ascending (`NONE` entries are in none). Positions run
 /// to `len` inclusive.
-pub(crate) fn dying_buckets(last: &[u32], len: usize) -> (Vec<usize>, Vec<u32>) {
-    let mut start = vec![0usize; len + 2];
+pub(crate) fn dying_buckets(last: &[u32], len: usize) -> (Vec<u32>, Vec<u32>) {
+    // Offsets fit u32: one entry per node, and nodes are u32 indices. Filled by counting
+    // down from the bucket ends, so no second offset array is needed.
+    let mut start = vec![0u32; len + 2];
     for &l in last {
         if l != NONE {
             start[l as usize + 1] += 1;
@@ -309,14 +311,17 @@ pub(crate) fn dying_buckets(last: &[u32], len: usize) -> (Vec<usize>, Vec<u32>) 
     for i in 0..=len {
         start[i + 1] += start[i];
     }
-    let mut fill = start.clone();
-    let mut dying = vec![0u32; start[len + 1]];
-    for (v, &l) in last.iter().enumerate() {
+    let mut dying = vec![0u32; start[len + 1] as usize];
+    for (v, &l) in last.iter().enumerate().rev() {
         if l != NONE {
-            dying[fill[l as usize]] = v as u32;
-            fill[l as usize] += 1;
+            let end = &mut start[l as usize + 1];
+            *end -= 1;
+            dying[*end as usize] = v as u32;
         }
     }
+    // Counting down left every bucket's end at its start: shift back.
+    start.copy_within(1.., 0);
+    start[len + 1] = dying.len() as u32;
     (start, dying)
 }
 

@@ -557,8 +557,9 @@ impl Segmented {
         // Nodes dying before each position.
         let (start, dying) = dying_buckets(&last, len);
         // Slots: inputs keep theirs, temporaries share a LIFO free list; eager roots have
-        // none.
-        let mut slot = vec![NONE; len];
+        // none. (`last` is spent: its pages become the slots, not fresh ones.)
+        let mut slot = last;
+        slot.fill(NONE);
         let slot_of = |v: u32, slot: &[u32]| -> u32 {
             if (v as usize) < n {
                 v
@@ -578,7 +579,7 @@ impl Segmented {
                 seg_first = 0;
                 seg_q = 0;
             }
-            for &q in &dying[start[p]..start[p + 1]] {
+            for &q in &dying[start[p] as usize..start[p + 1] as usize] {
                 if slot[q as usize] != NONE {
                     free.push(slot[q as usize]);
                 }
