@@ -111,16 +111,16 @@ pub(crate) fn distance2_closed<I: Ix>(
     color
 }
 
-/// [`distance2_closed`] in the natural order `0..n`, for a pattern whose rows are sorted
-/// (as every [`Pattern`](sparsediff_pattern::Pattern)'s are).
+/// [`distance2_closed`] in the natural order `0..n`: the same input (every row holds its
+/// diagonal entry), whose rows must also be sorted, as every
+/// [`Pattern`](sparsediff_pattern::Pattern)'s are.
 ///
 /// The same colouring with about half the marks: when `v` is coloured, exactly the
 /// vertices `w < v` have colours, and they form a prefix of every sorted row, so each row
 /// is scanned only up to its first entry `≥ v` (away from the boundary: 8 marks per vertex
 /// instead of 20 on the 5-point grid, 2β² instead of 2β(2β+1) on a band of half-bandwidth
-/// β). Every marked vertex
-/// is coloured, so no dummy slot is needed, and colours are pushed in vertex order
-/// (no pass filling the vector with `UNCOLORED` first).
+/// β). Every marked vertex is coloured, so no dummy slot is needed, and colours are pushed
+/// in vertex order (no pass filling the vector with `UNCOLORED` first).
 pub(crate) fn distance2_closed_natural<I: Ix>(ptr: &[I], idx: &[I]) -> Vec<u32> {
     let n = ptr.len() - 1;
     let mut color: Vec<u32> = Vec::with_capacity(n);
