@@ -92,7 +92,14 @@ pub(crate) fn distance2_closed<I: Ix>(
                 continue;
             }
             for &w in &idx[ptr[u].ix()..ptr[u + 1].ix()] {
-                marks[color[w.ix()].wrapping_add(1) as usize] = stamp;
+                let slot = color[w.ix()].wrapping_add(1) as usize;
+                debug_assert!(slot + 1 < marks.len());
+                // SAFETY: `slot` is 0 (uncoloured) or colour + 1, and every colour given is
+                // below `forbidden.len() - 2` (chosen as `first_allowed(&marks[1..], _) <=
+                // marks.len() - 2`, after which `forbidden` grew by one if that was its
+                // last slot; it never shrinks). Unchecked for the same measured reason as
+                // in `distance2_closed_natural`.
+                unsafe { *marks.get_unchecked_mut(slot) = stamp };
             }
         }
         let c = first_allowed(&marks[1..], stamp);
@@ -100,6 +107,58 @@ pub(crate) fn distance2_closed<I: Ix>(
             forbidden.push(0);
         }
         color[v] = c;
+    }
+    color
+}
+
+/// [`distance2_closed`] in the natural order `0..n`: the same input (every row holds its
+/// diagonal entry), whose rows must also be sorted, as every
+/// [`Pattern`](sparsediff_pattern::Pattern)'s are.
+///
+/// The same colouring with about half the marks: when `v` is coloured, exactly the
+/// vertices `w < v` have colours, and they form a prefix of every sorted row, so each row
+/// is scanned only up to its first entry `≥ v` (away from the boundary: 8 marks per vertex
+/// instead of 20 on the 5-point grid, 2β² instead of 2β(2β+1) on a band of half-bandwidth
+/// β). Every marked vertex is coloured, so no dummy slot is needed, and colours are pushed
+/// in vertex order (no pass filling the vector with `UNCOLORED` first).
+pub(crate) fn distance2_closed_natural<I: Ix>(ptr: &[I], idx: &[I]) -> Vec<u32> {
+    let n = ptr.len() - 1;
+    let mut color: Vec<u32> = Vec::with_capacity(n);
+    // forbidden[c] == stamp ⇔ colour c is taken by a conflict of the current vertex; the
+    // last slot is always free (one more than the colours used so far).
+    let mut forbidden: Vec<u32> = vec![0];
+    for v in 0..n {
+        let stamp = v as u32 + 1;
+        let marks = forbidden.as_mut_slice();
+        // The colours so far, of exactly 0..v: sliced to length v, so that `w < v` below
+        // also proves `done[w]` in bounds (no second check per entry).
+        let done = &color[..v];
+        for &u in &idx[ptr[v].ix()..ptr[v + 1].ix()] {
+            let u = u.ix();
+            if u == v {
+                continue;
+            }
+            for &w in &idx[ptr[u].ix()..ptr[u + 1].ix()] {
+                let w = w.ix();
+                if w >= v {
+                    break;
+                }
+                let c = done[w] as usize;
+                debug_assert!(c + 1 < marks.len());
+                // SAFETY: every colour in `done` is below `marks.len() - 1`: each was
+                // `first_allowed(marks, _) <= marks.len() - 1` when chosen, and `marks` then
+                // grew by one if it was the last slot; `marks` never shrinks. Unchecked
+                // because the check cost 17-20 % of the pass (generated 1e6 grid and
+                // bands k = 1, 5, one colouring per process, interleaved 8 times: min
+                // 17.5 -> 14.3, 8.9 -> 7.6, 51.7 -> 42.1 ms).
+                unsafe { *marks.get_unchecked_mut(c) = stamp };
+            }
+        }
+        let c = first_allowed(marks, stamp);
+        if c as usize + 1 == forbidden.len() {
+            forbidden.push(0);
+        }
+        color.push(c);
     }
     color
 }
@@ -220,6 +279,10 @@ mod tests {
                     expected,
                     "{order}"
                 );
+                if order == Order::Natural {
+                    assert_eq!(distance2_closed_natural(p.row_ptr(), p.col_idx()), expected);
+                    assert_eq!(distance2_closed_natural(csr.ptr(), csr.idx()), expected);
+                }
                 // The u32 copy walks the same sequence: the same order, the same colouring.
                 assert_eq!(vertex_order(&csr, order).unwrap(), o, "{order}");
                 assert_eq!(

@@ -343,7 +343,8 @@ fn timed_order(
 /// Distance-2 colouring of a symmetric pattern with its full diagonal
 /// ([`greedy::distance2_closed`]), then optional iterated greedy: the same colourings as
 /// [`distance2_family`] on [`Bipartite::symmetric`]`(p)`. The natural order is not built
-/// (the colouring visits `0..n` on the pattern itself, one sequential pass); every other
+/// (the colouring visits `0..n` on the pattern itself, one sequential pass, reading each
+/// row only up to the current vertex: [`greedy::distance2_closed_natural`]); every other
 /// order is computed, and coloured in, on the `u32` copy [`graph::ClosedCsr`] (built once,
 /// timed with the first order that needs it): their visits jump, and half the bytes per
 /// entry pays for the copy there (1e6 grid, β = 5 band, cartpole; not on a tridiagonal
@@ -357,7 +358,7 @@ fn distance2_closed_family(
     let mut csr: Option<graph::ClosedCsr> = None;
     let (order, color, (), tried) = best_of(orders, params.stop_at, |order, order_seconds| {
         let mut color = if order == Order::Natural {
-            greedy::distance2_closed(ptr, idx, 0..p.nrows())
+            greedy::distance2_closed_natural(ptr, idx)
         } else {
             // The u32 copy is built once, timed with the first order that needs it.
             let start = Instant::now();
