@@ -322,3 +322,41 @@ fn shipped_matrices_match_or_beat_colpack() {
         2
     );
 }
+
+/// Symmetric distance-2 in smallest-last order: where the order comes out as 0..n (bands)
+/// the natural kernel colours it, with the natural order's colouring; elsewhere (the grid)
+/// the general kernel; both valid.
+#[test]
+fn smallest_last_distance2_on_bands_is_the_natural_colouring() {
+    let params = |o: Order| ColoringParams::with_order(o);
+    for beta in [1, 2, 5] {
+        let band = generators::band(500, beta, beta).unwrap();
+        let sl = color(
+            &band,
+            Problem::Symmetric,
+            Method::Distance2,
+            &params(Order::SmallestLast),
+        )
+        .unwrap();
+        let nat = color(
+            &band,
+            Problem::Symmetric,
+            Method::Distance2,
+            &params(Order::Natural),
+        )
+        .unwrap();
+        sl.check(&band).unwrap();
+        assert_eq!(sl.colors(), nat.colors(), "β = {beta}");
+        assert_eq!(sl.num_colors(), 2 * beta + 1);
+    }
+    let grid = generators::grid2d(40, 30, Stencil2d::FivePoint).unwrap();
+    let sl = color(
+        &grid,
+        Problem::Symmetric,
+        Method::Distance2,
+        &params(Order::SmallestLast),
+    )
+    .unwrap();
+    sl.check(&grid).unwrap();
+    assert_eq!(sl.num_colors(), 5);
+}
