@@ -8,7 +8,7 @@ use std::time::Duration;
 use faer::MatRef;
 use sparsediff_pattern::Pattern;
 use sparsediff_probe::design::Candidate;
-use sparsediff_probe::{BidirectionalPlan, Decoder, MatrixKind, ProbePlan};
+use sparsediff_probe::{BidirectionalPlan, DecodeError, Decoder, MatrixKind, ProbePlan};
 use sprs::CsMat;
 
 use crate::error::SparseError;
@@ -217,6 +217,9 @@ pub(crate) struct Engine {
     /// Per-row least-squares residuals of an oversampled random plan (see
     /// [`Engine::residual`]); empty for every other plan.
     pub(crate) residuals: Vec<f64>,
+    /// The threads of [`Options::threads`](crate::Options) when the backend runs on them:
+    /// the products' finiteness check is split across them too.
+    pub(crate) pool: Option<Arc<rayon::ThreadPool>>,
 }
 
 impl Engine {
@@ -240,6 +243,7 @@ impl Engine {
             matrix,
             plan,
             residuals,
+            pool: None,
         }
     }
 
@@ -288,7 +292,20 @@ impl Engine {
         let [(rows, p), (rows2, p2)] = self.plan.products_shapes();
         let b = MatRef::from_row_major_slice(&self.products, rows, p);
         match &self.plan {
-            EnginePlan::Single(plan) => plan.decode(b, self.matrix.data_mut())?,
+            EnginePlan::Single(plan) => {
+                // Checked here (on the pool's threads if there are several), so the
+                // decoder does not check them again.
+                let pool = self.pool.as_deref();
+                if let Some(i) = crate::finite::first_non_finite(&self.products, pool) {
+                    return Err(DecodeError::NonFinite {
+                        row: i / p,
+                        probe: i % p,
+                        value: self.products[i],
+                    }
+                    .into());
+                }
+                plan.decode_prechecked(b, self.matrix.data_mut())?
+            }
             EnginePlan::Both(plan) => {
                 let c = MatRef::from_row_major_slice(&self.row_products, rows2, p2);
                 plan.decode(b, c, self.matrix.data_mut())?

@@ -188,6 +188,15 @@ pub(crate) fn check_finite_input(x: &[f64]) -> Result<(), SparseError> {
 
 /// The point `x` of an evaluation: `n` values (`WrongLength` naming "x"), all finite.
 pub(crate) fn check_point(x: &[f64], n: usize) -> Result<(), SparseError> {
+    check_point_on(x, n, None)
+}
+
+/// [`check_point`], split across `pool`'s threads for a long `x`.
+pub(crate) fn check_point_on(
+    x: &[f64],
+    n: usize,
+    pool: Option<&rayon::ThreadPool>,
+) -> Result<(), SparseError> {
     if x.len() != n {
         return Err(SparseError::WrongLength {
             what: "x",
@@ -195,5 +204,11 @@ pub(crate) fn check_point(x: &[f64], n: usize) -> Result<(), SparseError> {
             expected: n,
         });
     }
-    check_finite_input(x)
+    match crate::finite::first_non_finite(x, pool) {
+        Some(index) => Err(SparseError::NonFiniteInput {
+            index,
+            value: x[index],
+        }),
+        None => Ok(()),
+    }
 }

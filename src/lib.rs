@@ -75,6 +75,7 @@ mod diagonal;
 mod engine;
 mod error;
 mod evaluation;
+mod finite;
 mod hessian;
 mod jacobian;
 pub mod mode;

@@ -541,8 +541,8 @@ impl<'f, B: Products> Recovery<'f, B> {
             });
         }
         let start = Instant::now();
-        let threads = match pool {
-            Some(pool) if backend.set_pool(Some(Arc::clone(&pool))) => pool.current_num_threads(),
+        let threads = match &pool {
+            Some(pool) if backend.set_pool(Some(Arc::clone(pool))) => pool.current_num_threads(),
             _ => 1,
         };
         let tol = options
@@ -564,7 +564,10 @@ impl<'f, B: Products> Recovery<'f, B> {
         let verifier = Verifier::new(options.verify, tol, n, rows, periodic);
         let outputs = backend.outputs();
         check_products(&plan)?;
-        let engine = Engine::new(plan);
+        let mut engine = Engine::new(plan);
+        if threads > 1 {
+            engine.pool = pool;
+        }
         times.setup = start.elapsed();
         let plan = &engine.plan;
         let info = RecoveryInfo {
@@ -638,7 +641,7 @@ impl<'f, B: Products> Recovery<'f, B> {
     /// Evaluates at x into the engine's matrix (see the module docs for the steps).
     pub(crate) fn evaluate(&mut self, x: &[f64]) -> Result<(), SparseError> {
         let n = self.backend.shape().1;
-        crate::error::check_point(x, n)?;
+        crate::error::check_point_on(x, n, self.engine.pool.as_deref())?;
         self.info.evaluations += 1;
         let mut pass = Pass::default();
         self.products(x, &mut pass)?;

@@ -268,6 +268,16 @@ impl ProbePlan {
         self.decoder.decode(products, values)
     }
 
+    /// [`decode`](Self::decode) of products the caller has checked to be finite
+    /// ([`Decode::decode_prechecked`]).
+    pub fn decode_prechecked(
+        &self,
+        products: MatRef<'_, f64>,
+        values: &mut [f64],
+    ) -> Result<(), DecodeError> {
+        self.decoder.decode_prechecked(products, values)
+    }
+
     /// The exact products of the matrix with this plan's pattern and `values`.
     pub fn exact_products(&self, values: &[f64]) -> Mat<f64> {
         crate::products::exact_products(&self.pattern, values, &self.seeds, self.orientation)

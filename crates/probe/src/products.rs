@@ -41,6 +41,24 @@ impl<'a> ProductsView<'a> {
         Ok(Self { mat })
     }
 
+    /// Checks the shape only: for [`Decode::decode_prechecked`](crate::Decode), whose
+    /// caller has checked that every product is finite.
+    pub(crate) fn prechecked(
+        mat: MatRef<'a, f64>,
+        rows: usize,
+        probes: usize,
+    ) -> Result<Self, DecodeError> {
+        if mat.nrows() != rows || mat.ncols() != probes {
+            return Err(DecodeError::Shape {
+                rows: mat.nrows(),
+                cols: mat.ncols(),
+                expected_rows: rows,
+                expected_cols: probes,
+            });
+        }
+        Ok(Self { mat })
+    }
+
     /// B[r, c]. The caller guarantees `r < rows` and `c < probes` (decoders precompute
     /// their indices against the same shape that `new` checked).
     #[inline(always)]

@@ -84,7 +84,23 @@ impl Decode for GatherDecoder {
     }
 
     fn decode(&self, products: MatRef<'_, f64>, values: &mut [f64]) -> Result<(), DecodeError> {
-        let b = ProductsView::new(products, self.rows, self.probes)?;
+        self.gather(ProductsView::new(products, self.rows, self.probes)?, values)
+    }
+
+    fn decode_prechecked(
+        &self,
+        products: MatRef<'_, f64>,
+        values: &mut [f64],
+    ) -> Result<(), DecodeError> {
+        self.gather(
+            ProductsView::prechecked(products, self.rows, self.probes)?,
+            values,
+        )
+    }
+}
+
+impl GatherDecoder {
+    fn gather(&self, b: ProductsView<'_>, values: &mut [f64]) -> Result<(), DecodeError> {
         check_values(values, self.src.len())?;
         for (v, &[r, c]) in values.iter_mut().zip(&self.src) {
             *v = b.at(r as usize, c as usize);

@@ -38,6 +38,19 @@ pub trait Decode: std::fmt::Debug + Send + Sync {
     /// Writes the matrix values, in the pattern's entry order, into `values`. Checks the
     /// products' shape and that every product is finite first.
     fn decode(&self, products: MatRef<'_, f64>, values: &mut [f64]) -> Result<(), DecodeError>;
+
+    /// [`decode`](Self::decode) of products that the caller has already checked to be
+    /// finite (the shape is still checked): a caller that checks them elsewhere — on
+    /// several threads, or while making them — need not pay for a second pass over them.
+    /// Products that are not all finite make the values not finite, never an error. The
+    /// default checks anyway.
+    fn decode_prechecked(
+        &self,
+        products: MatRef<'_, f64>,
+        values: &mut [f64],
+    ) -> Result<(), DecodeError> {
+        self.decode(products, values)
+    }
 }
 
 /// Every prepared decoder of this crate.
@@ -78,6 +91,21 @@ impl Decode for Decoder {
             Decoder::RowLeastSquares(d) => d.decode(products, values),
             Decoder::SymmetricLeastSquares(d) => d.decode(products, values),
             Decoder::Custom(d) => d.decode(products, values),
+        }
+    }
+
+    fn decode_prechecked(
+        &self,
+        products: MatRef<'_, f64>,
+        values: &mut [f64],
+    ) -> Result<(), DecodeError> {
+        match self {
+            Decoder::Gather(d) => d.decode_prechecked(products, values),
+            Decoder::Roll(d) => d.decode_prechecked(products, values),
+            Decoder::Substitution(d) => d.decode_prechecked(products, values),
+            Decoder::RowLeastSquares(d) => d.decode_prechecked(products, values),
+            Decoder::SymmetricLeastSquares(d) => d.decode_prechecked(products, values),
+            Decoder::Custom(d) => d.decode_prechecked(products, values),
         }
     }
 }

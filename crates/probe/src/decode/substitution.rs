@@ -412,7 +412,23 @@ impl Decode for SubstitutionDecoder {
     }
 
     fn decode(&self, products: MatRef<'_, f64>, values: &mut [f64]) -> Result<(), DecodeError> {
-        let b = ProductsView::new(products, self.n, self.probes)?;
+        self.substitute(ProductsView::new(products, self.n, self.probes)?, values)
+    }
+
+    fn decode_prechecked(
+        &self,
+        products: MatRef<'_, f64>,
+        values: &mut [f64],
+    ) -> Result<(), DecodeError> {
+        self.substitute(
+            ProductsView::prechecked(products, self.n, self.probes)?,
+            values,
+        )
+    }
+}
+
+impl SubstitutionDecoder {
+    fn substitute(&self, b: ProductsView<'_>, values: &mut [f64]) -> Result<(), DecodeError> {
         check_values(values, self.nnz)?;
         match &self.sweep {
             Sweep::Trees {
