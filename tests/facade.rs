@@ -589,3 +589,49 @@ fn oversampled_random_plans_report_their_residual_and_check_themselves() {
     h.evaluate(&x).unwrap();
     assert_eq!(h.info().max_relative_residual, None);
 }
+
+/// Products with a NaN are refused, naming the product, on one thread and on two (the
+/// facade checks the products, split across its threads, and the decoders do not check
+/// them again).
+#[test]
+fn non_finite_products_are_refused_on_any_number_of_threads() {
+    let n = 40;
+    let pattern = generators::band(n, 1, 1).unwrap();
+    let products = |x: &[f64],
+                    seeds: SeedBlock<'_>,
+                    out: &mut [f64]|
+     -> Result<(), sparsediff::ad::ClosureError> {
+        let p = seeds.probes();
+        out.fill(0.0);
+        for i in 0..x.len() {
+            for j in i.saturating_sub(1)..(i + 2).min(x.len()) {
+                for c in 0..p {
+                    out[i * p + c] += rosenbrock_hessian(x, i, j) * seeds.at(j, c);
+                }
+            }
+        }
+        if x[0] > 5.0 {
+            out[7 * p + 1] = f64::NAN;
+        }
+        Ok(())
+    };
+    for threads in [1, 2] {
+        let options = Options {
+            threads,
+            ..Options::default()
+        };
+        let backend = ClosureHessian::new(|x: &[f64]| Ok(rosenbrock(x)), products, n);
+        let mut h =
+            SparseHessian::with_backend(Box::new(backend), pattern.clone(), &options).unwrap();
+        let mut x = point(n);
+        assert!(h.evaluate(&x).is_ok());
+        x[0] = 6.0;
+        let err = h.evaluate(&x).unwrap_err().to_string();
+        // The closure backend finds it first (flat index 7·2 + 1); the facade's own check
+        // would name it as (7, 1).
+        assert!(
+            (err.contains("product 15 ") || err.contains("(7, 1)")) && err.contains("NaN"),
+            "threads {threads}: {err}"
+        );
+    }
+}
