@@ -304,7 +304,7 @@ impl Engine {
                     }
                     .into());
                 }
-                plan.decode_prechecked(b, self.matrix.data_mut())?
+                plan.decode_prechecked(b, self.matrix.data_mut(), pool)?
             }
             EnginePlan::Both(plan) => {
                 let c = MatRef::from_row_major_slice(&self.row_products, rows2, p2);

@@ -268,14 +268,15 @@ impl ProbePlan {
         self.decoder.decode(products, values)
     }
 
-    /// [`decode`](Self::decode) of products the caller has checked to be finite
-    /// ([`Decode::decode_prechecked`]).
+    /// [`decode`](Self::decode) of products the caller has checked to be finite, its
+    /// work split across `pool` where the decoder can ([`Decode::decode_prechecked`]).
     pub fn decode_prechecked(
         &self,
         products: MatRef<'_, f64>,
         values: &mut [f64],
+        pool: Option<&rayon::ThreadPool>,
     ) -> Result<(), DecodeError> {
-        self.decoder.decode_prechecked(products, values)
+        self.decoder.decode_prechecked(products, values, pool)
     }
 
     /// The exact products of the matrix with this plan's pattern and `values`.

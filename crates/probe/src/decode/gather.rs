@@ -91,6 +91,7 @@ impl Decode for GatherDecoder {
         &self,
         products: MatRef<'_, f64>,
         values: &mut [f64],
+        _pool: Option<&rayon::ThreadPool>,
     ) -> Result<(), DecodeError> {
         self.gather(
             ProductsView::prechecked(products, self.rows, self.probes)?,

@@ -42,13 +42,16 @@ pub trait Decode: std::fmt::Debug + Send + Sync {
     /// [`decode`](Self::decode) of products that the caller has already checked to be
     /// finite (the shape is still checked): a caller that checks them elsewhere — on
     /// several threads, or while making them — need not pay for a second pass over them.
-    /// Products that are not all finite make the values not finite, never an error. The
-    /// default checks anyway.
+    /// Products that are not all finite make the values not finite, never an error. A
+    /// decoder may split its work across `pool`, with the same values bit for bit as on
+    /// one thread. The default checks anyway, on one thread.
     fn decode_prechecked(
         &self,
         products: MatRef<'_, f64>,
         values: &mut [f64],
+        pool: Option<&rayon::ThreadPool>,
     ) -> Result<(), DecodeError> {
+        let _ = pool;
         self.decode(products, values)
     }
 }
@@ -98,14 +101,15 @@ impl Decode for Decoder {
         &self,
         products: MatRef<'_, f64>,
         values: &mut [f64],
+        pool: Option<&rayon::ThreadPool>,
     ) -> Result<(), DecodeError> {
         match self {
-            Decoder::Gather(d) => d.decode_prechecked(products, values),
-            Decoder::Roll(d) => d.decode_prechecked(products, values),
-            Decoder::Substitution(d) => d.decode_prechecked(products, values),
-            Decoder::RowLeastSquares(d) => d.decode_prechecked(products, values),
-            Decoder::SymmetricLeastSquares(d) => d.decode_prechecked(products, values),
-            Decoder::Custom(d) => d.decode_prechecked(products, values),
+            Decoder::Gather(d) => d.decode_prechecked(products, values, pool),
+            Decoder::Roll(d) => d.decode_prechecked(products, values, pool),
+            Decoder::Substitution(d) => d.decode_prechecked(products, values, pool),
+            Decoder::RowLeastSquares(d) => d.decode_prechecked(products, values, pool),
+            Decoder::SymmetricLeastSquares(d) => d.decode_prechecked(products, values, pool),
+            Decoder::Custom(d) => d.decode_prechecked(products, values, pool),
         }
     }
 }
