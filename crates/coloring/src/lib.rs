@@ -370,15 +370,9 @@ fn distance2_closed_family(
                 None => vertex_order(&Bipartite::symmetric(p), order),
             }?;
             *order_seconds = start.elapsed().as_secs_f64();
-            if o.iter().enumerate().all(|(k, &v)| k == v) {
-                // The order came out as 0..n (smallest-last on a band does): the same
-                // colouring by the natural kernel, which reads half the entries.
-                greedy::distance2_closed_natural(ptr, idx)
-            } else {
-                match &csr {
-                    Some(g) => greedy::distance2_closed(g.ptr(), g.idx(), o.into_iter()),
-                    None => greedy::distance2_closed(ptr, idx, o.into_iter()),
-                }
+            match &csr {
+                Some(g) => greedy::distance2_closed(g.ptr(), g.idx(), o.into_iter()),
+                None => greedy::distance2_closed(ptr, idx, o.into_iter()),
             }
         };
         for pass in 0..params.recolor_passes {

@@ -323,9 +323,8 @@ fn shipped_matrices_match_or_beat_colpack() {
     );
 }
 
-/// Symmetric distance-2 in smallest-last order: where the order comes out as 0..n (bands)
-/// the natural kernel colours it, with the natural order's colouring; elsewhere (the grid)
-/// the general kernel; both valid.
+/// Symmetric distance-2 in smallest-last order: on bands the order comes out as 0..n, so
+/// the colouring is the natural order's; on the grid it is another order; both valid.
 #[test]
 fn smallest_last_distance2_on_bands_is_the_natural_colouring() {
     let params = |o: Order| ColoringParams::with_order(o);
