@@ -177,7 +177,12 @@ impl From<sparsediff_composite::CompositeError> for SparseError {
 
 /// `Err(NonFiniteInput)` naming the first NaN or ±∞ of the input `x`.
 pub(crate) fn check_finite_input(x: &[f64]) -> Result<(), SparseError> {
-    match sparsediff_pattern::first_non_finite(x) {
+    check_finite_input_on(x, None)
+}
+
+/// [`check_finite_input`], split across `pool`'s threads for a long `x`.
+fn check_finite_input_on(x: &[f64], pool: Option<&rayon::ThreadPool>) -> Result<(), SparseError> {
+    match crate::finite::first_non_finite(x, pool) {
         Some(index) => Err(SparseError::NonFiniteInput {
             index,
             value: x[index],
@@ -204,11 +209,5 @@ pub(crate) fn check_point_on(
             expected: n,
         });
     }
-    match crate::finite::first_non_finite(x, pool) {
-        Some(index) => Err(SparseError::NonFiniteInput {
-            index,
-            value: x[index],
-        }),
-        None => Ok(()),
-    }
+    check_finite_input_on(x, pool)
 }

@@ -172,6 +172,20 @@ fn hessian_by_differences_of_a_gradient_with_every_strategy() {
     }
 }
 
+/// Hessian-vector products of Rosenbrock "from another AD system": the exact Hessian
+/// (tridiagonal) times the seeds.
+fn rosenbrock_products(x: &[f64], seeds: SeedBlock<'_>, out: &mut [f64]) {
+    let p = seeds.probes();
+    out.fill(0.0);
+    for i in 0..x.len() {
+        for j in i.saturating_sub(1)..(i + 2).min(x.len()) {
+            for c in 0..p {
+                out[i * p + c] += rosenbrock_hessian(x, i, j) * seeds.at(j, c);
+            }
+        }
+    }
+}
+
 #[test]
 fn closure_backend_and_saved_plans() {
     // Products from "another AD system": here, the exact Hessian of Rosenbrock.
@@ -181,15 +195,7 @@ fn closure_backend_and_saved_plans() {
                     seeds: SeedBlock<'_>,
                     out: &mut [f64]|
      -> Result<(), sparsediff::ad::ClosureError> {
-        let p = seeds.probes();
-        out.fill(0.0);
-        for i in 0..x.len() {
-            for j in i.saturating_sub(1)..(i + 2).min(x.len()) {
-                for c in 0..p {
-                    out[i * p + c] += rosenbrock_hessian(x, i, j) * seeds.at(j, c);
-                }
-            }
-        }
+        rosenbrock_products(x, seeds, out);
         Ok(())
     };
     let backend = ClosureHessian::new(|x: &[f64]| Ok(rosenbrock(x)), products, n);
@@ -601,17 +607,9 @@ fn non_finite_products_are_refused_on_any_number_of_threads() {
                     seeds: SeedBlock<'_>,
                     out: &mut [f64]|
      -> Result<(), sparsediff::ad::ClosureError> {
-        let p = seeds.probes();
-        out.fill(0.0);
-        for i in 0..x.len() {
-            for j in i.saturating_sub(1)..(i + 2).min(x.len()) {
-                for c in 0..p {
-                    out[i * p + c] += rosenbrock_hessian(x, i, j) * seeds.at(j, c);
-                }
-            }
-        }
+        rosenbrock_products(x, seeds, out);
         if x[0] > 5.0 {
-            out[7 * p + 1] = f64::NAN;
+            out[7 * seeds.probes() + 1] = f64::NAN;
         }
         Ok(())
     };

@@ -386,19 +386,13 @@ fn distance2_closed_family(
         }
         Ok((color, ()))
     })?;
-    let num_colors = num_colors(&color);
-    Ok(Coloring {
-        problem: Problem::Symmetric,
-        method: Method::Distance2,
+    Ok(distance2_coloring(
+        Problem::Symmetric,
+        Method::Distance2,
         order,
-        colors: to_public(color),
-        num_colors,
-        stars: None,
-        trees: None,
+        color,
         tried,
-        postprocessed: false,
-        bicoloring: None,
-    })
+    ))
 }
 
 /// CPR / distance-2: greedy partial distance-2 colouring, then optional iterated greedy.
@@ -421,19 +415,29 @@ fn distance2_family(
         }
         Ok((color, ()))
     })?;
-    let num_colors = num_colors(&color);
-    Ok(Coloring {
+    Ok(distance2_coloring(problem, method, order, color, tried))
+}
+
+/// The result of a distance-2 family: colours only (no stars, trees or bicolouring).
+fn distance2_coloring(
+    problem: Problem,
+    method: Method,
+    order: Order,
+    color: Vec<u32>,
+    tried: Vec<OrderOutcome>,
+) -> Coloring {
+    Coloring {
         problem,
         method,
         order,
+        num_colors: num_colors(&color),
         colors: to_public(color),
-        num_colors,
         stars: None,
         trees: None,
         tried,
         postprocessed: false,
         bicoloring: None,
-    })
+    }
 }
 
 enum Structure {

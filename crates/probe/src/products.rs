@@ -22,14 +22,7 @@ impl<'a> ProductsView<'a> {
         rows: usize,
         probes: usize,
     ) -> Result<Self, DecodeError> {
-        if mat.nrows() != rows || mat.ncols() != probes {
-            return Err(DecodeError::Shape {
-                rows: mat.nrows(),
-                cols: mat.ncols(),
-                expected_rows: rows,
-                expected_cols: probes,
-            });
-        }
+        let view = Self::prechecked(mat, rows, probes)?;
         let bad = first_non_finite(mat);
         if let Some((row, probe)) = bad {
             return Err(DecodeError::NonFinite {
@@ -38,7 +31,7 @@ impl<'a> ProductsView<'a> {
                 value: mat[(row, probe)],
             });
         }
-        Ok(Self { mat })
+        Ok(view)
     }
 
     /// Checks the shape only: for [`Decode::decode_prechecked`](crate::Decode), whose

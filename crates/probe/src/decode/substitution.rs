@@ -664,6 +664,22 @@ mod tests {
         }
     }
 
+    /// The closed form and the tree sweep each recover the truth, in both product layouts.
+    fn both_recover(
+        closed: &mut SubstitutionDecoder,
+        trees: &mut SubstitutionDecoder,
+        p: &Pattern,
+        colors: &[usize],
+        what: &str,
+    ) {
+        for column_major in [false, true] {
+            let (got, want) = decode(closed, p, colors, column_major);
+            assert_close(&got, &want, &format!("closed form, {what}"));
+            let (again, _) = decode(trees, p, colors, column_major);
+            assert_close(&again, &want, &format!("trees, {what}"));
+        }
+    }
+
     #[test]
     fn tridiagonal_patterns_decode_in_closed_form_as_along_the_path() {
         for n in [2, 3, 4, 5, 58, 1001] {
@@ -672,12 +688,7 @@ mod tests {
             let (mut closed, mut trees) = decoders(&p, &colors);
             assert!(matches!(closed.sweep, Sweep::Tridiagonal), "n {n}");
             assert!(matches!(trees.sweep, Sweep::Trees { .. }));
-            for column_major in [false, true] {
-                let (got, want) = decode(&mut closed, &p, &colors, column_major);
-                assert_close(&got, &want, &format!("closed form, n {n}"));
-                let (again, _) = decode(&mut trees, &p, &colors, column_major);
-                assert_close(&again, &want, &format!("trees, n {n}"));
-            }
+            both_recover(&mut closed, &mut trees, &p, &colors, &format!("n {n}"));
         }
     }
 
@@ -742,12 +753,7 @@ mod tests {
                 "{nx}×{ny}"
             );
             assert_eq!(super::full_grid5(&p, &colors).is_some(), expect_closed);
-            for column_major in [false, true] {
-                let (got, want) = decode(&mut closed, &p, &colors, column_major);
-                assert_close(&got, &want, &format!("closed form, {nx}×{ny}"));
-                let (again, _) = decode(&mut trees, &p, &colors, column_major);
-                assert_close(&again, &want, &format!("trees, {nx}×{ny}"));
-            }
+            both_recover(&mut closed, &mut trees, &p, &colors, &format!("{nx}×{ny}"));
         }
     }
 
