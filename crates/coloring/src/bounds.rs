@@ -56,6 +56,43 @@ pub(crate) fn lower_bound(
     }
 }
 
+/// The symmetric bound of `method` (distance-1, star or acyclic) without the adjacency
+/// graph, for the two patterns the closed-form designs are written for, recognised entry
+/// by entry in O(nnz): the full tridiagonal band (a path: clique 2, no cycle, a path on
+/// four vertices from n = 4) and the full 5-point grid (nx, ny ≥ 2: clique 2, 4-cycles,
+/// an edge between vertices of degree ≥ 2). The values are what [`lower_bound`] computes
+/// from the graph (a test checks it shape by shape); building that graph, its clique and
+/// its cycle search took 67 ms of the 1e6 Rosenbrock `prepare` and 133 ms of the 1e6
+/// grid's. `None`: another pattern or method (compute it from the graph).
+///
+/// ```
+/// use sparsediff_coloring::{Method, lower_bound_closed_form};
+/// use sparsediff_pattern::generators::{self, Stencil2d};
+/// let path = generators::band(10, 1, 1)?;
+/// assert_eq!(lower_bound_closed_form(&path, Method::Acyclic), Some(2));
+/// assert_eq!(lower_bound_closed_form(&path, Method::Star), Some(3));
+/// let grid = generators::grid2d(6, 5, Stencil2d::FivePoint)?;
+/// assert_eq!(lower_bound_closed_form(&grid, Method::Acyclic), Some(3));
+/// assert_eq!(lower_bound_closed_form(&generators::band(10, 2, 2)?, Method::Acyclic), None);
+/// # Ok::<(), sparsediff_pattern::PatternError>(())
+/// ```
+pub fn lower_bound_closed_form(pattern: &Pattern, method: Method) -> Option<usize> {
+    if !matches!(method, Method::Distance1 | Method::Star | Method::Acyclic) {
+        return None;
+    }
+    if sparsediff_pattern::full_tridiagonal(pattern) {
+        let long_path = pattern.nrows() >= 4;
+        return Some(match method {
+            Method::Star if long_path => 3,
+            _ => 2,
+        });
+    }
+    sparsediff_pattern::full_grid5(pattern).map(|_| match method {
+        Method::Distance1 => 2,
+        _ => 3,
+    })
+}
+
 /// The star lower bound 5 certified by a 4×4 grid in a symmetric `pattern`: `Some(5)` if
 /// the vertices `i + stride·j` (`i, j < 4`) exist and every grid edge between them (right
 /// and up neighbours) is an off-diagonal entry, `None` otherwise. `stride` is the
@@ -175,6 +212,52 @@ mod tests {
             cols.extend([b, a]);
         }
         Pattern::from_triplets(n, n, &rows, &cols).unwrap()
+    }
+
+    /// The closed-form bounds are what the graph gives, on every full tridiagonal band
+    /// and 5-point grid of a range of shapes (the smallest included); other patterns
+    /// have none.
+    #[test]
+    fn closed_form_bounds_are_the_graph_bounds() {
+        use sparsediff_pattern::generators::Stencil2d;
+        let graph_bound = |p: &Pattern, m| {
+            let g = crate::AdjacencyGraph::new(p, m).unwrap();
+            crate::lower_bound_graph(p, &g, m)
+        };
+        let mut recognised = Vec::new();
+        for n in 2..40 {
+            recognised.push(generators::band(n, 1, 1).unwrap());
+        }
+        for nx in 1..9 {
+            for ny in 2..9 {
+                // (a 1×ny grid is a path: the tridiagonal band)
+                recognised.push(generators::grid2d(nx, ny, Stencil2d::FivePoint).unwrap());
+            }
+        }
+        for p in &recognised {
+            for m in [Method::Distance1, Method::Star, Method::Acyclic] {
+                let closed = super::lower_bound_closed_form(p, m);
+                assert_eq!(closed, Some(graph_bound(p, m)), "{:?} {m:?}", p.shape());
+            }
+            assert_eq!(super::lower_bound_closed_form(p, Method::Distance2), None);
+        }
+        let others = [
+            generators::band(12, 2, 2).unwrap(),
+            generators::band(12, 1, 0).unwrap(),
+            generators::grid2d(5, 6, Stencil2d::NinePoint).unwrap(),
+            graph(6, &[(0, 1), (1, 2), (2, 3), (3, 4)]), // a path without its last edge
+            graph(4, &[(0, 1), (1, 2), (2, 3), (0, 2)]),
+        ];
+        for p in &others {
+            for m in [Method::Distance1, Method::Star, Method::Acyclic] {
+                assert_eq!(
+                    super::lower_bound_closed_form(p, m),
+                    None,
+                    "{:?}",
+                    p.shape()
+                );
+            }
+        }
     }
 
     fn bounds(p: &Pattern) -> (usize, usize, usize) {

@@ -267,6 +267,80 @@ impl Geometry {
     }
 }
 
+/// Whether `pattern` is the full n×n tridiagonal band (n ≥ 2, diagonal included),
+/// checked row by row in O(n) without building the band to compare with: what the
+/// closed-form substitution decoder and the closed-form colouring bounds recognise.
+///
+/// ```
+/// use sparsediff_pattern::{full_tridiagonal, generators};
+/// assert!(full_tridiagonal(&generators::band(10, 1, 1)?));
+/// assert!(!full_tridiagonal(&generators::band(10, 2, 2)?));
+/// assert!(!full_tridiagonal(&generators::band(10, 1, 0)?)); // not symmetric
+/// # Ok::<(), sparsediff_pattern::PatternError>(())
+/// ```
+pub fn full_tridiagonal(pattern: &Pattern) -> bool {
+    let n = pattern.nrows();
+    n >= 2
+        && pattern.ncols() == n
+        && pattern.nnz() == 3 * n - 2
+        && (0..n).all(|i| {
+            // Sorted and unique: first, last and length pin the row down.
+            let row = pattern.row(i);
+            let (lo, hi) = (i.saturating_sub(1), (i + 1).min(n - 1));
+            row.len() == hi - lo + 1 && row.first() == Some(&lo) && row.last() == Some(&hi)
+        })
+}
+
+/// The grid `(nx, ny)` when `pattern` is exactly the 5-point stencil of an nx×ny grid
+/// (nx, ny ≥ 2, vertex i + nx·j, diagonal included; [`generators::grid2d`] with
+/// [`Stencil2d::FivePoint`]), checked row by row in O(nnz) without building the grid to
+/// compare with; `None` otherwise.
+///
+/// ```
+/// use sparsediff_pattern::full_grid5;
+/// use sparsediff_pattern::generators::{Stencil2d, grid2d};
+/// assert_eq!(full_grid5(&grid2d(7, 4, Stencil2d::FivePoint)?), Some((7, 4)));
+/// assert_eq!(full_grid5(&grid2d(7, 4, Stencil2d::NinePoint)?), None);
+/// # Ok::<(), sparsediff_pattern::PatternError>(())
+/// ```
+pub fn full_grid5(pattern: &Pattern) -> Option<(usize, usize)> {
+    let n = pattern.nrows();
+    if n < 4 || pattern.ncols() != n {
+        return None;
+    }
+    // Row 0 is [0, 1, nx].
+    let nx = match pattern.row(0) {
+        &[0, 1, nx] if nx >= 2 => nx,
+        _ => return None,
+    };
+    if !n.is_multiple_of(nx) {
+        return None;
+    }
+    let ny = n / nx;
+    if ny < 2 || pattern.nnz() != 5 * n - 2 * nx - 2 * ny {
+        return None;
+    }
+    let mut row = [0usize; 5];
+    let ok = (0..n).all(|v| {
+        let (i, j) = (v % nx, v / nx);
+        let mut len = 0;
+        for (keep, u) in [
+            (j > 0, v.wrapping_sub(nx)),
+            (i > 0, v.wrapping_sub(1)),
+            (true, v),
+            (i + 1 < nx, v + 1),
+            (j + 1 < ny, v + nx),
+        ] {
+            if keep {
+                row[len] = u;
+                len += 1;
+            }
+        }
+        pattern.row(v) == &row[..len]
+    });
+    ok.then_some((nx, ny))
+}
+
 /// Entries of the n×n band with `lower` and `upper` half-bandwidths (both below n), so
 /// that a candidate whose count differs is refused before it is regenerated (a dense first
 /// row would otherwise regenerate a dense n×n band). `None` on overflow.

@@ -43,7 +43,7 @@ mod views;
 
 pub use error::{PatternError, Result};
 pub use finite::first_non_finite;
-pub use geometry::Geometry;
+pub use geometry::{Geometry, full_grid5, full_tridiagonal};
 pub use mtx::{
     MatrixMarket, MtxErrorKind, MtxField, MtxHeader, MtxSymmetry, parse_matrix_market,
     parse_matrix_market_bytes, read_matrix_market, to_matrix_market_string, write_matrix_market,

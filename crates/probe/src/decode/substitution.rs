@@ -85,56 +85,19 @@ enum Sweep {
 /// (nx, ny ≥ 2, vertex i + nx·j, every row sorted) and `colors` are (i + 2j) mod 3; `None`
 /// otherwise. O(nnz).
 pub(crate) fn full_grid5(pattern: &Pattern, colors: &[usize]) -> Option<(usize, usize)> {
-    let n = pattern.nrows();
-    if n < 4 || pattern.ncols() != n || colors.len() != n {
-        return None;
-    }
-    // Row 0 is [0, 1, nx].
-    let nx = match pattern.row(0) {
-        &[0, 1, nx] if nx >= 2 => nx,
-        _ => return None,
-    };
-    if !n.is_multiple_of(nx) {
-        return None;
-    }
-    let ny = n / nx;
-    if ny < 2 || pattern.nnz() != 5 * n - 2 * nx - 2 * ny {
-        return None;
-    }
-    let mut row = [0usize; 5];
-    let ok = (0..n).all(|v| {
-        let (i, j) = (v % nx, v / nx);
-        let mut len = 0;
-        for (keep, u) in [
-            (j > 0, v.wrapping_sub(nx)),
-            (i > 0, v.wrapping_sub(1)),
-            (true, v),
-            (i + 1 < nx, v + 1),
-            (j + 1 < ny, v + nx),
-        ] {
-            if keep {
-                row[len] = u;
-                len += 1;
-            }
-        }
-        pattern.row(v) == &row[..len] && colors[v] == (i + 2 * j) % 3
-    });
-    ok.then_some((nx, ny))
+    let (nx, ny) = sparsediff_pattern::full_grid5(pattern)?;
+    let colored = colors.len() == nx * ny
+        && colors
+            .iter()
+            .enumerate()
+            .all(|(v, &c)| c == (v % nx + 2 * (v / nx)) % 3);
+    colored.then_some((nx, ny))
 }
 
 /// Whether `pattern` is a full n×n tridiagonal band (n ≥ 2) coloured `j mod 2`.
 fn full_tridiagonal(pattern: &Pattern, colors: &[usize]) -> bool {
-    let n = pattern.nrows();
-    n >= 2
-        && pattern.ncols() == n
-        && colors.len() == n
-        && pattern.nnz() == 3 * n - 2
-        && (0..n).all(|i| {
-            // Sorted and unique: first, last and length pin the row down.
-            let row = pattern.row(i);
-            let (lo, hi) = (i.saturating_sub(1), (i + 1).min(n - 1));
-            row.len() == hi - lo + 1 && row.first() == Some(&lo) && row.last() == Some(&hi)
-        })
+    sparsediff_pattern::full_tridiagonal(pattern)
+        && colors.len() == pattern.nrows()
         && colors.iter().enumerate().all(|(j, &c)| c == j % 2)
 }
 

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use sparsediff_coloring::{
     AdjacencyGraph, ColoringParams, Method, Order, OrderChoice, Problem, lower_bound,
-    lower_bound_graph,
+    lower_bound_closed_form, lower_bound_graph,
 };
 use sparsediff_pattern::Pattern;
 
@@ -199,7 +199,15 @@ impl<'p> SharedBounds<'p> {
         }
         let on_graph = problem == Problem::Symmetric
             && matches!(method, Method::Distance1 | Method::Star | Method::Acyclic);
-        let b = if on_graph {
+        let closed = if on_graph {
+            // The full tridiagonal band and 5-point grid need no graph.
+            lower_bound_closed_form(self.pattern, method)
+        } else {
+            None
+        };
+        let b = if closed.is_some() {
+            closed
+        } else if on_graph {
             // `lower_bound`'s checks (entries, square; the graph checks symmetry), then the
             // one shared graph.
             let p = self.pattern;
