@@ -9,6 +9,7 @@ pub mod backend;
 pub mod branch;
 pub mod forward;
 mod function;
+mod memory;
 pub mod idioms;
 pub mod op;
 pub mod scalar;

@@ -302,7 +302,7 @@ pub(crate) fn push_const(consts: &mut Vec<f64>, c: f64) -> u32 {
 pub(crate) fn dying_buckets(last: &[u32], len: usize) -> (Vec<u32>, Vec<u32>) {
     // Offsets fit u32: one entry per node, and nodes are u32 indices. Filled by counting
     // down from the bucket ends, so no second offset array is needed.
-    let mut start = vec![0u32; len + 2];
+    let mut start: Vec<u32> = crate::memory::zeros_mapped(len + 2);
     for &l in last {
         if l != NONE {
             start[l as usize + 1] += 1;
@@ -311,7 +311,7 @@ pub(crate) fn dying_buckets(last: &[u32], len: usize) -> (Vec<u32>, Vec<u32>) {
     for i in 0..=len {
         start[i + 1] += start[i];
     }
-    let mut dying = vec![0u32; start[len + 1] as usize];
+    let mut dying: Vec<u32> = crate::memory::zeros_mapped(start[len + 1] as usize);
     for (v, &l) in last.iter().enumerate().rev() {
         if l != NONE {
             let end = &mut start[l as usize + 1];

@@ -35,7 +35,7 @@ impl<'a> Sets<'a> {
             nodes,
             mark: vec![0; total],
             generation: 0,
-            memo: vec![0; total],
+            memo: crate::memory::zeros_mapped(total),
             starts: vec![0],
             pool: Vec::new(),
             stack: Vec::new(),
@@ -255,7 +255,7 @@ pub(crate) fn hessian(rec: &Recording, output: u32) -> Result<(Pattern, usize), 
 
     // Inverted index: for each input i, the records whose X or Y contains it; an entry is
     // (record << 1) | side, side 0 = "i ∈ X, pair with Y", 1 = "i ∈ Y, pair with X".
-    let mut inv_ptr = vec![0usize; n + 1];
+    let mut inv_ptr: Vec<usize> = crate::memory::zeros_mapped(n + 1);
     for &[x, y] in &records {
         for &i in set(x) {
             inv_ptr[i as usize + 1] += 1;
@@ -270,7 +270,7 @@ pub(crate) fn hessian(rec: &Recording, output: u32) -> Result<(Pattern, usize), 
         inv_ptr[i + 1] += inv_ptr[i];
     }
     let mut fill = inv_ptr.clone();
-    let mut inv = vec![0u32; inv_ptr[n]];
+    let mut inv: Vec<u32> = crate::memory::zeros_mapped(inv_ptr[n]);
     for (r, &[x, y]) in records.iter().enumerate() {
         let r = (r as u32) << 1;
         for &i in set(x) {
@@ -287,7 +287,7 @@ pub(crate) fn hessian(rec: &Recording, output: u32) -> Result<(Pattern, usize), 
     drop(fill);
 
     // Row i: the union of the partner sets, deduplicated with a stamp per column.
-    let mut stamp = vec![0u32; n];
+    let mut stamp: Vec<u32> = crate::memory::zeros_mapped(n);
     let mut row_ptr = Vec::with_capacity(n + 1);
     row_ptr.push(0);
     let mut col_idx: Vec<usize> = Vec::new();

@@ -58,9 +58,9 @@ mod node {
     pub(super) const ABSORBED: u8 = 16;
     /// Upstream of a second-order term (see `Program`).
     pub(super) const CURVED: u8 = 32;
-    /// Used at least once; `REUSED`: at least twice.
+    /// Used at least once; `REUSED` (the next bit): at least twice.
     pub(super) const USED: u8 = 64;
-    pub(super) const REUSED: u8 = 128;
+    pub(super) const REUSED: u8 = USED << 1;
 }
 
 /// A linear argument `α·a [+ β·b] [+ γ]`, evaluated left to right.
@@ -265,14 +265,9 @@ impl Segmented {
         let out = output as usize;
         // One byte of facts per node (`node::*`; one array instead of seven keeps the
         // 9e6-node recordings of 1e6-variable functions to a sixth of the fresh pages).
-        let mut fl = vec![0u8; nodes];
-        let add_use = |f: &mut u8| {
-            *f |= if *f & node::USED != 0 {
-                node::REUSED
-            } else {
-                node::USED
-            }
-        };
+        let mut fl: Vec<u8> = crate::memory::zeros_mapped(nodes);
+        // USED on the first use, REUSED (USED's next bit) on any later one; branch-free.
+        let add_use = |f: &mut u8| *f |= node::USED | ((*f & node::USED) << 1);
         fl[out] |= node::LIVE;
         add_use(&mut fl[out]);
         for g in guards {
@@ -290,7 +285,7 @@ impl Segmented {
         // (every consumer of a node comes after it, so its facts are final when it is
         // reached). Without `HELD` every consumer of a node so far is folded; `adjc[v]`: the adjoint through folded consumers; `SEEDED`: read by a
         // folded instruction (or the output itself); `KEPT`: live and not folded.
-        let mut adjc = vec![0.0f64; nodes];
+        let mut adjc: Vec<f64> = crate::memory::zeros_mapped(nodes);
         adjc[out] = 1.0;
         fl[out] |= node::SEEDED;
         let mut constant = 0.0;
