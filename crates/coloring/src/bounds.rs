@@ -60,7 +60,7 @@ pub(crate) fn lower_bound(
 /// graph, for the two patterns the closed-form designs are written for, recognised entry
 /// by entry in O(nnz): the full tridiagonal band (a path: clique 2, no cycle, a path on
 /// four vertices from n = 4) and the full 5-point grid (nx, ny ≥ 2: clique 2, 4-cycles,
-/// an edge between vertices of degree ≥ 2). The values are what [`lower_bound`] computes
+/// an edge between vertices of degree ≥ 2). The values are what [`lower_bound`](crate::lower_bound) computes
 /// from the graph (a test checks it shape by shape); building that graph, its clique and
 /// its cycle search took 67 ms of the 1e6 Rosenbrock `prepare` and 133 ms of the 1e6
 /// grid's. `None`: another pattern or method (compute it from the graph).
