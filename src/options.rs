@@ -190,8 +190,11 @@ pub struct Options {
     /// ([`Tape::hvp_chunks`](sparsediff_ad::tape::Tape::hvp_chunks)), which exist only for
     /// programs of at least 2·2¹⁶ replayed instructions made of local terms (the 1e5 and
     /// larger Rosenbrock and grid Hessians); smaller or global problems, other backends and
-    /// Jacobians run on the caller's thread whatever this says. Decoding stays serial (the
-    /// substitution decoders of the benchmark plans are one dependency chain).
+    /// Jacobians run on the caller's thread whatever this says. The checks of the point
+    /// and of the products are split across the pool, and so are the two closed-form
+    /// substitution decoders: the full tridiagonal band's two chains (from the first row
+    /// down and from the last row up) and the full 5-point grid's two column halves (from
+    /// 2¹⁶ vertices). Every other decoder runs on the caller's thread.
     ///
     /// **Deterministic.** The row blocks depend on the program alone and their partial
     /// sums are added in block order, so the values are bit for bit the same for every
