@@ -146,8 +146,9 @@ struct Pool {
 const RECENT: usize = 4;
 
 /// The bit patterns of a block of up to 8 constants; only the first `len` words count
-/// (the rest are 0), so hashing and comparing read what the block holds. (Hashing and
-/// comparing all 9 words took a tenth of the compile of Rosenbrock at n = 1e6.)
+/// (the rest are 0), so hashing reads what the block holds. (With all nine words hashed
+/// and compared, and one recent block, the fusion pass of the 1e6 Rosenbrock compile took
+/// 177 ms; with this and four recent blocks, 152 ms.)
 #[derive(Clone, Copy, Eq)]
 struct Block {
     len: usize,
