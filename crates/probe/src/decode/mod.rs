@@ -74,27 +74,27 @@ pub enum Decoder {
     Custom(std::sync::Arc<dyn Decode>),
 }
 
+impl Decoder {
+    /// The decoder inside: one dispatch for every method of [`Decode`].
+    fn inner(&self) -> &dyn Decode {
+        match self {
+            Decoder::Gather(d) => d,
+            Decoder::Roll(d) => d,
+            Decoder::Substitution(d) => d,
+            Decoder::RowLeastSquares(d) => d,
+            Decoder::SymmetricLeastSquares(d) => d,
+            Decoder::Custom(d) => &**d,
+        }
+    }
+}
+
 impl Decode for Decoder {
     fn products_shape(&self) -> (usize, usize) {
-        match self {
-            Decoder::Gather(d) => d.products_shape(),
-            Decoder::Roll(d) => d.products_shape(),
-            Decoder::Substitution(d) => d.products_shape(),
-            Decoder::RowLeastSquares(d) => d.products_shape(),
-            Decoder::SymmetricLeastSquares(d) => d.products_shape(),
-            Decoder::Custom(d) => d.products_shape(),
-        }
+        self.inner().products_shape()
     }
 
     fn decode(&self, products: MatRef<'_, f64>, values: &mut [f64]) -> Result<(), DecodeError> {
-        match self {
-            Decoder::Gather(d) => d.decode(products, values),
-            Decoder::Roll(d) => d.decode(products, values),
-            Decoder::Substitution(d) => d.decode(products, values),
-            Decoder::RowLeastSquares(d) => d.decode(products, values),
-            Decoder::SymmetricLeastSquares(d) => d.decode(products, values),
-            Decoder::Custom(d) => d.decode(products, values),
-        }
+        self.inner().decode(products, values)
     }
 
     fn decode_prechecked(
@@ -103,13 +103,6 @@ impl Decode for Decoder {
         values: &mut [f64],
         pool: Option<&rayon::ThreadPool>,
     ) -> Result<(), DecodeError> {
-        match self {
-            Decoder::Gather(d) => d.decode_prechecked(products, values, pool),
-            Decoder::Roll(d) => d.decode_prechecked(products, values, pool),
-            Decoder::Substitution(d) => d.decode_prechecked(products, values, pool),
-            Decoder::RowLeastSquares(d) => d.decode_prechecked(products, values, pool),
-            Decoder::SymmetricLeastSquares(d) => d.decode_prechecked(products, values, pool),
-            Decoder::Custom(d) => d.decode_prechecked(products, values, pool),
-        }
+        self.inner().decode_prechecked(products, values, pool)
     }
 }

@@ -199,15 +199,12 @@ impl<'p> SharedBounds<'p> {
         }
         let on_graph = problem == Problem::Symmetric
             && matches!(method, Method::Distance1 | Method::Star | Method::Acyclic);
-        let closed = if on_graph {
+        let b = if !on_graph {
+            lower_bound(self.pattern, problem, method).ok()
+        } else if let Some(b) = lower_bound_closed_form(self.pattern, method) {
             // The full tridiagonal band and 5-point grid need no graph.
-            lower_bound_closed_form(self.pattern, method)
+            Some(b)
         } else {
-            None
-        };
-        let b = if closed.is_some() {
-            closed
-        } else if on_graph {
             // `lower_bound`'s checks (entries, square; the graph checks symmetry), then the
             // one shared graph.
             let p = self.pattern;
@@ -219,8 +216,6 @@ impl<'p> SharedBounds<'p> {
                         .map(|g| lower_bound_graph(p, g, method))
                 })
                 .flatten()
-        } else {
-            lower_bound(self.pattern, problem, method).ok()
         };
         self.computed.borrow_mut().push(((problem, method), b));
         b
