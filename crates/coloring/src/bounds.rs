@@ -77,20 +77,60 @@ pub(crate) fn lower_bound(
 /// # Ok::<(), sparsediff_pattern::PatternError>(())
 /// ```
 pub fn lower_bound_closed_form(pattern: &Pattern, method: Method) -> Option<usize> {
-    if !matches!(method, Method::Distance1 | Method::Star | Method::Acyclic) {
-        return None;
+    ClosedFormBounds::of(pattern)?.get(method)
+}
+
+/// The distance-1, star and acyclic lower bounds of [`lower_bound_closed_form`], from one
+/// recognition of the pattern (callers that want several methods recognise it once).
+///
+/// ```
+/// use sparsediff_coloring::{ClosedFormBounds, Method};
+/// use sparsediff_pattern::generators::{self, Stencil2d};
+/// let grid = ClosedFormBounds::of(&generators::grid2d(6, 5, Stencil2d::FivePoint)?).unwrap();
+/// assert_eq!((grid.distance1, grid.star, grid.acyclic), (2, 3, 3));
+/// assert_eq!(grid.get(Method::Star), Some(3));
+/// assert_eq!(grid.get(Method::Distance2), None); // not a closed-form method
+/// assert!(ClosedFormBounds::of(&generators::band(10, 2, 2)?).is_none());
+/// # Ok::<(), sparsediff_pattern::PatternError>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClosedFormBounds {
+    /// Distance-1 colouring.
+    pub distance1: usize,
+    /// Star colouring.
+    pub star: usize,
+    /// Acyclic colouring.
+    pub acyclic: usize,
+}
+
+impl ClosedFormBounds {
+    /// The bounds of the full tridiagonal band or the full 5-point grid; `None` for any
+    /// other pattern.
+    pub fn of(pattern: &Pattern) -> Option<ClosedFormBounds> {
+        if sparsediff_pattern::full_tridiagonal(pattern) {
+            let long_path = pattern.nrows() >= 4;
+            return Some(ClosedFormBounds {
+                distance1: 2,
+                star: if long_path { 3 } else { 2 },
+                acyclic: 2,
+            });
+        }
+        sparsediff_pattern::full_grid5(pattern).map(|_| ClosedFormBounds {
+            distance1: 2,
+            star: 3,
+            acyclic: 3,
+        })
     }
-    if sparsediff_pattern::full_tridiagonal(pattern) {
-        let long_path = pattern.nrows() >= 4;
-        return Some(match method {
-            Method::Star if long_path => 3,
-            _ => 2,
-        });
+
+    /// The bound of `method`; `None` for a method without a closed form here.
+    pub fn get(&self, method: Method) -> Option<usize> {
+        match method {
+            Method::Distance1 => Some(self.distance1),
+            Method::Star => Some(self.star),
+            Method::Acyclic => Some(self.acyclic),
+            _ => None,
+        }
     }
-    sparsediff_pattern::full_grid5(pattern).map(|_| match method {
-        Method::Distance1 => 2,
-        _ => 3,
-    })
 }
 
 /// The star lower bound 5 certified by a 4×4 grid in a symmetric `pattern`: `Some(5)` if

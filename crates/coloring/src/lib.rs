@@ -59,7 +59,7 @@ pub use acyclic::TreeSet;
 pub use bicolor::{
     AUGMENTED_BUDGET, BiOutcome, BiRecovery, BiSource, BiStrategy, Bicoloring, color_bidirectional,
 };
-pub use bounds::{greedy_clique, grid_star_bound, lower_bound_closed_form};
+pub use bounds::{ClosedFormBounds, greedy_clique, grid_star_bound, lower_bound_closed_form};
 pub use dot::{adjacency_graph, column_intersection_graph, to_dot};
 pub use error::ColoringError;
 pub use graph::{AdjacencyGraph, Bipartite, check_symmetric};

@@ -320,23 +320,29 @@ pub fn full_grid5(pattern: &Pattern) -> Option<(usize, usize)> {
     if ny < 2 || pattern.nnz() != 5 * n - 2 * nx - 2 * ny {
         return None;
     }
+    // Rows in grid order (no division per vertex), each compared entry by entry (the
+    // slice `==` calls `memcmp` for every row of at most five entries): 10-13 -> 4.5-5 ms
+    // on the 1000×1000 grid.
     let mut row = [0usize; 5];
-    let ok = (0..n).all(|v| {
-        let (i, j) = (v % nx, v / nx);
-        let mut len = 0;
-        for (keep, u) in [
-            (j > 0, v.wrapping_sub(nx)),
-            (i > 0, v.wrapping_sub(1)),
-            (true, v),
-            (i + 1 < nx, v + 1),
-            (j + 1 < ny, v + nx),
-        ] {
-            if keep {
-                row[len] = u;
-                len += 1;
+    let ok = (0..ny).all(|j| {
+        (0..nx).all(|i| {
+            let v = i + nx * j;
+            let mut len = 0;
+            for (keep, u) in [
+                (j > 0, v.wrapping_sub(nx)),
+                (i > 0, v.wrapping_sub(1)),
+                (true, v),
+                (i + 1 < nx, v + 1),
+                (j + 1 < ny, v + nx),
+            ] {
+                if keep {
+                    row[len] = u;
+                    len += 1;
+                }
             }
-        }
-        pattern.row(v) == &row[..len]
+            let r = pattern.row(v);
+            r.len() == len && r.iter().zip(&row).all(|(a, b)| a == b)
+        })
     });
     ok.then_some((nx, ny))
 }
