@@ -317,7 +317,7 @@ impl std::fmt::Debug for Tape {
             .field("replayed", &self.prog.get().map(|p| p.ins.len()))
             .field("slots", &self.prog.get().map(|p| p.nslots))
             .field("guards", &self.guards.len())
-            .field("hvp_replayed", &self.seg.as_ref().map(|s| s.ins.len()))
+            .field("hvp_replayed", &self.hvp_replay_len())
             .field(
                 "hvp_segments",
                 &self.seg.as_ref().map(|s| s.bounds.len() - 1),
@@ -393,7 +393,7 @@ impl Tape {
         if outputs.is_empty() {
             return Err(TapeError::NoOutputs);
         }
-        let seg = (outputs.len() == 1).then(|| {
+        let mut seg = (outputs.len() == 1).then(|| {
             Segmented::compile(
                 rec.n,
                 &rec.code,
@@ -403,7 +403,8 @@ impl Tape {
                 &rec.guards,
             )
         });
-        let split = seg.as_ref().and_then(Split::new);
+        // A split program takes the instructions (`seg` keeps what the summation reads).
+        let split = seg.as_mut().and_then(Split::new);
         Ok(Tape {
             n: rec.n,
             code: rec.code,
@@ -472,7 +473,10 @@ impl Tape {
     /// accumulations removed, fused instructions counted once; see the module docs);
     /// `None` for a vector function.
     pub fn hvp_replay_len(&self) -> Option<usize> {
-        self.seg.as_ref().map(|s| s.ins.len())
+        match &self.split {
+            Some(split) => Some(split.ins.len()),
+            None => self.seg.as_ref().map(|s| s.ins.len()),
+        }
     }
 
     /// Number of row blocks the Hessian-vector sweeps are cut into: `Some(k)` (k ≥ 2) when
@@ -970,6 +974,7 @@ fn split_lanes<const P: usize>(
         ws.adj[nl..ns].fill(0.0);
         ws.adt[..ns * P].fill(0.0);
         let r = c.prog.sweep::<P>(
+            a.split.ins_of(c),
             &seg.consts,
             &mut ws.val,
             &mut ws.tan,

@@ -736,15 +736,18 @@ impl Segmented {
     /// pushes more than `first_len` first-order and `q_len` second-order values per lane.
     /// A failure is a bug of `compile`.
     pub(super) fn validate(&self) {
+        self.validate_with(&self.ins);
+    }
+
+    /// [`validate`](Self::validate) with the instructions `ins` (a chunk of a split
+    /// program keeps its instructions in the split's array).
+    pub(super) fn validate_with(&self, ins: &[SIns]) {
         let (ns, nc) = (self.nslots, self.consts_len);
         assert!(self.n <= ns, "inputs beyond the slots");
         for w in self.bounds.windows(2) {
-            assert!(
-                w[0] <= w[1] && w[1] as usize <= self.ins.len(),
-                "segment bounds"
-            );
+            assert!(w[0] <= w[1] && w[1] as usize <= ins.len(), "segment bounds");
             let (mut first, mut q) = (0, 0);
-            for i in &self.ins[w[0] as usize..w[1] as usize] {
+            for i in &ins[w[0] as usize..w[1] as usize] {
                 let fl = i.flags;
                 let eager = fl & EAGER != 0;
                 let seeded = fl & SEEDED != 0;

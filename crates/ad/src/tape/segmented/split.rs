@@ -8,6 +8,12 @@
 //! temporaries — and its own buffers, and accumulates its *partial* adjoint-tangents of
 //! `lo..hi` from zero. The partials are then summed per input in chunk order.
 //!
+//! **In place.** The chunks' instructions are the parent's, remapped to local slots where
+//! they lie: [`Split::new`] moves the parent's instruction array into the split (the
+//! parent keeps its constants, output seeds and segment list, but no instructions), and a
+//! chunk is a range of it. Copying them instead cost a second array of the program's size
+//! (48 MB of fresh pages for the 1e6 Rosenbrock program).
+//!
 //! **Determinism.** The cuts depend on the program alone (never on a thread count), every
 //! chunk's arithmetic is the serial sweep's on its instructions, and the partials of an
 //! input are added in a fixed order: the products are bit for bit the same whether the
@@ -33,8 +39,12 @@ pub(crate) const CHUNK_INS: usize = 1 << 16;
 /// One chunk of a [`Split`] program.
 #[derive(Debug, Clone)]
 pub(crate) struct Chunk {
-    /// The chunk's instructions with local slots; its constants are the parent's.
+    /// The chunk's program with local slots, without its instructions (they are
+    /// `Split::ins[start..end]`); its constants are the parent's.
     pub(crate) prog: Segmented,
+    /// Where its instructions are in [`Split::ins`].
+    pub(crate) start: usize,
+    pub(crate) end: usize,
     /// The inputs it reads: `lo..hi` (local slots `0..hi − lo`).
     pub(crate) lo: usize,
     pub(crate) hi: usize,
@@ -45,6 +55,8 @@ pub(crate) struct Chunk {
 /// A segmented program cut into chunks (see the module docs).
 #[derive(Debug, Clone)]
 pub(crate) struct Split {
+    /// The parent's instructions, each chunk's range with its local slots.
+    pub(crate) ins: Vec<SIns>,
     pub(crate) chunks: Vec<Chunk>,
 }
 
@@ -60,9 +72,10 @@ fn slot_args(i: &SIns) -> usize {
 }
 
 impl Split {
-    /// Cuts `seg` into chunks, or `None` when it is too short or its chunks are not row
-    /// blocks (see the module docs).
-    pub(crate) fn new(seg: &Segmented) -> Option<Split> {
+    /// Cuts `seg` into chunks, moving its instructions into the split, or `None` (and
+    /// `seg` untouched) when it is too short or its chunks are not row blocks (see the
+    /// module docs).
+    pub(crate) fn new(seg: &mut Segmented) -> Option<Split> {
         let len = seg.ins.len();
         if len < 2 * CHUNK_INS {
             return None;
@@ -88,9 +101,11 @@ impl Split {
         }
         let n = seg.n;
         let temps = seg.nslots - n;
+        // First every chunk is checked, reading only: its input range and guards.
         // The chunk (plus one) that last wrote each temporary slot.
         let mut written = vec![0u32; temps];
-        let mut chunks = Vec::with_capacity(cuts.len() - 1);
+        // (lo, hi, first guard, end of its guards) of each chunk.
+        let mut blocks: Vec<(usize, usize, usize, usize)> = Vec::with_capacity(cuts.len() - 1);
         let mut g = 0;
         let mut total = 0usize;
         for (k, w) in cuts.windows(2).enumerate() {
@@ -104,29 +119,28 @@ impl Split {
             }
             let guards = &seg.guards[g0..g];
             let (mut lo, mut hi) = (usize::MAX, 0usize);
-            // The slots the chunk reads: inputs (the chunk's input range grows), and
-            // temporaries the chunk wrote before (otherwise it is not self-contained).
-            let mut reads = |slots: &mut dyn Iterator<Item = u32>, written: &[u32]| {
-                for v in slots.map(|v| v as usize) {
-                    if v < n {
-                        lo = lo.min(v);
-                        hi = hi.max(v + 1);
-                    } else if written[v - n] != stamp {
-                        return false;
-                    }
+            // A slot the chunk reads: an input (the chunk's input range grows), or a
+            // temporary the chunk wrote before (otherwise it is not self-contained).
+            let mut reads = |v: u32, written: &[u32]| -> bool {
+                let v = v as usize;
+                if v < n {
+                    lo = lo.min(v);
+                    hi = hi.max(v + 1);
+                    true
+                } else {
+                    written[v - n] == stamp
                 }
-                true
             };
             let mut gi = 0;
             for (p, i) in seg.ins[s..e].iter().enumerate() {
                 while gi < guards.len() && (guards[gi].pos as usize) <= s + p {
-                    if !reads(&mut guard_nodes(&guards[gi]), &written) {
+                    if !guard_nodes(&guards[gi]).all(|v| reads(v, &written)) {
                         return None;
                     }
                     gi += 1;
                 }
                 let args = slot_args(i);
-                if !reads(&mut [i.a, i.b].into_iter().take(args), &written) {
+                if (args >= 1 && !reads(i.a, &written)) || (args >= 2 && !reads(i.b, &written)) {
                     return None;
                 }
                 if i.flags & EAGER == 0 {
@@ -137,34 +151,56 @@ impl Split {
                     written[d - n] = stamp;
                 }
             }
-            if !reads(&mut guards[gi..].iter().flat_map(guard_nodes), &written) {
+            if !guards[gi..]
+                .iter()
+                .flat_map(guard_nodes)
+                .all(|v| reads(v, &written))
+            {
                 return None;
             }
             if lo > hi {
                 (lo, hi) = (0, 0);
             }
             total += hi - lo;
+            blocks.push((lo, hi, g0, g));
+        }
+        if total > 2 * n + CHUNK_INS {
+            return None;
+        }
+        // Monotone ranges (lo and hi never decrease, empty blocks aside): the summation
+        // copies the first partial of an input and adds the others.
+        let ranges: Vec<(usize, usize)> = blocks
+            .iter()
+            .filter(|b| b.0 < b.1)
+            .map(|b| (b.0, b.1))
+            .collect();
+        if ranges
+            .windows(2)
+            .any(|w| w[1].0 < w[0].0 || w[1].1 < w[0].1)
+        {
+            return None;
+        }
+        // Then the instructions are moved and remapped in place, chunk by chunk.
+        let mut ins = std::mem::take(&mut seg.ins);
+        let mut chunks = Vec::with_capacity(blocks.len());
+        for (w, &(lo, hi, g0, g1)) in cuts.windows(2).zip(&blocks) {
+            let (s, e) = (w[0], w[1]);
             let local = |v: u32| -> u32 {
                 let v = v as usize;
                 (if v < n { v - lo } else { hi - lo + v - n }) as u32
             };
-            let ins = seg.ins[s..e]
-                .iter()
-                .map(|i| {
-                    let mut j = *i;
-                    let args = slot_args(i);
-                    if args >= 1 {
-                        j.a = local(i.a);
-                    }
-                    if args >= 2 {
-                        j.b = local(i.b);
-                    }
-                    if i.flags & EAGER == 0 {
-                        j.dst = local(i.dst);
-                    }
-                    j
-                })
-                .collect();
+            for i in &mut ins[s..e] {
+                let args = slot_args(i);
+                if args >= 1 {
+                    i.a = local(i.a);
+                }
+                if args >= 2 {
+                    i.b = local(i.b);
+                }
+                if i.flags & EAGER == 0 {
+                    i.dst = local(i.dst);
+                }
+            }
             let b0 = seg.bounds.partition_point(|&b| (b as usize) < s);
             let b1 = seg.bounds.partition_point(|&b| (b as usize) <= e);
             let bounds: Vec<u32> = seg.bounds[b0..b1]
@@ -176,7 +212,7 @@ impl Split {
                 Operand::Node(v) => Operand::Node(local(v)),
                 c => c,
             };
-            let guards = guards
+            let guards = seg.guards[g0..g1]
                 .iter()
                 .map(|gd| Guard {
                     pos: (gd.pos as usize).saturating_sub(s) as u32,
@@ -188,7 +224,7 @@ impl Split {
             let prog = Segmented {
                 n: hi - lo,
                 nslots: hi - lo + temps,
-                ins,
+                ins: Vec::new(),
                 consts: Vec::new(),
                 consts_len: seg.consts_len,
                 bounds,
@@ -199,31 +235,22 @@ impl Split {
                 first_len: seg.first_len,
                 q_len: seg.q_len,
             };
-            prog.validate();
+            prog.validate_with(&ins[s..e]);
             chunks.push(Chunk {
                 prog,
+                start: s,
+                end: e,
                 lo,
                 hi,
                 guard0: g0,
             });
         }
-        if total > 2 * n + CHUNK_INS {
-            return None;
-        }
-        // Monotone ranges (lo and hi never decrease, empty blocks aside): the summation
-        // copies the first partial of an input and adds the others.
-        let ranges: Vec<(usize, usize)> = chunks
-            .iter()
-            .filter(|c| c.lo < c.hi)
-            .map(|c| (c.lo, c.hi))
-            .collect();
-        if ranges
-            .windows(2)
-            .any(|w| w[1].0 < w[0].0 || w[1].1 < w[0].1)
-        {
-            return None;
-        }
-        Some(Split { chunks })
+        Some(Split { ins, chunks })
+    }
+
+    /// The instructions of chunk `c`.
+    pub(crate) fn ins_of(&self, c: &Chunk) -> &[SIns] {
+        &self.ins[c.start..c.end]
     }
 }
 

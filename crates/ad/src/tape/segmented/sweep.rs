@@ -23,7 +23,7 @@ impl Segmented {
         adt: &mut [f64],
         stack: &mut [f64],
     ) -> Result<f64, Broken> {
-        let acc = self.sweep::<P>(&self.consts, val, tan, adj, adt, stack)?;
+        let acc = self.sweep::<P>(&self.ins, &self.consts, val, tan, adj, adt, stack)?;
         Ok(self.output_value(val) + acc)
     }
 
@@ -37,10 +37,13 @@ impl Segmented {
         value
     }
 
-    /// The sweeps of [`hvp`](Self::hvp) with the constants `consts` (a chunk's program
+    /// The sweeps of [`hvp`](Self::hvp) of the instructions `ins` (this program's, or a
+    /// chunk's range of its split's array) with the constants `consts` (a chunk's program
     /// reads its parent's pool, see `split.rs`); returns the sum of the seeded values.
+    #[allow(clippy::too_many_arguments)] // the buffers of one sweep
     pub(crate) fn sweep<const P: usize>(
         &self,
+        ins: &[SIns],
         consts: &[f64],
         val: &mut [f64],
         tan: &mut [f64],
@@ -56,8 +59,9 @@ impl Segmented {
                 && adj.len() >= ns
                 && adt.len() >= ns * P
                 && stack.len() >= self.stack_len(P)
-                && consts.len() >= self.consts_len,
-            "segmented sweep buffers too short"
+                && consts.len() >= self.consts_len
+                && self.bounds.last().is_none_or(|&e| e as usize == ins.len()),
+            "segmented sweep buffers too short, or instructions not the program's"
         );
         let mut acc = 0.0;
         let mut g = 0;
@@ -76,14 +80,14 @@ impl Segmented {
             let mut from = s;
             while g < self.guards.len() && (self.guards[g].pos as usize) < e {
                 let at = self.guards[g].pos as usize;
-                sp = forward::<P>(&self.ins[from..at], &mut st, sp, &mut acc);
+                sp = forward::<P>(&ins[from..at], &mut st, sp, &mut acc);
                 from = at;
                 check(&self.guards[g], g, st.val)?;
                 g += 1;
             }
-            sp = forward::<P>(&self.ins[from..e], &mut st, sp, &mut acc);
+            sp = forward::<P>(&ins[from..e], &mut st, sp, &mut acc);
             if reversed {
-                reverse::<P>(&self.ins[s..e], &mut st, sp);
+                reverse::<P>(&ins[s..e], &mut st, sp);
             }
         }
         while g < self.guards.len() {
