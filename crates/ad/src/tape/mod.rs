@@ -286,6 +286,8 @@ pub struct Tape {
     n: usize,
     code: Vec<Code>,
     args: Vec<[u32; 2]>,
+    /// The constants of the instructions that have one, in recording order (such an
+    /// instruction's second argument is its index here).
     consts: Vec<f64>,
     outputs: Vec<u32>,
     guards: Vec<Guard>,
@@ -555,7 +557,7 @@ impl Tape {
         let code = *self.code.get(k)?;
         let [a, b] = self.args[k];
         Some(if code == Code::Const {
-            Instruction::Const(self.consts[k])
+            Instruction::Const(self.consts[b as usize])
         } else if let Some(op) = code.binary() {
             Instruction::Binary {
                 op,
@@ -563,7 +565,7 @@ impl Tape {
             }
         } else {
             Instruction::Unary {
-                op: code.unary(self.consts[k])?,
+                op: code.unary(program::lower(code, [a, b], &self.consts).2)?,
                 arg: a as usize,
             }
         })

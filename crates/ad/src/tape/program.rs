@@ -77,14 +77,19 @@ impl Code {
 /// Sentinel for "no node".
 pub(crate) const NONE: u32 = u32::MAX;
 
-/// Instruction `(code, args, constant)` as the replay programs run it: `x · x` becomes
-/// `x²` (one stored derivative instead of two, one propagation instead of two).
+/// Recorded instruction `(code, args)` as the replay programs run it, with its constant
+/// (0 for codes without one): `x · x` becomes `x²` (one stored derivative instead of two,
+/// one propagation instead of two). A recorded instruction with a constant
+/// ([`Code::has_constant`]) keeps the constant's index in `consts` as its second argument
+/// (see `Recorder::push`); it comes back as `NONE`.
 #[inline]
-pub(crate) fn lower(code: Code, args: [u32; 2], c: f64) -> (Code, [u32; 2], f64) {
+pub(crate) fn lower(code: Code, args: [u32; 2], consts: &[f64]) -> (Code, [u32; 2], f64) {
     if code == Code::Mul && args[0] == args[1] {
         (Code::Sq, [args[0], NONE], 2.0)
+    } else if code.has_constant() {
+        (code, [args[0], NONE], consts[args[1] as usize])
     } else {
-        (code, args, c)
+        (code, args, 0.0)
     }
 }
 
@@ -155,7 +160,7 @@ impl Program {
         guards: &[Guard],
     ) -> Program {
         let nodes = n + code.len();
-        let at = |k: usize| lower(code[k], args[k], consts[k]);
+        let at = |k: usize| lower(code[k], args[k], consts);
         // Dead code: only what outputs and guards depend on is replayed.
         let mut live = vec![false; nodes];
         for &o in outputs {

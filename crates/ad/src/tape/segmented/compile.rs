@@ -262,7 +262,7 @@ impl Segmented {
         guards: &[Guard],
     ) -> Segmented {
         let nodes = n + code.len();
-        let at = |k: usize| lower(code[k], args[k], consts[k]);
+        let at = |k: usize| lower(code[k], args[k], consts);
         let out = output as usize;
         // One byte of facts per node (`node::*`; one array instead of seven keeps the
         // 9e6-node recordings of 1e6-variable functions to a sixth of the fresh pages).
