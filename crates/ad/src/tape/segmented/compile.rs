@@ -447,7 +447,10 @@ impl Segmented {
                         lin.inner[t] = (ci, cc);
                     }
                 }
-                if u2 != Code::Const || !lin.is_bare() {
+                // A linear argument that absorbed nodes is fused even when it came out
+                // bare (`(−x)·(−1)` is `x`): its nodes are marked absorbed above, so no
+                // instruction computes them any more.
+                if u2 != Code::Const || !lin.is_bare() || lin.nabs > 0 {
                     let s0 = usize::from(fl[v] & node::SEEDED != 0);
                     let mut block = [adjc[v]; 8];
                     block[s0..s0 + 7].copy_from_slice(&[

@@ -108,6 +108,18 @@ fn chain<D: DualNum<Primitive = f64> + Copy>(x: &[D]) -> D {
     f
 }
 
+/// Linear chains that come out as the bare node they started from (`(−x)·(−1)` is `x`)
+/// under a unary operation: the chain is absorbed, so the operation must be fused (the
+/// compile once left it reading an absorbed node and panicked; found by the random
+/// functions of `tests/pattern_from_tape.rs`).
+fn bare_chains<D: DualNum<Primitive = f64> + Copy>(x: &[D]) -> D {
+    let mut f = D::zero();
+    for w in x.windows(2) {
+        f += ((-w[0]) * -1.0).recip() + (-(-w[1])).sin() * w[0] + ((w[1] * -1.0) * -1.0).exp();
+    }
+    f
+}
+
 /// Weighted squares of every shape `eager_square` specialises (one or two nodes,
 /// each plain or squared, with and without a constant, and a fourth power), and one
 /// whose argument is a temporary with an adjoint of its own.
@@ -179,6 +191,7 @@ fn segmented_equals_unsegmented() {
     check_against_unsegmented(centred, 5000, "centred, long segment");
     check_against_unsegmented(chain, 40, "chain");
     check_against_unsegmented(squares, 60, "squares");
+    check_against_unsegmented(bare_chains, 30, "bare chains");
 }
 
 #[test]
