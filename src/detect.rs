@@ -133,7 +133,11 @@ pub trait SparsityDetector: std::fmt::Debug + Send + Sync {
 pub type Detector = Arc<dyn SparsityDetector>;
 
 /// Traces the function at x0: the local pattern, valid where the function takes x0's
-/// branches (see [`sparsediff_ad::trace`]).
+/// branches (see [`sparsediff_ad::trace`]). With the tape backend recorded at x0 and a
+/// branch-free function, the same pattern comes from the tape's compiled program instead
+/// of another run of the function
+/// ([`Tape::hessian_pattern`](sparsediff_ad::tape::Tape::hessian_pattern)); the detector
+/// is still reported as `traced`.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Traced;
 

@@ -249,4 +249,17 @@ pub trait HessianBackend {
     fn verify_tolerance(&self) -> f64 {
         EXACT_TOLERANCE
     }
+    /// The local Hessian pattern at x, exactly the one tracing the function at x gives, and
+    /// the trace information of a branch-free trace, from what the backend already holds
+    /// (the tape: its compiled program, see
+    /// [`Tape::hessian_pattern`](crate::tape::Tape::hessian_pattern)); `None`: trace the
+    /// function. Default: `None`.
+    fn recorded_pattern(
+        &self,
+        _x: &[f64],
+    ) -> Option<
+        Result<(sparsediff_pattern::Pattern, crate::trace::TraceInfo), crate::trace::TraceError>,
+    > {
+        None
+    }
 }

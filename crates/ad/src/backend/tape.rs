@@ -89,6 +89,15 @@ impl<'f> TapeHessian<'f> {
 }
 
 impl HessianBackend for TapeHessian<'_> {
+    fn recorded_pattern(
+        &self,
+        x: &[f64],
+    ) -> Option<
+        Result<(sparsediff_pattern::Pattern, crate::trace::TraceInfo), crate::trace::TraceError>,
+    > {
+        self.tape.rec.tape().hessian_pattern(x)
+    }
+
     fn name(&self) -> &'static str {
         "tape"
     }

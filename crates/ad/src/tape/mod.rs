@@ -106,7 +106,7 @@
 //! Timings of these sweeps (Rosenbrock and the grid energy up to n = 10⁶, against the f64
 //! evaluation) and how they were taken: `papers/ad-backends.md`, "The tape's sweeps alone".
 
-mod program;
+pub(crate) mod program;
 mod recorded;
 mod segmented;
 mod sweep;
@@ -294,6 +294,11 @@ pub struct Tape {
     /// Raw value reads (`re()`) of variables during the recording: branches on them are
     /// not guarded.
     value_reads: usize,
+    /// The point recorded at, the outputs' values there, and whether a comparison had a
+    /// NaN operand: what [`Tape::hessian_pattern`] checks to stand in for a trace.
+    point: Vec<f64>,
+    output_values: Vec<f64>,
+    nan_comparison: bool,
     /// The general replay program (values, gradients, VJP and JVP blocks), compiled on
     /// first use (`prog!`): a scalar tape used only for Hessian-vector products never
     /// needs it, and compiling it is a fifth of recording a 1e6-variable function.
@@ -392,6 +397,7 @@ impl Tape {
             .collect();
         let out = f(&vars);
         let (rec, outputs) = active.finish(&out)?;
+        let output_values = out.iter().map(|&v| crate::Elementary::value(v)).collect();
         if outputs.is_empty() {
             return Err(TapeError::NoOutputs);
         }
@@ -415,6 +421,9 @@ impl Tape {
             outputs,
             guards: rec.guards,
             value_reads: rec.value_reads,
+            point: x.to_vec(),
+            output_values,
+            nan_comparison: rec.nan_comparison,
             prog: OnceLock::new(),
             seg,
             split,
@@ -540,6 +549,68 @@ impl Tape {
     /// the function takes another (compare [`eval`](Self::eval) with a plain evaluation).
     pub fn reads_values(&self) -> bool {
         self.value_reads > 0
+    }
+
+    /// The local Hessian pattern at `x`, exactly as
+    /// [`hessian_pattern_with_info`](crate::trace::hessian_pattern_with_info) gives it,
+    /// from this tape's compiled program instead of a trace: when `x` is the point recorded
+    /// at (bit for bit) and the recording is branch-free (no comparison of variables, no
+    /// raw value read, no comparison with NaN), its output finite. `None` otherwise, for
+    /// vector functions, and where the program cannot stand for the trace (an operation
+    /// that kills its argument, `0·x`): trace the function then.
+    ///
+    /// The tracer's rules run on the program's instructions (`tape/segmented/pattern.rs`
+    /// says why they give the same pattern), a DAG half the trace's size on Rosenbrock and
+    /// under a third on the grid energy. The [`TraceInfo`](crate::trace::TraceInfo) is a
+    /// branch-free trace's, with the program's node and record counts.
+    ///
+    /// ```
+    /// use num_dual::DualNum;
+    /// use sparsediff_ad::tape::Tape;
+    /// use sparsediff_ad::trace::hessian_pattern_with_info;
+    ///
+    /// fn f<D: DualNum<Primitive = f64> + Copy>(x: &[D]) -> D {
+    ///     x[0] * x[1] + (x[2] * 2.0 - x[1]).sin() * 3.0 + x[3].abs()
+    /// }
+    /// let x = [1.0, 2.0, 3.0, -1.0];
+    /// let tape = Tape::record_scalar(&x, |v| f(v))?;
+    /// let (pattern, info) = tape.hessian_pattern(&x).unwrap()?;
+    /// assert_eq!(pattern, hessian_pattern_with_info(&x, |v| f(v))?.0);
+    /// assert_eq!((info.comparisons, info.value_reads), (0, 0));
+    /// assert!(tape.hessian_pattern(&[1.0, 2.0, 3.0, -1.5]).is_none()); // another point
+    /// // 0·x is a constant for the tracer but a node of the recording: traced instead.
+    /// let killed = Tape::record_scalar(&x, |v| (v[0] * 0.0 * v[1]).sin())?;
+    /// assert!(killed.hessian_pattern(&x).is_none());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn hessian_pattern(
+        &self,
+        x: &[f64],
+    ) -> Option<
+        Result<(sparsediff_pattern::Pattern, crate::trace::TraceInfo), crate::trace::TraceError>,
+    > {
+        let same = x.len() == self.point.len()
+            && x.iter()
+                .zip(&self.point)
+                .all(|(a, b)| a.to_bits() == b.to_bits());
+        let branch_free = self.guards.is_empty() && self.value_reads == 0 && !self.nan_comparison;
+        let finite =
+            self.output_values.iter().all(|v| v.is_finite()) && x.iter().all(|v| v.is_finite());
+        if !same || !branch_free || !finite || x.is_empty() || x.len() > sparsediff_pattern::MAX_DIM
+        {
+            return None;
+        }
+        // `0·x` and `0/x` (and `x/±∞`, recorded as `x·0`): a constant for the tracer, a node
+        // for the recording, whose zero weight the program may have folded away unseen.
+        let kills = self.code.iter().enumerate().any(|(k, &c)| {
+            matches!(c, Code::MulC | Code::DivC) && self.consts[self.args[k][1] as usize] == 0.0
+        });
+        if kills {
+            return None;
+        }
+        let seg = self.seg.as_ref()?;
+        let nodes = segmented::trace_nodes(seg, self.split.as_ref())?;
+        Some(crate::trace::hessian_of_nodes(self.n, nodes))
     }
 
     /// Number of recorded comparisons (branch guards).

@@ -79,6 +79,8 @@ pub(crate) struct Recorder {
     pub(crate) guards: Vec<Guard>,
     /// Raw value reads (`re()`) of variables during the recording.
     pub(crate) value_reads: usize,
+    /// Some comparison (of constants too) had a NaN operand.
+    pub(crate) nan_comparison: bool,
     pub(crate) error: Option<TapeError>,
 }
 
@@ -174,6 +176,7 @@ impl ActiveRecording {
                 consts: Vec::new(),
                 guards: Vec::new(),
                 value_reads: 0,
+                nan_comparison: false,
                 error: None,
             });
             Ok((ActiveRecording { _private: () }, recording))
@@ -333,6 +336,15 @@ impl Elementary for TapeVar {
 
     fn observe_comparison(self, other: Option<Self>, rhs: f64, outcome: Option<Ordering>) {
         let other = other.unwrap_or(TapeVar::constant(rhs));
+        if outcome.is_none() {
+            // A NaN operand (the sparsity tracer refuses such a trace: see
+            // `Tape::hessian_pattern`).
+            with_recorder(|rec| {
+                if let Some(rec) = rec {
+                    rec.nan_comparison = true;
+                }
+            });
+        }
         if self.is_constant() && other.is_constant() {
             return;
         }

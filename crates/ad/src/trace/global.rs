@@ -253,7 +253,7 @@ where
 {
     explore(x, true, max_paths, f, |rec, y| {
         let handle = trace_handle(rec, &y)?;
-        let (pattern, records) = sets::hessian(rec, handle)?;
+        let (pattern, records) = sets::hessian(rec, Some(handle))?;
         Ok((pattern, records, 1))
     })
 }

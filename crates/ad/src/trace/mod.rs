@@ -170,6 +170,7 @@ pub use tracer::Tracer;
 use sparsediff_pattern::{MAX_DIM, Pattern};
 
 use crate::scalar::Elementary;
+pub(crate) use tracer::{ID_BITS, Kind, MAX_NODES, kills};
 use tracer::{NONE, Recording, Session, Steering};
 
 /// What a trace saw.
@@ -180,9 +181,12 @@ pub struct TraceInfo {
     pub inputs: usize,
     /// Number of outputs (1 for a Hessian).
     pub outputs: usize,
-    /// Interior DAG nodes recorded (8 bytes each during tracing).
+    /// Interior DAG nodes recorded (8 bytes each during tracing). A pattern computed from
+    /// a tape's compiled program ([`Tape::hessian_pattern`](crate::tape::Tape::hessian_pattern))
+    /// counts the nodes of that program's DAG: fused instructions make fewer.
     pub nodes: usize,
-    /// Second-order records expanded: the live nonlinear operations (0 for a Jacobian).
+    /// Second-order records expanded: the live nonlinear operations (0 for a Jacobian; for
+    /// a compiled program, its nonlinear instructions and their nonlinear parts).
     pub second_order_records: usize,
     /// Comparisons involving the inputs that the function made. With no comparisons and
     /// no [`value_reads`](Self::value_reads), the pattern does not depend on x.
@@ -353,7 +357,7 @@ where
     let (rec, y) = run(x, true, None, f)?;
     let handle = output_handle(&rec, 0, &y)?;
     check_comparisons(&rec)?;
-    let (pattern, records) = sets::hessian(&rec, handle)?;
+    let (pattern, records) = sets::hessian(&rec, Some(handle))?;
     let info = TraceInfo {
         inputs: rec.n,
         outputs: 1,
@@ -361,6 +365,36 @@ where
         second_order_records: records,
         comparisons: rec.comparisons,
         value_reads: rec.value_reads,
+        paths: 1,
+    };
+    Ok((pattern, info))
+}
+
+/// The Hessian pattern of a sum of trace nodes `n..n + nodes.len()` (each node two
+/// children and a [`Kind`](tracer::Kind), as the tracer records them; every node
+/// contributes), with the trace information of a branch-free trace: what a tape's
+/// compiled program gives (`tape/segmented/pattern.rs`).
+pub(crate) fn hessian_of_nodes(
+    n: usize,
+    nodes: Vec<[u32; 2]>,
+) -> Result<(Pattern, TraceInfo), TraceError> {
+    let rec = Recording {
+        epoch: 0,
+        n,
+        nodes,
+        comparisons: 0,
+        nan_comparison: None,
+        value_reads: 0,
+        steering: None,
+    };
+    let (pattern, records) = sets::hessian(&rec, None)?;
+    let info = TraceInfo {
+        inputs: n,
+        outputs: 1,
+        nodes: rec.nodes.len(),
+        second_order_records: records,
+        comparisons: 0,
+        value_reads: 0,
         paths: 1,
     };
     Ok((pattern, info))

@@ -210,21 +210,27 @@ pub(crate) fn jacobian(rec: &Recording, outputs: &[u32]) -> Result<Pattern, Trac
 
 /// Second-order records of the live nonlinear nodes: pairs (X, Y) of set indices, each
 /// standing for X×Y ∪ Y×X.
-fn records(rec: &Recording, sets: &mut Sets<'_>, output: u32) -> Result<Vec<[u32; 2]>, TraceError> {
+fn records(
+    rec: &Recording,
+    sets: &mut Sets<'_>,
+    output: Option<u32>,
+) -> Result<Vec<[u32; 2]>, TraceError> {
     let n = rec.n;
     let nodes = &rec.nodes;
     // Liveness: a node contributes only if the output depends on it (reverse reachability;
-    // the arena is in topological order).
-    let mut live = vec![false; nodes.len()];
-    if (output as usize) >= n {
-        live[output as usize - n] = true;
-    }
-    for k in (0..nodes.len()).rev() {
-        if live[k] {
-            let [a, b] = nodes[k];
-            for c in [(a & ID_MASK) as usize, b as usize] {
-                if c >= n {
-                    live[c - n] = true;
+    // the arena is in topological order). No output: every node does.
+    let mut live = vec![output.is_none(); nodes.len()];
+    if let Some(output) = output {
+        if (output as usize) >= n {
+            live[output as usize - n] = true;
+        }
+        for k in (0..nodes.len()).rev() {
+            if live[k] {
+                let [a, b] = nodes[k];
+                for c in [(a & ID_MASK) as usize, b as usize] {
+                    if c >= n {
+                        live[c - n] = true;
+                    }
                 }
             }
         }
@@ -253,11 +259,14 @@ fn records(rec: &Recording, sets: &mut Sets<'_>, output: u32) -> Result<Vec<[u32
     Ok(out)
 }
 
-/// The symmetric n×n Hessian pattern of the scalar output `output` and the number of
-/// second-order records it came from.
-pub(crate) fn hessian(rec: &Recording, output: u32) -> Result<(Pattern, usize), TraceError> {
+/// The symmetric n×n Hessian pattern of the scalar output `output` (`None`: a sum of every
+/// node, all of which contribute) and the number of second-order records it came from.
+pub(crate) fn hessian(
+    rec: &Recording,
+    output: Option<u32>,
+) -> Result<(Pattern, usize), TraceError> {
     let n = rec.n;
-    if output == NONE {
+    if output == Some(NONE) {
         return Ok((Pattern::empty(n, n)?, 0));
     }
     let mut sets = Sets::new(n, &rec.nodes);

@@ -304,7 +304,7 @@ fn next_epoch() -> u32 {
 /// Whether a unary operation's result is constant whatever its argument (derivative
 /// identically zero): x⁰, 0·x, 0/x.
 #[inline]
-fn kills(op: Unary) -> bool {
+pub(crate) fn kills(op: Unary) -> bool {
     match op {
         Unary::Powi(0) => true,
         Unary::Powf(a) | Unary::MulConst(a) | Unary::DivConst(a) => a == 0.0,

@@ -43,9 +43,13 @@
 
 use super::program::{Code, Guard};
 
+pub(crate) use pattern::trace_nodes;
 pub(crate) use split::{Chunk, Split};
 
 mod compile;
+mod pattern;
+#[cfg(test)]
+mod random_tests;
 mod split;
 mod sweep;
 #[cfg(test)]
