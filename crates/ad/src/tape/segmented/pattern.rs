@@ -21,7 +21,9 @@
 //! is traced instead):
 //!
 //! * an operation that kills its argument (`0·x`, `0/x`): the tracer makes it a constant,
-//!   the recording keeps the node (in a fused instruction: a zero weight α or β);
+//!   the recording keeps the node. A folded `0·x` leaves only a zero weight behind, so the
+//!   caller looks for such operations in the recording; here a fused instruction with a
+//!   zero weight α or β, or a killing unary, is refused as well;
 //! * a binary instruction with a constant side other than `atan2` (the tracer looks at
 //!   the constant's value; the recording never makes one, but it is cheap to refuse).
 //!
