@@ -299,6 +299,8 @@ pub struct Tape {
     point: Vec<f64>,
     output_values: Vec<f64>,
     nan_comparison: bool,
+    /// An instruction kills its argument (`0·x`, `0/x`; see `Recorder::kills`).
+    kills: bool,
     /// The general replay program (values, gradients, VJP and JVP blocks), compiled on
     /// first use (`prog!`): a scalar tape used only for Hessian-vector products never
     /// needs it, and compiling it is a fifth of recording a 1e6-variable function.
@@ -424,6 +426,7 @@ impl Tape {
             point: x.to_vec(),
             output_values,
             nan_comparison: rec.nan_comparison,
+            kills: rec.kills,
             prog: OnceLock::new(),
             seg,
             split,
@@ -602,10 +605,7 @@ impl Tape {
         }
         // `0·x` and `0/x` (and `x/±∞`, recorded as `x·0`): a constant for the tracer, a node
         // for the recording, whose zero weight the program may have folded away unseen.
-        let kills = self.code.iter().enumerate().any(|(k, &c)| {
-            matches!(c, Code::MulC | Code::DivC) && self.consts[self.args[k][1] as usize] == 0.0
-        });
-        if kills {
+        if self.kills {
             return None;
         }
         let seg = self.seg.as_ref()?;

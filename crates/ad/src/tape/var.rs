@@ -81,6 +81,9 @@ pub(crate) struct Recorder {
     pub(crate) value_reads: usize,
     /// Some comparison (of constants too) had a NaN operand.
     pub(crate) nan_comparison: bool,
+    /// Some instruction multiplies its argument by 0 or divides 0 by it (`0·x`, `0/x`, or
+    /// `x/±∞` recorded as `x·0`): a constant for the sparsity tracer.
+    pub(crate) kills: bool,
     pub(crate) error: Option<TapeError>,
 }
 
@@ -110,6 +113,7 @@ impl Recorder {
         // per instruction was 8 of the 17 bytes a recorded instruction takes (64 MB for
         // the 1e6 Rosenbrock), written here and read by every compile pass.
         let b = if code.has_constant() {
+            self.kills |= c == 0.0 && matches!(code, Code::MulC | Code::DivC);
             self.consts.push(c);
             (self.consts.len() - 1) as u32
         } else {
@@ -177,6 +181,7 @@ impl ActiveRecording {
                 guards: Vec::new(),
                 value_reads: 0,
                 nan_comparison: false,
+                kills: false,
                 error: None,
             });
             Ok((ActiveRecording { _private: () }, recording))
