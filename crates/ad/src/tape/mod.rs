@@ -106,7 +106,7 @@
 //! Timings of these sweeps (Rosenbrock and the grid energy up to n = 10⁶, against the f64
 //! evaluation) and how they were taken: `papers/ad-backends.md`, "The tape's sweeps alone".
 
-pub(crate) mod program;
+mod program;
 mod recorded;
 mod segmented;
 mod sweep;
