@@ -219,8 +219,9 @@ fn records(
     let nodes = &rec.nodes;
     // Liveness: a node contributes only if the output depends on it (reverse reachability;
     // the arena is in topological order). No output: every node does.
-    let mut live = vec![output.is_none(); nodes.len()];
-    if let Some(output) = output {
+    // No output: every node contributes (`None`, nothing to allocate).
+    let live = output.map(|output| {
+        let mut live = vec![false; nodes.len()];
         if (output as usize) >= n {
             live[output as usize - n] = true;
         }
@@ -234,10 +235,11 @@ fn records(
                 }
             }
         }
-    }
+        live
+    });
     let mut out = Vec::new();
     for (k, &[a, b]) in nodes.iter().enumerate() {
-        if !live[k] {
+        if live.as_ref().is_some_and(|live| !live[k]) {
             continue;
         }
         let v = (n + k) as u32;

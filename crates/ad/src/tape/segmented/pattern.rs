@@ -73,11 +73,8 @@ impl Nodes {
 
     /// Unary code `u` with constant `c` on the value of handle `h` (the tracer's rule).
     fn unary(&mut self, u: Code, c: f64, h: u32) -> Option<u32> {
-        let op = u.unary(c)?;
-        if kills(op) {
-            return None;
-        }
-        if h != NONE && op.curvature() != Curvature::Linear {
+        let nonlinear = nonlinear(u, c)?;
+        if h != NONE && nonlinear {
             self.square(h)
         } else {
             Some(h)
@@ -107,35 +104,17 @@ impl Nodes {
                 if blk[0] == 0.0 || (two && blk[1] == 0.0) {
                     return None;
                 }
-                let term = |s: &mut Self, at: u32, u: Code, c: f64| -> Option<u32> {
-                    let h = slot(at);
-                    if u == Code::Const {
-                        Some(h)
-                    } else {
-                        s.unary(u, c, h)
-                    }
-                };
-                let a = term(self, i.a, i.ua, blk[5])?;
+                let a = self.unary(i.ua, blk[5], slot(i.a))?;
                 let b = if two {
-                    term(self, i.b, i.ub, blk[6])?
+                    self.unary(i.ub, blk[6], slot(i.b))?
                 } else {
                     NONE
                 };
                 // The outer operations: one nonlinear node over both terms if either is
                 // nonlinear (its set is their union, its pairs the union's square, as the
                 // trace's union node and nonlinear node give), else their union.
-                let outer = [(i.u1, blk[3]), (i.u2, blk[4])];
-                let mut nonlinear = false;
-                for (u, c) in outer {
-                    if u != Code::Const {
-                        let op = u.unary(c)?;
-                        if kills(op) {
-                            return None;
-                        }
-                        nonlinear |= op.curvature() != Curvature::Linear;
-                    }
-                }
-                match (nonlinear, a, b) {
+                let outer = nonlinear(i.u1, blk[3])? | nonlinear(i.u2, blk[4])?;
+                match (outer, a, b) {
                     (false, a, b) => self.union(a, b),
                     (true, NONE, NONE) => Some(NONE),
                     (true, h, NONE) | (true, NONE, h) => self.square(h),
@@ -200,6 +179,17 @@ impl Nodes {
         }
         Some(())
     }
+}
+
+/// Whether unary code `u` with constant `c` has a second-order contribution (`Code::Const`:
+/// no operation, a fused instruction's empty slot); `None` for an operation that kills its
+/// argument (`0·x`: a constant for the tracer) or a code that is not a unary operation.
+fn nonlinear(u: Code, c: f64) -> Option<bool> {
+    if u == Code::Const {
+        return Some(false);
+    }
+    let op = u.unary(c)?;
+    (!kills(op)).then(|| op.curvature() != Curvature::Linear)
 }
 
 /// The trace nodes of `seg` (its instructions in `split` if it was split), every one of

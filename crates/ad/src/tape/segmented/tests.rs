@@ -111,7 +111,7 @@ fn chain<D: DualNum<Primitive = f64> + Copy>(x: &[D]) -> D {
 /// Linear chains that come out as the bare node they started from (`(−x)·(−1)` is `x`)
 /// under a unary operation: the chain is absorbed, so the operation must be fused (the
 /// compile once left it reading an absorbed node and panicked; found by the random
-/// functions of `tests/pattern_from_tape.rs`).
+/// functions of `random_tests.rs`).
 fn bare_chains<D: DualNum<Primitive = f64> + Copy>(x: &[D]) -> D {
     let mut f = D::zero();
     for w in x.windows(2) {
