@@ -63,72 +63,48 @@ mod node {
     pub(super) const REUSED: u8 = USED << 1;
 }
 
-/// A linear argument `α·a [+ β·b] [+ γ]`, evaluated left to right.
+/// A linear argument `α·a [+ β·b] [+ γ]`, evaluated left to right. The nodes it absorbed
+/// are kept apart, on a stack shared by the recursion of `linear` (a list inside each
+/// value made it 136 bytes, copied at every step: 77 ms of the 1e6 Rosenbrock's fusion).
 #[derive(Debug, Clone, Copy)]
 struct Lin {
-    terms: [(u32, f64); 2],
-    /// A unary operation applied to the node of each term (`Code::Const`: none).
-    inner: [(Code, f64); 2],
+    /// The terms' nodes (the second [`NONE`] and its weight 0 when `len == 1`).
+    nodes: [u32; 2],
+    alpha: [f64; 2],
     len: usize,
     gamma: Option<f64>,
-    absorbed: [u32; MAX_ABSORB],
-    nabs: usize,
 }
 
 impl Lin {
     fn leaf(v: u32, alpha: f64) -> Lin {
         Lin {
-            terms: [(v, alpha), (NONE, 0.0)],
-            inner: [(Code::Const, 0.0); 2],
+            nodes: [v, NONE],
+            alpha: [alpha, 0.0],
             len: 1,
             gamma: None,
-            absorbed: [NONE; MAX_ABSORB],
-            nabs: 0,
         }
     }
 
     /// `−L`: exact (rounding to nearest is symmetric).
     fn neg(mut self) -> Lin {
-        for t in &mut self.terms[..self.len] {
-            t.1 = -t.1;
+        for a in &mut self.alpha[..self.len] {
+            *a = -*a;
         }
         self.gamma = self.gamma.map(|g| -g);
         self
     }
 
-    /// `L₁ + L₂` when both are bare terms and fit.
-    fn add(mut self, other: &Lin) -> Option<Lin> {
-        if self.gamma.is_some()
-            || other.gamma.is_some()
-            || self.len + other.len > 2
-            || self.nabs + other.nabs > MAX_ABSORB
-        {
-            return None;
-        }
-        self.terms[self.len] = other.terms[0];
-        self.inner[self.len] = other.inner[0];
-        self.len += 1;
-        self.absorbed[self.nabs..self.nabs + other.nabs]
-            .copy_from_slice(&other.absorbed[..other.nabs]);
-        self.nabs += other.nabs;
-        Some(self)
+    /// Whether `L₁ + L₂` is a linear argument: both single bare terms.
+    fn adds(&self, other: &Lin) -> bool {
+        self.gamma.is_none() && other.gamma.is_none() && self.len + other.len <= 2
     }
 
-    fn absorb(mut self, v: u32) -> Option<Lin> {
-        if self.nabs == MAX_ABSORB {
-            return None;
-        }
-        self.absorbed[self.nabs] = v;
-        self.nabs += 1;
-        Some(self)
-    }
-
-    /// Whether this is a bare node (nothing to fuse).
-    fn is_bare(&self) -> bool {
-        self.len == 1
-            && self.gamma.is_none()
-            && self.terms[0].1 == 1.0
-            && self.inner[0].0 == Code::Const
+    /// `L₁ + L₂` (see [`adds`](Self::adds)).
+    fn add(mut self, other: &Lin) -> Lin {
+        self.nodes[1] = other.nodes[0];
+        self.alpha[1] = other.alpha[0];
+        self.len = 2;
+        self
     }
 }
 
@@ -137,9 +113,14 @@ impl Lin {
 struct Pool {
     consts: Vec<f64>,
     index: HashMap<Block, u32, BuildHasherDefault<BitsHasher>>,
-    /// The blocks asked for last, most recent first: consecutive terms of a sum mostly
-    /// repeat one of a few blocks (Rosenbrock alternates two), and a hit skips hashing.
-    recent: [Option<(Block, u32)>; RECENT],
+    /// The blocks asked for last: consecutive terms of a sum mostly repeat one of a few
+    /// blocks (Rosenbrock alternates two), and a hit skips hashing. Replaced round-robin
+    /// (`next`), never reordered: moving the hit to the front copied four blocks per call
+    /// (the 1e6 Rosenbrock's fusion pass: 138–141 → 131–137 ms).
+    recent: [(Block, u32); RECENT],
+    /// How many of `recent` are filled, and the one replaced next.
+    filled: usize,
+    next: usize,
 }
 
 /// Blocks remembered by [`Pool::block`] before its hash map.
@@ -149,7 +130,7 @@ const RECENT: usize = 4;
 /// (the rest are 0), so hashing reads what the block holds. (With all nine words hashed
 /// and compared, and one recent block, the fusion pass of the 1e6 Rosenbrock compile took
 /// 177 ms; with this and four recent blocks, 152 ms.)
-#[derive(Clone, Copy, Eq)]
+#[derive(Clone, Copy, Eq, Default)]
 struct Block {
     len: usize,
     bits: [u64; 8],
@@ -166,9 +147,15 @@ impl Block {
 }
 
 impl PartialEq for Block {
+    #[inline]
     fn eq(&self, other: &Block) -> bool {
-        // Unused words are 0 in both, so equal lengths and all eight words decide.
-        self.len == other.len && self.bits == other.bits
+        // Unused words are 0 in both, so equal lengths and all eight words decide (a
+        // word-wise OR of differences: no call to `memcmp`, no early exit to mispredict).
+        let mut diff = 0u64;
+        for k in 0..8 {
+            diff |= self.bits[k] ^ other.bits[k];
+        }
+        self.len == other.len && diff == 0
     }
 }
 
@@ -211,15 +198,11 @@ impl Pool {
     /// The index of a block of up to 8 constants, added unless present.
     fn block(&mut self, b: &[f64]) -> u32 {
         let key = Block::of(b);
-        if let Some(k) = self
-            .recent
+        if let Some((_, i)) = self.recent[..self.filled]
             .iter()
-            .position(|r| r.as_ref().is_some_and(|(blk, _)| *blk == key))
+            .find(|(blk, _)| *blk == key)
         {
-            let hit = self.recent[k];
-            self.recent.copy_within(0..k, 1);
-            self.recent[0] = hit;
-            return hit.map_or(0, |(_, i)| i);
+            return *i;
         }
         let i = match self.index.get(&key) {
             Some(&i) => i,
@@ -230,8 +213,9 @@ impl Pool {
                 i
             }
         };
-        self.recent.copy_within(0..RECENT - 1, 1);
-        self.recent[0] = Some((key, i));
+        self.recent[self.next] = (key, i);
+        self.next = (self.next + 1) % RECENT;
+        self.filled = (self.filled + 1).min(RECENT);
         i
     }
 }
@@ -350,69 +334,93 @@ impl Segmented {
             let v = v as usize;
             v >= n && kept(fl, v) && !absorbed(fl, v) && once(fl, v) && linear_code(at(v - n).0)
         };
-        // The linear argument that node `v` is, absorbing single-use linear nodes.
-        fn linear(
+        // The linear argument that node `v` is, absorbing single-use linear nodes: the
+        // nodes absorbed are pushed on `abs` (at most `MAX_ABSORB` beyond its length on
+        // entry; a node given up as a leaf takes back what its operands pushed).
+        fn linear<A, L>(
             v: u32,
             depth: usize,
             n: usize,
-            at: &dyn Fn(usize) -> (Code, [u32; 2], f64),
-            linable: &dyn Fn(u32) -> bool,
-        ) -> Lin {
+            at: &A,
+            linable: &L,
+            abs: &mut Vec<u32>,
+        ) -> Lin
+        where
+            A: Fn(usize) -> (Code, [u32; 2], f64),
+            L: Fn(u32) -> bool,
+        {
             if depth == 0 || !linable(v) {
                 return Lin::leaf(v, 1.0);
             }
+            let base = abs.len();
             let (c, [a, b], cst) = at(v as usize - n);
-            let rec = |x: u32| linear(x, depth - 1, n, at, linable);
+            let rec = |x: u32, abs: &mut Vec<u32>| linear(x, depth - 1, n, at, linable, abs);
             let l = match c {
-                Code::Neg => rec(a).neg(),
+                Code::Neg => rec(a, abs).neg(),
                 Code::MulC => {
-                    let l = rec(a);
-                    let sign = l.terms[0].1;
+                    let l = rec(a, abs);
+                    let sign = l.alpha[0];
                     if l.len == 1 && l.gamma.is_none() && (sign == 1.0 || sign == -1.0) {
                         // c·(±x) = (±c)·x exactly.
                         let mut l = l;
-                        l.terms[0].1 = rule::mul_const(sign, cst).0;
+                        l.alpha[0] = rule::mul_const(sign, cst).0;
                         l
                     } else {
+                        abs.truncate(base);
                         Lin::leaf(a, rule::mul_const(1.0, cst).0)
                     }
                 }
-                Code::AddC => {
-                    let mut l = rec(a);
+                Code::AddC | Code::SubFromC => {
+                    let mut l = rec(a, abs);
                     if l.gamma.is_some() {
+                        abs.truncate(base);
                         l = Lin::leaf(a, 1.0);
                     }
-                    l.gamma = Some(cst);
-                    l
-                }
-                Code::SubFromC => {
-                    let mut l = rec(a);
-                    if l.gamma.is_some() {
-                        l = Lin::leaf(a, 1.0);
+                    if c == Code::SubFromC {
+                        l = l.neg();
                     }
-                    let mut l = l.neg();
                     l.gamma = Some(cst);
                     l
                 }
                 Code::Add | Code::Sub => {
-                    let (la, lb) = (rec(a), rec(b));
-                    let side = |l: Lin| if c == Code::Sub { l.neg() } else { l };
+                    let la = rec(a, abs);
+                    let mid = abs.len();
+                    let lb = rec(b, abs);
+                    let end = abs.len();
+                    let lb = if c == Code::Sub { lb.neg() } else { lb };
                     let (ba, bb) = (Lin::leaf(a, 1.0), Lin::leaf(b, 1.0));
-                    la.add(&side(lb))
-                        .or_else(|| ba.add(&side(lb)))
-                        .or_else(|| la.add(&side(bb)))
-                        .or_else(|| ba.add(&side(bb)))
-                        .expect("two bare nodes always combine")
+                    let bb = if c == Code::Sub { bb.neg() } else { bb };
+                    // Both operands' forms if they fit, else one of them, else two leaves
+                    // (dropping what the leaves' operands absorbed).
+                    if la.adds(&lb) && end - base <= MAX_ABSORB {
+                        la.add(&lb)
+                    } else if ba.adds(&lb) && end - mid <= MAX_ABSORB {
+                        abs.copy_within(mid..end, base);
+                        abs.truncate(base + end - mid);
+                        ba.add(&lb)
+                    } else if la.adds(&bb) && mid - base <= MAX_ABSORB {
+                        abs.truncate(mid);
+                        la.add(&bb)
+                    } else {
+                        abs.truncate(base);
+                        ba.add(&bb)
+                    }
                 }
                 _ => return Lin::leaf(v, 1.0),
             };
-            l.absorb(v).unwrap_or(Lin::leaf(v, 1.0))
+            if abs.len() - base == MAX_ABSORB {
+                abs.truncate(base);
+                return Lin::leaf(v, 1.0);
+            }
+            abs.push(v);
+            l
         }
         // Roots (not absorbed kept nodes), in reverse recording order, with their fused
         // form if any.
         let mut pool = Pool::default();
         let mut roots: Vec<(u32, u32)> = Vec::new(); // (recorded index, fused index or NONE)
         let mut fused: Vec<Fused> = Vec::new();
+        let mut abs: Vec<u32> = Vec::with_capacity(MAX_ABSORB);
         for k in (0..code.len()).rev() {
             let v = n + k;
             if !kept(&fl, v) || absorbed(&fl, v) {
@@ -428,13 +436,16 @@ impl Segmented {
                     fl[ai] |= node::ABSORBED;
                     (u1, c1, u2, c2, arg) = (ci, cc, c, cst, aa);
                 }
-                let mut lin = linear(arg, MAX_ABSORB, n, &at, &|x| linable(x, &fl));
-                for &x in &lin.absorbed[..lin.nabs] {
+                abs.clear();
+                let mut lin = linear(arg, MAX_ABSORB, n, &at, &|x| linable(x, &fl), &mut abs);
+                for &x in &abs {
                     fl[x as usize] |= node::ABSORBED;
                 }
+                // A unary operation applied to the node of each term (`Code::Const`: none).
+                let mut inner = [(Code::Const, 0.0); 2];
                 // A term's node that is a unary operation used only here: its operation.
                 for t in 0..lin.len {
-                    let x = lin.terms[t].0 as usize;
+                    let x = lin.nodes[t] as usize;
                     if x >= n
                         && kept(&fl, x)
                         && !absorbed(&fl, x)
@@ -443,31 +454,35 @@ impl Segmented {
                     {
                         let (ci, [ai, _], cc) = at(x - n);
                         fl[x] |= node::ABSORBED;
-                        lin.terms[t].0 = ai;
-                        lin.inner[t] = (ci, cc);
+                        lin.nodes[t] = ai;
+                        inner[t] = (ci, cc);
                     }
                 }
                 // A linear argument that absorbed nodes is fused even when it came out
                 // bare (`(−x)·(−1)` is `x`): its nodes are marked absorbed above, so no
                 // instruction computes them any more.
-                if u2 != Code::Const || !lin.is_bare() || lin.nabs > 0 {
+                let bare = lin.len == 1
+                    && lin.gamma.is_none()
+                    && lin.alpha[0] == 1.0
+                    && inner[0].0 == Code::Const;
+                if u2 != Code::Const || !bare || !abs.is_empty() {
                     let s0 = usize::from(fl[v] & node::SEEDED != 0);
                     let mut block = [adjc[v]; 8];
                     block[s0..s0 + 7].copy_from_slice(&[
-                        lin.terms[0].1,
-                        lin.terms[1].1,
+                        lin.alpha[0],
+                        lin.alpha[1],
                         lin.gamma.unwrap_or(0.0),
                         c1,
                         c2,
-                        lin.inner[0].1,
-                        lin.inner[1].1,
+                        inner[0].1,
+                        inner[1].1,
                     ]);
                     f = Some(Fused {
                         u1,
                         u2,
-                        ua: lin.inner[0].0,
-                        ub: lin.inner[1].0,
-                        nodes: [lin.terms[0].0, lin.terms[1].0],
+                        ua: inner[0].0,
+                        ub: inner[1].0,
+                        nodes: lin.nodes,
                         two: lin.len == 2,
                         gamma: lin.gamma.is_some(),
                         block: pool.block(&block[..s0 + 7]),
