@@ -476,6 +476,41 @@ fn evaluate_allocates_nothing_on_the_default_path() {
     }
 }
 
+/// The same at a size whose tape program is cut into row blocks (the split sweep has a
+/// workspace per block): `prepare` sizes them without a product pass (`reserve`), and the
+/// first `evaluate`, on one thread or two, allocates nothing and gives the products a
+/// product pass gives.
+#[test]
+fn evaluate_allocates_nothing_on_a_split_program() {
+    use sparsediff::ad::tape::Tape;
+    let n = 100_000;
+    let x = eval_point(n);
+    // This size is split (the facade's tape is this recording).
+    let tape = Tape::record_scalar(&x, |v| Rosenbrock.eval(v)).unwrap();
+    assert!(tape.hvp_chunks().is_some_and(|k| k >= 2));
+    let mut reference = SparseHessian::prepare(Rosenbrock, &x, &Options::default()).unwrap();
+    // Products already made once at x (a warm-up pass would have made them too).
+    reference.evaluate(&x).unwrap();
+    let expected = reference.evaluate(&x).unwrap().clone();
+    for threads in [1, 2] {
+        let options = Options {
+            threads,
+            ..Options::default()
+        };
+        let mut h = SparseHessian::prepare(Rosenbrock, &x, &options).unwrap();
+        let (ok, allocations) = ALLOC.count(|| h.evaluate(&x).is_ok());
+        assert!(ok);
+        if threads == 1 {
+            // (a pool's own bookkeeping is rayon's, not ours)
+            assert_eq!(
+                allocations, 0,
+                "the first SparseHessian::evaluate allocated"
+            );
+        }
+        assert_eq!(h.matrix().data(), expected.data(), "threads = {threads}");
+    }
+}
+
 #[test]
 fn faer_outputs_hold_the_evaluated_matrix() {
     use sparsediff::probe::Triangle;

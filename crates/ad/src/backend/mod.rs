@@ -228,6 +228,13 @@ pub trait HessianBackend {
         self.hvp_block(x, seeds, out)?;
         Ok(None)
     }
+    /// Sizes the buffers of products with `probes` directions ([`hvp_block`](Self::hvp_block))
+    /// now, without computing any, so that the first products allocate nothing; returns
+    /// whether it did. A caller that gets `false` and wants that guarantee runs one product
+    /// pass instead. Default: `false`.
+    fn reserve(&mut self, _probes: usize) -> bool {
+        false
+    }
     /// What the backend has seen of the function's branches. Default: blind.
     fn branches(&self) -> BranchStatus {
         BranchStatus::BLIND

@@ -127,6 +127,11 @@ impl HessianBackend for TapeHessian<'_> {
         }
         Ok(())
     }
+    fn reserve(&mut self, probes: usize) -> bool {
+        self.tape.rec.reserve_hvp(probes);
+        true
+    }
+
     fn branches(&self) -> BranchStatus {
         status(&self.tape.rec)
     }

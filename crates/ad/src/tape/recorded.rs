@@ -54,6 +54,12 @@ where
         &self.tape
     }
 
+    /// Sizes the tape's buffers for Hessian-vector products with `p` directions (see
+    /// `Tape::reserve_hvp`).
+    pub(crate) fn reserve_hvp(&mut self, p: usize) {
+        self.tape.reserve_hvp(p);
+    }
+
     /// [`Tape::set_pool`], kept across re-recordings.
     pub fn set_pool(&mut self, pool: Option<std::sync::Arc<rayon::ThreadPool>>) {
         self.tape.set_pool(pool);
