@@ -268,8 +268,9 @@ impl Segmented {
         }
         // Liveness, use counts and constant adjoints in one pass from the output backwards
         // (every consumer of a node comes after it, so its facts are final when it is
-        // reached). Without `HELD` every consumer of a node so far is folded; `adjc[v]`: the adjoint through folded consumers; `SEEDED`: read by a
-        // folded instruction (or the output itself); `KEPT`: live and not folded.
+        // reached). Without `HELD` every consumer of a node so far is folded; `adjc[v]`:
+        // the adjoint through folded consumers; `SEEDED`: read by a folded instruction (or
+        // the output itself); `KEPT`: live and not folded.
         let mut adjc: Vec<f64> = crate::memory::zeros_mapped(nodes);
         adjc[out] = 1.0;
         fl[out] |= node::SEEDED;
@@ -280,44 +281,43 @@ impl Segmented {
                 continue;
             }
             let (c, [a, b], cst) = at(k);
-            for &x in &[a, b][..c.arity()] {
+            // Folded or kept is decided by the node's own facts, final here; each argument
+            // then gets all its facts in one update (three passes over them took longer).
+            let fold = fl[v] & node::HELD == 0 && foldable(c);
+            let fact = if fold { node::SEEDED } else { node::HELD };
+            let m = c.arity();
+            for x in [a, b].into_iter().take(m) {
                 let f = &mut fl[x as usize];
-                *f |= node::LIVE;
+                *f |= node::LIVE | fact;
                 add_use(f);
             }
-            if fl[v] & node::HELD == 0 && foldable(c) {
-                let w = adjc[v];
-                let mut to = |x: u32, s: f64| {
-                    adjc[x as usize] += s;
-                    fl[x as usize] |= node::SEEDED;
-                };
-                match c {
-                    Code::Const => constant += w * cst,
-                    Code::Add => {
-                        to(a, w * Binary::Add.eval(0.0, 0.0).1);
-                        to(b, w * Binary::Add.eval(0.0, 0.0).2);
-                    }
-                    Code::Sub => {
-                        to(a, w * Binary::Sub.eval(0.0, 0.0).1);
-                        to(b, w * Binary::Sub.eval(0.0, 0.0).2);
-                    }
-                    Code::Neg => to(a, w * rule::neg(0.0).1),
-                    Code::AddC => {
-                        constant += w * cst;
-                        to(a, w * rule::add_const(0.0, cst).1);
-                    }
-                    Code::MulC => to(a, w * rule::mul_const(0.0, cst).1),
-                    Code::SubFromC => {
-                        constant += w * cst;
-                        to(a, w * rule::sub_from_const(0.0, cst).1);
-                    }
-                    _ => unreachable!("not foldable"),
-                }
-            } else {
+            if !fold {
                 fl[v] |= node::KEPT;
-                for &x in &[a, b][..c.arity()] {
-                    fl[x as usize] |= node::HELD;
+                continue;
+            }
+            let w = adjc[v];
+            let mut to = |x: u32, s: f64| adjc[x as usize] += s;
+            match c {
+                Code::Const => constant += w * cst,
+                Code::Add => {
+                    to(a, w * Binary::Add.eval(0.0, 0.0).1);
+                    to(b, w * Binary::Add.eval(0.0, 0.0).2);
                 }
+                Code::Sub => {
+                    to(a, w * Binary::Sub.eval(0.0, 0.0).1);
+                    to(b, w * Binary::Sub.eval(0.0, 0.0).2);
+                }
+                Code::Neg => to(a, w * rule::neg(0.0).1),
+                Code::AddC => {
+                    constant += w * cst;
+                    to(a, w * rule::add_const(0.0, cst).1);
+                }
+                Code::MulC => to(a, w * rule::mul_const(0.0, cst).1),
+                Code::SubFromC => {
+                    constant += w * cst;
+                    to(a, w * rule::sub_from_const(0.0, cst).1);
+                }
+                _ => unreachable!("not foldable"),
             }
         }
         let input_seeds: Vec<(u32, f64)> = (0..n)
