@@ -415,6 +415,12 @@ impl Tape {
         });
         // A split program takes the instructions (`seg` keeps what the summation reads).
         let split = seg.as_mut().and_then(Split::new);
+        if split.is_none()
+            && let Some(seg) = &seg
+        {
+            // (a split program's chunks were validated as they were cut)
+            seg.validate();
+        }
         Ok(Tape {
             n: rec.n,
             code: rec.code,
