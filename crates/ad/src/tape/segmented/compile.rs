@@ -137,11 +137,12 @@ struct Block {
 }
 
 impl Block {
+    #[inline]
     fn of(b: &[f64]) -> Block {
-        let mut bits = [0u64; 8];
-        for (k, x) in bits.iter_mut().zip(b) {
-            *k = x.to_bits();
-        }
+        // Word by word: a copy of `b.len()` words became a call to `memcpy` whose byte
+        // stores the comparisons then read back as 16-byte words, stalling (a fifth of the
+        // fusion pass of the 1e6 Rosenbrock).
+        let bits: [u64; 8] = std::array::from_fn(|k| b.get(k).map_or(0, |x| x.to_bits()));
         Block { len: b.len(), bits }
     }
 }
@@ -467,8 +468,7 @@ impl Segmented {
                     && inner[0].0 == Code::Const;
                 if u2 != Code::Const || !bare || !abs.is_empty() {
                     let s0 = usize::from(fl[v] & node::SEEDED != 0);
-                    let mut block = [adjc[v]; 8];
-                    block[s0..s0 + 7].copy_from_slice(&[
+                    let core = [
                         lin.alpha[0],
                         lin.alpha[1],
                         lin.gamma.unwrap_or(0.0),
@@ -476,7 +476,14 @@ impl Segmented {
                         c2,
                         inner[0].1,
                         inner[1].1,
-                    ]);
+                    ];
+                    // [seed,] α, β, γ, c₁, c₂, c_a, c_b (built whole: see `Block::of`).
+                    let block: [f64; 8] = std::array::from_fn(|k| match (s0, k) {
+                        (1, 0) => adjc[v],
+                        (1, k) => core[k - 1],
+                        (_, 7) => 0.0,
+                        (_, k) => core[k],
+                    });
                     f = Some(Fused {
                         u1,
                         u2,
