@@ -858,3 +858,37 @@ impl Segmented {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{NONE, Ranks};
+
+    /// Ranks agree with a position per node on sets of every density, word boundaries
+    /// included.
+    #[test]
+    fn ranks_are_positions() {
+        for (nodes, step) in [
+            (0, 1),
+            (1, 1),
+            (64, 1),
+            (65, 3),
+            (200, 7),
+            (1000, 64),
+            (1000, 65),
+        ] {
+            let roots: Vec<usize> = (0..nodes).filter(|v| v % step == step / 2).collect();
+            let ranks = Ranks::new(nodes, roots.iter().copied());
+            let mut pos = vec![NONE; nodes];
+            for (p, &v) in roots.iter().enumerate() {
+                pos[v] = p as u32;
+            }
+            for v in 0..nodes {
+                assert_eq!(
+                    ranks.get(v as u32),
+                    pos[v],
+                    "node {v} of {nodes}, step {step}"
+                );
+            }
+        }
+    }
+}
