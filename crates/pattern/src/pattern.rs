@@ -1,7 +1,5 @@
 //! The [`Pattern`] type: an m×n sparsity structure in compressed sparse row (CSR) form.
 
-use std::sync::Arc;
-
 use crate::error::{PatternError, Result};
 
 /// Largest number of stored entries this crate agrees to build (2²⁸ ≈ 2.7·10⁸ entries, about
@@ -48,11 +46,8 @@ pub const MAX_DIM: usize = 1 << 28;
 pub struct Pattern {
     nrows: usize,
     ncols: usize,
-    // Shared, never changed: a clone (a plan keeps the pattern it was designed for, every
-    // designer that runs makes one) is two reference counts, not a copy of the arrays
-    // (32 MB of fresh pages for the 1e6 Rosenbrock Hessian, 12 ms of `prepare`).
-    row_ptr: Arc<Vec<usize>>,
-    col_idx: Arc<Vec<usize>>,
+    row_ptr: Vec<usize>,
+    col_idx: Vec<usize>,
 }
 
 impl std::fmt::Debug for Pattern {
@@ -139,8 +134,8 @@ impl Pattern {
         Ok(Self {
             nrows,
             ncols,
-            row_ptr: Arc::new(row_ptr),
-            col_idx: Arc::new(col_idx),
+            row_ptr,
+            col_idx,
         })
     }
 
@@ -364,8 +359,8 @@ impl Pattern {
         let p = Self {
             nrows,
             ncols,
-            row_ptr: Arc::new(row_ptr),
-            col_idx: Arc::new(col_idx),
+            row_ptr,
+            col_idx,
         };
         debug_assert!(p.check_invariants().is_ok(), "{:?}", p.check_invariants());
         p
@@ -376,8 +371,8 @@ impl Pattern {
         Self::from_csr(
             self.nrows,
             self.ncols,
-            self.row_ptr.to_vec(),
-            self.col_idx.to_vec(),
+            self.row_ptr.clone(),
+            self.col_idx.clone(),
         )
         .map(|_| ())
     }
@@ -470,13 +465,7 @@ impl Pattern {
 
     /// Consumes the pattern and returns `(nrows, ncols, row_ptr, col_idx)`.
     pub fn into_parts(self) -> (usize, usize, Vec<usize>, Vec<usize>) {
-        // (a copy only while a clone still shares them)
-        (
-            self.nrows,
-            self.ncols,
-            Arc::unwrap_or_clone(self.row_ptr),
-            Arc::unwrap_or_clone(self.col_idx),
-        )
+        (self.nrows, self.ncols, self.row_ptr, self.col_idx)
     }
 }
 
@@ -643,8 +632,8 @@ mod serde_impl {
             let mut s = serializer.serialize_struct("Pattern", 4)?;
             s.serialize_field("nrows", &self.nrows)?;
             s.serialize_field("ncols", &self.ncols)?;
-            s.serialize_field("row_ptr", self.row_ptr.as_slice())?;
-            s.serialize_field("col_idx", self.col_idx.as_slice())?;
+            s.serialize_field("row_ptr", &self.row_ptr)?;
+            s.serialize_field("col_idx", &self.col_idx)?;
             s.end()
         }
     }
