@@ -577,24 +577,21 @@ impl Segmented {
                 }
             }
         }
+        // Whether each root's adjoint is read (it is upstream of a second-order term), and
+        // the last use of every root by a root, in one pass.
         let mut need_adj = vec![false; len];
-        for p in 0..len {
-            let (a, m) = root_args(p);
-            need_adj[p] = root_full(p)
-                || a[..m]
-                    .iter()
-                    .any(|&x| matches!(pos.get(x), q if q != NONE && need_adj[q as usize]));
-        }
-        // Last use of every root by a root.
         let mut last = vec![NONE; len];
         for p in 0..len {
             let (a, m) = root_args(p);
+            let mut need = root_full(p);
             for &x in &a[..m] {
                 let q = pos.get(x);
                 if q != NONE {
+                    need |= need_adj[q as usize];
                     last[q as usize] = p as u32;
                 }
             }
+            need_adj[p] = need;
         }
         // Segments close where no open node has a consumer further on (guards read values
         // only, they do not keep a segment open).
