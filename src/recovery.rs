@@ -185,9 +185,9 @@ pub(crate) trait Products {
     fn recorded_pattern(&self, _x: &[f64]) -> Option<Result<(Pattern, TraceInfo), SparseError>> {
         None
     }
-    /// Sizes the buffers of products with `probes` seeds of the plan's orientation without
-    /// computing any (see `HessianBackend::reserve`); whether it did. Default: `false`.
-    fn reserve(&mut self, _probes: usize, _orientation: Orientation) -> bool {
+    /// Sizes the buffers of products with `probes` seeds without computing any (see
+    /// `HessianBackend::reserve`); whether it did. Default: `false`.
+    fn reserve(&mut self, _probes: usize) -> bool {
         false
     }
 }
@@ -243,7 +243,7 @@ impl Products for Box<dyn HessianBackend + Send + '_> {
     fn set_pool(&mut self, pool: Option<Arc<rayon::ThreadPool>>) -> bool {
         (**self).set_pool(pool)
     }
-    fn reserve(&mut self, probes: usize, _orientation: Orientation) -> bool {
+    fn reserve(&mut self, probes: usize) -> bool {
         (**self).reserve(probes)
     }
     fn recorded_pattern(&self, x: &[f64]) -> Option<Result<(Pattern, TraceInfo), SparseError>> {
@@ -649,7 +649,7 @@ impl<'f, B: Products> Recovery<'f, B> {
     fn warm_up(&mut self, x0: &[f64]) -> Result<(), SparseError> {
         let start = Instant::now();
         let reserved = match &self.engine.plan {
-            EnginePlan::Single(plan) => self.backend.reserve(plan.num_probes(), plan.orientation()),
+            EnginePlan::Single(plan) => self.backend.reserve(plan.num_probes()),
             EnginePlan::Both(_) => false,
         };
         if !reserved {

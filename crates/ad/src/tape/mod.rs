@@ -845,22 +845,15 @@ impl Tape {
         if w == 0 {
             return;
         }
-        let size = |ws: &mut Workspace, ns: usize| {
-            ensure(&mut ws.val, ns);
-            ensure(&mut ws.tan, ns * w);
-            ensure(&mut ws.adj, ns);
-            ensure(&mut ws.adt, ns * w);
-            ensure(&mut ws.stack, seg.stack_len(w));
-        };
         match &self.split {
             Some(split) => {
                 self.split_ws
                     .resize_with(split.chunks.len(), ChunkWorkspace::default);
                 for (c, cw) in split.chunks.iter().zip(&mut self.split_ws) {
-                    size(&mut cw.ws, c.prog.nslots);
+                    size_hvp(&mut cw.ws, seg, c.prog.nslots, w);
                 }
             }
-            None => size(&mut self.ws, seg.nslots.max(self.n)),
+            None => size_hvp(&mut self.ws, seg, seg.nslots, w),
         }
     }
 
@@ -1077,11 +1070,7 @@ fn split_lanes<const P: usize>(
     let sweep_block = |(c, cw): (&segmented::Chunk, &mut ChunkWorkspace)| {
         let (nl, ns) = (c.prog.n, c.prog.nslots);
         let ws = &mut cw.ws;
-        ensure(&mut ws.val, ns);
-        ensure(&mut ws.tan, ns * P);
-        ensure(&mut ws.adj, ns);
-        ensure(&mut ws.adt, ns * P);
-        ensure(&mut ws.stack, seg.stack_len(P));
+        size_hvp(ws, seg, ns, P);
         ws.val[..nl].copy_from_slice(&a.x[c.lo..c.hi]);
         cw.largest = load_dirs::<P>(&mut ws.tan, nl, a.dirs.rows(c.lo, c.hi, p), p, c0);
         ws.adj[nl..ns].fill(0.0);
@@ -1364,6 +1353,17 @@ fn hvp_chunk<const P: usize>(
     Ok(())
 }
 
+/// Grows `ws` for a Hessian-vector sweep of `seg` (or of one of its row blocks) over `ns`
+/// slots with `lanes` lanes: what the sweeps size on use and `Tape::reserve_hvp` ahead of
+/// them, one sizing for both.
+fn size_hvp(ws: &mut Workspace, seg: &Segmented, ns: usize, lanes: usize) {
+    ensure(&mut ws.val, ns);
+    ensure(&mut ws.tan, ns * lanes);
+    ensure(&mut ws.adj, ns);
+    ensure(&mut ws.adt, ns * lanes);
+    ensure(&mut ws.stack, seg.stack_len(lanes));
+}
+
 fn seg_chunk<const P: usize>(
     seg: &Segmented,
     ws: &mut Workspace,
@@ -1375,11 +1375,7 @@ fn seg_chunk<const P: usize>(
     let (n, ns) = (seg.n, seg.nslots);
     // The inputs are in `val[..n]` (`load_inputs`); the segmented program never reuses
     // their slots.
-    ensure(&mut ws.val, ns);
-    ensure(&mut ws.tan, ns * P);
-    ensure(&mut ws.adj, ns);
-    ensure(&mut ws.adt, ns * P);
-    ensure(&mut ws.stack, seg.stack_len(P));
+    size_hvp(ws, seg, ns, P);
     if load_dirs::<P>(&mut ws.tan, n, dirs, p, c0) > p {
         return Err(Stop::Group);
     }

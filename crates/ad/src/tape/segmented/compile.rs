@@ -325,7 +325,7 @@ impl Segmented {
             }
             let (c, [a, b], cst) = at(k);
             // Folded or kept is decided by the node's own facts, final here; each argument
-            // then gets all its facts in one update (three passes over them took longer).
+            // then gets all its facts in one update (two updates each took longer).
             let fold = fl[v] & node::HELD == 0 && foldable(c);
             let fact = if fold { node::SEEDED } else { node::HELD };
             let m = c.arity();
