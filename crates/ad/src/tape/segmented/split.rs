@@ -101,106 +101,62 @@ impl Split {
         }
         let n = seg.n;
         let temps = seg.nslots - n;
-        // First every chunk is checked, reading only: its input range and guards.
+        // Chunk by chunk: checked (reading only: its input range and guards), then
+        // remapped in place and validated while its instructions are in cache. A chunk
+        // that fails the checks undoes the remapping of the chunks before it (one pass
+        // over the program instead of three: the 1e6 Rosenbrock's split, 28–32 → 23–24 ms;
+        // the grid's, 45 → 38–40 ms).
+        let mut ins = std::mem::take(&mut seg.ins);
         // The chunk (plus one) that last wrote each temporary slot.
         let mut written = vec![0u32; temps];
-        // (lo, hi, first guard, end of its guards) of each chunk.
-        let mut blocks: Vec<(usize, usize, usize, usize)> = Vec::with_capacity(cuts.len() - 1);
+        let mut chunks: Vec<Chunk> = Vec::with_capacity(cuts.len() - 1);
         let mut g = 0;
         let mut total = 0usize;
+        // The last non-empty input range: ranges must be monotone (lo and hi never
+        // decrease), as the summation copies the first partial of an input and adds the
+        // others.
+        let mut last: Option<(usize, usize)> = None;
         for (k, w) in cuts.windows(2).enumerate() {
             let (s, e) = (w[0], w[1]);
-            let stamp = k as u32 + 1;
             // Guards checked before instruction p run after instruction p − 1: a guard at a
             // cut belongs to the chunk before it (a guard at 0 to the first).
             let g0 = g;
             while g < seg.guards.len() && (seg.guards[g].pos as usize <= e || e == len) {
                 g += 1;
             }
-            let guards = &seg.guards[g0..g];
-            let (mut lo, mut hi) = (usize::MAX, 0usize);
-            // A slot the chunk reads: an input (the chunk's input range grows), or a
-            // temporary the chunk wrote before (otherwise it is not self-contained).
-            let mut reads = |v: u32, written: &[u32]| -> bool {
-                let v = v as usize;
-                if v < n {
-                    lo = lo.min(v);
-                    hi = hi.max(v + 1);
-                    true
-                } else {
-                    written[v - n] == stamp
+            let fits = check_chunk(
+                &ins[s..e],
+                s,
+                &seg.guards[g0..g],
+                n,
+                k as u32 + 1,
+                &mut written,
+            )
+            .filter(|&(lo, hi)| {
+                total += hi - lo;
+                let monotone = lo == hi || last.is_none_or(|(l, h)| l <= lo && h <= hi);
+                if lo < hi {
+                    last = Some((lo, hi));
                 }
-            };
-            let mut gi = 0;
-            for (p, i) in seg.ins[s..e].iter().enumerate() {
-                while gi < guards.len() && (guards[gi].pos as usize) <= s + p {
-                    if !guard_nodes(&guards[gi]).all(|v| reads(v, &written)) {
-                        return None;
-                    }
-                    gi += 1;
+                monotone && total <= 2 * n + CHUNK_INS
+            });
+            let Some((lo, hi)) = fits else {
+                for c in &chunks {
+                    let global = |v: u32| -> u32 {
+                        let v = v as usize;
+                        let width = c.hi - c.lo;
+                        (if v < width { v + c.lo } else { v - width + n }) as u32
+                    };
+                    remap(&mut ins[c.start..c.end], global);
                 }
-                let args = slot_args(i);
-                if (args >= 1 && !reads(i.a, &written)) || (args >= 2 && !reads(i.b, &written)) {
-                    return None;
-                }
-                if i.flags & EAGER == 0 {
-                    let d = i.dst as usize;
-                    if d < n {
-                        return None;
-                    }
-                    written[d - n] = stamp;
-                }
-            }
-            if !guards[gi..]
-                .iter()
-                .flat_map(guard_nodes)
-                .all(|v| reads(v, &written))
-            {
+                seg.ins = ins;
                 return None;
-            }
-            if lo > hi {
-                (lo, hi) = (0, 0);
-            }
-            total += hi - lo;
-            blocks.push((lo, hi, g0, g));
-        }
-        if total > 2 * n + CHUNK_INS {
-            return None;
-        }
-        // Monotone ranges (lo and hi never decrease, empty blocks aside): the summation
-        // copies the first partial of an input and adds the others.
-        let ranges: Vec<(usize, usize)> = blocks
-            .iter()
-            .filter(|b| b.0 < b.1)
-            .map(|b| (b.0, b.1))
-            .collect();
-        if ranges
-            .windows(2)
-            .any(|w| w[1].0 < w[0].0 || w[1].1 < w[0].1)
-        {
-            return None;
-        }
-        // Then the instructions are moved and remapped in place, chunk by chunk.
-        let mut ins = std::mem::take(&mut seg.ins);
-        let mut chunks = Vec::with_capacity(blocks.len());
-        for (w, &(lo, hi, g0, g1)) in cuts.windows(2).zip(&blocks) {
-            let (s, e) = (w[0], w[1]);
+            };
             let local = |v: u32| -> u32 {
                 let v = v as usize;
                 (if v < n { v - lo } else { hi - lo + v - n }) as u32
             };
-            for i in &mut ins[s..e] {
-                let args = slot_args(i);
-                if args >= 1 {
-                    i.a = local(i.a);
-                }
-                if args >= 2 {
-                    i.b = local(i.b);
-                }
-                if i.flags & EAGER == 0 {
-                    i.dst = local(i.dst);
-                }
-            }
+            remap(&mut ins[s..e], local);
             let b0 = seg.bounds.partition_point(|&b| (b as usize) < s);
             let b1 = seg.bounds.partition_point(|&b| (b as usize) <= e);
             let bounds: Vec<u32> = seg.bounds[b0..b1]
@@ -208,16 +164,16 @@ impl Split {
                 .map(|&b| (b as usize - s) as u32)
                 .collect();
             let reversed = seg.reversed[b0..b1 - 1].to_vec();
-            let remap = |op: Operand| match op {
+            let operand = |op: Operand| match op {
                 Operand::Node(v) => Operand::Node(local(v)),
                 c => c,
             };
-            let guards = seg.guards[g0..g1]
+            let guards = seg.guards[g0..g]
                 .iter()
                 .map(|gd| Guard {
                     pos: (gd.pos as usize).saturating_sub(s) as u32,
-                    lhs: remap(gd.lhs),
-                    rhs: remap(gd.rhs),
+                    lhs: operand(gd.lhs),
+                    rhs: operand(gd.rhs),
                     outcome: gd.outcome,
                 })
                 .collect();
@@ -251,6 +207,77 @@ impl Split {
     /// The instructions of chunk `c`.
     pub(crate) fn ins_of(&self, c: &Chunk) -> &[SIns] {
         &self.ins[c.start..c.end]
+    }
+}
+
+/// Checks the chunk `ins` (starting at instruction `s` of the program, with its guards
+/// `guards`, number `stamp` from 1): every temporary it reads was written by it, no
+/// instruction writes an input. Its input range `(lo, hi)` (`(0, 0)` if it reads none), or
+/// `None`.
+fn check_chunk(
+    ins: &[SIns],
+    s: usize,
+    guards: &[Guard],
+    n: usize,
+    stamp: u32,
+    written: &mut [u32],
+) -> Option<(usize, usize)> {
+    let (mut lo, mut hi) = (usize::MAX, 0usize);
+    // A slot the chunk reads: an input (the chunk's input range grows), or a temporary the
+    // chunk wrote before (otherwise it is not self-contained).
+    let mut reads = |v: u32, written: &[u32]| -> bool {
+        let v = v as usize;
+        if v < n {
+            lo = lo.min(v);
+            hi = hi.max(v + 1);
+            true
+        } else {
+            written[v - n] == stamp
+        }
+    };
+    let mut gi = 0;
+    for (p, i) in ins.iter().enumerate() {
+        while gi < guards.len() && (guards[gi].pos as usize) <= s + p {
+            if !guard_nodes(&guards[gi]).all(|v| reads(v, written)) {
+                return None;
+            }
+            gi += 1;
+        }
+        let args = slot_args(i);
+        if (args >= 1 && !reads(i.a, written)) || (args >= 2 && !reads(i.b, written)) {
+            return None;
+        }
+        if i.flags & EAGER == 0 {
+            let d = i.dst as usize;
+            if d < n {
+                return None;
+            }
+            written[d - n] = stamp;
+        }
+    }
+    if !guards[gi..]
+        .iter()
+        .flat_map(guard_nodes)
+        .all(|v| reads(v, written))
+    {
+        return None;
+    }
+    Some(if lo > hi { (0, 0) } else { (lo, hi) })
+}
+
+/// Maps the slots of `ins` (arguments, and destinations where written) by `f`.
+fn remap(ins: &mut [SIns], f: impl Fn(u32) -> u32) {
+    for i in ins {
+        let args = slot_args(i);
+        if args >= 1 {
+            i.a = f(i.a);
+        }
+        if args >= 2 {
+            i.b = f(i.b);
+        }
+        if i.flags & EAGER == 0 {
+            i.dst = f(i.dst);
+        }
     }
 }
 
