@@ -199,7 +199,9 @@ pub(crate) fn trace_nodes(seg: &Segmented, split: Option<&Split>) -> Option<Vec<
     let n = seg.n;
     let mut nodes = Nodes {
         n,
-        nodes: Vec::new(),
+        // At most three nodes per instruction (a fused one's two terms and its outer
+        // operation): reserved, so that growing never copies.
+        nodes: Vec::with_capacity(3 * (seg.ins.len() + split.map_or(0, |s| s.ins.len()))),
         squared: vec![false; n],
     };
     let mut temps = vec![NONE; seg.nslots - n];
