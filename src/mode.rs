@@ -274,7 +274,7 @@ pub(crate) struct Choice {
 /// bicolouring for bidirectional plans).
 pub(crate) fn design_mode(
     mode: Mode,
-    pattern: &Pattern,
+    pattern: &Arc<Pattern>,
     kind: MatrixKind,
     options: &Options,
 ) -> Result<PlanDesign, SparseError> {
@@ -291,7 +291,10 @@ pub(crate) fn design_mode(
             return Ok(PlanDesign::Both(plan, start.elapsed()));
         }
     };
-    Ok(PlanDesign::Single(designer.design_report(pattern, kind)?))
+    // The plan shares the caller's pattern instead of copying it.
+    Ok(PlanDesign::Single(
+        designer.design_report_shared(pattern, kind)?,
+    ))
 }
 
 /// No exact plan of `mode` needs fewer products than this on `pattern`: the largest row
@@ -327,7 +330,7 @@ fn bidirectional_may_pay(pattern: &Pattern, best_cost: f64) -> bool {
 /// 2-product row plan beats); the bidirectional mode comes first or last, behind its gate
 /// (module docs). Hessians: the column plan only.
 pub(crate) fn choose(
-    pattern: &Pattern,
+    pattern: &Arc<Pattern>,
     kind: MatrixKind,
     options: &Options,
     no_vjp: Option<&'static str>,

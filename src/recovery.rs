@@ -29,7 +29,7 @@ use sparsediff_pattern::Pattern;
 use sparsediff_probe::design::{Candidate, Outcome};
 use sparsediff_probe::{MatrixKind, Orientation};
 
-use crate::detect::{Detected, FunctionAccess};
+use crate::detect::FunctionAccess;
 use crate::engine::{Engine, EnginePlan, PrepareTimes, RecoveryInfo};
 use crate::error::SparseError;
 use crate::mode::{self, Mode, ModeCandidate};
@@ -527,12 +527,14 @@ impl<'f, B: Products> Recovery<'f, B> {
                         expected_cols: n,
                     });
                 }
-                let choice = mode::choose(&detected.pattern, kind, options, no_vjp)?;
+                // Shared with the plan, which holds it instead of a copy.
+                let pattern = Arc::new(detected.pattern);
+                let choice = mode::choose(&pattern, kind, options, no_vjp)?;
                 times.design = choice.time;
                 (
                     choice.plan,
                     choice.candidates,
-                    Some(detected),
+                    Some((detected.holds_everywhere, detected.fixed)),
                     options.detector.name(),
                     choice.mode,
                     choice.modes,
@@ -578,12 +580,11 @@ impl<'f, B: Products> Recovery<'f, B> {
             });
         }
         let status = backend.branches();
-        let fixed = detected.as_ref().is_none_or(|d: &Detected| d.fixed);
-        let holds_everywhere = detected.as_ref().is_some_and(|d| d.holds_everywhere);
+        // (holds everywhere, fixed) of a detected pattern; a given plan's is fixed.
+        let fixed = detected.is_none_or(|(_, fixed)| fixed);
+        let holds_everywhere = detected.is_some_and(|(holds, _)| holds);
         // The pattern may not hold at every x: check periodically (Verify::Auto).
-        let periodic = hooks.is_none()
-            || detected.as_ref().is_none_or(|d| !d.holds_everywhere)
-            || status.reads_values;
+        let periodic = hooks.is_none() || !holds_everywhere || status.reads_values;
         let verifier = Verifier::new(options.verify, tol, n, rows, periodic);
         let outputs = backend.outputs();
         check_products(&plan)?;
@@ -889,7 +890,7 @@ impl<'f, B: Products> Recovery<'f, B> {
                 col,
             });
         }
-        let union = current.union(&traced)?;
+        let union = Arc::new(current.union(&traced)?);
         let report = mode::design_mode(self.family, &union, self.backend.kind(), &self.options)?;
         let candidates = report.candidates();
         let plan = report.into_plan();

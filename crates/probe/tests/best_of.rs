@@ -84,3 +84,50 @@ fn an_earlier_member_that_cannot_tie_is_skipped() {
         Outcome::Skipped(Skip::OwnBound { own: 3, best: 2 })
     ));
 }
+
+/// A shared pattern reaches the plan as another handle, not a copy, through `BestOf` and
+/// `AutoDesigner` and for every designer that shares (closed forms, colourings, given
+/// colourings, identity); the plans are those of the copying `design`.
+#[test]
+fn shared_patterns_are_held_not_copied() {
+    use sparsediff_coloring::Method;
+    use sparsediff_pattern::generators::Stencil2d;
+    use sparsediff_probe::IdentityDesigner;
+    use sparsediff_probe::design::{AutoDesigner, GivenColoring};
+
+    let grid = Arc::new(generators::grid2d(12, 9, Stencil2d::FivePoint).unwrap());
+    let random = Arc::new(generators::random_symmetric(60, 0.08, 3).unwrap());
+    let band = Arc::new(generators::band(40, 1, 1).unwrap());
+    let band_colors: Vec<usize> = (0..40).map(|j| j % 3).collect();
+    let cases: Vec<(Arc<sparsediff_pattern::Pattern>, Box<dyn ProbeDesigner>)> = vec![
+        (Arc::clone(&grid), Box::new(AutoDesigner::default())),
+        (Arc::clone(&random), Box::new(AutoDesigner::default())),
+        (Arc::clone(&random), Box::new(ColoredDesigner::star())),
+        (Arc::clone(&random), Box::new(ColoredDesigner::acyclic())),
+        (Arc::clone(&random), Box::new(ColoredDesigner::cpr())),
+        (Arc::clone(&random), Box::new(IdentityDesigner)),
+        (
+            Arc::clone(&band),
+            Box::new(GivenColoring::new(band_colors, Method::Distance2)),
+        ),
+    ];
+    for (pattern, designer) in &cases {
+        let name = designer.name();
+        let shared = designer
+            .design_report_shared(pattern, MatrixKind::Symmetric)
+            .unwrap();
+        assert!(
+            std::ptr::eq(shared.plan.pattern(), &**pattern),
+            "{name}: {} copied the pattern",
+            shared.plan.designer()
+        );
+        let copied = designer.design(pattern, MatrixKind::Symmetric).unwrap();
+        assert!(!std::ptr::eq(copied.pattern(), &**pattern), "{name}");
+        assert_eq!(shared.plan.num_probes(), copied.num_probes(), "{name}");
+        assert_eq!(shared.plan.designer(), copied.designer(), "{name}");
+        let one = designer
+            .design_shared(pattern, MatrixKind::Symmetric)
+            .unwrap();
+        assert!(std::ptr::eq(one.pattern(), &**pattern), "{name}");
+    }
+}

@@ -110,12 +110,30 @@ pub fn design_single(
     pattern: &Pattern,
     kind: MatrixKind,
 ) -> Result<Designed, DesignError> {
+    timed(designer.name(), || designer.design(pattern, kind))
+}
+
+/// [`design_single`] for a shared pattern ([`ProbeDesigner::design_shared`]): what the
+/// designers that share override `design_report_shared` with.
+pub(crate) fn design_single_shared(
+    designer: &(impl ProbeDesigner + ?Sized),
+    pattern: &Arc<Pattern>,
+    kind: MatrixKind,
+) -> Result<Designed, DesignError> {
+    timed(designer.name(), || designer.design_shared(pattern, kind))
+}
+
+/// The report of one design, timed.
+fn timed(
+    designer: &'static str,
+    design: impl FnOnce() -> Result<ProbePlan, DesignError>,
+) -> Result<Designed, DesignError> {
     let start = Instant::now();
-    let plan = designer.design(pattern, kind)?;
+    let plan = design()?;
     let time = start.elapsed();
     Ok(Designed {
         candidates: vec![Candidate {
-            designer: designer.name(),
+            designer,
             outcome: Outcome::Designed {
                 probes: plan.num_probes(),
             },
@@ -307,6 +325,35 @@ impl ProbeDesigner for BestOf {
     }
 
     fn design_report(&self, pattern: &Pattern, kind: MatrixKind) -> Result<Designed, DesignError> {
+        self.report(pattern, None, kind)
+    }
+
+    fn design_shared(
+        &self,
+        pattern: &Arc<Pattern>,
+        kind: MatrixKind,
+    ) -> Result<ProbePlan, DesignError> {
+        self.design_report_shared(pattern, kind).map(|d| d.plan)
+    }
+
+    fn design_report_shared(
+        &self,
+        pattern: &Arc<Pattern>,
+        kind: MatrixKind,
+    ) -> Result<Designed, DesignError> {
+        self.report(pattern, Some(pattern), kind)
+    }
+}
+
+impl BestOf {
+    /// The report of [`ProbeDesigner::design_report`]; the members design with the
+    /// shared pattern when there is one.
+    fn report(
+        &self,
+        pattern: &Pattern,
+        shared: Option<&Arc<Pattern>>,
+        kind: MatrixKind,
+    ) -> Result<Designed, DesignError> {
         let start = Instant::now();
         let bounds = SharedBounds::new(pattern);
         let bound = bounds.exact(kind);
@@ -351,7 +398,10 @@ impl ProbeDesigner for BestOf {
                 }
             }
             let t = Instant::now();
-            let designed = d.design(pattern, kind);
+            let designed = match shared {
+                Some(shared) => d.design_shared(shared, kind),
+                None => d.design(pattern, kind),
+            };
             let time = t.elapsed();
             slots[i] = Some(match designed {
                 Ok(plan) => {
@@ -496,5 +546,22 @@ impl ProbeDesigner for AutoDesigner {
 
     fn design_report(&self, pattern: &Pattern, kind: MatrixKind) -> Result<Designed, DesignError> {
         self.designers(pattern, kind).design_report(pattern, kind)
+    }
+
+    fn design_shared(
+        &self,
+        pattern: &Arc<Pattern>,
+        kind: MatrixKind,
+    ) -> Result<ProbePlan, DesignError> {
+        self.design_report_shared(pattern, kind).map(|d| d.plan)
+    }
+
+    fn design_report_shared(
+        &self,
+        pattern: &Arc<Pattern>,
+        kind: MatrixKind,
+    ) -> Result<Designed, DesignError> {
+        self.designers(pattern, kind)
+            .design_report_shared(pattern, kind)
     }
 }

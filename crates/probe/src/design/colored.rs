@@ -5,9 +5,11 @@ use sparsediff_coloring::{
     AdjacencyGraph, ColoringParams, Method, OrderChoice, Problem, color, color_graph,
     grid_star_bound, lower_bound, lower_bound_graph,
 };
+use std::sync::Arc;
+
 use sparsediff_pattern::Pattern;
 
-use super::{Geometry, Structure, check_pattern, plan_from_colors};
+use super::{Geometry, Given, Structure, check_pattern, plan_from_colors};
 use crate::error::{DesignError, Inapplicable};
 use crate::plan::{MatrixKind, Orientation, ProbeDesigner, ProbePlan};
 
@@ -137,6 +139,30 @@ impl ProbeDesigner for ColoredDesigner {
     }
 
     fn design(&self, pattern: &Pattern, kind: MatrixKind) -> Result<ProbePlan, DesignError> {
+        self.design_given(Given::Borrowed(pattern), kind)
+    }
+
+    fn design_shared(
+        &self,
+        pattern: &Arc<Pattern>,
+        kind: MatrixKind,
+    ) -> Result<ProbePlan, DesignError> {
+        self.design_given(Given::Shared(pattern), kind)
+    }
+
+    fn design_report_shared(
+        &self,
+        pattern: &Arc<Pattern>,
+        kind: MatrixKind,
+    ) -> Result<crate::design::Designed, DesignError> {
+        crate::design::best::design_single_shared(self, pattern, kind)
+    }
+}
+
+impl ColoredDesigner {
+    /// The design, for a pattern borrowed or shared.
+    fn design_given(&self, given: Given<'_>, kind: MatrixKind) -> Result<ProbePlan, DesignError> {
+        let pattern = given.get();
         check_pattern(self.name(), pattern)?;
         let symmetric_only = matches!(
             self.method,
@@ -195,6 +221,6 @@ impl ProbeDesigner for ColoredDesigner {
             _ => Structure::Columns,
         };
         // Colours are 0..num_colors (neutral ones excluded), so the plan has that many probes.
-        plan_from_colors(self.name(), kind, pattern, colors, recovery, lb)
+        plan_from_colors(self.name(), kind, given, colors, recovery, lb)
     }
 }

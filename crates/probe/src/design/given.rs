@@ -4,9 +4,11 @@
 
 use sparsediff_coloring::check::{structurally_orthogonal_columns, structurally_orthogonal_rows};
 use sparsediff_coloring::{AdjacencyGraph, Method, Problem, StarSet, TreeSet, lower_bound};
+use std::sync::Arc;
+
 use sparsediff_pattern::Pattern;
 
-use super::{Structure, check_colors, check_pattern, plan_from_colors};
+use super::{Given, Structure, check_colors, check_pattern, plan_from_colors};
 use crate::error::{DesignError, Inapplicable};
 use crate::plan::{MatrixKind, Orientation, ProbeDesigner, ProbePlan};
 
@@ -51,6 +53,30 @@ impl ProbeDesigner for GivenColoring {
     }
 
     fn design(&self, pattern: &Pattern, kind: MatrixKind) -> Result<ProbePlan, DesignError> {
+        self.design_given(Given::Borrowed(pattern), kind)
+    }
+
+    fn design_shared(
+        &self,
+        pattern: &Arc<Pattern>,
+        kind: MatrixKind,
+    ) -> Result<ProbePlan, DesignError> {
+        self.design_given(Given::Shared(pattern), kind)
+    }
+
+    fn design_report_shared(
+        &self,
+        pattern: &Arc<Pattern>,
+        kind: MatrixKind,
+    ) -> Result<crate::design::Designed, DesignError> {
+        crate::design::best::design_single_shared(self, pattern, kind)
+    }
+}
+
+impl GivenColoring {
+    /// The design, for a pattern borrowed or shared.
+    fn design_given(&self, given: Given<'_>, kind: MatrixKind) -> Result<ProbePlan, DesignError> {
+        let pattern = given.get();
         check_pattern(self.name(), pattern)?;
         // Before anything is sized by the colours: a label beyond the vertex count would
         // otherwise ask for that many probes (and products).
@@ -109,6 +135,6 @@ impl ProbeDesigner for GivenColoring {
             }
         };
         let lb = lower_bound(pattern, problem, self.method)?;
-        plan_from_colors(self.name(), kind, pattern, colors, recovery, lb)
+        plan_from_colors(self.name(), kind, given, colors, recovery, lb)
     }
 }

@@ -79,16 +79,42 @@ pub(crate) fn check_colors(colors: &[usize], limit: usize) -> Result<(), DesignE
     }
 }
 
+/// The pattern a designer was given: borrowed (a plan holds a copy) or shared by the
+/// caller (a plan holds another handle).
+#[derive(Clone, Copy)]
+pub(crate) enum Given<'p> {
+    Borrowed(&'p Pattern),
+    Shared(&'p Arc<Pattern>),
+}
+
+impl<'p> Given<'p> {
+    pub(crate) fn get(self) -> &'p Pattern {
+        match self {
+            Given::Borrowed(p) => p,
+            Given::Shared(p) => p,
+        }
+    }
+
+    /// The pattern for a plan to hold.
+    pub(crate) fn to_arc(self) -> Arc<Pattern> {
+        match self {
+            Given::Borrowed(p) => Arc::new(p.clone()),
+            Given::Shared(p) => Arc::clone(p),
+        }
+    }
+}
+
 /// The plan of a (checked) colouring: group seeds and the decoder its recovery needs.
 /// Errors: a colour not below the vertex count ([`DesignError::ColorOutOfRange`]).
 pub(crate) fn plan_from_colors(
     designer: &'static str,
     kind: MatrixKind,
-    pattern: &Pattern,
+    given: Given<'_>,
     colors: &[usize],
     recovery: Structure<'_>,
     lower_bound: usize,
 ) -> Result<ProbePlan, DesignError> {
+    let pattern = given.get();
     let vertices = match recovery {
         Structure::Rows => pattern.nrows(),
         _ => pattern.ncols(),
@@ -131,7 +157,7 @@ pub(crate) fn plan_from_colors(
         designer: designer.into(),
         kind,
         orientation,
-        pattern: Arc::new(pattern.clone()),
+        pattern: given.to_arc(),
         seeds: Seeds::Groups {
             group: colors.to_vec(),
             num_probes: k,

@@ -43,11 +43,13 @@
 
 use sparsediff_coloring::check::structurally_orthogonal_columns;
 use sparsediff_coloring::{AdjacencyGraph, Method, Problem, TreeSet, lower_bound_graph};
+use std::sync::Arc;
+
 pub use sparsediff_pattern::Geometry;
 use sparsediff_pattern::Pattern;
 use sparsediff_pattern::generators::Stencil2d;
 
-use super::{Structure, check_pattern, plan_from_colors};
+use super::{Given, Structure, check_pattern, plan_from_colors};
 use crate::decode::SubstitutionDecoder;
 use crate::error::{DesignError, Inapplicable};
 use crate::plan::{MatrixKind, ProbeDesigner, ProbePlan};
@@ -190,6 +192,30 @@ impl ProbeDesigner for StencilDesigner {
     }
 
     fn design(&self, pattern: &Pattern, kind: MatrixKind) -> Result<ProbePlan, DesignError> {
+        self.design_given(Given::Borrowed(pattern), kind)
+    }
+
+    fn design_shared(
+        &self,
+        pattern: &Arc<Pattern>,
+        kind: MatrixKind,
+    ) -> Result<ProbePlan, DesignError> {
+        self.design_given(Given::Shared(pattern), kind)
+    }
+
+    fn design_report_shared(
+        &self,
+        pattern: &Arc<Pattern>,
+        kind: MatrixKind,
+    ) -> Result<crate::design::Designed, DesignError> {
+        crate::design::best::design_single_shared(self, pattern, kind)
+    }
+}
+
+impl StencilDesigner {
+    /// The design, for a pattern borrowed or shared.
+    fn design_given(&self, given: Given<'_>, kind: MatrixKind) -> Result<ProbePlan, DesignError> {
+        let pattern = given.get();
         check_pattern(self.name(), pattern)?;
         let n = self.geometry.vertices(pattern);
         if n != pattern.ncols()
@@ -228,7 +254,7 @@ impl ProbeDesigner for StencilDesigner {
             Decompression::Direct => {
                 structurally_orthogonal_columns(pattern, &colors).map_err(invalid)?;
                 let lb = pattern.row_stats().max;
-                plan_from_colors(self.name(), kind, pattern, &colors, Structure::Columns, lb)
+                plan_from_colors(self.name(), kind, given, &colors, Structure::Columns, lb)
             }
             Decompression::Substitution => {
                 if kind != MatrixKind::Symmetric {
@@ -248,7 +274,7 @@ impl ProbeDesigner for StencilDesigner {
                     return plan_from_colors(
                         self.name(),
                         kind,
-                        pattern,
+                        given,
                         &colors,
                         Structure::Substitution(d),
                         bound,
@@ -260,7 +286,7 @@ impl ProbeDesigner for StencilDesigner {
                 plan_from_colors(
                     self.name(),
                     kind,
-                    pattern,
+                    given,
                     &colors,
                     Structure::Trees(&g, &trees),
                     lb,
