@@ -44,9 +44,39 @@ struct Nodes {
     /// Inputs whose square S(xᵢ)² = {(i, i)} is recorded: a second record of it adds
     /// nothing (Rosenbrock squares each xᵢ twice; a third of its records).
     squared: Vec<bool>,
+    /// Per code without a constant, its [`nonlinear`] once worked out (0: not yet;
+    /// [`LINEAR`], [`NONLINEAR`], [`NOT_UNARY`]): the tracer's rule per instruction part
+    /// built an operation each time (1e6 trace nodes: Rosenbrock 33 → 24–26 ms, grid 39 →
+    /// 29–30 ms).
+    class: [u8; 256],
 }
 
+const LINEAR: u8 = 1;
+const NONLINEAR: u8 = 2;
+const NOT_UNARY: u8 = 3;
+
 impl Nodes {
+    /// [`nonlinear`], looked up for codes without a constant.
+    #[inline]
+    fn nonlinear(&mut self, u: Code, c: f64) -> Option<bool> {
+        if u.has_constant() && u != Code::Const {
+            return nonlinear(u, c);
+        }
+        let slot = &mut self.class[u as u8 as usize];
+        if *slot == 0 {
+            *slot = match nonlinear(u, c) {
+                Some(false) => LINEAR,
+                Some(true) => NONLINEAR,
+                None => NOT_UNARY,
+            };
+        }
+        match *slot {
+            LINEAR => Some(false),
+            NONLINEAR => Some(true),
+            _ => None,
+        }
+    }
+
     fn push(&mut self, kind: Kind, a: u32, b: u32) -> Option<u32> {
         let id = self.n + self.nodes.len();
         if id >= MAX_NODES {
@@ -73,7 +103,7 @@ impl Nodes {
 
     /// Unary code `u` with constant `c` on the value of handle `h` (the tracer's rule).
     fn unary(&mut self, u: Code, c: f64, h: u32) -> Option<u32> {
-        let nonlinear = nonlinear(u, c)?;
+        let nonlinear = self.nonlinear(u, c)?;
         if h != NONE && nonlinear {
             self.square(h)
         } else {
@@ -113,7 +143,7 @@ impl Nodes {
                 // The outer operations: one nonlinear node over both terms if either is
                 // nonlinear (its set is their union, its pairs the union's square, as the
                 // trace's union node and nonlinear node give), else their union.
-                let outer = nonlinear(i.u1, blk[3])? | nonlinear(i.u2, blk[4])?;
+                let outer = self.nonlinear(i.u1, blk[3])? | self.nonlinear(i.u2, blk[4])?;
                 match (outer, a, b) {
                     (false, a, b) => self.union(a, b),
                     (true, NONE, NONE) => Some(NONE),
@@ -203,6 +233,7 @@ pub(crate) fn trace_nodes(seg: &Segmented, split: Option<&Split>) -> Option<Vec<
         // operation): reserved, so that growing never copies.
         nodes: Vec::with_capacity(3 * (seg.ins.len() + split.map_or(0, |s| s.ins.len()))),
         squared: vec![false; n],
+        class: [0; 256],
     };
     let mut temps = vec![NONE; seg.nslots - n];
     match split {
