@@ -255,8 +255,10 @@ impl Program {
             if !live[n + k] {
                 continue;
             }
-            for &v in &dying[start[p] as usize..start[p + 1] as usize] {
-                free.push(slot[v as usize]);
+            if !dying.is_empty() {
+                for &v in &dying[start[p] as usize..start[p + 1] as usize] {
+                    free.push(slot[v as usize]);
+                }
             }
             let dst = free.pop().unwrap_or_else(|| {
                 nslots += 1;
@@ -303,8 +305,11 @@ pub(crate) fn push_const(consts: &mut Vec<f64>, c: f64) -> u32 {
 
 /// The entries dying at each position, as buckets: the `v` with `last[v] = p` are
 /// `dying[start[p]..start[p + 1]]`, ascending (`NONE` entries are in none). Positions run
-/// to `len` inclusive.
+/// to `len` inclusive. No entry at all: two empty vectors (nothing to look up).
 pub(crate) fn dying_buckets(last: &[u32], len: usize) -> (Vec<u32>, Vec<u32>) {
+    if last.iter().all(|&l| l == NONE) {
+        return (Vec::new(), Vec::new());
+    }
     // Offsets fit u32: one entry per node, and nodes are u32 indices. Filled by counting
     // down from the bucket ends, so no second offset array is needed.
     let mut start: Vec<u32> = crate::memory::zeros_mapped(len + 2);
