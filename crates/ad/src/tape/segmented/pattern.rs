@@ -190,7 +190,8 @@ impl Nodes {
         base: usize,
         temps: &mut [u32],
     ) -> Option<()> {
-        for i in ins {
+        for (p, i) in ins.iter().enumerate() {
+            crate::memory::prefetch(ins, p + crate::memory::AHEAD);
             let h = {
                 let temps = &*temps;
                 let slot = |s: u32| -> u32 {

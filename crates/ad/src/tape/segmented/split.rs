@@ -237,6 +237,7 @@ fn check_chunk(
     };
     let mut gi = 0;
     for (p, i) in ins.iter().enumerate() {
+        crate::memory::prefetch(ins, p + crate::memory::AHEAD);
         while gi < guards.len() && (guards[gi].pos as usize) <= s + p {
             if !guard_nodes(&guards[gi]).all(|v| reads(v, written)) {
                 return None;
