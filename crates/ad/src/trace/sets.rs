@@ -252,6 +252,7 @@ fn records(
     // At most one record per node: reserved, so that growing never copies.
     let mut out = Vec::with_capacity(nodes.len());
     for (k, &[a, b]) in nodes.iter().enumerate() {
+        crate::memory::prefetch(nodes, k + crate::memory::AHEAD);
         if live.as_ref().is_some_and(|live| !live[k]) {
             continue;
         }
@@ -294,7 +295,8 @@ pub(crate) fn hessian(
     // Counted with the pairs the rows will visit, an upper bound of their entries.
     let mut inv_ptr: Vec<usize> = crate::memory::zeros_mapped(n + 1);
     let mut visits = 0usize;
-    for &[x, y] in &records {
+    for (r, &[x, y]) in records.iter().enumerate() {
+        crate::memory::prefetch(&records, r + crate::memory::AHEAD);
         let (sx, sy) = (set(x), set(y));
         for &i in sx {
             inv_ptr[i as usize + 1] += 1;
