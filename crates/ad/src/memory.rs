@@ -14,9 +14,9 @@ const PAGE: usize = 4096;
 /// flags and adjoints, took 118 ms, against 27 + 72 ms with the pages touched first.
 ///
 /// On Linux a large array is mapped by one `madvise(MADV_POPULATE_WRITE)` instead of a
-/// fault per page: 1.1 µs per page against 1.5–1.7 on that VM (200 MB, `/tmp/pf2.c` of
-/// session 24). Elsewhere, or where the kernel refuses (before 5.14), the pages are
-/// touched one by one.
+/// fault per page: 1.1 µs per page against 1.5–1.7 on that VM (200 MB; see
+/// `papers/ad-backends.md`, session 24). Elsewhere, or where the kernel refuses (before
+/// 5.14), the pages are touched one by one.
 pub(crate) fn zeros_mapped<T: Copy + Default>(len: usize) -> Vec<T> {
     let mut v = vec![T::default(); len];
     let bytes = len * std::mem::size_of::<T>();

@@ -58,7 +58,7 @@ const NOT_UNARY: u8 = 3;
 impl Nodes {
     /// [`nonlinear`], looked up for codes without a constant.
     #[inline]
-    fn nonlinear(&mut self, u: Code, c: f64) -> Option<bool> {
+    fn nonlinear_cached(&mut self, u: Code, c: f64) -> Option<bool> {
         if u.has_constant() && u != Code::Const {
             return nonlinear(u, c);
         }
@@ -103,7 +103,7 @@ impl Nodes {
 
     /// Unary code `u` with constant `c` on the value of handle `h` (the tracer's rule).
     fn unary(&mut self, u: Code, c: f64, h: u32) -> Option<u32> {
-        let nonlinear = self.nonlinear(u, c)?;
+        let nonlinear = self.nonlinear_cached(u, c)?;
         if h != NONE && nonlinear {
             self.square(h)
         } else {
@@ -143,7 +143,8 @@ impl Nodes {
                 // The outer operations: one nonlinear node over both terms if either is
                 // nonlinear (its set is their union, its pairs the union's square, as the
                 // trace's union node and nonlinear node give), else their union.
-                let outer = self.nonlinear(i.u1, blk[3])? | self.nonlinear(i.u2, blk[4])?;
+                let outer =
+                    self.nonlinear_cached(i.u1, blk[3])? | self.nonlinear_cached(i.u2, blk[4])?;
                 match (outer, a, b) {
                     (false, a, b) => self.union(a, b),
                     (true, NONE, NONE) => Some(NONE),
