@@ -1,12 +1,12 @@
 //! Plans from graph colourings: column/row CPR, distance-2, star (direct, with symmetry),
 //! acyclic (substitution).
 
+use std::sync::Arc;
+
 use sparsediff_coloring::{
     AdjacencyGraph, ColoringParams, Method, OrderChoice, Problem, color, color_graph,
     grid_star_bound, lower_bound, lower_bound_graph,
 };
-use std::sync::Arc;
-
 use sparsediff_pattern::Pattern;
 
 use super::{Geometry, Given, Structure, check_pattern, plan_from_colors};

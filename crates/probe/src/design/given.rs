@@ -2,10 +2,10 @@
 //! hand-made design). The colouring is checked for the decoding it is meant for and never
 //! trusted: an invalid one is refused with the vertices and colours that break it.
 
-use sparsediff_coloring::check::{structurally_orthogonal_columns, structurally_orthogonal_rows};
-use sparsediff_coloring::{AdjacencyGraph, Method, Problem, StarSet, TreeSet, lower_bound};
 use std::sync::Arc;
 
+use sparsediff_coloring::check::{structurally_orthogonal_columns, structurally_orthogonal_rows};
+use sparsediff_coloring::{AdjacencyGraph, Method, Problem, StarSet, TreeSet, lower_bound};
 use sparsediff_pattern::Pattern;
 
 use super::{Given, Structure, check_colors, check_pattern, plan_from_colors};

@@ -41,10 +41,10 @@
 //! certainty without a search: they meet the exact lower bound, so `AutoDesigner`, which
 //! lists them first, skips the colourings.
 
-use sparsediff_coloring::check::structurally_orthogonal_columns;
-use sparsediff_coloring::{AdjacencyGraph, Method, Problem, TreeSet, lower_bound_graph};
 use std::sync::Arc;
 
+use sparsediff_coloring::check::structurally_orthogonal_columns;
+use sparsediff_coloring::{AdjacencyGraph, Method, Problem, TreeSet, lower_bound_graph};
 pub use sparsediff_pattern::Geometry;
 use sparsediff_pattern::Pattern;
 use sparsediff_pattern::generators::Stencil2d;
