@@ -1,8 +1,6 @@
 //! Plans from graph colourings: column/row CPR, distance-2, star (direct, with symmetry),
 //! acyclic (substitution).
 
-use std::sync::Arc;
-
 use sparsediff_coloring::{
     AdjacencyGraph, ColoringParams, Method, OrderChoice, Problem, color, color_graph,
     grid_star_bound, lower_bound, lower_bound_graph,
@@ -138,25 +136,7 @@ impl ProbeDesigner for ColoredDesigner {
         Some(bound.max(grid.unwrap_or(0)))
     }
 
-    fn design(&self, pattern: &Pattern, kind: MatrixKind) -> Result<ProbePlan, DesignError> {
-        self.design_given(Given::Borrowed(pattern), kind)
-    }
-
-    fn design_shared(
-        &self,
-        pattern: &Arc<Pattern>,
-        kind: MatrixKind,
-    ) -> Result<ProbePlan, DesignError> {
-        self.design_given(Given::Shared(pattern), kind)
-    }
-
-    fn design_report_shared(
-        &self,
-        pattern: &Arc<Pattern>,
-        kind: MatrixKind,
-    ) -> Result<crate::design::Designed, DesignError> {
-        crate::design::best::design_single_shared(self, pattern, kind)
-    }
+    designs_given!();
 }
 
 impl ColoredDesigner {

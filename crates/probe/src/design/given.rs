@@ -2,11 +2,8 @@
 //! hand-made design). The colouring is checked for the decoding it is meant for and never
 //! trusted: an invalid one is refused with the vertices and colours that break it.
 
-use std::sync::Arc;
-
 use sparsediff_coloring::check::{structurally_orthogonal_columns, structurally_orthogonal_rows};
 use sparsediff_coloring::{AdjacencyGraph, Method, Problem, StarSet, TreeSet, lower_bound};
-use sparsediff_pattern::Pattern;
 
 use super::{Given, Structure, check_colors, check_pattern, plan_from_colors};
 use crate::error::{DesignError, Inapplicable};
@@ -52,25 +49,7 @@ impl ProbeDesigner for GivenColoring {
         "given"
     }
 
-    fn design(&self, pattern: &Pattern, kind: MatrixKind) -> Result<ProbePlan, DesignError> {
-        self.design_given(Given::Borrowed(pattern), kind)
-    }
-
-    fn design_shared(
-        &self,
-        pattern: &Arc<Pattern>,
-        kind: MatrixKind,
-    ) -> Result<ProbePlan, DesignError> {
-        self.design_given(Given::Shared(pattern), kind)
-    }
-
-    fn design_report_shared(
-        &self,
-        pattern: &Arc<Pattern>,
-        kind: MatrixKind,
-    ) -> Result<crate::design::Designed, DesignError> {
-        crate::design::best::design_single_shared(self, pattern, kind)
-    }
+    designs_given!();
 }
 
 impl GivenColoring {

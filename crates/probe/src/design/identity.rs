@@ -1,9 +1,5 @@
 //! The dense baseline: one probe per column.
 
-use std::sync::Arc;
-
-use sparsediff_pattern::Pattern;
-
 use super::{Given, Structure, check_pattern, plan_from_colors};
 use crate::error::DesignError;
 use crate::plan::{MatrixKind, ProbeDesigner, ProbePlan};
@@ -17,25 +13,7 @@ impl ProbeDesigner for IdentityDesigner {
         "identity"
     }
 
-    fn design(&self, pattern: &Pattern, kind: MatrixKind) -> Result<ProbePlan, DesignError> {
-        self.design_given(Given::Borrowed(pattern), kind)
-    }
-
-    fn design_shared(
-        &self,
-        pattern: &Arc<Pattern>,
-        kind: MatrixKind,
-    ) -> Result<ProbePlan, DesignError> {
-        self.design_given(Given::Shared(pattern), kind)
-    }
-
-    fn design_report_shared(
-        &self,
-        pattern: &Arc<Pattern>,
-        kind: MatrixKind,
-    ) -> Result<crate::design::Designed, DesignError> {
-        crate::design::best::design_single_shared(self, pattern, kind)
-    }
+    designs_given!();
 }
 
 impl IdentityDesigner {

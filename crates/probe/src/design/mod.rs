@@ -15,6 +15,37 @@
 //! [`StencilDesigner`] with `Geometry::BlockBand` needs (l+u+1)·b probes directly and
 //! (k+1)·b by substitution, both optimal (see its module's table).
 
+/// The `ProbeDesigner` methods of a designer that can share the pattern it is given:
+/// `design`, `design_shared` and `design_report_shared`, all through its inherent
+/// `design_given` (a borrowed pattern is copied into the plan, a shared one is not).
+macro_rules! designs_given {
+    () => {
+        fn design(
+            &self,
+            pattern: &sparsediff_pattern::Pattern,
+            kind: $crate::plan::MatrixKind,
+        ) -> Result<$crate::plan::ProbePlan, $crate::error::DesignError> {
+            self.design_given($crate::design::Given::Borrowed(pattern), kind)
+        }
+
+        fn design_shared(
+            &self,
+            pattern: &std::sync::Arc<sparsediff_pattern::Pattern>,
+            kind: $crate::plan::MatrixKind,
+        ) -> Result<$crate::plan::ProbePlan, $crate::error::DesignError> {
+            self.design_given($crate::design::Given::Shared(pattern), kind)
+        }
+
+        fn design_report_shared(
+            &self,
+            pattern: &std::sync::Arc<sparsediff_pattern::Pattern>,
+            kind: $crate::plan::MatrixKind,
+        ) -> Result<$crate::design::Designed, $crate::error::DesignError> {
+            $crate::design::best::design_single_shared(self, pattern, kind)
+        }
+    };
+}
+
 mod best;
 mod colored;
 mod given;

@@ -41,8 +41,6 @@
 //! certainty without a search: they meet the exact lower bound, so `AutoDesigner`, which
 //! lists them first, skips the colourings.
 
-use std::sync::Arc;
-
 use sparsediff_coloring::check::structurally_orthogonal_columns;
 use sparsediff_coloring::{AdjacencyGraph, Method, Problem, TreeSet, lower_bound_graph};
 pub use sparsediff_pattern::Geometry;
@@ -191,25 +189,7 @@ impl ProbeDesigner for StencilDesigner {
         }
     }
 
-    fn design(&self, pattern: &Pattern, kind: MatrixKind) -> Result<ProbePlan, DesignError> {
-        self.design_given(Given::Borrowed(pattern), kind)
-    }
-
-    fn design_shared(
-        &self,
-        pattern: &Arc<Pattern>,
-        kind: MatrixKind,
-    ) -> Result<ProbePlan, DesignError> {
-        self.design_given(Given::Shared(pattern), kind)
-    }
-
-    fn design_report_shared(
-        &self,
-        pattern: &Arc<Pattern>,
-        kind: MatrixKind,
-    ) -> Result<crate::design::Designed, DesignError> {
-        crate::design::best::design_single_shared(self, pattern, kind)
-    }
+    designs_given!();
 }
 
 impl StencilDesigner {
