@@ -38,7 +38,7 @@ pub(crate) fn zeros_mapped<T: Copy + Default>(len: usize) -> Vec<T> {
 #[cfg(target_os = "linux")]
 fn populate(ptr: *mut u8, bytes: usize) -> bool {
     /// Below this a fault per page costs too little to matter.
-    const MIN: usize = 1 << 20;
+    const MIN: usize = 1 << 16;
     if bytes < MIN {
         return false;
     }

@@ -1357,11 +1357,22 @@ fn hvp_chunk<const P: usize>(
 /// slots with `lanes` lanes: what the sweeps size on use and `Tape::reserve_hvp` ahead of
 /// them, one sizing for both.
 fn size_hvp(ws: &mut Workspace, seg: &Segmented, ns: usize, lanes: usize) {
-    ensure(&mut ws.val, ns);
-    ensure(&mut ws.tan, ns * lanes);
-    ensure(&mut ws.adj, ns);
-    ensure(&mut ws.adt, ns * lanes);
-    ensure(&mut ws.stack, seg.stack_len(lanes));
+    ensure_mapped(&mut ws.val, ns);
+    ensure_mapped(&mut ws.tan, ns * lanes);
+    ensure_mapped(&mut ws.adj, ns);
+    ensure_mapped(&mut ws.adt, ns * lanes);
+    ensure_mapped(&mut ws.stack, seg.stack_len(lanes));
+}
+
+/// [`ensure`], with a first allocation's pages mapped in one call
+/// ([`memory::zeros_mapped`](crate::memory::zeros_mapped)) instead of by a fault per page
+/// while zeros are written.
+fn ensure_mapped(v: &mut Vec<f64>, len: usize) {
+    if v.is_empty() && len > 0 {
+        *v = crate::memory::zeros_mapped(len);
+    } else {
+        ensure(v, len);
+    }
 }
 
 fn seg_chunk<const P: usize>(
