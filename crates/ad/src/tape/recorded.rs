@@ -85,6 +85,7 @@ where
         let mut tape = Tape::record(x, &self.f)?;
         tape.ws = std::mem::take(&mut self.tape.ws);
         tape.split_ws = std::mem::take(&mut self.tape.split_ws);
+        tape.block_ws = std::mem::take(&mut self.tape.block_ws);
         tape.pool = self.tape.pool.take();
         if general {
             tape.compile_general();

@@ -5,8 +5,10 @@
 //! inputs' values and tangents and its own temporaries: chunks are independent except that
 //! they add into the inputs' adjoint-tangents. Each chunk therefore gets its own program
 //! with local slots — the inputs it reads, `lo..hi`, as slots `0..hi − lo`, then its
-//! temporaries — and its own buffers, and accumulates its *partial* adjoint-tangents of
-//! `lo..hi` from zero. The partials are then summed per input in chunk order.
+//! temporaries — and accumulates its *partial* adjoint-tangents of `lo..hi` from zero, in
+//! the sweep buffers of the thread it runs on. The inputs it reads alone (`Chunk::own`)
+//! get its partial as their product at once; the partials of inputs that several chunks
+//! read are kept and summed per input in chunk order after all chunks ran.
 //!
 //! **In place.** The chunks' instructions are the parent's, remapped to local slots where
 //! they lie: [`Split::new`] moves the parent's instruction array into the split (the
@@ -27,6 +29,8 @@
 //! chunks read inputs across the whole range, or out of order (a wrap-around term at the
 //! end), or a guard that reads a value of an earlier chunk, is not split: it runs the
 //! serial sweep.
+
+use std::ops::Range;
 
 use super::flag::EAGER;
 use super::{SIns, Segmented};
@@ -50,6 +54,10 @@ pub(crate) struct Chunk {
     pub(crate) hi: usize,
     /// The index of its first guard in the whole program (for error reports).
     pub(crate) guard0: usize,
+    /// The inputs that this chunk alone reads (within `lo..hi`). The others are shared:
+    /// `lo..own.start` is read by earlier chunks too, `own.end..hi` by later ones (and
+    /// by no earlier one), as the non-empty input ranges are monotone.
+    pub(crate) own: Range<usize>,
 }
 
 /// A segmented program cut into chunks (see the module docs).
@@ -199,7 +207,24 @@ impl Split {
                 lo,
                 hi,
                 guard0: g0,
+                own: lo..hi,
             });
+        }
+        // The inputs each chunk reads alone: above the last input range before it, below
+        // the first one after it (empty ranges take no part).
+        let mut before = 0;
+        for c in &mut chunks {
+            c.own.start = before.clamp(c.lo, c.hi);
+            if c.lo < c.hi {
+                before = before.max(c.hi);
+            }
+        }
+        let mut after = usize::MAX;
+        for c in chunks.iter_mut().rev() {
+            c.own.end = after.clamp(c.own.start, c.hi);
+            if c.lo < c.hi {
+                after = after.min(c.lo);
+            }
         }
         Some(Split { ins, chunks })
     }

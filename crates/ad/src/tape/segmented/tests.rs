@@ -426,3 +426,44 @@ fn split_sweeps_check_the_groups_of_inputs_no_block_reads() {
         "{err:?}"
     );
 }
+
+#[test]
+fn split_sweeps_report_non_finite_products_of_own_and_shared_inputs() {
+    // Rosenbrock plus Σ √x_i: at x_k = 0 the Hessian's (k, k) entry is −∞. The blocks write
+    // the products of the inputs they read alone, the summation those of the inputs two
+    // blocks read: both must be checked.
+    let n = 150_000;
+    let f = |x: &[TapeVar]| {
+        let mut s = TapeVar::from(0.0);
+        for i in 0..x.len() - 1 {
+            let t = x[i + 1] - x[i] * x[i];
+            let u = x[i] - 1.0;
+            s += t * t * 100.0 + u * u + x[i].sqrt();
+        }
+        s
+    };
+    let x0: Vec<f64> = point(n).iter().map(|v| v + 1.0).collect();
+    let mut tape = Tape::record_scalar(&x0, f).unwrap();
+    let (own, shared) = {
+        let split = tape.split.as_ref().expect("a split program");
+        let c = &split.chunks[1];
+        assert!(
+            c.own.start < c.own.end && c.own.end < c.hi,
+            "{:?}",
+            (c.lo, &c.own, c.hi)
+        );
+        ((c.own.start + c.own.end) / 2, c.own.end)
+    };
+    let group: Vec<usize> = (0..n).map(|j| j % 3).collect();
+    let mut out = vec![0.0; 3 * n];
+    tape.hvp_groups(&x0, &group, 3, &mut out).unwrap();
+    for k in [own, shared] {
+        let mut x = x0.clone();
+        x[k] = 0.0;
+        let err = tape.hvp_groups(&x, &group, 3, &mut out).unwrap_err();
+        assert!(
+            matches!(err, crate::tape::TapeError::NonFinite { .. }),
+            "input {k}: {err:?}"
+        );
+    }
+}
