@@ -313,7 +313,7 @@ pub struct Tape {
     split: Option<Split>,
     ws: Workspace,
     /// Per row block: its outcome and its partials of the inputs it shares.
-    split_ws: Vec<BlockState>,
+    block_states: Vec<BlockState>,
     /// The row blocks' sweep buffers, one set per thread that runs blocks (a block takes
     /// the set of the thread it runs on; the lock is never contended).
     block_ws: ThreadBuffers,
@@ -441,7 +441,7 @@ impl Tape {
             seg,
             split,
             ws: Workspace::default(),
-            split_ws: Vec::new(),
+            block_states: Vec::new(),
             block_ws: ThreadBuffers::default(),
             pool: None,
         })
@@ -861,9 +861,9 @@ impl Tape {
                     let ws = ws.get_mut().unwrap_or_else(PoisonError::into_inner);
                     size_hvp(ws, seg, slots.unwrap_or(0), w);
                 }
-                self.split_ws
+                self.block_states
                     .resize_with(split.chunks.len(), BlockState::default);
-                for (c, st) in split.chunks.iter().zip(&mut self.split_ws) {
+                for (c, st) in split.chunks.iter().zip(&mut self.block_states) {
                     st.size(c, w);
                 }
             }
@@ -911,14 +911,14 @@ impl Tape {
                 outputs: self.num_outputs(),
             });
         };
-        self.split_ws
+        self.block_states
             .resize_with(split.chunks.len(), BlockState::default);
         let pool = self.pool.as_deref();
         let threads = pool.map_or(1, |p| p.current_num_threads());
         if self.block_ws.0.len() < threads {
             self.block_ws.0.resize_with(threads, Default::default);
         }
-        let (states, wss) = (&mut self.split_ws, &self.block_ws.0[..]);
+        let (states, wss) = (&mut self.block_states, &self.block_ws.0[..]);
         lane_chunks(dirs, p, out, |w, c0, out| {
             let args = SplitArgs {
                 seg,
@@ -1088,19 +1088,19 @@ impl Clone for ThreadBuffers {
 
 /// The products, written by the row blocks' tasks at once, each to the rows of the inputs
 /// it reads alone: disjoint rows (`Chunk::own`), so no two tasks write one element.
-struct Products {
+struct OutRows {
     ptr: *mut f64,
     len: usize,
 }
 
-// SAFETY: `Products` is a `&mut [f64]` handed to the tasks of one `split_lanes` call, each
+// SAFETY: `OutRows` is a `&mut [f64]` handed to the tasks of one `split_lanes` call, each
 // writing its own disjoint rows (see `rows`); it does not outlive that call.
-unsafe impl Send for Products {}
-unsafe impl Sync for Products {}
+unsafe impl Send for OutRows {}
+unsafe impl Sync for OutRows {}
 
-impl Products {
+impl OutRows {
     fn new(out: &mut [f64]) -> Self {
-        Products {
+        OutRows {
             ptr: out.as_mut_ptr(),
             len: out.len(),
         }
@@ -1110,7 +1110,9 @@ impl Products {
     ///
     /// # Safety
     /// No other reference to these rows may exist while the slice lives: each block asks
-    /// only for its own inputs' rows (`Chunk::own`), which no other block reads.
+    /// only for its own inputs' rows (`Chunk::own`). Those ranges are disjoint by
+    /// construction (`Split::new`): each starts at or above the end of every earlier
+    /// block's input range and ends at or below the start of every later one.
     #[allow(clippy::mut_from_ref)] // disjoint rows per caller, see above
     unsafe fn rows(&self, rows: Range<usize>, p: usize) -> &mut [f64] {
         let (start, end) = (rows.start * p, rows.end * p);
@@ -1151,7 +1153,7 @@ fn split_lanes<const P: usize>(
     out: &mut [f64],
 ) -> Result<(f64, bool), Stop> {
     let (seg, p, c0) = (a.seg, a.p, a.c0);
-    let products = Products::new(&mut out[..seg.n * p]);
+    let products = OutRows::new(&mut out[..seg.n * p]);
     let sweep_block = |(c, st): (&segmented::Chunk, &mut BlockState)| {
         let t = rayon::current_thread_index().unwrap_or(0) % wss.len();
         let mut ws = wss[t].lock().unwrap_or_else(PoisonError::into_inner);

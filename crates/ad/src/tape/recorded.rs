@@ -84,7 +84,7 @@ where
         let general = self.tape.prog.get().is_some();
         let mut tape = Tape::record(x, &self.f)?;
         tape.ws = std::mem::take(&mut self.tape.ws);
-        tape.split_ws = std::mem::take(&mut self.tape.split_ws);
+        tape.block_states = std::mem::take(&mut self.tape.block_states);
         tape.block_ws = std::mem::take(&mut self.tape.block_ws);
         tape.pool = self.tape.pool.take();
         if general {
