@@ -368,6 +368,15 @@ fn check_split(f: impl Fn(&[TapeVar]) -> TapeVar, n: usize, what: &str) {
         tape.hvp_block_unsegmented(&x, &d, &mut want).unwrap();
         let e = rel_err(&runs[0].0, &want);
         assert!(e <= 1e-14, "{what}, p = {p}: relative error {e:e}");
+        // A clone (with the last pool's buffers) gives the same products.
+        let mut copy = tape.clone();
+        let mut again = vec![0.0; n * p];
+        copy.hvp_block(&x, &d, &mut again).unwrap();
+        let same = again
+            .iter()
+            .zip(&runs[0].0)
+            .all(|(u, v)| u.to_bits() == v.to_bits());
+        assert!(same, "{what}, p = {p}: the clone differs");
     }
     tape.set_pool(None);
 }
