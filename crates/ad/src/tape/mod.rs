@@ -848,13 +848,13 @@ impl Tape {
     pub(crate) fn reserve_hvp(&mut self, p: usize) {
         // The first chunk of lanes is the widest, and every buffer grows with the width.
         let w = p.min(MAX_LANES);
+        let threads = self.threads();
         let Some(seg) = &self.seg else { return };
         if w == 0 {
             return;
         }
         match &self.split {
             Some(split) => {
-                let threads = self.pool.as_ref().map_or(1, |p| p.current_num_threads());
                 self.block_ws.0.resize_with(threads, Default::default);
                 let slots = split.chunks.iter().map(|c| c.prog.nslots).max();
                 for ws in &mut self.block_ws.0 {
@@ -906,6 +906,7 @@ impl Tape {
         out: &mut [f64],
     ) -> Result<(), TapeError> {
         check_len(Buffer::Inputs, x.len(), self.n)?;
+        let threads = self.threads();
         let (Some(seg), Some(split)) = (&self.seg, &self.split) else {
             return Err(TapeError::NotScalar {
                 outputs: self.num_outputs(),
@@ -914,7 +915,6 @@ impl Tape {
         self.block_states
             .resize_with(split.chunks.len(), BlockState::default);
         let pool = self.pool.as_deref();
-        let threads = pool.map_or(1, |p| p.current_num_threads());
         if self.block_ws.0.len() < threads {
             self.block_ws.0.resize_with(threads, Default::default);
         }
