@@ -620,8 +620,15 @@ impl Tape {
             return None;
         }
         let seg = self.seg.as_ref()?;
-        let nodes = segmented::trace_nodes(seg, self.split.as_ref())?;
-        Some(crate::trace::hessian_of_nodes(self.n, nodes))
+        // Sets built with the nodes where they stay small, else the node list for the
+        // tracer's sets (a program the trace cannot stand for is refused by both).
+        let r = if let Some(t) = segmented::trace_sets(seg, self.split.as_ref()) {
+            crate::trace::hessian_of_sets(self.n, t.nodes, &t.records, &t.starts, &t.pool)
+        } else {
+            let nodes = segmented::trace_nodes(seg, self.split.as_ref())?;
+            crate::trace::hessian_of_nodes(self.n, nodes)
+        };
+        Some(r)
     }
 
     /// Number of recorded comparisons (branch guards).

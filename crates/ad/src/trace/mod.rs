@@ -400,6 +400,28 @@ pub(crate) fn hessian_of_nodes(
     Ok((pattern, info))
 }
 
+/// [`hessian_of_nodes`] from the nodes' sets and second-order records, built without the
+/// node list (see `tape/segmented/pattern.rs`): `nodes` trace nodes made them.
+pub(crate) fn hessian_of_sets(
+    n: usize,
+    nodes: usize,
+    records: &[[u32; 2]],
+    starts: &[u32],
+    pool: &[u32],
+) -> Result<(Pattern, TraceInfo), TraceError> {
+    let pattern = sets::pattern_of_records(n, records, starts, pool)?;
+    let info = TraceInfo {
+        inputs: n,
+        outputs: 1,
+        nodes,
+        second_order_records: records.len(),
+        comparisons: 0,
+        value_reads: 0,
+        paths: 1,
+    };
+    Ok((pattern, info))
+}
+
 /// Relative radius of the perturbations of the `*_conservative` functions: coordinate i
 /// moves by up to `CONSERVATIVE_RADIUS · max(1, |x0ᵢ|)`.
 pub const CONSERVATIVE_RADIUS: f64 = 0.1;

@@ -268,10 +268,6 @@ fn records(
         };
         out.push(record);
     }
-    drop(live);
-    if out.len() >= (1 << 31) {
-        return Err(TraceError::TooManyOperations { limit: 1 << 31 });
-    }
     Ok(out)
 }
 
@@ -288,6 +284,25 @@ pub(crate) fn hessian(
     let mut sets = Sets::new(n, &rec.nodes);
     let records = records(rec, &mut sets, output)?;
     let Sets { starts, pool, .. } = sets;
+    Ok((
+        pattern_of_records(n, &records, &starts, &pool)?,
+        records.len(),
+    ))
+}
+
+/// The symmetric n×n pattern of second-order records: pairs (X, Y) of set indices, set k
+/// being `pool[starts[k]..starts[k + 1]]` (duplicate-free), each standing for
+/// X×Y ∪ Y×X.
+pub(crate) fn pattern_of_records(
+    n: usize,
+    records: &[[u32; 2]],
+    starts: &[u32],
+    pool: &[u32],
+) -> Result<Pattern, TraceError> {
+    // An entry of the inverted index below is a record's index and a side bit.
+    if records.len() >= (1 << 31) {
+        return Err(TraceError::TooManyOperations { limit: 1 << 31 });
+    }
     let set = |k: u32| &pool[starts[k as usize] as usize..starts[k as usize + 1] as usize];
 
     // Inverted index: for each input i, the records whose X or Y contains it; an entry is
@@ -296,7 +311,7 @@ pub(crate) fn hessian(
     let mut inv_ptr: Vec<usize> = crate::memory::zeros_mapped(n + 1);
     let mut visits = 0usize;
     for (r, &[x, y]) in records.iter().enumerate() {
-        crate::memory::prefetch(&records, r + crate::memory::AHEAD);
+        crate::memory::prefetch(records, r + crate::memory::AHEAD);
         let (sx, sy) = (set(x), set(y));
         for &i in sx {
             inv_ptr[i as usize + 1] += 1;
@@ -361,7 +376,7 @@ pub(crate) fn hessian(
         }
         row_ptr.push(col_idx.len());
     }
-    Ok((Pattern::from_csr(n, n, row_ptr, col_idx)?, records.len()))
+    Ok(Pattern::from_csr(n, n, row_ptr, col_idx)?)
 }
 
 #[cfg(test)]

@@ -469,7 +469,7 @@ impl Segmented {
             if !kept(&fl, v) || absorbed(&fl, v) {
                 continue;
             }
-            let (c, [a, _], cst) = at(k);
+            let (c, [a, b], cst) = at(k);
             let mut f = None;
             if fusable_unary(c) {
                 let (mut u1, mut c1, mut u2, mut c2, mut arg) = (c, cst, Code::Const, 0.0, a);
@@ -538,13 +538,23 @@ impl Segmented {
                     });
                 }
             }
-            let fi = match f {
+            // Curved (see `Program`): a root that is a second-order term, or upstream of
+            // one, makes its arguments curved. Every consumer of this root comes later in
+            // the recording, so its flag is final here (a pass of its own over the roots
+            // took 20 ms of the 1e6 grid's compile).
+            let (fi, (na, m), full) = match f {
                 Some(f) => {
+                    let args = (f.nodes, 1 + usize::from(f.two));
                     fused.push(f);
-                    (fused.len() - 1) as u32
+                    ((fused.len() - 1) as u32, args, true)
                 }
-                None => NONE,
+                None => (NONE, ([a, b], c.arity()), c.q_len() > 0),
             };
+            if full || fl[v] & node::CURVED != 0 {
+                for &x in &na[..m] {
+                    fl[x as usize] |= node::CURVED;
+                }
+            }
             roots.push((k as u32, fi));
         }
         roots.reverse();
@@ -566,17 +576,6 @@ impl Segmented {
         };
         // Program positions.
         let pos = Ranks::new(nodes, roots.iter().map(|&(k, _)| n + k as usize));
-        // Curved nodes (see `Program`) and nodes whose adjoint is read (upstream of a
-        // second-order term).
-        for p in (0..len).rev() {
-            let v = n + roots[p].0 as usize;
-            if fl[v] & node::CURVED != 0 || root_full(p) {
-                let (a, m) = root_args(p);
-                for &a in &a[..m] {
-                    fl[a as usize] |= node::CURVED;
-                }
-            }
-        }
         // Whether each root's adjoint is read (it is upstream of a second-order term), and
         // the last use of every root by a root, in one pass.
         let mut need_adj = vec![false; len];

@@ -43,7 +43,7 @@
 
 use super::program::{Code, Guard};
 
-pub(crate) use pattern::trace_nodes;
+pub(crate) use pattern::{trace_nodes, trace_sets};
 pub(crate) use split::{Chunk, Split};
 
 mod compile;

@@ -36,11 +36,158 @@ use crate::op::Curvature;
 use crate::tape::program::{Code, NONE};
 use crate::trace::{ID_BITS, Kind, MAX_NODES, kills};
 
-/// The trace nodes of a program's instructions under construction.
-struct Nodes {
-    /// Number of inputs (node ids below are inputs).
+/// Where the trace nodes of a program's instructions go: each node gets a handle that
+/// later nodes name as a child (handles below `n` are the inputs).
+trait Sink {
+    /// A node of `kind` with children `a` and `b` (handles, never [`NONE`]); `None` to give
+    /// up.
+    fn node(&mut self, kind: Kind, a: u32, b: u32) -> Option<u32>;
+}
+
+/// The nodes themselves, for the tracer's pattern code: node `n + k` is `nodes[k]`.
+struct List {
     n: usize,
     nodes: Vec<[u32; 2]>,
+}
+
+impl Sink for List {
+    #[inline]
+    fn node(&mut self, kind: Kind, a: u32, b: u32) -> Option<u32> {
+        let id = self.n + self.nodes.len();
+        if id >= MAX_NODES {
+            return None;
+        }
+        self.nodes.push([a | ((kind as u32) << ID_BITS), b]);
+        Some(id as u32)
+    }
+}
+
+/// The nodes' first-order sets and second-order records at once, for programs whose sets
+/// stay small (sums of local terms: every set of the 1e6 Rosenbrock and grid programs has
+/// one or two inputs). A handle at or above `n` is a set of the pool (`n + k`: set `k`); a
+/// node's set is built when the node is, as the union of its children's, so no node list,
+/// memo or walk is needed ([`List`] and the tracer's sets: the 1e6 grid's nodes and
+/// records, 23 + 43 ms). The records are the tracer's, node by node ([`Kind`]). Gives up
+/// (`None`) on a set longer than [`SMALL`], whose unions by scanning would cost its length
+/// squared and whose copies its length per node: such programs take [`List`].
+struct Direct {
+    n: usize,
+    /// Trace nodes made (the count [`List`] would have).
+    nodes: usize,
+    /// Set k is `pool[starts[k]..starts[k + 1]]`, duplicate-free.
+    starts: Vec<u32>,
+    pool: Vec<u32>,
+    /// 1 + the index of input i's set `{i}`, 0 while it has none.
+    input_set: Vec<u32>,
+    /// Pairs of sets (X, Y), each standing for X×Y ∪ Y×X.
+    records: Vec<[u32; 2]>,
+}
+
+/// The longest set [`Direct`] builds.
+const SMALL: usize = 16;
+
+impl Direct {
+    /// The set index of handle `h`.
+    #[inline]
+    fn set_of(&mut self, h: u32) -> Option<u32> {
+        let hu = h as usize;
+        if hu >= self.n {
+            return Some((hu - self.n) as u32);
+        }
+        let memo = self.input_set[hu];
+        if memo != 0 {
+            return Some(memo - 1);
+        }
+        self.pool.push(h);
+        let k = self.close()?;
+        self.input_set[hu] = k + 1;
+        Some(k)
+    }
+
+    /// Ends the set being pushed onto the pool; its index.
+    #[inline]
+    fn close(&mut self) -> Option<u32> {
+        let k = self.starts.len() - 1;
+        let end = u32::try_from(self.pool.len()).ok()?;
+        if self.n + k >= MAX_NODES {
+            return None;
+        }
+        self.starts.push(end);
+        Some(k as u32)
+    }
+
+    /// The elements of handle `h`'s set: `{h}` for an input, else a range of the pool.
+    #[inline]
+    fn range(&self, h: u32) -> Result<u32, (usize, usize)> {
+        let hu = h as usize;
+        if hu < self.n {
+            Ok(h)
+        } else {
+            let k = hu - self.n;
+            Err((self.starts[k] as usize, self.starts[k + 1] as usize))
+        }
+    }
+
+    /// A new handle (a node's: never one of its children's, as with [`List`], so that
+    /// the rules of [`Nodes`] that compare handles make the same nodes) of S(a) ∪ S(b).
+    #[inline]
+    fn union(&mut self, a: u32, b: u32) -> Option<u32> {
+        let start = self.pool.len();
+        match self.range(a) {
+            Ok(i) => self.pool.push(i),
+            Err((s, e)) => self.pool.extend_from_within(s..e),
+        }
+        let mid = self.pool.len();
+        let add = |pool: &mut Vec<u32>, i: u32| {
+            if !pool[start..mid].contains(&i) {
+                pool.push(i);
+            }
+        };
+        match self.range(b) {
+            _ if b == a => {}
+            Ok(i) => add(&mut self.pool, i),
+            Err((s, e)) => {
+                for k in s..e {
+                    let i = self.pool[k];
+                    add(&mut self.pool, i);
+                }
+            }
+        }
+        if self.pool.len() - start > SMALL {
+            return None;
+        }
+        Some(self.close()? + self.n as u32)
+    }
+}
+
+impl Sink for Direct {
+    #[inline]
+    fn node(&mut self, kind: Kind, a: u32, b: u32) -> Option<u32> {
+        self.nodes += 1;
+        if self.n + self.nodes > MAX_NODES {
+            return None;
+        }
+        // The node's set, then its record (as `trace::sets::records` makes it).
+        let v = self.union(a, b)?;
+        let record = match kind {
+            Kind::Union => return Some(v),
+            Kind::Bilinear => [self.set_of(a)?, self.set_of(b)?],
+            Kind::NonlinearInSecond => [self.set_of(v)?, self.set_of(b)?],
+            Kind::Nonlinear => {
+                let s = self.set_of(v)?;
+                [s, s]
+            }
+        };
+        self.records.push(record);
+        Some(v)
+    }
+}
+
+/// The trace nodes of a program's instructions under construction.
+struct Nodes<S> {
+    /// Number of inputs (handles below are inputs).
+    n: usize,
+    sink: S,
     /// Inputs whose square S(xᵢ)² = {(i, i)} is recorded: a second record of it adds
     /// nothing (Rosenbrock squares each xᵢ twice; a third of its records).
     squared: Vec<bool>,
@@ -55,7 +202,7 @@ const LINEAR: u8 = 1;
 const NONLINEAR: u8 = 2;
 const NOT_UNARY: u8 = 3;
 
-impl Nodes {
+impl<S: Sink> Nodes<S> {
     /// [`nonlinear`], looked up for codes without a constant.
     #[inline]
     fn nonlinear_cached(&mut self, u: Code, c: f64) -> Option<bool> {
@@ -77,13 +224,9 @@ impl Nodes {
         }
     }
 
+    #[inline]
     fn push(&mut self, kind: Kind, a: u32, b: u32) -> Option<u32> {
-        let id = self.n + self.nodes.len();
-        if id >= MAX_NODES {
-            return None;
-        }
-        self.nodes.push([a | ((kind as u32) << ID_BITS), b]);
-        Some(id as u32)
+        self.sink.node(kind, a, b)
     }
 
     /// A nonlinear operation of the value of handle `h` ≠ [`NONE`]: its pairs S(h)². The
@@ -224,16 +367,14 @@ fn nonlinear(u: Code, c: f64) -> Option<bool> {
     (!kills(op)).then(|| op.curvature() != Curvature::Linear)
 }
 
-/// The trace nodes of `seg` (its instructions in `split` if it was split), every one of
-/// which contributes to the output; `None` where the program cannot stand for the trace
-/// (see the module docs).
-pub(crate) fn trace_nodes(seg: &Segmented, split: Option<&Split>) -> Option<Vec<[u32; 2]>> {
+/// Runs the tracer's rules on the instructions of `seg` (in `split` if it was split),
+/// sending each trace node to `sink`; `None` where the program cannot stand for the trace
+/// (see the module docs) or the sink gives up.
+fn run_program<S: Sink>(seg: &Segmented, split: Option<&Split>, sink: S) -> Option<S> {
     let n = seg.n;
     let mut nodes = Nodes {
         n,
-        // At most three nodes per instruction (a fused one's two terms and its outer
-        // operation): reserved, so that growing never copies.
-        nodes: Vec::with_capacity(3 * (seg.ins.len() + split.map_or(0, |s| s.ins.len()))),
+        sink,
         squared: vec![false; n],
         class: [0; 256],
     };
@@ -246,5 +387,63 @@ pub(crate) fn trace_nodes(seg: &Segmented, split: Option<&Split>) -> Option<Vec<
             }
         }
     }
-    Some(nodes.nodes)
+    Some(nodes.sink)
+}
+
+/// The number of instructions of `seg` (in `split` if it was split).
+fn instructions(seg: &Segmented, split: Option<&Split>) -> usize {
+    seg.ins.len() + split.map_or(0, |s| s.ins.len())
+}
+
+/// The trace nodes of `seg` (its instructions in `split` if it was split), every one of
+/// which contributes to the output; `None` where the program cannot stand for the trace
+/// (see the module docs).
+pub(crate) fn trace_nodes(seg: &Segmented, split: Option<&Split>) -> Option<Vec<[u32; 2]>> {
+    let list = List {
+        n: seg.n,
+        // At most three nodes per instruction (a fused one's two terms and its outer
+        // operation): reserved, so that growing never copies.
+        nodes: Vec::with_capacity(3 * instructions(seg, split)),
+    };
+    run_program(seg, split, list).map(|l| l.nodes)
+}
+
+/// The first-order sets and second-order records of a program's trace nodes
+/// ([`trace_sets`]).
+pub(crate) struct TraceSets {
+    /// The number of trace nodes.
+    pub(crate) nodes: usize,
+    /// Set k is `pool[starts[k]..starts[k + 1]]`.
+    pub(crate) starts: Vec<u32>,
+    pub(crate) pool: Vec<u32>,
+    /// Pairs of set indices (X, Y), each standing for X×Y ∪ Y×X.
+    pub(crate) records: Vec<[u32; 2]>,
+}
+
+/// The sets and records of the trace nodes of `seg` (as [`trace_nodes`] would give them
+/// to the tracer's pattern code), built as the nodes are; `None` where the program cannot
+/// stand for the trace or a set grows past [`SMALL`] inputs (then take [`trace_nodes`]).
+pub(crate) fn trace_sets(seg: &Segmented, split: Option<&Split>) -> Option<TraceSets> {
+    let nodes = 3 * instructions(seg, split);
+    let direct = Direct {
+        n: seg.n,
+        nodes: 0,
+        // At most a set per node and per input, a record per node: reserved, so that
+        // growing never copies.
+        starts: {
+            let mut starts = Vec::with_capacity(nodes + seg.n + 1);
+            starts.push(0);
+            starts
+        },
+        pool: Vec::new(),
+        input_set: crate::memory::zeros_mapped(seg.n),
+        records: Vec::with_capacity(nodes),
+    };
+    let d = run_program(seg, split, direct)?;
+    Some(TraceSets {
+        nodes: d.nodes,
+        starts: d.starts,
+        pool: d.pool,
+        records: d.records,
+    })
 }

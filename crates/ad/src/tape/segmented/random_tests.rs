@@ -8,7 +8,8 @@ use sparsediff_pattern::Pattern;
 use sparsediff_pattern::testing::{config, randoms};
 
 use super::super::{Tape, TapeVar};
-use crate::trace::{Tracer, hessian_pattern_with_info};
+use super::{trace_nodes, trace_sets};
+use crate::trace::{TraceInfo, Tracer, hessian_pattern_with_info};
 use crate::{Binary, Elementary, Unary};
 
 /// One step of a random function: a new value from earlier ones (the inputs, then each
@@ -91,8 +92,42 @@ fn patterns(steps: &[Step], x: &[f64]) -> (Option<Pattern>, Option<Pattern>) {
     (traced, from_program)
 }
 
+/// A pattern and its trace counts, or the error's message (`None`: refused).
+type Answer = Option<Result<(Pattern, TraceInfo), String>>;
+
+/// The pattern of a tape's program by its two ways: the sets built with the nodes, and the
+/// node list for the tracer's sets.
+fn both_ways(tape: &Tape) -> (Answer, Answer) {
+    let (seg, split) = (tape.seg.as_ref().unwrap(), tape.split.as_ref());
+    let n = tape.num_inputs();
+    let direct = trace_sets(seg, split).map(|t| {
+        crate::trace::hessian_of_sets(n, t.nodes, &t.records, &t.starts, &t.pool)
+            .map_err(|e| e.to_string())
+    });
+    let list = trace_nodes(seg, split)
+        .map(|nodes| crate::trace::hessian_of_nodes(n, nodes).map_err(|e| e.to_string()));
+    (direct, list)
+}
+
 proptest! {
     #![proptest_config(config(1024))]
+
+    /// The sets built with the nodes give the node list's pattern and trace counts, and
+    /// refuse the same programs (the sets of functions of 5 inputs never grow past
+    /// `SMALL`, so neither gives up alone).
+    #[test]
+    fn sets_built_with_the_nodes_are_the_node_lists(
+        n in 1usize..6,
+        steps in prop::collection::vec(step(), 1..40),
+        seed in 0u64..1000,
+    ) {
+        let x = point(n, seed);
+        let tape = Tape::record_scalar(&x, |v: &[TapeVar]| run(&steps, v)).unwrap();
+        if tape.seg.is_some() {
+            let (direct, list) = both_ways(&tape);
+            prop_assert_eq!(direct, list);
+        }
+    }
 
     /// The compiled program's Hessian-vector products are the unsegmented replay's (every
     /// instruction unfused, nothing folded), where both are finite.
@@ -145,4 +180,34 @@ proptest! {
             prop_assert_eq!(from_program, traced);
         }
     }
+}
+
+/// Sets past `SMALL` inputs are left to the node list: the pattern is still the trace's.
+#[test]
+fn long_sets_take_the_node_list() {
+    // sin(x₀ + … + x₃₉) once, then local squares: a set of 40 inputs.
+    let f = |x: &[TapeVar]| {
+        let sum = x.iter().fold(TapeVar::from(0.0), |s, &v| s + v);
+        x.windows(2)
+            .map(|w| (w[1] - w[0]).unary(Unary::Exp))
+            .fold(sum.unary(Unary::Sin), |s, t| s + t)
+    };
+    let x = point(40, 3);
+    let tape = Tape::record_scalar(&x, f).unwrap();
+    let (seg, split) = (tape.seg.as_ref().unwrap(), tape.split.as_ref());
+    assert!(
+        trace_sets(seg, split).is_none(),
+        "a set of 40 inputs was built"
+    );
+    let (direct, list) = both_ways(&tape);
+    assert!(direct.is_none() && list.is_some());
+    let traced = hessian_pattern_with_info(&x, |v: &[Tracer]| {
+        let sum = v.iter().fold(Tracer::constant(0.0), |s, &t| s + t);
+        v.windows(2)
+            .map(|w| (w[1] - w[0]).unary(Unary::Exp))
+            .fold(sum.unary(Unary::Sin), |s, t| s + t)
+    })
+    .unwrap();
+    assert_eq!(tape.hessian_pattern(&x).unwrap().unwrap().0, traced.0);
+    assert_eq!(traced.0.nnz(), 40 * 40);
 }
