@@ -570,50 +570,31 @@ impl Segmented {
                 (a, c.arity())
             }
         };
-        let root_full = |p: usize| -> bool {
-            let (k, fi) = roots[p];
-            fi != NONE || at(k as usize).0.q_len() > 0
-        };
         // Program positions.
         let pos = Ranks::new(nodes, roots.iter().map(|&(k, _)| n + k as usize));
-        // Whether each root's adjoint is read (it is upstream of a second-order term), and
-        // the last use of every root by a root, in one pass.
-        let mut need_adj = vec![false; len];
+        // The last use of every root by a root.
         let mut last = vec![NONE; len];
         for p in 0..len {
             let (a, m) = root_args(p);
-            let mut need = root_full(p);
             for &x in &a[..m] {
                 let q = pos.get(x);
                 if q != NONE {
-                    need |= need_adj[q as usize];
                     last[q as usize] = p as u32;
                 }
             }
-            need_adj[p] = need;
         }
         // Segments close where no open node has a consumer further on (guards read values
-        // only, they do not keep a segment open).
+        // only, they do not keep a segment open). The roots of a short segment that only
+        // folded instructions read are eager, marked as it closes, while its roots are in
+        // cache (a pass of its own over the roots took 17 ms of the 1e6 grid's compile);
+        // the temporaries they write adjoints to keep their slots to the end of the
+        // segment (a root's arguments lie in its own segment, so no later mark moves them).
         let mut bounds = vec![0u32];
-        let mut reach = 0usize;
-        for p in 0..len {
-            if last[p] != NONE {
-                reach = reach.max(last[p] as usize);
-            }
-            if reach <= p && p + 1 - *bounds.last().unwrap() as usize >= MIN_SEGMENT {
-                bounds.push(p as u32 + 1);
-            }
-        }
-        if *bounds.last().unwrap() as usize != len {
-            bounds.push(len as u32);
-        }
-        // Eager roots; the temporaries they write adjoints to keep their slots to the end
-        // of the segment.
         let mut eager = vec![false; len];
-        for w in bounds.windows(2) {
-            let (s, e) = (w[0] as usize, w[1] as usize);
+        let mut close = |s: usize, e: usize, last: &mut [u32], bounds: &mut Vec<u32>| {
+            bounds.push(e as u32);
             if e - s > EAGER_SEGMENT {
-                continue;
+                return;
             }
             for p in s..e {
                 if fl[n + roots[p].0 as usize] & node::HELD == 0 {
@@ -627,6 +608,20 @@ impl Segmented {
                     }
                 }
             }
+        };
+        let mut reach = 0usize;
+        for p in 0..len {
+            if last[p] != NONE {
+                reach = reach.max(last[p] as usize);
+            }
+            let s = *bounds.last().unwrap() as usize;
+            if reach <= p && p + 1 - s >= MIN_SEGMENT {
+                close(s, p + 1, &mut last, &mut bounds);
+            }
+        }
+        let s = *bounds.last().unwrap() as usize;
+        if s != len {
+            close(s, len, &mut last, &mut bounds);
         }
         let pos_at = |rec_pos: usize| -> u32 {
             roots.partition_point(|&(k, _)| (k as usize) < rec_pos) as u32
@@ -669,6 +664,7 @@ impl Segmented {
             }
         };
         let mut free: Vec<u32> = Vec::new();
+        let mut need_adj = vec![false; len];
         let mut nslots = n as u32;
         let mut ins = Vec::with_capacity(len);
         let (mut first_len, mut q_len) = (0usize, 0usize);
@@ -710,13 +706,20 @@ impl Segmented {
                 flags |= EAGER;
             }
             let (na, m) = root_args(p);
+            // Whether a root's adjoint is read (it is upstream of a second-order term: a
+            // second-order term itself, or an argument's adjoint is read), worked out here in
+            // program order, where its arguments' are known.
             let adj_flag = |x: u32| matches!(pos.get(x), q if q != NONE && need_adj[q as usize]);
+            let mut need = fi != NONE || at(k as usize).0.q_len() > 0;
             if m >= 1 && adj_flag(na[0]) {
                 flags |= ADJ_A;
+                need = true;
             }
             if m >= 2 && adj_flag(na[1]) {
                 flags |= ADJ_B;
+                need = true;
             }
+            need_adj[p] = need;
             let instr = if fi != NONE {
                 let f = &fused[fi as usize];
                 if f.two {
