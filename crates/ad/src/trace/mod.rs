@@ -388,16 +388,21 @@ pub(crate) fn hessian_of_nodes(
         steering: None,
     };
     let (pattern, records) = sets::hessian(&rec, None)?;
-    let info = TraceInfo {
+    Ok((pattern, branch_free_info(n, rec.nodes.len(), records)))
+}
+
+/// What a branch-free trace of a scalar function with `n` inputs saw, given its node and
+/// second-order record counts.
+fn branch_free_info(n: usize, nodes: usize, records: usize) -> TraceInfo {
+    TraceInfo {
         inputs: n,
         outputs: 1,
-        nodes: rec.nodes.len(),
+        nodes,
         second_order_records: records,
         comparisons: 0,
         value_reads: 0,
         paths: 1,
-    };
-    Ok((pattern, info))
+    }
 }
 
 /// [`hessian_of_nodes`] from the nodes' sets and second-order records, built without the
@@ -410,16 +415,7 @@ pub(crate) fn hessian_of_sets(
     pool: &[u32],
 ) -> Result<(Pattern, TraceInfo), TraceError> {
     let pattern = sets::pattern_of_records(n, records, starts, pool)?;
-    let info = TraceInfo {
-        inputs: n,
-        outputs: 1,
-        nodes,
-        second_order_records: records.len(),
-        comparisons: 0,
-        value_reads: 0,
-        paths: 1,
-    };
-    Ok((pattern, info))
+    Ok((pattern, branch_free_info(n, nodes, records.len())))
 }
 
 /// Relative radius of the perturbations of the `*_conservative` functions: coordinate i

@@ -29,6 +29,10 @@
 //!
 //! Comparisons, raw value reads and the other conditions of a trace are checked by the
 //! caller ([`Tape::hessian_pattern`](crate::tape::Tape::hessian_pattern)).
+//!
+//! The nodes the rules make go to a [`Sink`]: a node list for the tracer's pattern code
+//! ([`trace_nodes`]), or, where every set stays small, straight into first-order sets and
+//! second-order records ([`trace_sets`], tried first).
 
 use super::flag::{EAGER, LIN2, SEEDED};
 use super::{SIns, Segmented, Split};
@@ -66,8 +70,9 @@ impl Sink for List {
 /// stay small (sums of local terms: every set of the 1e6 Rosenbrock and grid programs has
 /// one or two inputs). A handle at or above `n` is a set of the pool (`n + k`: set `k`); a
 /// node's set is built when the node is, as the union of its children's, so no node list,
-/// memo or walk is needed ([`List`] and the tracer's sets: the 1e6 grid's nodes and
-/// records, 23 + 43 ms). The records are the tracer's, node by node ([`Kind`]). Gives up
+/// memo or walk is needed (the 1e6 grid's node list and the tracer's records from it took
+/// 23–24 + 43–47 ms, these 62–65). The records are the tracer's, node by node ([`Kind`]).
+/// Gives up
 /// (`None`) on a set longer than [`SMALL`], whose unions by scanning would cost its length
 /// squared and whose copies its length per node: such programs take [`List`].
 struct Direct {
