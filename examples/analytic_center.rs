@@ -512,6 +512,6 @@ mod tests {
         assert!(out[0].1 <= 1.0, "P inside the outer ellipse");
         assert!(out[1].1 <= 1.0 + 1e-9, "the Dikin ellipsoid inside P");
         assert_eq!(out[1].0.factorization, "band");
-        assert!(dir.join("analytic_center.svg").exists());
+        assert!(dir.path().join("analytic_center.svg").exists());
     }
 }

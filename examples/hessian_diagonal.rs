@@ -246,6 +246,6 @@ mod tests {
         assert!(last < first / 16.0, "{first} → {last}");
         assert!(o.plain.status.is_converged() && o.preconditioned.status.is_converged());
         assert!(o.preconditioned.cg_iterations < o.plain.cg_iterations);
-        assert!(dir.join("hessian_diagonal.svg").exists());
+        assert!(dir.path().join("hessian_diagonal.svg").exists());
     }
 }

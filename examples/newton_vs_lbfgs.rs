@@ -216,6 +216,13 @@ mod tests {
         // L-BFGS converges; 40 fixed steps of gradient descent come close.
         assert!(super::inf_norm(&super::gradient(&end(1))) <= 1e-8);
         assert!((end(2)[0] - 1.0).abs() < 1e-3);
-        assert!(dir.join("newton_vs_lbfgs.svg").metadata().unwrap().len() > 1000);
+        assert!(
+            dir.path()
+                .join("newton_vs_lbfgs.svg")
+                .metadata()
+                .unwrap()
+                .len()
+                > 1000
+        );
     }
 }

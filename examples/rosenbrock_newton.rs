@@ -244,6 +244,6 @@ mod tests {
             rows[0].iterations
         );
         assert!(rows[1].iterations <= 15);
-        assert!(dir.join("rosenbrock_newton.svg").exists());
+        assert!(dir.path().join("rosenbrock_newton.svg").exists());
     }
 }

@@ -24,33 +24,17 @@ pub fn args() -> Vec<String> {
     std::env::args().skip(1).collect()
 }
 
-/// A smoke test's temporary output directory, removed (with its files) when dropped, so
-/// repeated test runs leave nothing behind in the system's temporary directory.
-#[derive(Debug)]
-pub struct SmokeDir(PathBuf);
-
-impl SmokeDir {
-    /// The file `name` inside the directory.
-    pub fn join(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-}
-
-impl Drop for SmokeDir {
-    fn drop(&mut self) {
-        // Best effort: a directory that cannot be removed is not a test failure.
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// For a smoke test: a fresh temporary directory for `name` (removed when the returned
-/// guard drops), and `extra` followed by `--out DIR`.
-pub fn smoke_args(name: &str, extra: &[&str]) -> (SmokeDir, Vec<String>) {
-    let dir = std::env::temp_dir().join(format!("{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("a temporary directory");
+/// For a smoke test: a fresh temporary directory for `name` (removed with its files when
+/// the returned guard drops, so repeated test runs leave nothing behind), and `extra`
+/// followed by `--out DIR`.
+pub fn smoke_args(name: &str, extra: &[&str]) -> (tempfile::TempDir, Vec<String>) {
+    let dir = tempfile::Builder::new()
+        .prefix(&format!("{name}-"))
+        .tempdir()
+        .expect("a temporary directory");
     let mut args: Vec<String> = extra.iter().map(|a| a.to_string()).collect();
-    args.extend(["--out".to_string(), dir.display().to_string()]);
-    (SmokeDir(dir), args)
+    args.extend(["--out".to_string(), dir.path().display().to_string()]);
+    (dir, args)
 }
 
 /// splitmix64: a seeded stream of uniform numbers, enough for examples.

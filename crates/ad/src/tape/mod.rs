@@ -1198,7 +1198,7 @@ fn split_lanes<const P: usize>(
         {
             for (d, &v) in row[c0..c0 + P].iter_mut().zip(src) {
                 *d = v;
-                bad |= u64::from(v.to_bits() & EXPONENT == EXPONENT);
+                bad |= not_finite(v);
             }
         }
         st.bad = bad != 0;
@@ -1270,7 +1270,7 @@ fn split_lanes<const P: usize>(
     for c in chunks {
         for j in c.own.end..c.hi {
             for &v in &rows[lanes(j)] {
-                bad |= u64::from(v.to_bits() & EXPONENT == EXPONENT);
+                bad |= not_finite(v);
             }
         }
     }
@@ -1490,7 +1490,7 @@ fn seg_chunk<const P: usize>(
     if p == P {
         for (o, &v) in out[..n * P].iter_mut().zip(&adt[..n * P]) {
             *o = v;
-            bad |= u64::from(v.to_bits() & EXPONENT == EXPONENT);
+            bad |= not_finite(v);
         }
     } else {
         for j in 0..n {
@@ -1503,3 +1503,10 @@ fn seg_chunk<const P: usize>(
 
 /// The exponent bits of an `f64`: all set exactly for ±∞ and NaN.
 const EXPONENT: u64 = 0x7ff0_0000_0000_0000;
+
+/// 1 if `v` is ±∞ or NaN, else 0: OR-ed over a loop without a branch, so the loop
+/// vectorises.
+#[inline(always)]
+fn not_finite(v: f64) -> u64 {
+    u64::from(v.to_bits() & EXPONENT == EXPONENT)
+}
