@@ -72,6 +72,148 @@ fn populate(_: *mut u8, _: usize) -> bool {
     false
 }
 
+/// Large allocations one pass is done with, kept for the next pass's arrays instead of
+/// being returned to the system and mapped afresh.
+///
+/// An allocation above glibc's mmap threshold is a mapping of its own: freeing it unmaps
+/// it, and the next large array maps new pages (about 1.0–1.4 µs each on the 2-core VM of
+/// `papers/ad-backends.md`). The compile of a 1e6-variable function frees some 200 MB of
+/// scratch just before the pattern detection maps about 140 MB; handed over instead, the
+/// 1e6 grid's detection took 0.109–0.112 s instead of 0.147–0.153 s, Rosenbrock's
+/// 0.080–0.082 s instead of 0.100–0.107 s (`papers/ad-backends.md`, session 27). The
+/// pages are not saved, only moved: a later phase that used to reuse memory the
+/// detection freed maps its own (the design's arrays: 4–13 ms back).
+///
+/// A buffer is handed out empty, as a `Vec<T>` of any `Copy` type (no drop) of the
+/// alignment it was allocated with whose size divides its byte capacity: the allocation
+/// keeps the layout it was made with, as `Vec::from_raw_parts` requires, and the vector
+/// frees it normally. Its old contents are never read.
+#[derive(Default)]
+pub(crate) struct Spare {
+    /// (alignment, pointer, byte capacity) of each buffer kept.
+    bufs: Vec<(usize, std::ptr::NonNull<u8>, usize)>,
+}
+
+// SAFETY: the buffers are plain owned allocations, not shared with anything.
+unsafe impl Send for Spare {}
+
+/// Below this a buffer is not worth keeping (a fresh one costs little to map). Tests keep
+/// small ones too, so that the small programs of the property tests run on reused,
+/// dirty buffers.
+const SPARE_MIN: usize = if cfg!(test) { 16 } else { 1 << 20 };
+
+impl Spare {
+    /// Keeps `v`'s allocation (its contents are dropped) if it is large.
+    pub(crate) fn put<T: Copy>(&mut self, v: Vec<T>) {
+        let bytes = v.capacity() * std::mem::size_of::<T>();
+        // (`Drop` frees a buffer as bytes, u32s or u64s: those alignments only.)
+        if bytes < SPARE_MIN || ![1, 4, 8].contains(&std::mem::align_of::<T>()) {
+            return;
+        }
+        let mut v = std::mem::ManuallyDrop::new(v);
+        // SAFETY: a non-empty capacity: the pointer is the allocation's.
+        let ptr = unsafe { std::ptr::NonNull::new_unchecked(v.as_mut_ptr().cast::<u8>()) };
+        self.bufs.push((std::mem::align_of::<T>(), ptr, bytes));
+    }
+
+    /// A kept buffer as an empty vector with room for at least `cap` elements (the
+    /// smallest that fits), if there is one.
+    fn take<T: Copy + Default>(&mut self, cap: usize) -> Option<Vec<T>> {
+        let (size, align) = (std::mem::size_of::<T>(), std::mem::align_of::<T>());
+        let need = cap.checked_mul(size)?;
+        if need == 0 {
+            return None;
+        }
+        let (k, _) = self
+            .bufs
+            .iter()
+            .enumerate()
+            .filter(|&(_, &(a, _, bytes))| a == align && bytes >= need && bytes % size == 0)
+            .min_by_key(|&(_, &(_, _, bytes))| bytes)?;
+        let (_, ptr, bytes) = self.bufs.swap_remove(k);
+        // SAFETY: `ptr` was allocated by a `Vec` of a type of alignment `align` with
+        // `bytes` bytes of capacity (`put`); `T` has that alignment, and `bytes / size`
+        // elements of it take exactly those bytes. Length 0: nothing is read.
+        Some(unsafe { Vec::from_raw_parts(ptr.as_ptr().cast::<T>(), 0, bytes / size) })
+    }
+
+    /// An empty vector with room for at least `cap` elements: the smallest kept buffer
+    /// that fits, else a new allocation.
+    pub(crate) fn with_capacity<T: Copy + Default>(&mut self, cap: usize) -> Vec<T> {
+        self.take(cap).unwrap_or_else(|| Vec::with_capacity(cap))
+    }
+
+    /// `len` zeros: a kept buffer that fits, zeroed (a write of `len` elements, a
+    /// fraction of the cost of mapping them), else [`zeros_mapped`].
+    pub(crate) fn zeros<T: Copy + Default>(&mut self, len: usize) -> Vec<T> {
+        match self.take::<T>(len) {
+            Some(mut v) => {
+                v.resize(len, T::default());
+                v
+            }
+            None => zeros_mapped(len),
+        }
+    }
+}
+
+impl Drop for Spare {
+    fn drop(&mut self) {
+        for &(align, ptr, bytes) in &self.bufs {
+            // SAFETY: each buffer is a `Vec` allocation of `bytes` bytes at alignment
+            // `align` (`put`); rebuilt as a vector of a type of that size and alignment,
+            // it is freed with the layout it was made with.
+            unsafe {
+                match align {
+                    1 => drop(Vec::from_raw_parts(ptr.as_ptr(), 0, bytes)),
+                    4 => drop(Vec::from_raw_parts(
+                        ptr.as_ptr().cast::<u32>(),
+                        0,
+                        bytes / 4,
+                    )),
+                    _ => drop(Vec::from_raw_parts(
+                        ptr.as_ptr().cast::<u64>(),
+                        0,
+                        bytes / 8,
+                    )),
+                }
+            }
+        }
+    }
+}
+
+/// A [`Spare`] kept by a long-lived object for a later `&self` pass (hence the lock,
+/// never contended); a clone keeps none.
+#[derive(Default)]
+pub(crate) struct SpareCell(std::sync::Mutex<Spare>);
+
+impl SpareCell {
+    pub(crate) fn new(spare: Spare) -> SpareCell {
+        SpareCell(std::sync::Mutex::new(spare))
+    }
+
+    /// The buffers kept (none after the first call).
+    pub(crate) fn take(&self) -> Spare {
+        match self.0.lock() {
+            Ok(mut s) => std::mem::take(&mut *s),
+            // (a panic while the lock was held can only have been inside `take` itself)
+            Err(_) => Spare::default(),
+        }
+    }
+
+    /// Frees the buffers kept.
+    pub(crate) fn clear(&mut self) {
+        if let Ok(s) = self.0.get_mut() {
+            *s = Spare::default();
+        }
+    }
+}
+
+impl Clone for SpareCell {
+    fn clone(&self) -> SpareCell {
+        SpareCell::default()
+    }
+}
+
 /// How many elements ahead a streaming loop asks for ([`prefetch`]).
 pub(crate) const AHEAD: usize = 128;
 
@@ -99,6 +241,37 @@ pub(crate) fn prefetch<T>(xs: &[T], k: usize) {
 
 #[cfg(test)]
 mod tests {
+    use super::Spare;
+
+    #[test]
+    fn spare_buffers_are_reused_with_their_layout_and_zeroed() {
+        let mut spare = Spare::default();
+        let wide = vec![1.5f64; 1000];
+        let wide_ptr = wide.as_ptr() as usize;
+        spare.put(wide);
+        let narrow = vec![u32::MAX; 2001]; // odd: not a whole number of [u32; 2]
+        let narrow_ptr = narrow.as_ptr() as usize;
+        spare.put(narrow);
+        spare.put(vec![7u8; 4096]);
+        // Alignment 8 from the f64 buffer, zeroed; a larger request is a new allocation.
+        let z: Vec<usize> = spare.zeros(900);
+        assert_eq!(z.as_ptr() as usize, wide_ptr);
+        assert!(z.len() == 900 && z.iter().all(|&v| v == 0));
+        let big: Vec<u64> = spare.with_capacity(5000);
+        assert!(big.is_empty() && big.capacity() >= 5000);
+        // Pairs do not divide the odd u32 buffer; u32 does.
+        let pairs: Vec<[u32; 2]> = spare.with_capacity(10);
+        assert_ne!(pairs.as_ptr() as usize, narrow_ptr);
+        let mut ints: Vec<u32> = spare.with_capacity(2000);
+        assert_eq!(ints.as_ptr() as usize, narrow_ptr);
+        assert_eq!(ints.capacity(), 2001);
+        ints.extend(0..3000); // grows as any vector: the allocation's layout is its own
+        assert_eq!(ints[2999], 2999);
+        // The u8 buffer is kept and freed by the spare's drop.
+        drop(spare);
+        drop((z, big, pairs, ints));
+    }
+
     #[test]
     fn mapped_zeros_are_zeros() {
         // 300 001 f64 (2.4 MB) and 2.4 MB of bytes: mapped by madvise on Linux.

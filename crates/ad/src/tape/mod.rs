@@ -119,6 +119,7 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 pub use recorded::Recorded;
 pub use var::TapeVar;
 
+use crate::memory::{Spare, SpareCell};
 use crate::op::{Binary, Unary};
 use program::{Code, Guard, Program};
 use segmented::{Segmented, Split};
@@ -319,6 +320,9 @@ pub struct Tape {
     block_ws: ThreadBuffers,
     /// Where the row blocks run: `None` on the caller's thread, one after another.
     pool: Option<Arc<rayon::ThreadPool>>,
+    /// The compile's scratch arrays, kept for [`Tape::hessian_pattern`]'s (which mostly
+    /// follows the recording) and freed by it or by the first sweep.
+    spare: SpareCell,
 }
 
 impl std::fmt::Debug for Tape {
@@ -407,6 +411,8 @@ impl Tape {
         if outputs.is_empty() {
             return Err(TapeError::NoOutputs);
         }
+        let mut spare = Spare::default();
+        spare.put(vars);
         let mut seg = (outputs.len() == 1).then(|| {
             Segmented::compile(
                 rec.n,
@@ -415,6 +421,7 @@ impl Tape {
                 &rec.consts,
                 outputs[0],
                 &rec.guards,
+                &mut spare,
             )
         });
         // A split program takes the instructions (`seg` keeps what the summation reads).
@@ -424,6 +431,10 @@ impl Tape {
         {
             // (a split program's chunks were validated as they were cut)
             seg.validate();
+        }
+        if seg.is_none() {
+            // (only a scalar function's pattern is detected from its program)
+            spare = Spare::default();
         }
         Ok(Tape {
             n: rec.n,
@@ -444,6 +455,7 @@ impl Tape {
             block_states: Vec::new(),
             block_ws: ThreadBuffers::default(),
             pool: None,
+            spare: SpareCell::new(spare),
         })
     }
 
@@ -622,8 +634,12 @@ impl Tape {
         let seg = self.seg.as_ref()?;
         // Sets built with the nodes where they stay small, else the node list for the
         // tracer's sets (a program the trace cannot stand for is refused by both).
-        let r = if let Some(t) = segmented::trace_sets(seg, self.split.as_ref()) {
-            crate::trace::hessian_of_sets(self.n, t.nodes, &t.records, &t.starts, &t.pool)
+        // The compile's scratch arrays, for the detection's.
+        let mut spare = self.spare.take();
+        let r = if let Some(t) = segmented::trace_sets(seg, self.split.as_ref(), &mut spare) {
+            crate::trace::hessian_of_sets(
+                self.n, t.nodes, &t.records, &t.starts, &t.pool, &mut spare,
+            )
         } else {
             let nodes = segmented::trace_nodes(seg, self.split.as_ref())?;
             crate::trace::hessian_of_nodes(self.n, nodes)
@@ -670,6 +686,7 @@ impl Tape {
 
     /// The values of the m outputs at `x`.
     pub fn eval(&mut self, x: &[f64], out: &mut [f64]) -> Result<(), TapeError> {
+        self.spare.clear();
         check_len(Buffer::Outputs, out.len(), self.num_outputs())?;
         self.load_inputs(x, prog!(self).nslots)?;
         let prog = prog!(self);
@@ -700,6 +717,7 @@ impl Tape {
 
     /// The gradient of a scalar function (m = 1) at `x` into `grad`; returns the value.
     pub fn gradient(&mut self, x: &[f64], grad: &mut [f64]) -> Result<f64, TapeError> {
+        self.spare.clear();
         self.scalar()?;
         check_len(Buffer::Gradient, grad.len(), self.n)?;
         self.load_inputs(x, prog!(self).nslots)?;
@@ -743,6 +761,7 @@ impl Tape {
         seeds: &[f64],
         out: &mut [f64],
     ) -> Result<(), TapeError> {
+        self.spare.clear();
         let m = self.num_outputs();
         let p = lanes(Buffer::Seeds, seeds.len(), m)?;
         check_len(Buffer::Result, out.len(), self.n * p)?;
@@ -776,6 +795,7 @@ impl Tape {
 
     /// A block of p Jacobian-vector products `out = J·D` at `x`: `dirs` is n×p, `out` m×p.
     pub fn jvp_block(&mut self, x: &[f64], dirs: &[f64], out: &mut [f64]) -> Result<(), TapeError> {
+        self.spare.clear();
         let n = self.n;
         let m = self.num_outputs();
         let p = if n == 0 {
@@ -835,6 +855,7 @@ impl Tape {
     /// `dirs` is n×p, `out` n×p. Forward-over-reverse with all p directions as lanes of one
     /// forward and one reverse sweep (chunks of 8).
     pub fn hvp_block(&mut self, x: &[f64], dirs: &[f64], out: &mut [f64]) -> Result<(), TapeError> {
+        self.spare.clear();
         self.scalar()?;
         let n = self.n;
         let p = lanes(Buffer::Directions, dirs.len(), n)?;
@@ -853,6 +874,7 @@ impl Tape {
     /// [`hvp_block`]: Tape::hvp_block
     /// [`hvp_groups`]: Tape::hvp_groups
     pub(crate) fn reserve_hvp(&mut self, p: usize) {
+        self.spare.clear();
         // The first chunk of lanes is the widest, and every buffer grows with the width.
         let w = p.min(MAX_LANES);
         let threads = self.threads();
@@ -996,6 +1018,7 @@ impl Tape {
         p: usize,
         out: &mut [f64],
     ) -> Result<(), TapeError> {
+        self.spare.clear();
         self.scalar()?;
         let n = self.n;
         check_len(Buffer::Groups, group.len(), n)?;

@@ -413,8 +413,9 @@ pub(crate) fn hessian_of_sets(
     records: &[[u32; 2]],
     starts: &[u32],
     pool: &[u32],
+    spare: &mut crate::memory::Spare,
 ) -> Result<(Pattern, TraceInfo), TraceError> {
-    let pattern = sets::pattern_of_records(n, records, starts, pool)?;
+    let pattern = sets::pattern_of_records(n, records, starts, pool, spare)?;
     Ok((pattern, branch_free_info(n, nodes, records.len())))
 }
 

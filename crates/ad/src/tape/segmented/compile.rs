@@ -9,6 +9,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 
 use super::flag::*;
 use super::{SIns, Segmented};
+use crate::memory::Spare;
 use crate::op::{Binary, rule};
 use crate::tape::program::{Code, Guard, NONE, Operand, dying_buckets, lower, relocate_guards};
 
@@ -287,6 +288,7 @@ impl Segmented {
         consts: &[f64],
         output: u32,
         guards: &[Guard],
+        spare: &mut Spare,
     ) -> Segmented {
         let nodes = n + code.len();
         let at = |k: usize| lower(code[k], args[k], consts);
@@ -787,10 +789,20 @@ impl Segmented {
             ins.push(instr);
         }
         let guards = relocate_guards(guards_prog, |v| slot_of(v, &slot));
+        // The scratch arrays, for the pattern detection that mostly follows.
+        spare.put(adjc);
+        spare.put(fl);
+        spare.put(roots);
+        spare.put(fused);
+        spare.put(slot);
+        spare.put(start);
+        spare.put(dying);
+        spare.put(need_adj);
         let reversed = bounds
             .windows(2)
             .map(|w| (w[0]..w[1]).any(|p| !eager[p as usize]))
             .collect();
+        spare.put(eager);
         let prog = Segmented {
             n,
             nslots: nslots as usize,

@@ -36,6 +36,7 @@
 
 use super::flag::{EAGER, LIN2, SEEDED};
 use super::{SIns, Segmented, Split};
+use crate::memory::Spare;
 use crate::op::Curvature;
 use crate::tape::program::{Code, NONE};
 use crate::trace::{ID_BITS, Kind, MAX_NODES, kills};
@@ -428,21 +429,29 @@ pub(crate) struct TraceSets {
 /// The sets and records of the trace nodes of `seg` (as [`trace_nodes`] would give them
 /// to the tracer's pattern code), built as the nodes are; `None` where the program cannot
 /// stand for the trace or a set grows past [`SMALL`] inputs (then take [`trace_nodes`]).
-pub(crate) fn trace_sets(seg: &Segmented, split: Option<&Split>) -> Option<TraceSets> {
-    let nodes = 3 * instructions(seg, split);
+///
+/// Its arrays are taken from `spare` where it has them.
+pub(crate) fn trace_sets(
+    seg: &Segmented,
+    split: Option<&Split>,
+    spare: &mut Spare,
+) -> Option<TraceSets> {
+    let instructions = instructions(seg, split);
+    let nodes = 3 * instructions;
     let direct = Direct {
         n: seg.n,
         nodes: 0,
         // At most a set per node and per input, a record per node: reserved, so that
         // growing never copies.
         starts: {
-            let mut starts = Vec::with_capacity(nodes + seg.n + 1);
+            let mut starts = spare.with_capacity(nodes + seg.n + 1);
             starts.push(0);
             starts
         },
-        pool: Vec::new(),
-        input_set: crate::memory::zeros_mapped(seg.n),
-        records: Vec::with_capacity(nodes),
+        // (most sets have one or two inputs)
+        pool: spare.with_capacity(2 * instructions),
+        input_set: spare.zeros(seg.n),
+        records: spare.with_capacity(nodes),
     };
     let d = run_program(seg, split, direct)?;
     Some(TraceSets {

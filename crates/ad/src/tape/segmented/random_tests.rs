@@ -100,8 +100,15 @@ type Answer = Option<Result<(Pattern, TraceInfo), String>>;
 fn both_ways(tape: &Tape) -> (Answer, Answer) {
     let (seg, split) = (tape.seg.as_ref().unwrap(), tape.split.as_ref());
     let n = tape.num_inputs();
-    let direct = trace_sets(seg, split).map(|t| {
-        crate::trace::hessian_of_sets(n, t.nodes, &t.records, &t.starts, &t.pool)
+    // Dirty buffers to reuse, as the compile's scratch would be.
+    let mut spare = crate::memory::Spare::default();
+    for len in [3, 40, 700, 5000] {
+        spare.put(vec![u32::MAX; len]);
+        spare.put(vec![f64::NAN; len]);
+        spare.put(vec![u64::MAX; len]);
+    }
+    let direct = trace_sets(seg, split, &mut spare).map(|t| {
+        crate::trace::hessian_of_sets(n, t.nodes, &t.records, &t.starts, &t.pool, &mut spare)
             .map_err(|e| e.to_string())
     });
     let list = trace_nodes(seg, split)
@@ -196,7 +203,7 @@ fn long_sets_take_the_node_list() {
     let tape = Tape::record_scalar(&x, f).unwrap();
     let (seg, split) = (tape.seg.as_ref().unwrap(), tape.split.as_ref());
     assert!(
-        trace_sets(seg, split).is_none(),
+        trace_sets(seg, split, &mut crate::memory::Spare::default()).is_none(),
         "a set of 40 inputs was built"
     );
     let (direct, list) = both_ways(&tape);
