@@ -46,6 +46,7 @@ use sparsediff_coloring::{AdjacencyGraph, Method, Problem, TreeSet, lower_bound_
 pub use sparsediff_pattern::Geometry;
 use sparsediff_pattern::Pattern;
 use sparsediff_pattern::generators::Stencil2d;
+use std::borrow::Cow;
 
 use super::{Given, Structure, check_pattern, plan_from_colors};
 use crate::decode::SubstitutionDecoder;
@@ -234,7 +235,14 @@ impl StencilDesigner {
             Decompression::Direct => {
                 structurally_orthogonal_columns(pattern, &colors).map_err(invalid)?;
                 let lb = pattern.row_stats().max;
-                plan_from_colors(self.name(), kind, given, &colors, Structure::Columns, lb)
+                plan_from_colors(
+                    self.name(),
+                    kind,
+                    given,
+                    Cow::Owned(colors),
+                    Structure::Columns,
+                    lb,
+                )
             }
             Decompression::Substitution => {
                 if kind != MatrixKind::Symmetric {
@@ -255,7 +263,7 @@ impl StencilDesigner {
                         self.name(),
                         kind,
                         given,
-                        &colors,
+                        Cow::Owned(colors),
                         Structure::Substitution(d),
                         bound,
                     );
@@ -267,7 +275,7 @@ impl StencilDesigner {
                     self.name(),
                     kind,
                     given,
-                    &colors,
+                    Cow::Owned(colors),
                     Structure::Trees(&g, &trees),
                     lb,
                 )
