@@ -117,19 +117,27 @@ impl Spare {
     }
 
     /// A kept buffer as an empty vector with room for at least `cap` elements (the
-    /// smallest that fits), if there is one.
-    fn take<T: Copy + Default>(&mut self, cap: usize) -> Option<Vec<T>> {
+    /// smallest that fits), if there is one; with `or_largest`, else the largest there is.
+    fn take<T: Copy>(&mut self, cap: usize, or_largest: bool) -> Option<Vec<T>> {
         let (size, align) = (std::mem::size_of::<T>(), std::mem::align_of::<T>());
         let need = cap.checked_mul(size)?;
         if need == 0 {
             return None;
         }
-        let (k, _) = self
+        let usable = self
             .bufs
             .iter()
             .enumerate()
-            .filter(|&(_, &(a, _, bytes))| a == align && bytes >= need && bytes % size == 0)
-            .min_by_key(|&(_, &(_, _, bytes))| bytes)?;
+            .filter(|&(_, &(a, _, bytes))| a == align && bytes % size == 0);
+        let fits = usable
+            .clone()
+            .filter(|&(_, &(_, _, bytes))| bytes >= need)
+            .min_by_key(|&(_, &(_, _, bytes))| bytes);
+        let (k, _) = match fits {
+            Some(f) => f,
+            None if or_largest => usable.max_by_key(|&(_, &(_, _, bytes))| bytes)?,
+            None => return None,
+        };
         let (_, ptr, bytes) = self.bufs.swap_remove(k);
         // SAFETY: `ptr` was allocated by a `Vec` of a type of alignment `align` with
         // `bytes` bytes of capacity (`put`); `T` has that alignment, and `bytes / size`
@@ -139,14 +147,24 @@ impl Spare {
 
     /// An empty vector with room for at least `cap` elements: the smallest kept buffer
     /// that fits, else a new allocation.
-    pub(crate) fn with_capacity<T: Copy + Default>(&mut self, cap: usize) -> Vec<T> {
-        self.take(cap).unwrap_or_else(|| Vec::with_capacity(cap))
+    pub(crate) fn with_capacity<T: Copy>(&mut self, cap: usize) -> Vec<T> {
+        self.take(cap, false)
+            .unwrap_or_else(|| Vec::with_capacity(cap))
+    }
+
+    /// An empty vector for about `cap` elements, a generous bound of what will be pushed:
+    /// the smallest kept buffer that fits, else the largest kept one (the vector grows
+    /// past it if need be, which for a buffer this large moves no data: glibc remaps it),
+    /// else a new allocation.
+    pub(crate) fn for_about<T: Copy>(&mut self, cap: usize) -> Vec<T> {
+        self.take(cap, true)
+            .unwrap_or_else(|| Vec::with_capacity(cap))
     }
 
     /// `len` zeros: a kept buffer that fits, zeroed (a write of `len` elements, a
     /// fraction of the cost of mapping them), else [`zeros_mapped`].
     pub(crate) fn zeros<T: Copy + Default>(&mut self, len: usize) -> Vec<T> {
-        match self.take::<T>(len) {
+        match self.take::<T>(len, false) {
             Some(mut v) => {
                 v.resize(len, T::default());
                 v

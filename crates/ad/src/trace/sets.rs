@@ -364,7 +364,7 @@ pub(crate) fn pattern_of_records(
     // were 5 000 of the 13 000 of the 1e6 Rosenbrock's rows). Taken before `row_ptr`,
     // which fits more of the spare buffers.
     let cap = visits.min(n.saturating_mul(n)).min(16 * inv.len() + n);
-    let mut col_idx: Vec<usize> = spare.with_capacity(cap);
+    let mut col_idx: Vec<usize> = spare.for_about(cap);
     let mut row_ptr = spare.with_capacity(n + 1);
     row_ptr.push(0);
     for i in 0..n {

@@ -264,6 +264,17 @@ impl Ranks {
     }
 }
 
+/// A root of the program: its recorded index and its fused form's index ([`NONE`]: not
+/// fused). Aligned to 8 bytes (its size stays 8), so that once the compile is done with
+/// them the roots lend their pages to the pattern detection's column indices (`usize`;
+/// see `memory::Spare`).
+#[derive(Clone, Copy)]
+#[repr(C, align(8))]
+struct Root {
+    k: u32,
+    fi: u32,
+}
+
 /// A fused instruction before slot allocation.
 #[derive(Debug, Clone, Copy)]
 struct Fused {
@@ -316,7 +327,8 @@ impl Segmented {
         // reached). Without `HELD` every consumer of a node so far is folded; `adjc[v]`:
         // the adjoint through folded consumers; `SEEDED`: read by a folded instruction (or
         // the output itself); `KEPT`: live and not folded.
-        let mut adjc: Vec<f64> = crate::memory::zeros_mapped(nodes);
+        // (a whole number of instructions long, 24 bytes each, for their later use)
+        let mut adjc: Vec<f64> = crate::memory::zeros_mapped(nodes.next_multiple_of(3));
         adjc[out] = 1.0;
         fl[out] |= node::SEEDED;
         let mut constant = 0.0;
@@ -472,9 +484,13 @@ impl Segmented {
         // Roots (not absorbed kept nodes), in reverse recording order, with their fused
         // form if any.
         let mut pool = Pool::default();
-        let mut roots: Vec<(u32, u32)> = Vec::new(); // (recorded index, fused index or NONE)
+        let mut roots: Vec<Root> = Vec::new();
         let mut fused: Vec<Fused> = Vec::new();
         let mut abs: Vec<u32> = Vec::with_capacity(MAX_ABSORB);
+        // The seeds of the seeded roots that are not fused, in reverse program order (a
+        // fused root's is in its block): the constant adjoints are read no more after
+        // this pass, and their pages hold the instructions.
+        let mut seeds: Vec<f64> = Vec::new();
         for k in (0..code.len()).rev() {
             let v = n + k;
             if !kept(&fl, v) || absorbed(&fl, v) {
@@ -566,13 +582,19 @@ impl Segmented {
                     fl[x as usize] |= node::CURVED;
                 }
             }
-            roots.push((k as u32, fi));
+            if fi == NONE && fl[v] & node::SEEDED != 0 {
+                seeds.push(adjc[v]);
+            }
+            roots.push(Root { k: k as u32, fi });
         }
         roots.reverse();
+        // (populated for the first pass, a fifth larger than the instructions at n = 1e6:
+        // they need no fresh pages; see `SIns`)
+        spare.put(adjc);
         let len = roots.len();
         // The node arguments of root p.
         let root_args = |p: usize| -> ([u32; 2], usize) {
-            let (k, fi) = roots[p];
+            let Root { k, fi } = roots[p];
             if fi != NONE {
                 let f = &fused[fi as usize];
                 (f.nodes, 1 + usize::from(f.two))
@@ -582,7 +604,7 @@ impl Segmented {
             }
         };
         // Program positions.
-        let pos = Ranks::new(nodes, roots.iter().map(|&(k, _)| n + k as usize));
+        let pos = Ranks::new(nodes, roots.iter().map(|r| n + r.k as usize));
         // The last use of every root by a root.
         let mut last = vec![NONE; len];
         for p in 0..len {
@@ -608,7 +630,7 @@ impl Segmented {
                 return;
             }
             for p in s..e {
-                if fl[n + roots[p].0 as usize] & node::HELD == 0 {
+                if fl[n + roots[p].k as usize] & node::HELD == 0 {
                     eager[p] = true;
                     let (a, m) = root_args(p);
                     for &x in &a[..m] {
@@ -634,9 +656,8 @@ impl Segmented {
         if s != len {
             close(s, len, &mut last, &mut bounds);
         }
-        let pos_at = |rec_pos: usize| -> u32 {
-            roots.partition_point(|&(k, _)| (k as usize) < rec_pos) as u32
-        };
+        let pos_at =
+            |rec_pos: usize| -> u32 { roots.partition_point(|r| (r.k as usize) < rec_pos) as u32 };
         let guards_prog: Vec<(u32, Guard)> = guards
             .iter()
             .map(|g| (pos_at(g.pos as usize), *g))
@@ -677,7 +698,7 @@ impl Segmented {
         let mut free: Vec<u32> = Vec::new();
         let mut need_adj = vec![false; len];
         let mut nslots = n as u32;
-        let mut ins = Vec::with_capacity(len);
+        let mut ins: Vec<SIns> = spare.with_capacity(len);
         let (mut first_len, mut q_len) = (0usize, 0usize);
         let (mut seg_first, mut seg_q) = (0usize, 0usize);
         let mut seg = 1;
@@ -694,7 +715,7 @@ impl Segmented {
                     }
                 }
             }
-            let (k, fi) = roots[p];
+            let Root { k, fi } = roots[p];
             let v = n + k as usize;
             let dst = if eager[p] {
                 0
@@ -784,13 +805,15 @@ impl Segmented {
             q_len = q_len.max(seg_q);
             let mut instr = instr;
             if fi == NONE && fl[v] & node::SEEDED != 0 {
-                instr.c = pool.block(&[adjc[v]]);
+                let seed = seeds
+                    .pop()
+                    .expect("a seed per seeded root that is not fused");
+                instr.c = pool.block(&[seed]);
             }
             ins.push(instr);
         }
         let guards = relocate_guards(guards_prog, |v| slot_of(v, &slot));
         // The scratch arrays, for the pattern detection that mostly follows.
-        spare.put(adjc);
         spare.put(fl);
         spare.put(roots);
         spare.put(fused);

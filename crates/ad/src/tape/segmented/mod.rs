@@ -79,8 +79,14 @@ pub(crate) mod flag {
 /// seeded), then for fused instructions `[α, β, γ, c₁, c₂, c_a, c_b]` (the constants of
 /// `u1`, `u2`, `ua`, `ub`).
 /// Eager instructions have no slot (`dst` unused).
+///
+/// Aligned to 8 bytes (its size stays 24): so that the compile's constant adjoints (`f64`),
+/// read no more once the roots are fused, lend their mapped pages to the instructions
+/// (`memory::Spare` hands a buffer out at the alignment it was made with). The 1e6 grid's
+/// program is 72 MB of instructions: 18 000 fresh pages fewer, and its backend stage took
+/// 0.423 / 0.434 s instead of 0.448 / 0.460 s (min / median of 8 alternated runs).
 #[derive(Debug, Clone, Copy)]
-#[repr(C)]
+#[repr(C, align(8))]
 pub(crate) struct SIns {
     pub(crate) code: Code,
     pub(crate) flags: u8,
@@ -96,6 +102,9 @@ pub(crate) struct SIns {
     pub(crate) b: u32,
     pub(crate) c: u32,
 }
+
+// Three words: the alignment adds no padding.
+const _: () = assert!(std::mem::size_of::<SIns>() == 24);
 
 /// The program of second-order sweeps of a scalar function.
 #[derive(Debug, Clone)]

@@ -438,20 +438,20 @@ pub(crate) fn trace_sets(
 ) -> Option<TraceSets> {
     let instructions = instructions(seg, split);
     let nodes = 3 * instructions;
+    // At most a record per node, a set per node and per input: reserved, so that growing
+    // never copies (or a spare buffer that grows without a copy). Taken largest first:
+    // the records fill the most pages.
+    let records = spare.for_about(nodes);
+    let mut starts = spare.for_about(nodes + seg.n + 1);
+    starts.push(0);
     let direct = Direct {
         n: seg.n,
         nodes: 0,
-        // At most a set per node and per input, a record per node: reserved, so that
-        // growing never copies.
-        starts: {
-            let mut starts = spare.with_capacity(nodes + seg.n + 1);
-            starts.push(0);
-            starts
-        },
+        starts,
         // (most sets have one or two inputs)
         pool: spare.with_capacity(2 * instructions),
         input_set: spare.zeros(seg.n),
-        records: spare.with_capacity(nodes),
+        records,
     };
     let d = run_program(seg, split, direct)?;
     Some(TraceSets {
