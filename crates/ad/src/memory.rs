@@ -82,8 +82,14 @@ fn populate(_: *mut u8, _: usize) -> bool {
 /// 1e6 grid's detection took 0.109–0.112 s instead of 0.147–0.153 s, Rosenbrock's
 /// 0.080–0.082 s instead of 0.100–0.107 s (`papers/ad-backends.md`, session 27). The
 /// pages are not saved, only moved: a later phase that used to reuse memory the
-/// detection freed maps its own (the design's arrays: 4–13 ms back).
+/// detection freed maps its own (the design's arrays: 4–13 ms back). Within the compile
+/// too, the constant adjoints, read no more once the roots are fused, hold the
+/// instructions (see `SIns`). Page faults of a 1e6 grid `bench hessian` run: 131 000 →
+/// 118 000.
 ///
+/// Where several arrays compete for the buffers, the one that writes the most pages
+/// should ask first: each request takes the smallest buffer that fits (with
+/// [`for_about`](Self::for_about), else the largest there is), first come first served.
 /// A buffer is handed out empty, as a `Vec<T>` of any `Copy` type (no drop) of the
 /// alignment it was allocated with whose size divides its byte capacity: the allocation
 /// keeps the layout it was made with, as `Vec::from_raw_parts` requires, and the vector
@@ -106,7 +112,7 @@ impl Spare {
     /// Keeps `v`'s allocation (its contents are dropped) if it is large.
     pub(crate) fn put<T: Copy>(&mut self, v: Vec<T>) {
         let bytes = v.capacity() * std::mem::size_of::<T>();
-        // (`Drop` frees a buffer as bytes, u32s or u64s: those alignments only.)
+        // (`Drop` frees a buffer as bytes or 4- or 8-byte words: those alignments only.)
         if bytes < SPARE_MIN || ![1, 4, 8].contains(&std::mem::align_of::<T>()) {
             return;
         }
@@ -154,8 +160,8 @@ impl Spare {
 
     /// An empty vector for about `cap` elements, a generous bound of what will be pushed:
     /// the smallest kept buffer that fits, else the largest kept one (the vector grows
-    /// past it if need be, which for a buffer this large moves no data: glibc remaps it),
-    /// else a new allocation.
+    /// past it if need be, which for a buffer this large moves no data where the
+    /// allocator remaps it, as glibc does), else a new allocation.
     pub(crate) fn for_about<T: Copy>(&mut self, cap: usize) -> Vec<T> {
         self.take(cap, true)
             .unwrap_or_else(|| Vec::with_capacity(cap))
@@ -174,22 +180,32 @@ impl Spare {
     }
 }
 
+/// Four bytes at alignment 4 and eight at alignment 8 on every target (`u64` is aligned
+/// to 4 on some 32-bit ones): what a kept buffer is freed as.
+#[derive(Clone, Copy)]
+#[repr(C, align(4))]
+struct Word4([u8; 4]);
+#[derive(Clone, Copy)]
+#[repr(C, align(8))]
+struct Word8([u8; 8]);
+
 impl Drop for Spare {
     fn drop(&mut self) {
         for &(align, ptr, bytes) in &self.bufs {
             // SAFETY: each buffer is a `Vec` allocation of `bytes` bytes at alignment
-            // `align` (`put`); rebuilt as a vector of a type of that size and alignment,
-            // it is freed with the layout it was made with.
+            // `align` ∈ {1, 4, 8} (`put`), a whole number of elements of a type of that
+            // alignment, hence of `align` bytes; rebuilt as a vector of such words, it is
+            // freed with the layout it was made with.
             unsafe {
                 match align {
                     1 => drop(Vec::from_raw_parts(ptr.as_ptr(), 0, bytes)),
                     4 => drop(Vec::from_raw_parts(
-                        ptr.as_ptr().cast::<u32>(),
+                        ptr.as_ptr().cast::<Word4>(),
                         0,
                         bytes / 4,
                     )),
                     _ => drop(Vec::from_raw_parts(
-                        ptr.as_ptr().cast::<u64>(),
+                        ptr.as_ptr().cast::<Word8>(),
                         0,
                         bytes / 8,
                     )),
