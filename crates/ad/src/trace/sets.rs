@@ -361,8 +361,8 @@ pub(crate) fn pattern_of_records(
     let mut stamp: Vec<u32> = spare.zeros(n);
     // Reserved at the bound (capped: a few long sets can visit far more pairs than the
     // pattern has), so that growing never copies what was written (a copy's fresh pages
-    // were 5 000 of the 13 000 of the 1e6 Rosenbrock's rows). Taken before `row_ptr`,
-    // which fits more of the spare buffers.
+    // were 5 000 of the 13 000 of the 1e6 Rosenbrock's rows), or the largest spare
+    // buffer, grown past by remapping. Taken before `row_ptr`, which fits more of them.
     let cap = visits.min(n.saturating_mul(n)).min(16 * inv.len() + n);
     let mut col_idx: Vec<usize> = spare.for_about(cap);
     let mut row_ptr = spare.with_capacity(n + 1);
