@@ -234,6 +234,12 @@ impl SpareCell {
         }
     }
 
+    /// How many buffers are kept.
+    #[cfg(test)]
+    pub(crate) fn kept(&self) -> usize {
+        self.0.lock().map_or(0, |s| s.bufs.len())
+    }
+
     /// Frees the buffers kept.
     pub(crate) fn clear(&mut self) {
         if let Ok(s) = self.0.get_mut() {

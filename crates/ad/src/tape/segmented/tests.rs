@@ -476,3 +476,26 @@ fn split_sweeps_report_non_finite_products_of_own_and_shared_inputs() {
         );
     }
 }
+
+/// The compile's scratch buffers are kept by the tape for its pattern detection only: the
+/// detection, the first sweep, or a clone leaves none (tests keep buffers of any size).
+#[test]
+fn the_compiles_scratch_is_kept_until_detection_or_a_sweep() {
+    let n = 400;
+    let x = point(n);
+    let record = || Tape::record_scalar(&x, |v: &[TapeVar]| rosenbrock(v)).unwrap();
+    let tape = record();
+    assert!(tape.spare.kept() > 0);
+    assert_eq!(tape.clone().spare.kept(), 0);
+    let (pattern, _) = tape.hessian_pattern(&x).unwrap().unwrap();
+    assert_eq!(tape.spare.kept(), 0);
+    // A second detection, without the buffers, gives the same pattern.
+    assert_eq!(tape.hessian_pattern(&x).unwrap().unwrap().0, pattern);
+    let mut tape = record();
+    let mut out = vec![0.0; n];
+    tape.hvp_block(&x, &vec![1.0; n], &mut out).unwrap();
+    assert_eq!(tape.spare.kept(), 0);
+    // A function of several outputs has no program to detect from: nothing is kept.
+    let tape = Tape::record(&x, |v: &[TapeVar]| v.iter().map(|&t| t * t).collect()).unwrap();
+    assert_eq!(tape.spare.kept(), 0);
+}
