@@ -156,7 +156,7 @@ impl Pattern {
     /// ```
     /// use sparsediff_pattern::Pattern;
     ///
-    /// // SAFETY: one sorted row per row, every index below 3.
+    /// // SAFETY: rows {0, 2} and {1}: sorted, below 3, offsets 0 ≤ 2 ≤ 3 = entries.
     /// let p = unsafe { Pattern::from_csr_unchecked(2, 3, vec![0, 2, 3], vec![0, 2, 1]) };
     /// assert_eq!(p, Pattern::from_csr(2, 3, vec![0, 2, 3], vec![0, 2, 1])?);
     /// # Ok::<(), sparsediff_pattern::PatternError>(())
