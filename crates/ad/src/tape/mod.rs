@@ -676,8 +676,10 @@ impl Tape {
         })
     }
 
-    /// Copies `x` into the input slots, sizing the value buffer for `slots` slots.
+    /// Copies `x` into the input slots, sizing the value buffer for `slots` slots. Every
+    /// sweep but a split one starts here: the compile's scratch is freed.
     fn load_inputs(&mut self, x: &[f64], slots: usize) -> Result<(), TapeError> {
+        self.spare.clear();
         check_len(Buffer::Inputs, x.len(), self.n)?;
         ensure(&mut self.ws.val, slots.max(self.n));
         self.ws.val[..self.n].copy_from_slice(x);
@@ -686,7 +688,6 @@ impl Tape {
 
     /// The values of the m outputs at `x`.
     pub fn eval(&mut self, x: &[f64], out: &mut [f64]) -> Result<(), TapeError> {
-        self.spare.clear();
         check_len(Buffer::Outputs, out.len(), self.num_outputs())?;
         self.load_inputs(x, prog!(self).nslots)?;
         let prog = prog!(self);
@@ -717,7 +718,6 @@ impl Tape {
 
     /// The gradient of a scalar function (m = 1) at `x` into `grad`; returns the value.
     pub fn gradient(&mut self, x: &[f64], grad: &mut [f64]) -> Result<f64, TapeError> {
-        self.spare.clear();
         self.scalar()?;
         check_len(Buffer::Gradient, grad.len(), self.n)?;
         self.load_inputs(x, prog!(self).nslots)?;
@@ -761,7 +761,6 @@ impl Tape {
         seeds: &[f64],
         out: &mut [f64],
     ) -> Result<(), TapeError> {
-        self.spare.clear();
         let m = self.num_outputs();
         let p = lanes(Buffer::Seeds, seeds.len(), m)?;
         check_len(Buffer::Result, out.len(), self.n * p)?;
@@ -795,7 +794,6 @@ impl Tape {
 
     /// A block of p Jacobian-vector products `out = J·D` at `x`: `dirs` is n×p, `out` m×p.
     pub fn jvp_block(&mut self, x: &[f64], dirs: &[f64], out: &mut [f64]) -> Result<(), TapeError> {
-        self.spare.clear();
         let n = self.n;
         let m = self.num_outputs();
         let p = if n == 0 {
@@ -855,7 +853,6 @@ impl Tape {
     /// `dirs` is n×p, `out` n×p. Forward-over-reverse with all p directions as lanes of one
     /// forward and one reverse sweep (chunks of 8).
     pub fn hvp_block(&mut self, x: &[f64], dirs: &[f64], out: &mut [f64]) -> Result<(), TapeError> {
-        self.spare.clear();
         self.scalar()?;
         let n = self.n;
         let p = lanes(Buffer::Directions, dirs.len(), n)?;
@@ -909,6 +906,7 @@ impl Tape {
         p: usize,
         out: &mut [f64],
     ) -> Result<(), TapeError> {
+        self.spare.clear();
         if self.split.is_some() {
             return self.hvp_split(x, dirs, p, out);
         }
@@ -1018,7 +1016,6 @@ impl Tape {
         p: usize,
         out: &mut [f64],
     ) -> Result<(), TapeError> {
-        self.spare.clear();
         self.scalar()?;
         let n = self.n;
         check_len(Buffer::Groups, group.len(), n)?;

@@ -6,7 +6,6 @@ use sparsediff_coloring::{
     grid_star_bound, lower_bound, lower_bound_graph,
 };
 use sparsediff_pattern::Pattern;
-use std::borrow::Cow;
 
 use super::{Geometry, Given, Structure, check_pattern, plan_from_colors};
 use crate::error::{DesignError, Inapplicable};
@@ -202,13 +201,6 @@ impl ColoredDesigner {
             _ => Structure::Columns,
         };
         // Colours are 0..num_colors (neutral ones excluded), so the plan has that many probes.
-        plan_from_colors(
-            self.name(),
-            kind,
-            given,
-            Cow::Borrowed(colors),
-            recovery,
-            lb,
-        )
+        plan_from_colors(self.name(), kind, given, colors, recovery, lb)
     }
 }

@@ -4,7 +4,6 @@
 
 use sparsediff_coloring::check::{structurally_orthogonal_columns, structurally_orthogonal_rows};
 use sparsediff_coloring::{AdjacencyGraph, Method, Problem, StarSet, TreeSet, lower_bound};
-use std::borrow::Cow;
 
 use super::{Given, Structure, check_colors, check_pattern, plan_from_colors};
 use crate::error::{DesignError, Inapplicable};
@@ -115,13 +114,6 @@ impl GivenColoring {
             }
         };
         let lb = lower_bound(pattern, problem, self.method)?;
-        plan_from_colors(
-            self.name(),
-            kind,
-            given,
-            Cow::Borrowed(colors),
-            recovery,
-            lb,
-        )
+        plan_from_colors(self.name(), kind, given, colors, recovery, lb)
     }
 }

@@ -3,7 +3,6 @@
 use super::{Given, Structure, check_pattern, plan_from_colors};
 use crate::error::DesignError;
 use crate::plan::{MatrixKind, ProbeDesigner, ProbePlan};
-use std::borrow::Cow;
 
 /// n probes, S = I: every column is its own product.
 #[derive(Debug, Clone, Copy, Default)]
@@ -24,13 +23,6 @@ impl IdentityDesigner {
         check_pattern(self.name(), pattern)?;
         let group: Vec<usize> = (0..pattern.ncols()).collect();
         let lb = pattern.row_stats().max;
-        plan_from_colors(
-            self.name(),
-            kind,
-            given,
-            Cow::Owned(group),
-            Structure::Columns,
-            lb,
-        )
+        plan_from_colors(self.name(), kind, given, group, Structure::Columns, lb)
     }
 }

@@ -138,14 +138,16 @@ impl<'p> Given<'p> {
 
 /// The plan of a (checked) colouring: group seeds and the decoder its recovery needs.
 /// Errors: a colour not below the vertex count ([`DesignError::ColorOutOfRange`]).
-pub(crate) fn plan_from_colors(
+pub(crate) fn plan_from_colors<'c>(
     designer: &'static str,
     kind: MatrixKind,
     given: Given<'_>,
-    colors: Cow<'_, [usize]>,
+    colors: impl Into<Cow<'c, [usize]>>,
     recovery: Structure<'_>,
     lower_bound: usize,
 ) -> Result<ProbePlan, DesignError> {
+    // (a designer's own colours are moved in: a copy was 8 MB of fresh pages at n = 1e6)
+    let colors = colors.into();
     let pattern = given.get();
     let vertices = match recovery {
         Structure::Rows => pattern.nrows(),
@@ -191,8 +193,6 @@ pub(crate) fn plan_from_colors(
         orientation,
         pattern: given.to_arc(),
         seeds: Seeds::Groups {
-            // (a designer's own colours are moved in: a copy was 8 MB of fresh pages at
-            // n = 1e6)
             group: colors.into_owned(),
             num_probes: k,
         },

@@ -46,7 +46,6 @@ use sparsediff_coloring::{AdjacencyGraph, Method, Problem, TreeSet, lower_bound_
 pub use sparsediff_pattern::Geometry;
 use sparsediff_pattern::Pattern;
 use sparsediff_pattern::generators::Stencil2d;
-use std::borrow::Cow;
 
 use super::{Given, Structure, check_pattern, plan_from_colors};
 use crate::decode::SubstitutionDecoder;
@@ -235,14 +234,7 @@ impl StencilDesigner {
             Decompression::Direct => {
                 structurally_orthogonal_columns(pattern, &colors).map_err(invalid)?;
                 let lb = pattern.row_stats().max;
-                plan_from_colors(
-                    self.name(),
-                    kind,
-                    given,
-                    Cow::Owned(colors),
-                    Structure::Columns,
-                    lb,
-                )
+                plan_from_colors(self.name(), kind, given, colors, Structure::Columns, lb)
             }
             Decompression::Substitution => {
                 if kind != MatrixKind::Symmetric {
@@ -263,7 +255,7 @@ impl StencilDesigner {
                         self.name(),
                         kind,
                         given,
-                        Cow::Owned(colors),
+                        colors,
                         Structure::Substitution(d),
                         bound,
                     );
@@ -275,7 +267,7 @@ impl StencilDesigner {
                     self.name(),
                     kind,
                     given,
-                    Cow::Owned(colors),
+                    colors,
                     Structure::Trees(&g, &trees),
                     lb,
                 )
