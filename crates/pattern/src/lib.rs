@@ -14,8 +14,10 @@
 //!
 //! The seed matrix of a probe plan, [`Seeds`] (group labels or dense row-major values),
 //! and its borrowed view [`SeedBlock`] live here too: the designers make them, the AD
-//! backends read them, and neither crate depends on the other. Feature `serde`:
-//! `Serialize`/`Deserialize` for [`Pattern`] (checked on read) and [`Seeds`].
+//! backends read them, and neither crate depends on the other. So does [`Scratch`], which
+//! passes one stage's large buffers on to the next (the tape's pattern detection to the
+//! facade's recovered matrix). Feature `serde`: `Serialize`/`Deserialize` for [`Pattern`]
+//! (checked on read) and [`Seeds`].
 //!
 //! ```
 //! use sparsediff_pattern::{generators, Pattern};
@@ -35,6 +37,7 @@ pub mod mtx;
 pub mod objective;
 mod ops;
 mod pattern;
+mod scratch;
 mod seeds;
 mod spec;
 #[cfg(any(feature = "proptest", feature = "testing"))]
@@ -51,5 +54,6 @@ pub use mtx::{
 };
 pub use ops::NnzStats;
 pub use pattern::{MAX_DIM, MAX_NNZ, Pattern};
+pub use scratch::{SCRATCH_MIN_BYTES, Scratch};
 pub use seeds::{NEUTRAL, SeedBlock, Seeds, SeedsError};
 pub use spec::{GENERATORS, PatternSpec, SpecParams, SpecProblem};

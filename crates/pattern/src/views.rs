@@ -80,6 +80,53 @@ impl Pattern {
         })
     }
 
+    /// [`to_sprs_with_values`](Self::to_sprs_with_values) with the index arrays copied
+    /// into buffers of `scratch` where it has them (the pages another stage is done
+    /// with, instead of fresh ones: 48 MB of them for the 1e6 grid's Hessian).
+    ///
+    /// ```
+    /// use sparsediff_pattern::{Pattern, Scratch};
+    /// let p = Pattern::from_entries(2, 3, [(0, 1), (1, 2)])?;
+    /// let mut scratch = Scratch::keeping_from(8);
+    /// let done: Vec<usize> = Vec::with_capacity(16);
+    /// let pages = done.as_ptr() as usize;
+    /// scratch.put(done);
+    /// let m = p.to_sprs_in(vec![1.0, 2.0], &mut scratch)?;
+    /// assert_eq!(m.get(1, 2), Some(&2.0));
+    /// assert_eq!(m.indices().as_ptr() as usize, pages); // the larger array asks first
+    /// # Ok::<(), sparsediff_pattern::PatternError>(())
+    /// ```
+    pub fn to_sprs_in<N: Clone>(
+        &self,
+        values: Vec<N>,
+        scratch: &mut crate::Scratch,
+    ) -> Result<CsMatI<N, usize>> {
+        if values.len() != self.nnz() {
+            return Err(crate::PatternError::LengthMismatch {
+                what: "values and pattern entries",
+                left: values.len(),
+                right: self.nnz(),
+            });
+        }
+        // The larger array first: it takes the buffer that fits it best, else the
+        // largest (grown past without a copy where the allocator remaps).
+        let (row_ptr, col_idx) = (self.row_ptr(), self.col_idx());
+        let mut indices: Vec<usize> = scratch.for_about(col_idx.len());
+        indices.extend_from_slice(col_idx);
+        let mut indptr: Vec<usize> = scratch.with_capacity(row_ptr.len());
+        indptr.extend_from_slice(row_ptr);
+        // SAFETY: see `as_sprs` (the arrays are copies of this pattern's).
+        Ok(unsafe {
+            CsMatI::new_unchecked(
+                CompressedStorage::CSR,
+                self.shape(),
+                indptr,
+                indices,
+                values,
+            )
+        })
+    }
+
     /// The pattern of any sprs matrix (CSR or CSC, any index type). Explicitly stored zeros
     /// count as entries: the structure is what is copied, not the values.
     pub fn from_sprs<N, I, Iptr, IptrS, IndS, DataS>(
