@@ -1,5 +1,7 @@
 //! Large scratch arrays of the compile and trace passes.
 
+use sparsediff_pattern::Scratch;
+
 /// Bytes between two writes that map the pages of a zeroed allocation (a 4 KiB page).
 const PAGE: usize = 4096;
 
@@ -72,146 +74,68 @@ fn populate(_: *mut u8, _: usize) -> bool {
     false
 }
 
-/// Large allocations one pass is done with, kept for the next pass's arrays instead of
-/// being returned to the system and mapped afresh.
+/// The large allocations the compile and trace passes are done with, kept for the next
+/// pass's arrays: a [`Scratch`] (see there for the rules of reuse) whose zeroed arrays,
+/// when none is kept that fits, are [`zeros_mapped`].
 ///
-/// An allocation above glibc's mmap threshold is a mapping of its own: freeing it unmaps
-/// it, and the next large array maps new pages (about 1.0–1.4 µs each on the 2-core VM of
-/// `papers/ad-backends.md`). The compile of a 1e6-variable function frees some 200 MB of
-/// scratch just before the pattern detection maps about 140 MB; handed over instead, the
-/// 1e6 grid's detection took 0.109–0.112 s instead of 0.147–0.153 s, Rosenbrock's
-/// 0.080–0.082 s instead of 0.100–0.107 s (`papers/ad-backends.md`, session 27). The
-/// pages are not saved, only moved: a later phase that used to reuse memory the
-/// detection freed maps its own (the design's arrays: 4–13 ms back). Within the compile
-/// too, the constant adjoints, read no more once the roots are fused, hold the
-/// instructions (see `SIns`). Page faults of a 1e6 grid `bench hessian` run: 148 500
-/// before any of this, 118 300 after (131 000 before the instructions' step).
-///
-/// Where several arrays compete for the buffers, the one that writes the most pages
-/// should ask first: each request takes the smallest buffer that fits (with
-/// [`for_about`](Self::for_about), else the largest there is), first come first served.
-/// A buffer is handed out empty, as a `Vec<T>` of any `Copy` type (no drop) of the
-/// alignment it was allocated with whose size divides its byte capacity: the allocation
-/// keeps the layout it was made with, as `Vec::from_raw_parts` requires, and the vector
-/// frees it normally. Its old contents are never read.
-#[derive(Default)]
-pub(crate) struct Spare {
-    /// (alignment, pointer, byte capacity) of each buffer kept.
-    bufs: Vec<(usize, std::ptr::NonNull<u8>, usize)>,
-}
-
-// SAFETY: the buffers are plain owned allocations, not shared with anything.
-unsafe impl Send for Spare {}
+/// The compile of a 1e6-variable function frees some 200 MB of scratch just before the
+/// pattern detection maps about 140 MB; handed over instead, the 1e6 grid's detection
+/// took 0.109–0.112 s instead of 0.147–0.153 s, Rosenbrock's 0.080–0.082 s instead of
+/// 0.100–0.107 s (`papers/ad-backends.md`, session 27). Within the compile too, the
+/// constant adjoints, read no more once the roots are fused, hold the instructions (see
+/// `SIns`). The detection's own arrays are kept in turn, for the facade's recovered
+/// matrix (`Tape::take_scratch`; session 28), and the arrays that can serve 8-byte ones
+/// later (the node flags, the roots, the records) are made at alignment 8. Page faults
+/// of a 1e6 grid `bench hessian` run: 148 500 before any of this, 118 300 after the
+/// detection's step, 107 500 after the matrix's (Rosenbrock 108 000, 90 300, 82 400).
+#[derive(Debug)]
+pub(crate) struct Spare(Scratch);
 
 /// Below this a buffer is not worth keeping (a fresh one costs little to map). Tests keep
 /// small ones too, so that the small programs of the property tests run on reused,
 /// dirty buffers.
-const SPARE_MIN: usize = if cfg!(test) { 16 } else { 1 << 20 };
+const SPARE_MIN: usize = if cfg!(test) {
+    16
+} else {
+    sparsediff_pattern::SCRATCH_MIN_BYTES
+};
+
+impl Default for Spare {
+    fn default() -> Spare {
+        Spare(Scratch::keeping_from(SPARE_MIN))
+    }
+}
 
 impl Spare {
     /// Keeps `v`'s allocation (its contents are dropped) if it is large.
     pub(crate) fn put<T: Copy>(&mut self, v: Vec<T>) {
-        let bytes = v.capacity() * std::mem::size_of::<T>();
-        // (`Drop` frees a buffer as bytes or 4- or 8-byte words: those alignments only.)
-        if bytes < SPARE_MIN || ![1, 4, 8].contains(&std::mem::align_of::<T>()) {
-            return;
-        }
-        let mut v = std::mem::ManuallyDrop::new(v);
-        // SAFETY: a non-empty capacity: the pointer is the allocation's.
-        let ptr = unsafe { std::ptr::NonNull::new_unchecked(v.as_mut_ptr().cast::<u8>()) };
-        self.bufs.push((std::mem::align_of::<T>(), ptr, bytes));
+        self.0.put(v);
     }
 
-    /// A kept buffer as an empty vector with room for at least `cap` elements (the
-    /// smallest that fits), if there is one; with `or_largest`, else the largest there is.
-    fn take<T: Copy>(&mut self, cap: usize, or_largest: bool) -> Option<Vec<T>> {
-        let (size, align) = (std::mem::size_of::<T>(), std::mem::align_of::<T>());
-        let need = cap.checked_mul(size)?;
-        if need == 0 {
-            return None;
-        }
-        let usable = self
-            .bufs
-            .iter()
-            .enumerate()
-            .filter(|&(_, &(a, _, bytes))| a == align && bytes % size == 0);
-        let fits = usable
-            .clone()
-            .filter(|&(_, &(_, _, bytes))| bytes >= need)
-            .min_by_key(|&(_, &(_, _, bytes))| bytes);
-        let (k, _) = match fits {
-            Some(f) => f,
-            None if or_largest => usable.max_by_key(|&(_, &(_, _, bytes))| bytes)?,
-            None => return None,
-        };
-        let (_, ptr, bytes) = self.bufs.swap_remove(k);
-        // SAFETY: `ptr` was allocated by a `Vec` of a type of alignment `align` with
-        // `bytes` bytes of capacity (`put`); `T` has that alignment, and `bytes / size`
-        // elements of it take exactly those bytes. Length 0: nothing is read.
-        Some(unsafe { Vec::from_raw_parts(ptr.as_ptr().cast::<T>(), 0, bytes / size) })
-    }
-
-    /// An empty vector with room for at least `cap` elements: the smallest kept buffer
-    /// that fits, else a new allocation.
+    /// [`Scratch::with_capacity`].
     pub(crate) fn with_capacity<T: Copy>(&mut self, cap: usize) -> Vec<T> {
-        self.take(cap, false)
-            .unwrap_or_else(|| Vec::with_capacity(cap))
+        self.0.with_capacity(cap)
     }
 
-    /// An empty vector for about `cap` elements, a generous bound of what will be pushed:
-    /// the smallest kept buffer that fits, else the largest kept one (the vector grows
-    /// past it if need be, which for a buffer this large moves no data where the
-    /// allocator remaps it, as glibc does), else a new allocation.
+    /// [`Scratch::for_about`].
     pub(crate) fn for_about<T: Copy>(&mut self, cap: usize) -> Vec<T> {
-        self.take(cap, true)
-            .unwrap_or_else(|| Vec::with_capacity(cap))
+        self.0.for_about(cap)
     }
 
     /// `len` zeros: a kept buffer that fits, zeroed (a write of `len` elements, a
     /// fraction of the cost of mapping them), else [`zeros_mapped`].
     pub(crate) fn zeros<T: Copy + Default>(&mut self, len: usize) -> Vec<T> {
-        match self.take::<T>(len, false) {
-            Some(mut v) => {
-                v.resize(len, T::default());
-                v
-            }
-            None => zeros_mapped(len),
-        }
+        self.0.take_filled(len).unwrap_or_else(|| zeros_mapped(len))
     }
-}
 
-/// Four bytes at alignment 4 and eight at alignment 8 on every target (`u64` is aligned
-/// to 4 on some 32-bit ones): what a kept buffer is freed as.
-#[derive(Clone, Copy)]
-#[repr(C, align(4))]
-struct Word4([u8; 4]);
-#[derive(Clone, Copy)]
-#[repr(C, align(8))]
-struct Word8([u8; 8]);
+    /// The buffers, for another stage.
+    pub(crate) fn into_scratch(self) -> Scratch {
+        self.0
+    }
 
-impl Drop for Spare {
-    fn drop(&mut self) {
-        for &(align, ptr, bytes) in &self.bufs {
-            // SAFETY: each buffer is a `Vec` allocation of `bytes` bytes at alignment
-            // `align` ∈ {1, 4, 8} (`put`), a whole number of elements of a type of that
-            // alignment, hence of `align` bytes; rebuilt as a vector of such words, it is
-            // freed with the layout it was made with.
-            unsafe {
-                match align {
-                    1 => drop(Vec::from_raw_parts(ptr.as_ptr(), 0, bytes)),
-                    4 => drop(Vec::from_raw_parts(
-                        ptr.as_ptr().cast::<Word4>(),
-                        0,
-                        bytes / 4,
-                    )),
-                    _ => drop(Vec::from_raw_parts(
-                        ptr.as_ptr().cast::<Word8>(),
-                        0,
-                        bytes / 8,
-                    )),
-                }
-            }
-        }
+    /// Keeps the buffers of `other` too.
+    pub(crate) fn append(&mut self, other: Spare) {
+        self.0.append(other.0);
     }
 }
 
@@ -234,10 +158,17 @@ impl SpareCell {
         }
     }
 
+    /// Keeps the buffers of `spare` too.
+    pub(crate) fn give(&self, spare: Spare) {
+        if let Ok(mut s) = self.0.lock() {
+            s.append(spare);
+        }
+    }
+
     /// How many buffers are kept.
     #[cfg(test)]
     pub(crate) fn kept(&self) -> usize {
-        self.0.lock().map_or(0, |s| s.bufs.len())
+        self.0.lock().map_or(0, |s| s.0.len())
     }
 
     /// Frees the buffers kept.
@@ -284,32 +215,17 @@ mod tests {
     use super::Spare;
 
     #[test]
-    fn spare_buffers_are_reused_with_their_layout_and_zeroed() {
+    fn spare_zeros_reuse_a_dirty_buffer_else_map_new_pages() {
         let mut spare = Spare::default();
-        let wide = vec![1.5f64; 1000];
-        let wide_ptr = wide.as_ptr() as usize;
-        spare.put(wide);
-        let narrow = vec![u32::MAX; 2001]; // odd: not a whole number of [u32; 2]
-        let narrow_ptr = narrow.as_ptr() as usize;
-        spare.put(narrow);
-        spare.put(vec![7u8; 4096]);
-        // Alignment 8 from the f64 buffer, zeroed; a larger request is a new allocation.
-        let z: Vec<usize> = spare.zeros(900);
-        assert_eq!(z.as_ptr() as usize, wide_ptr);
+        let dirty = vec![f64::NAN; 1000];
+        let dirty_ptr = dirty.as_ptr() as usize;
+        spare.put(dirty);
+        let z: Vec<u64> = spare.zeros(900);
+        assert_eq!(z.as_ptr() as usize, dirty_ptr);
         assert!(z.len() == 900 && z.iter().all(|&v| v == 0));
-        let big: Vec<u64> = spare.with_capacity(5000);
-        assert!(big.is_empty() && big.capacity() >= 5000);
-        // Pairs do not divide the odd u32 buffer; u32 does.
-        let pairs: Vec<[u32; 2]> = spare.with_capacity(10);
-        assert_ne!(pairs.as_ptr() as usize, narrow_ptr);
-        let mut ints: Vec<u32> = spare.with_capacity(2000);
-        assert_eq!(ints.as_ptr() as usize, narrow_ptr);
-        assert_eq!(ints.capacity(), 2001);
-        ints.extend(0..3000); // grows as any vector: the allocation's layout is its own
-        assert_eq!(ints[2999], 2999);
-        // The u8 buffer is kept and freed by the spare's drop.
-        drop(spare);
-        drop((z, big, pairs, ints));
+        let fresh: Vec<u64> = spare.zeros(2000);
+        assert!(fresh.len() == 2000 && fresh.iter().all(|&v| v == 0));
+        assert!(spare.into_scratch().is_empty());
     }
 
     #[test]

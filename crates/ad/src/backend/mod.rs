@@ -269,4 +269,11 @@ pub trait HessianBackend {
     > {
         None
     }
+    /// The large buffers the backend's preparation is done with (the tape: what is left
+    /// of its compile's scratch and its pattern detection's arrays,
+    /// [`Tape::take_scratch`](crate::tape::Tape::take_scratch)), for the caller's next
+    /// large arrays instead of fresh pages; taken once. Default: none.
+    fn take_scratch(&self) -> sparsediff_pattern::Scratch {
+        sparsediff_pattern::Scratch::default()
+    }
 }

@@ -98,6 +98,10 @@ impl HessianBackend for TapeHessian<'_> {
         self.tape.rec.tape().hessian_pattern(x)
     }
 
+    fn take_scratch(&self) -> sparsediff_pattern::Scratch {
+        self.tape.rec.tape().take_scratch()
+    }
+
     fn name(&self) -> &'static str {
         "tape"
     }

@@ -321,7 +321,8 @@ pub struct Tape {
     /// Where the row blocks run: `None` on the caller's thread, one after another.
     pool: Option<Arc<rayon::ThreadPool>>,
     /// The compile's scratch arrays, kept for [`Tape::hessian_pattern`]'s (which mostly
-    /// follows the recording) and freed by it or by the first sweep.
+    /// follows the recording), then with the detection's arrays for
+    /// [`Tape::take_scratch`]; freed by the first sweep.
     spare: SpareCell,
 }
 
@@ -588,7 +589,9 @@ impl Tape {
     /// The tracer's rules run on the program's instructions (`tape/segmented/pattern.rs`
     /// says why they give the same pattern), a DAG half the trace's size on Rosenbrock and
     /// under a third on the grid energy. The [`TraceInfo`](crate::trace::TraceInfo) is a
-    /// branch-free trace's, with the program's node and record counts.
+    /// branch-free trace's, with the program's node and record counts. Its arrays are
+    /// taken from what is left of the compile's scratch, and kept by the tape afterwards
+    /// for [`take_scratch`](Self::take_scratch).
     ///
     /// ```
     /// use num_dual::DualNum;
@@ -634,17 +637,50 @@ impl Tape {
         let seg = self.seg.as_ref()?;
         // Sets built with the nodes where they stay small, else the node list for the
         // tracer's sets (a program the trace cannot stand for is refused by both).
-        // The compile's scratch arrays, for the detection's.
+        // The compile's scratch arrays, for the detection's (kept in turn).
         let mut spare = self.spare.take();
         let r = if let Some(t) = segmented::trace_sets(seg, self.split.as_ref(), &mut spare) {
-            crate::trace::hessian_of_sets(
+            let r = crate::trace::hessian_of_sets(
                 self.n, t.nodes, &t.records, &t.starts, &t.pool, &mut spare,
-            )
+            );
+            // Kept in turn, for whoever stores the pattern next (`take_scratch`).
+            spare.put(t.records);
+            spare.put(t.starts);
+            spare.put(t.pool);
+            r
         } else {
             let nodes = segmented::trace_nodes(seg, self.split.as_ref())?;
             crate::trace::hessian_of_nodes(self.n, nodes)
         };
+        self.spare.give(spare);
         Some(r)
+    }
+
+    /// The large buffers this tape's preparation is done with, for the caller's next
+    /// large arrays (see [`Scratch`](sparsediff_pattern::Scratch)): what is left of the
+    /// compile's scratch, and the arrays of the pattern detection
+    /// ([`hessian_pattern`](Self::hessian_pattern)) once it ran. The tape keeps them until
+    /// this call, its first sweep (which frees them) or its drop; a clone keeps none. The
+    /// facade's `prepare` copies the detected pattern into them.
+    ///
+    /// ```
+    /// use sparsediff_ad::tape::Tape;
+    /// let x = vec![0.5; 200_000];
+    /// let tape = Tape::record_scalar(&x, |v| {
+    ///     let d = |i: usize| v[i + 1] - v[i] * v[i];
+    ///     (1..v.len() - 1).fold(d(0) * d(0), |s, i| s + d(i) * d(i))
+    /// })?;
+    /// let (pattern, _) = tape.hessian_pattern(&x).unwrap()?;
+    /// assert_eq!(pattern.nnz(), 3 * 200_000 - 2);
+    /// let mut scratch = tape.take_scratch();
+    /// assert!(scratch.bytes() >= 1 << 20);
+    /// let m = pattern.to_sprs_in(vec![0.0; pattern.nnz()], &mut scratch)?;
+    /// assert_eq!(m.nnz(), pattern.nnz());
+    /// assert!(tape.take_scratch().is_empty()); // taken once
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn take_scratch(&self) -> sparsediff_pattern::Scratch {
+        self.spare.take().into_scratch()
     }
 
     /// Number of recorded comparisons (branch guards).

@@ -158,6 +158,7 @@
 mod error;
 mod global;
 mod sets;
+pub(crate) use sets::Pair;
 mod tracer;
 
 pub use error::TraceError;
@@ -410,7 +411,7 @@ fn branch_free_info(n: usize, nodes: usize, records: usize) -> TraceInfo {
 pub(crate) fn hessian_of_sets(
     n: usize,
     nodes: usize,
-    records: &[[u32; 2]],
+    records: &[Pair],
     starts: &[u32],
     pool: &[u32],
     spare: &mut crate::memory::Spare,

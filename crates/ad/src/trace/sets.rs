@@ -291,12 +291,28 @@ pub(crate) fn hessian(
     ))
 }
 
+/// A second-order record (X, Y) of set indices, aligned to 8 bytes (its size stays 8): an
+/// array of them, once read, lends its pages to the recovered matrix's `usize` indices
+/// (see `Tape::take_scratch`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(C, align(8))]
+pub(crate) struct Pair(pub(crate) [u32; 2]);
+
+const _: () = assert!(std::mem::size_of::<Pair>() == 8);
+
+impl From<Pair> for [u32; 2] {
+    #[inline(always)]
+    fn from(p: Pair) -> [u32; 2] {
+        p.0
+    }
+}
+
 /// The symmetric n×n pattern of second-order records: pairs (X, Y) of set indices, set k
 /// being `pool[starts[k]..starts[k + 1]]` (duplicate-free), each standing for
 /// X×Y ∪ Y×X. Its arrays are taken from `spare` where it has them.
-pub(crate) fn pattern_of_records(
+pub(crate) fn pattern_of_records<R: Copy + Into<[u32; 2]>>(
     n: usize,
-    records: &[[u32; 2]],
+    records: &[R],
     starts: &[u32],
     pool: &[u32],
     spare: &mut Spare,
@@ -319,8 +335,9 @@ pub(crate) fn pattern_of_records(
     // Counted with the pairs the rows will visit, an upper bound of their entries.
     let mut inv_ptr: Vec<usize> = spare.zeros(n + 1);
     let mut visits = 0usize;
-    for (r, &[x, y]) in records.iter().enumerate() {
+    for (r, &record) in records.iter().enumerate() {
         crate::memory::prefetch(records, r + crate::memory::AHEAD);
+        let [x, y] = record.into();
         let (sx, sy) = (set(x), set(y));
         for &i in sx {
             inv_ptr[i as usize + 1] += 1;
@@ -341,8 +358,9 @@ pub(crate) fn pattern_of_records(
     // in record order): `inv_ptr[i + 1]` ends at input i's start, and a shift restores
     // the offsets. (A copy of the offsets to count up in was 8 MB of fresh pages at 1e6.)
     let mut inv: Vec<u32> = spare.zeros(inv_ptr[n]);
-    for (r, &[x, y]) in records.iter().enumerate().rev() {
+    for (r, &record) in records.iter().enumerate().rev() {
         let r = (r as u32) << 1;
+        let [x, y] = record.into();
         if x != y {
             for &j in set(y).iter().rev() {
                 inv_ptr[j as usize + 1] -= 1;
@@ -371,7 +389,7 @@ pub(crate) fn pattern_of_records(
         let s = i as u32 + 1;
         let start = col_idx.len();
         for &e in &inv[inv_ptr[i]..inv_ptr[i + 1]] {
-            let [x, y] = records[(e >> 1) as usize];
+            let [x, y] = records[(e >> 1) as usize].into();
             let partner = if e & 1 == 0 { y } else { x };
             for &j in set(partner) {
                 if stamp[j as usize] != s {
@@ -386,6 +404,9 @@ pub(crate) fn pattern_of_records(
         }
         row_ptr.push(col_idx.len());
     }
+    spare.put(inv_ptr);
+    spare.put(inv);
+    spare.put(stamp);
     // SAFETY: n ≤ MAX_DIM and the entries ≤ MAX_NNZ (both checked above); row_ptr has
     // n + 1 non-decreasing offsets from 0 to col_idx.len() (a push per row); each row is
     // sorted, duplicate-free (the stamp) and below n (an index of `stamp`, whose length

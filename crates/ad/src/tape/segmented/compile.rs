@@ -305,8 +305,11 @@ impl Segmented {
         let at = |k: usize| lower(code[k], args[k], consts);
         let out = output as usize;
         // One byte of facts per node (`node::*`; one array instead of seven keeps the
-        // 9e6-node recordings of 1e6-variable functions to a sixth of the fresh pages).
-        let mut fl: Vec<u8> = crate::memory::zeros_mapped(nodes);
+        // 9e6-node recordings of 1e6-variable functions to a sixth of the fresh pages),
+        // in 8-byte words: once the compile is done, their pages serve the pattern
+        // detection's 8-byte arrays (`memory::Spare`).
+        let mut fl_words: Vec<u64> = crate::memory::zeros_mapped(nodes.div_ceil(8));
+        let fl: &mut [u8] = &mut bytemuck::cast_slice_mut(&mut fl_words)[..nodes];
         // USED on the first use, REUSED (USED's next bit) on any later one; branch-free.
         let add_use = |f: &mut u8| *f |= node::USED | ((*f & node::USED) << 1);
         fl[out] |= node::LIVE;
@@ -493,7 +496,7 @@ impl Segmented {
         let mut seeds: Vec<f64> = Vec::new();
         for k in (0..code.len()).rev() {
             let v = n + k;
-            if !kept(&fl, v) || absorbed(&fl, v) {
+            if !kept(fl, v) || absorbed(fl, v) {
                 continue;
             }
             let (c, [a, b], cst) = at(k);
@@ -501,13 +504,13 @@ impl Segmented {
             if fusable_unary(c) {
                 let (mut u1, mut c1, mut u2, mut c2, mut arg) = (c, cst, Code::Const, 0.0, a);
                 let ai = a as usize;
-                if ai >= n && kept(&fl, ai) && once(&fl, ai) && fusable_unary(at(ai - n).0) {
+                if ai >= n && kept(fl, ai) && once(fl, ai) && fusable_unary(at(ai - n).0) {
                     let (ci, [aa, _], cc) = at(ai - n);
                     fl[ai] |= node::ABSORBED;
                     (u1, c1, u2, c2, arg) = (ci, cc, c, cst, aa);
                 }
                 abs.clear();
-                let mut lin = linear(arg, MAX_ABSORB, n, &at, &|x| linable(x, &fl), &mut abs);
+                let mut lin = linear(arg, MAX_ABSORB, n, &at, &|x| linable(x, fl), &mut abs);
                 for &x in &abs {
                     fl[x as usize] |= node::ABSORBED;
                 }
@@ -517,9 +520,9 @@ impl Segmented {
                 for t in 0..lin.len {
                     let x = lin.nodes[t] as usize;
                     if x >= n
-                        && kept(&fl, x)
-                        && !absorbed(&fl, x)
-                        && once(&fl, x)
+                        && kept(fl, x)
+                        && !absorbed(fl, x)
+                        && once(fl, x)
                         && fusable_unary(at(x - n).0)
                     {
                         let (ci, [ai, _], cc) = at(x - n);
@@ -814,7 +817,7 @@ impl Segmented {
         }
         let guards = relocate_guards(guards_prog, |v| slot_of(v, &slot));
         // The scratch arrays, for the pattern detection that mostly follows.
-        spare.put(fl);
+        spare.put(fl_words);
         spare.put(roots);
         spare.put(fused);
         spare.put(slot);

@@ -39,6 +39,7 @@ use super::{SIns, Segmented, Split};
 use crate::memory::Spare;
 use crate::op::Curvature;
 use crate::tape::program::{Code, NONE};
+use crate::trace::Pair;
 use crate::trace::{ID_BITS, Kind, MAX_NODES, kills};
 
 /// Where the trace nodes of a program's instructions go: each node gets a handle that
@@ -86,7 +87,7 @@ struct Direct {
     /// 1 + the index of input i's set `{i}`, 0 while it has none.
     input_set: Vec<u32>,
     /// Pairs of sets (X, Y), each standing for X×Y ∪ Y×X.
-    records: Vec<[u32; 2]>,
+    records: Vec<Pair>,
 }
 
 /// The longest set [`Direct`] builds.
@@ -184,7 +185,7 @@ impl Sink for Direct {
                 [s, s]
             }
         };
-        self.records.push(record);
+        self.records.push(Pair(record));
         Some(v)
     }
 }
@@ -423,7 +424,7 @@ pub(crate) struct TraceSets {
     pub(crate) starts: Vec<u32>,
     pub(crate) pool: Vec<u32>,
     /// Pairs of set indices (X, Y), each standing for X×Y ∪ Y×X.
-    pub(crate) records: Vec<[u32; 2]>,
+    pub(crate) records: Vec<Pair>,
 }
 
 /// The sets and records of the trace nodes of `seg` (as [`trace_nodes`] would give them
@@ -442,18 +443,20 @@ pub(crate) fn trace_sets(
     // never copies (or a spare buffer that grows without a copy). Taken largest first:
     // the records fill the most pages.
     let records = spare.for_about(nodes);
+    // (most sets have one or two inputs)
+    let pool = spare.with_capacity(2 * instructions);
     let mut starts = spare.for_about(nodes + seg.n + 1);
     starts.push(0);
     let direct = Direct {
         n: seg.n,
         nodes: 0,
         starts,
-        // (most sets have one or two inputs)
-        pool: spare.with_capacity(2 * instructions),
+        pool,
         input_set: spare.zeros(seg.n),
         records,
     };
     let d = run_program(seg, split, direct)?;
+    spare.put(d.input_set);
     Some(TraceSets {
         nodes: d.nodes,
         starts: d.starts,

@@ -477,10 +477,11 @@ fn split_sweeps_report_non_finite_products_of_own_and_shared_inputs() {
     }
 }
 
-/// The compile's scratch buffers are kept by the tape for its pattern detection only: the
-/// detection, the first sweep, or a clone leaves none (tests keep buffers of any size).
+/// The compile's scratch buffers are kept by the tape for its pattern detection, whose
+/// arrays are kept in turn for `take_scratch`: taking them, the first sweep, or a clone
+/// leaves none (tests keep buffers of any size).
 #[test]
-fn the_compiles_scratch_is_kept_until_detection_or_a_sweep() {
+fn the_compiles_scratch_is_kept_until_taken_or_a_sweep() {
     let n = 400;
     let x = point(n);
     let record = || Tape::record_scalar(&x, |v: &[TapeVar]| rosenbrock(v)).unwrap();
@@ -488,10 +489,25 @@ fn the_compiles_scratch_is_kept_until_detection_or_a_sweep() {
     assert!(tape.spare.kept() > 0);
     assert_eq!(tape.clone().spare.kept(), 0);
     let (pattern, _) = tape.hessian_pattern(&x).unwrap().unwrap();
+    // The detection's records, sets, set offsets, inverted index, ... are kept too.
+    assert!(tape.spare.kept() >= 6);
+    assert_eq!(tape.clone().spare.kept(), 0);
+    // A second detection, on the first one's dirty buffers, gives the same pattern.
+    assert_eq!(tape.hessian_pattern(&x).unwrap().unwrap().0, pattern);
+    let mut scratch = tape.take_scratch();
     assert_eq!(tape.spare.kept(), 0);
-    // A second detection, without the buffers, gives the same pattern.
+    // The matrix's indices take 8-byte buffers (the records' and the offsets').
+    scratch.retain_for::<usize>();
+    assert!(!scratch.is_empty());
+    let m = pattern
+        .to_sprs_in(vec![0.0; pattern.nnz()], &mut scratch)
+        .unwrap();
+    assert_eq!(m.indices(), pattern.col_idx());
+    assert_eq!(m.indptr().raw_storage(), pattern.row_ptr());
+    // Without the buffers, a third detection gives the same pattern.
     assert_eq!(tape.hessian_pattern(&x).unwrap().unwrap().0, pattern);
     let mut tape = record();
+    tape.hessian_pattern(&x).unwrap().unwrap();
     let mut out = vec![0.0; n];
     tape.hvp_block(&x, &vec![1.0; n], &mut out).unwrap();
     assert_eq!(tape.spare.kept(), 0);
