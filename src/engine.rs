@@ -223,13 +223,23 @@ pub(crate) struct Engine {
 }
 
 impl Engine {
-    pub(crate) fn new(plan: EnginePlan) -> Self {
+    /// The engine of `plan`, with `matrix` if given (made on the plan's pattern), else a
+    /// new matrix on it.
+    pub(crate) fn new(plan: EnginePlan, matrix: Option<CsMat<f64>>) -> Self {
         let [(rows, p), (rows2, p2)] = plan.products_shapes();
-        let nnz = plan.pattern().nnz();
-        let matrix = plan
-            .pattern()
-            .to_sprs_with_values(vec![0.0; nnz])
-            .expect("one value per entry by construction");
+        let matrix = match matrix {
+            Some(m) => {
+                debug_assert!(
+                    m.indptr().raw_storage() == plan.pattern().row_ptr()
+                        && m.indices() == plan.pattern().col_idx()
+                );
+                m
+            }
+            None => plan
+                .pattern()
+                .to_sprs_with_values(vec![0.0; plan.pattern().nnz()])
+                .expect("one value per entry by construction"),
+        };
         // Residuals carry information only where a row has fewer entries than probes.
         let residuals = match plan.single().map(|p| p.decoder()) {
             Some(Decoder::RowLeastSquares(_)) if plan.pattern().row_stats().max < p => {

@@ -511,6 +511,30 @@ fn evaluate_allocates_nothing_on_a_split_program() {
     }
 }
 
+/// At a size whose detection arrays are kept for the recovered matrix (buffers of 1 MB and
+/// more: `HessianBackend::take_scratch`), the matrix whose indices were copied into the
+/// detection's pages has the grid's pattern and its analytic Hessian, at x0 and elsewhere.
+#[test]
+fn a_matrix_in_the_detections_pages_is_exact() {
+    use sparsediff::testing::{Tolerance, mismatches};
+    let s = 400; // 160 000 variables, 799 200 entries: 6.4 MB of column indices
+    let g = GridEnergy::new(s);
+    let x0 = eval_point(s * s);
+    let mut h = SparseHessian::prepare(g, &x0, &Options::default()).unwrap();
+    let pattern = g.hessian_pattern().unwrap();
+    assert_eq!(h.pattern(), &pattern);
+    let y: Vec<f64> = x0.iter().map(|v| 0.5 * v + 0.1).collect();
+    for x in [&x0, &y] {
+        let mut values = vec![0.0; pattern.nnz()];
+        g.hessian_values_into(x, &mut values);
+        let expected = pattern.to_sprs_with_values(values).unwrap();
+        let got = h.evaluate(x).unwrap().matrix().clone();
+        assert_eq!(got.indptr().raw_storage(), pattern.row_ptr());
+        assert_eq!(got.indices(), pattern.col_idx());
+        assert_eq!(mismatches(&expected, &got, Tolerance::default()), vec![]);
+    }
+}
+
 #[test]
 fn faer_outputs_hold_the_evaluated_matrix() {
     use sparsediff::probe::Triangle;
