@@ -276,7 +276,9 @@ impl Pattern {
 
     /// Row nonzero statistics (the maximum is the lower bound for column colourings).
     pub fn row_stats(&self) -> NnzStats {
-        NnzStats::from_counts((0..self.nrows()).map(|i| self.row_nnz(i)))
+        // (from the offsets' differences, a loop without bounds checks: 1.15–1.18 ms on a
+        // 1e6-row band instead of 1.59–1.62; `prepare`'s designers ask several times)
+        NnzStats::from_counts(self.row_ptr().windows(2).map(|w| w[1] - w[0]))
     }
 
     /// Column nonzero statistics (the maximum is the lower bound for row colourings).
