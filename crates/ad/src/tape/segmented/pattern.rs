@@ -440,10 +440,11 @@ pub(crate) fn trace_sets(
     let instructions = instructions(seg, split);
     let nodes = 3 * instructions;
     // At most a record per node, a set per node and per input: reserved, so that growing
-    // never copies (or a spare buffer that grows without a copy). Taken largest first:
-    // the records fill the most pages.
+    // never copies (or a spare buffer that grows without a copy). The records ask first
+    // (they fill the most pages), then the pool, whose size is close to its request (most
+    // sets have one or two inputs), before the set offsets, whose bound is loose: they
+    // take what is left and grow past it (1e6 grid: 3.0e6 sets against a bound of 1e7).
     let records = spare.for_about(nodes);
-    // (most sets have one or two inputs)
     let pool = spare.with_capacity(2 * instructions);
     let mut starts = spare.for_about(nodes + seg.n + 1);
     starts.push(0);
