@@ -294,16 +294,26 @@ pub fn full_tridiagonal(pattern: &Pattern) -> bool {
 /// The grid `(nx, ny)` when `pattern` is exactly the 5-point stencil of an nx×ny grid
 /// (nx, ny ≥ 2, vertex i + nx·j, diagonal included; [`generators::grid2d`] with
 /// [`Stencil2d::FivePoint`]), checked row by row in O(nnz) without building the grid to
-/// compare with; `None` otherwise.
+/// compare with; `None` otherwise. The answer is kept with the pattern (and its clones):
+/// asked again, it is not worked out again.
 ///
 /// ```
 /// use sparsediff_pattern::full_grid5;
 /// use sparsediff_pattern::generators::{Stencil2d, grid2d};
-/// assert_eq!(full_grid5(&grid2d(7, 4, Stencil2d::FivePoint)?), Some((7, 4)));
+/// let grid = grid2d(7, 4, Stencil2d::FivePoint)?;
+/// assert_eq!(full_grid5(&grid), Some((7, 4)));
+/// assert_eq!(full_grid5(&grid.clone()), Some((7, 4))); // kept
 /// assert_eq!(full_grid5(&grid2d(7, 4, Stencil2d::NinePoint)?), None);
+/// // Equality is the structure's, whether the answer was worked out or not.
+/// assert_eq!(grid, grid2d(7, 4, Stencil2d::FivePoint)?);
 /// # Ok::<(), sparsediff_pattern::PatternError>(())
 /// ```
 pub fn full_grid5(pattern: &Pattern) -> Option<(usize, usize)> {
+    *pattern.grid5.get_or_init(|| recognise_grid5(pattern))
+}
+
+/// [`full_grid5`], worked out.
+fn recognise_grid5(pattern: &Pattern) -> Option<(usize, usize)> {
     let n = pattern.nrows();
     if n < 4 || pattern.ncols() != n {
         return None;
