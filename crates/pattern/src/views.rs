@@ -61,23 +61,8 @@ impl Pattern {
     /// An owned sprs CSR matrix on this pattern with the given values (in the pattern's
     /// entry order). Returns `LengthMismatch` if `values.len() != nnz`.
     pub fn to_sprs_with_values<N: Clone>(&self, values: Vec<N>) -> Result<CsMatI<N, usize>> {
-        if values.len() != self.nnz() {
-            return Err(crate::PatternError::LengthMismatch {
-                what: "values and pattern entries",
-                left: values.len(),
-                right: self.nnz(),
-            });
-        }
-        // SAFETY: see `as_sprs`.
-        Ok(unsafe {
-            CsMatI::new_unchecked(
-                CompressedStorage::CSR,
-                self.shape(),
-                self.row_ptr().to_vec(),
-                self.col_idx().to_vec(),
-                values,
-            )
-        })
+        // (nothing kept: the index arrays are new allocations)
+        self.to_sprs_in(values, &mut crate::Scratch::default())
     }
 
     /// [`to_sprs_with_values`](Self::to_sprs_with_values) with the index arrays copied

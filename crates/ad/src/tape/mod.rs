@@ -713,7 +713,7 @@ impl Tape {
     }
 
     /// Copies `x` into the input slots, sizing the value buffer for `slots` slots. Every
-    /// sweep but a split one starts here: the compile's scratch is freed.
+    /// sweep but a split one starts here: the compile's and detection's scratch is freed.
     fn load_inputs(&mut self, x: &[f64], slots: usize) -> Result<(), TapeError> {
         self.spare.clear();
         check_len(Buffer::Inputs, x.len(), self.n)?;
